@@ -1,0 +1,112 @@
+/*
+ * runtime.h - the runtime objects behind the public engine API: engine,
+ * module, function instance, memory, table, global and instance.
+ *
+ * These are shared by the object layer (engine.c, module.c, instance.c,
+ * memory.c, table.c, global.c) that creates and frees them, and by the
+ * interpreter (interp.c), which reads them on its hot paths. The layouts are
+ * chosen for the interpreter: a memory's base never moves once created (its
+ * whole maximum is reserved up front), so the interpreter may keep `base` in
+ * a register and need only reload `size` after calls and memory.grow.
+ */
+#ifndef ISOLA_EXEC_RUNTIME_H
+#define ISOLA_EXEC_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "isola/engine.h"
+#include "wasm/module.h"
+
+struct exec_code;            /* translated function body: see translate.h */
+struct mem_pool;             /* reserved address space for memories: see mempool.h */
+struct type_registry;        /* canonical function types: see types.h */
+
+struct isola_engine {
+    isola_engine_config config;
+    struct mem_pool *pool;
+    struct type_registry *types;
+};
+
+struct isola_module {
+    atomic_uint refcount;
+    isola_engine *engine;
+    wasm_module *wasm;       /* decoded and validated; immutable */
+    uint32_t *type_ids;      /* canonical id of each entry of wasm->types, for call_indirect */
+    /* Translated code of each defined function: code[i] belongs to function
+     * index wasm->nfunc_imports + i. Immutable and shared by all instances. */
+    struct exec_code **code;
+};
+
+/*
+ * A function instance: what a funcref points to and what a table holds.
+ * Either a wasm function of some instance (instance != NULL, code != NULL)
+ * or a host function (host != NULL).
+ */
+struct isola_func {
+    uint32_t type_id;                  /* canonical signature id: equal ids, equal types */
+    const wasm_functype *type;
+    isola_instance *instance;          /* owner; NULL for host functions */
+    const struct exec_code *code;      /* wasm functions */
+    uint32_t func_index;               /* in the owner module's index space */
+    isola_host_fn host;                /* host functions */
+    void *host_user;
+    atomic_uint refcount;              /* host functions only; wasm ones live with their instance */
+    wasm_functype host_type;           /* host functions own their type here */
+};
+
+struct isola_memory {
+    uint8_t *base;           /* never moves after creation */
+    uint64_t size;           /* current size in bytes = pages * WASM_PAGE_SIZE */
+    uint32_t pages;
+    uint32_t max_pages;      /* effective cap: declared maximum and configured limits */
+    wasm_limits declared;    /* limits as declared, for import matching */
+    atomic_uint refcount;
+    isola_engine *engine;
+    uint64_t reserved;       /* bytes of address space reserved at base */
+    int32_t pool_slot;       /* slot in the engine's pool, or -1 for a private reservation */
+};
+
+struct isola_table {
+    uint64_t *elems;         /* isola_func* or externref, as uint64_t; 0 is null */
+    uint32_t size;
+    uint32_t max;            /* effective cap */
+    wasm_limits declared;
+    wasm_valtype elemtype;
+    atomic_uint refcount;
+};
+
+struct isola_global {
+    uint64_t value[2];       /* two slots so a v128 fits; scalars use value[0] */
+    wasm_valtype type;
+    bool mutable_;
+    atomic_uint refcount;
+};
+
+struct isola_instance {
+    atomic_uint refcount;
+    isola_engine *engine;
+    isola_module *module;
+
+    /* Index spaces, imports first. Imported entries point at the exporter's
+     * objects (and hold a reference on them); the rest are this instance's. */
+    isola_func **funcs;
+    isola_func *own_funcs;           /* the defined functions' instances */
+    isola_memory **memories;
+    isola_table **tables;
+    isola_global **globals;
+
+    /* Hot copy of memory 0, refreshed by the interpreter after anything that may grow it. */
+    isola_memory *memory0;
+
+    bool *elem_dropped;              /* elem.drop / data.drop state, per segment */
+    bool *data_dropped;
+
+    isola_instance **imported_instances;  /* instances whose functions we import (referenced) */
+    uint32_t nimported_instances;
+
+    void *userdata;
+};
+
+#endif
