@@ -12,6 +12,7 @@
 #ifndef ISOLA_EXEC_RUNTIME_H
 #define ISOLA_EXEC_RUNTIME_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +28,13 @@ struct isola_engine {
     isola_engine_config config;
     struct mem_pool *pool;
     struct type_registry *types;
+    /* Instances whose instantiation trapped after their element segments had
+     * put their functions into imported tables: per the spec those writes
+     * stay, so the functions must stay callable. They are kept here until
+     * the engine is released. Guarded by `lock`. */
+    pthread_mutex_t lock;
+    isola_instance **zombies;
+    uint32_t nzombies, zombies_cap;
 };
 
 struct isola_module {
@@ -54,6 +62,7 @@ struct isola_func {
     void *host_user;
     atomic_uint refcount;              /* host functions only; wasm ones live with their instance */
     wasm_functype host_type;           /* host functions own their type here */
+    isola_engine *engine;              /* whose type registry type_id belongs to */
 };
 
 struct isola_memory {
@@ -66,6 +75,7 @@ struct isola_memory {
     isola_engine *engine;
     uint64_t reserved;       /* bytes of address space reserved at base */
     int32_t pool_slot;       /* slot in the engine's pool, or -1 for a private reservation */
+    isola_instance *owner;   /* defining instance (not referenced), NULL if host-created */
 };
 
 struct isola_table {
@@ -75,6 +85,7 @@ struct isola_table {
     wasm_limits declared;
     wasm_valtype elemtype;
     atomic_uint refcount;
+    isola_instance *owner;   /* defining instance (not referenced), NULL if host-created */
 };
 
 struct isola_global {
@@ -82,6 +93,7 @@ struct isola_global {
     wasm_valtype type;
     bool mutable_;
     atomic_uint refcount;
+    isola_instance *owner;   /* defining instance (not referenced), NULL if host-created */
 };
 
 struct isola_instance {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# test.sh - the full test run, as CI does it: installs missing packages (when
+# root), then builds two trees and runs every CTest test in each:
+#   build/release   gcc, -O2                       (the configuration users get)
+#   build/asan      clang-14, AddressSanitizer + UndefinedBehaviorSanitizer
+# Between them both compilers see the code with -Wall -Wextra -Werror.
+#
+#   scripts/test.sh              both trees
+#   scripts/test.sh --valgrind   also run the release tree's tests labelled
+#                                `memcheck` and the example embedder under valgrind
+#   scripts/test.sh -L LABEL     pass a ctest label filter (e.g. -L cli) to both runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+
+valgrind=0
+ctest_filter=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --valgrind) valgrind=1 ;;
+        -L|-R|-E) ctest_filter+=("$1" "$2"); shift ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "test.sh: unknown argument '$1' (see --help)" >&2; exit 1 ;;
+    esac
+    shift
+done
+
+isola_ensure_deps
+
+# Sanitizers: fail on the first report, with a stack.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+build_and_test() {
+    local dir=$1
+    shift
+    echo "== $dir: configure and build"
+    cmake -S . -B "$dir" "$@" >/dev/null
+    cmake --build "$dir" -j2
+    echo "== $dir: ctest"
+    ctest --test-dir "$dir" -j2 --output-on-failure ${ctest_filter[@]+"${ctest_filter[@]}"}
+}
+
+status=0
+CC=gcc build_and_test build/release -DCMAKE_BUILD_TYPE=Release || status=1
+CC=clang-14 build_and_test build/asan -DCMAKE_BUILD_TYPE=Debug -DISOLA_SANITIZE=ON || status=1
+
+if [ "$valgrind" = 1 ]; then
+    echo "== valgrind"
+    vg=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+    "${vg[@]}" build/release/examples/embed >/dev/null || status=1
+    if ctest --test-dir build/release -N -L memcheck | grep -q 'Test *#'; then
+        ctest --test-dir build/release -j2 --output-on-failure -L memcheck || status=1
+    fi
+fi
+
+if [ "$status" = 0 ]; then
+    echo "== all tests passed"
+else
+    echo "== FAILED (see above)"
+fi
+exit "$status"

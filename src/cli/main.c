@@ -1,0 +1,67 @@
+/*
+ * main.c - the `isola` command: picks the subcommand and documents the
+ * command line (usage text and exit codes). The subcommands live in
+ * cli_validate.c and cli_run.c.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+void cli_print_usage(FILE *out)
+{
+    fputs(
+        "usage: isola validate FILE.wasm\n"
+        "       isola run FILE.wasm [OPTIONS] --invoke NAME [ARG...]\n"
+        "       isola --help | --version\n"
+        "\n"
+        "commands:\n"
+        "  validate   decode and validate FILE; print \"FILE: valid\", or the first error\n"
+        "             as \"FILE: error at offset 0x..: reason\"\n"
+        "  run        instantiate FILE and call its export NAME with ARGs; print each\n"
+        "             result on its own line\n"
+        "\n"
+        "run options (may appear anywhere; a bare -- ends them):\n"
+        "  --invoke NAME       the exported function to call\n"
+        "  --fuel N            stop after N units of fuel (function entries and loop\n"
+        "                      iterations); default unlimited\n"
+        "  --max-memory SIZE   cap on each linear memory: pages of 64 KiB, or a size\n"
+        "                      with KiB, MiB or GiB (e.g. 64MiB); default 4GiB\n"
+        "\n"
+        "arguments are parsed by the parameter's type:\n"
+        "  i32, i64   decimal (signed or unsigned range) or 0x hex\n"
+        "  f32, f64   decimal, hex float (0x1.8p3), inf, -inf, nan, nan:0xPAYLOAD\n"
+        "results: integers in signed decimal, floats in the shortest form that reads\n"
+        "back to the same bits (nan, -nan, nan:0x.., inf, -inf).\n"
+        "\n"
+        "exit codes:\n"
+        "  0  success\n"
+        "  1  error: bad command line, unreadable file, malformed or invalid module,\n"
+        "     unresolved import, failed instantiation (the message says which)\n"
+        "  2  the wasm code trapped (\"trap: MESSAGE\" and a backtrace on stderr)\n"
+        "  3  the --fuel budget ran out\n",
+        out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_print_usage(stderr);
+        return CLI_EXIT_ERROR;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+        strcmp(command, "help") == 0) {
+        cli_print_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(command, "--version") == 0 || strcmp(command, "-V") == 0) {
+        printf("isola %s\n", CLI_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(command, "validate") == 0)
+        return cli_validate_main(argc - 1, argv + 1);
+    if (strcmp(command, "run") == 0)
+        return cli_run_main(argc - 1, argv + 1);
+    cli_errorf("unknown command '%s' (commands: validate, run; see isola --help)", command);
+    return CLI_EXIT_ERROR;
+}

@@ -1,0 +1,129 @@
+/*
+ * code.h - the internal instruction format shared by the translator
+ * (translate.c) and the interpreter (interp.c). Private to those two files.
+ *
+ * A translated function is an array of 8-byte words (exec_op). Each
+ * instruction starts with the address of its handler inside the interpreter
+ * loop (direct threading), followed by operand words. Operands are slot
+ * indices relative to the frame base `fp` (a frame is a window of uint64_t
+ * slots: params, declared locals, then operand-stack temporaries), packed
+ * two per word as uint32 pairs, or 64-bit immediates and branch targets
+ * taking a whole word. The layout conventions, relied on by the translator's
+ * peephole that retargets the last result into a local:
+ *
+ *   unary  op   [h] [dst | a]
+ *   binary op   [h] [dst | a] [b | -]     b is a slot, or an immediate for *_imm
+ *   load        [h] [dst | addr] [offset | -]
+ *   store       [h] [value | addr] [offset | -]
+ *   br          [h] [target]
+ *   br_z/br_nz  [h] [cond | -] [target]
+ *   br_<cmp>    [h] [a | b] [target]      b is a slot, or an immediate for *_imm
+ *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
+ *   call        [h] [funcidx | base]      callee frame starts at fp + base
+ *
+ * Every op that produces exactly one value writes it to the slot in the low
+ * half of word 1, and reads all its operands before writing it.
+ * Branch targets are absolute addresses of instructions of the same body.
+ * Ops with a `_back` suffix are backward branches (loop back-edges): they
+ * spend one unit of fuel when taken.
+ */
+#ifndef ISOLA_EXEC_CODE_H
+#define ISOLA_EXEC_CODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef union exec_op {
+    const void *h;           /* handler label address */
+    const union exec_op *target;
+    uint64_t u64;
+    uint32_t w[2];
+} exec_op;
+
+_Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
+
+/* The compare conditions that have fused compare-and-branch forms. */
+#define EXEC_CMPS(X) X(eq) X(ne) X(lt_s) X(lt_u) X(gt_s) X(gt_u) X(le_s) X(le_u) X(ge_s) X(ge_u)
+
+#define EXEC_BR_CMP_OPS(T, C) \
+    X(br_##T##_##C) X(br_##T##_##C##_imm) X(br_##T##_##C##_back) X(br_##T##_##C##_imm_back)
+#define EXEC_BR_I32(C) EXEC_BR_CMP_OPS(i32, C)
+#define EXEC_BR_I64(C) EXEC_BR_CMP_OPS(i64, C)
+#define EXEC_CMP_I32(C) X(i32_##C) X(i32_##C##_imm)
+#define EXEC_CMP_I64(C) X(i64_##C) X(i64_##C##_imm)
+
+/* Integer binary ops that also have an immediate form (b a constant). */
+#define EXEC_IMM_BINOPS(T) \
+    X(T##_add) X(T##_add_imm) X(T##_sub) X(T##_sub_imm) X(T##_mul) X(T##_mul_imm) \
+    X(T##_and) X(T##_and_imm) X(T##_or) X(T##_or_imm) X(T##_xor) X(T##_xor_imm) \
+    X(T##_shl) X(T##_shl_imm) X(T##_shr_s) X(T##_shr_s_imm) X(T##_shr_u) X(T##_shr_u_imm)
+
+#define EXEC_INT_OTHER(T) \
+    X(T##_eqz) X(T##_clz) X(T##_ctz) X(T##_popcnt) X(T##_div_s) X(T##_div_u) \
+    X(T##_rem_s) X(T##_rem_u) X(T##_rotl) X(T##_rotr) X(T##_extend8_s) X(T##_extend16_s)
+
+#define EXEC_FLOAT_OPS(T) \
+    X(T##_eq) X(T##_ne) X(T##_lt) X(T##_gt) X(T##_le) X(T##_ge) \
+    X(T##_abs) X(T##_neg) X(T##_ceil) X(T##_floor) X(T##_trunc) X(T##_nearest) X(T##_sqrt) \
+    X(T##_add) X(T##_sub) X(T##_mul) X(T##_div) X(T##_min) X(T##_max) X(T##_copysign)
+
+/*
+ * Every internal op. X(name) must have a handler label op_<name> in interp.c
+ * (the label table is generated from this list, so a missing one fails to
+ * compile).
+ */
+#define EXEC_OPS \
+    X(unreachable) X(br) X(br_back) \
+    X(br_z) X(br_z_back) X(br_nz) X(br_nz_back) \
+    X(br_z64) X(br_z64_back) X(br_nz64) X(br_nz64_back) \
+    EXEC_CMPS(EXEC_BR_I32) EXEC_CMPS(EXEC_BR_I64) \
+    X(br_table) X(ret) X(ret1) X(call) X(call_import) X(call_indirect) \
+    X(move) X(move2) X(const64) X(const128) X(select) X(select2) \
+    X(global_get) X(global_set) X(global_get2) X(global_set2) \
+    X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy) \
+    X(table_init) X(elem_drop) \
+    X(memory_size) X(memory_grow) X(memory_init) X(memory_copy) X(memory_fill) X(data_drop) \
+    X(ref_func) \
+    X(i32_load) X(i64_load) X(i32_load8_s) X(i32_load8_u) X(i32_load16_s) X(i32_load16_u) \
+    X(i64_load8_s) X(i64_load8_u) X(i64_load16_s) X(i64_load16_u) X(i64_load32_s) X(i64_load32_u) \
+    X(store8) X(store16) X(store32) X(store64) \
+    EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) \
+    EXEC_IMM_BINOPS(i32) EXEC_IMM_BINOPS(i64) EXEC_INT_OTHER(i32) EXEC_INT_OTHER(i64) \
+    X(i64_extend32_s) \
+    EXEC_FLOAT_OPS(f32) EXEC_FLOAT_OPS(f64) \
+    X(i32_wrap_i64) X(i64_extend_i32_s) X(i64_extend_i32_u) \
+    X(i32_trunc_f32_s) X(i32_trunc_f32_u) X(i32_trunc_f64_s) X(i32_trunc_f64_u) \
+    X(i64_trunc_f32_s) X(i64_trunc_f32_u) X(i64_trunc_f64_s) X(i64_trunc_f64_u) \
+    X(i32_trunc_sat_f32_s) X(i32_trunc_sat_f32_u) X(i32_trunc_sat_f64_s) X(i32_trunc_sat_f64_u) \
+    X(i64_trunc_sat_f32_s) X(i64_trunc_sat_f32_u) X(i64_trunc_sat_f64_s) X(i64_trunc_sat_f64_u) \
+    X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u) \
+    X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) \
+    X(f32_demote_f64) X(f64_promote_f32)
+
+enum exec_opcode {
+#define X(name) EXEC_OP_##name,
+    EXEC_OPS
+#undef X
+    EXEC_OP_COUNT
+};
+
+/*
+ * A translated function body. Immutable after translation; shared by every
+ * instance of the module. The frame of an activation is `frame_slots` slots:
+ * params (param_slots), declared locals (local_slots, zeroed on entry), then
+ * temporaries.
+ */
+typedef struct exec_code {
+    uint32_t func_index;
+    uint32_t param_slots;
+    uint32_t local_slots;
+    uint32_t result_slots;
+    uint32_t frame_slots;
+    size_t ncode;
+    exec_op code[];
+} exec_code;
+
+/* The handler address of each op, from the interpreter. */
+const void *const *exec_interp_handlers(void);
+
+#endif

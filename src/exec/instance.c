@@ -1,0 +1,482 @@
+/*
+ * instance.c - isola_instantiate and the instance lifecycle.
+ *
+ * Instantiation follows WebAssembly 2.0: check every import against its
+ * declared type; create the instance's functions, memories, tables and
+ * globals (evaluating initialisers in order); run the active element
+ * segments (table.init, then elem.drop), drop the declarative ones; run the
+ * active data segments (memory.init, then data.drop); call the start
+ * function. An out-of-bounds segment traps, and writes made by earlier
+ * segments into imported tables and memories stay.
+ *
+ * Lifetimes
+ *   An instance holds a reference on every object it imports and on every
+ *   instance that defined one of them (the owner of a function, table,
+ *   memory or global), so the host may release objects in any order, and
+ *   an imported table can never hold functions of a dead owner.
+ *
+ *   Tables do not reference the functions stored in them: that would make
+ *   cycles (an instance holding a table holding the instance's functions)
+ *   that reference counting never frees. Instead, when an instance goes away
+ *   it clears its functions out of the tables and globals it imported, so
+ *   they read as null rather than dangle. (A funcref handed to an unrelated
+ *   instance through a call and stored in that instance's own table is not
+ *   tracked: embedders that pass funcrefs across instances must keep the
+ *   source instance alive.)
+ *
+ *   One case the spec requires more: when instantiation traps after its
+ *   element segments (or its start function) may have put its functions
+ *   into imported tables, those functions must stay callable. Such an
+ *   instance is handed to the engine, which keeps it until it is released.
+ */
+#include "exec/instance.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/engine.h"
+#include "exec/global.h"
+#include "exec/hostfunc.h"
+#include "exec/memory.h"
+#include "exec/table.h"
+#include "util/error.h"
+
+/* ------------------------------------------------------------ import checks */
+
+bool exec_limits_match(uint32_t actual_min, wasm_limits actual, wasm_limits declared)
+{
+    if (actual_min < declared.min)
+        return false;
+    if (!declared.has_max)
+        return true;
+    return actual.has_max && actual.max <= declared.max;
+}
+
+static bool instance_link_error(isola_error *err, const wasm_import *imp, const char *what)
+{
+    return util_error_set(err, ISOLA_ERR_LINK, "%s \"%.*s\" \"%.*s\"", what,
+                          (int)imp->module.len, imp->module.data, (int)imp->field.len, imp->field.data);
+}
+
+static bool instance_import_matches(isola_engine *engine, const isola_module *module,
+                                    const wasm_import *imp, const isola_extern *ext)
+{
+    switch (imp->kind) {
+    case WASM_EXTERN_FUNC: {
+        const isola_func *f = ext->of.func;
+        return f->engine == engine && f->type_id == module->type_ids[imp->type.typeidx];
+    }
+    case WASM_EXTERN_TABLE: {
+        const isola_table *t = ext->of.table;
+        return t->elemtype == imp->type.table.elemtype &&
+               exec_limits_match(t->size, t->declared, imp->type.table.limits);
+    }
+    case WASM_EXTERN_MEMORY: {
+        const isola_memory *mem = ext->of.memory;
+        return exec_limits_match(mem->pages, mem->declared, imp->type.memory.limits);
+    }
+    case WASM_EXTERN_GLOBAL: {
+        const isola_global *g = ext->of.global;
+        return g->type == imp->type.global.type && g->mutable_ == imp->type.global.mutable_;
+    }
+    }
+    return false;
+}
+
+static bool instance_check_imports(isola_engine *engine, const isola_module *module,
+                                   const isola_extern *imports, uint32_t nimports, isola_error *err)
+{
+    const wasm_module *m = module->wasm;
+    if (nimports != m->nimports)
+        return util_error_set(err, ISOLA_ERR_LINK, "unknown import: the module has %u imports, %u given",
+                              m->nimports, nimports);
+    if (nimports && !imports)
+        return util_error_set(err, ISOLA_ERR_ARGUMENT, "imports missing");
+    for (uint32_t i = 0; i < nimports; i++) {
+        const wasm_import *imp = &m->imports[i];
+        const isola_extern *ext = &imports[i];
+        if (!ext->of.func)       /* any member: they share the storage */
+            return instance_link_error(err, imp, "unknown import");
+        if ((int)ext->kind != imp->kind || !instance_import_matches(engine, module, imp, ext))
+            return instance_link_error(err, imp, "incompatible import type");
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ allocation */
+
+static isola_instance *instance_alloc(isola_engine *engine, isola_module *module)
+{
+    const wasm_module *m = module->wasm;
+    isola_instance *inst = calloc(1, sizeof *inst);
+    if (!inst)
+        return NULL;
+    atomic_init(&inst->refcount, 1);
+    inst->engine = engine;
+    inst->module = isola_module_retain(module);
+    /* +1 everywhere: no zero-byte allocations, so NULL always means failure. */
+    inst->funcs = calloc(m->nfuncs + 1, sizeof *inst->funcs);
+    inst->own_funcs = calloc(m->nfuncs - m->nfunc_imports + 1, sizeof *inst->own_funcs);
+    inst->memories = calloc(m->nmemories + 1, sizeof *inst->memories);
+    inst->tables = calloc(m->ntables + 1, sizeof *inst->tables);
+    inst->globals = calloc(m->nglobals + 1, sizeof *inst->globals);
+    inst->elem_dropped = calloc(m->nelems + 1, sizeof *inst->elem_dropped);
+    inst->data_dropped = calloc(m->ndatas + 1, sizeof *inst->data_dropped);
+    inst->imported_instances = calloc(m->nimports + 1, sizeof *inst->imported_instances);
+    if (!inst->funcs || !inst->own_funcs || !inst->memories || !inst->tables || !inst->globals ||
+        !inst->elem_dropped || !inst->data_dropped || !inst->imported_instances) {
+        isola_instance_release(inst);
+        return NULL;
+    }
+    return inst;
+}
+
+static bool instance_is_own_func(const isola_instance *inst, uint64_t ref)
+{
+    const wasm_module *m = inst->module->wasm;
+    uintptr_t p = (uintptr_t)ref;
+    uintptr_t lo = (uintptr_t)inst->own_funcs;
+    uintptr_t hi = (uintptr_t)(inst->own_funcs + (m->nfuncs - m->nfunc_imports));
+    return p >= lo && p < hi;
+}
+
+/* Clears this instance's functions out of imported tables and funcref globals
+ * (see the top of the file). */
+static void instance_scrub_imports(isola_instance *inst)
+{
+    const wasm_module *m = inst->module->wasm;
+    if (m->nfuncs == m->nfunc_imports)
+        return;
+    for (uint32_t i = 0; i < m->ntable_imports; i++) {
+        isola_table *t = inst->tables[i];
+        if (!t || t->elemtype != WASM_FUNCREF)
+            continue;
+        for (uint32_t j = 0; j < t->size; j++)
+            if (instance_is_own_func(inst, t->elems[j]))
+                t->elems[j] = 0;
+    }
+    for (uint32_t i = 0; i < m->nglobal_imports; i++) {
+        isola_global *g = inst->globals[i];
+        if (g && g->type == WASM_FUNCREF && instance_is_own_func(inst, g->value[0]))
+            g->value[0] = 0;
+    }
+}
+
+static void instance_free(isola_instance *inst)
+{
+    const wasm_module *m = inst->module->wasm;
+    if (inst->tables && inst->globals && inst->own_funcs)
+        instance_scrub_imports(inst);
+    for (uint32_t i = 0; inst->funcs && i < m->nfunc_imports; i++)
+        isola_func_release(inst->funcs[i]);     /* a no-op for wasm functions */
+    for (uint32_t i = 0; inst->memories && i < m->nmemories; i++)
+        isola_memory_release(inst->memories[i]);
+    for (uint32_t i = 0; inst->tables && i < m->ntables; i++)
+        isola_table_release(inst->tables[i]);
+    for (uint32_t i = 0; inst->globals && i < m->nglobals; i++)
+        isola_global_release(inst->globals[i]);
+    for (uint32_t i = 0; i < inst->nimported_instances; i++)
+        isola_instance_release(inst->imported_instances[i]);
+    free(inst->funcs);
+    free(inst->own_funcs);
+    free(inst->memories);
+    free(inst->tables);
+    free(inst->globals);
+    free(inst->elem_dropped);
+    free(inst->data_dropped);
+    free(inst->imported_instances);
+    isola_module_release(inst->module);
+    free(inst);
+}
+
+/* ------------------------------------------------------------ linking */
+
+static void instance_hold_owner(isola_instance *inst, isola_instance *owner)
+{
+    if (!owner)
+        return;
+    for (uint32_t i = 0; i < inst->nimported_instances; i++)
+        if (inst->imported_instances[i] == owner)
+            return;
+    assert(inst->nimported_instances < inst->module->wasm->nimports);
+    inst->imported_instances[inst->nimported_instances++] = isola_instance_retain(owner);
+}
+
+/* Fills the import part of each index space. Imports are already checked. */
+static void instance_link_imports(isola_instance *inst, const isola_extern *imports)
+{
+    const wasm_module *m = inst->module->wasm;
+    uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const isola_extern *ext = &imports[i];
+        switch (ext->kind) {
+        case ISOLA_EXTERN_FUNC:
+            inst->funcs[nf++] = exec_func_retain(ext->of.func);
+            instance_hold_owner(inst, ext->of.func->instance);
+            break;
+        case ISOLA_EXTERN_TABLE:
+            inst->tables[nt++] = exec_table_retain(ext->of.table);
+            instance_hold_owner(inst, ext->of.table->owner);
+            break;
+        case ISOLA_EXTERN_MEMORY:
+            inst->memories[nm++] = exec_memory_retain(ext->of.memory);
+            instance_hold_owner(inst, ext->of.memory->owner);
+            break;
+        case ISOLA_EXTERN_GLOBAL:
+            inst->globals[ng++] = exec_global_retain(ext->of.global);
+            instance_hold_owner(inst, ext->of.global->owner);
+            break;
+        }
+    }
+    assert(nf == m->nfunc_imports && nt == m->ntable_imports && nm == m->nmemory_imports &&
+           ng == m->nglobal_imports);
+}
+
+/* ------------------------------------------------------------ definitions */
+
+static void instance_define_funcs(isola_instance *inst)
+{
+    const isola_module *module = inst->module;
+    const wasm_module *m = module->wasm;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+        isola_func *f = &inst->own_funcs[i - m->nfunc_imports];
+        uint32_t typeidx = m->funcs[i].typeidx;
+        f->type_id = module->type_ids[typeidx];
+        f->type = &m->types[typeidx];
+        f->instance = inst;
+        f->code = module->code[i - m->nfunc_imports];
+        f->func_index = i;
+        f->engine = inst->engine;
+        inst->funcs[i] = f;
+    }
+}
+
+static uint32_t instance_memory_cap(const isola_engine *engine, const isola_instance_limits *limits)
+{
+    uint32_t cap = engine->config.max_memory_pages;
+    if (limits && limits->max_memory_pages && limits->max_memory_pages < cap)
+        cap = limits->max_memory_pages;
+    return cap;
+}
+
+static bool instance_define_objects(isola_instance *inst, const isola_instance_limits *limits,
+                                    isola_error *err)
+{
+    const wasm_module *m = inst->module->wasm;
+    uint32_t cap = instance_memory_cap(inst->engine, limits);
+    for (uint32_t i = m->nmemory_imports; i < m->nmemories; i++) {
+        inst->memories[i] = exec_memory_create(inst->engine, m->memories[i].type.limits, cap, err);
+        if (!inst->memories[i])
+            return false;
+        inst->memories[i]->owner = inst;
+    }
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+        inst->tables[i] = exec_table_create(m->tables[i].type.elemtype, m->tables[i].type.limits, err);
+        if (!inst->tables[i])
+            return false;
+        inst->tables[i]->owner = inst;
+    }
+    /* In order: an initialiser may read any global before it. */
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
+        uint64_t value[2];
+        exec_const_eval(inst, &m->globals[i].init, value);
+        inst->globals[i] = exec_global_create(m->globals[i].type, value, err);
+        if (!inst->globals[i])
+            return false;
+        inst->globals[i]->owner = inst;
+    }
+    inst->memory0 = m->nmemories ? inst->memories[0] : NULL;
+    return true;
+}
+
+/* ------------------------------------------------------------ segments */
+
+static uint32_t instance_offset(const isola_instance *inst, const wasm_constexpr *e)
+{
+    uint64_t v[2];
+    exec_const_eval(inst, e, v);
+    return (uint32_t)v[0];
+}
+
+/* Sets *wrote_imported when a segment put functions into an imported table. */
+static bool instance_init_elems(isola_instance *inst, bool *wrote_imported, isola_error *err)
+{
+    const wasm_module *m = inst->module->wasm;
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const wasm_elem_segment *seg = &m->elems[i];
+        if (seg->mode == WASM_SEGMENT_ACTIVE) {
+            uint32_t offset = instance_offset(inst, &seg->offset);
+            if (!exec_table_init(inst, seg->table_index, i, offset, 0, seg->count))
+                return util_error_set(err, ISOLA_ERR_TRAP, "out of bounds table access");
+            if (seg->table_index < m->ntable_imports && seg->count > 0)
+                *wrote_imported = true;
+        }
+        if (seg->mode != WASM_SEGMENT_PASSIVE)
+            inst->elem_dropped[i] = true;
+    }
+    return true;
+}
+
+static bool instance_init_datas(isola_instance *inst, isola_error *err)
+{
+    const wasm_module *m = inst->module->wasm;
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const wasm_data_segment *seg = &m->datas[i];
+        if (seg->mode != WASM_SEGMENT_ACTIVE)
+            continue;
+        assert(seg->memory_index < m->nmemories);
+        isola_memory *mem = inst->memories[seg->memory_index];
+        uint64_t offset = instance_offset(inst, &seg->offset);
+        if (offset + seg->len > mem->size)
+            return util_error_set(err, ISOLA_ERR_TRAP, "out of bounds memory access");
+        if (seg->len)
+            memcpy(mem->base + offset, seg->bytes, seg->len);
+        inst->data_dropped[i] = true;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ start */
+
+static bool instance_run_start(isola_instance *inst, isola_exec *exec, isola_error *err)
+{
+    const wasm_module *m = inst->module->wasm;
+    isola_exec *own = NULL;
+    if (!exec) {
+        own = exec = isola_exec_new(inst->engine, NULL, err);
+        if (!exec)
+            return false;
+    }
+    bool ok = false;
+    switch (isola_exec_call(exec, inst->funcs[m->start], NULL, 0)) {
+    case ISOLA_OK:
+        ok = true;
+        break;
+    case ISOLA_TRAPPED: {
+        const isola_trap *trap = isola_exec_trap(exec);
+        util_error_set(err, ISOLA_ERR_TRAP, "%s", trap && trap->message ? trap->message : "trap");
+        break;
+    }
+    case ISOLA_YIELDED:
+        isola_exec_reset(exec);
+        util_error_set(err, ISOLA_ERR_RESOURCE, "start function ran out of fuel");
+        break;
+    case ISOLA_SUSPENDED:
+        isola_exec_reset(exec);
+        util_error_set(err, ISOLA_ERR_RESOURCE, "start function blocked in a host call");
+        break;
+    case ISOLA_FAILED: {
+        const char *why = isola_exec_error(exec);
+        util_error_set(err, ISOLA_ERR_ARGUMENT, "cannot run the start function: %s", why ? why : "?");
+        break;
+    }
+    }
+    isola_exec_release(own);
+    return ok;
+}
+
+/* Does the module import something its failed start function may have stored funcrefs into? */
+static bool instance_imports_ref_holders(const wasm_module *m)
+{
+    if (m->ntable_imports > 0)
+        return true;
+    for (uint32_t i = 0; i < m->nglobal_imports; i++)
+        if (m->globals[i].type.type == WASM_FUNCREF && m->globals[i].type.mutable_)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ public API */
+
+isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
+                                  const isola_extern *imports, uint32_t nimports,
+                                  const isola_instance_limits *limits, isola_exec *exec,
+                                  isola_error *err)
+{
+    if (!engine || !module) {
+        util_error_set(err, ISOLA_ERR_ARGUMENT, "isola_instantiate needs an engine and a module");
+        return NULL;
+    }
+    if (module->engine != engine) {
+        util_error_set(err, ISOLA_ERR_ARGUMENT, "the module was loaded by another engine");
+        return NULL;
+    }
+    if (!instance_check_imports(engine, module, imports, nimports, err))
+        return NULL;
+    isola_instance *inst = instance_alloc(engine, module);
+    if (!inst) {
+        util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory allocating an instance");
+        return NULL;
+    }
+    instance_link_imports(inst, imports);
+    instance_define_funcs(inst);
+    if (!instance_define_objects(inst, limits, err)) {
+        isola_instance_release(inst);
+        return NULL;
+    }
+    const wasm_module *m = module->wasm;
+    bool funcs_escaped = false;
+    bool ok = instance_init_elems(inst, &funcs_escaped, err) && instance_init_datas(inst, err);
+    if (ok && m->has_start) {
+        funcs_escaped = funcs_escaped || instance_imports_ref_holders(m);
+        ok = instance_run_start(inst, exec, err);
+    }
+    if (!ok) {
+        /* Per the spec the failed instance's writes stay; keep its functions valid. */
+        if (!funcs_escaped || !exec_engine_keep_instance(engine, inst))
+            isola_instance_release(inst);
+        return NULL;
+    }
+    return inst;
+}
+
+isola_instance *isola_instance_retain(isola_instance *instance)
+{
+    atomic_fetch_add(&instance->refcount, 1);
+    return instance;
+}
+
+void isola_instance_release(isola_instance *instance)
+{
+    if (instance && atomic_fetch_sub(&instance->refcount, 1) == 1)
+        instance_free(instance);
+}
+
+isola_module *isola_instance_module(const isola_instance *instance)
+{
+    return instance->module;
+}
+
+bool isola_instance_export(isola_instance *instance, const char *name, isola_extern *out)
+{
+    if (!instance || !name || !out)
+        return false;
+    const wasm_export *exp = wasm_module_find_export(instance->module->wasm, name, strlen(name));
+    if (!exp)
+        return false;
+    out->kind = (isola_extern_kind)exp->kind;
+    switch (exp->kind) {
+    case WASM_EXTERN_FUNC: out->of.func = instance->funcs[exp->index]; break;
+    case WASM_EXTERN_TABLE: out->of.table = instance->tables[exp->index]; break;
+    case WASM_EXTERN_MEMORY: out->of.memory = instance->memories[exp->index]; break;
+    case WASM_EXTERN_GLOBAL: out->of.global = instance->globals[exp->index]; break;
+    default: return false;
+    }
+    return true;
+}
+
+isola_memory *isola_instance_memory(isola_instance *instance)
+{
+    return instance->memory0;
+}
+
+void *isola_instance_userdata(const isola_instance *instance)
+{
+    return instance->userdata;
+}
+
+void isola_instance_set_userdata(isola_instance *instance, void *user)
+{
+    instance->userdata = user;
+}

@@ -1,0 +1,16 @@
+/*
+ * instance.h - instance internals shared by the object layer.
+ */
+#ifndef ISOLA_EXEC_INSTANCE_H
+#define ISOLA_EXEC_INSTANCE_H
+
+#include <stdbool.h>
+
+#include "exec/runtime.h"
+
+/* Does an import of the given declared limits accept an object whose current
+ * size is `actual_min` and whose declared limits are `actual`? (Spec limits
+ * subtyping: bigger minimum, and a maximum no bigger than the declared one.) */
+bool exec_limits_match(uint32_t actual_min, wasm_limits actual, wasm_limits declared);
+
+#endif

@@ -1,0 +1,790 @@
+/*
+ * interp.c - the interpreter loop: runs translated code (code.h) on an
+ * execution context (interp.h).
+ *
+ * One function, written for the compiler: pc, fp, fuel, the memory base and
+ * size live in locals (registers), dispatch is direct threading through label
+ * addresses (`goto *pc->h`), slow paths (traps, calls into the host, bulk
+ * memory and table ops) jump out of line. wasm->wasm calls push an
+ * exec_frame and continue in the same loop, so the C stack never grows with
+ * wasm recursion and the loop can stop at any call or loop back-edge with
+ * everything needed to resume saved in the context.
+ *
+ * Value representation in slots: i32 zero-extended in the low 32 bits, i64
+ * whole, f32/f64 as raw bits (so NaN payloads are preserved), references as
+ * pointers, v128 in two consecutive slots (low half first).
+ */
+#include <assert.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/interp.h"
+#include "wasm/module.h"
+
+/* Provided by the object layer (memory.c). */
+bool exec_memory_grow(isola_memory *m, uint32_t delta, uint32_t *old_pages);
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ------------------------------------------------------------ value helpers */
+
+static inline float f32_of(uint64_t v)
+{
+    uint32_t b = (uint32_t)v;
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+
+static inline uint64_t of_f32(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+
+static inline double f64_of(uint64_t v)
+{
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+static inline uint64_t of_f64(double d)
+{
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+}
+
+/* Wasm min/max: NaN if either operand is NaN, and -0 < +0. */
+static float wasm_fminf(float a, float b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+
+static float wasm_fmaxf(float a, float b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+static double wasm_fmin(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+
+static double wasm_fmax(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+static inline uint32_t rotl32(uint32_t x, uint32_t n) { n &= 31; return n ? (x << n) | (x >> (32 - n)) : x; }
+static inline uint32_t rotr32(uint32_t x, uint32_t n) { n &= 31; return n ? (x >> n) | (x << (32 - n)) : x; }
+static inline uint64_t rotl64(uint64_t x, uint64_t n) { n &= 63; return n ? (x << n) | (x >> (64 - n)) : x; }
+static inline uint64_t rotr64(uint64_t x, uint64_t n) { n &= 63; return n ? (x >> n) | (x << (64 - n)) : x; }
+
+/* Saturating truncations (the 0xFC ops). */
+static uint64_t sat_i32_s(double x)
+{
+    if (isnan(x)) return 0;
+    if (x <= -2147483648.0) return (uint32_t)INT32_MIN;
+    if (x >= 2147483647.0) return (uint32_t)INT32_MAX;
+    return (uint32_t)(int32_t)x;
+}
+
+static uint64_t sat_i32_u(double x)
+{
+    if (isnan(x) || x <= 0.0) return 0;
+    if (x >= 4294967295.0) return UINT32_MAX;
+    return (uint32_t)x;
+}
+
+static uint64_t sat_i64_s(double x)
+{
+    if (isnan(x)) return 0;
+    if (x <= -9223372036854775808.0) return (uint64_t)INT64_MIN;
+    if (x >= 9223372036854775808.0) return (uint64_t)INT64_MAX;
+    return (uint64_t)(int64_t)x;
+}
+
+static uint64_t sat_i64_u(double x)
+{
+    if (isnan(x) || x <= 0.0) return 0;
+    if (x >= 18446744073709551616.0) return UINT64_MAX;
+    return (uint64_t)x;
+}
+
+/* ------------------------------------------------------------ out-of-line slow paths */
+
+/* Grows a table by n entries set to init; returns the old size or -1. */
+static int64_t table_grow(isola_table *t, uint32_t n, uint64_t init)
+{
+    uint32_t old = t->size;
+    uint64_t want = (uint64_t)old + n;
+    uint64_t cap = t->max < WASM_MAX_TABLE_SIZE ? t->max : WASM_MAX_TABLE_SIZE;
+    if (want > cap)
+        return -1;
+    if (n == 0)
+        return old;
+    uint64_t *e = realloc(t->elems, (size_t)want * sizeof(uint64_t));
+    if (!e)
+        return -1;
+    for (uint64_t i = old; i < want; i++)
+        e[i] = init;
+    t->elems = e;
+    t->size = (uint32_t)want;
+    return old;
+}
+
+static uint64_t elem_item(isola_instance *inst, const wasm_constexpr *c)
+{
+    switch (c->op) {
+    case WASM_CONST_REF_FUNC: return (uint64_t)(uintptr_t)inst->funcs[c->value.index];
+    case WASM_CONST_GLOBAL_GET: return inst->globals[c->value.index]->value[0];
+    default: return 0;
+    }
+}
+
+/* table.init: false if out of bounds. Active and declarative segments count as dropped. */
+static bool table_init(isola_instance *inst, uint32_t tidx, uint32_t seg, uint32_t d, uint32_t s, uint32_t n)
+{
+    const wasm_elem_segment *es = &inst->module->wasm->elems[seg];
+    bool dropped = es->mode != WASM_SEGMENT_PASSIVE || (inst->elem_dropped && inst->elem_dropped[seg]);
+    uint64_t len = dropped ? 0 : es->count;
+    isola_table *t = inst->tables[tidx];
+    if ((uint64_t)s + n > len || (uint64_t)d + n > t->size)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        t->elems[d + i] = elem_item(inst, &es->items[s + i]);
+    return true;
+}
+
+static bool memory_init(isola_instance *inst, uint32_t seg, uint32_t d, uint32_t s, uint32_t n)
+{
+    const wasm_data_segment *ds = &inst->module->wasm->datas[seg];
+    bool dropped = ds->mode != WASM_SEGMENT_PASSIVE || (inst->data_dropped && inst->data_dropped[seg]);
+    uint64_t len = dropped ? 0 : ds->len;
+    isola_memory *m = inst->memory0;
+    uint64_t size = m ? m->size : 0;
+    if ((uint64_t)s + n > len || (uint64_t)d + n > size)
+        return false;
+    if (n)
+        memcpy(m->base + d, ds->bytes + s, n);
+    return true;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+#define W0(i) (pc[i].w[0])
+#define W1(i) (pc[i].w[1])
+#define DISPATCH() goto *pc->h
+#define NEXT(n) do { pc += (n); DISPATCH(); } while (0)
+#define TRAP(kind, msg) do { trap_kind = (kind); trap_msg = (msg); goto trap; } while (0)
+/* Spends one unit of fuel at pc (a loop header or a call); stops if none is left. */
+#define SPEND_FUEL() do { if (UNLIKELY(--fuel < 0)) { fuel++; goto out_of_fuel; } } while (0)
+#define RELOAD_MEM() do { \
+        isola_memory *m0_ = inst->memory0; \
+        mem = m0_ ? m0_->base : NULL; \
+        memsize = m0_ ? m0_->size : 0; \
+    } while (0)
+#define SAVE_STATE() do { \
+        exec->pc = pc; exec->fp = fp; exec->depth = depth; exec->inst = inst; exec->fuel = fuel; \
+    } while (0)
+
+/* Effective address check: traps unless [addr+off, addr+off+width) is inside memory. */
+#define MEM_EA(ea, addr_slot, width) \
+    uint64_t ea = (uint64_t)(uint32_t)fp[addr_slot] + W0(2); \
+    if (UNLIKELY(ea + (width) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access")
+
+#define LOAD(name, T, conv) \
+    op_##name: { MEM_EA(ea, W1(1), sizeof(T)); T v_; memcpy(&v_, mem + ea, sizeof(T)); \
+        fp[W0(1)] = conv(v_); NEXT(3); }
+#define STORE(name, T) \
+    op_##name: { MEM_EA(ea, W1(1), sizeof(T)); T v_ = (T)fp[W0(1)]; memcpy(mem + ea, &v_, sizeof(T)); NEXT(3); }
+
+#define ZX32(v) ((uint64_t)(uint32_t)(v))
+#define SX32(v) ((uint64_t)(uint32_t)(int32_t)(v))
+#define ZX64(v) ((uint64_t)(v))
+#define SX64(v) ((uint64_t)(int64_t)(v))
+
+#define IMM64(x) ((uint64_t)(int64_t)(int32_t)(x))
+#define IMM32(x) ((uint32_t)(x))
+
+/* Integer binary op in slot and immediate forms; `a`, `b` are of type U. */
+#define BINOP(T, U, name, expr, IMM) \
+    op_##T##_##name: { U a = (U)fp[W1(1)], b = (U)fp[W0(2)]; fp[W0(1)] = (U)(expr); NEXT(3); } \
+    op_##T##_##name##_imm: { U a = (U)fp[W1(1)], b = IMM(W0(2)); fp[W0(1)] = (U)(expr); NEXT(3); }
+
+/* A compare in all six forms: value, value with immediate, and the fused
+ * branches (forward and back-edge). */
+#define CMPOP(T, U, name, expr, IMM) \
+    op_##T##_##name: { U a = (U)fp[W1(1)], b = (U)fp[W0(2)]; fp[W0(1)] = (expr); NEXT(3); } \
+    op_##T##_##name##_imm: { U a = (U)fp[W1(1)], b = IMM(W0(2)); fp[W0(1)] = (expr); NEXT(3); } \
+    op_br_##T##_##name: { U a = (U)fp[W0(1)], b = (U)fp[W1(1)]; \
+        if (expr) { pc = pc[2].target; DISPATCH(); } NEXT(3); } \
+    op_br_##T##_##name##_imm: { U a = (U)fp[W0(1)], b = IMM(W1(1)); \
+        if (expr) { pc = pc[2].target; DISPATCH(); } NEXT(3); } \
+    op_br_##T##_##name##_back: { U a = (U)fp[W0(1)], b = (U)fp[W1(1)]; \
+        if (expr) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); } NEXT(3); } \
+    op_br_##T##_##name##_imm_back: { U a = (U)fp[W0(1)], b = IMM(W1(1)); \
+        if (expr) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); } NEXT(3); }
+
+#define CMPS(T, U, S, IMM) \
+    CMPOP(T, U, eq, a == b, IMM) CMPOP(T, U, ne, a != b, IMM) \
+    CMPOP(T, U, lt_s, (S)a < (S)b, IMM) CMPOP(T, U, lt_u, a < b, IMM) \
+    CMPOP(T, U, gt_s, (S)a > (S)b, IMM) CMPOP(T, U, gt_u, a > b, IMM) \
+    CMPOP(T, U, le_s, (S)a <= (S)b, IMM) CMPOP(T, U, le_u, a <= b, IMM) \
+    CMPOP(T, U, ge_s, (S)a >= (S)b, IMM) CMPOP(T, U, ge_u, a >= b, IMM)
+
+#define UNOP(name, expr) op_##name: { uint64_t x = fp[W1(1)]; fp[W0(1)] = (expr); NEXT(2); }
+#define FBIN32(name, expr) \
+    op_##name: { float a = f32_of(fp[W1(1)]), b = f32_of(fp[W0(2)]); fp[W0(1)] = (expr); NEXT(3); }
+#define FBIN64(name, expr) \
+    op_##name: { double a = f64_of(fp[W1(1)]), b = f64_of(fp[W0(2)]); fp[W0(1)] = (expr); NEXT(3); }
+
+/* Trapping float->int truncation: x is the float operand; lo < x < hi is the valid range. */
+#define TRUNC(name, FT, get, lo_ok, hi, conv) \
+    op_##name: { FT x = get(fp[W1(1)]); \
+        if (UNLIKELY(isnan(x))) TRAP(ISOLA_TRAP_INVALID_CONVERSION, "invalid conversion to integer"); \
+        if (UNLIKELY(!((lo_ok) && x < (hi)))) TRAP(ISOLA_TRAP_INTEGER_OVERFLOW, "integer overflow"); \
+        fp[W0(1)] = conv; NEXT(2); }
+
+static isola_status interp_loop(isola_exec *exec, const void *const **handlers_out)
+{
+    static const void *const labels[] = {
+#define X(name) &&op_##name,
+        EXEC_OPS
+#undef X
+    };
+    if (handlers_out) {
+        *handlers_out = labels;
+        return ISOLA_OK;
+    }
+
+    const exec_op *pc = exec->pc;
+    uint64_t *fp = exec->fp;
+    uint32_t depth = exec->depth;
+    isola_instance *inst = exec->inst;
+    exec_frame *const frames = exec->frames;
+    uint64_t *const stack_end = exec->stack_end;
+    const uint32_t max_depth = exec->max_depth;
+    int64_t fuel = exec->fuel;
+    isola_func **funcs = inst->funcs;
+    uint8_t *mem;
+    uint64_t memsize;
+    isola_trap_kind trap_kind;
+    const char *trap_msg;
+    isola_func *callee;
+    uint32_t cbase;
+    const exec_op *cnext;
+    RELOAD_MEM();
+    DISPATCH();
+
+    /* ------------------------------------------------ control */
+op_unreachable:
+    TRAP(ISOLA_TRAP_UNREACHABLE, "unreachable");
+op_br:
+    pc = pc[1].target;
+    DISPATCH();
+op_br_back:
+    pc = pc[1].target;
+    SPEND_FUEL();
+    DISPATCH();
+op_br_z:
+    if ((uint32_t)fp[W0(1)] == 0) { pc = pc[2].target; DISPATCH(); }
+    NEXT(3);
+op_br_z_back:
+    if ((uint32_t)fp[W0(1)] == 0) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); }
+    NEXT(3);
+op_br_nz:
+    if ((uint32_t)fp[W0(1)] != 0) { pc = pc[2].target; DISPATCH(); }
+    NEXT(3);
+op_br_nz_back:
+    if ((uint32_t)fp[W0(1)] != 0) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); }
+    NEXT(3);
+op_br_z64:
+    if (fp[W0(1)] == 0) { pc = pc[2].target; DISPATCH(); }
+    NEXT(3);
+op_br_z64_back:
+    if (fp[W0(1)] == 0) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); }
+    NEXT(3);
+op_br_nz64:
+    if (fp[W0(1)] != 0) { pc = pc[2].target; DISPATCH(); }
+    NEXT(3);
+op_br_nz64_back:
+    if (fp[W0(1)] != 0) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); }
+    NEXT(3);
+op_br_table: {
+    uint32_t i = (uint32_t)fp[W0(1)], n = W1(1);
+    const exec_op *t = pc[2 + (i < n ? i : n)].target;
+    bool back = t <= pc;
+    pc = t;
+    if (back)
+        SPEND_FUEL();
+    DISPATCH();
+}
+op_ret1:
+    fp[0] = fp[W0(1)];
+    /* fall through */
+op_ret: {
+    if (UNLIKELY(depth == 0))
+        goto finished;
+    const exec_frame *fr = &frames[depth--];
+    pc = fr->ret_pc;
+    fp = fr->ret_fp;
+    if (UNLIKELY(fr->ret_inst != inst)) {
+        inst = fr->ret_inst;
+        funcs = inst->funcs;
+        RELOAD_MEM();
+    }
+    DISPATCH();
+}
+op_call: {
+    /* A defined function of this module: same instance, same memory. */
+    isola_func *f = funcs[W0(1)];
+    const exec_code *c = f->code;
+    uint64_t *nfp = fp + W1(1);
+    SPEND_FUEL();
+    if (UNLIKELY(depth + 1 >= max_depth || nfp + c->frame_slots > stack_end))
+        TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+    exec_frame *fr = &frames[++depth];
+    fr->func = f;
+    fr->ret_pc = pc + 2;
+    fr->ret_fp = fp;
+    fr->ret_inst = inst;
+    for (uint64_t *p = nfp + c->param_slots, *e = p + c->local_slots; p < e; p++)
+        *p = 0;
+    fp = nfp;
+    pc = c->code;
+    DISPATCH();
+}
+op_call_import:
+    callee = funcs[W0(1)];
+    cbase = W1(1);
+    cnext = pc + 2;
+    goto call_generic;
+op_call_indirect: {
+    isola_table *tab = inst->tables[W0(1)];
+    uint32_t i = (uint32_t)fp[W1(2)];
+    if (UNLIKELY(i >= tab->size))
+        TRAP(ISOLA_TRAP_TABLE_OUT_OF_BOUNDS, "undefined element");
+    callee = (isola_func *)(uintptr_t)tab->elems[i];
+    if (UNLIKELY(!callee))
+        TRAP(ISOLA_TRAP_UNINITIALIZED_ELEMENT, "uninitialized element");
+    if (UNLIKELY(callee->type_id != W1(1)))
+        TRAP(ISOLA_TRAP_INDIRECT_CALL_TYPE, "indirect call type mismatch");
+    cbase = W0(2);
+    cnext = pc + 3;
+    goto call_generic;
+}
+
+    /* ------------------------------------------------ moves, constants, select, globals */
+op_move:
+    fp[W0(1)] = fp[W1(1)];
+    NEXT(2);
+op_move2:
+    fp[W0(1)] = fp[W1(1)];
+    fp[W0(1) + 1] = fp[W1(1) + 1];
+    NEXT(2);
+op_const64:
+    fp[W0(1)] = pc[2].u64;
+    NEXT(3);
+op_const128:
+    fp[W0(1)] = pc[2].u64;
+    fp[W0(1) + 1] = pc[3].u64;
+    NEXT(4);
+op_select:
+    fp[W0(1)] = (uint32_t)fp[W1(2)] ? fp[W1(1)] : fp[W0(2)];
+    NEXT(3);
+op_select2: {
+    uint32_t src = (uint32_t)fp[W1(2)] ? W1(1) : W0(2);
+    uint64_t lo = fp[src], hi = fp[src + 1];
+    fp[W0(1)] = lo;
+    fp[W0(1) + 1] = hi;
+    NEXT(3);
+}
+op_global_get:
+    fp[W0(1)] = inst->globals[W1(1)]->value[0];
+    NEXT(2);
+op_global_set:
+    inst->globals[W1(1)]->value[0] = fp[W0(1)];
+    NEXT(2);
+op_global_get2: {
+    isola_global *g = inst->globals[W1(1)];
+    fp[W0(1)] = g->value[0];
+    fp[W0(1) + 1] = g->value[1];
+    NEXT(2);
+}
+op_global_set2: {
+    isola_global *g = inst->globals[W1(1)];
+    g->value[0] = fp[W0(1)];
+    g->value[1] = fp[W0(1) + 1];
+    NEXT(2);
+}
+op_ref_func:
+    fp[W0(1)] = (uint64_t)(uintptr_t)funcs[W1(1)];
+    NEXT(2);
+
+    /* ------------------------------------------------ tables */
+op_table_get: {
+    isola_table *t = inst->tables[W0(2)];
+    uint32_t i = (uint32_t)fp[W1(1)];
+    if (UNLIKELY(i >= t->size))
+        TRAP(ISOLA_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access");
+    fp[W0(1)] = t->elems[i];
+    NEXT(3);
+}
+op_table_set: {
+    isola_table *t = inst->tables[W0(2)];
+    uint32_t i = (uint32_t)fp[W0(1)];
+    if (UNLIKELY(i >= t->size))
+        TRAP(ISOLA_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access");
+    t->elems[i] = fp[W1(1)];
+    NEXT(3);
+}
+op_table_size:
+    fp[W0(1)] = inst->tables[W1(1)]->size;
+    NEXT(2);
+op_table_grow: {
+    int64_t r = table_grow(inst->tables[W1(2)], (uint32_t)fp[W0(2)], fp[W1(1)]);
+    fp[W0(1)] = (uint32_t)r;
+    NEXT(3);
+}
+op_table_fill: {
+    isola_table *t = inst->tables[W1(2)];
+    uint32_t i = (uint32_t)fp[W0(1)], n = (uint32_t)fp[W0(2)];
+    uint64_t v = fp[W1(1)];
+    if (UNLIKELY((uint64_t)i + n > t->size))
+        TRAP(ISOLA_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access");
+    for (uint32_t k = 0; k < n; k++)
+        t->elems[i + k] = v;
+    NEXT(3);
+}
+op_table_copy: {
+    isola_table *dt = inst->tables[W1(2)], *st = inst->tables[W0(3)];
+    uint32_t d = (uint32_t)fp[W0(1)], s = (uint32_t)fp[W1(1)], n = (uint32_t)fp[W0(2)];
+    if (UNLIKELY((uint64_t)d + n > dt->size || (uint64_t)s + n > st->size))
+        TRAP(ISOLA_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access");
+    if (n)
+        memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(uint64_t));
+    NEXT(4);
+}
+op_table_init:
+    if (UNLIKELY(!table_init(inst, W0(3), W1(2), (uint32_t)fp[W0(1)], (uint32_t)fp[W1(1)],
+                             (uint32_t)fp[W0(2)])))
+        TRAP(ISOLA_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access");
+    NEXT(4);
+op_elem_drop:
+    if (inst->elem_dropped)
+        inst->elem_dropped[W0(1)] = true;
+    NEXT(2);
+
+    /* ------------------------------------------------ memory */
+op_memory_size:
+    fp[W0(1)] = memsize / WASM_PAGE_SIZE;
+    NEXT(2);
+op_memory_grow: {
+    uint32_t old = 0;
+    isola_memory *m = inst->memory0;
+    bool ok = m && exec_memory_grow(m, (uint32_t)fp[W1(1)], &old);
+    fp[W0(1)] = ok ? old : UINT32_MAX;
+    RELOAD_MEM();
+    NEXT(2);
+}
+op_memory_init:
+    if (UNLIKELY(!memory_init(inst, W1(2), (uint32_t)fp[W0(1)], (uint32_t)fp[W1(1)], (uint32_t)fp[W0(2)])))
+        TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access");
+    NEXT(3);
+op_data_drop:
+    if (inst->data_dropped)
+        inst->data_dropped[W0(1)] = true;
+    NEXT(2);
+op_memory_copy: {
+    uint64_t d = (uint32_t)fp[W0(1)], s = (uint32_t)fp[W1(1)], n = (uint32_t)fp[W0(2)];
+    if (UNLIKELY(d + n > memsize || s + n > memsize))
+        TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access");
+    if (n)
+        memmove(mem + d, mem + s, n);
+    NEXT(3);
+}
+op_memory_fill: {
+    uint64_t d = (uint32_t)fp[W0(1)], n = (uint32_t)fp[W0(2)];
+    if (UNLIKELY(d + n > memsize))
+        TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access");
+    if (n)
+        memset(mem + d, (int)(uint8_t)fp[W1(1)], n);
+    NEXT(3);
+}
+    LOAD(i32_load, uint32_t, ZX32)
+    LOAD(i64_load, uint64_t, ZX64)
+    LOAD(i32_load8_s, int8_t, SX32)
+    LOAD(i32_load8_u, uint8_t, ZX32)
+    LOAD(i32_load16_s, int16_t, SX32)
+    LOAD(i32_load16_u, uint16_t, ZX32)
+    LOAD(i64_load8_s, int8_t, SX64)
+    LOAD(i64_load8_u, uint8_t, ZX64)
+    LOAD(i64_load16_s, int16_t, SX64)
+    LOAD(i64_load16_u, uint16_t, ZX64)
+    LOAD(i64_load32_s, int32_t, SX64)
+    LOAD(i64_load32_u, uint32_t, ZX64)
+    STORE(store8, uint8_t)
+    STORE(store16, uint16_t)
+    STORE(store32, uint32_t)
+    STORE(store64, uint64_t)
+
+    /* ------------------------------------------------ integer arithmetic */
+    CMPS(i32, uint32_t, int32_t, IMM32)
+    CMPS(i64, uint64_t, int64_t, IMM64)
+    BINOP(i32, uint32_t, add, a + b, IMM32)
+    BINOP(i32, uint32_t, sub, a - b, IMM32)
+    BINOP(i32, uint32_t, mul, a * b, IMM32)
+    BINOP(i32, uint32_t, and, a & b, IMM32)
+    BINOP(i32, uint32_t, or, a | b, IMM32)
+    BINOP(i32, uint32_t, xor, a ^ b, IMM32)
+    BINOP(i32, uint32_t, shl, a << (b & 31), IMM32)
+    BINOP(i32, uint32_t, shr_s, (uint32_t)((int32_t)a >> (b & 31)), IMM32)
+    BINOP(i32, uint32_t, shr_u, a >> (b & 31), IMM32)
+    BINOP(i64, uint64_t, add, a + b, IMM64)
+    BINOP(i64, uint64_t, sub, a - b, IMM64)
+    BINOP(i64, uint64_t, mul, a * b, IMM64)
+    BINOP(i64, uint64_t, and, a & b, IMM64)
+    BINOP(i64, uint64_t, or, a | b, IMM64)
+    BINOP(i64, uint64_t, xor, a ^ b, IMM64)
+    BINOP(i64, uint64_t, shl, a << (b & 63), IMM64)
+    BINOP(i64, uint64_t, shr_s, (uint64_t)((int64_t)a >> (b & 63)), IMM64)
+    BINOP(i64, uint64_t, shr_u, a >> (b & 63), IMM64)
+
+    UNOP(i32_eqz, (uint32_t)x == 0)
+    UNOP(i64_eqz, x == 0)
+    UNOP(i32_clz, (uint32_t)x ? (uint64_t)__builtin_clz((uint32_t)x) : 32)
+    UNOP(i32_ctz, (uint32_t)x ? (uint64_t)__builtin_ctz((uint32_t)x) : 32)
+    UNOP(i32_popcnt, (uint64_t)__builtin_popcount((uint32_t)x))
+    UNOP(i64_clz, x ? (uint64_t)__builtin_clzll(x) : 64)
+    UNOP(i64_ctz, x ? (uint64_t)__builtin_ctzll(x) : 64)
+    UNOP(i64_popcnt, (uint64_t)__builtin_popcountll(x))
+    UNOP(i32_extend8_s, (uint32_t)(int32_t)(int8_t)x)
+    UNOP(i32_extend16_s, (uint32_t)(int32_t)(int16_t)x)
+    UNOP(i64_extend8_s, (uint64_t)(int64_t)(int8_t)x)
+    UNOP(i64_extend16_s, (uint64_t)(int64_t)(int16_t)x)
+    UNOP(i64_extend32_s, (uint64_t)(int64_t)(int32_t)x)
+    UNOP(i32_wrap_i64, (uint32_t)x)
+    UNOP(i64_extend_i32_s, (uint64_t)(int64_t)(int32_t)x)
+    UNOP(i64_extend_i32_u, (uint32_t)x)
+
+op_i32_div_s: {
+    int32_t a = (int32_t)fp[W1(1)], b = (int32_t)fp[W0(2)];
+    if (UNLIKELY(b == 0)) TRAP(ISOLA_TRAP_DIVIDE_BY_ZERO, "integer divide by zero");
+    if (UNLIKELY(a == INT32_MIN && b == -1)) TRAP(ISOLA_TRAP_INTEGER_OVERFLOW, "integer overflow");
+    fp[W0(1)] = (uint32_t)(a / b);
+    NEXT(3);
+}
+op_i32_div_u: {
+    uint32_t a = (uint32_t)fp[W1(1)], b = (uint32_t)fp[W0(2)];
+    if (UNLIKELY(b == 0)) TRAP(ISOLA_TRAP_DIVIDE_BY_ZERO, "integer divide by zero");
+    fp[W0(1)] = a / b;
+    NEXT(3);
+}
+op_i32_rem_s: {
+    int32_t a = (int32_t)fp[W1(1)], b = (int32_t)fp[W0(2)];
+    if (UNLIKELY(b == 0)) TRAP(ISOLA_TRAP_DIVIDE_BY_ZERO, "integer divide by zero");
+    fp[W0(1)] = b == -1 ? 0 : (uint32_t)(a % b);
+    NEXT(3);
+}
+op_i32_rem_u: {
+    uint32_t a = (uint32_t)fp[W1(1)], b = (uint32_t)fp[W0(2)];
+    if (UNLIKELY(b == 0)) TRAP(ISOLA_TRAP_DIVIDE_BY_ZERO, "integer divide by zero");
+    fp[W0(1)] = a % b;
+    NEXT(3);
+}
+op_i64_div_s: {
+    int64_t a = (int64_t)fp[W1(1)], b = (int64_t)fp[W0(2)];
+    if (UNLIKELY(b == 0)) TRAP(ISOLA_TRAP_DIVIDE_BY_ZERO, "integer divide by zero");
+    if (UNLIKELY(a == INT64_MIN && b == -1)) TRAP(ISOLA_TRAP_INTEGER_OVERFLOW, "integer overflow");
+    fp[W0(1)] = (uint64_t)(a / b);
+    NEXT(3);
+}
+op_i64_div_u: {
+    uint64_t a = fp[W1(1)], b = fp[W0(2)];
+    if (UNLIKELY(b == 0)) TRAP(ISOLA_TRAP_DIVIDE_BY_ZERO, "integer divide by zero");
+    fp[W0(1)] = a / b;
+    NEXT(3);
+}
+op_i64_rem_s: {
+    int64_t a = (int64_t)fp[W1(1)], b = (int64_t)fp[W0(2)];
+    if (UNLIKELY(b == 0)) TRAP(ISOLA_TRAP_DIVIDE_BY_ZERO, "integer divide by zero");
+    fp[W0(1)] = b == -1 ? 0 : (uint64_t)(a % b);
+    NEXT(3);
+}
+op_i64_rem_u: {
+    uint64_t a = fp[W1(1)], b = fp[W0(2)];
+    if (UNLIKELY(b == 0)) TRAP(ISOLA_TRAP_DIVIDE_BY_ZERO, "integer divide by zero");
+    fp[W0(1)] = a % b;
+    NEXT(3);
+}
+op_i32_rotl:
+    fp[W0(1)] = rotl32((uint32_t)fp[W1(1)], (uint32_t)fp[W0(2)]);
+    NEXT(3);
+op_i32_rotr:
+    fp[W0(1)] = rotr32((uint32_t)fp[W1(1)], (uint32_t)fp[W0(2)]);
+    NEXT(3);
+op_i64_rotl:
+    fp[W0(1)] = rotl64(fp[W1(1)], fp[W0(2)]);
+    NEXT(3);
+op_i64_rotr:
+    fp[W0(1)] = rotr64(fp[W1(1)], fp[W0(2)]);
+    NEXT(3);
+
+    /* ------------------------------------------------ floating point */
+    FBIN32(f32_eq, a == b) FBIN32(f32_ne, a != b) FBIN32(f32_lt, a < b)
+    FBIN32(f32_gt, a > b) FBIN32(f32_le, a <= b) FBIN32(f32_ge, a >= b)
+    FBIN32(f32_add, of_f32(a + b)) FBIN32(f32_sub, of_f32(a - b))
+    FBIN32(f32_mul, of_f32(a * b)) FBIN32(f32_div, of_f32(a / b))
+    FBIN32(f32_min, of_f32(wasm_fminf(a, b))) FBIN32(f32_max, of_f32(wasm_fmaxf(a, b)))
+    FBIN64(f64_eq, a == b) FBIN64(f64_ne, a != b) FBIN64(f64_lt, a < b)
+    FBIN64(f64_gt, a > b) FBIN64(f64_le, a <= b) FBIN64(f64_ge, a >= b)
+    FBIN64(f64_add, of_f64(a + b)) FBIN64(f64_sub, of_f64(a - b))
+    FBIN64(f64_mul, of_f64(a * b)) FBIN64(f64_div, of_f64(a / b))
+    FBIN64(f64_min, of_f64(wasm_fmin(a, b))) FBIN64(f64_max, of_f64(wasm_fmax(a, b)))
+op_f32_copysign:
+    fp[W0(1)] = ((uint32_t)fp[W1(1)] & 0x7FFFFFFFu) | ((uint32_t)fp[W0(2)] & 0x80000000u);
+    NEXT(3);
+op_f64_copysign:
+    fp[W0(1)] = (fp[W1(1)] & 0x7FFFFFFFFFFFFFFFull) | (fp[W0(2)] & 0x8000000000000000ull);
+    NEXT(3);
+    UNOP(f32_abs, (uint32_t)x & 0x7FFFFFFFu)
+    UNOP(f32_neg, (uint32_t)x ^ 0x80000000u)
+    UNOP(f64_abs, x & 0x7FFFFFFFFFFFFFFFull)
+    UNOP(f64_neg, x ^ 0x8000000000000000ull)
+    UNOP(f32_ceil, of_f32(ceilf(f32_of(x))))
+    UNOP(f32_floor, of_f32(floorf(f32_of(x))))
+    UNOP(f32_trunc, of_f32(truncf(f32_of(x))))
+    UNOP(f32_nearest, of_f32(nearbyintf(f32_of(x))))
+    UNOP(f32_sqrt, of_f32(sqrtf(f32_of(x))))
+    UNOP(f64_ceil, of_f64(ceil(f64_of(x))))
+    UNOP(f64_floor, of_f64(floor(f64_of(x))))
+    UNOP(f64_trunc, of_f64(trunc(f64_of(x))))
+    UNOP(f64_nearest, of_f64(nearbyint(f64_of(x))))
+    UNOP(f64_sqrt, of_f64(sqrt(f64_of(x))))
+
+    /* ------------------------------------------------ conversions */
+    TRUNC(i32_trunc_f32_s, float, f32_of, x >= -2147483648.0f, 2147483648.0f, (uint32_t)(int32_t)x)
+    TRUNC(i32_trunc_f32_u, float, f32_of, x > -1.0f, 4294967296.0f, (uint32_t)x)
+    TRUNC(i32_trunc_f64_s, double, f64_of, x > -2147483649.0, 2147483648.0, (uint32_t)(int32_t)x)
+    TRUNC(i32_trunc_f64_u, double, f64_of, x > -1.0, 4294967296.0, (uint32_t)x)
+    TRUNC(i64_trunc_f32_s, float, f32_of, x >= -9223372036854775808.0f, 9223372036854775808.0f,
+          (uint64_t)(int64_t)x)
+    TRUNC(i64_trunc_f32_u, float, f32_of, x > -1.0f, 18446744073709551616.0f, (uint64_t)x)
+    TRUNC(i64_trunc_f64_s, double, f64_of, x >= -9223372036854775808.0, 9223372036854775808.0,
+          (uint64_t)(int64_t)x)
+    TRUNC(i64_trunc_f64_u, double, f64_of, x > -1.0, 18446744073709551616.0, (uint64_t)x)
+    UNOP(i32_trunc_sat_f32_s, sat_i32_s(f32_of(x)))
+    UNOP(i32_trunc_sat_f32_u, sat_i32_u(f32_of(x)))
+    UNOP(i32_trunc_sat_f64_s, sat_i32_s(f64_of(x)))
+    UNOP(i32_trunc_sat_f64_u, sat_i32_u(f64_of(x)))
+    UNOP(i64_trunc_sat_f32_s, sat_i64_s(f32_of(x)))
+    UNOP(i64_trunc_sat_f32_u, sat_i64_u(f32_of(x)))
+    UNOP(i64_trunc_sat_f64_s, sat_i64_s(f64_of(x)))
+    UNOP(i64_trunc_sat_f64_u, sat_i64_u(f64_of(x)))
+    UNOP(f32_convert_i32_s, of_f32((float)(int32_t)x))
+    UNOP(f32_convert_i32_u, of_f32((float)(uint32_t)x))
+    UNOP(f32_convert_i64_s, of_f32((float)(int64_t)x))
+    UNOP(f32_convert_i64_u, of_f32((float)x))
+    UNOP(f64_convert_i32_s, of_f64((double)(int32_t)x))
+    UNOP(f64_convert_i32_u, of_f64((double)(uint32_t)x))
+    UNOP(f64_convert_i64_s, of_f64((double)(int64_t)x))
+    UNOP(f64_convert_i64_u, of_f64((double)x))
+    UNOP(f32_demote_f64, of_f32((float)f64_of(x)))
+    UNOP(f64_promote_f32, of_f64((double)f32_of(x)))
+
+    /* ------------------------------------------------ out of line */
+call_generic:
+    /* callee, cbase, cnext set; pc is the call instruction (re-run on resume). */
+    if (callee->host) {
+        SAVE_STATE();
+        struct isola_host_call hc = { exec, inst };
+        isola_host_result r = callee->host(&hc, fp + cbase, callee->host_user);
+        fuel = exec->fuel;
+        RELOAD_MEM();
+        switch (r) {
+        case ISOLA_HOST_RETURN:
+            pc = cnext;
+            DISPATCH();
+        case ISOLA_HOST_YIELD:
+            pc = cnext;
+            SAVE_STATE();
+            return ISOLA_YIELDED;
+        case ISOLA_HOST_BLOCK:
+            return ISOLA_SUSPENDED;
+        case ISOLA_HOST_TRAP:
+        default:
+            TRAP(ISOLA_TRAP_HOST, exec->trap_message);
+        }
+    } else {
+        const exec_code *c = callee->code;
+        uint64_t *nfp = fp + cbase;
+        SPEND_FUEL();
+        if (UNLIKELY(depth + 1 >= max_depth || nfp + c->frame_slots > stack_end))
+            TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+        exec_frame *fr = &frames[++depth];
+        fr->func = callee;
+        fr->ret_pc = cnext;
+        fr->ret_fp = fp;
+        fr->ret_inst = inst;
+        for (uint64_t *p = nfp + c->param_slots, *e = p + c->local_slots; p < e; p++)
+            *p = 0;
+        fp = nfp;
+        pc = c->code;
+        if (callee->instance != inst) {
+            inst = callee->instance;
+            funcs = inst->funcs;
+            RELOAD_MEM();
+        }
+        DISPATCH();
+    }
+
+out_of_fuel:
+    SAVE_STATE();
+    return ISOLA_YIELDED;
+
+finished:
+    SAVE_STATE();
+    exec->depth = 0;
+    return ISOLA_OK;
+
+trap:
+    SAVE_STATE();
+    exec_record_trap(exec, trap_kind, trap_msg, depth + 1);
+    return ISOLA_TRAPPED;
+}
+
+isola_status exec_interp_run(isola_exec *exec)
+{
+    assert(exec->pc && exec->fp && exec->inst);
+    return interp_loop(exec, NULL);
+}
+
+const void *const *exec_interp_handlers(void)
+{
+    const void *const *h = NULL;
+    interp_loop(NULL, &h);
+    return h;
+}

@@ -1,0 +1,81 @@
+/*
+ * interp.h - the interpreter loop and the execution context it runs on.
+ *
+ * struct isola_exec holds all state of one thread of wasm execution: the
+ * value stack (8-byte slots), the frame stack, and, while a run is stopped
+ * (fuel exhausted, host function yielded or blocked), the saved registers of
+ * the loop (pc, fp, frame depth, current instance). wasm->wasm calls never
+ * recurse in C, so a stopped run is just this struct and can be resumed on
+ * any thread. exec.c owns the public API around it; interp.c runs it.
+ */
+#ifndef ISOLA_EXEC_INTERP_H
+#define ISOLA_EXEC_INTERP_H
+
+#include <stdint.h>
+
+#include "exec/code.h"
+#include "exec/runtime.h"
+
+/*
+ * One activation record. frames[0] is the function isola_exec_call started;
+ * its ret_pc is NULL. The caller's state is saved here, so a return restores
+ * pc, fp and (for calls across instances) the instance.
+ */
+typedef struct exec_frame {
+    isola_func *func;            /* the function running in this activation */
+    const exec_op *ret_pc;       /* where the caller continues; NULL for frames[0] */
+    uint64_t *ret_fp;            /* the caller's frame base */
+    isola_instance *ret_inst;    /* the caller's instance */
+} exec_frame;
+
+enum exec_state {
+    EXEC_IDLE,          /* ready for a new call; results of the last one are in stack[0..] */
+    EXEC_STOPPED,       /* yielded or suspended inside the interpreter: resume runs the loop */
+    EXEC_HOST_BLOCKED,  /* a host function called directly by isola_exec_call blocked */
+    EXEC_HOST_DONE,     /* a host function called directly yielded after returning */
+};
+
+#define EXEC_MAX_TRAP_FRAMES 64
+
+struct isola_exec {
+    isola_engine *engine;
+    uint64_t *stack;
+    uint64_t *stack_end;
+    exec_frame *frames;
+    uint32_t max_depth;
+    int64_t fuel;
+
+    enum exec_state state;
+    isola_func *entry;           /* the function of the current or last call */
+
+    /* Saved loop registers while stopped (and during host calls). */
+    const exec_op *pc;
+    uint64_t *fp;
+    uint32_t depth;
+    isola_instance *inst;
+
+    /* The last trap. */
+    isola_trap trap;
+    char trap_message[256];
+    isola_frame_info trap_frames[EXEC_MAX_TRAP_FRAMES];
+
+    char error[256];             /* why the last call failed to start */
+};
+
+/* What a host function receives: who called it. */
+struct isola_host_call {
+    isola_exec *exec;
+    isola_instance *instance;
+};
+
+/*
+ * Runs from the saved registers (exec->pc, fp, depth, inst) until frames[0]
+ * returns (ISOLA_OK, results in stack[0..]), a trap (ISOLA_TRAPPED, exec->trap
+ * filled), or a stop (ISOLA_YIELDED / ISOLA_SUSPENDED, registers saved).
+ */
+isola_status exec_interp_run(isola_exec *exec);
+
+/* Records a trap with its backtrace from frames[0..nframes-1]; used by interp.c and exec.c. */
+void exec_record_trap(isola_exec *exec, isola_trap_kind kind, const char *message, uint32_t nframes);
+
+#endif

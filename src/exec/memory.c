@@ -1,0 +1,134 @@
+/*
+ * memory.c - linear memories (see memory.h) and their public API.
+ *
+ * A memory lives in a pool slot when its effective maximum fits one; there
+ * every page of the slot is already readable and writable (and zero), so
+ * growing is just bookkeeping. Otherwise it has a private PROT_NONE
+ * reservation of its whole maximum and growing commits pages with mprotect,
+ * so a big memory costs commit charge only for what it uses.
+ */
+#include "exec/memory.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#include "exec/mempool.h"
+#include "util/error.h"
+
+isola_memory *exec_memory_create(isola_engine *engine, wasm_limits declared, uint32_t cap_pages,
+                                 isola_error *err)
+{
+    assert(engine);
+    uint32_t max_pages = declared.has_max ? declared.max : WASM_MAX_PAGES;
+    if (max_pages > cap_pages)
+        max_pages = cap_pages;
+    if (declared.min > max_pages) {
+        util_error_set(err, ISOLA_ERR_RESOURCE,
+                       "memory of %u pages exceeds the limit of %u pages", declared.min, max_pages);
+        return NULL;
+    }
+    isola_memory *m = calloc(1, sizeof *m);
+    if (!m) {
+        util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory allocating a memory");
+        return NULL;
+    }
+    uint64_t max_bytes = (uint64_t)max_pages * WASM_PAGE_SIZE;
+    uint64_t min_bytes = (uint64_t)declared.min * WASM_PAGE_SIZE;
+    if (max_bytes <= exec_mempool_slot_bytes(engine->pool)) {
+        m->base = exec_mempool_take(engine->pool, &m->pool_slot);
+        m->reserved = exec_mempool_slot_bytes(engine->pool);
+    } else {
+        m->pool_slot = -1;
+        m->reserved = max_bytes;
+        m->base = exec_mempool_reserve(max_bytes);
+        if (m->base && !exec_mempool_commit(m->base, 0, min_bytes)) {
+            exec_mempool_release(m->base, max_bytes);
+            m->base = NULL;
+        }
+    }
+    if (!m->base) {
+        free(m);
+        util_error_set(err, ISOLA_ERR_RESOURCE, "cannot reserve address space for a memory of up to %u pages",
+                       max_pages);
+        return NULL;
+    }
+    m->pages = declared.min;
+    m->size = min_bytes;
+    m->max_pages = max_pages;
+    m->declared = declared;
+    m->engine = engine;
+    atomic_init(&m->refcount, 1);
+    return m;
+}
+
+isola_memory *exec_memory_retain(isola_memory *m)
+{
+    atomic_fetch_add(&m->refcount, 1);
+    return m;
+}
+
+bool exec_memory_grow(isola_memory *m, uint32_t delta, uint32_t *old_pages)
+{
+    uint64_t pages = (uint64_t)m->pages + delta;
+    if (pages > m->max_pages)
+        return false;
+    uint64_t bytes = pages * WASM_PAGE_SIZE;
+    assert(bytes <= m->reserved);
+    if (m->pool_slot < 0 && !exec_mempool_commit(m->base, m->size, bytes))
+        return false;
+    *old_pages = m->pages;
+    m->pages = (uint32_t)pages;
+    m->size = bytes;
+    return true;
+}
+
+static void memory_free(isola_memory *m)
+{
+    if (m->pool_slot >= 0)
+        exec_mempool_give(m->engine->pool, m->pool_slot, m->base, m->size);
+    else
+        exec_mempool_release(m->base, m->reserved);
+    free(m);
+}
+
+/* ------------------------------------------------------------ public API */
+
+isola_memory *isola_memory_new(isola_engine *engine, isola_limits pages, isola_error *err)
+{
+    if (!engine) {
+        util_error_set(err, ISOLA_ERR_ARGUMENT, "no engine");
+        return NULL;
+    }
+    if (pages.min > WASM_MAX_PAGES || (pages.has_max && pages.max > WASM_MAX_PAGES)) {
+        util_error_set(err, ISOLA_ERR_ARGUMENT, "memory size must be at most 65536 pages (4GiB)");
+        return NULL;
+    }
+    if (pages.has_max && pages.max < pages.min) {
+        util_error_set(err, ISOLA_ERR_ARGUMENT, "size minimum must not be greater than maximum");
+        return NULL;
+    }
+    wasm_limits declared = {.min = pages.min, .max = pages.max, .has_max = pages.has_max};
+    return exec_memory_create(engine, declared, engine->config.max_memory_pages, err);
+}
+
+void isola_memory_release(isola_memory *memory)
+{
+    if (memory && atomic_fetch_sub(&memory->refcount, 1) == 1)
+        memory_free(memory);
+}
+
+uint8_t *isola_memory_data(isola_memory *memory)
+{
+    return memory->base;
+}
+
+uint64_t isola_memory_size(const isola_memory *memory)
+{
+    return memory->size;
+}
+
+int64_t isola_memory_grow(isola_memory *memory, uint32_t delta)
+{
+    uint32_t old;
+    return exec_memory_grow(memory, delta, &old) ? (int64_t)old : -1;
+}

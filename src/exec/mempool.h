@@ -1,0 +1,51 @@
+/*
+ * mempool.h - reserved address space for linear memories.
+ *
+ * The pool hands out fixed-size slots carved from a few huge reservations
+ * ("chunks"), so a million small memories cost a few hundred mappings rather
+ * than a million. Memories whose maximum does not fit a slot get a private
+ * reservation of their whole maximum instead (exec_mempool_reserve).
+ * See mempool.c for the design and why there are no guard pages.
+ */
+#ifndef ISOLA_EXEC_MEMPOOL_H
+#define ISOLA_EXEC_MEMPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mem_pool;
+
+typedef struct mempool_stats {
+    uint32_t chunks;             /* reservations made for slots (one mapping each) */
+    uint32_t slots_per_chunk;
+    uint64_t slots_in_use;
+    uint64_t slots_free;         /* released and waiting for reuse */
+    uint64_t slot_bytes;
+} mempool_stats;
+
+/* A pool of slots of `slot_bytes` each (a multiple of the OS page size). NULL when out of memory. */
+struct mem_pool *exec_mempool_new(uint64_t slot_bytes);
+/* Unmaps every chunk, unless slots are still in use (then the chunks stay mapped). */
+void exec_mempool_free(struct mem_pool *pool);
+
+uint64_t exec_mempool_slot_bytes(const struct mem_pool *pool);
+
+/* Takes a slot, readable and writable and all zero. Returns its base and id, or NULL. Thread-safe. */
+uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot);
+/* Returns slot `slot` (base `base`), of which the first `touched` bytes may be dirty. Thread-safe. */
+void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched);
+
+void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out);
+
+/*
+ * Private reservations, for memories too big for a slot: `reserve` maps
+ * `bytes` of inaccessible address space, `commit` makes [from, to) of it
+ * readable and writable (reading as zero), `release` unmaps it. Offsets are
+ * multiples of the OS page size.
+ */
+uint8_t *exec_mempool_reserve(uint64_t bytes);
+bool exec_mempool_commit(uint8_t *base, uint64_t from, uint64_t to);
+void exec_mempool_release(uint8_t *base, uint64_t bytes);
+
+#endif

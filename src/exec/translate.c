@@ -1,0 +1,1417 @@
+/*
+ * translate.c - validated wasm function bodies to register-style slot code
+ * (the format is described in code.h).
+ *
+ * The translator walks the body once, keeping a compile-time model of the
+ * operand stack. Every stack position has a fixed "home" slot in the frame
+ * (wasm stack heights are static), but an entry may also say "the value is
+ * still in local L" or "the value is constant K": `local.get` and constants
+ * emit nothing, and consumers read locals directly or use immediate forms.
+ * Pending entries are materialised into their homes when a local they alias
+ * is overwritten, at control-flow merges, and before calls (arguments must
+ * sit in consecutive homes: the callee's frame starts at the first one).
+ *
+ * Two peepholes run on the last emitted instruction:
+ *   - `local.set L` right after an op that produced the top value into its
+ *     home retargets that op's destination to L;
+ *   - `br_if` / `if` right after a compare (or eqz) fuse into one
+ *     compare-and-branch op.
+ * Both are valid only while nothing was emitted and no label was bound since
+ * that instruction, which is checked by code position.
+ *
+ * Unreachable code (after br, br_table, return, unreachable) is parsed but not
+ * translated.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/code.h"
+#include "exec/translate.h"
+#include "wasm/opcodes.h"
+#include "wasm/reader.h"
+
+enum tr_entry_kind { ENT_HOME, ENT_LOCAL, ENT_CONST };
+
+typedef struct tr_entry {
+    uint8_t kind;            /* enum tr_entry_kind */
+    wasm_valtype type;
+    uint32_t home;           /* canonical slot of this stack position */
+    uint32_t slot;           /* ENT_LOCAL: the local's slot */
+    uint64_t k[2];           /* ENT_CONST: the value (k[1] for v128) */
+} tr_entry;
+
+enum tr_ctrl_kind { CTRL_FUNC, CTRL_BLOCK, CTRL_LOOP, CTRL_IF, CTRL_ELSE };
+
+typedef struct tr_ctrl {
+    uint8_t kind;
+    bool dead;               /* the rest of this frame's current arm is unreachable */
+    bool entered_dead;       /* the whole frame is inside unreachable code */
+    uint32_t height;         /* stack entries below the frame's params */
+    uint32_t base_home;      /* home slot of the first param / result */
+    uint32_t nparams, nresults;
+    const wasm_valtype *params, *results;
+    size_t loop_start;       /* CTRL_LOOP: code position of the header */
+    size_t else_fix;         /* CTRL_IF: target word of the branch to `else` */
+    size_t *fix;             /* target words to patch with this frame's end */
+    uint32_t nfix, capfix;
+} tr_ctrl;
+
+typedef struct tr {
+    const isola_module *mod;
+    const wasm_module *wm;
+    const wasm_functype *ftype;
+    const void *const *handlers;
+    wasm_reader r;
+    bool oom;
+    const char *unsupported;
+
+    exec_op *code;
+    size_t n, cap;
+    size_t *relocs;          /* words holding a code offset that becomes an address */
+    size_t nrelocs, caprelocs;
+
+    tr_entry *stack;
+    uint32_t sp, capstack;
+    tr_ctrl *ctrl;
+    uint32_t nctrl, capctrl;
+
+    uint32_t nlocals;        /* params + declared locals */
+    uint32_t *local_slot;
+    wasm_valtype *local_type;
+    uint32_t param_slots, local_slots, temp_base, max_slots;
+
+    /* Peepholes: the last single-result instruction and the last compare. */
+    bool prod_valid;
+    size_t prod_at, prod_end;
+    bool cmp_valid;
+    size_t cmp_at, cmp_end;
+    int cmp_kind;            /* 0..9 as EXEC_CMPS, 10 = eqz */
+    bool cmp_is64, cmp_imm;
+    uint32_t cmp_a, cmp_b, cmp_dst;
+
+    uint32_t *brt;           /* br_table targets being translated */
+    uint32_t capbrt;
+} tr;
+
+#define CMP_EQZ 10
+
+/* Identity table so a single block result type can be pointed at. */
+static const wasm_valtype k_valtypes[256] = {
+    [WASM_I32] = WASM_I32, [WASM_I64] = WASM_I64, [WASM_F32] = WASM_F32, [WASM_F64] = WASM_F64,
+    [WASM_V128] = WASM_V128, [WASM_FUNCREF] = WASM_FUNCREF, [WASM_EXTERNREF] = WASM_EXTERNREF,
+};
+
+/* ------------------------------------------------------------ buffers */
+
+static bool grow_array(tr *t, void **p, size_t elem, size_t need, size_t *cap)
+{
+    if (need <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *np = realloc(*p, ncap * elem);
+    if (!np) {
+        t->oom = true;
+        return false;
+    }
+    *p = np;
+    *cap = ncap;
+    return true;
+}
+
+static void emit_word(tr *t, exec_op w)
+{
+    if (!grow_array(t, (void **)&t->code, sizeof(exec_op), t->n + 1, &t->cap))
+        return;
+    t->code[t->n++] = w;
+}
+
+static void emit_h(tr *t, int op)
+{
+    exec_op w = { .h = t->handlers[op] };
+    emit_word(t, w);
+}
+
+static void emit_w(tr *t, uint32_t a, uint32_t b)
+{
+    exec_op w;
+    w.w[0] = a;
+    w.w[1] = b;
+    emit_word(t, w);
+}
+
+static void emit_u64(tr *t, uint64_t v)
+{
+    exec_op w = { .u64 = v };
+    emit_word(t, w);
+}
+
+/* Emits a target word holding code offset `to`, relocated to an address at the end. */
+static void add_reloc(tr *t, size_t pos)
+{
+    size_t cap = t->caprelocs;
+    if (!grow_array(t, (void **)&t->relocs, sizeof(size_t), t->nrelocs + 1, &cap))
+        return;
+    t->caprelocs = cap;
+    t->relocs[t->nrelocs++] = pos;
+}
+
+static void emit_target_at(tr *t, size_t to)
+{
+    add_reloc(t, t->n);
+    emit_u64(t, to);
+}
+
+/* Emits a target word to be patched later; returns its position. */
+static size_t emit_target_pending(tr *t)
+{
+    size_t pos = t->n;
+    add_reloc(t, pos);
+    emit_u64(t, 0);
+    return pos;
+}
+
+static void patch_target(tr *t, size_t pos, size_t to)
+{
+    if (!t->oom)
+        t->code[pos].u64 = to;
+}
+
+/* A label is bound here: peepholes must not look across it. */
+static void bind_here(tr *t)
+{
+    t->prod_valid = false;
+    t->cmp_valid = false;
+}
+
+static void mark_producer(tr *t, size_t at)
+{
+    t->prod_valid = true;
+    t->prod_at = at;
+    t->prod_end = t->n;
+}
+
+/* ------------------------------------------------------------ operand stack */
+
+static uint32_t top_home(const tr *t)
+{
+    if (t->sp == 0)
+        return t->temp_base;
+    const tr_entry *e = &t->stack[t->sp - 1];
+    return e->home + wasm_valtype_slots(e->type);
+}
+
+static tr_entry *push(tr *t, uint8_t kind, wasm_valtype type)
+{
+    size_t cap = t->capstack;
+    if (!grow_array(t, (void **)&t->stack, sizeof(tr_entry), t->sp + 1, &cap))
+        return NULL;
+    t->capstack = (uint32_t)cap;
+    uint32_t home = top_home(t);
+    tr_entry *e = &t->stack[t->sp++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->type = type;
+    e->home = home;
+    uint32_t top = home + wasm_valtype_slots(type);
+    if (top > t->max_slots)
+        t->max_slots = top;
+    return e;
+}
+
+static void push_home(tr *t, wasm_valtype type)
+{
+    push(t, ENT_HOME, type);
+}
+
+static void push_const(tr *t, wasm_valtype type, uint64_t lo, uint64_t hi)
+{
+    tr_entry *e = push(t, ENT_CONST, type);
+    if (e) {
+        e->k[0] = lo;
+        e->k[1] = hi;
+    }
+}
+
+static tr_entry pop(tr *t)
+{
+    if (t->sp == 0) {
+        /* Only reachable on a body the validator should have rejected. */
+        t->unsupported = "operand stack underflow";
+        tr_entry e = { .kind = ENT_HOME, .type = WASM_I32, .home = t->temp_base };
+        return e;
+    }
+    return t->stack[--t->sp];
+}
+
+/* Emits code that puts the value of `e` into slot `dst`. */
+static void emit_move(tr *t, uint32_t dst, const tr_entry *e)
+{
+    bool wide = e->type == WASM_V128;
+    if (e->kind == ENT_CONST) {
+        emit_h(t, wide ? EXEC_OP_const128 : EXEC_OP_const64);
+        emit_w(t, dst, 0);
+        emit_u64(t, e->k[0]);
+        if (wide)
+            emit_u64(t, e->k[1]);
+        return;
+    }
+    uint32_t src = e->kind == ENT_LOCAL ? e->slot : e->home;
+    if (src == dst)
+        return;
+    emit_h(t, wide ? EXEC_OP_move2 : EXEC_OP_move);
+    emit_w(t, dst, src);
+}
+
+static void materialize(tr *t, tr_entry *e)
+{
+    if (e->kind == ENT_HOME)
+        return;
+    emit_move(t, e->home, e);
+    e->kind = ENT_HOME;
+}
+
+/* The slot holding the value of `e`, materialising a constant into its home. */
+static uint32_t operand(tr *t, tr_entry *e)
+{
+    if (e->kind == ENT_CONST)
+        materialize(t, e);
+    return e->kind == ENT_LOCAL ? e->slot : e->home;
+}
+
+static void materialize_locals(tr *t)
+{
+    for (uint32_t i = 0; i < t->sp; i++)
+        if (t->stack[i].kind == ENT_LOCAL)
+            materialize(t, &t->stack[i]);
+}
+
+static void materialize_aliases(tr *t, uint32_t slot)
+{
+    for (uint32_t i = 0; i < t->sp; i++)
+        if (t->stack[i].kind == ENT_LOCAL && t->stack[i].slot == slot)
+            materialize(t, &t->stack[i]);
+}
+
+static void materialize_top(tr *t, uint32_t count)
+{
+    for (uint32_t i = t->sp - count; i < t->sp; i++)
+        materialize(t, &t->stack[i]);
+}
+
+/* ------------------------------------------------------------ control frames */
+
+static tr_ctrl *ctrl_top(tr *t) { return &t->ctrl[t->nctrl - 1]; }
+
+static bool is_dead(tr *t) { return ctrl_top(t)->dead; }
+
+static tr_ctrl *push_ctrl(tr *t, uint8_t kind, uint32_t np, const wasm_valtype *params,
+                          uint32_t nr, const wasm_valtype *results)
+{
+    size_t cap = t->capctrl;
+    if (!grow_array(t, (void **)&t->ctrl, sizeof(tr_ctrl), t->nctrl + 1, &cap))
+        return NULL;
+    t->capctrl = (uint32_t)cap;
+    tr_ctrl *c = &t->ctrl[t->nctrl++];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->nparams = np;
+    c->params = params;
+    c->nresults = nr;
+    c->results = results;
+    c->height = t->sp >= np ? t->sp - np : 0;
+    c->base_home = np && t->sp >= np ? t->stack[t->sp - np].home : top_home(t);
+    return c;
+}
+
+static void add_fix(tr *t, tr_ctrl *c, size_t pos)
+{
+    size_t cap = c->capfix;
+    if (!grow_array(t, (void **)&c->fix, sizeof(size_t), c->nfix + 1, &cap))
+        return;
+    c->capfix = (uint32_t)cap;
+    c->fix[c->nfix++] = pos;
+}
+
+/* The rest of the current arm is unreachable: drop its operands. */
+static void set_dead(tr *t)
+{
+    tr_ctrl *c = ctrl_top(t);
+    c->dead = true;
+    if (t->sp > c->height)
+        t->sp = c->height;
+    bind_here(t);
+}
+
+/* Values carried by a branch to `c`: a loop's params, otherwise its results. */
+static uint32_t label_arity(const tr_ctrl *c, const wasm_valtype **types)
+{
+    if (c->kind == CTRL_LOOP) {
+        *types = c->params;
+        return c->nparams;
+    }
+    *types = c->results;
+    return c->nresults;
+}
+
+/* True when the values a branch to `c` carries are not already where it expects them. */
+static bool branch_needs_copies(const tr *t, const tr_ctrl *c)
+{
+    if (c->kind == CTRL_FUNC)
+        return true;
+    const wasm_valtype *types;
+    uint32_t n = label_arity(c, &types);
+    if (n == 0)
+        return false;
+    uint32_t dst = c->base_home;
+    for (uint32_t i = t->sp - n; i < t->sp; i++) {
+        const tr_entry *e = &t->stack[i];
+        if (e->kind != ENT_HOME || e->home != dst)
+            return true;
+        dst += wasm_valtype_slots(e->type);
+    }
+    return false;
+}
+
+static void emit_branch_copies(tr *t, const tr_ctrl *c)
+{
+    const wasm_valtype *types;
+    uint32_t n = label_arity(c, &types);
+    /* Destinations are at or below the sources, so ascending order never
+     * overwrites a source before it is read (locals sit below all homes). */
+    uint32_t dst = c->base_home;
+    for (uint32_t i = t->sp - n; i < t->sp; i++) {
+        emit_move(t, dst, &t->stack[i]);
+        dst += wasm_valtype_slots(t->stack[i].type);
+    }
+}
+
+/* Moves the function's results (the top of the stack) to slots 0.. and returns. */
+static void emit_return(tr *t)
+{
+    uint32_t nr = t->ftype->nresults;
+    const wasm_valtype *rt = wasm_functype_results(t->ftype);
+    if (nr == 0) {
+        emit_h(t, EXEC_OP_ret);
+        return;
+    }
+    if (nr == 1 && rt[0] != WASM_V128) {
+        tr_entry *e = &t->stack[t->sp - 1];
+        if (e->kind == ENT_CONST) {
+            emit_move(t, 0, e);
+            emit_h(t, EXEC_OP_ret);
+        } else {
+            emit_h(t, EXEC_OP_ret1);
+            emit_w(t, e->kind == ENT_LOCAL ? e->slot : e->home, 0);
+        }
+        return;
+    }
+    /* Results may come from locals that overlap slots 0..: move them to their
+     * homes first, then copy homes down in ascending order. */
+    for (uint32_t i = t->sp - nr; i < t->sp; i++)
+        if (t->stack[i].kind == ENT_LOCAL)
+            materialize(t, &t->stack[i]);
+    uint32_t dst = 0;
+    for (uint32_t i = t->sp - nr; i < t->sp; i++) {
+        emit_move(t, dst, &t->stack[i]);
+        dst += wasm_valtype_slots(t->stack[i].type);
+    }
+    emit_h(t, EXEC_OP_ret);
+}
+
+/* Emits the copies and the unconditional jump of a branch to ctrl index `depth`. */
+static void emit_branch(tr *t, uint32_t depth)
+{
+    tr_ctrl *c = &t->ctrl[t->nctrl - 1 - depth];
+    if (c->kind == CTRL_FUNC) {
+        emit_return(t);
+        return;
+    }
+    emit_branch_copies(t, c);
+    if (c->kind == CTRL_LOOP) {
+        emit_h(t, EXEC_OP_br_back);
+        emit_target_at(t, c->loop_start);
+    } else {
+        emit_h(t, EXEC_OP_br);
+        add_fix(t, c, emit_target_pending(t));
+    }
+}
+
+static int cmp_inverse(int c)
+{
+    static const int inv[] = { 1, 0, 8, 9, 6, 7, 4, 5, 2, 3 };  /* eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u */
+    return inv[c];
+}
+
+static int cmp_swap(int c)
+{
+    static const int sw[] = { 0, 1, 4, 5, 2, 3, 8, 9, 6, 7 };
+    return sw[c];
+}
+
+/*
+ * Emits a jump taken when (cond != 0) == when_true, to ctrl `depth` if
+ * target_depth >= 0, or to a pending forward label whose word position is
+ * returned (target_depth < 0). Fuses with an immediately preceding compare.
+ * Returns SIZE_MAX if no jump was emitted (constant condition, never taken).
+ */
+static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t target_depth)
+{
+    tr_ctrl *c = target_depth >= 0 ? &t->ctrl[t->nctrl - 1 - target_depth] : NULL;
+    bool back = c && c->kind == CTRL_LOOP;
+    int op;
+    if (cond.kind == ENT_CONST) {
+        if (((uint32_t)cond.k[0] != 0) != when_true)
+            return SIZE_MAX;
+        emit_h(t, back ? EXEC_OP_br_back : EXEC_OP_br);
+    } else if (t->cmp_valid && t->cmp_end == t->n && cond.kind == ENT_HOME && cond.home == t->cmp_dst) {
+        t->n = t->cmp_at;
+        if (t->cmp_kind == CMP_EQZ) {
+            bool z = when_true;
+            if (t->cmp_is64)
+                op = z ? EXEC_OP_br_z64 : EXEC_OP_br_nz64;
+            else
+                op = z ? EXEC_OP_br_z : EXEC_OP_br_nz;
+            emit_h(t, op + (back ? 1 : 0));
+            emit_w(t, t->cmp_a, 0);
+        } else {
+            int k = when_true ? t->cmp_kind : cmp_inverse(t->cmp_kind);
+            op = (t->cmp_is64 ? EXEC_OP_br_i64_eq : EXEC_OP_br_i32_eq) + 4 * k
+                 + (t->cmp_imm ? 1 : 0) + (back ? 2 : 0);
+            emit_h(t, op);
+            emit_w(t, t->cmp_a, t->cmp_b);
+        }
+    } else {
+        uint32_t s = operand(t, &cond);
+        op = when_true ? EXEC_OP_br_nz : EXEC_OP_br_z;
+        emit_h(t, op + (back ? 1 : 0));
+        emit_w(t, s, 0);
+    }
+    bind_here(t);
+    if (!c)
+        return emit_target_pending(t);
+    if (back) {
+        emit_target_at(t, c->loop_start);
+    } else {
+        add_fix(t, c, emit_target_pending(t));
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ block types */
+
+static bool read_blocktype(tr *t, uint32_t *np, const wasm_valtype **params,
+                           uint32_t *nr, const wasm_valtype **results)
+{
+    int64_t bt = wasm_read_s33(&t->r);
+    *np = 0;
+    *params = NULL;
+    *nr = 0;
+    *results = NULL;
+    if (bt == -64)
+        return true;
+    if (bt < 0) {
+        *nr = 1;
+        *results = &k_valtypes[(uint8_t)(0x80 + bt)];
+        return true;
+    }
+    if ((uint64_t)bt >= t->wm->ntypes)
+        return false;
+    const wasm_functype *ft = &t->wm->types[bt];
+    *np = ft->nparams;
+    *params = wasm_functype_params(ft);
+    *nr = ft->nresults;
+    *results = wasm_functype_results(ft);
+    return true;
+}
+
+/* ------------------------------------------------------------ instruction groups */
+
+static void tr_block(tr *t, uint8_t kind)
+{
+    uint32_t np, nr;
+    const wasm_valtype *params, *results;
+    read_blocktype(t, &np, &params, &nr, &results);
+    if (is_dead(t)) {
+        tr_ctrl *c = push_ctrl(t, kind, np, params, nr, results);
+        if (c)
+            c->dead = c->entered_dead = true;
+        return;
+    }
+    tr_entry cond = { 0 };
+    if (kind == CTRL_IF)
+        cond = pop(t);
+    /* Locals may be written inside the block on some paths only: values that
+     * merely alias them must live in their homes from here on. */
+    materialize_locals(t);
+    if (t->sp >= np)
+        materialize_top(t, np);
+    tr_ctrl *c = push_ctrl(t, kind, np, params, nr, results);
+    if (!c)
+        return;
+    if (kind == CTRL_LOOP) {
+        bind_here(t);
+        t->ctrl[t->nctrl - 1].loop_start = t->n;
+    } else if (kind == CTRL_IF) {
+        /* SIZE_MAX: a nonzero constant condition, the else arm is never entered. */
+        size_t pos = emit_cond_jump(t, cond, false, -1);
+        ctrl_top(t)->else_fix = pos;
+    }
+}
+
+static void tr_else(tr *t)
+{
+    tr_ctrl *c = ctrl_top(t);
+    if (c->entered_dead)
+        return;
+    if (!c->dead) {
+        materialize_top(t, c->nresults);
+        emit_h(t, EXEC_OP_br);
+        add_fix(t, c, emit_target_pending(t));
+    }
+    if (c->else_fix != SIZE_MAX)
+        patch_target(t, c->else_fix, t->n);
+    bind_here(t);
+    c->kind = CTRL_ELSE;
+    c->dead = false;
+    t->sp = c->height;
+    for (uint32_t i = 0; i < c->nparams; i++)
+        push_home(t, c->params[i]);
+}
+
+/* Returns true when the function body is complete. */
+static bool tr_end(tr *t)
+{
+    tr_ctrl *c = ctrl_top(t);
+    if (c->kind == CTRL_FUNC) {
+        if (!c->dead)
+            emit_return(t);
+        t->nctrl--;
+        return true;
+    }
+    if (c->entered_dead) {
+        free(c->fix);
+        t->nctrl--;
+        return false;
+    }
+    if (!c->dead)
+        materialize_top(t, c->nresults);
+    if (c->kind == CTRL_IF && c->else_fix != SIZE_MAX)
+        patch_target(t, c->else_fix, t->n);
+    for (uint32_t i = 0; i < c->nfix; i++)
+        patch_target(t, c->fix[i], t->n);
+    bind_here(t);
+    t->sp = c->height;
+    uint32_t nr = c->nresults;
+    const wasm_valtype *results = c->results;
+    free(c->fix);
+    t->nctrl--;
+    for (uint32_t i = 0; i < nr; i++)
+        push_home(t, results[i]);
+    return false;
+}
+
+static void tr_br(tr *t, uint32_t depth)
+{
+    emit_branch(t, depth);
+    set_dead(t);
+}
+
+static void tr_br_if(tr *t, uint32_t depth)
+{
+    tr_entry cond = pop(t);
+    tr_ctrl *c = &t->ctrl[t->nctrl - 1 - depth];
+    if (!branch_needs_copies(t, c)) {
+        emit_cond_jump(t, cond, true, depth);
+        return;
+    }
+    size_t skip = emit_cond_jump(t, cond, false, -1);
+    emit_branch(t, depth);
+    if (skip != SIZE_MAX)
+        patch_target(t, skip, t->n);
+    bind_here(t);
+}
+
+static void tr_br_table(tr *t, uint32_t count)
+{
+    tr_entry idx = pop(t);
+    uint32_t s = operand(t, &idx);
+    emit_h(t, EXEC_OP_br_table);
+    emit_w(t, s, count);
+    size_t first = t->n;
+    for (uint32_t i = 0; i <= count; i++)
+        emit_u64(t, 0);
+    for (uint32_t i = 0; i <= count && !t->oom; i++) {
+        uint32_t depth = t->brt[i];
+        tr_ctrl *c = &t->ctrl[t->nctrl - 1 - depth];
+        size_t pos = first + i;
+        add_reloc(t, pos);
+        if (!branch_needs_copies(t, c)) {
+            if (c->kind == CTRL_LOOP)
+                patch_target(t, pos, c->loop_start);
+            else
+                add_fix(t, c, pos);
+            continue;
+        }
+        /* A stub per target that needs its values moved; reuse an earlier one. */
+        size_t stub = SIZE_MAX;
+        for (uint32_t j = 0; j < i; j++) {
+            if (t->brt[j] == depth && branch_needs_copies(t, c)) {
+                stub = t->code[first + j].u64;
+                break;
+            }
+        }
+        if (stub == SIZE_MAX) {
+            stub = t->n;
+            emit_branch(t, depth);
+        }
+        patch_target(t, pos, stub);
+    }
+    set_dead(t);
+}
+
+static void tr_call(tr *t, const wasm_functype *ft, int op, uint32_t a, bool indirect, uint32_t b)
+{
+    tr_entry idx = { 0 };
+    if (indirect)
+        idx = pop(t);
+    uint32_t np = ft->nparams;
+    materialize_top(t, np);
+    uint32_t base = np ? t->stack[t->sp - np].home : top_home(t);
+    uint32_t islot = 0;
+    if (indirect)
+        islot = operand(t, &idx);
+    t->sp -= np;
+    emit_h(t, op);
+    emit_w(t, a, base);
+    if (indirect)
+        emit_w(t, b, islot);
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        push_home(t, wasm_functype_results(ft)[i]);
+    /* The callee's frame (and a host function's results) extend past the
+     * caller's pushed values; the callee checks its own frame on entry. */
+    uint32_t top = base + (np > ft->nresults ? np : ft->nresults) * 2;
+    if (top > t->max_slots)
+        t->max_slots = top;
+    bind_here(t);
+}
+
+static void tr_local_set(tr *t, uint32_t l, bool tee)
+{
+    tr_entry v = pop(t);
+    uint32_t slot = t->local_slot[l];
+    materialize_aliases(t, slot);
+    if (v.kind == ENT_LOCAL && v.slot == slot) {
+        /* local.set L of local.get L */
+    } else if (v.kind == ENT_HOME && t->prod_valid && t->prod_end == t->n
+               && t->code[t->prod_at + 1].w[0] == v.home) {
+        t->code[t->prod_at + 1].w[0] = slot;
+        t->prod_valid = false;
+        t->cmp_valid = false;
+    } else {
+        emit_move(t, slot, &v);
+    }
+    if (tee) {
+        tr_entry *e = push(t, ENT_LOCAL, v.type);
+        if (e)
+            e->slot = slot;
+    }
+}
+
+/* Emits `op dst, a` (and `b` word if has_b) with the result pushed as type rt. */
+static void emit_unary(tr *t, int op, wasm_valtype rt)
+{
+    tr_entry a = pop(t);
+    uint32_t s = operand(t, &a);
+    size_t at = t->n;
+    emit_h(t, op);
+    emit_w(t, a.home, s);
+    push_home(t, rt);
+    mark_producer(t, at);
+}
+
+static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtype rt, bool is64)
+{
+    tr_entry b = pop(t);
+    tr_entry a = pop(t);
+    bool imm = false;
+    if (imm_op >= 0) {
+        if (b.kind == ENT_CONST && (!is64 || (int64_t)(int32_t)b.k[0] == (int64_t)b.k[0]))
+            imm = true;
+        else if (commutative && a.kind == ENT_CONST
+                 && (!is64 || (int64_t)(int32_t)a.k[0] == (int64_t)a.k[0])) {
+            tr_entry tmp = a;
+            uint32_t home = a.home;
+            a = b;
+            b = tmp;
+            a.home = home;      /* the result still goes to the lower position */
+            imm = true;
+        }
+    }
+    uint32_t sa = operand(t, &a);
+    uint32_t sb = imm ? (uint32_t)b.k[0] : operand(t, &b);
+    size_t at = t->n;
+    emit_h(t, imm ? imm_op : op);
+    emit_w(t, a.home, sa);
+    emit_w(t, sb, 0);
+    push_home(t, rt);
+    mark_producer(t, at);
+}
+
+/* Integer compares: c in EXEC_CMPS order. Records the compare for fusion. */
+static void emit_compare(tr *t, int c, bool is64)
+{
+    tr_entry b = pop(t);
+    tr_entry a = pop(t);
+    uint32_t dst = a.home;
+    bool imm = false;
+    if (b.kind == ENT_CONST && (!is64 || (int64_t)(int32_t)b.k[0] == (int64_t)b.k[0])) {
+        imm = true;
+    } else if (a.kind == ENT_CONST && (!is64 || (int64_t)(int32_t)a.k[0] == (int64_t)a.k[0])) {
+        tr_entry tmp = a;
+        a = b;
+        b = tmp;
+        c = cmp_swap(c);
+        imm = true;
+    }
+    uint32_t sa = operand(t, &a);
+    uint32_t sb = imm ? (uint32_t)b.k[0] : operand(t, &b);
+    size_t at = t->n;
+    emit_h(t, (is64 ? EXEC_OP_i64_eq : EXEC_OP_i32_eq) + 2 * c + (imm ? 1 : 0));
+    emit_w(t, dst, sa);
+    emit_w(t, sb, 0);
+    push_home(t, WASM_I32);
+    mark_producer(t, at);
+    t->cmp_valid = true;
+    t->cmp_at = at;
+    t->cmp_end = t->n;
+    t->cmp_kind = c;
+    t->cmp_is64 = is64;
+    t->cmp_imm = imm;
+    t->cmp_a = sa;
+    t->cmp_b = sb;
+    t->cmp_dst = dst;
+}
+
+static void emit_eqz(tr *t, bool is64)
+{
+    tr_entry a = pop(t);
+    uint32_t s = operand(t, &a);
+    size_t at = t->n;
+    emit_h(t, is64 ? EXEC_OP_i64_eqz : EXEC_OP_i32_eqz);
+    emit_w(t, a.home, s);
+    push_home(t, WASM_I32);
+    mark_producer(t, at);
+    t->cmp_valid = true;
+    t->cmp_at = at;
+    t->cmp_end = t->n;
+    t->cmp_kind = CMP_EQZ;
+    t->cmp_is64 = is64;
+    t->cmp_a = s;
+    t->cmp_dst = a.home;
+}
+
+static void emit_load(tr *t, int op, wasm_valtype rt, uint32_t offset)
+{
+    tr_entry a = pop(t);
+    uint32_t s = operand(t, &a);
+    size_t at = t->n;
+    emit_h(t, op);
+    emit_w(t, a.home, s);
+    emit_w(t, offset, 0);
+    push_home(t, rt);
+    mark_producer(t, at);
+}
+
+static void emit_store(tr *t, int op, uint32_t offset)
+{
+    tr_entry v = pop(t);
+    tr_entry a = pop(t);
+    uint32_t sv = operand(t, &v);
+    uint32_t sa = operand(t, &a);
+    emit_h(t, op);
+    emit_w(t, sv, sa);
+    emit_w(t, offset, 0);
+}
+
+/* Pops `n` operands (deepest first into s[]) as slots. */
+static void pop_operands(tr *t, uint32_t n, uint32_t *s, uint32_t *lowest_home)
+{
+    tr_entry e[3];
+    for (uint32_t i = n; i-- > 0;)
+        e[i] = pop(t);
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = operand(t, &e[i]);
+    if (lowest_home)
+        *lowest_home = e[0].home;
+}
+
+/* ------------------------------------------------------------ numeric opcode tables */
+
+struct num_info {
+    uint16_t op;
+    int16_t imm_op;          /* -1: none */
+    uint8_t arity;           /* 1 or 2; 0: not a simple numeric op */
+    bool commutative;
+    wasm_valtype result;
+};
+
+static struct num_info num_info(uint8_t w)
+{
+    struct num_info ni = { 0, -1, 0, false, 0 };
+#define U(wop, eop, rt) case wop: ni.op = EXEC_OP_##eop; ni.arity = 1; ni.result = rt; break;
+#define B(wop, eop, rt) case wop: ni.op = EXEC_OP_##eop; ni.arity = 2; ni.result = rt; break;
+#define BI(wop, eop, rt, comm) case wop: ni.op = EXEC_OP_##eop; ni.imm_op = EXEC_OP_##eop##_imm; \
+    ni.arity = 2; ni.result = rt; ni.commutative = comm; break;
+    switch (w) {
+    U(WASM_OP_I32_CLZ, i32_clz, WASM_I32) U(WASM_OP_I32_CTZ, i32_ctz, WASM_I32)
+    U(WASM_OP_I32_POPCNT, i32_popcnt, WASM_I32)
+    BI(WASM_OP_I32_ADD, i32_add, WASM_I32, true) BI(WASM_OP_I32_SUB, i32_sub, WASM_I32, false)
+    BI(WASM_OP_I32_MUL, i32_mul, WASM_I32, true)
+    B(WASM_OP_I32_DIV_S, i32_div_s, WASM_I32) B(WASM_OP_I32_DIV_U, i32_div_u, WASM_I32)
+    B(WASM_OP_I32_REM_S, i32_rem_s, WASM_I32) B(WASM_OP_I32_REM_U, i32_rem_u, WASM_I32)
+    BI(WASM_OP_I32_AND, i32_and, WASM_I32, true) BI(WASM_OP_I32_OR, i32_or, WASM_I32, true)
+    BI(WASM_OP_I32_XOR, i32_xor, WASM_I32, true) BI(WASM_OP_I32_SHL, i32_shl, WASM_I32, false)
+    BI(WASM_OP_I32_SHR_S, i32_shr_s, WASM_I32, false) BI(WASM_OP_I32_SHR_U, i32_shr_u, WASM_I32, false)
+    B(WASM_OP_I32_ROTL, i32_rotl, WASM_I32) B(WASM_OP_I32_ROTR, i32_rotr, WASM_I32)
+    U(WASM_OP_I64_CLZ, i64_clz, WASM_I64) U(WASM_OP_I64_CTZ, i64_ctz, WASM_I64)
+    U(WASM_OP_I64_POPCNT, i64_popcnt, WASM_I64)
+    BI(WASM_OP_I64_ADD, i64_add, WASM_I64, true) BI(WASM_OP_I64_SUB, i64_sub, WASM_I64, false)
+    BI(WASM_OP_I64_MUL, i64_mul, WASM_I64, true)
+    B(WASM_OP_I64_DIV_S, i64_div_s, WASM_I64) B(WASM_OP_I64_DIV_U, i64_div_u, WASM_I64)
+    B(WASM_OP_I64_REM_S, i64_rem_s, WASM_I64) B(WASM_OP_I64_REM_U, i64_rem_u, WASM_I64)
+    BI(WASM_OP_I64_AND, i64_and, WASM_I64, true) BI(WASM_OP_I64_OR, i64_or, WASM_I64, true)
+    BI(WASM_OP_I64_XOR, i64_xor, WASM_I64, true) BI(WASM_OP_I64_SHL, i64_shl, WASM_I64, false)
+    BI(WASM_OP_I64_SHR_S, i64_shr_s, WASM_I64, false) BI(WASM_OP_I64_SHR_U, i64_shr_u, WASM_I64, false)
+    B(WASM_OP_I64_ROTL, i64_rotl, WASM_I64) B(WASM_OP_I64_ROTR, i64_rotr, WASM_I64)
+    B(WASM_OP_F32_EQ, f32_eq, WASM_I32) B(WASM_OP_F32_NE, f32_ne, WASM_I32)
+    B(WASM_OP_F32_LT, f32_lt, WASM_I32) B(WASM_OP_F32_GT, f32_gt, WASM_I32)
+    B(WASM_OP_F32_LE, f32_le, WASM_I32) B(WASM_OP_F32_GE, f32_ge, WASM_I32)
+    B(WASM_OP_F64_EQ, f64_eq, WASM_I32) B(WASM_OP_F64_NE, f64_ne, WASM_I32)
+    B(WASM_OP_F64_LT, f64_lt, WASM_I32) B(WASM_OP_F64_GT, f64_gt, WASM_I32)
+    B(WASM_OP_F64_LE, f64_le, WASM_I32) B(WASM_OP_F64_GE, f64_ge, WASM_I32)
+    U(WASM_OP_F32_ABS, f32_abs, WASM_F32) U(WASM_OP_F32_NEG, f32_neg, WASM_F32)
+    U(WASM_OP_F32_CEIL, f32_ceil, WASM_F32) U(WASM_OP_F32_FLOOR, f32_floor, WASM_F32)
+    U(WASM_OP_F32_TRUNC, f32_trunc, WASM_F32) U(WASM_OP_F32_NEAREST, f32_nearest, WASM_F32)
+    U(WASM_OP_F32_SQRT, f32_sqrt, WASM_F32)
+    B(WASM_OP_F32_ADD, f32_add, WASM_F32) B(WASM_OP_F32_SUB, f32_sub, WASM_F32)
+    B(WASM_OP_F32_MUL, f32_mul, WASM_F32) B(WASM_OP_F32_DIV, f32_div, WASM_F32)
+    B(WASM_OP_F32_MIN, f32_min, WASM_F32) B(WASM_OP_F32_MAX, f32_max, WASM_F32)
+    B(WASM_OP_F32_COPYSIGN, f32_copysign, WASM_F32)
+    U(WASM_OP_F64_ABS, f64_abs, WASM_F64) U(WASM_OP_F64_NEG, f64_neg, WASM_F64)
+    U(WASM_OP_F64_CEIL, f64_ceil, WASM_F64) U(WASM_OP_F64_FLOOR, f64_floor, WASM_F64)
+    U(WASM_OP_F64_TRUNC, f64_trunc, WASM_F64) U(WASM_OP_F64_NEAREST, f64_nearest, WASM_F64)
+    U(WASM_OP_F64_SQRT, f64_sqrt, WASM_F64)
+    B(WASM_OP_F64_ADD, f64_add, WASM_F64) B(WASM_OP_F64_SUB, f64_sub, WASM_F64)
+    B(WASM_OP_F64_MUL, f64_mul, WASM_F64) B(WASM_OP_F64_DIV, f64_div, WASM_F64)
+    B(WASM_OP_F64_MIN, f64_min, WASM_F64) B(WASM_OP_F64_MAX, f64_max, WASM_F64)
+    B(WASM_OP_F64_COPYSIGN, f64_copysign, WASM_F64)
+    U(WASM_OP_I32_WRAP_I64, i32_wrap_i64, WASM_I32)
+    U(WASM_OP_I32_TRUNC_F32_S, i32_trunc_f32_s, WASM_I32) U(WASM_OP_I32_TRUNC_F32_U, i32_trunc_f32_u, WASM_I32)
+    U(WASM_OP_I32_TRUNC_F64_S, i32_trunc_f64_s, WASM_I32) U(WASM_OP_I32_TRUNC_F64_U, i32_trunc_f64_u, WASM_I32)
+    U(WASM_OP_I64_EXTEND_I32_S, i64_extend_i32_s, WASM_I64) U(WASM_OP_I64_EXTEND_I32_U, i64_extend_i32_u, WASM_I64)
+    U(WASM_OP_I64_TRUNC_F32_S, i64_trunc_f32_s, WASM_I64) U(WASM_OP_I64_TRUNC_F32_U, i64_trunc_f32_u, WASM_I64)
+    U(WASM_OP_I64_TRUNC_F64_S, i64_trunc_f64_s, WASM_I64) U(WASM_OP_I64_TRUNC_F64_U, i64_trunc_f64_u, WASM_I64)
+    U(WASM_OP_F32_CONVERT_I32_S, f32_convert_i32_s, WASM_F32) U(WASM_OP_F32_CONVERT_I32_U, f32_convert_i32_u, WASM_F32)
+    U(WASM_OP_F32_CONVERT_I64_S, f32_convert_i64_s, WASM_F32) U(WASM_OP_F32_CONVERT_I64_U, f32_convert_i64_u, WASM_F32)
+    U(WASM_OP_F32_DEMOTE_F64, f32_demote_f64, WASM_F32)
+    U(WASM_OP_F64_CONVERT_I32_S, f64_convert_i32_s, WASM_F64) U(WASM_OP_F64_CONVERT_I32_U, f64_convert_i32_u, WASM_F64)
+    U(WASM_OP_F64_CONVERT_I64_S, f64_convert_i64_s, WASM_F64) U(WASM_OP_F64_CONVERT_I64_U, f64_convert_i64_u, WASM_F64)
+    U(WASM_OP_F64_PROMOTE_F32, f64_promote_f32, WASM_F64)
+    U(WASM_OP_I32_EXTEND8_S, i32_extend8_s, WASM_I32) U(WASM_OP_I32_EXTEND16_S, i32_extend16_s, WASM_I32)
+    U(WASM_OP_I64_EXTEND8_S, i64_extend8_s, WASM_I64) U(WASM_OP_I64_EXTEND16_S, i64_extend16_s, WASM_I64)
+    U(WASM_OP_I64_EXTEND32_S, i64_extend32_s, WASM_I64)
+    default: break;
+    }
+#undef U
+#undef B
+#undef BI
+    return ni;
+}
+
+static int load_op(uint8_t w, wasm_valtype *rt)
+{
+    switch (w) {
+    case WASM_OP_I32_LOAD: *rt = WASM_I32; return EXEC_OP_i32_load;
+    case WASM_OP_F32_LOAD: *rt = WASM_F32; return EXEC_OP_i32_load;
+    case WASM_OP_I64_LOAD: *rt = WASM_I64; return EXEC_OP_i64_load;
+    case WASM_OP_F64_LOAD: *rt = WASM_F64; return EXEC_OP_i64_load;
+    case WASM_OP_I32_LOAD8_S: *rt = WASM_I32; return EXEC_OP_i32_load8_s;
+    case WASM_OP_I32_LOAD8_U: *rt = WASM_I32; return EXEC_OP_i32_load8_u;
+    case WASM_OP_I32_LOAD16_S: *rt = WASM_I32; return EXEC_OP_i32_load16_s;
+    case WASM_OP_I32_LOAD16_U: *rt = WASM_I32; return EXEC_OP_i32_load16_u;
+    case WASM_OP_I64_LOAD8_S: *rt = WASM_I64; return EXEC_OP_i64_load8_s;
+    case WASM_OP_I64_LOAD8_U: *rt = WASM_I64; return EXEC_OP_i64_load8_u;
+    case WASM_OP_I64_LOAD16_S: *rt = WASM_I64; return EXEC_OP_i64_load16_s;
+    case WASM_OP_I64_LOAD16_U: *rt = WASM_I64; return EXEC_OP_i64_load16_u;
+    case WASM_OP_I64_LOAD32_S: *rt = WASM_I64; return EXEC_OP_i64_load32_s;
+    case WASM_OP_I64_LOAD32_U: *rt = WASM_I64; return EXEC_OP_i64_load32_u;
+    default: return -1;
+    }
+}
+
+static int store_op(uint8_t w)
+{
+    switch (w) {
+    case WASM_OP_I32_STORE: case WASM_OP_F32_STORE: case WASM_OP_I64_STORE32: return EXEC_OP_store32;
+    case WASM_OP_I64_STORE: case WASM_OP_F64_STORE: return EXEC_OP_store64;
+    case WASM_OP_I32_STORE8: case WASM_OP_I64_STORE8: return EXEC_OP_store8;
+    case WASM_OP_I32_STORE16: case WASM_OP_I64_STORE16: return EXEC_OP_store16;
+    default: return -1;
+    }
+}
+
+/* ------------------------------------------------------------ the 0xFC prefix */
+
+static void tr_prefix_fc(tr *t, uint32_t sub, bool dead)
+{
+    uint32_t a = 0, b = 0, s[3], home;
+    switch (sub) {
+    case WASM_FC_MEMORY_INIT: a = wasm_read_u32(&t->r); wasm_read_u8(&t->r); break;
+    case WASM_FC_DATA_DROP: case WASM_FC_ELEM_DROP: case WASM_FC_TABLE_GROW:
+    case WASM_FC_TABLE_SIZE: case WASM_FC_TABLE_FILL:
+        a = wasm_read_u32(&t->r); break;
+    case WASM_FC_MEMORY_COPY: wasm_read_u8(&t->r); wasm_read_u8(&t->r); break;
+    case WASM_FC_MEMORY_FILL: wasm_read_u8(&t->r); break;
+    case WASM_FC_TABLE_INIT: case WASM_FC_TABLE_COPY:
+        a = wasm_read_u32(&t->r); b = wasm_read_u32(&t->r); break;
+    default: break;
+    }
+    if (dead)
+        return;
+    size_t at = t->n;
+    switch (sub) {
+    case WASM_FC_I32_TRUNC_SAT_F32_S: emit_unary(t, EXEC_OP_i32_trunc_sat_f32_s, WASM_I32); break;
+    case WASM_FC_I32_TRUNC_SAT_F32_U: emit_unary(t, EXEC_OP_i32_trunc_sat_f32_u, WASM_I32); break;
+    case WASM_FC_I32_TRUNC_SAT_F64_S: emit_unary(t, EXEC_OP_i32_trunc_sat_f64_s, WASM_I32); break;
+    case WASM_FC_I32_TRUNC_SAT_F64_U: emit_unary(t, EXEC_OP_i32_trunc_sat_f64_u, WASM_I32); break;
+    case WASM_FC_I64_TRUNC_SAT_F32_S: emit_unary(t, EXEC_OP_i64_trunc_sat_f32_s, WASM_I64); break;
+    case WASM_FC_I64_TRUNC_SAT_F32_U: emit_unary(t, EXEC_OP_i64_trunc_sat_f32_u, WASM_I64); break;
+    case WASM_FC_I64_TRUNC_SAT_F64_S: emit_unary(t, EXEC_OP_i64_trunc_sat_f64_s, WASM_I64); break;
+    case WASM_FC_I64_TRUNC_SAT_F64_U: emit_unary(t, EXEC_OP_i64_trunc_sat_f64_u, WASM_I64); break;
+    case WASM_FC_MEMORY_INIT:
+        pop_operands(t, 3, s, NULL);
+        emit_h(t, EXEC_OP_memory_init); emit_w(t, s[0], s[1]); emit_w(t, s[2], a);
+        break;
+    case WASM_FC_DATA_DROP: emit_h(t, EXEC_OP_data_drop); emit_w(t, a, 0); break;
+    case WASM_FC_MEMORY_COPY:
+        pop_operands(t, 3, s, NULL);
+        emit_h(t, EXEC_OP_memory_copy); emit_w(t, s[0], s[1]); emit_w(t, s[2], 0);
+        break;
+    case WASM_FC_MEMORY_FILL:
+        pop_operands(t, 3, s, NULL);
+        emit_h(t, EXEC_OP_memory_fill); emit_w(t, s[0], s[1]); emit_w(t, s[2], 0);
+        break;
+    case WASM_FC_TABLE_INIT:        /* a = elem segment, b = table */
+        pop_operands(t, 3, s, NULL);
+        emit_h(t, EXEC_OP_table_init); emit_w(t, s[0], s[1]); emit_w(t, s[2], a); emit_w(t, b, 0);
+        break;
+    case WASM_FC_ELEM_DROP: emit_h(t, EXEC_OP_elem_drop); emit_w(t, a, 0); break;
+    case WASM_FC_TABLE_COPY:        /* a = destination table, b = source table */
+        pop_operands(t, 3, s, NULL);
+        emit_h(t, EXEC_OP_table_copy); emit_w(t, s[0], s[1]); emit_w(t, s[2], a); emit_w(t, b, 0);
+        break;
+    case WASM_FC_TABLE_GROW:
+        pop_operands(t, 2, s, &home);
+        emit_h(t, EXEC_OP_table_grow); emit_w(t, home, s[0]); emit_w(t, s[1], a);
+        push_home(t, WASM_I32);
+        mark_producer(t, at);
+        break;
+    case WASM_FC_TABLE_SIZE:
+        home = top_home(t);
+        emit_h(t, EXEC_OP_table_size); emit_w(t, home, a);
+        push_home(t, WASM_I32);
+        mark_producer(t, at);
+        break;
+    case WASM_FC_TABLE_FILL:
+        pop_operands(t, 3, s, NULL);
+        emit_h(t, EXEC_OP_table_fill); emit_w(t, s[0], s[1]); emit_w(t, s[2], a);
+        break;
+    default:
+        t->unsupported = "unknown 0xFC instruction";
+        break;
+    }
+}
+
+/* ------------------------------------------------------------ main loop */
+
+static bool read_memarg(tr *t, uint32_t *offset)
+{
+    wasm_read_u32(&t->r);   /* alignment: a hint only */
+    *offset = wasm_read_u32(&t->r);
+    return !t->r.failed;
+}
+
+/* Translates one instruction; returns true at the function's final `end`. */
+static bool tr_instr(tr *t)
+{
+    uint8_t op = wasm_read_u8(&t->r);
+    bool dead = is_dead(t);
+    uint32_t a, b, off, s[3], home;
+    wasm_valtype rt;
+    int eop;
+
+    switch (op) {
+    case WASM_OP_UNREACHABLE:
+        if (!dead) {
+            emit_h(t, EXEC_OP_unreachable);
+            set_dead(t);
+        }
+        return false;
+    case WASM_OP_NOP:
+        return false;
+    case WASM_OP_BLOCK: tr_block(t, CTRL_BLOCK); return false;
+    case WASM_OP_LOOP: tr_block(t, CTRL_LOOP); return false;
+    case WASM_OP_IF: tr_block(t, CTRL_IF); return false;
+    case WASM_OP_ELSE: tr_else(t); return false;
+    case WASM_OP_END: return tr_end(t);
+    case WASM_OP_BR:
+        a = wasm_read_u32(&t->r);
+        if (!dead)
+            tr_br(t, a);
+        return false;
+    case WASM_OP_BR_IF:
+        a = wasm_read_u32(&t->r);
+        if (!dead)
+            tr_br_if(t, a);
+        return false;
+    case WASM_OP_BR_TABLE: {
+        uint32_t count = wasm_read_u32(&t->r);
+        size_t cap = t->capbrt;
+        if (!grow_array(t, (void **)&t->brt, sizeof(uint32_t), (size_t)count + 1, &cap))
+            return false;
+        t->capbrt = (uint32_t)cap;
+        for (uint32_t i = 0; i <= count && !t->r.failed; i++)
+            t->brt[i] = wasm_read_u32(&t->r);
+        if (!dead && !t->r.failed)
+            tr_br_table(t, count);
+        return false;
+    }
+    case WASM_OP_RETURN:
+        if (!dead) {
+            emit_return(t);
+            set_dead(t);
+        }
+        return false;
+    case WASM_OP_CALL:
+        a = wasm_read_u32(&t->r);
+        if (!dead && a < t->wm->nfuncs)
+            tr_call(t, wasm_func_type(t->wm, a),
+                    t->wm->funcs[a].imported ? EXEC_OP_call_import : EXEC_OP_call, a, false, 0);
+        return false;
+    case WASM_OP_CALL_INDIRECT:
+        a = wasm_read_u32(&t->r);   /* type index */
+        b = wasm_read_u32(&t->r);   /* table index */
+        if (!dead && a < t->wm->ntypes)
+            tr_call(t, &t->wm->types[a], EXEC_OP_call_indirect, b, true, t->mod->type_ids[a]);
+        return false;
+    case WASM_OP_DROP:
+        if (!dead)
+            pop(t);
+        return false;
+    case WASM_OP_SELECT_T:
+        a = wasm_read_u32(&t->r);
+        for (uint32_t i = 0; i < a && !t->r.failed; i++)
+            wasm_read_u8(&t->r);
+        /* fall through */
+    case WASM_OP_SELECT:
+        if (!dead) {
+            tr_entry c = pop(t), y = pop(t), x = pop(t);
+            uint32_t sx = operand(t, &x), sy = operand(t, &y), sc = operand(t, &c);
+            size_t at = t->n;
+            emit_h(t, x.type == WASM_V128 ? EXEC_OP_select2 : EXEC_OP_select);
+            emit_w(t, x.home, sx);
+            emit_w(t, sy, sc);
+            push_home(t, x.type);
+            mark_producer(t, at);
+        }
+        return false;
+    case WASM_OP_LOCAL_GET:
+        a = wasm_read_u32(&t->r);
+        if (!dead && a < t->nlocals) {
+            tr_entry *e = push(t, ENT_LOCAL, t->local_type[a]);
+            if (e)
+                e->slot = t->local_slot[a];
+        }
+        return false;
+    case WASM_OP_LOCAL_SET:
+    case WASM_OP_LOCAL_TEE:
+        a = wasm_read_u32(&t->r);
+        if (!dead && a < t->nlocals)
+            tr_local_set(t, a, op == WASM_OP_LOCAL_TEE);
+        return false;
+    case WASM_OP_GLOBAL_GET:
+        a = wasm_read_u32(&t->r);
+        if (!dead && a < t->wm->nglobals) {
+            rt = t->wm->globals[a].type.type;
+            home = top_home(t);
+            size_t at = t->n;
+            emit_h(t, rt == WASM_V128 ? EXEC_OP_global_get2 : EXEC_OP_global_get);
+            emit_w(t, home, a);
+            push_home(t, rt);
+            mark_producer(t, at);
+        }
+        return false;
+    case WASM_OP_GLOBAL_SET:
+        a = wasm_read_u32(&t->r);
+        if (!dead && a < t->wm->nglobals) {
+            tr_entry v = pop(t);
+            uint32_t sv = operand(t, &v);
+            emit_h(t, v.type == WASM_V128 ? EXEC_OP_global_set2 : EXEC_OP_global_set);
+            emit_w(t, sv, a);
+        }
+        return false;
+    case WASM_OP_TABLE_GET:
+        a = wasm_read_u32(&t->r);
+        if (!dead && a < t->wm->ntables) {
+            size_t at = t->n;
+            pop_operands(t, 1, s, &home);
+            emit_h(t, EXEC_OP_table_get);
+            emit_w(t, home, s[0]);
+            emit_w(t, a, 0);
+            push_home(t, t->wm->tables[a].type.elemtype);
+            mark_producer(t, at);
+        }
+        return false;
+    case WASM_OP_TABLE_SET:
+        a = wasm_read_u32(&t->r);
+        if (!dead) {
+            pop_operands(t, 2, s, NULL);
+            emit_h(t, EXEC_OP_table_set);
+            emit_w(t, s[0], s[1]);
+            emit_w(t, a, 0);
+        }
+        return false;
+    case WASM_OP_MEMORY_SIZE:
+        wasm_read_u8(&t->r);
+        if (!dead) {
+            size_t at = t->n;
+            emit_h(t, EXEC_OP_memory_size);
+            emit_w(t, top_home(t), 0);
+            push_home(t, WASM_I32);
+            mark_producer(t, at);
+        }
+        return false;
+    case WASM_OP_MEMORY_GROW:
+        wasm_read_u8(&t->r);
+        if (!dead)
+            emit_unary(t, EXEC_OP_memory_grow, WASM_I32);
+        return false;
+    case WASM_OP_I32_CONST: {
+        uint32_t k = (uint32_t)wasm_read_s32(&t->r);
+        if (!dead)
+            push_const(t, WASM_I32, k, 0);
+        return false;
+    }
+    case WASM_OP_I64_CONST: {
+        uint64_t k = (uint64_t)wasm_read_s64(&t->r);
+        if (!dead)
+            push_const(t, WASM_I64, k, 0);
+        return false;
+    }
+    case WASM_OP_F32_CONST: {
+        uint32_t k = wasm_read_fixed32(&t->r);
+        if (!dead)
+            push_const(t, WASM_F32, k, 0);
+        return false;
+    }
+    case WASM_OP_F64_CONST: {
+        uint64_t k = wasm_read_fixed64(&t->r);
+        if (!dead)
+            push_const(t, WASM_F64, k, 0);
+        return false;
+    }
+    case WASM_OP_REF_NULL: {
+        uint8_t ty = wasm_read_u8(&t->r);
+        if (!dead)
+            push_const(t, ty, 0, 0);
+        return false;
+    }
+    case WASM_OP_REF_IS_NULL:
+        if (!dead)
+            emit_unary(t, EXEC_OP_i64_eqz, WASM_I32);
+        return false;
+    case WASM_OP_REF_FUNC:
+        a = wasm_read_u32(&t->r);
+        if (!dead) {
+            size_t at = t->n;
+            emit_h(t, EXEC_OP_ref_func);
+            emit_w(t, top_home(t), a);
+            push_home(t, WASM_FUNCREF);
+            mark_producer(t, at);
+        }
+        return false;
+    case WASM_OP_PREFIX_FC:
+        tr_prefix_fc(t, wasm_read_u32(&t->r), dead);
+        return false;
+    case WASM_OP_PREFIX_SIMD:
+        t->unsupported = "SIMD instructions are not supported by the interpreter yet";
+        return false;
+    default:
+        break;
+    }
+
+    if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) {
+        if (!read_memarg(t, &off) || dead)
+            return false;
+        eop = load_op(op, &rt);
+        if (eop >= 0)
+            emit_load(t, eop, rt, off);
+        else
+            emit_store(t, store_op(op), off);
+        return false;
+    }
+    if (dead)
+        return false;
+    if (op == WASM_OP_I32_EQZ || op == WASM_OP_I64_EQZ) {
+        emit_eqz(t, op == WASM_OP_I64_EQZ);
+        return false;
+    }
+    if (op >= WASM_OP_I32_EQ && op <= WASM_OP_I32_GE_U) {
+        emit_compare(t, op - WASM_OP_I32_EQ, false);
+        return false;
+    }
+    if (op >= WASM_OP_I64_EQ && op <= WASM_OP_I64_GE_U) {
+        emit_compare(t, op - WASM_OP_I64_EQ, true);
+        return false;
+    }
+    if (op >= WASM_OP_I32_REINTERPRET_F32 && op <= WASM_OP_F64_REINTERPRET_I64) {
+        /* Same bits in the same slot: only the compile-time type changes. */
+        static const wasm_valtype to[] = { WASM_I32, WASM_I64, WASM_F32, WASM_F64 };
+        if (t->sp)
+            t->stack[t->sp - 1].type = to[op - WASM_OP_I32_REINTERPRET_F32];
+        return false;
+    }
+    struct num_info ni = num_info(op);
+    if (ni.arity == 1) {
+        emit_unary(t, ni.op, ni.result);
+    } else if (ni.arity == 2) {
+        bool is64 = (op >= WASM_OP_I64_CLZ && op <= WASM_OP_I64_ROTR);
+        emit_binary(t, ni.op, ni.imm_op, ni.commutative, ni.result, is64);
+    } else {
+        t->unsupported = "unknown instruction";
+    }
+    (void)s;
+    return false;
+}
+
+/* ------------------------------------------------------------ setup and finish */
+
+static bool setup_locals(tr *t, const wasm_func *f)
+{
+    uint32_t np = t->ftype->nparams;
+    t->nlocals = np + f->nlocals;
+    t->local_slot = malloc(((size_t)t->nlocals + 1) * sizeof(uint32_t));
+    t->local_type = malloc(((size_t)t->nlocals + 1) * sizeof(wasm_valtype));
+    if (!t->local_slot || !t->local_type)
+        return false;
+    uint32_t slot = 0;
+    for (uint32_t i = 0; i < t->nlocals; i++) {
+        wasm_valtype ty = i < np ? wasm_functype_params(t->ftype)[i] : f->locals[i - np];
+        t->local_type[i] = ty;
+        t->local_slot[i] = slot;
+        slot += wasm_valtype_slots(ty);
+        if (i + 1 == np)
+            t->param_slots = slot;
+    }
+    if (np == 0)
+        t->param_slots = 0;
+    t->local_slots = slot - t->param_slots;
+    t->temp_base = slot;
+    t->max_slots = slot;
+    uint32_t rslots = 0;
+    for (uint32_t i = 0; i < t->ftype->nresults; i++)
+        rslots += wasm_valtype_slots(wasm_functype_results(t->ftype)[i]);
+    if (rslots > t->max_slots)
+        t->max_slots = rslots;
+    return true;
+}
+
+static exec_code *finish(tr *t, uint32_t funcidx)
+{
+    exec_code *c = malloc(sizeof(exec_code) + t->n * sizeof(exec_op));
+    if (!c)
+        return NULL;
+    c->func_index = funcidx;
+    c->param_slots = t->param_slots;
+    c->local_slots = t->local_slots;
+    c->result_slots = 0;
+    for (uint32_t i = 0; i < t->ftype->nresults; i++)
+        c->result_slots += wasm_valtype_slots(wasm_functype_results(t->ftype)[i]);
+    c->frame_slots = t->max_slots;
+    c->ncode = t->n;
+    memcpy(c->code, t->code, t->n * sizeof(exec_op));
+    for (size_t i = 0; i < t->nrelocs; i++) {
+        size_t pos = t->relocs[i];
+        assert(c->code[pos].u64 < t->n);
+        c->code[pos].target = &c->code[c->code[pos].u64];
+    }
+    return c;
+}
+
+static void tr_free(tr *t)
+{
+    for (uint32_t i = 0; i < t->nctrl; i++)
+        free(t->ctrl[i].fix);
+    free(t->ctrl);
+    free(t->stack);
+    free(t->code);
+    free(t->relocs);
+    free(t->local_slot);
+    free(t->local_type);
+    free(t->brt);
+}
+
+static void set_error(wasm_error *err, size_t offset, const char *msg)
+{
+    if (!err)
+        return;
+    err->offset = offset;
+    snprintf(err->message, sizeof err->message, "%s", msg);
+}
+
+struct exec_code *exec_translate(const isola_module *module, uint32_t funcidx, wasm_error *err)
+{
+    const wasm_module *wm = module->wasm;
+    assert(funcidx >= wm->nfunc_imports && funcidx < wm->nfuncs);
+    const wasm_func *f = &wm->funcs[funcidx];
+    tr t;
+    memset(&t, 0, sizeof t);
+    t.mod = module;
+    t.wm = wm;
+    t.ftype = wasm_func_type(wm, funcidx);
+    t.handlers = exec_interp_handlers();
+    wasm_error rerr = { 0 };
+    if (err)
+        err->message[0] = '\0';
+    wasm_reader_init(&t.r, wm->bytes, f->body, f->body + f->body_len, &rerr);
+
+    exec_code *code = NULL;
+    if (setup_locals(&t, f)) {
+        tr_ctrl *fc = push_ctrl(&t, CTRL_FUNC, 0, NULL, t.ftype->nresults, wasm_functype_results(t.ftype));
+        bool done = false;
+        while (fc && !done && !t.oom && !t.unsupported && !t.r.failed && !wasm_reader_at_end(&t.r))
+            done = tr_instr(&t);
+        if (t.r.failed) {
+            set_error(err, rerr.offset, rerr.message);
+        } else if (t.unsupported) {
+            set_error(err, wasm_reader_offset(&t.r), t.unsupported);
+        } else if (!done && !t.oom) {
+            set_error(err, wasm_reader_offset(&t.r), "function body ends without `end`");
+        } else if (!t.oom) {
+            code = finish(&t, funcidx);
+        }
+    }
+    if (!code && err && err->message[0] == '\0')
+        set_error(err, f->body_offset, "out of memory translating function");
+    tr_free(&t);
+    return code;
+}
+
+void exec_code_free(struct exec_code *code)
+{
+    free(code);
+}

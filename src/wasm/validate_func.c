@@ -1,0 +1,746 @@
+/*
+ * validate_func.c - the instruction rules of WebAssembly 2.0 applied to one
+ * function body: reads each instruction with the shared reader, checks its
+ * immediates against the module's index spaces, and type checks it on the
+ * operand/control stacks of validate_stack.c. SIMD instructions are checked
+ * from the shared table in simd_ops.h.
+ */
+#include "wasm/validate_func.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "wasm/opcodes.h"
+#include "wasm/reader.h"
+#include "wasm/simd_ops.h"
+
+/* Everything one body check needs; lives on the C stack for one function. */
+typedef struct body_ctx {
+    wasm_vstate *s;
+    const wasm_module *m;
+    wasm_reader r;
+    const wasm_functype *type;
+    const wasm_func *func;
+    const bool *declared;
+    uint32_t nlocals;            /* params + declared locals */
+} body_ctx;
+
+/* The decoder leaves `types` NULL for [] -> []; offsetting NULL is undefined, so guard it. */
+static const wasm_valtype *type_results(const wasm_functype *t)
+{
+    return t->nresults ? wasm_functype_results(t) : NULL;
+}
+
+/* A failed read already recorded its error in s->err. */
+static bool read_ok(const body_ctx *c) { return !c->r.failed; }
+
+/* ---- signatures of the plain numeric instructions (0x45..0xC4, 0xFC 0..7) ---- */
+
+typedef struct numeric_range {
+    uint8_t lo, hi;
+    wasm_valtype in1, in2, out;   /* in2 == 0 for unary instructions */
+} numeric_range;
+
+static const numeric_range numeric_ranges[] = {
+    {0x45, 0x45, WASM_I32, 0, WASM_I32},        /* i32.eqz */
+    {0x46, 0x4F, WASM_I32, WASM_I32, WASM_I32}, /* i32 comparisons */
+    {0x50, 0x50, WASM_I64, 0, WASM_I32},        /* i64.eqz */
+    {0x51, 0x5A, WASM_I64, WASM_I64, WASM_I32}, /* i64 comparisons */
+    {0x5B, 0x60, WASM_F32, WASM_F32, WASM_I32}, /* f32 comparisons */
+    {0x61, 0x66, WASM_F64, WASM_F64, WASM_I32}, /* f64 comparisons */
+    {0x67, 0x69, WASM_I32, 0, WASM_I32},        /* i32 clz ctz popcnt */
+    {0x6A, 0x78, WASM_I32, WASM_I32, WASM_I32}, /* i32 binary */
+    {0x79, 0x7B, WASM_I64, 0, WASM_I64},
+    {0x7C, 0x8A, WASM_I64, WASM_I64, WASM_I64},
+    {0x8B, 0x91, WASM_F32, 0, WASM_F32},
+    {0x92, 0x98, WASM_F32, WASM_F32, WASM_F32},
+    {0x99, 0x9F, WASM_F64, 0, WASM_F64},
+    {0xA0, 0xA6, WASM_F64, WASM_F64, WASM_F64},
+    {0xA7, 0xA7, WASM_I64, 0, WASM_I32},        /* i32.wrap_i64 */
+    {0xA8, 0xA9, WASM_F32, 0, WASM_I32},
+    {0xAA, 0xAB, WASM_F64, 0, WASM_I32},
+    {0xAC, 0xAD, WASM_I32, 0, WASM_I64},
+    {0xAE, 0xAF, WASM_F32, 0, WASM_I64},
+    {0xB0, 0xB1, WASM_F64, 0, WASM_I64},
+    {0xB2, 0xB3, WASM_I32, 0, WASM_F32},
+    {0xB4, 0xB5, WASM_I64, 0, WASM_F32},
+    {0xB6, 0xB6, WASM_F64, 0, WASM_F32},        /* f32.demote_f64 */
+    {0xB7, 0xB8, WASM_I32, 0, WASM_F64},
+    {0xB9, 0xBA, WASM_I64, 0, WASM_F64},
+    {0xBB, 0xBB, WASM_F32, 0, WASM_F64},        /* f64.promote_f32 */
+    {0xBC, 0xBC, WASM_F32, 0, WASM_I32},        /* reinterpretations */
+    {0xBD, 0xBD, WASM_F64, 0, WASM_I64},
+    {0xBE, 0xBE, WASM_I32, 0, WASM_F32},
+    {0xBF, 0xBF, WASM_I64, 0, WASM_F64},
+    {0xC0, 0xC1, WASM_I32, 0, WASM_I32},        /* sign extension */
+    {0xC2, 0xC4, WASM_I64, 0, WASM_I64},
+};
+
+static const numeric_range *numeric_lookup(uint8_t op)
+{
+    for (size_t i = 0; i < sizeof numeric_ranges / sizeof numeric_ranges[0]; i++)
+        if (op >= numeric_ranges[i].lo && op <= numeric_ranges[i].hi)
+            return &numeric_ranges[i];
+    return NULL;
+}
+
+static bool check_unop(body_ctx *c, wasm_valtype in, wasm_valtype out)
+{
+    return wasm_vpop(c->s, in) && wasm_vpush(c->s, out);
+}
+
+static bool check_binop(body_ctx *c, wasm_valtype in, wasm_valtype out)
+{
+    return wasm_vpop(c->s, in) && wasm_vpop(c->s, in) && wasm_vpush(c->s, out);
+}
+
+static bool check_numeric(body_ctx *c, const numeric_range *n)
+{
+    if (n->in2)
+        return check_binop(c, n->in1, n->out);
+    return check_unop(c, n->in1, n->out);
+}
+
+/* Pops three i32 operands (the shape of the bulk memory and table operations). */
+static bool pop_3_i32(body_ctx *c)
+{
+    return wasm_vpop(c->s, WASM_I32) && wasm_vpop(c->s, WASM_I32) && wasm_vpop(c->s, WASM_I32);
+}
+
+/* ---- immediates naming module entities ---- */
+
+static bool read_reserved_zero(body_ctx *c)
+{
+    uint8_t b = wasm_read_u8(&c->r);
+    if (!read_ok(c))
+        return false;
+    if (b != 0)
+        return wasm_vfail(c->s, "zero byte expected");
+    return true;
+}
+
+static bool need_memory(body_ctx *c, uint32_t memidx)
+{
+    if (memidx >= c->m->nmemories)
+        return wasm_vfail(c->s, "unknown memory %u", memidx);
+    return true;
+}
+
+static bool read_index(body_ctx *c, uint32_t *x)
+{
+    *x = wasm_read_u32(&c->r);
+    return read_ok(c);
+}
+
+static bool need_table(body_ctx *c, uint32_t x, wasm_valtype *elemtype)
+{
+    if (x >= c->m->ntables)
+        return wasm_vfail(c->s, "unknown table %u", x);
+    *elemtype = c->m->tables[x].type.elemtype;
+    return true;
+}
+
+static bool read_table(body_ctx *c, wasm_valtype *elemtype)
+{
+    uint32_t x = 0;
+    return read_index(c, &x) && need_table(c, x, elemtype);
+}
+
+static bool need_elem_segment(body_ctx *c, uint32_t x, wasm_valtype *elemtype)
+{
+    if (x >= c->m->nelems)
+        return wasm_vfail(c->s, "unknown elem segment %u", x);
+    *elemtype = c->m->elems[x].elemtype;
+    return true;
+}
+
+/*
+ * memory.init and data.drop name data segments, which the binary format only
+ * allows with a datacount section (so code can be checked before the data
+ * section is seen). A module without any data segment gets the plainer message.
+ */
+static bool need_data_segment(body_ctx *c, uint32_t x)
+{
+    if (!c->m->has_datacount && c->m->ndatas > 0)
+        return wasm_vfail(c->s, "data count section required");
+    uint32_t count = c->m->has_datacount ? c->m->datacount : 0;
+    if (x >= count)
+        return wasm_vfail(c->s, "unknown data segment %u", x);
+    return true;
+}
+
+/* Reads a memarg and checks it against a memory access of (1 << natural_log2) bytes. */
+static bool read_memarg(body_ctx *c, uint32_t natural_log2)
+{
+    uint32_t align = wasm_read_u32(&c->r);
+    (void)wasm_read_u32(&c->r);   /* offset: any u32 is valid */
+    if (!read_ok(c))
+        return false;
+    if (!need_memory(c, 0))
+        return false;
+    if (align > natural_log2)
+        return wasm_vfail(c->s, "alignment must not be larger than natural");
+    return true;
+}
+
+/* ---- block types ---- */
+
+typedef struct blocktype {
+    const wasm_valtype *params, *results;
+    uint32_t nparams, nresults;
+} blocktype;
+
+static bool read_blocktype(body_ctx *c, blocktype *bt)
+{
+    int64_t v = wasm_read_s33(&c->r);
+    if (!read_ok(c))
+        return false;
+    memset(bt, 0, sizeof *bt);
+    if (v >= 0) {
+        if ((uint64_t)v >= c->m->ntypes)
+            return wasm_vfail(c->s, "unknown type %lld", (long long)v);
+        const wasm_functype *t = &c->m->types[v];
+        bt->params = wasm_functype_params(t);
+        bt->nparams = t->nparams;
+        bt->results = type_results(t);
+        bt->nresults = t->nresults;
+        return true;
+    }
+    /* Negative values are the one-byte encodings 0x40 (empty) and value types. */
+    if (v < -64)
+        return wasm_vfail(c->s, "malformed block type");
+    uint8_t byte = (uint8_t)(v + 128);
+    if (byte == WASM_BLOCKTYPE_EMPTY)
+        return true;
+    if (!wasm_valtype_valid(byte))
+        return wasm_vfail(c->s, "malformed value type 0x%02x", byte);
+    bt->results = wasm_valtype_single(byte);
+    bt->nresults = 1;
+    return true;
+}
+
+static bool check_block(body_ctx *c, uint8_t opcode)
+{
+    blocktype bt;
+    if (!read_blocktype(c, &bt))
+        return false;
+    if (opcode == WASM_OP_IF && !wasm_vpop(c->s, WASM_I32))
+        return false;
+    return wasm_vpop_n(c->s, bt.params, bt.nparams) &&
+           wasm_vpush_ctrl(c->s, opcode, bt.params, bt.nparams, bt.results, bt.nresults);
+}
+
+static bool check_else(body_ctx *c)
+{
+    wasm_vstate *s = c->s;
+    if (s->frames[s->nframes - 1].opcode != WASM_OP_IF)
+        return wasm_vfail(s, "else without matching if");
+    wasm_vframe f;
+    if (!wasm_vpop_ctrl(s, &f))
+        return false;
+    return wasm_vpush_ctrl(s, WASM_OP_ELSE, f.params, f.nparams, f.results, f.nresults);
+}
+
+static bool same_types(const wasm_valtype *a, uint32_t na, const wasm_valtype *b, uint32_t nb)
+{
+    return na == nb && (na == 0 || memcmp(a, b, na) == 0);
+}
+
+static bool check_end(body_ctx *c)
+{
+    wasm_vframe f;
+    if (!wasm_vpop_ctrl(c->s, &f))
+        return false;
+    /* An if without else has an implicit empty else, which passes its params through. */
+    if (f.opcode == WASM_OP_IF && !same_types(f.params, f.nparams, f.results, f.nresults))
+        return wasm_vfail(c->s, "type mismatch: if without else must leave its parameters as results");
+    if (c->s->nframes == 0)
+        return true;   /* the function's own end: the caller checks nothing follows */
+    return wasm_vpush_n(c->s, f.results, f.nresults);
+}
+
+/* ---- branches ---- */
+
+static bool read_label(body_ctx *c, const wasm_vframe **frame)
+{
+    uint32_t l = wasm_read_u32(&c->r);
+    if (!read_ok(c))
+        return false;
+    if (l >= c->s->nframes)
+        return wasm_vfail(c->s, "unknown label %u", l);
+    *frame = &c->s->frames[c->s->nframes - 1 - l];
+    return true;
+}
+
+static bool check_br(body_ctx *c)
+{
+    const wasm_vframe *f = NULL;
+    if (!read_label(c, &f))
+        return false;
+    uint32_t n = 0;
+    const wasm_valtype *ts = wasm_vlabel_types(f, &n);
+    if (!wasm_vpop_n(c->s, ts, n))
+        return false;
+    wasm_vunreachable(c->s);
+    return true;
+}
+
+static bool check_br_if(body_ctx *c)
+{
+    const wasm_vframe *f = NULL;
+    if (!read_label(c, &f) || !wasm_vpop(c->s, WASM_I32))
+        return false;
+    uint32_t n = 0;
+    const wasm_valtype *ts = wasm_vlabel_types(f, &n);
+    return wasm_vpop_n(c->s, ts, n) && wasm_vpush_n(c->s, ts, n);
+}
+
+/*
+ * br_table: the default label is last in the binary but its arity is needed
+ * first, so the label vector is read twice (no allocation for its length).
+ */
+static bool check_br_table(body_ctx *c)
+{
+    uint32_t count = wasm_read_u32(&c->r);
+    if (!read_ok(c))
+        return false;
+    const uint8_t *labels = c->r.p;
+    for (uint32_t i = 0; i < count && read_ok(c); i++)
+        (void)wasm_read_u32(&c->r);
+    const wasm_vframe *dflt = NULL;
+    if (!read_ok(c) || !read_label(c, &dflt))
+        return false;
+    const uint8_t *after = c->r.p;
+    if (!wasm_vpop(c->s, WASM_I32))
+        return false;
+    uint32_t arity = 0;
+    const wasm_valtype *dtypes = wasm_vlabel_types(dflt, &arity);
+
+    c->r.p = labels;
+    for (uint32_t i = 0; i < count; i++) {
+        const wasm_vframe *f = NULL;
+        if (!read_label(c, &f))
+            return false;
+        uint32_t n = 0;
+        const wasm_valtype *ts = wasm_vlabel_types(f, &n);
+        if (n != arity)
+            return wasm_vfail(c->s, "type mismatch: br_table labels have different arities (%u and %u)", n, arity);
+        if (!wasm_vpeek_n(c->s, ts, n))
+            return false;
+    }
+    assert(c->r.p < after);
+    c->r.p = after;   /* past the default label, read in the first pass */
+    if (!wasm_vpop_n(c->s, dtypes, arity))
+        return false;
+    wasm_vunreachable(c->s);
+    return true;
+}
+
+static bool check_return(body_ctx *c)
+{
+    const wasm_vframe *fn = &c->s->frames[0];
+    if (!wasm_vpop_n(c->s, fn->results, fn->nresults))
+        return false;
+    wasm_vunreachable(c->s);
+    return true;
+}
+
+/* ---- calls ---- */
+
+static bool check_call_type(body_ctx *c, const wasm_functype *t)
+{
+    return wasm_vpop_n(c->s, wasm_functype_params(t), t->nparams) &&
+           wasm_vpush_n(c->s, type_results(t), t->nresults);
+}
+
+static bool check_call(body_ctx *c)
+{
+    uint32_t x = wasm_read_u32(&c->r);
+    if (!read_ok(c))
+        return false;
+    if (x >= c->m->nfuncs)
+        return wasm_vfail(c->s, "unknown function %u", x);
+    return check_call_type(c, wasm_func_type(c->m, x));
+}
+
+static bool check_call_indirect(body_ctx *c)
+{
+    uint32_t y = wasm_read_u32(&c->r);
+    if (!read_ok(c))
+        return false;
+    wasm_valtype elemtype = WASM_VT_UNKNOWN;
+    if (!read_table(c, &elemtype))
+        return false;
+    if (elemtype != WASM_FUNCREF)
+        return wasm_vfail(c->s, "type mismatch: call_indirect needs a funcref table");
+    if (y >= c->m->ntypes)
+        return wasm_vfail(c->s, "unknown type %u", y);
+    return wasm_vpop(c->s, WASM_I32) && check_call_type(c, &c->m->types[y]);
+}
+
+/* ---- parametric instructions ---- */
+
+static bool check_select(body_ctx *c)
+{
+    wasm_valtype t1 = WASM_VT_UNKNOWN, t2 = WASM_VT_UNKNOWN;
+    if (!wasm_vpop(c->s, WASM_I32) || !wasm_vpop_any(c->s, &t1) || !wasm_vpop_any(c->s, &t2))
+        return false;
+    /* The untyped select only takes numeric and vector operands. */
+    if ((t1 != WASM_VT_UNKNOWN && !wasm_valtype_is_num_or_vec(t1)) ||
+        (t2 != WASM_VT_UNKNOWN && !wasm_valtype_is_num_or_vec(t2)))
+        return wasm_vfail(c->s, "type mismatch: select without a type needs numeric operands");
+    if (t1 != t2 && t1 != WASM_VT_UNKNOWN && t2 != WASM_VT_UNKNOWN)
+        return wasm_vfail(c->s, "type mismatch: select operands are %s and %s", wasm_valtype_name(t2),
+                          wasm_valtype_name(t1));
+    return wasm_vpush(c->s, t1 == WASM_VT_UNKNOWN ? t2 : t1);
+}
+
+static bool check_select_typed(body_ctx *c)
+{
+    uint32_t n = wasm_read_u32(&c->r);
+    if (!read_ok(c))
+        return false;
+    if (n != 1)
+        return wasm_vfail(c->s, "invalid result arity");
+    wasm_valtype t = wasm_read_u8(&c->r);
+    if (!read_ok(c))
+        return false;
+    if (!wasm_valtype_valid(t))
+        return wasm_vfail(c->s, "malformed value type 0x%02x", t);
+    return wasm_vpop(c->s, WASM_I32) && wasm_vpop(c->s, t) && wasm_vpop(c->s, t) && wasm_vpush(c->s, t);
+}
+
+/* ---- variables ---- */
+
+static bool read_local(body_ctx *c, wasm_valtype *t)
+{
+    uint32_t x = wasm_read_u32(&c->r);
+    if (!read_ok(c))
+        return false;
+    if (x >= c->nlocals)
+        return wasm_vfail(c->s, "unknown local %u", x);
+    uint32_t np = c->type->nparams;
+    *t = x < np ? wasm_functype_params(c->type)[x] : c->func->locals[x - np];
+    return true;
+}
+
+static bool check_local(body_ctx *c, uint8_t op)
+{
+    wasm_valtype t = WASM_VT_UNKNOWN;
+    if (!read_local(c, &t))
+        return false;
+    switch (op) {
+    case WASM_OP_LOCAL_GET: return wasm_vpush(c->s, t);
+    case WASM_OP_LOCAL_SET: return wasm_vpop(c->s, t);
+    default: return wasm_vpop(c->s, t) && wasm_vpush(c->s, t);   /* local.tee */
+    }
+}
+
+static bool check_global(body_ctx *c, uint8_t op)
+{
+    uint32_t x = wasm_read_u32(&c->r);
+    if (!read_ok(c))
+        return false;
+    if (x >= c->m->nglobals)
+        return wasm_vfail(c->s, "unknown global %u", x);
+    const wasm_globaltype *g = &c->m->globals[x].type;
+    if (op == WASM_OP_GLOBAL_GET)
+        return wasm_vpush(c->s, g->type);
+    if (!g->mutable_)
+        return wasm_vfail(c->s, "global is immutable");
+    return wasm_vpop(c->s, g->type);
+}
+
+/* ---- memory ---- */
+
+typedef struct memop_info {
+    uint8_t natural_log2;
+    wasm_valtype type;
+} memop_info;
+
+/* Indexed by opcode - WASM_OP_I32_LOAD, through WASM_OP_I64_STORE32. */
+static const memop_info memops[] = {
+    {2, WASM_I32}, {3, WASM_I64}, {2, WASM_F32}, {3, WASM_F64},   /* full-width loads */
+    {0, WASM_I32}, {0, WASM_I32}, {1, WASM_I32}, {1, WASM_I32},   /* i32.load8/16 */
+    {0, WASM_I64}, {0, WASM_I64}, {1, WASM_I64}, {1, WASM_I64},   /* i64.load8/16 */
+    {2, WASM_I64}, {2, WASM_I64},                                 /* i64.load32 */
+    {2, WASM_I32}, {3, WASM_I64}, {2, WASM_F32}, {3, WASM_F64},   /* full-width stores */
+    {0, WASM_I32}, {1, WASM_I32},                                 /* i32.store8/16 */
+    {0, WASM_I64}, {1, WASM_I64}, {2, WASM_I64},                  /* i64.store8/16/32 */
+};
+
+static bool check_load_store(body_ctx *c, uint8_t op)
+{
+    assert(op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32);
+    const memop_info *info = &memops[op - WASM_OP_I32_LOAD];
+    if (!read_memarg(c, info->natural_log2))
+        return false;
+    if (op >= WASM_OP_I32_STORE)
+        return wasm_vpop(c->s, info->type) && wasm_vpop(c->s, WASM_I32);
+    return check_unop(c, WASM_I32, info->type);
+}
+
+static bool check_memory_size_grow(body_ctx *c, uint8_t op)
+{
+    if (!read_reserved_zero(c) || !need_memory(c, 0))
+        return false;
+    if (op == WASM_OP_MEMORY_GROW)
+        return check_unop(c, WASM_I32, WASM_I32);
+    return wasm_vpush(c->s, WASM_I32);
+}
+
+/* ---- references ---- */
+
+static bool check_ref_null(body_ctx *c)
+{
+    wasm_valtype t = wasm_read_u8(&c->r);
+    if (!read_ok(c))
+        return false;
+    if (!wasm_valtype_is_ref(t))
+        return wasm_vfail(c->s, "malformed reference type 0x%02x", t);
+    return wasm_vpush(c->s, t);
+}
+
+static bool check_ref_is_null(body_ctx *c)
+{
+    wasm_valtype t = WASM_VT_UNKNOWN;
+    if (!wasm_vpop_any(c->s, &t))
+        return false;
+    if (t != WASM_VT_UNKNOWN && !wasm_valtype_is_ref(t))
+        return wasm_vfail(c->s, "type mismatch: ref.is_null needs a reference, got %s", wasm_valtype_name(t));
+    return wasm_vpush(c->s, WASM_I32);
+}
+
+static bool check_ref_func(body_ctx *c)
+{
+    uint32_t x = wasm_read_u32(&c->r);
+    if (!read_ok(c))
+        return false;
+    if (x >= c->m->nfuncs)
+        return wasm_vfail(c->s, "unknown function %u", x);
+    if (!c->declared[x])
+        return wasm_vfail(c->s, "undeclared function reference %u", x);
+    return wasm_vpush(c->s, WASM_FUNCREF);
+}
+
+/* ---- tables ---- */
+
+static bool check_table_get_set(body_ctx *c, uint8_t op)
+{
+    wasm_valtype t = WASM_VT_UNKNOWN;
+    if (!read_table(c, &t))
+        return false;
+    if (op == WASM_OP_TABLE_GET)
+        return check_unop(c, WASM_I32, t);
+    return wasm_vpop(c->s, t) && wasm_vpop(c->s, WASM_I32);
+}
+
+static bool check_table_init(body_ctx *c)
+{
+    uint32_t elem = 0, table = 0;
+    wasm_valtype et = WASM_VT_UNKNOWN, tt = WASM_VT_UNKNOWN;
+    if (!read_index(c, &elem) || !read_index(c, &table) || !need_table(c, table, &tt) ||
+        !need_elem_segment(c, elem, &et))
+        return false;
+    if (et != tt)
+        return wasm_vfail(c->s, "type mismatch: elem segment of %s into table of %s", wasm_valtype_name(et),
+                          wasm_valtype_name(tt));
+    return pop_3_i32(c);
+}
+
+static bool check_table_copy(body_ctx *c)
+{
+    wasm_valtype dst = WASM_VT_UNKNOWN, src = WASM_VT_UNKNOWN;
+    if (!read_table(c, &dst) || !read_table(c, &src))
+        return false;
+    if (dst != src)
+        return wasm_vfail(c->s, "type mismatch: table.copy from %s to %s", wasm_valtype_name(src),
+                          wasm_valtype_name(dst));
+    return pop_3_i32(c);
+}
+
+/* ---- the 0xFC prefix ---- */
+
+static bool check_prefix_fc(body_ctx *c)
+{
+    uint32_t sub = wasm_read_u32(&c->r);
+    if (!read_ok(c))
+        return false;
+    wasm_valtype t = WASM_VT_UNKNOWN;
+    uint32_t x = 0;
+    switch (sub) {
+    case WASM_FC_I32_TRUNC_SAT_F32_S:
+    case WASM_FC_I32_TRUNC_SAT_F32_U: return check_unop(c, WASM_F32, WASM_I32);
+    case WASM_FC_I32_TRUNC_SAT_F64_S:
+    case WASM_FC_I32_TRUNC_SAT_F64_U: return check_unop(c, WASM_F64, WASM_I32);
+    case WASM_FC_I64_TRUNC_SAT_F32_S:
+    case WASM_FC_I64_TRUNC_SAT_F32_U: return check_unop(c, WASM_F32, WASM_I64);
+    case WASM_FC_I64_TRUNC_SAT_F64_S:
+    case WASM_FC_I64_TRUNC_SAT_F64_U: return check_unop(c, WASM_F64, WASM_I64);
+    case WASM_FC_MEMORY_INIT:
+        return read_index(c, &x) && read_reserved_zero(c) && need_memory(c, 0) && need_data_segment(c, x) &&
+               pop_3_i32(c);
+    case WASM_FC_DATA_DROP: return read_index(c, &x) && need_data_segment(c, x);
+    case WASM_FC_MEMORY_COPY:
+        return read_reserved_zero(c) && read_reserved_zero(c) && need_memory(c, 0) && pop_3_i32(c);
+    case WASM_FC_MEMORY_FILL: return read_reserved_zero(c) && need_memory(c, 0) && pop_3_i32(c);
+    case WASM_FC_TABLE_INIT: return check_table_init(c);
+    case WASM_FC_ELEM_DROP: return read_index(c, &x) && need_elem_segment(c, x, &t);
+    case WASM_FC_TABLE_COPY: return check_table_copy(c);
+    case WASM_FC_TABLE_GROW:
+        return read_table(c, &t) && wasm_vpop(c->s, WASM_I32) && wasm_vpop(c->s, t) && wasm_vpush(c->s, WASM_I32);
+    case WASM_FC_TABLE_SIZE: return read_table(c, &t) && wasm_vpush(c->s, WASM_I32);
+    case WASM_FC_TABLE_FILL:
+        return read_table(c, &t) && wasm_vpop(c->s, WASM_I32) && wasm_vpop(c->s, t) && wasm_vpop(c->s, WASM_I32);
+    default: return wasm_vfail(c->s, "illegal opcode 0xfc %u", sub);
+    }
+}
+
+/* ---- the 0xFD prefix: immediates and signature come from simd_ops.h ---- */
+
+static bool read_lane(body_ctx *c, uint32_t lanes)
+{
+    uint8_t lane = wasm_read_u8(&c->r);
+    if (!read_ok(c))
+        return false;
+    if (lane >= lanes)
+        return wasm_vfail(c->s, "invalid lane index %u (must be < %u)", lane, lanes);
+    return true;
+}
+
+static bool read_simd_immediates(body_ctx *c, const wasm_simd_opinfo *op)
+{
+    switch (op->imm) {
+    case WASM_SIMD_IMM_NONE: return true;
+    case WASM_SIMD_IMM_MEMARG: return read_memarg(c, op->align);
+    case WASM_SIMD_IMM_MEMARG_LANE: return read_memarg(c, op->align) && read_lane(c, op->lanes);
+    case WASM_SIMD_IMM_LANE: return read_lane(c, op->lanes);
+    case WASM_SIMD_IMM_V128: return wasm_read_bytes(&c->r, 16) != NULL;
+    case WASM_SIMD_IMM_SHUFFLE:
+        for (int i = 0; i < 16; i++)
+            if (!read_lane(c, op->lanes))
+                return false;
+        return true;
+    default: assert(!"unknown SIMD immediate kind"); return wasm_vfail(c->s, "internal error: SIMD immediate");
+    }
+}
+
+static bool check_prefix_simd(body_ctx *c)
+{
+    uint32_t sub = wasm_read_u32(&c->r);
+    if (!read_ok(c))
+        return false;
+    const wasm_simd_opinfo *op = wasm_simd_op(sub);
+    if (!op)
+        return wasm_vfail(c->s, "illegal opcode 0xfd %u", sub);
+    if (!read_simd_immediates(c, op))
+        return false;
+    assert(op->nparams <= 3);
+    if (!wasm_vpop_n(c->s, op->params, op->nparams))
+        return false;
+    return op->result == WASM_SIMD_NO_RESULT || wasm_vpush(c->s, op->result);
+}
+
+/* ---- constants ---- */
+
+static bool check_const(body_ctx *c, uint8_t op)
+{
+    switch (op) {
+    case WASM_OP_I32_CONST: (void)wasm_read_s32(&c->r); break;
+    case WASM_OP_I64_CONST: (void)wasm_read_s64(&c->r); break;
+    case WASM_OP_F32_CONST: (void)wasm_read_fixed32(&c->r); break;
+    default: (void)wasm_read_fixed64(&c->r); break;
+    }
+    if (!read_ok(c))
+        return false;
+    static const wasm_valtype types[] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64};
+    return wasm_vpush(c->s, types[op - WASM_OP_I32_CONST]);
+}
+
+/* ---- dispatch ---- */
+
+static bool check_instruction(body_ctx *c, uint8_t op)
+{
+    switch (op) {
+    case WASM_OP_UNREACHABLE: wasm_vunreachable(c->s); return true;
+    case WASM_OP_NOP: return true;
+    case WASM_OP_BLOCK:
+    case WASM_OP_LOOP:
+    case WASM_OP_IF: return check_block(c, op);
+    case WASM_OP_ELSE: return check_else(c);
+    case WASM_OP_END: return check_end(c);
+    case WASM_OP_BR: return check_br(c);
+    case WASM_OP_BR_IF: return check_br_if(c);
+    case WASM_OP_BR_TABLE: return check_br_table(c);
+    case WASM_OP_RETURN: return check_return(c);
+    case WASM_OP_CALL: return check_call(c);
+    case WASM_OP_CALL_INDIRECT: return check_call_indirect(c);
+    case WASM_OP_DROP: {
+        wasm_valtype t = WASM_VT_UNKNOWN;
+        return wasm_vpop_any(c->s, &t);
+    }
+    case WASM_OP_SELECT: return check_select(c);
+    case WASM_OP_SELECT_T: return check_select_typed(c);
+    case WASM_OP_LOCAL_GET:
+    case WASM_OP_LOCAL_SET:
+    case WASM_OP_LOCAL_TEE: return check_local(c, op);
+    case WASM_OP_GLOBAL_GET:
+    case WASM_OP_GLOBAL_SET: return check_global(c, op);
+    case WASM_OP_TABLE_GET:
+    case WASM_OP_TABLE_SET: return check_table_get_set(c, op);
+    case WASM_OP_MEMORY_SIZE:
+    case WASM_OP_MEMORY_GROW: return check_memory_size_grow(c, op);
+    case WASM_OP_I32_CONST:
+    case WASM_OP_I64_CONST:
+    case WASM_OP_F32_CONST:
+    case WASM_OP_F64_CONST: return check_const(c, op);
+    case WASM_OP_REF_NULL: return check_ref_null(c);
+    case WASM_OP_REF_IS_NULL: return check_ref_is_null(c);
+    case WASM_OP_REF_FUNC: return check_ref_func(c);
+    case WASM_OP_PREFIX_FC: return check_prefix_fc(c);
+    case WASM_OP_PREFIX_SIMD: return check_prefix_simd(c);
+    default: break;
+    }
+    if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32)
+        return check_load_store(c, op);
+    const numeric_range *n = numeric_lookup(op);
+    if (n)
+        return check_numeric(c, n);
+    return wasm_vfail(c->s, "illegal opcode 0x%02x", op);
+}
+
+bool wasm_validate_body(wasm_vstate *s, uint32_t funcidx, const bool *declared)
+{
+    const wasm_module *m = s->m;
+    assert(funcidx < m->nfuncs && !m->funcs[funcidx].imported);
+    const wasm_func *f = &m->funcs[funcidx];
+    body_ctx c = {
+        .s = s,
+        .m = m,
+        .type = wasm_func_type(m, funcidx),
+        .func = f,
+        .declared = declared,
+    };
+    if ((uint64_t)c.type->nparams + f->nlocals > UINT32_MAX)
+        return wasm_vfail(s, "too many locals");
+    c.nlocals = c.type->nparams + f->nlocals;
+    wasm_reader_init(&c.r, m->bytes, f->body, f->body + f->body_len, s->err);
+
+    wasm_vstate_reset(s);
+    s->op_offset = f->body_offset;
+    if (!wasm_vpush_ctrl(s, WASM_OP_BLOCK, NULL, 0, type_results(c.type), c.type->nresults))
+        return false;
+    while (s->nframes > 0) {
+        s->op_offset = wasm_reader_offset(&c.r);
+        if (wasm_reader_at_end(&c.r))
+            return wasm_vfail(s, "unexpected end of function body (missing end)");
+        uint8_t op = wasm_read_u8(&c.r);
+        if (!check_instruction(&c, op))
+            return false;
+    }
+    if (!wasm_reader_at_end(&c.r)) {
+        s->op_offset = wasm_reader_offset(&c.r);
+        return wasm_vfail(s, "operators remaining after end of function");
+    }
+    return true;
+}

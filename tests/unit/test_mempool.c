@@ -1,0 +1,217 @@
+/*
+ * test_mempool.c - the memory pool and linear memories: slot reuse gives
+ * zeroed memory, 100,000 live memories fit in a few mappings and give their
+ * RSS back, growth respects every cap, big memories get private reservations.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exec/memory.h"
+#include "exec/mempool.h"
+#include "exec/runtime.h"
+#include "isola/engine.h"
+
+static isola_engine *new_engine(uint32_t max_pages, uint32_t slot_pages)
+{
+    isola_engine_config cfg = {.max_memory_pages = max_pages, .pool_slot_pages = slot_pages};
+    isola_error err;
+    isola_engine *e = isola_engine_new(&cfg, &err);
+    assert_non_null(e);
+    return e;
+}
+
+static isola_memory *new_memory(isola_engine *e, uint32_t min, bool has_max, uint32_t max)
+{
+    isola_error err;
+    isola_memory *m = isola_memory_new(e, (isola_limits){.min = min, .max = max, .has_max = has_max}, &err);
+    if (!m)
+        fail_msg("isola_memory_new: %s", err.message);
+    return m;
+}
+
+static long count_maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    assert_non_null(f);
+    long lines = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        lines += c == '\n';
+    fclose(f);
+    return lines;
+}
+
+static long rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    assert_non_null(f);
+    long size = 0, resident = 0;
+    assert_int_equal(fscanf(f, "%ld %ld", &size, &resident), 2);
+    fclose(f);
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    isola_engine *e = isola_engine_new(NULL, NULL);
+    assert_non_null(e);
+    assert_int_equal(e->config.max_memory_pages, 65536);
+    assert_int_equal(e->config.pool_slot_pages, 256);
+    isola_engine_release(e);
+
+    isola_error err;
+    isola_engine_config bad = {.max_memory_pages = 65537};
+    assert_null(isola_engine_new(&bad, &err));
+    assert_int_equal(err.kind, ISOLA_ERR_ARGUMENT);
+}
+
+static void test_slot_reuse_is_zeroed(void **state)
+{
+    (void)state;
+    isola_engine *e = new_engine(0, 4);
+    isola_memory *m = new_memory(e, 4, true, 4);
+    assert_true(m->pool_slot >= 0);
+    uint8_t *base = isola_memory_data(m);
+    memset(base, 0xAB, isola_memory_size(m));
+    isola_memory_release(m);
+
+    /* The free list is LIFO, so the next memory gets the same slot. */
+    isola_memory *m2 = new_memory(e, 4, true, 4);
+    assert_ptr_equal(isola_memory_data(m2), base);
+    for (uint64_t i = 0; i < isola_memory_size(m2); i++)
+        if (base[i] != 0)
+            fail_msg("byte %llu of a reused slot is %u", (unsigned long long)i, base[i]);
+    isola_memory_release(m2);
+    isola_engine_release(e);
+}
+
+static void test_grow_limits(void **state)
+{
+    (void)state;
+    isola_engine *e = new_engine(10, 16);
+
+    isola_memory *m = new_memory(e, 1, true, 3);
+    assert_int_equal(isola_memory_grow(m, 2), 1);
+    assert_int_equal(isola_memory_size(m), 3 * 65536);
+    assert_int_equal(isola_memory_grow(m, 1), -1);
+    assert_int_equal(isola_memory_grow(m, 0), 3);
+    assert_int_equal(isola_memory_grow(m, UINT32_MAX), -1);
+    isola_memory_release(m);
+
+    /* No declared maximum: the engine's cap (10 pages) applies. */
+    m = new_memory(e, 0, false, 0);
+    assert_int_equal(m->max_pages, 10);
+    assert_int_equal(isola_memory_grow(m, 10), 0);
+    assert_int_equal(isola_memory_grow(m, 1), -1);
+    isola_memory_release(m);
+
+    isola_error err;
+    assert_null(isola_memory_new(e, (isola_limits){.min = 11}, &err));
+    assert_int_equal(err.kind, ISOLA_ERR_RESOURCE);
+    assert_null(isola_memory_new(e, (isola_limits){.min = 2, .max = 1, .has_max = true}, &err));
+    assert_int_equal(err.kind, ISOLA_ERR_ARGUMENT);
+
+    /* exec_memory_grow honours an instance-style cap below the engine's. */
+    isola_memory *c = exec_memory_create(e, (wasm_limits){.min = 1}, 2, &err);
+    assert_non_null(c);
+    uint32_t old = 99;
+    assert_true(exec_memory_grow(c, 1, &old));
+    assert_int_equal(old, 1);
+    assert_false(exec_memory_grow(c, 1, &old));
+    isola_memory_release(c);
+    isola_engine_release(e);
+}
+
+static void test_private_reservation(void **state)
+{
+    (void)state;
+    isola_engine *e = new_engine(0, 2);      /* 128 KiB slots */
+    isola_memory *m = new_memory(e, 1, true, 64);
+    assert_int_equal(m->pool_slot, -1);
+    assert_int_equal(m->reserved, 64ull * 65536);
+    uint8_t *base = isola_memory_data(m);
+    base[0] = 1;
+    assert_int_equal(isola_memory_grow(m, 63), 1);
+    assert_ptr_equal(isola_memory_data(m), base);          /* the base never moves */
+    for (uint64_t i = 65536; i < isola_memory_size(m); i += 4096)
+        assert_int_equal(base[i], 0);
+    base[isola_memory_size(m) - 1] = 7;                    /* committed: no fault */
+    assert_int_equal(isola_memory_grow(m, 1), -1);
+    isola_memory_release(m);
+
+    /* A memory with no maximum reserves the whole 4 GiB but commits only its minimum. */
+    isola_memory *big = new_memory(e, 2, false, 0);
+    assert_int_equal(big->reserved, 65536ull * 65536);
+    isola_memory_data(big)[2 * 65536 - 1] = 1;
+    isola_memory_release(big);
+    isola_engine_release(e);
+}
+
+#define MANY 100000
+
+static void test_many_memories(void **state)
+{
+    (void)state;
+    isola_engine *e = new_engine(0, 0);       /* default 16 MiB slots */
+    isola_memory **mems = calloc(MANY, sizeof *mems);
+    assert_non_null(mems);
+    long maps_before = count_maps();
+    long rss_before = rss_bytes();
+
+    for (int i = 0; i < MANY; i++) {
+        mems[i] = new_memory(e, 1, true, 16);
+        if (i % 4 == 0)
+            isola_memory_data(mems[i])[i % 65536] = 1;   /* touch one page */
+    }
+    mempool_stats st;
+    exec_mempool_stats(e->pool, &st);
+    assert_int_equal(st.slots_in_use, MANY);
+    long maps_during = count_maps();
+    long rss_during = rss_bytes();
+    print_message("100k memories: %u chunks, maps %ld -> %ld, RSS %ld MiB -> %ld MiB\n", st.chunks,
+                  maps_before, maps_during, rss_before >> 20, rss_during >> 20);
+    /* 100k memories in ~100 chunk mappings, far from vm.max_map_count (~65k). */
+    assert_true(maps_during - maps_before < 200);
+    assert_true(rss_during - rss_before > (long)(MANY / 4) * 4096 / 2);
+
+    for (int i = 0; i < MANY; i++)
+        isola_memory_release(mems[i]);
+    long rss_after = rss_bytes();
+    print_message("after release: RSS %ld MiB\n", rss_after >> 20);
+    exec_mempool_stats(e->pool, &st);
+    assert_int_equal(st.slots_in_use, 0);
+    assert_int_equal(st.slots_free, MANY);
+    /* The touched pages went back to the OS (allow for malloc's own pages). */
+    assert_true(rss_after - rss_before < 32l << 20);
+
+    /* Reuse takes the released slots: no new chunks. */
+    uint32_t chunks = st.chunks;
+    for (int i = 0; i < MANY; i++)
+        mems[i] = new_memory(e, 1, true, 1);
+    exec_mempool_stats(e->pool, &st);
+    assert_int_equal(st.chunks, chunks);
+    for (int i = 0; i < MANY; i++)
+        isola_memory_release(mems[i]);
+    free(mems);
+    isola_engine_release(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_slot_reuse_is_zeroed),
+        cmocka_unit_test(test_grow_limits),
+        cmocka_unit_test(test_private_reservation),
+        cmocka_unit_test(test_many_memories),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
