@@ -13,6 +13,8 @@
 #   ISOLA_FLAGS=      extra arguments for `isola run` (before the file)
 #   NODE=node         the node binary; NODE_FLAGS=--no-liftoff (see README)
 #   PROGRAMS="fib sort ..."  a subset, by name (default: every programs/*.c)
+#   CLOCK=wall        or cpu: user+system seconds instead of wall time, far
+#                     steadier on a loaded machine (node: CPU time of the call)
 #   TIMEOUT=120       seconds before one run is killed and counted as failed
 #   OUT=bench/out     build and results directory
 #   CC_WASM=clang-14  CC_NATIVE=gcc
@@ -34,6 +36,7 @@ ISOLA_FLAGS=${ISOLA_FLAGS:-}
 NODE=${NODE:-node}
 NODE_FLAGS=${NODE_FLAGS---no-liftoff}
 TIMEOUT=${TIMEOUT:-120}
+CLOCK=${CLOCK:-wall}
 CC_WASM=${CC_WASM:-clang-14}
 CC_NATIVE=${CC_NATIVE:-gcc}
 
@@ -101,21 +104,28 @@ build_program() {
 # ---- timing ---------------------------------------------------------------
 
 # run_timed OUTFILE CMD...: runs CMD with stdout to OUTFILE and stderr to
-# OUTFILE.err; sets ELAPSED (wall seconds of the whole process) and returns
-# CMD's exit status. bash's EPOCHREALTIME costs no fork, so the overhead is a
-# few microseconds, far below what is measured.
+# OUTFILE.err; sets ELAPSED to the seconds of the whole process, by the
+# clock CLOCK selects (wall: EPOCHREALTIME, which costs no fork; cpu: user +
+# system time of the process and its children, from bash's `time`), and
+# returns CMD's exit status.
 run_timed() {
-    local out=$1 start end status
+    local out=$1 start end status cpu
     shift
     local killer=()
     if command -v timeout >/dev/null; then
         killer=(timeout "$TIMEOUT")
     fi
+    local TIMEFORMAT='%3U %3S'
     start=$EPOCHREALTIME
-    "${killer[@]}" "$@" >"$out" 2>"$out.err" </dev/null
+    { time "${killer[@]}" "$@" >"$out" 2>"$out.err" </dev/null; } 2>"$out.time"
     status=$?
     end=$EPOCHREALTIME
-    ELAPSED=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.6f", e - s }')
+    if [[ $CLOCK == cpu ]]; then
+        cpu=$(awk 'END { printf "%.6f", $1 + $2 }' "$out.time")
+        ELAPSED=$cpu
+    else
+        ELAPSED=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.6f", e - s }')
+    fi
     return $status
 }
 
@@ -180,7 +190,9 @@ run_node() {
         return 1
     fi
     SUM=$(read_checksum "$OUT/$name.node.out") || { WHY="node printed no checksum"; return 1; }
-    TIME=$(awk '$1 == "call_seconds" { print $2 }' "$OUT/$name.node.out")
+    local key=call_seconds
+    [[ $CLOCK == cpu ]] && key=call_cpu_seconds
+    TIME=$(awk -v k="$key" '$1 == k { print $2 }' "$OUT/$name.node.out")
     [[ -n $TIME ]] || { WHY="node printed no call time"; return 1; }
     PROC_TIME=$ELAPSED
 }
@@ -240,6 +252,7 @@ main() {
         shift
     done
     [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer, not '$REPS'"
+    [[ $CLOCK == wall || $CLOCK == cpu ]] || die "CLOCK must be wall or cpu, not '$CLOCK'"
     [[ $ISOLA_REPS =~ ^[1-9][0-9]*$ ]] || die "ISOLA_REPS must be a positive integer, not '$ISOLA_REPS'"
     command -v "$CC_WASM" >/dev/null || die "$CC_WASM not found (apt-get install clang-14 lld-14)"
     command -v "$CC_NATIVE" >/dev/null || die "$CC_NATIVE not found"
@@ -260,7 +273,7 @@ main() {
     {
         echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
         echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores"
-        echo "reps:    $REPS (isola: $ISOLA_REPS), median wall seconds per run"
+        echo "reps:    $REPS (isola: $ISOLA_REPS), median $CLOCK-clock seconds per run"
         echo "native:  $CC_NATIVE -O2 ($("$CC_NATIVE" -dumpversion)), whole process"
         echo "isola:   $isola_note run ${ISOLA_FLAGS:+$ISOLA_FLAGS }X.wasm --invoke run, whole process"
         echo "node:    $NODE ${NODE_FLAGS:+$NODE_FLAGS }($("$NODE" --version 2>/dev/null || echo missing)), the call only; node_proc = whole process"

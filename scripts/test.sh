@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --valgrind) valgrind=1 ;;
         -L|-R|-E) ctest_filter+=("$1" "$2"); shift ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "test.sh: unknown argument '$1' (see --help)" >&2; exit 1 ;;
     esac
     shift

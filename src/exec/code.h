@@ -20,6 +20,9 @@
  *   br_<cmp>    [h] [a | b] [target]      b is a slot, or an immediate for *_imm
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
  *   call        [h] [funcidx | base]      callee frame starts at fp + base
+ *   simd_op     [h] [dst | a] [b | c] [index | lane]    (wasm_simd_index, simd.h)
+ *   simd_load   [h] [dst | addr] [offset | index] [v | lane + size << 8]
+ *   simd_store  [h] [v | addr] [offset | index] [lane + size << 8 | -]
  *
  * Every op that produces exactly one value writes it to the slot in the low
  * half of word 1, and reads all its operands before writing it.
@@ -98,7 +101,8 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(i64_trunc_sat_f32_s) X(i64_trunc_sat_f32_u) X(i64_trunc_sat_f64_s) X(i64_trunc_sat_f64_u) \
     X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u) \
     X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) \
-    X(f32_demote_f64) X(f64_promote_f32)
+    X(f32_demote_f64) X(f64_promote_f32) \
+    X(simd_op) X(simd_shuffle) X(simd_load) X(simd_store)
 
 enum exec_opcode {
 #define X(name) EXEC_OP_##name,

@@ -21,10 +21,10 @@
 #include <string.h>
 
 #include "exec/interp.h"
+#include "exec/memory.h"
+#include "exec/simd.h"
+#include "exec/table.h"
 #include "wasm/module.h"
-
-/* Provided by the object layer (memory.c). */
-bool exec_memory_grow(isola_memory *m, uint32_t delta, uint32_t *old_pages);
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -97,6 +97,10 @@ static double wasm_fmax(double a, double b)
     return a > b ? a : b;
 }
 
+/* Rounding functions may pass a signalling NaN through; wasm wants it quiet. */
+static inline float quiet_f32(float x) { return isnan(x) ? x + x : x; }
+static inline double quiet_f64(double x) { return isnan(x) ? x + x : x; }
+
 static inline uint32_t rotl32(uint32_t x, uint32_t n) { n &= 31; return n ? (x << n) | (x >> (32 - n)) : x; }
 static inline uint32_t rotr32(uint32_t x, uint32_t n) { n &= 31; return n ? (x >> n) | (x << (32 - n)) : x; }
 static inline uint64_t rotl64(uint64_t x, uint64_t n) { n &= 63; return n ? (x << n) | (x >> (64 - n)) : x; }
@@ -134,49 +138,6 @@ static uint64_t sat_i64_u(double x)
 }
 
 /* ------------------------------------------------------------ out-of-line slow paths */
-
-/* Grows a table by n entries set to init; returns the old size or -1. */
-static int64_t table_grow(isola_table *t, uint32_t n, uint64_t init)
-{
-    uint32_t old = t->size;
-    uint64_t want = (uint64_t)old + n;
-    uint64_t cap = t->max < WASM_MAX_TABLE_SIZE ? t->max : WASM_MAX_TABLE_SIZE;
-    if (want > cap)
-        return -1;
-    if (n == 0)
-        return old;
-    uint64_t *e = realloc(t->elems, (size_t)want * sizeof(uint64_t));
-    if (!e)
-        return -1;
-    for (uint64_t i = old; i < want; i++)
-        e[i] = init;
-    t->elems = e;
-    t->size = (uint32_t)want;
-    return old;
-}
-
-static uint64_t elem_item(isola_instance *inst, const wasm_constexpr *c)
-{
-    switch (c->op) {
-    case WASM_CONST_REF_FUNC: return (uint64_t)(uintptr_t)inst->funcs[c->value.index];
-    case WASM_CONST_GLOBAL_GET: return inst->globals[c->value.index]->value[0];
-    default: return 0;
-    }
-}
-
-/* table.init: false if out of bounds. Active and declarative segments count as dropped. */
-static bool table_init(isola_instance *inst, uint32_t tidx, uint32_t seg, uint32_t d, uint32_t s, uint32_t n)
-{
-    const wasm_elem_segment *es = &inst->module->wasm->elems[seg];
-    bool dropped = es->mode != WASM_SEGMENT_PASSIVE || (inst->elem_dropped && inst->elem_dropped[seg]);
-    uint64_t len = dropped ? 0 : es->count;
-    isola_table *t = inst->tables[tidx];
-    if ((uint64_t)s + n > len || (uint64_t)d + n > t->size)
-        return false;
-    for (uint32_t i = 0; i < n; i++)
-        t->elems[d + i] = elem_item(inst, &es->items[s + i]);
-    return true;
-}
 
 static bool memory_init(isola_instance *inst, uint32_t seg, uint32_t d, uint32_t s, uint32_t n)
 {
@@ -383,6 +344,7 @@ op_call_import:
     cnext = pc + 2;
     goto call_generic;
 op_call_indirect: {
+    /* [h] [table | base] [type id | index slot] */
     isola_table *tab = inst->tables[W0(1)];
     uint32_t i = (uint32_t)fp[W1(2)];
     if (UNLIKELY(i >= tab->size))
@@ -390,9 +352,9 @@ op_call_indirect: {
     callee = (isola_func *)(uintptr_t)tab->elems[i];
     if (UNLIKELY(!callee))
         TRAP(ISOLA_TRAP_UNINITIALIZED_ELEMENT, "uninitialized element");
-    if (UNLIKELY(callee->type_id != W1(1)))
+    if (UNLIKELY(callee->type_id != W0(2)))
         TRAP(ISOLA_TRAP_INDIRECT_CALL_TYPE, "indirect call type mismatch");
-    cbase = W0(2);
+    cbase = W1(1);
     cnext = pc + 3;
     goto call_generic;
 }
@@ -465,8 +427,9 @@ op_table_size:
     fp[W0(1)] = inst->tables[W1(1)]->size;
     NEXT(2);
 op_table_grow: {
-    int64_t r = table_grow(inst->tables[W1(2)], (uint32_t)fp[W0(2)], fp[W1(1)]);
-    fp[W0(1)] = (uint32_t)r;
+    uint32_t old = 0;
+    bool ok = exec_table_grow(inst->tables[W1(2)], (uint32_t)fp[W0(2)], fp[W1(1)], &old);
+    fp[W0(1)] = ok ? old : UINT32_MAX;
     NEXT(3);
 }
 op_table_fill: {
@@ -489,8 +452,8 @@ op_table_copy: {
     NEXT(4);
 }
 op_table_init:
-    if (UNLIKELY(!table_init(inst, W0(3), W1(2), (uint32_t)fp[W0(1)], (uint32_t)fp[W1(1)],
-                             (uint32_t)fp[W0(2)])))
+    if (UNLIKELY(!exec_table_init(inst, W0(3), W1(2), (uint32_t)fp[W0(1)], (uint32_t)fp[W1(1)],
+                                  (uint32_t)fp[W0(2)])))
         TRAP(ISOLA_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access");
     NEXT(4);
 op_elem_drop:
@@ -674,15 +637,15 @@ op_f64_copysign:
     UNOP(f32_neg, (uint32_t)x ^ 0x80000000u)
     UNOP(f64_abs, x & 0x7FFFFFFFFFFFFFFFull)
     UNOP(f64_neg, x ^ 0x8000000000000000ull)
-    UNOP(f32_ceil, of_f32(ceilf(f32_of(x))))
-    UNOP(f32_floor, of_f32(floorf(f32_of(x))))
-    UNOP(f32_trunc, of_f32(truncf(f32_of(x))))
-    UNOP(f32_nearest, of_f32(nearbyintf(f32_of(x))))
+    UNOP(f32_ceil, of_f32(quiet_f32(ceilf(f32_of(x)))))
+    UNOP(f32_floor, of_f32(quiet_f32(floorf(f32_of(x)))))
+    UNOP(f32_trunc, of_f32(quiet_f32(truncf(f32_of(x)))))
+    UNOP(f32_nearest, of_f32(quiet_f32(nearbyintf(f32_of(x)))))
     UNOP(f32_sqrt, of_f32(sqrtf(f32_of(x))))
-    UNOP(f64_ceil, of_f64(ceil(f64_of(x))))
-    UNOP(f64_floor, of_f64(floor(f64_of(x))))
-    UNOP(f64_trunc, of_f64(trunc(f64_of(x))))
-    UNOP(f64_nearest, of_f64(nearbyint(f64_of(x))))
+    UNOP(f64_ceil, of_f64(quiet_f64(ceil(f64_of(x)))))
+    UNOP(f64_floor, of_f64(quiet_f64(floor(f64_of(x)))))
+    UNOP(f64_trunc, of_f64(quiet_f64(trunc(f64_of(x)))))
+    UNOP(f64_nearest, of_f64(quiet_f64(nearbyint(f64_of(x)))))
     UNOP(f64_sqrt, of_f64(sqrt(f64_of(x))))
 
     /* ------------------------------------------------ conversions */
@@ -714,6 +677,31 @@ op_f64_copysign:
     UNOP(f64_convert_i64_u, of_f64((double)x))
     UNOP(f32_demote_f64, of_f32((float)f64_of(x)))
     UNOP(f64_promote_f32, of_f64((double)f32_of(x)))
+
+    /* ------------------------------------------------ SIMD (lane arithmetic in simd.c) */
+op_simd_op:
+    exec_simd_op(W0(3), (uint8_t *)(fp + W0(1)), (const uint8_t *)(fp + W1(1)),
+                 (const uint8_t *)(fp + W0(2)), (const uint8_t *)(fp + W1(2)), W1(3), NULL);
+    NEXT(4);
+op_simd_shuffle:
+    exec_simd_op(WASM_SIMD_I8X16_SHUFFLE, (uint8_t *)(fp + W0(1)), (const uint8_t *)(fp + W1(1)),
+                 (const uint8_t *)(fp + W0(2)), NULL, 0, (const uint8_t *)&pc[3]);
+    NEXT(5);
+op_simd_load: {
+    uint32_t size = W1(3) >> 8;
+    MEM_EA(ea, W1(1), size);
+    uint64_t v[2];
+    exec_simd_load(W1(2), (uint8_t *)v, mem + ea, (const uint8_t *)(fp + W0(3)), W1(3) & 0xFF);
+    fp[W0(1)] = v[0];
+    fp[W0(1) + 1] = v[1];
+    NEXT(4);
+}
+op_simd_store: {
+    uint32_t size = W0(3) >> 8;
+    MEM_EA(ea, W1(1), size);
+    exec_simd_store(W1(2), mem + ea, (const uint8_t *)(fp + W0(1)), W0(3) & 0xFF);
+    NEXT(4);
+}
 
     /* ------------------------------------------------ out of line */
 call_generic:

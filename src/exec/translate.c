@@ -28,7 +28,9 @@
 #include <string.h>
 
 #include "exec/code.h"
+#include "exec/simd.h"
 #include "exec/translate.h"
+#include "wasm/simd_ops.h"
 #include "wasm/opcodes.h"
 #include "wasm/reader.h"
 
@@ -737,6 +739,7 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
 {
     tr_entry b = pop(t);
     tr_entry a = pop(t);
+    uint32_t dst = a.home;      /* the result goes to the lower position even if swapped */
     bool imm = false;
     if (imm_op >= 0) {
         if (b.kind == ENT_CONST && (!is64 || (int64_t)(int32_t)b.k[0] == (int64_t)b.k[0]))
@@ -744,10 +747,8 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
         else if (commutative && a.kind == ENT_CONST
                  && (!is64 || (int64_t)(int32_t)a.k[0] == (int64_t)a.k[0])) {
             tr_entry tmp = a;
-            uint32_t home = a.home;
             a = b;
             b = tmp;
-            a.home = home;      /* the result still goes to the lower position */
             imm = true;
         }
     }
@@ -755,7 +756,7 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
     uint32_t sb = imm ? (uint32_t)b.k[0] : operand(t, &b);
     size_t at = t->n;
     emit_h(t, imm ? imm_op : op);
-    emit_w(t, a.home, sa);
+    emit_w(t, dst, sa);
     emit_w(t, sb, 0);
     push_home(t, rt);
     mark_producer(t, at);
@@ -1036,6 +1037,90 @@ static void tr_prefix_fc(tr *t, uint32_t sub, bool dead)
     }
 }
 
+/* ------------------------------------------------------------ the 0xFD prefix (SIMD) */
+
+/* SIMD ops are translated generically from the wasm_simd_opinfo table; the
+ * interpreter calls simd.c for the lane arithmetic. */
+static void tr_prefix_simd(tr *t, bool dead)
+{
+    uint32_t sub = wasm_read_u32(&t->r);
+    const wasm_simd_opinfo *oi = wasm_simd_op(sub);
+    if (!oi) {
+        t->unsupported = "unknown SIMD instruction";
+        return;
+    }
+    uint32_t offset = 0, lane = 0;
+    const uint8_t *imm16 = NULL;
+    switch (oi->imm) {
+    case WASM_SIMD_IMM_MEMARG:
+        wasm_read_u32(&t->r);
+        offset = wasm_read_u32(&t->r);
+        break;
+    case WASM_SIMD_IMM_MEMARG_LANE:
+        wasm_read_u32(&t->r);
+        offset = wasm_read_u32(&t->r);
+        lane = wasm_read_u8(&t->r);
+        break;
+    case WASM_SIMD_IMM_LANE:
+        lane = wasm_read_u8(&t->r);
+        break;
+    case WASM_SIMD_IMM_V128:
+    case WASM_SIMD_IMM_SHUFFLE:
+        imm16 = wasm_read_bytes(&t->r, 16);
+        break;
+    default:
+        break;
+    }
+    if (dead || t->r.failed)
+        return;
+    uint64_t k[2] = { 0, 0 };
+    if (imm16)
+        memcpy(k, imm16, 16);
+    if (oi->index == WASM_SIMD_V128_CONST) {
+        push_const(t, WASM_V128, k[0], k[1]);
+        return;
+    }
+    tr_entry e[3];
+    uint32_t s[3] = { 0, 0, 0 };
+    uint32_t n = oi->nparams;
+    assert(n <= 3);
+    for (uint32_t i = n; i-- > 0;)
+        e[i] = pop(t);
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = operand(t, &e[i]);
+    uint32_t dst = n ? e[0].home : top_home(t);
+    size_t at = t->n;
+    if (wasm_simd_is_memory_op(oi)) {
+        uint32_t size = exec_simd_access_size(oi->index);
+        if (oi->result == WASM_SIMD_NO_RESULT) {
+            emit_h(t, EXEC_OP_simd_store);
+            emit_w(t, s[1], s[0]);
+            emit_w(t, offset, oi->index);
+            emit_w(t, lane | size << 8, 0);
+        } else {
+            emit_h(t, EXEC_OP_simd_load);
+            emit_w(t, dst, s[0]);
+            emit_w(t, offset, oi->index);
+            emit_w(t, s[1], lane | size << 8);
+        }
+    } else if (oi->index == WASM_SIMD_I8X16_SHUFFLE) {
+        emit_h(t, EXEC_OP_simd_shuffle);
+        emit_w(t, dst, s[0]);
+        emit_w(t, s[1], 0);
+        emit_u64(t, k[0]);
+        emit_u64(t, k[1]);
+    } else {
+        emit_h(t, EXEC_OP_simd_op);
+        emit_w(t, dst, s[0]);
+        emit_w(t, s[1], s[2]);
+        emit_w(t, oi->index, lane);
+    }
+    if (oi->result != WASM_SIMD_NO_RESULT) {
+        push_home(t, oi->result);
+        mark_producer(t, at);
+    }
+}
+
 /* ------------------------------------------------------------ main loop */
 
 static bool read_memarg(tr *t, uint32_t *offset)
@@ -1248,7 +1333,7 @@ static bool tr_instr(tr *t)
         tr_prefix_fc(t, wasm_read_u32(&t->r), dead);
         return false;
     case WASM_OP_PREFIX_SIMD:
-        t->unsupported = "SIMD instructions are not supported by the interpreter yet";
+        tr_prefix_simd(t, dead);
         return false;
     default:
         break;

@@ -723,6 +723,7 @@ static bool decode_locals(wasm_reader *r, const wasm_module *m, wasm_func *f)
             f->locals[k++] = t;
     }
     assert(!r->failed && k == total && r->p == after);
+    (void)after;
     return true;
 }
 

@@ -34,55 +34,144 @@ static const wasm_valtype *type_results(const wasm_functype *t)
 /* A failed read already recorded its error in s->err. */
 static bool read_ok(const body_ctx *c) { return !c->r.failed; }
 
-/* ---- signatures of the plain numeric instructions (0x45..0xC4, 0xFC 0..7) ---- */
+/* ---- signatures of the plain numeric instructions (0x45..0xC4) ---- */
 
-typedef struct numeric_range {
-    uint8_t lo, hi;
-    wasm_valtype in1, in2, out;   /* in2 == 0 for unary instructions */
-} numeric_range;
+/* in2 == 0 for unary instructions; an all-zero entry is not a numeric instruction. */
+typedef struct numeric_sig {
+    wasm_valtype in1, in2, out;
+} numeric_sig;
 
-static const numeric_range numeric_ranges[] = {
-    {0x45, 0x45, WASM_I32, 0, WASM_I32},        /* i32.eqz */
-    {0x46, 0x4F, WASM_I32, WASM_I32, WASM_I32}, /* i32 comparisons */
-    {0x50, 0x50, WASM_I64, 0, WASM_I32},        /* i64.eqz */
-    {0x51, 0x5A, WASM_I64, WASM_I64, WASM_I32}, /* i64 comparisons */
-    {0x5B, 0x60, WASM_F32, WASM_F32, WASM_I32}, /* f32 comparisons */
-    {0x61, 0x66, WASM_F64, WASM_F64, WASM_I32}, /* f64 comparisons */
-    {0x67, 0x69, WASM_I32, 0, WASM_I32},        /* i32 clz ctz popcnt */
-    {0x6A, 0x78, WASM_I32, WASM_I32, WASM_I32}, /* i32 binary */
-    {0x79, 0x7B, WASM_I64, 0, WASM_I64},
-    {0x7C, 0x8A, WASM_I64, WASM_I64, WASM_I64},
-    {0x8B, 0x91, WASM_F32, 0, WASM_F32},
-    {0x92, 0x98, WASM_F32, WASM_F32, WASM_F32},
-    {0x99, 0x9F, WASM_F64, 0, WASM_F64},
-    {0xA0, 0xA6, WASM_F64, WASM_F64, WASM_F64},
-    {0xA7, 0xA7, WASM_I64, 0, WASM_I32},        /* i32.wrap_i64 */
-    {0xA8, 0xA9, WASM_F32, 0, WASM_I32},
-    {0xAA, 0xAB, WASM_F64, 0, WASM_I32},
-    {0xAC, 0xAD, WASM_I32, 0, WASM_I64},
-    {0xAE, 0xAF, WASM_F32, 0, WASM_I64},
-    {0xB0, 0xB1, WASM_F64, 0, WASM_I64},
-    {0xB2, 0xB3, WASM_I32, 0, WASM_F32},
-    {0xB4, 0xB5, WASM_I64, 0, WASM_F32},
-    {0xB6, 0xB6, WASM_F64, 0, WASM_F32},        /* f32.demote_f64 */
-    {0xB7, 0xB8, WASM_I32, 0, WASM_F64},
-    {0xB9, 0xBA, WASM_I64, 0, WASM_F64},
-    {0xBB, 0xBB, WASM_F32, 0, WASM_F64},        /* f64.promote_f32 */
-    {0xBC, 0xBC, WASM_F32, 0, WASM_I32},        /* reinterpretations */
-    {0xBD, 0xBD, WASM_F64, 0, WASM_I64},
-    {0xBE, 0xBE, WASM_I32, 0, WASM_F32},
-    {0xBF, 0xBF, WASM_I64, 0, WASM_F64},
-    {0xC0, 0xC1, WASM_I32, 0, WASM_I32},        /* sign extension */
-    {0xC2, 0xC4, WASM_I64, 0, WASM_I64},
+/* Indexed by opcode so the commonest instructions cost one load to classify. */
+static const numeric_sig numeric_sigs[256] = {
+    [WASM_OP_I32_EQZ] = {WASM_I32, 0, WASM_I32},
+    [WASM_OP_I32_EQ] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_NE] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_LT_S] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_LT_U] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_GT_S] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_GT_U] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_LE_S] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_LE_U] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_GE_S] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_GE_U] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I64_EQZ] = {WASM_I64, 0, WASM_I32},
+    [WASM_OP_I64_EQ] = {WASM_I64, WASM_I64, WASM_I32},
+    [WASM_OP_I64_NE] = {WASM_I64, WASM_I64, WASM_I32},
+    [WASM_OP_I64_LT_S] = {WASM_I64, WASM_I64, WASM_I32},
+    [WASM_OP_I64_LT_U] = {WASM_I64, WASM_I64, WASM_I32},
+    [WASM_OP_I64_GT_S] = {WASM_I64, WASM_I64, WASM_I32},
+    [WASM_OP_I64_GT_U] = {WASM_I64, WASM_I64, WASM_I32},
+    [WASM_OP_I64_LE_S] = {WASM_I64, WASM_I64, WASM_I32},
+    [WASM_OP_I64_LE_U] = {WASM_I64, WASM_I64, WASM_I32},
+    [WASM_OP_I64_GE_S] = {WASM_I64, WASM_I64, WASM_I32},
+    [WASM_OP_I64_GE_U] = {WASM_I64, WASM_I64, WASM_I32},
+    [WASM_OP_F32_EQ] = {WASM_F32, WASM_F32, WASM_I32},
+    [WASM_OP_F32_NE] = {WASM_F32, WASM_F32, WASM_I32},
+    [WASM_OP_F32_LT] = {WASM_F32, WASM_F32, WASM_I32},
+    [WASM_OP_F32_GT] = {WASM_F32, WASM_F32, WASM_I32},
+    [WASM_OP_F32_LE] = {WASM_F32, WASM_F32, WASM_I32},
+    [WASM_OP_F32_GE] = {WASM_F32, WASM_F32, WASM_I32},
+    [WASM_OP_F64_EQ] = {WASM_F64, WASM_F64, WASM_I32},
+    [WASM_OP_F64_NE] = {WASM_F64, WASM_F64, WASM_I32},
+    [WASM_OP_F64_LT] = {WASM_F64, WASM_F64, WASM_I32},
+    [WASM_OP_F64_GT] = {WASM_F64, WASM_F64, WASM_I32},
+    [WASM_OP_F64_LE] = {WASM_F64, WASM_F64, WASM_I32},
+    [WASM_OP_F64_GE] = {WASM_F64, WASM_F64, WASM_I32},
+    [WASM_OP_I32_CLZ] = {WASM_I32, 0, WASM_I32},
+    [WASM_OP_I32_CTZ] = {WASM_I32, 0, WASM_I32},
+    [WASM_OP_I32_POPCNT] = {WASM_I32, 0, WASM_I32},
+    [WASM_OP_I32_ADD] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_SUB] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_MUL] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_DIV_S] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_DIV_U] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_REM_S] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_REM_U] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_AND] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_OR] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_XOR] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_SHL] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_SHR_S] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_SHR_U] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_ROTL] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I32_ROTR] = {WASM_I32, WASM_I32, WASM_I32},
+    [WASM_OP_I64_CLZ] = {WASM_I64, 0, WASM_I64},
+    [WASM_OP_I64_CTZ] = {WASM_I64, 0, WASM_I64},
+    [WASM_OP_I64_POPCNT] = {WASM_I64, 0, WASM_I64},
+    [WASM_OP_I64_ADD] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_SUB] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_MUL] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_DIV_S] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_DIV_U] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_REM_S] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_REM_U] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_AND] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_OR] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_XOR] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_SHL] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_SHR_S] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_SHR_U] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_ROTL] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_I64_ROTR] = {WASM_I64, WASM_I64, WASM_I64},
+    [WASM_OP_F32_ABS] = {WASM_F32, 0, WASM_F32},
+    [WASM_OP_F32_NEG] = {WASM_F32, 0, WASM_F32},
+    [WASM_OP_F32_CEIL] = {WASM_F32, 0, WASM_F32},
+    [WASM_OP_F32_FLOOR] = {WASM_F32, 0, WASM_F32},
+    [WASM_OP_F32_TRUNC] = {WASM_F32, 0, WASM_F32},
+    [WASM_OP_F32_NEAREST] = {WASM_F32, 0, WASM_F32},
+    [WASM_OP_F32_SQRT] = {WASM_F32, 0, WASM_F32},
+    [WASM_OP_F32_ADD] = {WASM_F32, WASM_F32, WASM_F32},
+    [WASM_OP_F32_SUB] = {WASM_F32, WASM_F32, WASM_F32},
+    [WASM_OP_F32_MUL] = {WASM_F32, WASM_F32, WASM_F32},
+    [WASM_OP_F32_DIV] = {WASM_F32, WASM_F32, WASM_F32},
+    [WASM_OP_F32_MIN] = {WASM_F32, WASM_F32, WASM_F32},
+    [WASM_OP_F32_MAX] = {WASM_F32, WASM_F32, WASM_F32},
+    [WASM_OP_F32_COPYSIGN] = {WASM_F32, WASM_F32, WASM_F32},
+    [WASM_OP_F64_ABS] = {WASM_F64, 0, WASM_F64},
+    [WASM_OP_F64_NEG] = {WASM_F64, 0, WASM_F64},
+    [WASM_OP_F64_CEIL] = {WASM_F64, 0, WASM_F64},
+    [WASM_OP_F64_FLOOR] = {WASM_F64, 0, WASM_F64},
+    [WASM_OP_F64_TRUNC] = {WASM_F64, 0, WASM_F64},
+    [WASM_OP_F64_NEAREST] = {WASM_F64, 0, WASM_F64},
+    [WASM_OP_F64_SQRT] = {WASM_F64, 0, WASM_F64},
+    [WASM_OP_F64_ADD] = {WASM_F64, WASM_F64, WASM_F64},
+    [WASM_OP_F64_SUB] = {WASM_F64, WASM_F64, WASM_F64},
+    [WASM_OP_F64_MUL] = {WASM_F64, WASM_F64, WASM_F64},
+    [WASM_OP_F64_DIV] = {WASM_F64, WASM_F64, WASM_F64},
+    [WASM_OP_F64_MIN] = {WASM_F64, WASM_F64, WASM_F64},
+    [WASM_OP_F64_MAX] = {WASM_F64, WASM_F64, WASM_F64},
+    [WASM_OP_F64_COPYSIGN] = {WASM_F64, WASM_F64, WASM_F64},
+    [WASM_OP_I32_WRAP_I64] = {WASM_I64, 0, WASM_I32},
+    [WASM_OP_I32_TRUNC_F32_S] = {WASM_F32, 0, WASM_I32},
+    [WASM_OP_I32_TRUNC_F32_U] = {WASM_F32, 0, WASM_I32},
+    [WASM_OP_I32_TRUNC_F64_S] = {WASM_F64, 0, WASM_I32},
+    [WASM_OP_I32_TRUNC_F64_U] = {WASM_F64, 0, WASM_I32},
+    [WASM_OP_I64_EXTEND_I32_S] = {WASM_I32, 0, WASM_I64},
+    [WASM_OP_I64_EXTEND_I32_U] = {WASM_I32, 0, WASM_I64},
+    [WASM_OP_I64_TRUNC_F32_S] = {WASM_F32, 0, WASM_I64},
+    [WASM_OP_I64_TRUNC_F32_U] = {WASM_F32, 0, WASM_I64},
+    [WASM_OP_I64_TRUNC_F64_S] = {WASM_F64, 0, WASM_I64},
+    [WASM_OP_I64_TRUNC_F64_U] = {WASM_F64, 0, WASM_I64},
+    [WASM_OP_F32_CONVERT_I32_S] = {WASM_I32, 0, WASM_F32},
+    [WASM_OP_F32_CONVERT_I32_U] = {WASM_I32, 0, WASM_F32},
+    [WASM_OP_F32_CONVERT_I64_S] = {WASM_I64, 0, WASM_F32},
+    [WASM_OP_F32_CONVERT_I64_U] = {WASM_I64, 0, WASM_F32},
+    [WASM_OP_F32_DEMOTE_F64] = {WASM_F64, 0, WASM_F32},
+    [WASM_OP_F64_CONVERT_I32_S] = {WASM_I32, 0, WASM_F64},
+    [WASM_OP_F64_CONVERT_I32_U] = {WASM_I32, 0, WASM_F64},
+    [WASM_OP_F64_CONVERT_I64_S] = {WASM_I64, 0, WASM_F64},
+    [WASM_OP_F64_CONVERT_I64_U] = {WASM_I64, 0, WASM_F64},
+    [WASM_OP_F64_PROMOTE_F32] = {WASM_F32, 0, WASM_F64},
+    [WASM_OP_I32_REINTERPRET_F32] = {WASM_F32, 0, WASM_I32},
+    [WASM_OP_I64_REINTERPRET_F64] = {WASM_F64, 0, WASM_I64},
+    [WASM_OP_F32_REINTERPRET_I32] = {WASM_I32, 0, WASM_F32},
+    [WASM_OP_F64_REINTERPRET_I64] = {WASM_I64, 0, WASM_F64},
+    [WASM_OP_I32_EXTEND8_S] = {WASM_I32, 0, WASM_I32},
+    [WASM_OP_I32_EXTEND16_S] = {WASM_I32, 0, WASM_I32},
+    [WASM_OP_I64_EXTEND8_S] = {WASM_I64, 0, WASM_I64},
+    [WASM_OP_I64_EXTEND16_S] = {WASM_I64, 0, WASM_I64},
+    [WASM_OP_I64_EXTEND32_S] = {WASM_I64, 0, WASM_I64},
 };
-
-static const numeric_range *numeric_lookup(uint8_t op)
-{
-    for (size_t i = 0; i < sizeof numeric_ranges / sizeof numeric_ranges[0]; i++)
-        if (op >= numeric_ranges[i].lo && op <= numeric_ranges[i].hi)
-            return &numeric_ranges[i];
-    return NULL;
-}
 
 static bool check_unop(body_ctx *c, wasm_valtype in, wasm_valtype out)
 {
@@ -94,7 +183,7 @@ static bool check_binop(body_ctx *c, wasm_valtype in, wasm_valtype out)
     return wasm_vpop(c->s, in) && wasm_vpop(c->s, in) && wasm_vpush(c->s, out);
 }
 
-static bool check_numeric(body_ctx *c, const numeric_range *n)
+static bool check_numeric(body_ctx *c, const numeric_sig *n)
 {
     if (n->in2)
         return check_binop(c, n->in1, n->out);
@@ -703,8 +792,8 @@ static bool check_instruction(body_ctx *c, uint8_t op)
     }
     if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32)
         return check_load_store(c, op);
-    const numeric_range *n = numeric_lookup(op);
-    if (n)
+    const numeric_sig *n = &numeric_sigs[op];
+    if (n->out)
         return check_numeric(c, n);
     return wasm_vfail(c->s, "illegal opcode 0x%02x", op);
 }

@@ -89,7 +89,7 @@ static bool grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
     return true;
 }
 
-bool wasm_vpush(wasm_vstate *s, wasm_valtype t)
+bool wasm_vpush_slow(wasm_vstate *s, wasm_valtype t)
 {
     if (s->nvals == s->cap_vals && !grow((void **)&s->vals, &s->cap_vals, s->nvals + 1, sizeof *s->vals))
         return wasm_vfail(s, "out of memory (operand stack)");
@@ -129,7 +129,7 @@ static bool types_match(wasm_valtype actual, wasm_valtype expect)
     return actual == expect || actual == WASM_VT_UNKNOWN || expect == WASM_VT_UNKNOWN;
 }
 
-bool wasm_vpop(wasm_vstate *s, wasm_valtype expect)
+bool wasm_vpop_slow(wasm_vstate *s, wasm_valtype expect)
 {
     assert(s->nframes > 0);
     const wasm_vframe *f = &s->frames[s->nframes - 1];

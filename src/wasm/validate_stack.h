@@ -16,6 +16,7 @@
 #ifndef ISOLA_WASM_VALIDATE_STACK_H
 #define ISOLA_WASM_VALIDATE_STACK_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,12 +67,33 @@ static inline bool wasm_valtype_valid(wasm_valtype t) { return wasm_valtype_is_n
 const wasm_valtype *wasm_valtype_single(wasm_valtype t);
 const char *wasm_valtype_name(wasm_valtype t);
 
-bool wasm_vpush(wasm_vstate *s, wasm_valtype t);
+/* Out-of-line halves of the inline push/pop below: growth, polymorphism, errors. */
+bool wasm_vpush_slow(wasm_vstate *s, wasm_valtype t);
+bool wasm_vpop_slow(wasm_vstate *s, wasm_valtype expect);
+
+/* Push and pop run once or twice per instruction, so their common case is inline. */
+static inline bool wasm_vpush(wasm_vstate *s, wasm_valtype t)
+{
+    if (s->nvals == s->cap_vals)
+        return wasm_vpush_slow(s, t);
+    s->vals[s->nvals++] = t;
+    return true;
+}
+
+/* Pops a value that must match `expect` (WASM_VT_UNKNOWN matches anything). */
+static inline bool wasm_vpop(wasm_vstate *s, wasm_valtype expect)
+{
+    assert(s->nframes > 0);
+    if (s->nvals > s->frames[s->nframes - 1].height && s->vals[s->nvals - 1] == expect) {
+        s->nvals--;
+        return true;
+    }
+    return wasm_vpop_slow(s, expect);
+}
+
 bool wasm_vpush_n(wasm_vstate *s, const wasm_valtype *ts, uint32_t n);
 /* Pops any value; *out is its type (WASM_VT_UNKNOWN in polymorphic code). */
 bool wasm_vpop_any(wasm_vstate *s, wasm_valtype *out);
-/* Pops a value that must match `expect` (WASM_VT_UNKNOWN matches anything). */
-bool wasm_vpop(wasm_vstate *s, wasm_valtype expect);
 /* Pops ts[n-1] first, ts[0] last. */
 bool wasm_vpop_n(wasm_vstate *s, const wasm_valtype *ts, uint32_t n);
 /* Checks that the top of the stack matches ts, as pop_n then push back would. */

@@ -7,5 +7,5 @@
     (call $divide (local.get 0) (i32.const 0)))
   (func $outer (export "outer") (param i32) (result i32)
     (call $middle (local.get 0)))
-  (func (export "crash") (unreachable))
+  (func $crash (export "crash") (unreachable))
   (func (export "spin") (loop $again (br $again))))

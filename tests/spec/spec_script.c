@@ -10,6 +10,7 @@
  */
 #include "spec_script.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,14 @@
  * that the runaway recursions of assert_exhaustion stop quickly. */
 #define SPEC_MAX_CALL_DEPTH 20000
 #define SPEC_STACK_SLOTS (1u << 20)
+
+/*
+ * cJSON decodes "\u0000" into a NUL that silently ends the string, which
+ * would turn the export name "\0\1..." of names.wast into "". Rewriting the
+ * escape as the byte 0xFF (never part of valid UTF-8, and wast2json writes
+ * names as valid UTF-8) keeps such names recognisable.
+ */
+#define SPEC_NUL_MARK '\xff'
 
 typedef struct spec_binding {
     char *name;
@@ -502,6 +511,11 @@ static void spec_action_run(spec_script *s, const cJSON *action, spec_action_res
         r->status = SPEC_ACTION_ERROR;
         return;
     }
+    if (strchr(field->valuestring, SPEC_NUL_MARK)) {
+        spec_action_error(r, "export name contains U+0000, which isola_instance_export "
+                             "(a NUL-terminated name) cannot express");
+        return;
+    }
     if (strcmp(type->valuestring, "get") == 0) {
         spec_action_get(s, inst, field->valuestring, r);
     } else if (strcmp(type->valuestring, "invoke") == 0) {
@@ -516,6 +530,22 @@ static void spec_action_run(spec_script *s, const cJSON *action, spec_action_res
     }
 }
 
+/* Copies a name for a failure line, with control bytes (and NUL marks) as \xx. */
+static void spec_escape_name(const char *name, char *buf, size_t size)
+{
+    size_t used = 0;
+    assert(size > 0);
+    for (const unsigned char *p = (const unsigned char *)name; *p && used + 4 < size; p++) {
+        unsigned char c = *p == (unsigned char)SPEC_NUL_MARK ? 0 : *p;
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+            used += (size_t)snprintf(buf + used, size - used, "\\%02x", c);
+        } else {
+            buf[used++] = (char)c;
+        }
+    }
+    buf[used] = '\0';
+}
+
 /* "invoke f" or "get g" for failure lines. */
 static const char *spec_action_name(const cJSON *cmd, char *buf, size_t size)
 {
@@ -523,9 +553,11 @@ static const char *spec_action_name(const cJSON *cmd, char *buf, size_t size)
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(action, "type");
     const cJSON *field = cJSON_GetObjectItemCaseSensitive(action, "field");
     const cJSON *module = cJSON_GetObjectItemCaseSensitive(action, "module");
+    char escaped[160];
+    spec_escape_name(cJSON_IsString(field) ? field->valuestring : "?", escaped, sizeof escaped);
     snprintf(buf, size, "%s%s%s \"%s\"", cJSON_IsString(type) ? type->valuestring : "?",
              cJSON_IsString(module) ? " " : "", cJSON_IsString(module) ? module->valuestring : "",
-             cJSON_IsString(field) ? field->valuestring : "?");
+             escaped);
     return buf;
 }
 
@@ -838,6 +870,31 @@ static void spec_script_close(spec_script *s)
     }
 }
 
+/* A backslash at `at` starts an escape only after an even number of backslashes. */
+static bool spec_is_escape_start(const uint8_t *text, size_t at)
+{
+    size_t backslashes = 0;
+    while (backslashes < at && text[at - 1 - backslashes] == '\\') {
+        backslashes++;
+    }
+    return backslashes % 2 == 0;
+}
+
+/* Rewrites every \u0000 escape in place as SPEC_NUL_MARK; returns the new length. */
+static size_t spec_mark_nuls(uint8_t *text, size_t len)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (i + 6 <= len && memcmp(text + i, "\\u0000", 6) == 0 && spec_is_escape_start(text, out)) {
+            text[out++] = (uint8_t)SPEC_NUL_MARK;
+            i += 5;
+        } else {
+            text[out++] = text[i];
+        }
+    }
+    return out;
+}
+
 static cJSON *spec_parse_json(const char *path, char *why, size_t size)
 {
     size_t len = 0;
@@ -845,6 +902,7 @@ static cJSON *spec_parse_json(const char *path, char *why, size_t size)
     if (!text) {
         return NULL;
     }
+    len = spec_mark_nuls(text, len);
     cJSON *json = cJSON_ParseWithLength((const char *)text, len);
     free(text);
     if (!json) {

@@ -2,7 +2,10 @@
  * test_simd.c - the SIMD opcode table (wasm/simd_ops.c) and the lane
  * semantics (exec/simd.c) on their tricky cases: NaN and signed-zero rules,
  * saturation, rounding, out-of-range lane indices, shift counts, aliasing
- * of output and inputs, and the memory shaping helpers.
+ * of output and inputs, and the memory shaping helpers. Then every
+ * assert_return of the spec suite's simd_*.wast whose function is straight
+ * line code (local/global gets, constants, loads, SIMD instructions) is
+ * evaluated directly against exec/simd.c, without the interpreter.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,10 +13,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exec/simd.h"
+#include "wasm/decode.h"
 #include "wasm/simd_ops.h"
 
 /* ---- helpers ---- */
@@ -551,6 +558,496 @@ static void test_loads_and_stores(void **state)
     assert_memory_equal(out, mem, 16);
 }
 
+/* ---- the spec suite's simd_*.wast, evaluated without the interpreter ---- */
+
+/* A value as the evaluator holds it: 16 bytes, scalars in the low 8. */
+typedef struct spec_val {
+    uint8_t b[16];
+} spec_val;
+
+/* One JSON value object of wast2json: {"type": T, "lane_type": L, "value": V}. */
+typedef struct spec_json_val {
+    char type[40];
+    char lane_type[40];
+    int nvalues;
+    char values[16][40];     /* decimal strings, or "nan:canonical" / "nan:arithmetic" */
+} spec_json_val;
+
+typedef struct spec_state {
+    wasm_module *module;
+    uint8_t *mem;
+    uint64_t mem_size;
+    spec_val globals[64];
+    uint32_t nglobals;
+    bool stale;              /* an action was skipped: globals and memory may be out of date */
+    unsigned pass, fail, unsupported;
+} spec_state;
+
+/* Copies the JSON string starting at *p (just past its opening quote). */
+static const char *json_string(const char *p, char *out, size_t outsize)
+{
+    size_t n = 0;
+    for (; *p && *p != '"'; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        if (n + 1 < outsize)
+            out[n++] = *p;
+    }
+    out[n] = 0;
+    return *p ? p + 1 : p;
+}
+
+/* Parses one value object at p ('{'); returns the position after it. */
+static const char *json_value_object(const char *p, spec_json_val *v)
+{
+    memset(v, 0, sizeof *v);
+    while (*p && *p != '}') {
+        char key[32];
+        p = strchr(p, '"');
+        if (!p)
+            return NULL;
+        p = json_string(p + 1, key, sizeof key);
+        p = strchr(p, ':');
+        if (!p)
+            return NULL;
+        p++;
+        while (*p == ' ')
+            p++;
+        if (*p == '[') {
+            for (p++; *p && *p != ']'; p++)
+                if (*p == '"' && v->nvalues < 16) {
+                    p = json_string(p + 1, v->values[v->nvalues++], sizeof v->values[0]) - 1;
+                }
+        } else if (*p == '"') {
+            char val[40];
+            p = json_string(p + 1, val, sizeof val) - 1;
+            if (strcmp(key, "type") == 0)
+                snprintf(v->type, sizeof v->type, "%s", val);
+            else if (strcmp(key, "lane_type") == 0)
+                snprintf(v->lane_type, sizeof v->lane_type, "%s", val);
+            else if (strcmp(key, "value") == 0 && v->nvalues < 16)
+                snprintf(v->values[v->nvalues++], sizeof v->values[0], "%s", val);
+        }
+        p++;
+        while (*p == ' ' || *p == ',')
+            p++;
+    }
+    return *p ? p + 1 : NULL;
+}
+
+/* Parses the array of value objects following `"key": [`; returns how many. */
+static int json_value_array(const char *line, const char *key, spec_json_val *vals, int max)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": [", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        return -1;
+    p += strlen(pat);
+    int n = 0;
+    while (p && *p == '{' && n < max) {
+        p = json_value_object(p, &vals[n++]);
+        while (p && (*p == ',' || *p == ' '))
+            p++;
+    }
+    return p ? n : -1;
+}
+
+static bool json_field(const char *line, const char *key, char *out, size_t outsize)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        return false;
+    json_string(p + strlen(pat), out, outsize);
+    return true;
+}
+
+static int lane_width(const char *lane_type)
+{
+    if (strcmp(lane_type, "i8") == 0)
+        return 1;
+    if (strcmp(lane_type, "i16") == 0)
+        return 2;
+    if (strcmp(lane_type, "i32") == 0 || strcmp(lane_type, "f32") == 0)
+        return 4;
+    return 8;
+}
+
+static spec_val json_to_val(const spec_json_val *v)
+{
+    spec_val r;
+    memset(&r, 0, sizeof r);
+    if (strcmp(v->type, "v128") == 0) {
+        int w = lane_width(v->lane_type);
+        for (int i = 0; i < v->nvalues && i * w < 16; i++) {
+            uint64_t x = strtoull(v->values[i], NULL, 10);
+            memcpy(r.b + i * w, &x, (size_t)w);
+        }
+    } else if (v->nvalues > 0) {
+        uint64_t x = strtoull(v->values[0], NULL, 10);
+        memcpy(r.b, &x, 8);
+    }
+    return r;
+}
+
+/* Does lane bytes `b` (w bytes) match the expected string? */
+static bool lane_matches(const uint8_t *b, int w, bool is_float, const char *want)
+{
+    uint64_t x = 0;
+    memcpy(&x, b, (size_t)w);
+    if (strncmp(want, "nan:", 4) != 0)
+        return x == strtoull(want, NULL, 10);
+    if (!is_float)
+        return false;
+    uint64_t exp = w == 4 ? 0x7F800000u : 0x7FF0000000000000u;
+    uint64_t quiet = w == 4 ? 0x00400000u : 0x0008000000000000u;
+    uint64_t mant = w == 4 ? 0x007FFFFFu : 0x000FFFFFFFFFFFFFu;
+    if ((x & exp) != exp)
+        return false;
+    if (strcmp(want, "nan:canonical") == 0)
+        return (x & mant) == quiet;
+    return (x & quiet) != 0;
+}
+
+static bool val_matches(const spec_val *got, const spec_json_val *want)
+{
+    if (strcmp(want->type, "v128") == 0) {
+        int w = lane_width(want->lane_type);
+        bool ok = want->nvalues * w == 16;
+        for (int i = 0; ok && i < want->nvalues; i++)
+            ok = lane_matches(got->b + i * w, w, want->lane_type[0] == 'f', want->values[i]);
+        return ok;
+    }
+    int w = strcmp(want->type, "i32") == 0 || strcmp(want->type, "f32") == 0 ? 4 : 8;
+    return want->nvalues == 1 && lane_matches(got->b, w, want->type[0] == 'f', want->values[0]);
+}
+
+static bool read_leb(const uint8_t **p, const uint8_t *end, uint64_t *out, bool is_signed)
+{
+    uint64_t r = 0;
+    unsigned shift = 0;
+    uint8_t byte;
+    do {
+        if (*p >= end || shift >= 64)
+            return false;
+        byte = *(*p)++;
+        r |= (uint64_t)(byte & 0x7F) << shift;
+        shift += 7;
+    } while (byte & 0x80);
+    if (is_signed && shift < 64 && (byte & 0x40))
+        r |= ~(uint64_t)0 << shift;
+    *out = r;
+    return true;
+}
+
+enum { SPEC_OK, SPEC_UNSUPPORTED, SPEC_TRAP };
+
+/* Runs one SIMD instruction at *p (after 0xFD) on the evaluator's stack. */
+static int spec_simd(spec_state *st, const uint8_t **p, const uint8_t *end, spec_val *stack, int *sp)
+{
+    uint64_t sub, align, offset = 0;
+    if (!read_leb(p, end, &sub, false))
+        return SPEC_UNSUPPORTED;
+    const wasm_simd_opinfo *op = wasm_simd_op((uint32_t)sub);
+    if (!op)
+        return SPEC_UNSUPPORTED;
+    uint32_t lane = 0;
+    const uint8_t *imm16 = NULL;
+    if (wasm_simd_is_memory_op(op) && (!read_leb(p, end, &align, false) || !read_leb(p, end, &offset, false)))
+        return SPEC_UNSUPPORTED;
+    if (op->imm == WASM_SIMD_IMM_LANE || op->imm == WASM_SIMD_IMM_MEMARG_LANE) {
+        if (*p >= end)
+            return SPEC_UNSUPPORTED;
+        lane = *(*p)++;
+    }
+    if (op->imm == WASM_SIMD_IMM_V128 || op->imm == WASM_SIMD_IMM_SHUFFLE) {
+        if (end - *p < 16)
+            return SPEC_UNSUPPORTED;
+        imm16 = *p;
+        *p += 16;
+    }
+    if (*sp < op->nparams)
+        return SPEC_UNSUPPORTED;
+    *sp -= op->nparams;
+    spec_val *in = &stack[*sp], out;
+    memset(&out, 0, sizeof out);
+    if (wasm_simd_is_memory_op(op)) {
+        if (st->stale)
+            return SPEC_UNSUPPORTED;
+        uint32_t addr;
+        memcpy(&addr, in[0].b, 4);
+        uint64_t ea = addr + offset;
+        if (ea + exec_simd_access_size(op->index) > st->mem_size)
+            return SPEC_TRAP;
+        if (op->result == WASM_SIMD_NO_RESULT) {
+            exec_simd_store(op->index, st->mem + ea, in[1].b, lane);
+            return SPEC_OK;
+        }
+        exec_simd_load(op->index, out.b, st->mem + ea, op->nparams > 1 ? in[1].b : NULL, lane);
+    } else {
+        exec_simd_op(op->index, out.b, op->nparams > 0 ? in[0].b : NULL, op->nparams > 1 ? in[1].b : NULL,
+                     op->nparams > 2 ? in[2].b : NULL, lane, imm16);
+    }
+    stack[(*sp)++] = out;
+    return SPEC_OK;
+}
+
+/* Evaluates a straight-line body; anything else is SPEC_UNSUPPORTED. */
+static int spec_eval(spec_state *st, const wasm_func *f, spec_val *locals, uint32_t nlocals, spec_val *result,
+                     bool *has_result)
+{
+    spec_val stack[64];
+    int sp = 0;
+    const uint8_t *p = f->body, *end = f->body + f->body_len;
+    while (p < end) {
+        uint8_t opcode = *p++;
+        uint64_t x = 0;
+        if (sp >= 60)
+            return SPEC_UNSUPPORTED;
+        switch (opcode) {
+        case 0x20: case 0x21: case 0x22: case 0x23:   /* local.get/set/tee, global.get */
+            if (!read_leb(&p, end, &x, false))
+                return SPEC_UNSUPPORTED;
+            if (opcode == 0x23) {
+                if (x >= st->nglobals || st->stale)
+                    return SPEC_UNSUPPORTED;
+                stack[sp++] = st->globals[x];
+            } else if (x >= nlocals || (opcode != 0x20 && sp < 1)) {
+                return SPEC_UNSUPPORTED;
+            } else if (opcode == 0x20) {
+                stack[sp++] = locals[x];
+            } else {
+                locals[x] = stack[sp - 1];
+                sp -= opcode == 0x21;
+            }
+            break;
+        case 0x41: case 0x42:   /* i32.const, i64.const */
+            if (!read_leb(&p, end, &x, true))
+                return SPEC_UNSUPPORTED;
+            if (opcode == 0x41)
+                x &= 0xFFFFFFFFu;
+            memset(&stack[sp], 0, sizeof stack[sp]);
+            memcpy(stack[sp++].b, &x, 8);
+            break;
+        case 0x43: case 0x44: {  /* f32.const, f64.const */
+            size_t n = opcode == 0x43 ? 4 : 8;
+            if ((size_t)(end - p) < n)
+                return SPEC_UNSUPPORTED;
+            memset(&stack[sp], 0, sizeof stack[sp]);
+            memcpy(stack[sp++].b, p, n);
+            p += n;
+            break;
+        }
+        case 0x28: case 0x29: {   /* i32.load, i64.load */
+            uint64_t align, offset;
+            uint32_t addr, n = opcode == 0x28 ? 4 : 8;
+            if (sp < 1 || st->stale || !read_leb(&p, end, &align, false) || !read_leb(&p, end, &offset, false))
+                return SPEC_UNSUPPORTED;
+            memcpy(&addr, stack[sp - 1].b, 4);
+            if (addr + offset + n > st->mem_size)
+                return SPEC_TRAP;
+            memset(&stack[sp - 1], 0, sizeof stack[sp - 1]);
+            memcpy(stack[sp - 1].b, st->mem + addr + offset, n);
+            break;
+        }
+        case 0x1A:   /* drop */
+            if (sp < 1)
+                return SPEC_UNSUPPORTED;
+            sp--;
+            break;
+        case 0xFD: {
+            int rc = spec_simd(st, &p, end, stack, &sp);
+            if (rc != SPEC_OK)
+                return rc;
+            break;
+        }
+        case 0x0B:   /* end */
+            if (p != end || sp > 1)
+                return SPEC_UNSUPPORTED;
+            *has_result = sp == 1;
+            if (sp == 1)
+                *result = stack[0];
+            return SPEC_OK;
+        default:
+            return SPEC_UNSUPPORTED;
+        }
+    }
+    return SPEC_UNSUPPORTED;
+}
+
+static void spec_load_module(spec_state *st, const char *path)
+{
+    wasm_module_free(st->module);
+    free(st->mem);
+    st->module = NULL;
+    st->mem = NULL;
+    st->mem_size = 0;
+    st->nglobals = 0;
+    st->stale = false;
+
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    uint8_t *bytes = malloc(1 << 20);
+    size_t n = bytes ? fread(bytes, 1, 1 << 20, f) : 0;
+    fclose(f);
+    wasm_error err;
+    st->module = n ? wasm_decode(bytes, n, &err) : NULL;
+    free(bytes);
+    wasm_module *m = st->module;
+    if (!m)
+        return;
+    if (m->nmemories > 0 && m->memories[0].type.limits.min <= 16) {
+        st->mem_size = (uint64_t)m->memories[0].type.limits.min * WASM_PAGE_SIZE;
+        st->mem = calloc(st->mem_size ? st->mem_size : 1, 1);
+    }
+    for (uint32_t i = 0; i < m->ndatas && st->mem; i++) {
+        const wasm_data_segment *d = &m->datas[i];
+        if (d->mode == WASM_SEGMENT_ACTIVE && d->offset.op == WASM_CONST_I32 &&
+            (uint64_t)d->offset.value.i32 + d->len <= st->mem_size)
+            memcpy(st->mem + d->offset.value.i32, d->bytes, d->len);
+    }
+    for (uint32_t i = 0; i < m->nglobals && i < 64; i++) {
+        const wasm_constexpr *init = &m->globals[i].init;
+        spec_val *g = &st->globals[i];
+        memset(g, 0, sizeof *g);
+        if (m->globals[i].imported)
+            break;
+        switch (init->op) {
+        case WASM_CONST_I32: memcpy(g->b, &init->value.i32, 4); break;
+        case WASM_CONST_I64: memcpy(g->b, &init->value.i64, 8); break;
+        case WASM_CONST_F32: memcpy(g->b, &init->value.f32_bits, 4); break;
+        case WASM_CONST_F64: memcpy(g->b, &init->value.f64_bits, 8); break;
+        case WASM_CONST_V128: memcpy(g->b, init->value.v128, 16); break;
+        default: break;
+        }
+        st->nglobals = i + 1;
+    }
+}
+
+static void spec_assert_return(spec_state *st, const char *line, const char *where)
+{
+    char field[256];
+    spec_json_val args[16], expected[2];
+    int nargs = json_value_array(line, "args", args, 16);
+    int nexp = json_value_array(line, "expected", expected, 2);
+    const wasm_export *e = NULL;
+    if (st->module && json_field(line, "field", field, sizeof field) && !strstr(line, "\"module\":"))
+        e = wasm_module_find_export(st->module, field, strlen(field));
+    if (!e || e->kind != WASM_EXTERN_FUNC || nargs < 0 || nexp < 0 || nexp > 1 ||
+        st->module->funcs[e->index].imported) {
+        st->stale = true;
+        st->unsupported++;
+        return;
+    }
+    const wasm_func *f = &st->module->funcs[e->index];
+    spec_val locals[128];
+    uint32_t nlocals = (uint32_t)nargs + f->nlocals;
+    if (nlocals > 128) {
+        st->stale = true;
+        st->unsupported++;
+        return;
+    }
+    memset(locals, 0, sizeof locals);
+    for (int i = 0; i < nargs; i++)
+        locals[i] = json_to_val(&args[i]);
+    spec_val result;
+    bool has_result = false;
+    int rc = spec_eval(st, f, locals, nlocals, &result, &has_result);
+    if (rc == SPEC_UNSUPPORTED) {
+        st->stale = true;
+        st->unsupported++;
+        return;
+    }
+    bool ok = rc == SPEC_OK && has_result == (nexp == 1) && (nexp == 0 || val_matches(&result, &expected[0]));
+    if (ok) {
+        st->pass++;
+        return;
+    }
+    st->fail++;
+    if (st->fail <= 20)
+        printf("  FAIL %s (%s)\n", where, field);
+}
+
+static void spec_run_file(spec_state *st, const char *tmpdir, const char *wast, const char *base)
+{
+    char cmd[4096], json[1024];
+    snprintf(json, sizeof json, "%s/%s.json", tmpdir, base);
+    snprintf(cmd, sizeof cmd, "wast2json '%s' -o '%s' 2>/dev/null", wast, json);
+    if (system(cmd) != 0) {
+        printf("  wast2json failed on %s (skipped)\n", wast);
+        return;
+    }
+    FILE *f = fopen(json, "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        char type[32], file[512], lineno[16] = "?", where[600];
+        if (!json_field(line, "type", type, sizeof type))
+            continue;
+        const char *ln = strstr(line, "\"line\": ");
+        if (ln)
+            snprintf(lineno, sizeof lineno, "%d", atoi(ln + 8));
+        snprintf(where, sizeof where, "%s.wast:%s", base, lineno);
+        if (strcmp(type, "module") == 0 && json_field(line, "filename", file, sizeof file)) {
+            char path[1600];
+            snprintf(path, sizeof path, "%s/%s", tmpdir, file);
+            spec_load_module(st, path);
+        } else if (strcmp(type, "assert_return") == 0) {
+            spec_assert_return(st, line, where);
+        } else if (strcmp(type, "action") == 0) {
+            st->stale = true;   /* not run here, so it may have changed state */
+        }
+    }
+    free(line);
+    fclose(f);
+}
+
+static void test_spec_simd_asserts(void **state)
+{
+    (void)state;
+    if (system("command -v wast2json >/dev/null 2>&1") != 0) {
+        printf("SKIP: wast2json (wabt) not found\n");
+        skip();
+    }
+    const char *wastdir = ISOLA_SPEC_DIR "/wast";
+    DIR *dir = opendir(wastdir);
+    if (!dir) {
+        printf("SKIP: no spec suite at %s\n", wastdir);
+        skip();
+    }
+    char tmpdir[] = "/tmp/isola_simd_XXXXXX";
+    assert_non_null(mkdtemp(tmpdir));
+    spec_state st;
+    memset(&st, 0, sizeof st);
+    unsigned files = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "simd_", 5) != 0 || n < 6 || strcmp(e->d_name + n - 5, ".wast") != 0)
+            continue;
+        char wast[1024], base[256];
+        snprintf(wast, sizeof wast, "%s/%s", wastdir, e->d_name);
+        snprintf(base, sizeof base, "%.*s", (int)(n - 5), e->d_name);
+        spec_run_file(&st, tmpdir, wast, base);
+        files++;
+    }
+    closedir(dir);
+    spec_load_module(&st, "");   /* frees the last module */
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        printf("  could not remove %s\n", tmpdir);
+
+    printf("simd spec asserts: %u files, %u passed, %u failed, %u not straight-line (skipped)\n", files, st.pass,
+           st.fail, st.unsupported);
+    assert_int_equal(st.fail, 0);
+    assert_true(st.pass > 20000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +1067,7 @@ int main(void)
         cmocka_unit_test(test_reductions),
         cmocka_unit_test(test_bitwise),
         cmocka_unit_test(test_loads_and_stores),
+        cmocka_unit_test(test_spec_simd_asserts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
