@@ -57,17 +57,26 @@ static bool module_translate(isola_module *module, isola_error *err)
     return true;
 }
 
+static isola_error_kind module_error_kind(const wasm_error *werr, isola_error_kind by_phase)
+{
+    switch (werr->kind) {
+    case WASM_ERROR_MALFORMED: return ISOLA_ERR_MALFORMED;
+    case WASM_ERROR_INVALID: return ISOLA_ERR_INVALID;
+    default: return by_phase;
+    }
+}
+
 /* Decodes and validates into a wasm_module, mapping errors to MALFORMED / INVALID. */
 static wasm_module *module_decode_validate(const uint8_t *bytes, size_t len, isola_error *err)
 {
     wasm_error werr = {0};
     wasm_module *m = wasm_decode(bytes, len, &werr);
     if (!m) {
-        util_error_from_wasm(err, ISOLA_ERR_MALFORMED, &werr);
+        util_error_from_wasm(err, module_error_kind(&werr, ISOLA_ERR_MALFORMED), &werr);
         return NULL;
     }
     if (!wasm_validate(m, &werr)) {
-        util_error_from_wasm(err, ISOLA_ERR_INVALID, &werr);
+        util_error_from_wasm(err, module_error_kind(&werr, ISOLA_ERR_INVALID), &werr);
         wasm_module_free(m);
         return NULL;
     }

@@ -58,7 +58,8 @@ typedef struct wasm_functype {
 } wasm_functype;
 
 static inline const wasm_valtype *wasm_functype_params(const wasm_functype *t) { return t->types; }
-static inline const wasm_valtype *wasm_functype_results(const wasm_functype *t) { return t->types + t->nparams; }
+/* types may be NULL for [] -> []: no pointer arithmetic on it then (UBSan rejects NULL + 0). */
+static inline const wasm_valtype *wasm_functype_results(const wasm_functype *t) { return t->types ? t->types + t->nparams : NULL; }
 
 typedef struct wasm_limits {
     uint32_t min;
