@@ -129,6 +129,17 @@ run_timed() {
     return $status
 }
 
+# failure_reason WHO STATUS ERRFILE: one line saying why a run failed.
+failure_reason() {
+    local who=$1 status=$2 err
+    err=$(head -n 1 "$3" 2>/dev/null | head -c 200)
+    if ((status == 124)); then
+        echo "$who timed out after ${TIMEOUT}s (TIMEOUT=...)"
+    else
+        echo "$who failed with exit status $status${err:+: $err}"
+    fi
+}
+
 median() {
     (($#)) || { echo n/a; return; }
     printf '%s\n' "$@" | sort -g | awk '
@@ -159,10 +170,8 @@ read_checksum() {
 run_native() {
     local name=$1
     TIME="" SUM="" WHY=""
-    if ! run_timed "$OUT/$name.native.out" "$OUT/$name.native"; then
-        WHY="native run failed: $(head -c 200 "$OUT/$name.native.out.err")"
-        return 1
-    fi
+    run_timed "$OUT/$name.native.out" "$OUT/$name.native" ||
+        { WHY=$(failure_reason native $? "$OUT/$name.native.out.err"); return 1; }
     SUM=$(read_checksum "$OUT/$name.native.out") || { WHY="native printed no checksum"; return 1; }
     TIME=$ELAPSED
 }
@@ -171,10 +180,8 @@ run_isola() {
     local name=$1
     TIME="" SUM="" WHY=""
     # shellcheck disable=SC2086 # ISOLA_FLAGS is a word list on purpose
-    if ! run_timed "$OUT/$name.isola.out" "$ISOLA" run $ISOLA_FLAGS "$OUT/$name.wasm" --invoke run; then
-        WHY="isola failed: $(head -n 1 "$OUT/$name.isola.out.err" | head -c 200)"
-        return 1
-    fi
+    run_timed "$OUT/$name.isola.out" "$ISOLA" run $ISOLA_FLAGS "$OUT/$name.wasm" --invoke run ||
+        { WHY=$(failure_reason isola $? "$OUT/$name.isola.out.err"); return 1; }
     SUM=$(read_checksum "$OUT/$name.isola.out") || { WHY="isola printed no checksum"; return 1; }
     TIME=$ELAPSED
 }
@@ -185,10 +192,8 @@ run_node() {
     local name=$1
     TIME="" PROC_TIME="" SUM="" WHY=""
     # shellcheck disable=SC2086 # NODE_FLAGS is a word list on purpose
-    if ! run_timed "$OUT/$name.node.out" "$NODE" $NODE_FLAGS "$BENCH_DIR/node_run.mjs" "$OUT/$name.wasm" run; then
-        WHY="node failed: $(head -n 1 "$OUT/$name.node.out.err" | head -c 200)"
-        return 1
-    fi
+    run_timed "$OUT/$name.node.out" "$NODE" $NODE_FLAGS "$BENCH_DIR/node_run.mjs" "$OUT/$name.wasm" run ||
+        { WHY=$(failure_reason node $? "$OUT/$name.node.out.err"); return 1; }
     SUM=$(read_checksum "$OUT/$name.node.out") || { WHY="node printed no checksum"; return 1; }
     local key=call_seconds
     [[ $CLOCK == cpu ]] && key=call_cpu_seconds
@@ -256,6 +261,7 @@ main() {
     [[ $ISOLA_REPS =~ ^[1-9][0-9]*$ ]] || die "ISOLA_REPS must be a positive integer, not '$ISOLA_REPS'"
     command -v "$CC_WASM" >/dev/null || die "$CC_WASM not found (apt-get install clang-14 lld-14)"
     command -v "$CC_NATIVE" >/dev/null || die "$CC_NATIVE not found"
+    command -v "$NODE" >/dev/null || die "$NODE not found (apt-get install nodejs, or set NODE=...)"
 
     local -a programs
     read -r -a programs <<<"$(list_programs)"
@@ -286,9 +292,6 @@ main() {
     local failed=0 isola_ratios=() node_ratios=()
     local nat_t nat_sum iso_t iso_r iso_sum node_t node_r node_p node_sum status
     NOTES=()
-    if ! command -v "$NODE" >/dev/null; then
-        die "$NODE not found (apt-get install nodejs, or set NODE=...)"
-    fi
     for name in "${programs[@]}"; do
         measure "$name"
         nat_t=$(median "${NATIVE_TIMES[@]}") nat_sum=$NATIVE_SUM

@@ -81,18 +81,22 @@ static void write_string(struct writer *w)
             put(w, '\\');
             put(w, 'n');
         } else {
-            put(w, (char)(' ' + pick(w, 95)));
-            if (w->len > 0 && (w->buf[w->len - 1] == '"' || w->buf[w->len - 1] == '\\'))
-                w->buf[w->len - 1] = '.';
+            /* printable ASCII; quotes and backslashes only come escaped */
+            char ch = (char)(' ' + pick(w, 95));
+            put(w, ch == '"' || ch == '\\' ? '.' : ch);
         }
     }
     put(w, '"');
 }
 
+/* Fills buf with whole records. A record is at most 329 bytes (a 12-byte
+ * name, " = ", six 50-byte strings of escapes plus ", ", ";\n"), so
+ * stopping 512 bytes before the end means none is ever cut short; put()'s
+ * own check is only a guard. */
 static uint32_t generate(char *buf, uint32_t cap, uint32_t seed)
 {
-    struct writer w = { buf, 0, cap - 256, seed };
-    while (w.len < w.cap) {
+    struct writer w = { buf, 0, cap, seed };
+    while (w.len + 512 < w.cap) {
         if (pick(&w, 16) == 0) {
             put(&w, '#');
             put(&w, ' ');

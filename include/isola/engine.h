@@ -247,6 +247,8 @@ void isola_instance_release(isola_instance *instance);
 isola_module *isola_instance_module(const isola_instance *instance);   /* borrowed */
 /* Looks an export up by name; false if there is none. The result is borrowed. */
 bool isola_instance_export(isola_instance *instance, const char *name, isola_extern *out);
+/* The same for a name given with its length (export names may contain NUL). */
+bool isola_instance_export_n(isola_instance *instance, const char *name, size_t len, isola_extern *out);
 /* Memory 0 of the instance, or NULL. Borrowed. */
 isola_memory *isola_instance_memory(isola_instance *instance);
 void *isola_instance_userdata(const isola_instance *instance);

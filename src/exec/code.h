@@ -63,7 +63,12 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
 
 #define EXEC_INT_OTHER(T) \
     X(T##_eqz) X(T##_clz) X(T##_ctz) X(T##_popcnt) X(T##_div_s) X(T##_div_u) \
-    X(T##_rem_s) X(T##_rem_u) X(T##_rotl) X(T##_rotr) X(T##_extend8_s) X(T##_extend16_s)
+    X(T##_rem_s) X(T##_rem_u) X(T##_rotl) X(T##_rotl_imm) X(T##_rotr) X(T##_rotr_imm) \
+    X(T##_extend8_s) X(T##_extend16_s)
+
+/* Loads and stores fused with the i32.add (slot or immediate) that computed
+ * their address: [h] [dst/value | a] [offset | b or k]. */
+#define EXEC_FUSED_MEM(N) X(N##_add) X(N##_addk)
 
 #define EXEC_FLOAT_OPS(T) \
     X(T##_eq) X(T##_ne) X(T##_lt) X(T##_gt) X(T##_le) X(T##_ge) \
@@ -90,6 +95,9 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(i32_load) X(i64_load) X(i32_load8_s) X(i32_load8_u) X(i32_load16_s) X(i32_load16_u) \
     X(i64_load8_s) X(i64_load8_u) X(i64_load16_s) X(i64_load16_u) X(i64_load32_s) X(i64_load32_u) \
     X(store8) X(store16) X(store32) X(store64) \
+    EXEC_FUSED_MEM(i32_load) EXEC_FUSED_MEM(i64_load) EXEC_FUSED_MEM(i32_load8_u) \
+    EXEC_FUSED_MEM(i32_load8_s) EXEC_FUSED_MEM(i32_load16_u) EXEC_FUSED_MEM(i32_load16_s) \
+    EXEC_FUSED_MEM(store8) EXEC_FUSED_MEM(store16) EXEC_FUSED_MEM(store32) EXEC_FUSED_MEM(store64) \
     EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) \
     EXEC_IMM_BINOPS(i32) EXEC_IMM_BINOPS(i64) EXEC_INT_OTHER(i32) EXEC_INT_OTHER(i64) \
     X(i64_extend32_s) \

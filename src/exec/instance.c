@@ -450,9 +450,14 @@ isola_module *isola_instance_module(const isola_instance *instance)
 
 bool isola_instance_export(isola_instance *instance, const char *name, isola_extern *out)
 {
-    if (!instance || !name || !out)
+    return name && isola_instance_export_n(instance, name, strlen(name), out);
+}
+
+bool isola_instance_export_n(isola_instance *instance, const char *name, size_t len, isola_extern *out)
+{
+    if (!instance || (!name && len) || !out)
         return false;
-    const wasm_export *exp = wasm_module_find_export(instance->module->wasm, name, strlen(name));
+    const wasm_export *exp = wasm_module_find_export(instance->module->wasm, name ? name : "", len);
     if (!exp)
         return false;
     out->kind = (isola_extern_kind)exp->kind;

@@ -182,6 +182,21 @@ static bool memory_init(isola_instance *inst, uint32_t seg, uint32_t d, uint32_t
 #define STORE(name, T) \
     op_##name: { MEM_EA(ea, W1(1), sizeof(T)); T v_ = (T)fp[W0(1)]; memcpy(mem + ea, &v_, sizeof(T)); NEXT(3); }
 
+#define LOAD_ADD(name, T, conv) \
+    op_##name##_add: { uint64_t ea = (uint64_t)(uint32_t)(fp[W1(1)] + fp[W1(2)]) + W0(2); \
+        if (UNLIKELY(ea + sizeof(T) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
+        T v_; memcpy(&v_, mem + ea, sizeof(T)); fp[W0(1)] = conv(v_); NEXT(3); } \
+    op_##name##_addk: { uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[W1(1)] + W1(2)) + W0(2); \
+        if (UNLIKELY(ea + sizeof(T) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
+        T v_; memcpy(&v_, mem + ea, sizeof(T)); fp[W0(1)] = conv(v_); NEXT(3); }
+#define STORE_ADD(name, T) \
+    op_##name##_add: { uint64_t ea = (uint64_t)(uint32_t)(fp[W1(1)] + fp[W1(2)]) + W0(2); \
+        if (UNLIKELY(ea + sizeof(T) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
+        T v_ = (T)fp[W0(1)]; memcpy(mem + ea, &v_, sizeof(T)); NEXT(3); } \
+    op_##name##_addk: { uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[W1(1)] + W1(2)) + W0(2); \
+        if (UNLIKELY(ea + sizeof(T) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
+        T v_ = (T)fp[W0(1)]; memcpy(mem + ea, &v_, sizeof(T)); NEXT(3); }
+
 #define ZX32(v) ((uint64_t)(uint32_t)(v))
 #define SX32(v) ((uint64_t)(uint32_t)(int32_t)(v))
 #define ZX64(v) ((uint64_t)(v))
@@ -513,6 +528,16 @@ op_memory_fill: {
     STORE(store16, uint16_t)
     STORE(store32, uint32_t)
     STORE(store64, uint64_t)
+    LOAD_ADD(i32_load, uint32_t, ZX32)
+    LOAD_ADD(i64_load, uint64_t, ZX64)
+    LOAD_ADD(i32_load8_u, uint8_t, ZX32)
+    LOAD_ADD(i32_load8_s, int8_t, SX32)
+    LOAD_ADD(i32_load16_u, uint16_t, ZX32)
+    LOAD_ADD(i32_load16_s, int16_t, SX32)
+    STORE_ADD(store8, uint8_t)
+    STORE_ADD(store16, uint16_t)
+    STORE_ADD(store32, uint32_t)
+    STORE_ADD(store64, uint64_t)
 
     /* ------------------------------------------------ integer arithmetic */
     CMPS(i32, uint32_t, int32_t, IMM32)
@@ -603,18 +628,10 @@ op_i64_rem_u: {
     fp[W0(1)] = a % b;
     NEXT(3);
 }
-op_i32_rotl:
-    fp[W0(1)] = rotl32((uint32_t)fp[W1(1)], (uint32_t)fp[W0(2)]);
-    NEXT(3);
-op_i32_rotr:
-    fp[W0(1)] = rotr32((uint32_t)fp[W1(1)], (uint32_t)fp[W0(2)]);
-    NEXT(3);
-op_i64_rotl:
-    fp[W0(1)] = rotl64(fp[W1(1)], fp[W0(2)]);
-    NEXT(3);
-op_i64_rotr:
-    fp[W0(1)] = rotr64(fp[W1(1)], fp[W0(2)]);
-    NEXT(3);
+    BINOP(i32, uint32_t, rotl, rotl32(a, b), IMM32)
+    BINOP(i32, uint32_t, rotr, rotr32(a, b), IMM32)
+    BINOP(i64, uint64_t, rotl, rotl64(a, b), IMM64)
+    BINOP(i64, uint64_t, rotr, rotr64(a, b), IMM64)
 
     /* ------------------------------------------------ floating point */
     FBIN32(f32_eq, a == b) FBIN32(f32_ne, a != b) FBIN32(f32_lt, a < b)

@@ -708,7 +708,7 @@ static void tr_local_set(tr *t, uint32_t l, bool tee)
     materialize_aliases(t, slot);
     if (v.kind == ENT_LOCAL && v.slot == slot) {
         /* local.set L of local.get L */
-    } else if (v.kind == ENT_HOME && t->prod_valid && t->prod_end == t->n
+    } else if (v.kind == ENT_HOME && !t->oom && t->prod_valid && t->prod_end == t->n
                && t->code[t->prod_at + 1].w[0] == v.home) {
         t->code[t->prod_at + 1].w[0] = slot;
         t->prod_valid = false;
@@ -799,6 +799,15 @@ static void emit_compare(tr *t, int c, bool is64)
 
 static void emit_eqz(tr *t, bool is64)
 {
+    tr_entry *top = t->sp ? &t->stack[t->sp - 1] : NULL;
+    if (top && !t->oom && top->kind == ENT_HOME && t->cmp_valid && t->cmp_end == t->n && t->cmp_kind != CMP_EQZ
+        && top->home == t->cmp_dst) {
+        /* eqz of a fresh compare: invert the compare in place. */
+        t->cmp_kind = cmp_inverse(t->cmp_kind);
+        t->code[t->cmp_at].h = t->handlers[(t->cmp_is64 ? EXEC_OP_i64_eq : EXEC_OP_i32_eq)
+                                           + 2 * t->cmp_kind + (t->cmp_imm ? 1 : 0)];
+        return;
+    }
     tr_entry a = pop(t);
     uint32_t s = operand(t, &a);
     size_t at = t->n;
@@ -815,14 +824,61 @@ static void emit_eqz(tr *t, bool is64)
     t->cmp_dst = a.home;
 }
 
+/* The fused `_add` form of a load or store op, or -1. Its `_addk` form follows it. */
+static int fused_mem_op(int op)
+{
+    switch (op) {
+    case EXEC_OP_i32_load: return EXEC_OP_i32_load_add;
+    case EXEC_OP_i64_load: return EXEC_OP_i64_load_add;
+    case EXEC_OP_i32_load8_u: return EXEC_OP_i32_load8_u_add;
+    case EXEC_OP_i32_load8_s: return EXEC_OP_i32_load8_s_add;
+    case EXEC_OP_i32_load16_u: return EXEC_OP_i32_load16_u_add;
+    case EXEC_OP_i32_load16_s: return EXEC_OP_i32_load16_s_add;
+    case EXEC_OP_store8: return EXEC_OP_store8_add;
+    case EXEC_OP_store16: return EXEC_OP_store16_add;
+    case EXEC_OP_store32: return EXEC_OP_store32_add;
+    case EXEC_OP_store64: return EXEC_OP_store64_add;
+    default: return -1;
+    }
+}
+
+/*
+ * Emits a memory op whose address is entry `a` (first word: [x | addr]).
+ * When the address was just computed by i32.add (a common base + index or
+ * base + constant shape), the add is folded in: the fused op adds with 32-bit
+ * wrap-around before applying the offset, exactly like the two ops did.
+ */
+static void emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa, uint32_t offset)
+{
+    int fused = fused_mem_op(op);
+    if (fused >= 0 && !t->oom && a->kind == ENT_HOME && t->prod_valid && t->prod_end == t->n
+        && t->code[t->prod_at + 1].w[0] == a->home) {
+        const void *h = t->code[t->prod_at].h;
+        bool reg = h == t->handlers[EXEC_OP_i32_add];
+        if (reg || h == t->handlers[EXEC_OP_i32_add_imm]) {
+            uint32_t base = t->code[t->prod_at + 1].w[1];
+            uint32_t b = t->code[t->prod_at + 2].w[0];
+            t->n = t->prod_at;
+            t->prod_valid = false;
+            emit_h(t, reg ? fused : fused + 1);
+            emit_w(t, x, base);
+            emit_w(t, offset, b);
+            return;
+        }
+    }
+    emit_h(t, op);
+    emit_w(t, x, sa);
+    emit_w(t, offset, 0);
+}
+
 static void emit_load(tr *t, int op, wasm_valtype rt, uint32_t offset)
 {
     tr_entry a = pop(t);
     uint32_t s = operand(t, &a);
-    size_t at = t->n;
-    emit_h(t, op);
-    emit_w(t, a.home, s);
-    emit_w(t, offset, 0);
+    emit_mem(t, op, a.home, &a, s, offset);
+    /* emit_mem may have rewound over the address computation: the result's
+     * producer is the three-word op just emitted. */
+    size_t at = t->n >= 3 ? t->n - 3 : 0;
     push_home(t, rt);
     mark_producer(t, at);
 }
@@ -833,9 +889,7 @@ static void emit_store(tr *t, int op, uint32_t offset)
     tr_entry a = pop(t);
     uint32_t sv = operand(t, &v);
     uint32_t sa = operand(t, &a);
-    emit_h(t, op);
-    emit_w(t, sv, sa);
-    emit_w(t, offset, 0);
+    emit_mem(t, op, sv, &a, sa, offset);
 }
 
 /* Pops `n` operands (deepest first into s[]) as slots. */
@@ -877,7 +931,7 @@ static struct num_info num_info(uint8_t w)
     BI(WASM_OP_I32_AND, i32_and, WASM_I32, true) BI(WASM_OP_I32_OR, i32_or, WASM_I32, true)
     BI(WASM_OP_I32_XOR, i32_xor, WASM_I32, true) BI(WASM_OP_I32_SHL, i32_shl, WASM_I32, false)
     BI(WASM_OP_I32_SHR_S, i32_shr_s, WASM_I32, false) BI(WASM_OP_I32_SHR_U, i32_shr_u, WASM_I32, false)
-    B(WASM_OP_I32_ROTL, i32_rotl, WASM_I32) B(WASM_OP_I32_ROTR, i32_rotr, WASM_I32)
+    BI(WASM_OP_I32_ROTL, i32_rotl, WASM_I32, false) BI(WASM_OP_I32_ROTR, i32_rotr, WASM_I32, false)
     U(WASM_OP_I64_CLZ, i64_clz, WASM_I64) U(WASM_OP_I64_CTZ, i64_ctz, WASM_I64)
     U(WASM_OP_I64_POPCNT, i64_popcnt, WASM_I64)
     BI(WASM_OP_I64_ADD, i64_add, WASM_I64, true) BI(WASM_OP_I64_SUB, i64_sub, WASM_I64, false)
@@ -887,7 +941,7 @@ static struct num_info num_info(uint8_t w)
     BI(WASM_OP_I64_AND, i64_and, WASM_I64, true) BI(WASM_OP_I64_OR, i64_or, WASM_I64, true)
     BI(WASM_OP_I64_XOR, i64_xor, WASM_I64, true) BI(WASM_OP_I64_SHL, i64_shl, WASM_I64, false)
     BI(WASM_OP_I64_SHR_S, i64_shr_s, WASM_I64, false) BI(WASM_OP_I64_SHR_U, i64_shr_u, WASM_I64, false)
-    B(WASM_OP_I64_ROTL, i64_rotl, WASM_I64) B(WASM_OP_I64_ROTR, i64_rotr, WASM_I64)
+    BI(WASM_OP_I64_ROTL, i64_rotl, WASM_I64, false) BI(WASM_OP_I64_ROTR, i64_rotr, WASM_I64, false)
     B(WASM_OP_F32_EQ, f32_eq, WASM_I32) B(WASM_OP_F32_NE, f32_ne, WASM_I32)
     B(WASM_OP_F32_LT, f32_lt, WASM_I32) B(WASM_OP_F32_GT, f32_gt, WASM_I32)
     B(WASM_OP_F32_LE, f32_le, WASM_I32) B(WASM_OP_F32_GE, f32_ge, WASM_I32)

@@ -351,6 +351,8 @@ static void test_import_matching(void **state)
     assert_true(g2.of.f64 == 1.5);
     isola_extern none;
     assert_false(isola_instance_export(inst, "nope", &none));
+    assert_true(isola_instance_export_n(inst, "g2\0junk", 2, &none));
+    assert_false(isola_instance_export_n(inst, "g2\0junk", 3, &none));
     isola_instance_release(inst);
 
     /* Counts and missing objects: "unknown import". */

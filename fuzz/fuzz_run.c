@@ -1,0 +1,278 @@
+/*
+ * fuzz_run.c - libFuzzer target for the execution path: if the input loads
+ * as a module, link every import to a stub of exactly the declared type,
+ * instantiate, and call every exported function with zero-valued arguments
+ * under a small fuel budget, resuming a bounded number of times.
+ *
+ * Traps, link failures and resource refusals are normal outcomes and are
+ * ignored; only a crash, a sanitizer report, a leak, a hang or a broken
+ * invariant of the public API is a finding. Everything is created and
+ * released per input (engine included) so a leak shows up on the input that
+ * caused it.
+ *
+ * The stub host functions also exercise the suspend paths: by a counter
+ * that restarts with every input, some calls yield, some block once (and
+ * are called again on resume), a few trap, the rest return zeros. They
+ * touch the first and last byte of the caller's memory so ASan checks that
+ * isola_host_memory tells the truth about its size.
+ */
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isola/engine.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Small enough that one input costs milliseconds, big enough to exercise growth. */
+#define FUZZ_MAX_MEMORY_PAGES 512u      /* 32 MiB per memory */
+#define FUZZ_POOL_SLOT_PAGES 64u        /* memories above 4 MiB take the private-reservation path */
+#define FUZZ_MAX_TABLE_ELEMS 100000u
+#define FUZZ_STACK_SLOTS 65536u
+#define FUZZ_MAX_CALL_DEPTH 300u
+#define FUZZ_FUEL_PER_SLICE 2000
+#define FUZZ_MAX_RESUMES 8
+#define FUZZ_MAX_EXPORT_CALLS 64u
+
+/* Per-input state of the stub host functions; reset at the start of every input. */
+static struct {
+    uint32_t calls;
+    bool blocked;            /* the last call blocked: the next one must complete */
+    bool instantiating;      /* a start function cannot be resumed: just return zeros */
+} fuzz_host;
+
+/* ------------------------------------------------------------ stub imports */
+
+static uint32_t fuzz_type_slots(const isola_valtype *types, uint32_t n)
+{
+    uint32_t slots = 0;
+    for (uint32_t i = 0; i < n; i++)
+        slots += types[i] == ISOLA_V128 ? 2 : 1;
+    return slots;
+}
+
+static void fuzz_touch_memory(isola_host_call *call)
+{
+    uint64_t size = 0;
+    volatile uint8_t *mem = isola_host_memory(call, &size);
+    if (!mem || size == 0)
+        return;
+    mem[0] = mem[0];
+    mem[size - 1] = mem[size - 1];
+}
+
+/* `user` carries the number of result slots, so the stub needs no allocation. */
+static isola_host_result fuzz_stub_host(isola_host_call *call, uint64_t *slots, void *user)
+{
+    uint32_t nslots = (uint32_t)(uintptr_t)user;
+    assert(isola_host_instance(call) != NULL);
+    assert(isola_host_exec(call) != NULL);
+    fuzz_touch_memory(call);
+    uint32_t n = ++fuzz_host.calls;
+    if (fuzz_host.instantiating) {
+        memset(slots, 0, (size_t)nslots * sizeof *slots);
+        return ISOLA_HOST_RETURN;
+    }
+    if (!fuzz_host.blocked && n % 5 == 2) {
+        fuzz_host.blocked = true;
+        return ISOLA_HOST_BLOCK;
+    }
+    fuzz_host.blocked = false;
+    memset(slots, 0, (size_t)nslots * sizeof *slots);
+    if (n % 11 == 7)
+        return isola_host_trap(call, "fuzz stub trap #%u", n);
+    if (n % 3 == 0)
+        return ISOLA_HOST_YIELD;
+    return ISOLA_HOST_RETURN;
+}
+
+static isola_value fuzz_zero_value(isola_valtype type)
+{
+    isola_value v;
+    memset(&v, 0, sizeof v);
+    v.type = type;
+    return v;
+}
+
+/* Creates a host object of exactly `type`; false when the type is beyond the fuzz limits. */
+static bool fuzz_make_import(isola_engine *engine, const isola_externtype *type, isola_extern *out)
+{
+    out->kind = type->kind;
+    switch (type->kind) {
+    case ISOLA_EXTERN_FUNC: {
+        uintptr_t nslots = fuzz_type_slots(type->func.results, type->func.nresults);
+        out->of.func = isola_func_new(engine, &type->func, fuzz_stub_host, (void *)nslots, NULL);
+        return out->of.func != NULL;
+    }
+    case ISOLA_EXTERN_TABLE:
+        if (type->table.limits.min > FUZZ_MAX_TABLE_ELEMS)
+            return false;
+        out->of.table = isola_table_new(engine, type->table.elem, type->table.limits, NULL);
+        return out->of.table != NULL;
+    case ISOLA_EXTERN_MEMORY:
+        if (type->memory.min > FUZZ_MAX_MEMORY_PAGES)
+            return false;
+        out->of.memory = isola_memory_new(engine, type->memory, NULL);
+        return out->of.memory != NULL;
+    case ISOLA_EXTERN_GLOBAL:
+        out->of.global = isola_global_new(engine, fuzz_zero_value(type->global.type),
+                                          type->global.mutable_, NULL);
+        return out->of.global != NULL;
+    }
+    return false;
+}
+
+static void fuzz_release_import(isola_extern *ext)
+{
+    switch (ext->kind) {
+    case ISOLA_EXTERN_FUNC: isola_func_release(ext->of.func); break;
+    case ISOLA_EXTERN_TABLE: isola_table_release(ext->of.table); break;
+    case ISOLA_EXTERN_MEMORY: isola_memory_release(ext->of.memory); break;
+    case ISOLA_EXTERN_GLOBAL: isola_global_release(ext->of.global); break;
+    }
+}
+
+static void fuzz_release_imports(isola_extern *imports, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++)
+        fuzz_release_import(&imports[i]);
+    free(imports);
+}
+
+/* Builds stubs for every import in order; NULL (and *count 0) when one cannot be made. */
+static isola_extern *fuzz_make_imports(isola_engine *engine, const isola_module *module, uint32_t *count)
+{
+    uint32_t n = isola_module_import_count(module);
+    *count = 0;
+    isola_extern *imports = calloc(n + 1, sizeof *imports);
+    if (!imports)
+        return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *mod, *field;
+        size_t mod_len, field_len;
+        isola_externtype type;
+        memset(&type, 0, sizeof type);
+        isola_module_import(module, i, &mod, &mod_len, &field, &field_len, &type);
+        if (!fuzz_make_import(engine, &type, &imports[i])) {
+            fuzz_release_imports(imports, i);
+            return NULL;
+        }
+    }
+    *count = n;
+    return imports;
+}
+
+/* ------------------------------------------------------------ running exports */
+
+/* Drives one call to completion, a trap, or the resume budget. */
+static void fuzz_run_call(isola_exec *exec, isola_func *func)
+{
+    isola_functype type;
+    isola_func_type(func, &type);
+    isola_value args[64];
+    if (type.nparams > sizeof args / sizeof args[0])
+        return;
+    for (uint32_t i = 0; i < type.nparams; i++)
+        args[i] = fuzz_zero_value(type.params[i]);
+
+    isola_exec_set_fuel(exec, FUZZ_FUEL_PER_SLICE);
+    isola_status st = isola_exec_call(exec, func, args, type.nparams);
+    for (int resumes = 0; resumes < FUZZ_MAX_RESUMES &&
+                          (st == ISOLA_YIELDED || st == ISOLA_SUSPENDED); resumes++) {
+        isola_exec_set_fuel(exec, FUZZ_FUEL_PER_SLICE);
+        st = isola_exec_resume(exec);
+    }
+    switch (st) {
+    case ISOLA_OK: {
+        isola_value results[8];
+        uint32_t n = isola_exec_results(exec, results, 8);
+        assert(n == type.nresults);
+        for (uint32_t i = 0; i < n && i < 8; i++)
+            assert(results[i].type == type.results[i]);
+        break;
+    }
+    case ISOLA_TRAPPED: {
+        const isola_trap *trap = isola_exec_trap(exec);
+        assert(trap && trap->kind != ISOLA_TRAP_NONE && trap->message);
+        char buf[512];
+        isola_trap_format(trap, buf, sizeof buf);
+        break;
+    }
+    case ISOLA_YIELDED:
+    case ISOLA_SUSPENDED:
+        isola_exec_reset(exec);
+        break;
+    case ISOLA_FAILED:
+        /* Our arguments always match the type, and the context is idle. */
+        assert(!"isola_exec_call failed on a well-formed call");
+        break;
+    }
+}
+
+static void fuzz_call_exports(isola_instance *inst, const isola_module *module, isola_exec *exec)
+{
+    uint32_t n = isola_module_export_count(module);
+    uint32_t calls = 0;
+    for (uint32_t i = 0; i < n && calls < FUZZ_MAX_EXPORT_CALLS; i++) {
+        const char *name;
+        size_t name_len;
+        isola_externtype type;
+        isola_module_export(module, i, &name, &name_len, &type);
+        isola_extern ext;
+        bool found = isola_instance_export_n(inst, name, name_len, &ext);
+        assert(found && ext.kind == type.kind);
+        if (!found || ext.kind != ISOLA_EXTERN_FUNC)
+            continue;
+        fuzz_run_call(exec, ext.of.func);
+        calls++;
+    }
+}
+
+/* ------------------------------------------------------------ entry point */
+
+static void fuzz_instantiate_and_run(isola_engine *engine, isola_module *module)
+{
+    uint32_t nimports = 0;
+    isola_extern *imports = fuzz_make_imports(engine, module, &nimports);
+    if (!imports)
+        return;
+    isola_exec_config ecfg = {.stack_slots = FUZZ_STACK_SLOTS, .max_call_depth = FUZZ_MAX_CALL_DEPTH};
+    isola_exec *exec = isola_exec_new(engine, &ecfg, NULL);
+    if (exec) {
+        /* The start function runs to completion inside isola_instantiate; bound it too. */
+        isola_exec_set_fuel(exec, FUZZ_FUEL_PER_SLICE);
+        isola_instance_limits limits = {.max_memory_pages = FUZZ_MAX_MEMORY_PAGES};
+        isola_error err;
+        memset(&err, 0, sizeof err);
+        fuzz_host.instantiating = true;
+        isola_instance *inst = isola_instantiate(engine, module, imports, nimports, &limits, exec, &err);
+        fuzz_host.instantiating = false;
+        if (inst) {
+            fuzz_call_exports(inst, module, exec);
+            isola_instance_release(inst);
+        } else {
+            assert(err.kind != ISOLA_ERR_NONE && err.message[0] != '\0');
+        }
+        isola_exec_release(exec);
+    }
+    fuzz_release_imports(imports, nimports);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    memset(&fuzz_host, 0, sizeof fuzz_host);
+    isola_engine_config cfg = {.max_memory_pages = FUZZ_MAX_MEMORY_PAGES,
+                               .pool_slot_pages = FUZZ_POOL_SLOT_PAGES};
+    isola_engine *engine = isola_engine_new(&cfg, NULL);
+    if (!engine)
+        return 0;
+    isola_module *module = isola_module_load(engine, data, size, NULL);
+    if (module) {
+        fuzz_instantiate_and_run(engine, module);
+        isola_module_release(module);
+    }
+    isola_engine_release(engine);
+    return 0;
+}

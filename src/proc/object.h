@@ -1,0 +1,57 @@
+/*
+ * proc/object.h - the header every kernel object starts with (process,
+ * channel endpoint, module, timer, revoker, ...): a type tag, an atomic
+ * reference count and the function that destroys it.
+ *
+ * Invariants
+ *   - A live object has refcount >= 1. Every handle-table entry and every
+ *     handle carried in a queued message owns one reference; internal links
+ *     (a process's parent, a timer's target...) own one each.
+ *   - The reference that brings the count to 0 calls `destroy`, exactly once,
+ *     on that thread; nothing may retain the object after that.
+ *   - Retain is only legal while the caller already owns (or borrows under
+ *     a guarantee) a reference: objects are never "resurrected".
+ */
+#ifndef ISOLA_PROC_OBJECT_H
+#define ISOLA_PROC_OBJECT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef enum proc_object_type {
+    PROC_OBJ_NONE = 0,   /* never a live object's type; used as "any type" in lookups */
+    PROC_OBJ_PROCESS,
+    PROC_OBJ_ENDPOINT,
+    PROC_OBJ_MODULE,
+    PROC_OBJ_TIMER,
+    PROC_OBJ_REVOKER,
+    PROC_OBJ_TYPE_COUNT,
+} proc_object_type;
+
+typedef struct proc_object proc_object;
+
+/* Frees the object and drops whatever it references. Called once, at refcount 0. */
+typedef void (*proc_object_destroy_fn)(proc_object *object);
+
+struct proc_object {
+    atomic_uint_fast32_t refcount;
+    proc_object_type type;
+    proc_object_destroy_fn destroy;
+};
+
+/* Sets the header of a new object: refcount 1 (owned by the creator). */
+void proc_object_init(proc_object *object, proc_object_type type, proc_object_destroy_fn destroy);
+
+/* Takes one more reference. */
+void proc_object_retain(proc_object *object);
+
+/* Drops one reference; destroys the object when it was the last. NULL is allowed. */
+void proc_object_release(proc_object *object);
+
+/* The current count, for tests and assertions (racy by nature when shared). */
+uint32_t proc_object_refcount(const proc_object *object);
+
+/* "process", "endpoint", ... for messages. */
+const char *proc_object_type_name(proc_object_type type);
+
+#endif
