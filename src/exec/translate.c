@@ -855,9 +855,12 @@ static void emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa, 
         && t->code[t->prod_at + 1].w[0] == a->home) {
         const void *h = t->code[t->prod_at].h;
         bool reg = h == t->handlers[EXEC_OP_i32_add];
-        if (reg || h == t->handlers[EXEC_OP_i32_add_imm]) {
+        bool sub = h == t->handlers[EXEC_OP_i32_sub_imm];
+        if (reg || sub || h == t->handlers[EXEC_OP_i32_add_imm]) {
             uint32_t base = t->code[t->prod_at + 1].w[1];
             uint32_t b = t->code[t->prod_at + 2].w[0];
+            if (sub)
+                b = 0u - b;     /* a - k == a + (2^32 - k) modulo 2^32 */
             t->n = t->prod_at;
             t->prod_valid = false;
             emit_h(t, reg ? fused : fused + 1);

@@ -59,8 +59,9 @@ static int32_t handle_grow(proc_handle_table *table, uint32_t needed)
     uint64_t want = table->capacity ? table->capacity : HANDLE_INITIAL_CAPACITY;
     while (want < needed)
         want *= 2;
-    if (want > PROC_HANDLE_MAX_SLOTS)
-        want = PROC_HANDLE_MAX_SLOTS;
+    /* Never more slots than the limit allows to be live at once. */
+    if (want > table->limit)
+        want = table->limit;
     if (want < needed)
         return ISOLA_ELIMIT;
     proc_handle_entry *entries = realloc(table->entries, (size_t)want * sizeof *entries);

@@ -93,10 +93,11 @@ static void spec_run_forked(const char *path, const spec_run_config *cfg, spec_c
     }
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        printf("%s:%u: %s: %s\n", label, shared->line, spec_kind_name(shared->kind),
-               sig == SIGALRM ? "timed out" : "crashed");
-        if (sig != SIGALRM) {
-            printf("%s:%u: %s: killed by signal %d (%s)\n", label, shared->line,
+        if (sig == SIGALRM) {
+            printf("%s:%u: %s: timed out after %u s\n", label, shared->line, spec_kind_name(shared->kind),
+                   cfg->timeout_seconds);
+        } else {
+            printf("%s:%u: %s: crashed: signal %d (%s)\n", label, shared->line,
                    spec_kind_name(shared->kind), sig, strsignal(sig));
         }
         shared->n[shared->kind][SPEC_FAILED]++;
@@ -213,7 +214,11 @@ int main(int argc, char **argv)
     spec_run_config cfg = { .opt = { .max_failures = 20 }, .timeout_seconds = 600 };
     int fork_choice = -1;   /* -1: decide by the number of files */
     const char *all_dir = NULL;
-    int first_file = argc;
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    size_t nfiles = 0;
+    if (!files) {
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--all") == 0 && i + 1 < argc) {
@@ -233,36 +238,32 @@ int main(int argc, char **argv)
             return 0;
         } else if (a[0] == '-') {
             spec_usage(stderr);
+            spec_free_list(files, nfiles);
             return 2;
         } else {
-            first_file = i;
-            break;
+            files[nfiles] = strdup(a);
+            if (!files[nfiles]) {
+                spec_free_list(files, nfiles);
+                return 2;
+            }
+            nfiles++;
         }
     }
-    if (!all_dir && first_file >= argc) {
+    if ((all_dir != NULL) == (nfiles > 0)) {
+        fprintf(stderr, "spec_runner: give either --all DIR or .json files\n");
         spec_usage(stderr);
-        return 2;
-    }
-    if (all_dir && first_file < argc) {
-        fprintf(stderr, "spec_runner: give either --all DIR or files, not both\n");
+        spec_free_list(files, nfiles);
         return 2;
     }
 
-    size_t count = 0;
-    char **paths = NULL;
+    size_t count = nfiles;
+    char **paths = files;
     if (all_dir) {
+        free(files);
         paths = spec_list_dir(all_dir, &count);
-        if (!paths) {
+        if (!paths || count == 0) {
             fprintf(stderr, "spec_runner: no .json scripts in %s\n", all_dir);
-            return 2;
-        }
-    } else {
-        count = (size_t)(argc - first_file);
-        paths = calloc(count + 1, sizeof *paths);
-        for (size_t i = 0; paths && i < count; i++) {
-            paths[i] = strdup(argv[first_file + (int)i]);
-        }
-        if (!paths) {
+            spec_free_list(paths, count);
             return 2;
         }
     }

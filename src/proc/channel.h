@@ -1,0 +1,77 @@
+/*
+ * proc/channel.h - channels: a pair of endpoint objects. Whoever holds an
+ * endpoint sends into the other end's queue and receives from its own.
+ *
+ * One allocation holds the whole channel: both endpoints and both queues.
+ *
+ *        endpoint 0  --send-->  queues[1]  --receive-->  endpoint 1
+ *        endpoint 0  <--receive--  queues[0]  <--send--  endpoint 1
+ *
+ * Invariants
+ *   - queues[s] is the incoming queue of endpoints[s].
+ *   - Each endpoint is a kernel object with its own refcount; the channel
+ *     block lives until both endpoints are destroyed (`live_endpoints`).
+ *   - When endpoint s is destroyed (its last handle closed, or the last
+ *     message carrying it freed): queues[s] closes (its messages are freed,
+ *     sends from the peer fail with ISOLA_EPEER), and queues[1-s] is marked
+ *     senders-gone (the peer drains what is left, then gets ISOLA_ECLOSED).
+ *   - A message queued in queues[s] never carries a handle to endpoints[s]
+ *     (proc_message_build's `forbidden`): it would keep itself alive.
+ *     Longer cycles (A's handle queued in B's queue and B's in A's) are not
+ *     detected; they are broken when the processes holding the other ends
+ *     end, and otherwise leak until the VM is torn down (known limit).
+ *
+ * A process's mailbox is an ordinary channel: the process keeps the
+ * RECEIVE end and hands out SEND-only duplicates of the other end.
+ */
+#ifndef ISOLA_PROC_CHANNEL_H
+#define ISOLA_PROC_CHANNEL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "proc/object.h"
+#include "proc/queue.h"
+
+typedef struct proc_channel proc_channel;
+
+typedef struct proc_endpoint {
+    proc_object header;      /* type PROC_OBJ_ENDPOINT */
+    proc_channel *channel;
+    uint32_t side;           /* 0 or 1 */
+} proc_endpoint;
+
+struct proc_channel {
+    atomic_uint live_endpoints;
+    proc_endpoint endpoints[2];
+    proc_queue queues[2];
+};
+
+/* A new channel. Endpoint 0's incoming queue is bounded by `limits0`,
+ * endpoint 1's by `limits1`. The caller gets one reference to each endpoint.
+ * ISOLA_OK or ISOLA_ENOMEM. */
+int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1, proc_endpoint **end0,
+                            proc_endpoint **end1);
+
+/* The other end (for identity checks only: it may already be destroyed). */
+const proc_object *proc_endpoint_peer(const proc_endpoint *endpoint);
+
+/* Sends into the peer's queue: see proc_queue_push. */
+int32_t proc_endpoint_send(proc_endpoint *endpoint, proc_message *message, proc_waiter *wait_if_full);
+
+/* Receives from this endpoint's queue: see proc_queue_pop. */
+int32_t proc_endpoint_receive(proc_endpoint *endpoint, proc_filter filter, uint32_t max_handles,
+                              proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles);
+
+/* Unparks `waiter` from whichever of this endpoint's two queues it waits on. */
+bool proc_endpoint_cancel_wait(proc_endpoint *endpoint, proc_waiter *waiter);
+
+/* This endpoint's incoming queue (for limits and usage queries). */
+proc_queue *proc_endpoint_queue(proc_endpoint *endpoint);
+
+static inline proc_object *proc_endpoint_object(proc_endpoint *endpoint)
+{
+    return &endpoint->header;
+}
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * proc/limits.c - the quota arithmetic: clamping a child's request to what
+ * its parent has left, reserving it, and giving it back.
+ */
+#include "proc/limits.h"
+
+#include <assert.h>
+
+proc_limits proc_limits_unlimited(void)
+{
+    return (proc_limits){
+        .memory_pages = PROC_LIMIT_UNLIMITED32,
+        .fuel_per_slice = PROC_LIMIT_UNLIMITED64,
+        .fuel_total = PROC_LIMIT_UNLIMITED64,
+        .queue_count = PROC_LIMIT_UNLIMITED32,
+        .queue_bytes = PROC_LIMIT_UNLIMITED64,
+        .handle_count = PROC_LIMIT_UNLIMITED32,
+        .live_children = PROC_LIMIT_UNLIMITED32,
+    };
+}
+
+proc_limits proc_limits_default(void)
+{
+    return (proc_limits){
+        .memory_pages = 256,
+        .fuel_per_slice = 10000,
+        .fuel_total = PROC_LIMIT_UNLIMITED64,
+        .queue_count = 1024,
+        .queue_bytes = 1u << 20,
+        .handle_count = 1024,
+        .live_children = 1024,
+    };
+}
+
+void proc_quota_init(proc_quota *quota, proc_limits limits)
+{
+    *quota = (proc_quota){.limits = limits};
+    proc_lock_init(&quota->lock);
+}
+
+static uint32_t min32(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint32_t left32(uint32_t limit, uint32_t used)
+{
+    assert(limit == PROC_LIMIT_UNLIMITED32 || used <= limit);
+    return limit == PROC_LIMIT_UNLIMITED32 ? PROC_LIMIT_UNLIMITED32 : limit - used;
+}
+
+static uint64_t left64(uint64_t limit, uint64_t used)
+{
+    assert(limit == PROC_LIMIT_UNLIMITED64 || used <= limit);
+    return limit == PROC_LIMIT_UNLIMITED64 ? PROC_LIMIT_UNLIMITED64 : limit - used;
+}
+
+int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_limits *granted)
+{
+    proc_lock_acquire(&parent->lock);
+    const proc_limits *have = &parent->limits;
+    uint32_t children_left = left32(have->live_children, parent->children_used);
+    if (children_left == 0) {
+        proc_lock_release(&parent->lock);
+        return ISOLA_ELIMIT;
+    }
+    proc_limits g;
+    /* The child itself takes one of the parent's child slots; its own
+     * descendants share the rest. */
+    g.live_children = min32(requested->live_children,
+                            children_left == PROC_LIMIT_UNLIMITED32 ? children_left : children_left - 1);
+    g.memory_pages = min32(requested->memory_pages, left32(have->memory_pages, parent->pages_used));
+    g.fuel_total = min64(requested->fuel_total, left64(have->fuel_total, parent->fuel_used));
+    g.fuel_per_slice = min64(requested->fuel_per_slice, have->fuel_per_slice);
+    g.queue_count = min32(requested->queue_count, have->queue_count);
+    g.queue_bytes = min64(requested->queue_bytes, have->queue_bytes);
+    g.handle_count = min32(requested->handle_count, have->handle_count);
+    if (have->live_children != PROC_LIMIT_UNLIMITED32)
+        parent->children_used += 1 + g.live_children;
+    if (have->memory_pages != PROC_LIMIT_UNLIMITED32)
+        parent->pages_used += g.memory_pages;
+    if (have->fuel_total != PROC_LIMIT_UNLIMITED64)
+        parent->fuel_used += g.fuel_total;
+    proc_lock_release(&parent->lock);
+    *granted = g;
+    return ISOLA_OK;
+}
+
+void proc_quota_child_exit(proc_quota *parent, const proc_limits *granted, uint64_t fuel_burnt)
+{
+    proc_lock_acquire(&parent->lock);
+    const proc_limits *have = &parent->limits;
+    if (have->live_children != PROC_LIMIT_UNLIMITED32) {
+        assert(parent->children_used >= 1 + granted->live_children);
+        parent->children_used -= 1 + granted->live_children;
+    }
+    if (have->memory_pages != PROC_LIMIT_UNLIMITED32) {
+        assert(parent->pages_used >= granted->memory_pages);
+        parent->pages_used -= granted->memory_pages;
+    }
+    if (have->fuel_total != PROC_LIMIT_UNLIMITED64) {
+        uint64_t unburnt = fuel_burnt < granted->fuel_total ? granted->fuel_total - fuel_burnt : 0;
+        assert(parent->fuel_used >= unburnt);
+        parent->fuel_used -= unburnt;
+    }
+    proc_lock_release(&parent->lock);
+}
+
+int32_t proc_quota_charge_pages(proc_quota *quota, uint32_t pages)
+{
+    int32_t status = ISOLA_OK;
+    proc_lock_acquire(&quota->lock);
+    if (quota->limits.memory_pages != PROC_LIMIT_UNLIMITED32) {
+        if (pages > quota->limits.memory_pages - quota->pages_used)
+            status = ISOLA_ELIMIT;
+        else
+            quota->pages_used += pages;
+    }
+    proc_lock_release(&quota->lock);
+    return status;
+}
+
+void proc_quota_release_pages(proc_quota *quota, uint32_t pages)
+{
+    proc_lock_acquire(&quota->lock);
+    if (quota->limits.memory_pages != PROC_LIMIT_UNLIMITED32) {
+        assert(quota->pages_used >= pages);
+        quota->pages_used -= pages;
+    }
+    proc_lock_release(&quota->lock);
+}
+
+int32_t proc_quota_charge_fuel(proc_quota *quota, uint64_t fuel)
+{
+    int32_t status = ISOLA_OK;
+    proc_lock_acquire(&quota->lock);
+    if (quota->limits.fuel_total != PROC_LIMIT_UNLIMITED64) {
+        uint64_t left = quota->limits.fuel_total - quota->fuel_used;
+        if (fuel > left) {
+            fuel = left;
+            status = ISOLA_ELIMIT;
+        }
+        quota->fuel_used += fuel;
+    }
+    proc_lock_release(&quota->lock);
+    return status;
+}
+
+void proc_quota_remaining(proc_quota *quota, proc_limits *remaining)
+{
+    proc_lock_acquire(&quota->lock);
+    const proc_limits *have = &quota->limits;
+    *remaining = *have;
+    remaining->memory_pages = left32(have->memory_pages, quota->pages_used);
+    remaining->fuel_total = left64(have->fuel_total, quota->fuel_used);
+    remaining->live_children = left32(have->live_children, quota->children_used);
+    proc_lock_release(&quota->lock);
+}

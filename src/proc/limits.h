@@ -1,0 +1,91 @@
+/*
+ * proc/limits.h - per-process limits and nested quotas.
+ *
+ * Every process has a proc_limits (set at spawn, never raised) and a
+ * proc_quota that tracks what is used of it. Quotas nest by reservation:
+ * when a process spawns a child, the child's grant is carved out of what the
+ * parent has left and stays reserved until the child ends, so the whole
+ * subtree under a process never exceeds that process's limits (a spawn bomb
+ * exhausts its parent's quota, not the VM).
+ *
+ * Resource by resource:
+ *   memory_pages   shared budget: own linear memory + children's grants.
+ *   fuel_total     shared budget: own fuel burnt + children's grants; on a
+ *                  child's exit only its unburnt fuel comes back.
+ *   live_children  shared budget: each live child costs 1 plus its own
+ *                  live_children grant (so it counts descendants at any depth).
+ *   fuel_per_slice, queue_count, queue_bytes, handle_count
+ *                  caps: a child's is at most its parent's, nothing reserved.
+ * A limit equal to PROC_LIMIT_UNLIMITED (all bits set) is not counted at all
+ * (the host's root processes); a child of such a parent gets what it asks.
+ *
+ * Invariants (under `lock`, for a limited resource): used <= limit.
+ * Threads: the parent spawns on its worker, children exit on theirs, so a
+ * quota has its own small lock.
+ */
+#ifndef ISOLA_PROC_LIMITS_H
+#define ISOLA_PROC_LIMITS_H
+
+#include <stdint.h>
+
+#include "proc/lock.h"
+#include "proc/status.h"
+
+#define PROC_LIMIT_UNLIMITED32 UINT32_MAX
+#define PROC_LIMIT_UNLIMITED64 UINT64_MAX
+
+typedef struct proc_limits {
+    uint32_t memory_pages;    /* 64 KiB wasm pages */
+    uint64_t fuel_per_slice;  /* fuel units run before the scheduler preempts */
+    uint64_t fuel_total;      /* fuel units over the whole life */
+    uint32_t queue_count;     /* messages in each of its incoming queues */
+    uint64_t queue_bytes;     /* payload bytes in each of its incoming queues */
+    uint32_t handle_count;    /* live handles in its table */
+    uint32_t live_children;   /* live descendants, any depth */
+} proc_limits;
+
+typedef struct proc_quota {
+    proc_lock lock;
+    proc_limits limits;
+    uint32_t pages_used;      /* own memory + pages granted to live children */
+    uint64_t fuel_used;       /* own fuel burnt + fuel granted to live children */
+    uint32_t children_used;   /* live children + their live_children grants */
+} proc_quota;
+
+/* Everything unlimited: for processes the host spawns when it sets no limits. */
+proc_limits proc_limits_unlimited(void);
+
+/* What a spawn asks for when the guest passes no limits (documented values:
+ * 256 pages = 16 MiB, fuel 10,000 per slice, unlimited total, queues of
+ * 1024 messages / 1 MiB, 1024 handles, 1024 live descendants). Grants
+ * are clamped, so a default request may take all a small parent has left:
+ * spawners that start many children should ask for specific amounts. */
+proc_limits proc_limits_default(void);
+
+void proc_quota_init(proc_quota *quota, proc_limits limits);
+
+/* Grants a child at most `requested` of each resource, clamped to what the
+ * parent has left, and reserves the shared budgets. ISOLA_ELIMIT when the
+ * parent cannot have one more live child; otherwise ISOLA_OK and *granted
+ * (which becomes the child's proc_limits and must be passed back to
+ * proc_quota_child_exit). */
+int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_limits *granted);
+
+/* Gives back a child's reservation when it ends; `fuel_burnt` is what the
+ * child (with its descendants) consumed, which stays consumed. */
+void proc_quota_child_exit(proc_quota *parent, const proc_limits *granted, uint64_t fuel_burnt);
+
+/* Own memory growth by `pages`: ISOLA_OK or ISOLA_ELIMIT (nothing charged). */
+int32_t proc_quota_charge_pages(proc_quota *quota, uint32_t pages);
+
+/* Own memory shrink (a memory freed). */
+void proc_quota_release_pages(proc_quota *quota, uint32_t pages);
+
+/* Burns fuel: ISOLA_OK, or ISOLA_ELIMIT when the total would be exceeded
+ * (then the remainder is charged, and the process should end). */
+int32_t proc_quota_charge_fuel(proc_quota *quota, uint64_t fuel);
+
+/* What is left of each resource now (caps are copied as they are). */
+void proc_quota_remaining(proc_quota *quota, proc_limits *remaining);
+
+#endif

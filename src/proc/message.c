@@ -1,0 +1,124 @@
+/*
+ * proc/message.c - building, handing over and freeing message blocks.
+ */
+#include "proc/message.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *message_default_alloc(size_t size, void *context)
+{
+    (void)context;
+    return malloc(size);
+}
+
+static void message_default_free(void *block, size_t size, void *context)
+{
+    (void)size;
+    (void)context;
+    free(block);
+}
+
+static proc_message_allocator message_allocator = {message_default_alloc, message_default_free, NULL};
+
+void proc_message_set_allocator(const proc_message_allocator *allocator)
+{
+    if (allocator)
+        message_allocator = *allocator;
+    else
+        message_allocator = (proc_message_allocator){message_default_alloc, message_default_free, NULL};
+}
+
+static size_t message_block_size(uint32_t size, uint32_t handle_count)
+{
+    return sizeof(proc_message) + (size_t)handle_count * sizeof(proc_message_handle) + size;
+}
+
+/* Every handle valid for transfer, none twice, none naming `forbidden`. */
+static int32_t message_check_handles(const proc_handle_table *sender, const proc_object *forbidden,
+                                     const int32_t *handles, uint32_t handle_count)
+{
+    for (uint32_t i = 0; i < handle_count; i++) {
+        const proc_handle_entry *entry;
+        int32_t status = proc_handle_lookup(sender, handles[i], PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
+        if (status != ISOLA_OK)
+            return status;
+        if (entry->object == forbidden)
+            return ISOLA_EINVAL;
+        /* Quadratic, but handle_count <= PROC_MESSAGE_MAX_HANDLES and usually 0 or 1. */
+        for (uint32_t j = 0; j < i; j++)
+            if (handles[j] == handles[i])
+                return ISOLA_EINVAL;
+    }
+    return ISOLA_OK;
+}
+
+int32_t proc_message_build(const proc_handle_table *sender, const proc_object *forbidden, uint64_t tag,
+                           const void *bytes, uint32_t size, const int32_t *handles,
+                           uint32_t handle_count, proc_message **out)
+{
+    if (handle_count > PROC_MESSAGE_MAX_HANDLES || size > PROC_MESSAGE_MAX_BYTES)
+        return ISOLA_EINVAL;
+    if ((size && !bytes) || (handle_count && !handles))
+        return ISOLA_EINVAL;
+    int32_t status = message_check_handles(sender, forbidden, handles, handle_count);
+    if (status != ISOLA_OK)
+        return status;
+    proc_message *message = message_allocator.alloc(message_block_size(size, handle_count),
+                                                    message_allocator.context);
+    if (!message)
+        return ISOLA_ENOMEM;
+    message->next = NULL;
+    message->tag = tag;
+    message->size = size;
+    message->handle_count = handle_count;
+    for (uint32_t i = 0; i < handle_count; i++) {
+        const proc_handle_entry *entry;
+        status = proc_handle_lookup(sender, handles[i], PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
+        assert(status == ISOLA_OK);
+        proc_object_retain(entry->object);
+        if (entry->gate)
+            proc_object_retain(&entry->gate->header);
+        message->handles[i] = (proc_message_handle){entry->object, entry->gate, entry->rights};
+    }
+    if (size)
+        memcpy((uint8_t *)(message->handles + handle_count), bytes, size);
+    *out = message;
+    return ISOLA_OK;
+}
+
+void proc_message_commit_transfer(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count)
+{
+    for (uint32_t i = 0; i < handle_count; i++) {
+        int32_t status = proc_handle_close(sender, handles[i]);
+        assert(status == ISOLA_OK && "transferred handle changed between build and commit");
+        (void)status;
+    }
+}
+
+void proc_message_install_handles(proc_message *message, proc_handle_table *receiver, int32_t *out_handles)
+{
+    for (uint32_t i = 0; i < message->handle_count; i++) {
+        proc_message_handle *h = &message->handles[i];
+        assert(h->object && "handle installed twice");
+        int32_t handle = proc_handle_insert(receiver, h->object, h->rights, h->gate);
+        assert(handle > 0 && "proc_message_install_handles without a reservation");
+        out_handles[i] = handle;
+        h->object = NULL;
+        h->gate = NULL;
+    }
+}
+
+void proc_message_free(proc_message *message)
+{
+    if (!message)
+        return;
+    for (uint32_t i = 0; i < message->handle_count; i++) {
+        proc_object_release(message->handles[i].object);
+        if (message->handles[i].gate)
+            proc_object_release(&message->handles[i].gate->header);
+    }
+    message_allocator.free(message, message_block_size(message->size, message->handle_count),
+                           message_allocator.context);
+}

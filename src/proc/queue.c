@@ -1,0 +1,217 @@
+/*
+ * proc/queue.c - the bounded message queue: push, selective pop, closing,
+ * and parking/waking of waiters. Wake callbacks always run after the lock
+ * is dropped; messages are always freed after it is dropped (freeing can
+ * release objects whose destroy functions take other queue locks).
+ */
+#include "proc/queue.h"
+
+#include <assert.h>
+#include <stddef.h>
+
+void proc_queue_init(proc_queue *queue, proc_queue_limits limits)
+{
+    assert(limits.max_count >= 1);
+    *queue = (proc_queue){.limits = limits};
+    proc_lock_init(&queue->lock);
+}
+
+static void queue_free_list(proc_message *message)
+{
+    while (message) {
+        proc_message *next = message->next;
+        proc_message_free(message);
+        message = next;
+    }
+}
+
+void proc_queue_fini(proc_queue *queue)
+{
+    assert(!queue->receiver && !queue->senders_head && "queue freed with waiters parked");
+    queue_free_list(queue->head);
+    queue->head = queue->tail = NULL;
+    queue->count = 0;
+    queue->bytes = 0;
+}
+
+/* Calls wake on a detached list of waiters (linked through `next`). */
+static void queue_wake_list(proc_waiter *waiter)
+{
+    while (waiter) {
+        proc_waiter *next = waiter->next;
+        waiter->next = NULL;
+        waiter->wake(waiter);   /* the waiter may be reused from here on */
+        waiter = next;
+    }
+}
+
+static void queue_park_sender(proc_queue *queue, proc_waiter *waiter)
+{
+    assert(waiter->wake && !waiter->next);
+    if (queue->senders_tail)
+        queue->senders_tail->next = waiter;
+    else
+        queue->senders_head = waiter;
+    queue->senders_tail = waiter;
+}
+
+static proc_waiter *queue_detach_senders(proc_queue *queue)
+{
+    proc_waiter *senders = queue->senders_head;
+    queue->senders_head = queue->senders_tail = NULL;
+    return senders;
+}
+
+int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full)
+{
+    assert(message && !message->next);
+    if (message->size > queue->limits.max_bytes)
+        return ISOLA_ETOOBIG;
+    proc_waiter *wake = NULL;
+    proc_lock_acquire(&queue->lock);
+    if (queue->closed) {
+        proc_lock_release(&queue->lock);
+        return ISOLA_EPEER;
+    }
+    if (queue->count >= queue->limits.max_count || queue->bytes + message->size > queue->limits.max_bytes) {
+        if (wait_if_full)
+            queue_park_sender(queue, wait_if_full);
+        proc_lock_release(&queue->lock);
+        return ISOLA_EFULL;
+    }
+    if (queue->tail)
+        queue->tail->next = message;
+    else
+        queue->head = message;
+    queue->tail = message;
+    queue->count++;
+    queue->bytes += message->size;
+    if (queue->receiver && proc_filter_matches(queue->receiver->filter, message)) {
+        wake = queue->receiver;
+        queue->receiver = NULL;
+    }
+    proc_lock_release(&queue->lock);
+    if (wake)
+        wake->wake(wake);
+    return ISOLA_OK;
+}
+
+/* Unlinks `message` (whose predecessor is `prev`, NULL for the head). */
+static void queue_unlink(proc_queue *queue, proc_message *prev, proc_message *message)
+{
+    if (prev)
+        prev->next = message->next;
+    else
+        queue->head = message->next;
+    if (queue->tail == message)
+        queue->tail = prev;
+    message->next = NULL;
+    assert(queue->count > 0 && queue->bytes >= message->size);
+    queue->count--;
+    queue->bytes -= message->size;
+}
+
+int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handles,
+                       proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles)
+{
+    proc_lock_acquire(&queue->lock);
+    proc_message *prev = NULL;
+    proc_message *message = queue->head;
+    while (message && !proc_filter_matches(filter, message)) {
+        prev = message;
+        message = message->next;
+    }
+    if (message) {
+        if (message->handle_count > max_handles) {
+            *needed_handles = message->handle_count;
+            proc_lock_release(&queue->lock);
+            return ISOLA_ELIMIT;
+        }
+        queue_unlink(queue, prev, message);
+        proc_waiter *senders = queue_detach_senders(queue);
+        proc_lock_release(&queue->lock);
+        queue_wake_list(senders);
+        *out = message;
+        return ISOLA_OK;
+    }
+    int32_t status;
+    if (queue->senders_gone || queue->closed) {
+        status = ISOLA_ECLOSED;
+    } else if (queue->receiver && queue->receiver != wait_if_empty) {
+        status = ISOLA_EBUSY;
+    } else {
+        status = ISOLA_EAGAIN;
+        if (wait_if_empty) {
+            assert(wait_if_empty->wake);
+            wait_if_empty->filter = filter;
+            queue->receiver = wait_if_empty;
+        }
+    }
+    proc_lock_release(&queue->lock);
+    return status;
+}
+
+void proc_queue_close(proc_queue *queue)
+{
+    proc_lock_acquire(&queue->lock);
+    queue->closed = true;
+    proc_message *drained = queue->head;
+    queue->head = queue->tail = NULL;
+    queue->count = 0;
+    queue->bytes = 0;
+    proc_waiter *waiters = queue_detach_senders(queue);
+    if (queue->receiver) {
+        queue->receiver->next = waiters;
+        waiters = queue->receiver;
+        queue->receiver = NULL;
+    }
+    proc_lock_release(&queue->lock);
+    queue_wake_list(waiters);
+    queue_free_list(drained);
+}
+
+void proc_queue_mark_senders_gone(proc_queue *queue)
+{
+    proc_lock_acquire(&queue->lock);
+    queue->senders_gone = true;
+    proc_waiter *receiver = queue->receiver;
+    queue->receiver = NULL;
+    proc_lock_release(&queue->lock);
+    if (receiver)
+        receiver->wake(receiver);
+}
+
+bool proc_queue_cancel_wait(proc_queue *queue, proc_waiter *waiter)
+{
+    bool found = false;
+    proc_lock_acquire(&queue->lock);
+    if (queue->receiver == waiter) {
+        queue->receiver = NULL;
+        found = true;
+    } else {
+        proc_waiter *prev = NULL;
+        for (proc_waiter *w = queue->senders_head; w; prev = w, w = w->next) {
+            if (w != waiter)
+                continue;
+            if (prev)
+                prev->next = w->next;
+            else
+                queue->senders_head = w->next;
+            if (queue->senders_tail == w)
+                queue->senders_tail = prev;
+            w->next = NULL;
+            found = true;
+            break;
+        }
+    }
+    proc_lock_release(&queue->lock);
+    return found;
+}
+
+void proc_queue_usage(proc_queue *queue, uint32_t *count, uint64_t *bytes)
+{
+    proc_lock_acquire(&queue->lock);
+    *count = queue->count;
+    *bytes = queue->bytes;
+    proc_lock_release(&queue->lock);
+}

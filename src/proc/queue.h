@@ -1,0 +1,125 @@
+/*
+ * proc/queue.h - a bounded, locked queue of messages with at most one parked
+ * receiver and a list of parked senders. One queue is the incoming side of
+ * one channel endpoint (channel.h); this file knows nothing of handles.
+ *
+ * Invariants (under `lock`)
+ *   - head..tail is a singly linked FIFO of `count` messages holding `bytes`
+ *     payload bytes; count <= limits.max_count, bytes <= limits.max_bytes.
+ *   - Once `closed` (the receiving endpoint is gone) the queue is empty and
+ *     stays empty: every push fails with ISOLA_EPEER.
+ *   - Once `senders_gone` no push can arrive any more: a pop that finds no
+ *     matching message reports ISOLA_ECLOSED instead of waiting.
+ *   - `receiver` is NULL or the one parked receiver; it is parked only while
+ *     no queued message matches its filter.
+ *   - A waiter is on at most one queue at a time, and the queue owns its
+ *     `next` link while it is parked.
+ *
+ * Waking: the scheduler embeds a proc_waiter in its process and sets `wake`.
+ * A queue calls wake at most once per parking, always after dropping its
+ * lock (so wake may take scheduler locks or even touch this queue again),
+ * and never touches the waiter after calling wake. A woken process retries
+ * its operation; a wake is a hint, not a promise (another receiver or
+ * sender may have got there first), so the retry may park again.
+ * Senders parked on a full queue are all woken by each pop: simple and never
+ * loses a wakeup (a sender that was woken and then killed cannot strand the
+ * others); fairness among many blocked senders is a later refinement.
+ */
+#ifndef ISOLA_PROC_QUEUE_H
+#define ISOLA_PROC_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proc/lock.h"
+#include "proc/message.h"
+
+/* Which messages a receive accepts: any, or only those with `tag`. Others
+ * stay in the queue, in order. */
+typedef struct proc_filter {
+    bool any;
+    uint64_t tag;
+} proc_filter;
+
+static inline proc_filter proc_filter_any(void)
+{
+    return (proc_filter){.any = true, .tag = 0};
+}
+
+static inline proc_filter proc_filter_tag(uint64_t tag)
+{
+    return (proc_filter){.any = false, .tag = tag};
+}
+
+static inline bool proc_filter_matches(proc_filter filter, const proc_message *message)
+{
+    return filter.any || filter.tag == message->tag;
+}
+
+typedef struct proc_waiter proc_waiter;
+typedef void (*proc_wake_fn)(proc_waiter *waiter);
+
+struct proc_waiter {
+    proc_wake_fn wake;       /* set by the scheduler */
+    proc_waiter *next;       /* queue-owned while parked as a sender */
+    proc_filter filter;      /* a parked receiver's filter (set by proc_queue_pop) */
+};
+
+typedef struct proc_queue_limits {
+    uint32_t max_count;      /* >= 1 */
+    uint64_t max_bytes;
+} proc_queue_limits;
+
+typedef struct proc_queue {
+    proc_lock lock;
+    proc_message *head;
+    proc_message *tail;
+    uint32_t count;
+    uint64_t bytes;
+    proc_queue_limits limits;
+    bool closed;
+    bool senders_gone;
+    proc_waiter *receiver;
+    proc_waiter *senders_head;
+    proc_waiter *senders_tail;
+} proc_queue;
+
+void proc_queue_init(proc_queue *queue, proc_queue_limits limits);
+
+/* Frees every message still queued. No other thread may use the queue. */
+void proc_queue_fini(proc_queue *queue);
+
+/* Appends `message`. ISOLA_OK: the queue owns it now (a parked receiver whose
+ * filter matches is woken). Otherwise the caller still owns it:
+ * ISOLA_EPEER (closed), ISOLA_ETOOBIG (bigger than max_bytes, can never fit),
+ * ISOLA_EFULL (if `wait_if_full` is non-NULL it is parked and will be woken
+ * when a message leaves the queue or the queue closes). */
+int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full);
+
+/* Removes the first message matching `filter` and carrying at most
+ * `max_handles` handles. ISOLA_OK: *out is the caller's.
+ * ISOLA_ELIMIT: the first match carries more handles than max_handles; it
+ *   stays queued and *needed_handles says how many it needs.
+ * ISOLA_ECLOSED: no match and no sender left.
+ * ISOLA_EAGAIN: no match yet; if `wait_if_empty` is non-NULL it is parked
+ *   with `filter` and will be woken by a matching push or by closure.
+ * ISOLA_EBUSY: no match and another receiver is already parked. */
+int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handles,
+                       proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles);
+
+/* The receiving side is gone: refuse further pushes, free what is queued
+ * (outside the lock) and wake everyone parked so they see ISOLA_EPEER. */
+void proc_queue_close(proc_queue *queue);
+
+/* No sender can push any more: wake a parked receiver so it sees ISOLA_ECLOSED. */
+void proc_queue_mark_senders_gone(proc_queue *queue);
+
+/* Unparks `waiter` (receive timeout, process killed). True if it was still
+ * parked here; false if it was not (perhaps because a wake is on its way,
+ * which the scheduler must then ignore). */
+bool proc_queue_cancel_wait(proc_queue *queue, proc_waiter *waiter);
+
+/* Queued message count and bytes (a snapshot). */
+void proc_queue_usage(proc_queue *queue, uint32_t *count, uint64_t *bytes);
+
+#endif
