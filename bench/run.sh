@@ -9,7 +9,7 @@
 # Environment (all optional):
 #   REPS=5            runs per program and runtime (the median is reported)
 #   ISOLA_REPS=$REPS  runs under isola, if you want fewer of the slow ones
-#   ISOLA=build/isola the isola binary; its column says n/a if missing/failing
+#   ISOLA=build/release/isola the isola binary; its column says n/a if missing/failing
 #   ISOLA_FLAGS=      extra arguments for `isola run` (before the file)
 #   NODE=node         the node binary; NODE_FLAGS=--no-liftoff (see README)
 #   PROGRAMS="fib sort ..."  a subset, by name (default: every programs/*.c)
@@ -31,7 +31,7 @@ SRC_DIR=$BENCH_DIR/programs
 OUT=${OUT:-$BENCH_DIR/out}
 REPS=${REPS:-5}
 ISOLA_REPS=${ISOLA_REPS:-$REPS}
-ISOLA=${ISOLA:-$REPO_DIR/build/isola}
+ISOLA=${ISOLA:-$REPO_DIR/build/release/isola}
 ISOLA_FLAGS=${ISOLA_FLAGS:-}
 NODE=${NODE:-node}
 NODE_FLAGS=${NODE_FLAGS---no-liftoff}

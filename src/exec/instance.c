@@ -18,11 +18,14 @@
  *   Tables do not reference the functions stored in them: that would make
  *   cycles (an instance holding a table holding the instance's functions)
  *   that reference counting never frees. Instead, when an instance goes away
- *   it clears its functions out of the tables and globals it imported, so
- *   they read as null rather than dangle. (A funcref handed to an unrelated
- *   instance through a call and stored in that instance's own table is not
- *   tracked: embedders that pass funcrefs across instances must keep the
- *   source instance alive.)
+ *   it clears its functions out of every table and global it could have
+ *   stored them in, so they read as null rather than dangle: the tables and
+ *   globals it imported, and all tables and globals of the instances it
+ *   imports from, transitively (it can pass them funcrefs by calling them).
+ *   Not covered: funcrefs handed to a host function, or passed to an
+ *   instance outside that import closure (say, by call_indirect through a
+ *   host-created table): embedders that allow that must keep the source
+ *   instance alive while its functions may be called.
  *
  *   One case the spec requires more: when instantiation traps after its
  *   element segments (or its start function) may have put its functions
@@ -141,33 +144,97 @@ static bool instance_is_own_func(const isola_instance *inst, uint64_t ref)
     return p >= lo && p < hi;
 }
 
-/* Clears this instance's functions out of imported tables and funcref globals
- * (see the top of the file). */
-static void instance_scrub_imports(isola_instance *inst)
+/* Nulls every reference to one of `dead`'s own functions in `t`. */
+static void instance_scrub_table(const isola_instance *dead, isola_table *t)
+{
+    if (!t || t->elemtype != WASM_FUNCREF)
+        return;
+    for (uint32_t j = 0; j < t->size; j++)
+        if (instance_is_own_func(dead, t->elems[j]))
+            t->elems[j] = 0;
+}
+
+static void instance_scrub_global(const isola_instance *dead, isola_global *g)
+{
+    if (g && g->type == WASM_FUNCREF && instance_is_own_func(dead, g->value[0]))
+        g->value[0] = 0;
+}
+
+/* Scrubs every table and global (own and imported) of `holder`. */
+static void instance_scrub_holder(const isola_instance *dead, const isola_instance *holder)
+{
+    const wasm_module *m = holder->module->wasm;
+    for (uint32_t i = 0; i < m->ntables; i++)
+        instance_scrub_table(dead, holder->tables[i]);
+    for (uint32_t i = 0; i < m->nglobals; i++)
+        instance_scrub_global(dead, holder->globals[i]);
+}
+
+/*
+ * Clears this instance's functions out of every table and global it can
+ * have stored them in (see the top of the file): its own imports, and
+ * everything of the instances it imports from, transitively, since it can
+ * hand them funcrefs through calls. The import graph is acyclic (an instance
+ * imports only from instances that already exist); `seen` just avoids
+ * rescanning shared ancestors.
+ */
+static void instance_scrub(isola_instance *inst)
 {
     const wasm_module *m = inst->module->wasm;
     if (m->nfuncs == m->nfunc_imports)
         return;
-    for (uint32_t i = 0; i < m->ntable_imports; i++) {
-        isola_table *t = inst->tables[i];
-        if (!t || t->elemtype != WASM_FUNCREF)
+    /* Its own tables and globals die with it; only imported ones matter. */
+    for (uint32_t i = 0; i < m->ntable_imports; i++)
+        instance_scrub_table(inst, inst->tables[i]);
+    for (uint32_t i = 0; i < m->nglobal_imports; i++)
+        instance_scrub_global(inst, inst->globals[i]);
+
+    size_t cap = 16 + inst->nimported_instances, nstack = 0, nseen = 0;
+    const isola_instance **stack = malloc(cap * sizeof *stack);
+    const isola_instance **seen = malloc(cap * sizeof *seen);
+    bool ok = stack && seen;
+    for (uint32_t i = 0; ok && i < inst->nimported_instances; i++)
+        stack[nstack++] = inst->imported_instances[i];
+    while (ok && nstack > 0) {
+        const isola_instance *x = stack[--nstack];
+        bool dup = false;
+        for (size_t i = 0; i < nseen && !dup; i++)
+            dup = seen[i] == x;
+        if (dup)
             continue;
-        for (uint32_t j = 0; j < t->size; j++)
-            if (instance_is_own_func(inst, t->elems[j]))
-                t->elems[j] = 0;
+        size_t need = (nseen + 1 > nstack ? nseen + 1 : nstack) + x->nimported_instances;
+        if (need > cap) {
+            size_t ncap = need * 2;
+            const isola_instance **ns = realloc(stack, ncap * sizeof *ns);
+            if (ns)
+                stack = ns;
+            const isola_instance **nv = ns ? realloc(seen, ncap * sizeof *nv) : NULL;
+            if (nv)
+                seen = nv;
+            ok = ns && nv;
+            cap = ok ? ncap : cap;
+            if (!ok)
+                break;
+        }
+        seen[nseen++] = x;
+        instance_scrub_holder(inst, x);
+        for (uint32_t i = 0; i < x->nimported_instances; i++)
+            stack[nstack++] = x->imported_instances[i];
     }
-    for (uint32_t i = 0; i < m->nglobal_imports; i++) {
-        isola_global *g = inst->globals[i];
-        if (g && g->type == WASM_FUNCREF && instance_is_own_func(inst, g->value[0]))
-            g->value[0] = 0;
+    if (!ok) {
+        /* Out of memory: at least cover the direct exporters. */
+        for (uint32_t i = 0; i < inst->nimported_instances; i++)
+            instance_scrub_holder(inst, inst->imported_instances[i]);
     }
+    free(stack);
+    free(seen);
 }
 
 static void instance_free(isola_instance *inst)
 {
     const wasm_module *m = inst->module->wasm;
-    if (inst->tables && inst->globals && inst->own_funcs)
-        instance_scrub_imports(inst);
+    if (inst->tables && inst->globals && inst->own_funcs && inst->imported_instances)
+        instance_scrub(inst);
     for (uint32_t i = 0; inst->funcs && i < m->nfunc_imports; i++)
         isola_func_release(inst->funcs[i]);     /* a no-op for wasm functions */
     for (uint32_t i = 0; inst->memories && i < m->nmemories; i++)

@@ -137,6 +137,20 @@ static uint64_t sat_i64_u(double x)
     return (uint64_t)x;
 }
 
+/* Zeroes a callee's declared locals. Most functions have a handful, for which
+ * a call into memset costs more than the stores. */
+static inline void zero_locals(uint64_t *p, uint32_t n)
+{
+    switch (n) {
+    case 4: p[3] = 0; /* fall through */
+    case 3: p[2] = 0; /* fall through */
+    case 2: p[1] = 0; /* fall through */
+    case 1: p[0] = 0; /* fall through */
+    case 0: return;
+    default: memset(p, 0, (size_t)n * sizeof *p);
+    }
+}
+
 /* ------------------------------------------------------------ out-of-line slow paths */
 
 static bool memory_init(isola_instance *inst, uint32_t seg, uint32_t d, uint32_t s, uint32_t n)
@@ -347,8 +361,7 @@ op_call: {
     fr->ret_pc = pc + 2;
     fr->ret_fp = fp;
     fr->ret_inst = inst;
-    for (uint64_t *p = nfp + c->param_slots, *e = p + c->local_slots; p < e; p++)
-        *p = 0;
+    zero_locals(nfp + c->param_slots, c->local_slots);
     fp = nfp;
     pc = c->code;
     DISPATCH();
@@ -754,8 +767,7 @@ call_generic:
         fr->ret_pc = cnext;
         fr->ret_fp = fp;
         fr->ret_inst = inst;
-        for (uint64_t *p = nfp + c->param_slots, *e = p + c->local_slots; p < e; p++)
-            *p = 0;
+        zero_locals(nfp + c->param_slots, c->local_slots);
         fp = nfp;
         pc = c->code;
         if (callee->instance != inst) {

@@ -37,6 +37,7 @@ static void spec_usage(FILE *out)
             "  --max-failures N  failure lines printed per file (default 20)\n"
             "  --fork/--no-fork  run each file in a child process (default: when more than one)\n"
             "  --timeout S       seconds per forked file (default 600, 0: none)\n"
+            "  --strict-messages also require the spec's wording in trap and load-error messages\n"
             "  -v                print each command as it starts\n");
 }
 
@@ -231,6 +232,8 @@ int main(int argc, char **argv)
             fork_choice = 1;
         } else if (strcmp(a, "--no-fork") == 0) {
             fork_choice = 0;
+        } else if (strcmp(a, "--strict-messages") == 0) {
+            cfg.opt.strict_messages = true;
         } else if (strcmp(a, "-v") == 0) {
             cfg.opt.verbose = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

@@ -717,6 +717,8 @@ static void spec_expect_action_trap(spec_script *s, spec_kind kind, const cJSON 
         spec_fail(s, kind, line, "%s: %s", name, r.message);
     } else if (known && r.trap_kind != want) {
         spec_fail(s, kind, line, "%s: expected trap \"%s\", got: %s", name, text, r.message);
+    } else if (s->opt->strict_messages && !strstr(r.message, text)) {
+        spec_fail(s, kind, line, "%s: trap message lacks \"%s\": %s", name, text, r.message);
     } else {
         spec_record(s, kind, SPEC_PASSED);
     }
@@ -775,6 +777,9 @@ static void spec_expect_load_error(spec_script *s, spec_kind kind, isola_error_k
     } else if (err.kind != want) {
         spec_error_format(&err, why, sizeof why);
         spec_fail(s, kind, line, "expected %s \"%s\", got %s", spec_error_kind_name(want), spec_text(cmd), why);
+    } else if (s->opt->strict_messages && !strstr(err.message, spec_text(cmd))) {
+        spec_error_format(&err, why, sizeof why);
+        spec_fail(s, kind, line, "message lacks \"%s\": %s", spec_text(cmd), why);
     } else {
         spec_record(s, kind, SPEC_PASSED);
     }

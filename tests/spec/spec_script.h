@@ -42,6 +42,7 @@ typedef struct spec_counts {
 typedef struct spec_options {
     uint32_t max_failures;         /* failure lines printed per script */
     bool verbose;                  /* print each command before running it */
+    bool strict_messages;          /* also require the spec's text in trap and error messages */
 } spec_options;
 
 const char *spec_kind_name(spec_kind kind);

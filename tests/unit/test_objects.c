@@ -621,6 +621,33 @@ static void test_release_order(void **state)
     assert_ptr_equal(v.of.funcref, imports[3].of.func);    /* a's own entry stays */
     isola_instance_release(a);
 
+    /* A funcref passed to the exporter by a call, stored in its own table:
+     * releasing the importer clears it there too. */
+    isola_module *ms = load(e,
+        "(module (table (export \"tab\") 2 funcref)\n"
+        "  (func (export \"store\") (param funcref) (table.set 0 (i32.const 1) (local.get 0))))");
+    isola_module *mu = load(e,
+        "(module (import \"a\" \"store\" (func $store (param funcref)))\n"
+        "  (func $mine) (elem declare func $mine)\n"
+        "  (func (export \"go\") (call $store (ref.func $mine))))");
+    a = instantiate(e, ms, NULL, 0);
+    isola_extern store = get_export(a, "store", ISOLA_EXTERN_FUNC);
+    b = instantiate(e, mu, &store, 1);
+    isola_exec *x = isola_exec_new(e, NULL, NULL);
+    assert_non_null(x);
+    assert_int_equal(isola_exec_call(x, get_export(b, "go", ISOLA_EXTERN_FUNC).of.func, NULL, 0), ISOLA_OK);
+    isola_table *atab = get_export(a, "tab", ISOLA_EXTERN_TABLE).of.table;
+    assert_true(isola_table_get(atab, 1, &v));
+    assert_non_null(v.of.funcref);
+    assert_ptr_equal(v.of.funcref->instance, b);
+    isola_instance_release(b);
+    assert_true(isola_table_get(atab, 1, &v));
+    assert_null(v.of.funcref);
+    isola_exec_release(x);
+    isola_instance_release(a);
+    isola_module_release(ms);
+    isola_module_release(mu);
+
     /* Host objects released before the instance that imports them. */
     isola_memory *hm = isola_memory_new(e, lim(1, false, 0), NULL);
     isola_table *ht = isola_table_new(e, ISOLA_FUNCREF, lim(2, false, 0), NULL);

@@ -1,0 +1,125 @@
+/*
+ * isola/wasi.h - WASI preview1 (`wasi_snapshot_preview1`) for isola
+ * instances: a WASI context holds what one guest process may see (its
+ * arguments, its environment, its file descriptors and preopened
+ * directories) and provides the host functions a module imports.
+ *
+ * Use
+ *   isola_wasi *w = isola_wasi_new(&err);
+ *   isola_wasi_set_args(w, argc, argv, &err);
+ *   isola_wasi_add_env(w, "HOME=/", &err);
+ *   isola_wasi_preopen_dir(w, "/srv/data", "/data", &err);
+ *   isola_wasi_inherit_stdio(w, &err);
+ *   ... for each import whose module is "wasi_snapshot_preview1":
+ *   isola_wasi_define(w, engine, name, len, &type, &ext, &err);
+ *   ... instantiate, call "_start" ...
+ *   if the call trapped and isola_wasi_exited(w): the process called
+ *   proc_exit(isola_wasi_exit_code(w)); that is a normal end, not a crash.
+ *
+ * Capabilities
+ *   A guest sees only the directories preopened for it. Every path is
+ *   resolved beneath the directory descriptor it is relative to: `..`
+ *   above it, absolute paths and symlinks leading out of it are refused
+ *   with ENOTCAPABLE (or ELOOP/ENOENT as the host reports), never followed.
+ *   The environment is exactly what was added; nothing is inherited.
+ *
+ * Lifetimes and threads
+ *   The context must outlive every function isola_wasi_define gave out
+ *   (and so the instances linked against them). A context serves one guest
+ *   process at a time: one thread at a time may call into it.
+ */
+#ifndef ISOLA_WASI_H
+#define ISOLA_WASI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <isola/engine.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ISOLA_WASI_MODULE "wasi_snapshot_preview1"
+
+typedef struct isola_wasi isola_wasi;
+
+isola_wasi *isola_wasi_new(isola_error *err);
+/* Closes every descriptor the context owns. */
+void isola_wasi_release(isola_wasi *wasi);
+
+/* The guest's argv (copied). argv[0] is conventionally the program name. */
+bool isola_wasi_set_args(isola_wasi *wasi, int argc, const char *const *argv, isola_error *err);
+/* Adds one "NAME=VALUE" string (copied); NAME must be non-empty and hold no '='. */
+bool isola_wasi_add_env(isola_wasi *wasi, const char *name_value, isola_error *err);
+
+/*
+ * Preopens host directory `host_path` as guest directory `guest_path`
+ * (NULL: the same name). Preopens take descriptors 3, 4, ... in the order
+ * given. Fails with ISOLA_ERR_NOT_FOUND if the directory cannot be opened.
+ */
+bool isola_wasi_preopen_dir(isola_wasi *wasi, const char *host_path, const char *guest_path,
+                            isola_error *err);
+/*
+ * Parses a command-line style spec "HOST[::GUEST]" and preopens it.
+ */
+bool isola_wasi_preopen_spec(isola_wasi *wasi, const char *spec, isola_error *err);
+
+/*
+ * Gives the guest descriptors 0, 1 and 2 as duplicates of the host's
+ * `in`, `out` and `errfd` (-1 leaves that guest descriptor closed). The
+ * context owns the duplicates; the host's descriptors are untouched.
+ * Must be called before any preopen so stdio keeps numbers 0..2.
+ */
+bool isola_wasi_set_stdio(isola_wasi *wasi, int in, int out, int errfd, isola_error *err);
+/* isola_wasi_set_stdio(wasi, 0, 1, 2, err). */
+bool isola_wasi_inherit_stdio(isola_wasi *wasi, isola_error *err);
+
+/*
+ * Creates the host function for import `name` (of module
+ * "wasi_snapshot_preview1") and checks it against the import's `type`.
+ * Unknown names give ISOLA_ERR_NOT_FOUND, a type mismatch ISOLA_ERR_LINK.
+ * The caller owns the function in out->of.func.
+ */
+bool isola_wasi_define(isola_wasi *wasi, isola_engine *engine, const char *name, size_t name_len,
+                       const isola_externtype *type, isola_extern *out, isola_error *err);
+
+/* True once the guest called proc_exit; its call then ended with a host trap. */
+bool isola_wasi_exited(const isola_wasi *wasi);
+/* The code given to proc_exit (only meaningful when isola_wasi_exited). */
+int isola_wasi_exit_code(const isola_wasi *wasi);
+
+/*
+ * Blocking policy. ISOLA_WASI_BLOCK_THREAD (the default) lets a call that
+ * must wait (fd_read on a pipe, poll_oneoff, sock_accept...) block the
+ * calling thread: right for a single-process command line. With
+ * ISOLA_WASI_BLOCK_PARK such a call instead returns ISOLA_HOST_BLOCK (the
+ * run stops with ISOLA_SUSPENDED) after recording what it waits for;
+ * a scheduler reads that with isola_wasi_wait_info, waits for it in its
+ * event loop, and resumes the exec, which repeats the call.
+ */
+typedef enum isola_wasi_block_mode {
+    ISOLA_WASI_BLOCK_THREAD = 0,
+    ISOLA_WASI_BLOCK_PARK = 1,
+} isola_wasi_block_mode;
+
+void isola_wasi_set_block_mode(isola_wasi *wasi, isola_wasi_block_mode mode);
+
+/* What a parked call waits for: any of the fds being ready, or the deadline. */
+typedef struct isola_wasi_wait {
+    uint32_t nfds;
+    int fds[16];             /* host descriptors */
+    short events[16];        /* poll() events for each */
+    bool has_deadline;
+    int64_t deadline_ns;     /* CLOCK_MONOTONIC */
+} isola_wasi_wait;
+
+/* Fills *out with the wait of the last call that returned ISOLA_HOST_BLOCK. */
+void isola_wasi_wait_info(const isola_wasi *wasi, isola_wasi_wait *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

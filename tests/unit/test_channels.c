@@ -1,0 +1,681 @@
+/*
+ * test_channels.c - messages and channels end to end at the kernel-object
+ * layer: bytes copied once into one allocation, handles moved (gone from the
+ * sender) and all-or-nothing on failure, bounded queues, selective receive
+ * by tag, peer close, parking and waking of receivers and senders, several
+ * threads sending to one queue, and a timing of a 16-byte ping-pong.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "proc/channel.h"
+#include "proc/handle.h"
+#include "proc/ipc.h"
+#include "proc/message.h"
+#include "proc/object.h"
+#include "proc/status.h"
+
+#define ALL_ENDPOINT_RIGHTS \
+    (ISOLA_RIGHT_SEND | ISOLA_RIGHT_RECEIVE | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER)
+
+static const proc_queue_limits small_limits = {.max_count = 4, .max_bytes = 64};
+static const proc_queue_limits roomy_limits = {.max_count = 1024, .max_bytes = 1 << 20};
+
+/* ------------------------------------------------------------ helpers */
+
+typedef struct test_object {
+    proc_object header;
+    int *destroyed;
+} test_object;
+
+static void test_object_destroy(proc_object *object)
+{
+    test_object *t = (test_object *)object;
+    (*t->destroyed)++;
+    free(t);
+}
+
+static int32_t insert_test_object(proc_handle_table *table, int *destroyed, uint32_t rights)
+{
+    test_object *t = malloc(sizeof *t);
+    assert_non_null(t);
+    proc_object_init(&t->header, PROC_OBJ_TIMER, test_object_destroy);
+    t->destroyed = destroyed;
+    int32_t h = proc_handle_insert(table, &t->header, rights, NULL);
+    assert_true(h > 0);
+    return h;
+}
+
+/* Counts message blocks: allocations, frees and live bytes. */
+static atomic_int alloc_count;
+static atomic_int free_count;
+
+static void *counting_alloc(size_t size, void *context)
+{
+    (void)context;
+    atomic_fetch_add(&alloc_count, 1);
+    return malloc(size);
+}
+
+static void counting_free(void *block, size_t size, void *context)
+{
+    (void)size;
+    (void)context;
+    atomic_fetch_add(&free_count, 1);
+    free(block);
+}
+
+static int count_setup(void **state)
+{
+    (void)state;
+    atomic_store(&alloc_count, 0);
+    atomic_store(&free_count, 0);
+    static const proc_message_allocator counting = {counting_alloc, counting_free, NULL};
+    proc_message_set_allocator(&counting);
+    return 0;
+}
+
+static int count_teardown(void **state)
+{
+    (void)state;
+    proc_message_set_allocator(NULL);
+    /* Every test must leave no message block behind. */
+    return atomic_load(&alloc_count) == atomic_load(&free_count) ? 0 : -1;
+}
+
+typedef struct two_ends {
+    proc_handle_table table;
+    int32_t a, b;
+} two_ends;
+
+static void two_ends_open(two_ends *t, proc_queue_limits limits, uint32_t handle_limit)
+{
+    proc_handle_table_init(&t->table, handle_limit);
+    assert_int_equal(proc_ipc_channel_create(&t->table, limits, ALL_ENDPOINT_RIGHTS, &t->a, &t->b), ISOLA_OK);
+}
+
+static int32_t send_bytes(proc_handle_table *table, int32_t endpoint, uint64_t tag, const char *text)
+{
+    return proc_ipc_send(table, endpoint, tag, text, (uint32_t)strlen(text), NULL, 0, NULL);
+}
+
+/* Receives one message that must exist and checks its tag and text. */
+static void expect_message(proc_handle_table *table, int32_t endpoint, proc_filter filter, uint64_t tag,
+                           const char *text)
+{
+    proc_message *m = NULL;
+    int32_t handles[PROC_MESSAGE_MAX_HANDLES];
+    assert_int_equal(proc_ipc_receive(table, endpoint, filter, NULL, handles, PROC_MESSAGE_MAX_HANDLES, &m),
+                     ISOLA_OK);
+    assert_int_equal(m->tag, tag);
+    assert_int_equal(m->size, strlen(text));
+    assert_memory_equal(proc_message_bytes(m), text, m->size);
+    proc_message_free(m);
+}
+
+static int32_t try_receive(proc_handle_table *table, int32_t endpoint, proc_filter filter)
+{
+    proc_message *m = NULL;
+    int32_t handles[PROC_MESSAGE_MAX_HANDLES];
+    int32_t status = proc_ipc_receive(table, endpoint, filter, NULL, handles, PROC_MESSAGE_MAX_HANDLES, &m);
+    if (status == ISOLA_OK)
+        proc_message_free(m);
+    return status;
+}
+
+/* A waiter that records how often it was woken. */
+typedef struct test_waiter {
+    proc_waiter waiter;
+    int woken;
+} test_waiter;
+
+static void test_wake(proc_waiter *waiter)
+{
+    ((test_waiter *)waiter)->woken++;
+}
+
+static test_waiter new_waiter(void)
+{
+    return (test_waiter){.waiter = {.wake = test_wake}};
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_bytes_copied_once_into_one_block(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, roomy_limits, 16);
+    int before = atomic_load(&alloc_count);
+    char buffer[16];
+    memcpy(buffer, "0123456789abcdef", 16);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 7, buffer, 16, NULL, 0, NULL), ISOLA_OK);
+    assert_int_equal(atomic_load(&alloc_count) - before, 1); /* one block: header, handles, bytes */
+    memset(buffer, 'x', sizeof buffer); /* the sender's memory may change right away */
+
+    proc_message *m;
+    int32_t handles[1];
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_any(), NULL, handles, 1, &m), ISOLA_OK);
+    assert_int_equal(atomic_load(&alloc_count) - before, 1); /* receive allocates nothing */
+    assert_int_equal(m->tag, 7);
+    assert_int_equal(m->size, 16);
+    assert_int_equal(m->handle_count, 0);
+    assert_memory_equal(proc_message_bytes(m), "0123456789abcdef", 16);
+    /* The bytes live inside the block, right after the header. */
+    assert_ptr_equal(proc_message_bytes(m), (const uint8_t *)(m + 1));
+    proc_message_free(m);
+
+    /* An empty message is fine too. */
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_OK);
+    expect_message(&t.table, t.b, proc_filter_any(), 0, "");
+    proc_handle_table_fini(&t.table);
+}
+
+static void test_handles_move_with_message(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, roomy_limits, 16);
+    proc_handle_table receiver;
+    proc_handle_table_init(&receiver, 16);
+    /* The receiving process holds end b. */
+    proc_handle_entry b_entry;
+    assert_int_equal(proc_handle_take(&t.table, t.b, &b_entry), ISOLA_OK);
+    int32_t rb = proc_handle_insert(&receiver, b_entry.object, b_entry.rights, NULL);
+
+    int destroyed = 0;
+    int32_t x = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER | ISOLA_RIGHT_KILL);
+    int32_t y = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER);
+    proc_object *x_object, *got;
+    assert_int_equal(proc_handle_get(&t.table, x, PROC_OBJ_NONE, 0, &x_object), ISOLA_OK);
+    uint32_t sender_before = proc_handle_count(&t.table);
+    int32_t moving[2] = {x, y};
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 1, "hi", 2, moving, 2, NULL), ISOLA_OK);
+    /* Gone from the sender. */
+    assert_int_equal(proc_handle_count(&t.table), sender_before - 2);
+    assert_int_equal(proc_handle_get(&t.table, x, PROC_OBJ_NONE, 0, &got), ISOLA_EBADHANDLE);
+    assert_int_equal(proc_handle_get(&t.table, y, PROC_OBJ_NONE, 0, &got), ISOLA_EBADHANDLE);
+    assert_int_equal(proc_object_refcount(x_object), 1); /* held by the queued message only */
+    assert_int_equal(destroyed, 0);
+
+    proc_message *m;
+    int32_t got_handles[4];
+    assert_int_equal(proc_ipc_receive(&receiver, rb, proc_filter_any(), NULL, got_handles, 4, &m), ISOLA_OK);
+    assert_int_equal(m->handle_count, 2);
+    assert_int_equal(proc_handle_get(&receiver, got_handles[0], PROC_OBJ_TIMER,
+                                     ISOLA_RIGHT_TRANSFER | ISOLA_RIGHT_KILL, &got), ISOLA_OK);
+    assert_ptr_equal(got, x_object);
+    assert_int_equal(proc_handle_get(&receiver, got_handles[1], PROC_OBJ_TIMER, ISOLA_RIGHT_KILL, &got),
+                     ISOLA_EACCES); /* rights travel unchanged */
+    proc_message_free(m);
+    assert_int_equal(proc_object_refcount(x_object), 1);
+    assert_int_equal(destroyed, 0);
+    proc_handle_table_fini(&receiver);
+    assert_int_equal(destroyed, 2);
+    proc_handle_table_fini(&t.table);
+}
+
+static void test_send_all_or_nothing(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, small_limits, 16);
+    int destroyed = 0;
+    int32_t movable = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER);
+    int32_t stuck = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_KILL);
+    int before_alloc = atomic_load(&alloc_count);
+    uint32_t before = proc_handle_count(&t.table);
+
+    int32_t bad_rights[2] = {movable, stuck};
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "x", 1, bad_rights, 2, NULL), ISOLA_EACCES);
+    int32_t twice[2] = {movable, movable};
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "x", 1, twice, 2, NULL), ISOLA_EINVAL);
+    int32_t forged[2] = {movable, 12345};
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "x", 1, forged, 2, NULL), ISOLA_EBADHANDLE);
+    /* The destination endpoint itself cannot ride in its own queue. */
+    int32_t self_cycle[1] = {t.b};
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "x", 1, self_cycle, 1, NULL), ISOLA_EINVAL);
+    assert_int_equal(atomic_load(&alloc_count), before_alloc); /* rejected before allocating */
+    assert_int_equal(proc_handle_count(&t.table), before);
+
+    /* Full queue: the message was built, then freed; the handle stays. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(send_bytes(&t.table, t.a, 0, "fill"), ISOLA_OK);
+    int32_t one[1] = {movable};
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "x", 1, one, 1, NULL), ISOLA_EFULL);
+    assert_int_equal(proc_handle_count(&t.table), before);
+    proc_object *got;
+    assert_int_equal(proc_handle_get(&t.table, movable, PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &got), ISOLA_OK);
+    assert_int_equal(proc_object_refcount(got), 1);
+
+    /* After the receiver takes one, the same send succeeds. */
+    expect_message(&t.table, t.b, proc_filter_any(), 0, "fill");
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "x", 1, one, 1, NULL), ISOLA_OK);
+    assert_int_equal(proc_handle_count(&t.table), before - 1);
+    /* Sending one's own endpoint is allowed: the message keeps it alive. */
+    assert_int_equal(destroyed, 0);
+    proc_handle_table_fini(&t.table); /* closes both ends: queued messages and their handles go */
+    assert_int_equal(destroyed, 2);
+}
+
+static void test_queue_bounded_by_count_and_bytes(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, small_limits, 16);
+    char big[65] = {0};
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, big, 65, NULL, 0, NULL), ISOLA_ETOOBIG);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, big, 40, NULL, 0, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, big, 25, NULL, 0, NULL), ISOLA_EFULL); /* 65 > 64 bytes */
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, big, 24, NULL, 0, NULL), ISOLA_OK);    /* exactly 64 */
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_EFULL); /* 4 messages */
+    uint32_t count;
+    uint64_t bytes;
+    proc_object *b;
+    assert_int_equal(proc_handle_get(&t.table, t.b, PROC_OBJ_ENDPOINT, 0, &b), ISOLA_OK);
+    proc_queue_usage(proc_endpoint_queue((proc_endpoint *)b), &count, &bytes);
+    assert_int_equal(count, 4);
+    assert_int_equal(bytes, 64);
+    /* The other direction has its own queue. */
+    assert_int_equal(send_bytes(&t.table, t.b, 0, "back"), ISOLA_OK);
+    expect_message(&t.table, t.a, proc_filter_any(), 0, "back");
+    /* Rights: a SEND-only handle cannot receive, a RECEIVE-only cannot send. */
+    int32_t send_only = proc_handle_duplicate(&t.table, t.a, ISOLA_RIGHT_SEND);
+    int32_t recv_only = proc_handle_duplicate(&t.table, t.b, ISOLA_RIGHT_RECEIVE);
+    assert_int_equal(try_receive(&t.table, send_only, proc_filter_any()), ISOLA_EACCES);
+    assert_int_equal(send_bytes(&t.table, recv_only, 0, "no"), ISOLA_EACCES);
+    int destroyed = 0;
+    int32_t not_endpoint = insert_test_object(&t.table, &destroyed, ISOLA_RIGHTS_ALL);
+    assert_int_equal(send_bytes(&t.table, not_endpoint, 0, "no"), ISOLA_ETYPE);
+    proc_handle_table_fini(&t.table);
+}
+
+static void test_receive_selects_by_tag_without_reordering(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, roomy_limits, 16);
+    assert_int_equal(send_bytes(&t.table, t.a, 1, "one"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 2, "two-a"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 3, "three"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 2, "two-b"), ISOLA_OK);
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_tag(9)), ISOLA_EAGAIN);
+    expect_message(&t.table, t.b, proc_filter_tag(2), 2, "two-a");
+    expect_message(&t.table, t.b, proc_filter_tag(3), 3, "three");
+    expect_message(&t.table, t.b, proc_filter_any(), 1, "one");
+    expect_message(&t.table, t.b, proc_filter_any(), 2, "two-b");
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_EAGAIN);
+    /* The tail is kept right after removing the last message. */
+    assert_int_equal(send_bytes(&t.table, t.a, 5, "five"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 6, "six"), ISOLA_OK);
+    expect_message(&t.table, t.b, proc_filter_tag(6), 6, "six");
+    assert_int_equal(send_bytes(&t.table, t.a, 7, "seven"), ISOLA_OK);
+    expect_message(&t.table, t.b, proc_filter_any(), 5, "five");
+    expect_message(&t.table, t.b, proc_filter_any(), 7, "seven");
+    proc_handle_table_fini(&t.table);
+}
+
+static void test_peer_close(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, roomy_limits, 16);
+    int destroyed = 0;
+    int32_t x = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER);
+    assert_int_equal(send_bytes(&t.table, t.a, 1, "first"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 2, "second"), ISOLA_OK);
+    /* a's own incoming queue holds a message carrying a handle. */
+    assert_int_equal(proc_ipc_send(&t.table, t.b, 0, NULL, 0, &x, 1, NULL), ISOLA_OK);
+    assert_int_equal(proc_handle_close(&t.table, t.a), ISOLA_OK);
+    assert_int_equal(destroyed, 1); /* a's queue was freed with it */
+    /* b drains what was sent, then learns the peer is gone. */
+    assert_int_equal(send_bytes(&t.table, t.b, 0, "lost"), ISOLA_EPEER);
+    expect_message(&t.table, t.b, proc_filter_tag(2), 2, "second");
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_tag(2)), ISOLA_ECLOSED);
+    expect_message(&t.table, t.b, proc_filter_any(), 1, "first");
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_ECLOSED);
+    proc_handle_table_fini(&t.table);
+}
+
+static void test_endpoint_sent_through_itself_survives(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, roomy_limits, 16);
+    proc_handle_table other;
+    proc_handle_table_init(&other, 16);
+    proc_handle_entry b_entry;
+    assert_int_equal(proc_handle_take(&t.table, t.b, &b_entry), ISOLA_OK);
+    int32_t ob = proc_handle_insert(&other, b_entry.object, b_entry.rights, NULL);
+    /* Send a through a: the sender holds nothing now, the receiver gets a. */
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "me", 2, &t.a, 1, NULL), ISOLA_OK);
+    assert_int_equal(proc_handle_count(&t.table), 0);
+    proc_message *m;
+    int32_t h[1];
+    assert_int_equal(proc_ipc_receive(&other, ob, proc_filter_any(), NULL, h, 1, &m), ISOLA_OK);
+    proc_message_free(m);
+    /* other now holds both ends and can talk to itself. */
+    assert_int_equal(send_bytes(&other, h[0], 3, "loop"), ISOLA_OK);
+    expect_message(&other, ob, proc_filter_any(), 3, "loop");
+    proc_handle_table_fini(&other);
+    proc_handle_table_fini(&t.table);
+}
+
+static void test_receiver_parks_and_wakes(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, roomy_limits, 16);
+    test_waiter r = new_waiter(), r2 = new_waiter();
+    proc_message *m = NULL;
+    int32_t h[1];
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(5), &r.waiter, h, 1, &m), ISOLA_EAGAIN);
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_any(), &r2.waiter, h, 1, &m), ISOLA_EBUSY);
+    assert_int_equal(send_bytes(&t.table, t.a, 4, "other tag"), ISOLA_OK);
+    assert_int_equal(r.woken, 0);
+    assert_int_equal(send_bytes(&t.table, t.a, 5, "wanted"), ISOLA_OK);
+    assert_int_equal(r.woken, 1);
+    assert_int_equal(send_bytes(&t.table, t.a, 5, "again"), ISOLA_OK);
+    assert_int_equal(r.woken, 1); /* woken once per parking */
+    expect_message(&t.table, t.b, proc_filter_tag(5), 5, "wanted");
+    expect_message(&t.table, t.b, proc_filter_tag(5), 5, "again");
+
+    /* Cancel (a timeout): no wake afterwards. */
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(8), &r.waiter, h, 1, &m), ISOLA_EAGAIN);
+    proc_object *b;
+    assert_int_equal(proc_handle_get(&t.table, t.b, PROC_OBJ_ENDPOINT, 0, &b), ISOLA_OK);
+    assert_true(proc_endpoint_cancel_wait((proc_endpoint *)b, &r.waiter));
+    assert_false(proc_endpoint_cancel_wait((proc_endpoint *)b, &r.waiter));
+    assert_int_equal(send_bytes(&t.table, t.a, 8, "late"), ISOLA_OK);
+    assert_int_equal(r.woken, 1);
+
+    /* Peer close wakes a parked receiver, which then sees ISOLA_ECLOSED after draining. */
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(9), &r2.waiter, h, 1, &m), ISOLA_EAGAIN);
+    assert_int_equal(proc_handle_close(&t.table, t.a), ISOLA_OK);
+    assert_int_equal(r2.woken, 1);
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_tag(9)), ISOLA_ECLOSED);
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_OK); /* "other tag" */
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_OK); /* "late" */
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_ECLOSED);
+    proc_handle_table_fini(&t.table);
+}
+
+static void test_senders_park_on_full_queue(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, small_limits, 16);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(send_bytes(&t.table, t.a, 0, "m"), ISOLA_OK);
+    test_waiter s1 = new_waiter(), s2 = new_waiter(), s3 = new_waiter();
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s1.waiter), ISOLA_EFULL);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s2.waiter), ISOLA_EFULL);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s3.waiter), ISOLA_EFULL);
+    proc_object *a;
+    assert_int_equal(proc_handle_get(&t.table, t.a, PROC_OBJ_ENDPOINT, 0, &a), ISOLA_OK);
+    assert_true(proc_endpoint_cancel_wait((proc_endpoint *)a, &s3.waiter)); /* s3 was killed */
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_OK);
+    assert_int_equal(s1.woken, 1);
+    assert_int_equal(s2.woken, 1);
+    assert_int_equal(s3.woken, 0);
+    assert_int_equal(send_bytes(&t.table, t.a, 0, "m"), ISOLA_OK); /* s1 retries */
+    /* Closing the receiving end wakes parked senders, who then see ISOLA_EPEER. */
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s2.waiter), ISOLA_EFULL);
+    assert_int_equal(proc_handle_close(&t.table, t.b), ISOLA_OK);
+    assert_int_equal(s2.woken, 2);
+    assert_int_equal(send_bytes(&t.table, t.a, 0, "m"), ISOLA_EPEER);
+    proc_handle_table_fini(&t.table);
+}
+
+static void test_receiver_handle_limit(void **state)
+{
+    (void)state;
+    /* The receiver's table: b plus one free slot. */
+    proc_handle_table sender, receiver;
+    proc_handle_table_init(&sender, 16);
+    proc_handle_table_init(&receiver, 2);
+    int32_t a, b;
+    assert_int_equal(proc_ipc_channel_create(&sender, roomy_limits, ALL_ENDPOINT_RIGHTS, &a, &b), ISOLA_OK);
+    proc_handle_entry e;
+    assert_int_equal(proc_handle_take(&sender, b, &e), ISOLA_OK);
+    int32_t rb = proc_handle_insert(&receiver, e.object, e.rights, NULL);
+    int destroyed = 0;
+    int32_t two[2] = {insert_test_object(&sender, &destroyed, ISOLA_RIGHT_TRANSFER),
+                      insert_test_object(&sender, &destroyed, ISOLA_RIGHT_TRANSFER)};
+    assert_int_equal(proc_ipc_send(&sender, a, 1, "two", 3, two, 2, NULL), ISOLA_OK);
+    int32_t one = insert_test_object(&sender, &destroyed, ISOLA_RIGHT_TRANSFER);
+    assert_int_equal(proc_ipc_send(&sender, a, 2, "one", 3, &one, 1, NULL), ISOLA_OK);
+
+    proc_message *m;
+    int32_t h[2];
+    /* The two-handle message does not fit: it stays queued. */
+    assert_int_equal(proc_ipc_receive(&receiver, rb, proc_filter_any(), NULL, h, 2, &m), ISOLA_ELIMIT);
+    /* The caller's array is too small for it, too. */
+    assert_int_equal(proc_ipc_receive(&receiver, rb, proc_filter_tag(1), NULL, h, 1, &m), ISOLA_ELIMIT);
+    /* Others can still be selected past it. */
+    assert_int_equal(proc_ipc_receive(&receiver, rb, proc_filter_tag(2), NULL, h, 2, &m), ISOLA_OK);
+    proc_message_free(m);
+    assert_int_equal(proc_handle_close(&receiver, h[0]), ISOLA_OK);
+    assert_int_equal(destroyed, 1);
+    proc_handle_table_fini(&receiver); /* b closes with the two-handle message still queued */
+    assert_int_equal(destroyed, 3);
+    proc_handle_table_fini(&sender);
+}
+
+static void test_mailbox_pattern(void **state)
+{
+    (void)state;
+    /* The process keeps the RECEIVE end; others get SEND-only duplicates of the other end. */
+    proc_handle_table owner, client1, client2;
+    proc_handle_table_init(&owner, 16);
+    proc_handle_table_init(&client1, 16);
+    proc_handle_table_init(&client2, 16);
+    int32_t inbox, address;
+    assert_int_equal(proc_ipc_channel_create(&owner, roomy_limits, ALL_ENDPOINT_RIGHTS, &inbox, &address),
+                     ISOLA_OK);
+    proc_object *addr_object;
+    assert_int_equal(proc_handle_get(&owner, address, PROC_OBJ_ENDPOINT, 0, &addr_object), ISOLA_OK);
+    proc_object_retain(addr_object);
+    int32_t c1 = proc_handle_insert(&client1, addr_object, ISOLA_RIGHT_SEND, NULL);
+    proc_object_retain(addr_object);
+    int32_t c2 = proc_handle_insert(&client2, addr_object, ISOLA_RIGHT_SEND, NULL);
+    assert_int_equal(proc_handle_close(&owner, address), ISOLA_OK);
+    assert_int_equal(send_bytes(&client1, c1, 1, "from 1"), ISOLA_OK);
+    assert_int_equal(send_bytes(&client2, c2, 2, "from 2"), ISOLA_OK);
+    assert_int_equal(try_receive(&client1, c1, proc_filter_any()), ISOLA_EACCES);
+    proc_handle_table_fini(&client1);
+    assert_int_equal(send_bytes(&client2, c2, 2, "still open"), ISOLA_OK);
+    proc_handle_table_fini(&client2);
+    expect_message(&owner, inbox, proc_filter_any(), 1, "from 1");
+    expect_message(&owner, inbox, proc_filter_any(), 2, "from 2");
+    expect_message(&owner, inbox, proc_filter_any(), 2, "still open");
+    assert_int_equal(try_receive(&owner, inbox, proc_filter_any()), ISOLA_ECLOSED);
+    proc_handle_table_fini(&owner);
+}
+
+static void test_revoked_endpoint_cannot_send(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, roomy_limits, 16);
+    int32_t derived, revoker;
+    assert_int_equal(proc_handle_derive_revocable(&t.table, t.a, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER,
+                                                  &derived, &revoker), ISOLA_OK);
+    /* The derived handle travels to another process. */
+    proc_handle_table other;
+    proc_handle_table_init(&other, 16);
+    proc_handle_entry e;
+    assert_int_equal(proc_handle_take(&t.table, derived, &e), ISOLA_OK);
+    int32_t far = proc_handle_insert(&other, e.object, e.rights, e.gate);
+    assert_int_equal(send_bytes(&other, far, 1, "allowed"), ISOLA_OK);
+    assert_int_equal(proc_handle_revoke(&t.table, revoker), ISOLA_OK);
+    assert_int_equal(send_bytes(&other, far, 1, "cut off"), ISOLA_EREVOKED);
+    assert_int_equal(send_bytes(&t.table, t.a, 2, "owner still can"), ISOLA_OK);
+    expect_message(&t.table, t.b, proc_filter_any(), 1, "allowed");
+    expect_message(&t.table, t.b, proc_filter_any(), 2, "owner still can");
+    proc_handle_table_fini(&other);
+    proc_handle_table_fini(&t.table);
+}
+
+/* ------------------------------------------------------------ threads */
+
+#define SENDER_THREADS 4
+#define MESSAGES_PER_SENDER 20000
+
+typedef struct sender_arg {
+    proc_endpoint *endpoint;
+    uint32_t id;
+} sender_arg;
+
+static void *sender_main(void *p)
+{
+    sender_arg *arg = p;
+    proc_handle_table table; /* each thread is its own process */
+    proc_handle_table_init(&table, 4);
+    proc_object_retain(proc_endpoint_object(arg->endpoint));
+    int32_t h = proc_handle_insert(&table, proc_endpoint_object(arg->endpoint), ISOLA_RIGHT_SEND, NULL);
+    for (uint32_t seq = 0; seq < MESSAGES_PER_SENDER; seq++) {
+        uint32_t body[2] = {arg->id, seq};
+        int32_t status;
+        while ((status = proc_ipc_send(&table, h, arg->id, body, sizeof body, NULL, 0, NULL)) == ISOLA_EFULL)
+            sched_yield();
+        if (status != ISOLA_OK)
+            return (void *)1;
+    }
+    proc_handle_table_fini(&table);
+    return NULL;
+}
+
+static void test_many_threads_send_to_one_queue(void **state)
+{
+    (void)state;
+    proc_endpoint *rx, *tx;
+    proc_queue_limits limits = {.max_count = 64, .max_bytes = 64 * 8};
+    assert_int_equal(proc_channel_create(limits, limits, &rx, &tx), ISOLA_OK);
+    proc_handle_table table;
+    proc_handle_table_init(&table, 4);
+    int32_t h = proc_handle_insert(&table, proc_endpoint_object(rx), ISOLA_RIGHT_RECEIVE, NULL);
+    pthread_t threads[SENDER_THREADS];
+    sender_arg args[SENDER_THREADS];
+    for (uint32_t i = 0; i < SENDER_THREADS; i++) {
+        args[i] = (sender_arg){tx, i};
+        assert_int_equal(pthread_create(&threads[i], NULL, sender_main, &args[i]), 0);
+    }
+    proc_object_release(proc_endpoint_object(tx)); /* only the senders hold it now */
+    uint32_t next_seq[SENDER_THREADS] = {0};
+    uint32_t received = 0;
+    for (;;) {
+        proc_message *m;
+        int32_t status = proc_ipc_receive(&table, h, proc_filter_any(), NULL, NULL, 0, &m);
+        if (status == ISOLA_EAGAIN) {
+            sched_yield();
+            continue;
+        }
+        if (status == ISOLA_ECLOSED)
+            break;
+        assert_int_equal(status, ISOLA_OK);
+        uint32_t body[2];
+        assert_int_equal(m->size, sizeof body);
+        memcpy(body, proc_message_bytes(m), sizeof body);
+        assert_true(body[0] < SENDER_THREADS);
+        assert_int_equal(m->tag, body[0]);
+        assert_int_equal(body[1], next_seq[body[0]]); /* per-sender order kept, nothing lost */
+        next_seq[body[0]]++;
+        received++;
+        proc_message_free(m);
+    }
+    for (uint32_t i = 0; i < SENDER_THREADS; i++) {
+        void *result;
+        assert_int_equal(pthread_join(threads[i], &result), 0);
+        assert_null(result);
+        assert_int_equal(next_seq[i], MESSAGES_PER_SENDER);
+    }
+    assert_int_equal(received, SENDER_THREADS * MESSAGES_PER_SENDER);
+    proc_handle_table_fini(&table);
+}
+
+/* ------------------------------------------------------------ timing */
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Single thread, two "processes" (tables), 16-byte messages, through the
+ * full handle-level path. Prints; asserts only a generous bound so a busy
+ * machine does not fail the test. */
+static void test_ping_pong_timing(void **state)
+{
+    (void)state;
+    proc_message_set_allocator(NULL); /* time the real allocator, not the counting hook */
+    proc_handle_table ping, pong;
+    proc_handle_table_init(&ping, 16);
+    proc_handle_table_init(&pong, 16);
+    int32_t pa, pb;
+    assert_int_equal(proc_ipc_channel_create(&ping, roomy_limits, ALL_ENDPOINT_RIGHTS, &pa, &pb), ISOLA_OK);
+    proc_handle_entry e;
+    assert_int_equal(proc_handle_take(&ping, pb, &e), ISOLA_OK);
+    int32_t qb = proc_handle_insert(&pong, e.object, e.rights, NULL);
+    uint8_t payload[16] = "sixteen bytes..";
+    enum { ROUNDS = 1000000 };
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        double start = now_ns();
+        for (int i = 0; i < ROUNDS; i++) {
+            proc_message *m;
+            if (proc_ipc_send(&ping, pa, 1, payload, 16, NULL, 0, NULL) != ISOLA_OK ||
+                proc_ipc_receive(&pong, qb, proc_filter_any(), NULL, NULL, 0, &m) != ISOLA_OK)
+                fail_msg("ping failed");
+            payload[0] = proc_message_bytes(m)[0];
+            proc_message_free(m);
+            if (proc_ipc_send(&pong, qb, 2, payload, 16, NULL, 0, NULL) != ISOLA_OK ||
+                proc_ipc_receive(&ping, pa, proc_filter_any(), NULL, NULL, 0, &m) != ISOLA_OK)
+                fail_msg("pong failed");
+            proc_message_free(m);
+        }
+        double ns = (now_ns() - start) / ROUNDS;
+        if (ns < best)
+            best = ns;
+    }
+    printf("kernel ping-pong (one thread, 16-byte messages): %.1f ns per round trip, %.1f ns per send+receive\n",
+           best, best / 2);
+    assert_true(best < 20000.0);
+    proc_handle_table_fini(&pong);
+    proc_handle_table_fini(&ping);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_bytes_copied_once_into_one_block, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_handles_move_with_message, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_send_all_or_nothing, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_queue_bounded_by_count_and_bytes, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_receive_selects_by_tag_without_reordering, count_setup,
+                                        count_teardown),
+        cmocka_unit_test_setup_teardown(test_peer_close, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_endpoint_sent_through_itself_survives, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_receiver_parks_and_wakes, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_senders_park_on_full_queue, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_receiver_handle_limit, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_mailbox_pattern, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_revoked_endpoint_cannot_send, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_many_threads_send_to_one_queue, count_setup, count_teardown),
+        cmocka_unit_test(test_ping_pong_timing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
