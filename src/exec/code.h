@@ -69,6 +69,8 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
 /* Loads and stores fused with the i32.add (slot or immediate) that computed
  * their address: [h] [dst/value | a] [offset | b or k]. */
 #define EXEC_FUSED_MEM(N) X(N##_add) X(N##_addk)
+/* ... and with a scaled index, base + (i << shift): [h] [dst/value | base] [offset | i] [shift | -]. */
+#define EXEC_INDEXED_MEM(N) X(N##_idx)
 
 #define EXEC_FLOAT_OPS(T) \
     X(T##_eq) X(T##_ne) X(T##_lt) X(T##_gt) X(T##_le) X(T##_ge) \
@@ -98,6 +100,9 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     EXEC_FUSED_MEM(i32_load) EXEC_FUSED_MEM(i64_load) EXEC_FUSED_MEM(i32_load8_u) \
     EXEC_FUSED_MEM(i32_load8_s) EXEC_FUSED_MEM(i32_load16_u) EXEC_FUSED_MEM(i32_load16_s) \
     EXEC_FUSED_MEM(store8) EXEC_FUSED_MEM(store16) EXEC_FUSED_MEM(store32) EXEC_FUSED_MEM(store64) \
+    EXEC_INDEXED_MEM(i32_load) EXEC_INDEXED_MEM(i64_load) EXEC_INDEXED_MEM(i32_load16_u) \
+    EXEC_INDEXED_MEM(i32_load16_s) EXEC_INDEXED_MEM(store16) EXEC_INDEXED_MEM(store32) \
+    EXEC_INDEXED_MEM(store64) \
     EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) \
     EXEC_IMM_BINOPS(i32) EXEC_IMM_BINOPS(i64) EXEC_INT_OTHER(i32) EXEC_INT_OTHER(i64) \
     X(i64_extend32_s) \

@@ -211,6 +211,17 @@ static bool memory_init(isola_instance *inst, uint32_t seg, uint32_t d, uint32_t
         if (UNLIKELY(ea + sizeof(T) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
         T v_ = (T)fp[W0(1)]; memcpy(mem + ea, &v_, sizeof(T)); NEXT(3); }
 
+#define LOAD_IDX(name, T, conv) \
+    op_##name##_idx: { uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[W1(1)] + ((uint32_t)fp[W1(2)] << W0(3))) \
+            + W0(2); \
+        if (UNLIKELY(ea + sizeof(T) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
+        T v_; memcpy(&v_, mem + ea, sizeof(T)); fp[W0(1)] = conv(v_); NEXT(4); }
+#define STORE_IDX(name, T) \
+    op_##name##_idx: { uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[W1(1)] + ((uint32_t)fp[W1(2)] << W0(3))) \
+            + W0(2); \
+        if (UNLIKELY(ea + sizeof(T) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
+        T v_ = (T)fp[W0(1)]; memcpy(mem + ea, &v_, sizeof(T)); NEXT(4); }
+
 #define ZX32(v) ((uint64_t)(uint32_t)(v))
 #define SX32(v) ((uint64_t)(uint32_t)(int32_t)(v))
 #define ZX64(v) ((uint64_t)(v))
@@ -551,6 +562,13 @@ op_memory_fill: {
     STORE_ADD(store16, uint16_t)
     STORE_ADD(store32, uint32_t)
     STORE_ADD(store64, uint64_t)
+    LOAD_IDX(i32_load, uint32_t, ZX32)
+    LOAD_IDX(i64_load, uint64_t, ZX64)
+    LOAD_IDX(i32_load16_u, uint16_t, ZX32)
+    LOAD_IDX(i32_load16_s, int16_t, SX32)
+    STORE_IDX(store16, uint16_t)
+    STORE_IDX(store32, uint32_t)
+    STORE_IDX(store64, uint64_t)
 
     /* ------------------------------------------------ integer arithmetic */
     CMPS(i32, uint32_t, int32_t, IMM32)

@@ -87,6 +87,8 @@ typedef struct tr {
     /* Peepholes: the last single-result instruction and the last compare. */
     bool prod_valid;
     size_t prod_at, prod_end;
+    bool prev_valid;         /* the producer right before the last one, adjacent to it */
+    size_t prev_at;
     bool cmp_valid;
     size_t cmp_at, cmp_end;
     int cmp_kind;            /* 0..9 as EXEC_CMPS, 10 = eqz */
@@ -191,6 +193,8 @@ static void bind_here(tr *t)
 
 static void mark_producer(tr *t, size_t at)
 {
+    t->prev_valid = t->prod_valid && t->prod_end == at;
+    t->prev_at = t->prod_at;
     t->prod_valid = true;
     t->prod_at = at;
     t->prod_end = t->n;
@@ -842,13 +846,54 @@ static int fused_mem_op(int op)
     }
 }
 
+static int indexed_mem_op(int op)
+{
+    switch (op) {
+    case EXEC_OP_i32_load: return EXEC_OP_i32_load_idx;
+    case EXEC_OP_i64_load: return EXEC_OP_i64_load_idx;
+    case EXEC_OP_i32_load16_u: return EXEC_OP_i32_load16_u_idx;
+    case EXEC_OP_i32_load16_s: return EXEC_OP_i32_load16_s_idx;
+    case EXEC_OP_store16: return EXEC_OP_store16_idx;
+    case EXEC_OP_store32: return EXEC_OP_store32_idx;
+    case EXEC_OP_store64: return EXEC_OP_store64_idx;
+    default: return -1;
+    }
+}
+
+/*
+ * Array indexing, `base + (i << k)` computed by i32.shl (immediate) then
+ * i32.add right before the access: one indexed op replaces all three. The
+ * shifted value must be a temporary (so nothing else reads it later).
+ */
+static bool try_indexed_mem(tr *t, int op, uint32_t x, uint32_t offset)
+{
+    int idx = indexed_mem_op(op);
+    if (idx < 0 || !t->prev_valid || t->code[t->prev_at].h != t->handlers[EXEC_OP_i32_shl_imm])
+        return false;
+    uint32_t shifted = t->code[t->prev_at + 1].w[0];
+    uint32_t i = t->code[t->prev_at + 1].w[1];
+    uint32_t shift = t->code[t->prev_at + 2].w[0] & 31;
+    uint32_t a = t->code[t->prod_at + 1].w[1];
+    uint32_t b = t->code[t->prod_at + 2].w[0];
+    if (shifted < t->temp_base || (a == shifted) == (b == shifted) || i == shifted || x == shifted)
+        return false;
+    uint32_t base = a == shifted ? b : a;
+    t->n = t->prev_at;
+    t->prod_valid = false;
+    emit_h(t, idx);
+    emit_w(t, x, base);
+    emit_w(t, offset, i);
+    emit_w(t, shift, 0);
+    return true;
+}
+
 /*
  * Emits a memory op whose address is entry `a` (first word: [x | addr]).
  * When the address was just computed by i32.add (a common base + index or
  * base + constant shape), the add is folded in: the fused op adds with 32-bit
  * wrap-around before applying the offset, exactly like the two ops did.
  */
-static void emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa, uint32_t offset)
+static size_t emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa, uint32_t offset)
 {
     int fused = fused_mem_op(op);
     if (fused >= 0 && !t->oom && a->kind == ENT_HOME && t->prod_valid && t->prod_end == t->n
@@ -856,32 +901,35 @@ static void emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa, 
         const void *h = t->code[t->prod_at].h;
         bool reg = h == t->handlers[EXEC_OP_i32_add];
         bool sub = h == t->handlers[EXEC_OP_i32_sub_imm];
+        size_t start = t->prev_at;
+        if (reg && try_indexed_mem(t, op, x, offset))
+            return start;
         if (reg || sub || h == t->handlers[EXEC_OP_i32_add_imm]) {
             uint32_t base = t->code[t->prod_at + 1].w[1];
             uint32_t b = t->code[t->prod_at + 2].w[0];
             if (sub)
                 b = 0u - b;     /* a - k == a + (2^32 - k) modulo 2^32 */
+            size_t start2 = t->prod_at;
             t->n = t->prod_at;
             t->prod_valid = false;
             emit_h(t, reg ? fused : fused + 1);
             emit_w(t, x, base);
             emit_w(t, offset, b);
-            return;
+            return start2;
         }
     }
+    size_t start3 = t->n;
     emit_h(t, op);
     emit_w(t, x, sa);
     emit_w(t, offset, 0);
+    return start3;
 }
 
 static void emit_load(tr *t, int op, wasm_valtype rt, uint32_t offset)
 {
     tr_entry a = pop(t);
     uint32_t s = operand(t, &a);
-    emit_mem(t, op, a.home, &a, s, offset);
-    /* emit_mem may have rewound over the address computation: the result's
-     * producer is the three-word op just emitted. */
-    size_t at = t->n >= 3 ? t->n - 3 : 0;
+    size_t at = emit_mem(t, op, a.home, &a, s, offset);
     push_home(t, rt);
     mark_producer(t, at);
 }

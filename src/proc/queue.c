@@ -128,6 +128,10 @@ int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handl
             return ISOLA_ELIMIT;
         }
         queue_unlink(queue, prev, message);
+        /* A receiver that parked earlier and now got a message without a
+         * wake (it polled) must not stay registered. */
+        if (wait_if_empty && queue->receiver == wait_if_empty)
+            queue->receiver = NULL;
         proc_waiter *senders = queue_detach_senders(queue);
         proc_lock_release(&queue->lock);
         queue_wake_list(senders);

@@ -273,6 +273,19 @@ static bool is_illegal_opcode(uint8_t op)
            op == 0x27 || (op >= 0xC5 && op <= 0xCF) || (op >= 0xD3 && op <= 0xFB) || op >= 0xFE;
 }
 
+/*
+ * A constant expression of the wrong shape is well-formed binary but invalid
+ * (the spec checks it during validation), so the error says so.
+ */
+static bool constexpr_fail(wasm_reader *r, const char *reason)
+{
+    bool first = !r->failed;
+    wasm_reader_fail(r, "%s", reason);
+    if (first && r->err)
+        r->err->kind = WASM_ERROR_INVALID;
+    return false;
+}
+
 /* Reads the single instruction of a constant expression, without the `end`. */
 static bool read_const_instr(wasm_reader *r, wasm_constexpr *ce)
 {
@@ -315,7 +328,7 @@ static bool read_const_instr(wasm_reader *r, wasm_constexpr *ce)
             return false;
         if (sub != WASM_SIMD_V128_CONST) {
             r->p = r->base + at;
-            return wasm_reader_fail(r, "constant expression required");
+            return constexpr_fail(r, "constant expression required");
         }
         ce->op = WASM_CONST_V128;
         const uint8_t *b = wasm_read_bytes(r, 16);
@@ -329,8 +342,8 @@ static bool read_const_instr(wasm_reader *r, wasm_constexpr *ce)
             return wasm_reader_fail(r, "illegal opcode 0x%02x", op);
         /* An immediate `end` is an expression that produces nothing. */
         if (op == WASM_OP_END)
-            return wasm_reader_fail(r, "type mismatch: constant expression is empty");
-        return wasm_reader_fail(r, "constant expression required");
+            return constexpr_fail(r, "type mismatch: constant expression is empty");
+        return constexpr_fail(r, "constant expression required");
     }
     return !r->failed;
 }
@@ -350,8 +363,8 @@ static bool read_constexpr(wasm_reader *r, wasm_constexpr *ce)
         return wasm_reader_fail(r, "illegal opcode 0x%02x", next);
     /* A second constant would leave two values where one is expected. */
     if (is_const_opcode(next))
-        return wasm_reader_fail(r, "type mismatch: constant expression has more than one instruction");
-    return wasm_reader_fail(r, "constant expression required");
+        return constexpr_fail(r, "type mismatch: constant expression has more than one instruction");
+    return constexpr_fail(r, "constant expression required");
 }
 
 /* ------------------------------------------------------------------------ */

@@ -30,6 +30,8 @@ bool wasm_reader_fail(wasm_reader *r, const char *fmt, ...)
     if (!r->failed && r->err) {
         va_list ap;
         r->err->offset = wasm_reader_offset(r);
+        /* Anything the reader rejects is a binary-format problem, whichever phase was reading. */
+        r->err->kind = WASM_ERROR_MALFORMED;
         va_start(ap, fmt);
         vsnprintf(r->err->message, sizeof r->err->message, fmt, ap);
         va_end(ap);

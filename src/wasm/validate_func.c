@@ -204,7 +204,7 @@ static bool read_reserved_zero(body_ctx *c)
     if (!read_ok(c))
         return false;
     if (b != 0)
-        return wasm_vfail(c->s, "zero byte expected");
+        return wasm_vfail_malformed(c->s, "zero byte expected");
     return true;
 }
 
@@ -251,7 +251,7 @@ static bool need_elem_segment(body_ctx *c, uint32_t x, wasm_valtype *elemtype)
 static bool need_data_segment(body_ctx *c, uint32_t x)
 {
     if (!c->m->has_datacount && c->m->ndatas > 0)
-        return wasm_vfail(c->s, "data count section required");
+        return wasm_vfail_malformed(c->s, "data count section required");
     uint32_t count = c->m->has_datacount ? c->m->datacount : 0;
     if (x >= count)
         return wasm_vfail(c->s, "unknown data segment %u", x);

@@ -46,6 +46,14 @@ bool wasm_vfail(wasm_vstate *s, const char *fmt, ...)
     return false;
 }
 
+bool wasm_vfail_malformed(wasm_vstate *s, const char *reason)
+{
+    wasm_vfail(s, "%s", reason);
+    if (s->err)
+        s->err->kind = WASM_ERROR_MALFORMED;
+    return false;
+}
+
 const wasm_valtype *wasm_valtype_single(wasm_valtype t)
 {
     static const wasm_valtype all[] = {WASM_I32,  WASM_I64,     WASM_F32,       WASM_F64,

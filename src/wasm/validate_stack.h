@@ -55,6 +55,8 @@ void wasm_vstate_reset(wasm_vstate *s);
 
 /* Records an error at the current instruction (printf-style); returns false. */
 bool wasm_vfail(wasm_vstate *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For the few binary-format rules only found while reading a body (reserved zero bytes, datacount). */
+bool wasm_vfail_malformed(wasm_vstate *s, const char *reason);
 
 static inline bool wasm_valtype_is_ref(wasm_valtype t) { return t == WASM_FUNCREF || t == WASM_EXTERNREF; }
 static inline bool wasm_valtype_is_num_or_vec(wasm_valtype t)

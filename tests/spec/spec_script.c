@@ -307,6 +307,20 @@ static isola_module *spec_load(spec_script *s, const cJSON *cmd, isola_error *er
     return module;
 }
 
+/* Looks up an export by its JSON name, in which SPEC_NUL_MARK stands for U+0000. */
+static bool spec_export(isola_instance *inst, const char *field, isola_extern *out)
+{
+    size_t len = strlen(field);
+    char *name = malloc(len + 1);
+    if (!name)
+        return false;
+    for (size_t i = 0; i <= len; i++)
+        name[i] = field[i] == SPEC_NUL_MARK ? '\0' : field[i];
+    bool found = isola_instance_export_n(inst, name, len, out);
+    free(name);
+    return found;
+}
+
 /* Resolves import i by (module, field) against registered instances, then spectest. */
 static bool spec_resolve_import(spec_script *s, isola_module *module, uint32_t i, isola_extern *out,
                                 isola_error *err)
@@ -319,13 +333,7 @@ static bool spec_resolve_import(spec_script *s, isola_module *module, uint32_t i
     isola_instance *inst = spec_bindings_find(&s->registered, mod_name, mod_len);
     bool found = false;
     if (inst) {
-        /* isola_instance_export takes a C string, so a field with an embedded
-         * NUL cannot be looked up (names.wast); it stays unresolved. */
-        char *field = strndup(field_name, field_len);
-        if (field && strlen(field) == field_len) {
-            found = isola_instance_export(inst, field, out);
-        }
-        free(field);
+        found = isola_instance_export_n(inst, field_name, field_len, out);
     } else if (mod_len == 8 && memcmp(mod_name, "spectest", 8) == 0) {
         found = spec_host_lookup(s->host, field_name, field_len, out);
     }
@@ -380,7 +388,7 @@ static void spec_action_error(spec_action_result *r, const char *fmt, ...)
 static void spec_action_get(spec_script *s, isola_instance *inst, const char *field, spec_action_result *r)
 {
     isola_extern ext;
-    if (!isola_instance_export(inst, field, &ext)) {
+    if (!spec_export(inst, field, &ext)) {
         spec_action_error(r, "no export \"%s\"", field);
         return;
     }
@@ -473,7 +481,7 @@ static void spec_action_invoke(spec_script *s, isola_instance *inst, const char 
                                spec_action_result *r)
 {
     isola_extern ext;
-    if (!isola_instance_export(inst, field, &ext)) {
+    if (!spec_export(inst, field, &ext)) {
         spec_action_error(r, "no export \"%s\"", field);
         return;
     }
@@ -509,11 +517,6 @@ static void spec_action_run(spec_script *s, const cJSON *action, spec_action_res
                                        r->message, sizeof r->message);
     if (!inst) {
         r->status = SPEC_ACTION_ERROR;
-        return;
-    }
-    if (strchr(field->valuestring, SPEC_NUL_MARK)) {
-        spec_action_error(r, "export name contains U+0000, which isola_instance_export "
-                             "(a NUL-terminated name) cannot express");
         return;
     }
     if (strcmp(type->valuestring, "get") == 0) {

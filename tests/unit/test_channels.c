@@ -35,17 +35,17 @@ static const proc_queue_limits roomy_limits = {.max_count = 1024, .max_bytes = 1
 
 typedef struct test_object {
     proc_object header;
-    int *destroyed;
+    atomic_int *destroyed;
 } test_object;
 
 static void test_object_destroy(proc_object *object)
 {
     test_object *t = (test_object *)object;
-    (*t->destroyed)++;
+    atomic_fetch_add(t->destroyed, 1);
     free(t);
 }
 
-static int32_t insert_test_object(proc_handle_table *table, int *destroyed, uint32_t rights)
+static int32_t insert_test_object(proc_handle_table *table, atomic_int *destroyed, uint32_t rights)
 {
     test_object *t = malloc(sizeof *t);
     assert_non_null(t);
@@ -193,7 +193,7 @@ static void test_handles_move_with_message(void **state)
     assert_int_equal(proc_handle_take(&t.table, t.b, &b_entry), ISOLA_OK);
     int32_t rb = proc_handle_insert(&receiver, b_entry.object, b_entry.rights, NULL);
 
-    int destroyed = 0;
+    atomic_int destroyed = 0;
     int32_t x = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER | ISOLA_RIGHT_KILL);
     int32_t y = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER);
     proc_object *x_object, *got;
@@ -230,7 +230,7 @@ static void test_send_all_or_nothing(void **state)
     (void)state;
     two_ends t;
     two_ends_open(&t, small_limits, 16);
-    int destroyed = 0;
+    atomic_int destroyed = 0;
     int32_t movable = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER);
     int32_t stuck = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_KILL);
     int before_alloc = atomic_load(&alloc_count);
@@ -296,7 +296,7 @@ static void test_queue_bounded_by_count_and_bytes(void **state)
     int32_t recv_only = proc_handle_duplicate(&t.table, t.b, ISOLA_RIGHT_RECEIVE);
     assert_int_equal(try_receive(&t.table, send_only, proc_filter_any()), ISOLA_EACCES);
     assert_int_equal(send_bytes(&t.table, recv_only, 0, "no"), ISOLA_EACCES);
-    int destroyed = 0;
+    atomic_int destroyed = 0;
     int32_t not_endpoint = insert_test_object(&t.table, &destroyed, ISOLA_RIGHTS_ALL);
     assert_int_equal(send_bytes(&t.table, not_endpoint, 0, "no"), ISOLA_ETYPE);
     proc_handle_table_fini(&t.table);
@@ -332,7 +332,7 @@ static void test_peer_close(void **state)
     (void)state;
     two_ends t;
     two_ends_open(&t, roomy_limits, 16);
-    int destroyed = 0;
+    atomic_int destroyed = 0;
     int32_t x = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER);
     assert_int_equal(send_bytes(&t.table, t.a, 1, "first"), ISOLA_OK);
     assert_int_equal(send_bytes(&t.table, t.a, 2, "second"), ISOLA_OK);
@@ -391,6 +391,18 @@ static void test_receiver_parks_and_wakes(void **state)
     assert_int_equal(r.woken, 1); /* woken once per parking */
     expect_message(&t.table, t.b, proc_filter_tag(5), 5, "wanted");
     expect_message(&t.table, t.b, proc_filter_tag(5), 5, "again");
+
+    /* A parked receiver that polls successfully is unregistered. */
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(6), &r.waiter, h, 1, &m), ISOLA_EAGAIN);
+    assert_int_equal(send_bytes(&t.table, t.a, 7, "not six"), ISOLA_OK);
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(7), &r.waiter, h, 1, &m), ISOLA_OK);
+    proc_message_free(m);
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_any(), &r2.waiter, h, 1, &m), ISOLA_EAGAIN);
+    assert_int_equal(send_bytes(&t.table, t.a, 6, "six"), ISOLA_OK);
+    assert_int_equal(r.woken, 1);
+    assert_int_equal(r2.woken, 1);
+    expect_message(&t.table, t.b, proc_filter_any(), 6, "six");
+    r2.woken = 0;
 
     /* Cancel (a timeout): no wake afterwards. */
     assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(8), &r.waiter, h, 1, &m), ISOLA_EAGAIN);
@@ -451,7 +463,7 @@ static void test_receiver_handle_limit(void **state)
     proc_handle_entry e;
     assert_int_equal(proc_handle_take(&sender, b, &e), ISOLA_OK);
     int32_t rb = proc_handle_insert(&receiver, e.object, e.rights, NULL);
-    int destroyed = 0;
+    atomic_int destroyed = 0;
     int32_t two[2] = {insert_test_object(&sender, &destroyed, ISOLA_RIGHT_TRANSFER),
                       insert_test_object(&sender, &destroyed, ISOLA_RIGHT_TRANSFER)};
     assert_int_equal(proc_ipc_send(&sender, a, 1, "two", 3, two, 2, NULL), ISOLA_OK);
@@ -606,6 +618,89 @@ static void test_many_threads_send_to_one_queue(void **state)
     proc_handle_table_fini(&table);
 }
 
+/* Both ends are closed at the same moment on two threads, while messages
+ * carrying handles are queued both ways: every object is freed exactly once. */
+typedef struct closer_arg {
+    proc_endpoint *endpoint;
+    atomic_int *go;
+} closer_arg;
+
+static void *closer_main(void *p)
+{
+    closer_arg *arg = p;
+    while (!atomic_load(arg->go))
+        ;
+    proc_object_release(proc_endpoint_object(arg->endpoint));
+    return NULL;
+}
+
+static void *flood_main(void *p)
+{
+    proc_endpoint *endpoint = p;
+    proc_handle_table table;
+    proc_handle_table_init(&table, 4);
+    int32_t h = proc_handle_insert(&table, proc_endpoint_object(endpoint), ISOLA_RIGHT_SEND, NULL);
+    int32_t status;
+    do
+        status = send_bytes(&table, h, 0, "flood");
+    while (status == ISOLA_OK || status == ISOLA_EFULL);
+    proc_handle_table_fini(&table);
+    return status == ISOLA_EPEER ? NULL : (void *)1;
+}
+
+static void test_close_races(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 200; round++) {
+        proc_endpoint *e0, *e1;
+        proc_queue_limits limits = {.max_count = 8, .max_bytes = 1024};
+        assert_int_equal(proc_channel_create(limits, limits, &e0, &e1), ISOLA_OK);
+        atomic_int destroyed = 0;
+        proc_handle_table table;
+        proc_handle_table_init(&table, 8);
+        proc_object_retain(proc_endpoint_object(e0));
+        proc_object_retain(proc_endpoint_object(e1));
+        int32_t h0 = proc_handle_insert(&table, proc_endpoint_object(e0), ISOLA_RIGHT_SEND, NULL);
+        int32_t h1 = proc_handle_insert(&table, proc_endpoint_object(e1), ISOLA_RIGHT_SEND, NULL);
+        int32_t x = insert_test_object(&table, &destroyed, ISOLA_RIGHT_TRANSFER);
+        int32_t y = insert_test_object(&table, &destroyed, ISOLA_RIGHT_TRANSFER);
+        assert_int_equal(proc_ipc_send(&table, h0, 0, NULL, 0, &x, 1, NULL), ISOLA_OK);
+        assert_int_equal(proc_ipc_send(&table, h1, 0, NULL, 0, &y, 1, NULL), ISOLA_OK);
+        proc_handle_table_fini(&table);
+        atomic_int go = 0;
+        closer_arg a0 = {e0, &go}, a1 = {e1, &go};
+        pthread_t t0, t1;
+        assert_int_equal(pthread_create(&t0, NULL, closer_main, &a0), 0);
+        assert_int_equal(pthread_create(&t1, NULL, closer_main, &a1), 0);
+        atomic_store(&go, 1);
+        pthread_join(t0, NULL);
+        pthread_join(t1, NULL);
+        assert_int_equal(destroyed, 2);
+    }
+    /* A sender flooding a queue whose receiver closes mid-way ends with ISOLA_EPEER. */
+    for (int round = 0; round < 50; round++) {
+        proc_endpoint *rx, *tx;
+        proc_queue_limits limits = {.max_count = 4, .max_bytes = 1024};
+        assert_int_equal(proc_channel_create(limits, limits, &rx, &tx), ISOLA_OK);
+        pthread_t flood;
+        assert_int_equal(pthread_create(&flood, NULL, flood_main, tx), 0);
+        proc_handle_table table;
+        proc_handle_table_init(&table, 4);
+        int32_t h = proc_handle_insert(&table, proc_endpoint_object(rx), ISOLA_RIGHT_RECEIVE, NULL);
+        for (int i = 0; i < 20;) {
+            int32_t status = try_receive(&table, h, proc_filter_any());
+            if (status == ISOLA_OK)
+                i++;
+            else
+                sched_yield();
+        }
+        proc_handle_table_fini(&table);
+        void *result;
+        pthread_join(flood, &result);
+        assert_null(result);
+    }
+}
+
 /* ------------------------------------------------------------ timing */
 
 static double now_ns(void)
@@ -636,7 +731,7 @@ static void test_ping_pong_timing(void **state)
     for (int rep = 0; rep < 3; rep++) {
         double start = now_ns();
         for (int i = 0; i < ROUNDS; i++) {
-            proc_message *m;
+            proc_message *m = NULL;
             if (proc_ipc_send(&ping, pa, 1, payload, 16, NULL, 0, NULL) != ISOLA_OK ||
                 proc_ipc_receive(&pong, qb, proc_filter_any(), NULL, NULL, 0, &m) != ISOLA_OK)
                 fail_msg("ping failed");
@@ -675,6 +770,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mailbox_pattern, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_revoked_endpoint_cannot_send, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_many_threads_send_to_one_queue, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_close_races, count_setup, count_teardown),
         cmocka_unit_test(test_ping_pong_timing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

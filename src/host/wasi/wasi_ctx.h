@@ -53,6 +53,10 @@ struct isola_wasi {
     int exit_code;
     isola_wasi_block_mode block_mode;
     isola_wasi_wait wait;        /* what the last parked call waits for */
+    /* A parked poll_oneoff repeats on resume; relative timeouts count from its first try. */
+    bool poll_pending;
+    uint32_t poll_in, poll_nsubs;
+    int64_t poll_start_ns;
     wasi_binding bindings[WASI_FUNC_COUNT];
 };
 

@@ -1,0 +1,112 @@
+#!/bin/sh
+# scripts/fuzz.sh - builds the libFuzzer targets (fuzz/) with clang-14 into
+# build-fuzz/, seeds their corpora, runs each for a while and prints what it
+# did and found. See docs/reliability.md.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]   run each target SECONDS (default 60)
+#   scripts/fuzz.sh --smoke                 CI: short seeding, ~30 s per target
+#   scripts/fuzz.sh --replay                run every file in fuzz/regressions/ once
+#
+# Targets are named without the fuzz_ prefix: decode, run.
+# Findings land in build-fuzz/findings/TARGET/ (crash-*, leak-*, timeout-*,
+# oom-*); the exit status is 1 when a run produced any. A target that dies on
+# a finding is restarted with the time it has left (at most 5 times), so one
+# shallow bug does not hide the rest of the run.
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$root/build-fuzz
+seconds=60
+nttf=250
+mode=run
+targets=""
+for arg in "$@"; do
+    case $arg in
+    --smoke) seconds=30; nttf=60 ;;
+    --replay) mode=replay ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    [0-9]*) seconds=$arg ;;
+    decode|run) targets="$targets $arg" ;;
+    *) echo "fuzz.sh: unknown argument '$arg'" >&2; exit 2 ;;
+    esac
+done
+[ -n "$targets" ] || targets="decode run"
+
+echo "== building fuzz targets into $build"
+CC=${CC:-clang-14} cmake -S "$root/fuzz" -B "$build" -DCMAKE_BUILD_TYPE= >/dev/null
+cmake --build "$build" -j2 >"$build/build.log" 2>&1 || {
+    tail -40 "$build/build.log"
+    echo "fuzz.sh: build failed (full log: $build/build.log)" >&2
+    exit 2
+}
+
+# libFuzzer reports leaks through LeakSanitizer; UBSan findings must abort.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+if [ "$mode" = replay ]; then
+    status=0
+    for t in $targets; do
+        dir=$root/fuzz/regressions/$t
+        files=$(ls "$dir" 2>/dev/null | grep -v '\.md$' || true)
+        [ -n "$files" ] || { echo "== $t: no regression inputs"; continue; }
+        for f in $files; do
+            if "$build/fuzz_$t" -runs=1 "$dir/$f" >"$build/replay.log" 2>&1; then
+                echo "== $t: $f passes"
+            else
+                echo "== $t: $f FAILS:"
+                grep -E "ERROR|SUMMARY|runtime error|Assertion" "$build/replay.log" | head -5
+                status=1
+            fi
+        done
+    done
+    exit $status
+fi
+
+echo "== seeding corpora"
+"$root/fuzz/seed_corpus.sh" "$build/corpus" "$nttf"
+
+# Runs one libFuzzer session; prints "EXECS" on stdout.
+run_session() {
+    t=$1 secs=$2 log=$3
+    "$build/fuzz_$t" "$build/corpus/$t" \
+        -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+        -artifact_prefix="$build/findings/$t/" -print_final_stats=1 >"$log" 2>&1 || true
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    if [ -z "$execs" ]; then     # died on a finding: take the last progress line
+        execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+    fi
+    echo "${execs:-0}"
+}
+
+status=0
+summary=""
+for t in $targets; do
+    mkdir -p "$build/findings/$t" "$build/logs"
+    before=$(ls "$build/findings/$t" | wc -l)
+    start=$(date +%s)
+    total=0
+    session=0
+    left=$seconds
+    while [ "$left" -gt 0 ] && [ "$session" -lt 6 ]; do
+        session=$((session + 1))
+        log=$build/logs/$t.$session.log
+        echo "== fuzz_$t: session $session, $left s (log: $log)"
+        execs=$(run_session "$t" "$left" "$log")
+        total=$((total + execs))
+        if grep -q -E "^SUMMARY|ERROR: libFuzzer|Assertion .* failed" "$log"; then
+            grep -E "^SUMMARY|ERROR: libFuzzer|Assertion .* failed|Test unit written" "$log" | head -4 | sed 's/^/   /'
+        fi
+        left=$((seconds - ($(date +%s) - start)))
+    done
+    elapsed=$(($(date +%s) - start))
+    found=$(($(ls "$build/findings/$t" | wc -l) - before))
+    corpus=$(ls "$build/corpus/$t" | wc -l)
+    [ "$found" -eq 0 ] || status=1
+    summary="$summary
+fuzz_$t: $total executions in $elapsed s ($((total / (elapsed > 0 ? elapsed : 1))) exec/s), corpus $corpus, new findings $found"
+done
+
+echo "== summary$summary"
+[ "$status" -eq 0 ] || echo "findings are in $build/findings/ (replay one: build-fuzz/fuzz_TARGET FILE)"
+exit $status

@@ -1,0 +1,40 @@
+/*
+ * wasi_block.c - readiness checks for park mode (see wasi_block.h).
+ */
+#include "wasi_block.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+
+#include "wasi_abi.h"
+
+void wasi_block_record(isola_wasi *w, const int *fds, const short *events, uint32_t nfds,
+                       bool has_deadline, int64_t deadline_ns)
+{
+    memset(&w->wait, 0, sizeof w->wait);
+    uint32_t max = (uint32_t)(sizeof w->wait.fds / sizeof w->wait.fds[0]);
+    w->wait.nfds = nfds < max ? nfds : max;
+    for (uint32_t i = 0; i < w->wait.nfds; i++) {
+        w->wait.fds[i] = fds[i];
+        w->wait.events[i] = events[i];
+    }
+    w->wait.has_deadline = has_deadline;
+    w->wait.deadline_ns = deadline_ns;
+}
+
+bool wasi_would_block(isola_wasi *w, const wasi_fd_entry *e, short events)
+{
+    if (w->block_mode != ISOLA_WASI_BLOCK_PARK)
+        return false;
+    if (e->filetype == WASI_FILETYPE_REGULAR_FILE || e->filetype == WASI_FILETYPE_DIRECTORY)
+        return false;
+    int fl = fcntl(e->host_fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK))
+        return false;
+    struct pollfd p = { .fd = e->host_fd, .events = events };
+    if (poll(&p, 1, 0) != 0)
+        return false;   /* ready, or an error the operation itself will report */
+    wasi_block_record(w, &e->host_fd, &events, 1, false, 0);
+    return true;
+}

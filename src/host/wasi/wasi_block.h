@@ -1,0 +1,28 @@
+/*
+ * wasi_block.h - the one place that decides whether a WASI call may block
+ * its thread. In ISOLA_WASI_BLOCK_PARK mode a call that would wait
+ * records what it waits for (isola_wasi_wait) and returns
+ * WASI_RESULT_BLOCK; the scheduler resumes the exec once that is ready
+ * and the call runs again from the start, so nothing is half done.
+ */
+#ifndef WASI_BLOCK_H
+#define WASI_BLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wasi_ctx.h"
+
+/*
+ * True if, in park mode, an operation on e wanting poll() `events` would
+ * wait now; the wait is then recorded. Always false in thread mode, for
+ * regular files and directories (which never wait in the poll sense), and
+ * when the guest itself asked for non-blocking I/O on the descriptor.
+ */
+bool wasi_would_block(isola_wasi *w, const wasi_fd_entry *e, short events);
+
+/* Records a wait on several fds and/or a monotonic deadline (park mode). */
+void wasi_block_record(isola_wasi *w, const int *fds, const short *events, uint32_t nfds,
+                       bool has_deadline, int64_t deadline_ns);
+
+#endif

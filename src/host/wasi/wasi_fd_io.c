@@ -1,0 +1,164 @@
+/*
+ * wasi_fd_io.c - the fd_* calls that move data: read, write, pread,
+ * pwrite (scatter/gather straight between the host descriptor and guest
+ * memory, no copies) and readdir (directory entries in the WASI dirent
+ * layout, resumable by cookie).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "wasi_abi.h"
+#include "wasi_block.h"
+#include "wasi_ctx.h"
+#include "wasi_mem.h"
+
+typedef enum io_kind { IO_READ, IO_WRITE, IO_PREAD, IO_PWRITE } io_kind;
+
+/*
+ * Common shape of the four calls: (fd, iovs, iovs_len, [offset,] result).
+ * The result pointer is checked before any data moves, so a bad pointer
+ * never loses bytes that were already read.
+ */
+static uint32_t do_io(wasi_call *c, io_kind kind)
+{
+    bool positional = kind == IO_PREAD || kind == IO_PWRITE;
+    bool reading = kind == IO_READ || kind == IO_PREAD;
+    uint64_t rights = reading ? WASI_R_FD_READ : WASI_R_FD_WRITE;
+    if (positional)
+        rights |= WASI_R_FD_SEEK;
+    wasi_fd_entry *e;
+    uint16_t err = wasi_fd_get(c->wasi, wasi_arg32(c, 0), rights, &e);
+    if (err)
+        return err;
+    uint64_t offset = positional ? wasi_arg64(c, 3) : 0;
+    uint8_t *out = wasi_mem_at(c, wasi_arg32(c, positional ? 4 : 3), 4);
+    if (!out)
+        return WASI_EFAULT;
+    if (positional && offset > INT64_MAX)
+        return WASI_EINVAL;
+    struct iovec iov[WASI_MAX_IOVS];
+    unsigned n = 0;
+    err = wasi_iovecs(c, wasi_arg32(c, 1), wasi_arg32(c, 2), iov, &n);
+    if (err)
+        return err;
+    if (e->filetype == WASI_FILETYPE_DIRECTORY)
+        return WASI_EISDIR;
+    if (!positional && wasi_would_block(c->wasi, e, reading ? POLLIN : POLLOUT))
+        return WASI_RESULT_BLOCK;
+    ssize_t r;
+    do {
+        switch (kind) {
+        case IO_READ: r = readv(e->host_fd, iov, (int)n); break;
+        case IO_WRITE: r = writev(e->host_fd, iov, (int)n); break;
+        case IO_PREAD: r = preadv(e->host_fd, iov, (int)n, (off_t)offset); break;
+        default: r = pwritev(e->host_fd, iov, (int)n, (off_t)offset); break;
+        }
+    } while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return wasi_errno_from_host(errno);
+    wasi_put_u32(out, (uint32_t)r);
+    return 0;
+}
+
+uint32_t wasi_fd_read(wasi_call *c) { return do_io(c, IO_READ); }
+uint32_t wasi_fd_write(wasi_call *c) { return do_io(c, IO_WRITE); }
+uint32_t wasi_fd_pread(wasi_call *c) { return do_io(c, IO_PREAD); }
+uint32_t wasi_fd_pwrite(wasi_call *c) { return do_io(c, IO_PWRITE); }
+
+static uint8_t dirent_type(DIR *dir, const struct dirent *d)
+{
+    switch (d->d_type) {
+    case DT_REG: return WASI_FILETYPE_REGULAR_FILE;
+    case DT_DIR: return WASI_FILETYPE_DIRECTORY;
+    case DT_LNK: return WASI_FILETYPE_SYMBOLIC_LINK;
+    case DT_CHR: return WASI_FILETYPE_CHARACTER_DEVICE;
+    case DT_BLK: return WASI_FILETYPE_BLOCK_DEVICE;
+    case DT_SOCK: return WASI_FILETYPE_SOCKET_STREAM;
+    case DT_UNKNOWN: {
+        struct stat st;
+        if (fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            return wasi_filetype_of_mode(st.st_mode);
+        return WASI_FILETYPE_UNKNOWN;
+    }
+    default: return WASI_FILETYPE_UNKNOWN;
+    }
+}
+
+/* Opens the entry's readdir stream on a duplicate, so closing it leaves host_fd alone. */
+static uint16_t ensure_dir_stream(wasi_fd_entry *e)
+{
+    if (e->dir)
+        return 0;
+    int dup_fd = fcntl(e->host_fd, F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0)
+        return wasi_errno_from_host(errno);
+    e->dir = fdopendir(dup_fd);
+    if (!e->dir) {
+        int saved = errno;
+        close(dup_fd);
+        return wasi_errno_from_host(saved);
+    }
+    return 0;
+}
+
+/*
+ * Fills the buffer with entries after `cookie`. The last entry may be cut
+ * short; a full buffer tells the guest to call again from the last whole
+ * entry's d_next, which is the cookie of the entry after it.
+ */
+uint32_t wasi_fd_readdir(wasi_call *c)
+{
+    wasi_fd_entry *e;
+    uint16_t err = wasi_fd_get(c->wasi, wasi_arg32(c, 0), WASI_R_FD_READDIR, &e);
+    if (err)
+        return err;
+    uint32_t buf_len = wasi_arg32(c, 2);
+    uint8_t *buf = wasi_mem_at(c, wasi_arg32(c, 1), buf_len);
+    uint8_t *out = wasi_mem_at(c, wasi_arg32(c, 4), 4);
+    uint64_t cookie = wasi_arg64(c, 3);
+    if (!buf || !out)
+        return WASI_EFAULT;
+    if (e->filetype != WASI_FILETYPE_DIRECTORY)
+        return WASI_ENOTDIR;
+    err = ensure_dir_stream(e);
+    if (err)
+        return err;
+    if (cookie > (uint64_t)INT64_MAX)
+        return WASI_EINVAL;
+    if (cookie == 0)
+        rewinddir(e->dir);
+    else
+        seekdir(e->dir, (long)cookie);
+    uint32_t used = 0;
+    while (used < buf_len) {
+        errno = 0;
+        struct dirent *d = readdir(e->dir);
+        if (!d) {
+            if (errno != 0)
+                return wasi_errno_from_host(errno);
+            break;
+        }
+        uint8_t head[WASI_DIRENT_SIZE];
+        memset(head, 0, sizeof head);
+        size_t namlen = strlen(d->d_name);
+        wasi_put_u64(head, (uint64_t)telldir(e->dir));
+        wasi_put_u64(head + 8, (uint64_t)d->d_ino);
+        wasi_put_u32(head + 16, (uint32_t)namlen);
+        wasi_put_u8(head + 20, dirent_type(e->dir, d));
+        uint32_t room = buf_len - used;
+        uint32_t n = room < WASI_DIRENT_SIZE ? room : WASI_DIRENT_SIZE;
+        memcpy(buf + used, head, n);
+        used += n;
+        room = buf_len - used;
+        n = room < namlen ? room : (uint32_t)namlen;
+        memcpy(buf + used, d->d_name, n);
+        used += n;
+    }
+    wasi_put_u32(out, used);
+    return 0;
+}

@@ -1,0 +1,351 @@
+/*
+ * wasi_path_calls.c - the path_* calls. Each takes a directory descriptor
+ * with the right the spec ties to the call, copies the guest path out of
+ * memory, and resolves it with wasi_path.c, so nothing here ever hands a
+ * guest-controlled path to the host with a name that could lead outside.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wasi_abi.h"
+#include "wasi_ctx.h"
+#include "wasi_mem.h"
+#include "wasi_path.h"
+#include "wasi_stat.h"
+
+/* The directory descriptor in argument `fd_arg` and the path at (ptr_arg, ptr_arg+1). */
+static uint16_t dir_and_path(wasi_call *c, unsigned fd_arg, unsigned ptr_arg, uint64_t rights,
+                             wasi_fd_entry **dir, char **path)
+{
+    *path = NULL;
+    uint16_t err = wasi_fd_get(c->wasi, wasi_arg32(c, fd_arg), rights, dir);
+    if (err)
+        return err;
+    if ((*dir)->filetype != WASI_FILETYPE_DIRECTORY)
+        return WASI_ENOTDIR;
+    return wasi_path_copy(c, wasi_arg32(c, ptr_arg), wasi_arg32(c, ptr_arg + 1), path);
+}
+
+/*
+ * Opens the parent of `path` beneath dir; with a trailing slash the named
+ * object, if it exists, must be a directory (a slash never follows a
+ * symlink here: the *at() calls get the bare name).
+ */
+static uint16_t open_parent(wasi_fd_entry *dir, const char *path, wasi_parent *p)
+{
+    uint16_t err = wasi_parent_open(dir->host_fd, path, p);
+    if (err || !p->trailing_slash)
+        return err;
+    struct stat st;
+    if (fstatat(p->dirfd, p->base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+        return WASI_ENOTDIR;
+    return 0;
+}
+
+static uint32_t host_result(int r)
+{
+    return r == 0 ? 0 : wasi_errno_from_host(errno);
+}
+
+/* Runs one *at() operation on the parent of a path; the shape of four calls. */
+typedef int (*at_op)(int dirfd, const char *name, void *arg);
+
+static uint32_t on_parent(wasi_call *c, uint64_t rights, at_op op, void *arg)
+{
+    wasi_fd_entry *dir;
+    char *path;
+    uint16_t err = dir_and_path(c, 0, 1, rights, &dir, &path);
+    if (!err) {
+        wasi_parent p;
+        err = open_parent(dir, path, &p);
+        if (!err)
+            err = (uint16_t)host_result(op(p.dirfd, p.base, arg));
+        wasi_parent_release(&p);
+    }
+    free(path);
+    return err;
+}
+
+static int op_mkdir(int dirfd, const char *name, void *arg)
+{
+    (void)arg;
+    return mkdirat(dirfd, name, 0777);
+}
+
+static int op_rmdir(int dirfd, const char *name, void *arg)
+{
+    (void)arg;
+    return unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+static int op_unlink(int dirfd, const char *name, void *arg)
+{
+    bool *trailing = arg;
+    if (*trailing) {
+        /* "dir/" names a directory, which unlink_file never removes. */
+        errno = EISDIR;
+        return -1;
+    }
+    return unlinkat(dirfd, name, 0);
+}
+
+uint32_t wasi_path_create_directory(wasi_call *c)
+{
+    return on_parent(c, WASI_R_PATH_CREATE_DIRECTORY, op_mkdir, NULL);
+}
+
+uint32_t wasi_path_remove_directory(wasi_call *c)
+{
+    return on_parent(c, WASI_R_PATH_REMOVE_DIRECTORY, op_rmdir, NULL);
+}
+
+uint32_t wasi_path_unlink_file(wasi_call *c)
+{
+    /* A trailing slash is only known after parsing; peek at the raw path. */
+    uint32_t len = wasi_arg32(c, 2);
+    const uint8_t *raw = wasi_mem_at(c, wasi_arg32(c, 1), len);
+    bool trailing = raw && len > 0 && raw[len - 1] == '/';
+    return on_parent(c, WASI_R_PATH_UNLINK_FILE, op_unlink, &trailing);
+}
+
+uint32_t wasi_path_filestat_get(wasi_call *c)
+{
+    wasi_fd_entry *dir;
+    char *path;
+    uint16_t err = dir_and_path(c, 0, 2, WASI_R_PATH_FILESTAT_GET, &dir, &path);
+    if (!err) {
+        uint8_t *out = wasi_mem_at(c, wasi_arg32(c, 4), WASI_FILESTAT_SIZE);
+        bool follow = wasi_arg32(c, 1) & WASI_LOOKUP_SYMLINK_FOLLOW;
+        int fd = -1;
+        struct stat st;
+        if (!out)
+            err = WASI_EFAULT;
+        else
+            err = wasi_path_openat(dir->host_fd, path, O_PATH, 0, follow, &fd);
+        if (!err) {
+            err = (uint16_t)host_result(fstat(fd, &st));
+            if (!err)
+                wasi_put_filestat(out, &st);
+            close(fd);
+        }
+    }
+    free(path);
+    return err;
+}
+
+uint32_t wasi_path_filestat_set_times(wasi_call *c)
+{
+    wasi_fd_entry *dir;
+    char *path;
+    uint16_t err = dir_and_path(c, 0, 2, WASI_R_PATH_FILESTAT_SET_TIMES, &dir, &path);
+    if (!err) {
+        struct timespec ts[2];
+        bool follow = wasi_arg32(c, 1) & WASI_LOOKUP_SYMLINK_FOLLOW;
+        int fd = -1;
+        err = wasi_fst_times(wasi_arg64(c, 4), wasi_arg64(c, 5), wasi_arg32(c, 6), ts);
+        if (!err)
+            err = wasi_path_openat(dir->host_fd, path, O_PATH, 0, follow, &fd);
+        if (!err) {
+            /* The O_PATH descriptor is the resolved object itself: no second lookup. */
+            err = (uint16_t)host_result(utimensat(fd, "", ts, AT_EMPTY_PATH));
+            close(fd);
+        }
+    }
+    free(path);
+    return err;
+}
+
+uint32_t wasi_path_open(wasi_call *c)
+{
+    uint32_t dirflags = wasi_arg32(c, 1), oflags = wasi_arg32(c, 4), fdflags = wasi_arg32(c, 7);
+    uint64_t base = wasi_arg64(c, 5), inheriting = wasi_arg64(c, 6);
+    uint64_t need = WASI_R_PATH_OPEN;
+    if (oflags & WASI_O_CREAT)
+        need |= WASI_R_PATH_CREATE_FILE;
+    if (oflags & WASI_O_TRUNC)
+        need |= WASI_R_PATH_FILESTAT_SET_SIZE;
+    wasi_fd_entry *dir;
+    char *path;
+    uint16_t err = dir_and_path(c, 0, 2, need, &dir, &path);
+    uint8_t *out = wasi_mem_at(c, wasi_arg32(c, 8), 4);
+    if (!err && !out)
+        err = WASI_EFAULT;
+    if (!err && (oflags & ~(uint32_t)(WASI_O_CREAT | WASI_O_DIRECTORY | WASI_O_EXCL | WASI_O_TRUNC)))
+        err = WASI_EINVAL;
+    /* A new descriptor may hold only what the directory lets it inherit. */
+    if (!err && ((base | inheriting) & ~dir->rights_inheriting))
+        err = WASI_ENOTCAPABLE;
+    if (err) {
+        free(path);
+        return err;
+    }
+    bool reading = base & (WASI_R_FD_READ | WASI_R_FD_READDIR);
+    bool writing = base & (WASI_R_FD_WRITE | WASI_R_FD_DATASYNC | WASI_R_FD_ALLOCATE |
+                           WASI_R_FD_FILESTAT_SET_SIZE);
+    int flags = writing ? (reading ? O_RDWR : O_WRONLY) : O_RDONLY;
+    if (oflags & WASI_O_CREAT)
+        flags |= O_CREAT;
+    if (oflags & WASI_O_DIRECTORY)
+        flags |= O_DIRECTORY;
+    if (oflags & WASI_O_EXCL)
+        flags |= O_EXCL;
+    if (oflags & WASI_O_TRUNC)
+        flags |= O_TRUNC;
+    if (fdflags & WASI_FDFLAG_APPEND)
+        flags |= O_APPEND;
+    if (fdflags & WASI_FDFLAG_NONBLOCK)
+        flags |= O_NONBLOCK;
+    if (fdflags & WASI_FDFLAG_DSYNC)
+        flags |= O_DSYNC;
+    if (fdflags & (WASI_FDFLAG_SYNC | WASI_FDFLAG_RSYNC))
+        flags |= O_SYNC;
+    bool follow = dirflags & WASI_LOOKUP_SYMLINK_FOLLOW;
+    int fd = -1;
+    err = wasi_path_openat(dir->host_fd, path, flags, 0666, follow, &fd);
+    /* Asking for write access to a directory without O_DIRECTORY: open it for reading. */
+    if (err == WASI_EISDIR && writing && !(oflags & (WASI_O_CREAT | WASI_O_TRUNC))) {
+        flags = (flags & ~(O_WRONLY | O_RDWR | O_APPEND)) | O_RDONLY | O_DIRECTORY;
+        err = wasi_path_openat(dir->host_fd, path, flags, 0666, follow, &fd);
+    }
+    free(path);
+    if (err)
+        return err;
+    uint8_t type = wasi_filetype_of_fd(fd);
+    uint64_t allowed = wasi_rights_for_filetype(type);
+    if (type == WASI_FILETYPE_DIRECTORY)
+        inheriting &= dir->rights_inheriting;
+    uint32_t guest_fd = 0;
+    err = wasi_fd_insert(c->wasi, fd, type, base & allowed, inheriting, (uint16_t)fdflags, &guest_fd);
+    if (err)
+        return err;
+    wasi_put_u32(out, guest_fd);
+    return 0;
+}
+
+uint32_t wasi_path_readlink(wasi_call *c)
+{
+    wasi_fd_entry *dir;
+    char *path;
+    uint16_t err = dir_and_path(c, 0, 1, WASI_R_PATH_READLINK, &dir, &path);
+    uint32_t buf_len = wasi_arg32(c, 4);
+    uint8_t *buf = wasi_mem_at(c, wasi_arg32(c, 3), buf_len);
+    uint8_t *out = wasi_mem_at(c, wasi_arg32(c, 5), 4);
+    if (!err && (!buf || !out))
+        err = WASI_EFAULT;
+    if (!err) {
+        wasi_parent p;
+        err = open_parent(dir, path, &p);
+        if (!err) {
+            char target[PATH_MAX];
+            ssize_t n = readlinkat(p.dirfd, p.base, target, sizeof target);
+            if (n < 0) {
+                err = wasi_errno_from_host(errno);
+            } else {
+                /* Truncated like readlink(2); the guest retries with a bigger buffer. */
+                uint32_t m = (uint64_t)n < buf_len ? (uint32_t)n : buf_len;
+                memcpy(buf, target, m);
+                wasi_put_u32(out, m);
+            }
+        }
+        wasi_parent_release(&p);
+    }
+    free(path);
+    return err;
+}
+
+uint32_t wasi_path_symlink(wasi_call *c)
+{
+    /* (old_path, old_len, fd, new_path, new_len): the target is stored text, never resolved here. */
+    char *target = NULL;
+    uint16_t err = wasi_path_copy(c, wasi_arg32(c, 0), wasi_arg32(c, 1), &target);
+    wasi_fd_entry *dir;
+    char *path = NULL;
+    if (!err)
+        err = dir_and_path(c, 2, 3, WASI_R_PATH_SYMLINK, &dir, &path);
+    if (!err) {
+        wasi_parent p;
+        err = open_parent(dir, path, &p);
+        if (!err)
+            err = (uint16_t)host_result(symlinkat(target, p.dirfd, p.base));
+        wasi_parent_release(&p);
+    }
+    free(target);
+    free(path);
+    return err;
+}
+
+/* Opens both parents for rename and link: (fd0, path0) and (fd1, path1). */
+static uint16_t two_parents(wasi_call *c, unsigned fd0, unsigned p0, uint64_t r0, unsigned fd1,
+                            unsigned p1, uint64_t r1, wasi_parent *a, wasi_parent *b)
+{
+    wasi_fd_entry *d0, *d1;
+    char *s0 = NULL, *s1 = NULL;
+    memset(a, 0, sizeof *a);
+    memset(b, 0, sizeof *b);
+    a->dirfd = b->dirfd = -1;
+    uint16_t err = dir_and_path(c, fd0, p0, r0, &d0, &s0);
+    if (!err)
+        err = dir_and_path(c, fd1, p1, r1, &d1, &s1);
+    if (!err)
+        err = open_parent(d0, s0, a);
+    if (!err)
+        err = open_parent(d1, s1, b);
+    free(s0);
+    free(s1);
+    return err;
+}
+
+uint32_t wasi_path_rename(wasi_call *c)
+{
+    wasi_parent a, b;
+    uint16_t err = two_parents(c, 0, 1, WASI_R_PATH_RENAME_SOURCE, 3, 4, WASI_R_PATH_RENAME_TARGET,
+                               &a, &b);
+    if (!err)
+        err = (uint16_t)host_result(renameat(a.dirfd, a.base, b.dirfd, b.base));
+    wasi_parent_release(&a);
+    wasi_parent_release(&b);
+    return err;
+}
+
+/*
+ * Links the object an O_PATH descriptor refers to. AT_EMPTY_PATH needs
+ * CAP_DAC_READ_SEARCH; without it the /proc/self/fd link does the same
+ * (the kernel follows that magic link to the very object, not by name).
+ */
+static int link_resolved(int fd, int newdir, const char *newname)
+{
+    if (linkat(fd, "", newdir, newname, AT_EMPTY_PATH) == 0)
+        return 0;
+    if (errno != ENOENT && errno != EPERM)
+        return -1;
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, proc, newdir, newname, AT_SYMLINK_FOLLOW);
+}
+
+uint32_t wasi_path_link(wasi_call *c)
+{
+    /* (old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len) */
+    bool follow = wasi_arg32(c, 1) & WASI_LOOKUP_SYMLINK_FOLLOW;
+    wasi_parent a, b;
+    uint16_t err = two_parents(c, 0, 2, WASI_R_PATH_LINK_SOURCE, 4, 5, WASI_R_PATH_LINK_TARGET,
+                               &a, &b);
+    if (!err && !follow) {
+        err = (uint16_t)host_result(linkat(a.dirfd, a.base, b.dirfd, b.base, 0));
+    } else if (!err) {
+        int fd = -1;
+        err = wasi_path_openat(a.dirfd, a.base, O_PATH, 0, true, &fd);
+        if (!err) {
+            err = (uint16_t)host_result(link_resolved(fd, b.dirfd, b.base));
+            close(fd);
+        }
+    }
+    wasi_parent_release(&a);
+    wasi_parent_release(&b);
+    return err;
+}

@@ -1,0 +1,182 @@
+/*
+ * test_limits.c - nested quotas: a child's grant is clamped to what its
+ * parent has left, shared budgets (memory, total fuel, live descendants)
+ * are reserved until the child exits, caps never exceed the parent's, and
+ * a spawn bomb stops at its ancestor's quota.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "proc/limits.h"
+#include "proc/status.h"
+
+static proc_limits small_parent(void)
+{
+    return (proc_limits){
+        .memory_pages = 100,
+        .fuel_per_slice = 1000,
+        .fuel_total = 10000,
+        .queue_count = 16,
+        .queue_bytes = 4096,
+        .handle_count = 32,
+        .live_children = 10,
+    };
+}
+
+static void test_grant_clamped_and_reserved(void **state)
+{
+    (void)state;
+    proc_quota parent;
+    proc_quota_init(&parent, small_parent());
+    proc_limits ask = proc_limits_unlimited();
+    ask.memory_pages = 30;
+    ask.fuel_total = 4000;
+    ask.live_children = 3;
+    proc_limits child;
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &child), ISOLA_OK);
+    assert_int_equal(child.memory_pages, 30);
+    assert_int_equal(child.fuel_total, 4000);
+    assert_int_equal(child.live_children, 3);
+    /* Caps: never above the parent's. */
+    assert_int_equal(child.fuel_per_slice, 1000);
+    assert_int_equal(child.queue_count, 16);
+    assert_int_equal(child.queue_bytes, 4096);
+    assert_int_equal(child.handle_count, 32);
+
+    proc_limits left;
+    proc_quota_remaining(&parent, &left);
+    assert_int_equal(left.memory_pages, 70);
+    assert_int_equal(left.fuel_total, 6000);
+    assert_int_equal(left.live_children, 6); /* the child and its 3 descendants */
+
+    /* A greedy second child gets what is left, not what it asked. */
+    proc_limits greedy;
+    ask = proc_limits_unlimited();
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &greedy), ISOLA_OK);
+    assert_int_equal(greedy.memory_pages, 70);
+    assert_int_equal(greedy.fuel_total, 6000);
+    assert_int_equal(greedy.live_children, 5);
+    proc_quota_remaining(&parent, &left);
+    assert_int_equal(left.memory_pages, 0);
+    assert_int_equal(left.live_children, 0);
+    proc_limits none;
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &none), ISOLA_ELIMIT);
+
+    /* Exits give back reservations; burnt fuel stays burnt. */
+    proc_quota_child_exit(&parent, &greedy, 1000);
+    proc_quota_child_exit(&parent, &child, 4000);
+    proc_quota_remaining(&parent, &left);
+    assert_int_equal(left.memory_pages, 100);
+    assert_int_equal(left.live_children, 10);
+    assert_int_equal(left.fuel_total, 10000 - 1000 - 4000);
+}
+
+static void test_own_usage_counts_against_children(void **state)
+{
+    (void)state;
+    proc_quota parent;
+    proc_quota_init(&parent, small_parent());
+    assert_int_equal(proc_quota_charge_pages(&parent, 90), ISOLA_OK);
+    assert_int_equal(proc_quota_charge_pages(&parent, 11), ISOLA_ELIMIT);
+    assert_int_equal(proc_quota_charge_fuel(&parent, 9000), ISOLA_OK);
+    proc_limits ask = proc_limits_default(), child;
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &child), ISOLA_OK);
+    assert_int_equal(child.memory_pages, 10);
+    assert_int_equal(child.fuel_total, 1000);
+    /* Now the parent itself cannot grow: its children hold the rest. */
+    assert_int_equal(proc_quota_charge_pages(&parent, 1), ISOLA_ELIMIT);
+    assert_int_equal(proc_quota_charge_fuel(&parent, 1), ISOLA_ELIMIT);
+    proc_quota_child_exit(&parent, &child, 0);
+    assert_int_equal(proc_quota_charge_pages(&parent, 10), ISOLA_OK);
+    proc_quota_release_pages(&parent, 100);
+    assert_int_equal(proc_quota_charge_pages(&parent, 100), ISOLA_OK);
+    /* Fuel over the total: the rest is charged and the caller must stop. */
+    assert_int_equal(proc_quota_charge_fuel(&parent, 5000), ISOLA_ELIMIT);
+    proc_limits left;
+    proc_quota_remaining(&parent, &left);
+    assert_int_equal(left.fuel_total, 0);
+}
+
+/* Each process spawns as many children as it can, recursively: the tree
+ * under a root with live_children = N never holds more than N processes. */
+static uint32_t spawn_bomb(proc_quota *parent, int depth, uint32_t *max_depth)
+{
+    if ((uint32_t)depth > *max_depth)
+        *max_depth = (uint32_t)depth;
+    uint32_t spawned = 0;
+    proc_limits ask = proc_limits_unlimited();
+    ask.live_children = 3; /* each asks for a small subtree, to make a wide tree */
+    for (;;) {
+        proc_limits granted;
+        if (proc_quota_spawn(parent, &ask, &granted) != ISOLA_OK)
+            break;
+        proc_quota child;
+        proc_quota_init(&child, granted);
+        spawned += 1 + spawn_bomb(&child, depth + 1, max_depth);
+        /* keep the child alive (its reservation stays) for the rest of the loop */
+    }
+    return spawned;
+}
+
+static void test_spawn_bomb_contained(void **state)
+{
+    (void)state;
+    proc_limits root_limits = proc_limits_unlimited();
+    root_limits.live_children = 100;
+    proc_quota root;
+    proc_quota_init(&root, root_limits);
+    uint32_t max_depth = 0;
+    uint32_t total = spawn_bomb(&root, 0, &max_depth);
+    assert_int_equal(total, 100);
+    assert_true(max_depth >= 2);
+    proc_limits left;
+    proc_quota_remaining(&root, &left);
+    assert_int_equal(left.live_children, 0);
+}
+
+static void test_unlimited_parent_is_not_counted(void **state)
+{
+    (void)state;
+    proc_quota root;
+    proc_quota_init(&root, proc_limits_unlimited());
+    proc_limits ask = proc_limits_default(), a, b;
+    assert_int_equal(proc_quota_spawn(&root, &ask, &a), ISOLA_OK);
+    assert_int_equal(proc_quota_spawn(&root, &ask, &b), ISOLA_OK);
+    assert_int_equal(a.memory_pages, ask.memory_pages);
+    assert_int_equal(b.live_children, ask.live_children);
+    assert_int_equal(proc_quota_charge_pages(&root, UINT32_MAX - 1), ISOLA_OK);
+    proc_quota_child_exit(&root, &a, 123);
+    proc_quota_child_exit(&root, &b, 0);
+    proc_limits left;
+    proc_quota_remaining(&root, &left);
+    assert_int_equal(left.memory_pages, PROC_LIMIT_UNLIMITED32);
+    assert_true(left.fuel_total == PROC_LIMIT_UNLIMITED64);
+}
+
+static void test_zero_children_budget(void **state)
+{
+    (void)state;
+    proc_limits limits = small_parent();
+    limits.live_children = 0;
+    proc_quota q;
+    proc_quota_init(&q, limits);
+    proc_limits ask = proc_limits_default(), child;
+    assert_int_equal(proc_quota_spawn(&q, &ask, &child), ISOLA_ELIMIT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grant_clamped_and_reserved),
+        cmocka_unit_test(test_own_usage_counts_against_children),
+        cmocka_unit_test(test_spawn_bomb_contained),
+        cmocka_unit_test(test_unlimited_parent_is_not_counted),
+        cmocka_unit_test(test_zero_children_budget),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
