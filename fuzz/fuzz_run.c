@@ -19,6 +19,7 @@
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,19 +27,38 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Small enough that one input costs milliseconds, big enough to exercise growth. */
-#define FUZZ_MAX_MEMORY_PAGES 512u      /* 32 MiB per memory */
-#define FUZZ_POOL_SLOT_PAGES 64u        /* memories above 4 MiB take the private-reservation path */
+/*
+ * Limits that keep one input to milliseconds. Fuel is charged only at calls
+ * and loop back-edges, and one bulk-memory instruction may touch a whole
+ * memory, so the worst case is about FUZZ_INPUT_FUEL times a full-memory
+ * fill: small memories and a per-input fuel total keep that under the
+ * libFuzzer timeout, and anything slower is a real finding (work that is
+ * not charged fuel).
+ */
+#define FUZZ_MAX_MEMORY_PAGES 64u       /* 4 MiB per memory */
+#define FUZZ_POOL_SLOT_PAGES 16u        /* memories with a larger maximum take the private-reservation path */
 #define FUZZ_MAX_TABLE_ELEMS 100000u
 #define FUZZ_STACK_SLOTS 65536u
 #define FUZZ_MAX_CALL_DEPTH 300u
 #define FUZZ_FUEL_PER_SLICE 2000
+#define FUZZ_INPUT_FUEL 20000           /* for all calls of one input together */
 #define FUZZ_MAX_RESUMES 8
 #define FUZZ_MAX_EXPORT_CALLS 64u
 
-/* Per-input state of the stub host functions; reset at the start of every input. */
+/* ISOLA_FUZZ_TRACE=1 prints what each input did (for triage; off while fuzzing). */
+static int fuzz_trace = -1;
+
+static bool fuzz_tracing(void)
+{
+    if (fuzz_trace < 0)
+        fuzz_trace = getenv("ISOLA_FUZZ_TRACE") != NULL;
+    return fuzz_trace > 0;
+}
+
+/* Per-input state (stub host functions, fuel); reset at the start of every input. */
 static struct {
     uint32_t calls;
+    int64_t fuel_left;       /* of FUZZ_INPUT_FUEL */
     bool blocked;            /* the last call blocked: the next one must complete */
     bool instantiating;      /* a start function cannot be resumed: just return zeros */
 } fuzz_host;
@@ -67,7 +87,8 @@ static void fuzz_touch_memory(isola_host_call *call)
 static isola_host_result fuzz_stub_host(isola_host_call *call, uint64_t *slots, void *user)
 {
     uint32_t nslots = (uint32_t)(uintptr_t)user;
-    assert(isola_host_instance(call) != NULL);
+    /* No instance when called directly by isola_exec_call (a re-exported import,
+     * or an imported start function): there is no wasm caller then. */
     assert(isola_host_exec(call) != NULL);
     fuzz_touch_memory(call);
     uint32_t n = ++fuzz_host.calls;
@@ -166,8 +187,28 @@ static isola_extern *fuzz_make_imports(isola_engine *engine, const isola_module 
 
 /* ------------------------------------------------------------ running exports */
 
+/* Gives the context its next slice of the input's fuel; false when none is left. */
+static bool fuzz_refuel(isola_exec *exec)
+{
+    if (fuzz_host.fuel_left <= 0)
+        return false;
+    int64_t slice = fuzz_host.fuel_left < FUZZ_FUEL_PER_SLICE ? fuzz_host.fuel_left : FUZZ_FUEL_PER_SLICE;
+    isola_exec_set_fuel(exec, slice);
+    return true;
+}
+
+/* Charges the input for the fuel the last slice used. */
+static void fuzz_charge(isola_exec *exec)
+{
+    int64_t left = isola_exec_fuel(exec);
+    int64_t slice = fuzz_host.fuel_left < FUZZ_FUEL_PER_SLICE ? fuzz_host.fuel_left : FUZZ_FUEL_PER_SLICE;
+    assert(left <= slice);
+    /* Resuming a blocked host call costs no fuel, so charge at least one unit per slice. */
+    fuzz_host.fuel_left -= slice - left > 0 ? slice - left : 1;
+}
+
 /* Drives one call to completion, a trap, or the resume budget. */
-static void fuzz_run_call(isola_exec *exec, isola_func *func)
+static void fuzz_run_call(isola_exec *exec, isola_func *func, const char *name, size_t name_len)
 {
     isola_functype type;
     isola_func_type(func, &type);
@@ -177,12 +218,19 @@ static void fuzz_run_call(isola_exec *exec, isola_func *func)
     for (uint32_t i = 0; i < type.nparams; i++)
         args[i] = fuzz_zero_value(type.params[i]);
 
-    isola_exec_set_fuel(exec, FUZZ_FUEL_PER_SLICE);
+    if (!fuzz_refuel(exec))
+        return;
     isola_status st = isola_exec_call(exec, func, args, type.nparams);
+    fuzz_charge(exec);
     for (int resumes = 0; resumes < FUZZ_MAX_RESUMES &&
-                          (st == ISOLA_YIELDED || st == ISOLA_SUSPENDED); resumes++) {
-        isola_exec_set_fuel(exec, FUZZ_FUEL_PER_SLICE);
+                          (st == ISOLA_YIELDED || st == ISOLA_SUSPENDED) && fuzz_refuel(exec); resumes++) {
         st = isola_exec_resume(exec);
+        fuzz_charge(exec);
+    }
+    if (fuzz_tracing()) {
+        const isola_trap *trap = st == ISOLA_TRAPPED ? isola_exec_trap(exec) : NULL;
+        fprintf(stderr, "fuzz_run: export \"%.*s\": status %d%s%s\n", (int)name_len, name, (int)st,
+                trap ? ", trap: " : "", trap && trap->message ? trap->message : "");
     }
     switch (st) {
     case ISOLA_OK: {
@@ -225,7 +273,7 @@ static void fuzz_call_exports(isola_instance *inst, const isola_module *module, 
         assert(found && ext.kind == type.kind);
         if (!found || ext.kind != ISOLA_EXTERN_FUNC)
             continue;
-        fuzz_run_call(exec, ext.of.func);
+        fuzz_run_call(exec, ext.of.func, name, name_len);
         calls++;
     }
 }
@@ -236,24 +284,30 @@ static void fuzz_instantiate_and_run(isola_engine *engine, isola_module *module)
 {
     uint32_t nimports = 0;
     isola_extern *imports = fuzz_make_imports(engine, module, &nimports);
-    if (!imports)
+    if (!imports) {
+        if (fuzz_tracing())
+            fprintf(stderr, "fuzz_run: an import is beyond the fuzz limits\n");
         return;
+    }
     isola_exec_config ecfg = {.stack_slots = FUZZ_STACK_SLOTS, .max_call_depth = FUZZ_MAX_CALL_DEPTH};
     isola_exec *exec = isola_exec_new(engine, &ecfg, NULL);
     if (exec) {
         /* The start function runs to completion inside isola_instantiate; bound it too. */
-        isola_exec_set_fuel(exec, FUZZ_FUEL_PER_SLICE);
+        fuzz_refuel(exec);
         isola_instance_limits limits = {.max_memory_pages = FUZZ_MAX_MEMORY_PAGES};
         isola_error err;
         memset(&err, 0, sizeof err);
         fuzz_host.instantiating = true;
         isola_instance *inst = isola_instantiate(engine, module, imports, nimports, &limits, exec, &err);
         fuzz_host.instantiating = false;
+        fuzz_charge(exec);
         if (inst) {
             fuzz_call_exports(inst, module, exec);
             isola_instance_release(inst);
         } else {
             assert(err.kind != ISOLA_ERR_NONE && err.message[0] != '\0');
+            if (fuzz_tracing())
+                fprintf(stderr, "fuzz_run: instantiation failed: %s\n", err.message);
         }
         isola_exec_release(exec);
     }
@@ -263,12 +317,17 @@ static void fuzz_instantiate_and_run(isola_engine *engine, isola_module *module)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     memset(&fuzz_host, 0, sizeof fuzz_host);
+    fuzz_host.fuel_left = FUZZ_INPUT_FUEL;
     isola_engine_config cfg = {.max_memory_pages = FUZZ_MAX_MEMORY_PAGES,
                                .pool_slot_pages = FUZZ_POOL_SLOT_PAGES};
     isola_engine *engine = isola_engine_new(&cfg, NULL);
     if (!engine)
         return 0;
-    isola_module *module = isola_module_load(engine, data, size, NULL);
+    isola_error err;
+    memset(&err, 0, sizeof err);
+    isola_module *module = isola_module_load(engine, data, size, &err);
+    if (!module && fuzz_tracing())
+        fprintf(stderr, "fuzz_run: not loaded: %s\n", err.message);
     if (module) {
         fuzz_instantiate_and_run(engine, module);
         isola_module_release(module);

@@ -8,6 +8,8 @@
 #   scripts/fuzz.sh --replay                run every file in fuzz/regressions/ once
 #
 # Targets are named without the fuzz_ prefix: decode, run.
+# Environment: CC (default clang-14), ISOLA_FUZZ_BUILD (default build-fuzz/),
+# ISOLA_SPEC_DIR (default ../shared/spec/wast), ASAN_OPTIONS, UBSAN_OPTIONS.
 # Findings land in build-fuzz/findings/TARGET/ (crash-*, leak-*, timeout-*,
 # oom-*); the exit status is 1 when a run produced any. A target that dies on
 # a finding is restarted with the time it has left (at most 5 times), so one
@@ -15,7 +17,7 @@
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=$root/build-fuzz
+build=${ISOLA_FUZZ_BUILD:-$root/build-fuzz}
 seconds=60
 nttf=250
 mode=run
@@ -24,7 +26,7 @@ for arg in "$@"; do
     case $arg in
     --smoke) seconds=30; nttf=60 ;;
     --replay) mode=replay ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     [0-9]*) seconds=$arg ;;
     decode|run) targets="$targets $arg" ;;
     *) echo "fuzz.sh: unknown argument '$arg'" >&2; exit 2 ;;
@@ -79,11 +81,29 @@ run_session() {
     echo "${execs:-0}"
 }
 
+# A seed that crashes would kill every session at start-up: move it out of the
+# corpus (its copy is in findings/ under its SHA-1, as libFuzzer names it).
+quarantine() {
+    t=$1 log=$2
+    art=$(sed -n 's/.*Test unit written to .*-\([0-9a-f]\{40\}\)$/\1/p' "$log" | tail -1)
+    [ -n "$art" ] || return 0
+    (cd "$build/corpus/$t" && sha1sum -- * 2>/dev/null) | while read -r sum file; do
+        if [ "$sum" = "$art" ]; then
+            echo "   seed $file crashes: moved out of the corpus"
+            mv "$build/corpus/$t/$file" "$build/findings/$t/seed-$file"
+        fi
+    done
+}
+
+count_findings() {
+    ls "$build/findings/$1" | grep -c -E '^(crash|leak|timeout|oom)-' || true
+}
+
 status=0
 summary=""
 for t in $targets; do
     mkdir -p "$build/findings/$t" "$build/logs"
-    before=$(ls "$build/findings/$t" | wc -l)
+    before=$(count_findings "$t")
     start=$(date +%s)
     total=0
     session=0
@@ -96,11 +116,12 @@ for t in $targets; do
         total=$((total + execs))
         if grep -q -E "^SUMMARY|ERROR: libFuzzer|Assertion .* failed" "$log"; then
             grep -E "^SUMMARY|ERROR: libFuzzer|Assertion .* failed|Test unit written" "$log" | head -4 | sed 's/^/   /'
+            quarantine "$t" "$log"
         fi
         left=$((seconds - ($(date +%s) - start)))
     done
     elapsed=$(($(date +%s) - start))
-    found=$(($(ls "$build/findings/$t" | wc -l) - before))
+    found=$(($(count_findings "$t") - before))
     corpus=$(ls "$build/corpus/$t" | wc -l)
     [ "$found" -eq 0 ] || status=1
     summary="$summary

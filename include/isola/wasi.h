@@ -68,7 +68,8 @@ bool isola_wasi_preopen_spec(isola_wasi *wasi, const char *spec, isola_error *er
 
 /*
  * Gives the guest descriptors 0, 1 and 2 as duplicates of the host's
- * `in`, `out` and `errfd` (-1 leaves that guest descriptor closed). The
+ * `in`, `out` and `errfd` (-1, or a descriptor closed on the host, leaves
+ * that guest descriptor closed). The
  * context owns the duplicates; the host's descriptors are untouched.
  * Must be called before any preopen so stdio keeps numbers 0..2.
  */
@@ -77,8 +78,17 @@ bool isola_wasi_set_stdio(isola_wasi *wasi, int in, int out, int errfd, isola_er
 bool isola_wasi_inherit_stdio(isola_wasi *wasi, isola_error *err);
 
 /*
+ * Gives the guest a duplicate of host descriptor `host_fd` (a socket, a
+ * pipe, an open file...) at the lowest free guest number >= 3, with the
+ * rights that suit its type; *guest_fd gets the number. This is how a
+ * guest gets sockets, which preview1 cannot create.
+ */
+bool isola_wasi_add_fd(isola_wasi *wasi, int host_fd, uint32_t *guest_fd, isola_error *err);
+
+/*
  * Creates the host function for import `name` (of module
- * "wasi_snapshot_preview1") and checks it against the import's `type`.
+ * "wasi_snapshot_preview1") and checks it against the import's `type`
+ * (NULL: no check).
  * Unknown names give ISOLA_ERR_NOT_FOUND, a type mismatch ISOLA_ERR_LINK.
  * The caller owns the function in out->of.func.
  */

@@ -2,8 +2,9 @@
  * cli_link.c - import resolution for `isola run`.
  *
  * Each import is offered to the providers in turn; the first that knows the
- * (module, field) pair creates a host object for it. There are no providers
- * yet, so the first import fails with a message that names it and its type.
+ * (module, field) pair creates a host object for it. WASI preview1 is the
+ * one provider today; an import nobody provides fails with a message that
+ * names it and its type.
  */
 #include "cli_link.h"
 
@@ -24,17 +25,21 @@ static const char *extern_kind_name(isola_extern_kind kind)
 }
 
 /*
- * Finds a host object for one import. Providers (WASI, the isola guest API)
- * will be consulted here; returning false means "nobody provides it".
+ * Finds a host object for one import. Providers (WASI, later the isola
+ * guest API) are consulted here; returning false means "nobody provides
+ * it", with the provider's reason in why when it knew the module.
  */
-static bool resolve_import(isola_engine *engine, const char *module_name, const char *field_name,
-                           const isola_externtype *type, isola_extern *out)
+static bool resolve_import(isola_engine *engine, isola_wasi *wasi, const char *module_name,
+                           const char *field_name, const isola_externtype *type, isola_extern *out,
+                           char *why, size_t why_size)
 {
-    (void)engine;
-    (void)module_name;
-    (void)field_name;
-    (void)type;
-    (void)out;
+    if (wasi && strcmp(module_name, ISOLA_WASI_MODULE) == 0) {
+        isola_error err;
+        memset(&err, 0, sizeof err);
+        if (isola_wasi_define(wasi, engine, field_name, strlen(field_name), type, out, &err))
+            return true;
+        snprintf(why, why_size, "%s", err.message);
+    }
     return false;
 }
 
@@ -56,8 +61,8 @@ static char *printable_name(const char *name, size_t len)
     return copy;
 }
 
-bool cli_link_imports(isola_engine *engine, isola_module *module, cli_imports *out,
-                      char *why, size_t why_size)
+bool cli_link_imports(isola_engine *engine, isola_module *module, isola_wasi *wasi,
+                      cli_imports *out, char *why, size_t why_size)
 {
     assert(engine && module && out);
     memset(out, 0, sizeof *out);
@@ -77,13 +82,14 @@ bool cli_link_imports(isola_engine *engine, isola_module *module, cli_imports *o
         isola_module_import(module, i, &mod, &mod_len, &field, &field_len, &type);
         char *mod_text = printable_name(mod, mod_len);
         char *field_text = printable_name(field, field_len);
+        char reason[256] = "isola run provides only WASI preview1 imports";
         bool found = mod_text && field_text &&
-                     resolve_import(engine, mod_text, field_text, &type, &out->externs[i]);
+                     resolve_import(engine, wasi, mod_text, field_text, &type, &out->externs[i],
+                                    reason, sizeof reason);
         if (!found)
-            snprintf(why, why_size, "unresolved import \"%s\" \"%s\" (%s): "
-                     "isola run provides no imports yet",
+            snprintf(why, why_size, "unresolved import \"%s\" \"%s\" (%s): %s",
                      mod_text ? mod_text : "?", field_text ? field_text : "?",
-                     extern_kind_name(type.kind));
+                     extern_kind_name(type.kind), reason);
         free(mod_text);
         free(field_text);
         if (!found) {

@@ -1,7 +1,7 @@
 /*
- * cli_link.h - resolving a module's imports for `isola run`. Today nothing
- * is provided, so any import is reported by name; WASI and the isola guest
- * API plug in here as import providers.
+ * cli_link.h - resolving a module's imports for `isola run`. WASI
+ * preview1 is provided (when a WASI context is given); the isola guest API
+ * plugs in here as another import provider. Anything else is reported by name.
  */
 #ifndef ISOLA_CLI_LINK_H
 #define ISOLA_CLI_LINK_H
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <isola/engine.h>
+#include <isola/wasi.h>
 
 /* The resolved imports, in the module's import order, and the host objects behind them. */
 typedef struct cli_imports {
@@ -19,11 +20,12 @@ typedef struct cli_imports {
 } cli_imports;
 
 /*
- * Resolves every import of `module`. On failure returns false with one line
- * in why naming the first import that could not be resolved.
+ * Resolves every import of `module`; imports of "wasi_snapshot_preview1"
+ * come from `wasi` (may be NULL: none). On failure returns false with one
+ * line in why naming the first import that could not be resolved.
  */
-bool cli_link_imports(isola_engine *engine, isola_module *module, cli_imports *out,
-                      char *why, size_t why_size);
+bool cli_link_imports(isola_engine *engine, isola_module *module, isola_wasi *wasi,
+                      cli_imports *out, char *why, size_t why_size);
 
 /* Releases whatever cli_link_imports created; safe on a zeroed cli_imports. */
 void cli_imports_release(cli_imports *imports);

@@ -2,6 +2,8 @@
  * cli_run.c - `isola run FILE --invoke NAME [ARG...]`: load a module, link
  * its imports, instantiate it, call one export with arguments parsed from the
  * command line, and print the results (or the trap) in a stable text form.
+ * Without --invoke, `isola run FILE [ARG...]` runs a WASI command: `_start`
+ * with the ARGs as its argv, and the exit code of proc_exit as ours.
  *
  * Every step either succeeds or prints exactly one line naming what failed;
  * run_state owns everything allocated along the way so each exit path
@@ -15,6 +17,7 @@
 
 #include "cli_link.h"
 #include "cli_value.h"
+#include "cli_wasi.h"
 
 #define CLI_MAX_PAGES 65536u
 
@@ -26,6 +29,8 @@ typedef struct run_options {
     bool fuel_set;
     int64_t fuel;
     uint32_t max_memory_pages;   /* 0: engine default */
+    cli_wasi_options wasi;       /* --dir and --env */
+    bool command;                /* no --invoke: run the WASI command's _start */
 } run_options;
 
 typedef struct run_state {
@@ -37,6 +42,7 @@ typedef struct run_state {
     isola_instance *instance;
     isola_value *args;
     isola_value *results;
+    isola_wasi *wasi;            /* outlives the imports, whose functions point into it */
 } run_state;
 
 static void run_state_release(run_state *s)
@@ -48,6 +54,7 @@ static void run_state_release(run_state *s)
     if (s->exec)
         isola_exec_release(s->exec);
     cli_imports_release(&s->imports);
+    isola_wasi_release(s->wasi);
     if (s->module)
         isola_module_release(s->module);
     if (s->engine)
@@ -62,7 +69,8 @@ static bool parse_option(int argc, char **argv, int *i, run_options *opts)
 {
     const char *name = argv[*i];
     bool takes_value = strcmp(name, "--fuel") == 0 || strcmp(name, "--max-memory") == 0 ||
-                       strcmp(name, "--invoke") == 0;
+                       strcmp(name, "--invoke") == 0 || strcmp(name, "--dir") == 0 ||
+                       strcmp(name, "--env") == 0;
     if (!takes_value) {
         cli_errorf("run: unknown option '%s' (see isola --help)", name);
         return false;
@@ -78,7 +86,19 @@ static bool parse_option(int argc, char **argv, int *i, run_options *opts)
             cli_errorf("run: --invoke given twice");
             return false;
         }
+        if (opts->nargs > 0) {
+            cli_errorf("run: unexpected argument '%s' before --invoke NAME", opts->args[0]);
+            return false;
+        }
         opts->export_name = value;
+    } else if (strcmp(name, "--dir") == 0) {
+        return cli_wasi_add_dir(&opts->wasi, value);
+    } else if (strcmp(name, "--env") == 0) {
+        if (!strchr(value, '=') || value[0] == '=') {
+            cli_errorf("run: --env '%s': expected NAME=VALUE", value);
+            return false;
+        }
+        return cli_wasi_add_env(&opts->wasi, value);
     } else if (strcmp(name, "--fuel") == 0) {
         uint64_t fuel = 0;
         if (!cli_parse_count(value, INT64_MAX, &fuel, why, sizeof why)) {
@@ -99,8 +119,10 @@ static bool parse_option(int argc, char **argv, int *i, run_options *opts)
 /*
  * Tokens starting with "--" are options wherever they appear (so --fuel may
  * follow the ARGs), until a bare "--"; everything else is positional: first
- * FILE, then, once --invoke NAME is seen, ARGs. Negative numbers such as
- * -1 or -inf start with a single dash and so stay positional.
+ * FILE, then ARGs (for --invoke NAME, or the WASI command's argv when there
+ * is no --invoke). Negative numbers such as -1 or -inf start with a single
+ * dash and so stay positional; guest arguments that start with "--" go
+ * after a bare "--".
  */
 static bool parse_run_args(int argc, char **argv, run_options *opts, bool *help)
 {
@@ -126,21 +148,16 @@ static bool parse_run_args(int argc, char **argv, run_options *opts, bool *help)
                 return false;
         } else if (!opts->path) {
             opts->path = arg;
-        } else if (opts->export_name) {
-            opts->args[opts->nargs++] = argv[i];
         } else {
-            cli_errorf("run: unexpected argument '%s' before --invoke NAME", arg);
-            return false;
+            opts->args[opts->nargs++] = argv[i];
         }
     }
     if (!opts->path) {
-        cli_errorf("run: missing FILE (usage: isola run FILE.wasm --invoke NAME [ARG...])");
+        cli_errorf("run: missing FILE (usage: isola run FILE.wasm [ARG...] or "
+                   "isola run FILE.wasm --invoke NAME [ARG...])");
         return false;
     }
-    if (!opts->export_name) {
-        cli_errorf("run: missing --invoke NAME (usage: isola run FILE.wasm --invoke NAME [ARG...])");
-        return false;
-    }
+    opts->command = opts->export_name == NULL;
     return true;
 }
 
@@ -233,8 +250,13 @@ static bool load_and_link(const run_options *opts, run_state *s)
         cli_report_module_error(opts->path, &err);
         return false;
     }
+    /* A command's argv is FILE and its ARGs; an --invoke'd export sees just FILE. */
+    s->wasi = cli_wasi_new(&opts->wasi, opts->path, opts->command ? opts->args : NULL,
+                           opts->command ? opts->nargs : 0);
+    if (!s->wasi)
+        return false;
     char why[512];
-    if (!cli_link_imports(s->engine, s->module, &s->imports, why, sizeof why)) {
+    if (!cli_link_imports(s->engine, s->module, s->wasi, &s->imports, why, sizeof why)) {
         fprintf(stderr, "%s: %s\n", opts->path, why);
         return false;
     }
@@ -257,6 +279,8 @@ static int instantiate(const run_options *opts, run_state *s)
                                     &limits, s->exec, &err);
     if (s->instance)
         return CLI_EXIT_OK;
+    if (err.kind == ISOLA_ERR_TRAP && isola_wasi_exited(s->wasi))
+        return -1;   /* the start function called proc_exit: the caller reads the code */
     if (err.kind == ISOLA_ERR_TRAP) {
         /* The start function trapped: prefer the context's trap, which has a backtrace. */
         const isola_trap *trap = isola_exec_trap(s->exec);
@@ -276,6 +300,11 @@ static bool prepare_call(const run_options *opts, run_state *s, isola_func **fun
                          isola_functype *type)
 {
     isola_extern ext;
+    if (opts->command && !isola_instance_export(s->instance, "_start", &ext)) {
+        fprintf(stderr, "%s: no export named '_start': not a WASI command "
+                "(use --invoke NAME to call another export)\n", opts->path);
+        return false;
+    }
     if (!isola_instance_export(s->instance, opts->export_name, &ext)) {
         report_missing_export(opts->path, s->module, opts->export_name);
         return false;
@@ -333,6 +362,8 @@ static int call_and_report(const run_options *opts, run_state *s, isola_func *fu
         return CLI_EXIT_OK;
     }
     case ISOLA_TRAPPED:
+        if (isola_wasi_exited(s->wasi))
+            return isola_wasi_exit_code(s->wasi);
         report_trap(isola_exec_trap(s->exec));
         return CLI_EXIT_TRAP;
     case ISOLA_YIELDED:
@@ -357,10 +388,12 @@ int cli_run_main(int argc, char **argv)
     bool help = false;
     if (!parse_run_args(argc, argv, &opts, &help)) {
         free(opts.args);
+        cli_wasi_options_free(&opts.wasi);
         return CLI_EXIT_ERROR;
     }
     if (help) {
         free(opts.args);
+        cli_wasi_options_free(&opts.wasi);
         cli_print_usage(stdout);
         return CLI_EXIT_OK;
     }
@@ -370,12 +403,20 @@ int cli_run_main(int argc, char **argv)
     isola_func *func = NULL;
     isola_functype type;
     if (load_and_link(&opts, &s)) {
+        if (opts.command) {
+            /* The ARGs went to the guest's argv; _start itself takes none. */
+            opts.export_name = "_start";
+            opts.nargs = 0;
+        }
         code = instantiate(&opts, &s);
-        if (code == CLI_EXIT_OK)
+        if (code == -1)
+            code = isola_wasi_exit_code(s.wasi);
+        else if (code == CLI_EXIT_OK)
             code = prepare_call(&opts, &s, &func, &type) ? call_and_report(&opts, &s, func, &type)
                                                           : CLI_EXIT_ERROR;
     }
     run_state_release(&s);
     free(opts.args);
+    cli_wasi_options_free(&opts.wasi);
     return code;
 }

@@ -11,14 +11,18 @@ void cli_print_usage(FILE *out)
 {
     fputs(
         "usage: isola validate FILE.wasm\n"
+        "       isola run FILE.wasm [OPTIONS] [ARG...]\n"
         "       isola run FILE.wasm [OPTIONS] --invoke NAME [ARG...]\n"
         "       isola --help | --version\n"
         "\n"
         "commands:\n"
         "  validate   decode and validate FILE; print \"FILE: valid\", or the first error\n"
         "             as \"FILE: error at offset 0x..: reason\"\n"
-        "  run        instantiate FILE and call its export NAME with ARGs; print each\n"
-        "             result on its own line\n"
+        "  run        without --invoke: run FILE as a WASI command (its _start), with\n"
+        "             ARGs as its arguments; the exit status is the one it passes to\n"
+        "             proc_exit (0 if _start returns)\n"
+        "             with --invoke: instantiate FILE and call its export NAME with\n"
+        "             ARGs; print each result on its own line\n"
         "\n"
         "run options (may appear anywhere; a bare -- ends them):\n"
         "  --invoke NAME       the exported function to call\n"
@@ -26,6 +30,10 @@ void cli_print_usage(FILE *out)
         "                      iterations); default unlimited\n"
         "  --max-memory SIZE   cap on each linear memory: pages of 64 KiB, or a size\n"
         "                      with KiB, MiB or GiB (e.g. 64MiB); default 4GiB\n"
+        "  --dir HOST[::GUEST] give the program host directory HOST, seen as GUEST\n"
+        "                      (default: the same name); it sees no other files\n"
+        "  --env NAME=VALUE    set an environment variable (none are inherited)\n"
+        "guest arguments that start with -- go after a bare --.\n"
         "\n"
         "arguments are parsed by the parameter's type:\n"
         "  i32, i64   decimal (signed or unsigned range) or 0x hex\n"
@@ -38,6 +46,7 @@ void cli_print_usage(FILE *out)
         "  1  error: bad command line, unreadable file, malformed or invalid module,\n"
         "     unresolved import, failed instantiation (the message says which)\n"
         "  2  the wasm code trapped (\"trap: MESSAGE\" and a backtrace on stderr)\n"
+        "  N  a WASI command called proc_exit(N)\n"
         "  3  the --fuel budget ran out\n",
         out);
 }

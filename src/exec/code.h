@@ -18,8 +18,11 @@
  *   br          [h] [target]
  *   br_z/br_nz  [h] [cond | -] [target]
  *   br_<cmp>    [h] [a | b] [target]      b is a slot, or an immediate for *_imm
+ *   br_inc_*    [h] [dst | a] [k | b] [target]   dst = a + k, then a fused loop test of dst
+ *   f64_mul*    [h] [dst | a] [b | c]   c + a*b, c - a*b, a*b - c (two roundings, as unfused)
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
  *   call        [h] [funcidx | base]      callee frame starts at fp + base
+ *   call_direct [h] [funcidx | base] [&module->code[i]]   same, callee code one load away
  *   simd_op     [h] [dst | a] [b | c] [index | lane]    (wasm_simd_index, simd.h)
  *   simd_load   [h] [dst | addr] [offset | index] [v | lane + size << 8]
  *   simd_store  [h] [v | addr] [offset | index] [lane + size << 8 | -]
@@ -39,6 +42,7 @@
 typedef union exec_op {
     const void *h;           /* handler label address */
     const union exec_op *target;
+    struct exec_code *const *code_slot;   /* call_direct: &isola_module.code[i] */
     uint64_t u64;
     uint32_t w[2];
 } exec_op;
@@ -53,6 +57,9 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
 #define EXEC_BR_I32(C) EXEC_BR_CMP_OPS(i32, C)
 #define EXEC_BR_I64(C) EXEC_BR_CMP_OPS(i64, C)
 #define EXEC_CMP_I32(C) X(i32_##C) X(i32_##C##_imm)
+/* select fused with the i32 compare computing its condition:
+ * [h] [dst | x] [y | a] [b or imm | -] */
+#define EXEC_SEL_I32(C) X(select_i32_##C) X(select_i32_##C##_imm)
 #define EXEC_CMP_I64(C) X(i64_##C) X(i64_##C##_imm)
 
 /* Integer binary ops that also have an immediate form (b a constant). */
@@ -87,7 +94,9 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(br_z) X(br_z_back) X(br_nz) X(br_nz_back) \
     X(br_z64) X(br_z64_back) X(br_nz64) X(br_nz64_back) \
     EXEC_CMPS(EXEC_BR_I32) EXEC_CMPS(EXEC_BR_I64) \
-    X(br_table) X(ret) X(ret1) X(call) X(call_import) X(call_indirect) \
+    X(br_inc_ne_back) X(br_inc_ne_imm_back) X(br_inc_lt_s_back) X(br_inc_lt_s_imm_back) \
+    X(br_inc_lt_u_back) X(br_inc_lt_u_imm_back) \
+    X(br_table) X(ret) X(ret1) X(call) X(call_direct) X(call_import) X(call_indirect) \
     X(move) X(move2) X(const64) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy) \
@@ -103,7 +112,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     EXEC_INDEXED_MEM(i32_load) EXEC_INDEXED_MEM(i64_load) EXEC_INDEXED_MEM(i32_load16_u) \
     EXEC_INDEXED_MEM(i32_load16_s) EXEC_INDEXED_MEM(store16) EXEC_INDEXED_MEM(store32) \
     EXEC_INDEXED_MEM(store64) \
-    EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) \
+    EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) EXEC_CMPS(EXEC_SEL_I32) \
     EXEC_IMM_BINOPS(i32) EXEC_IMM_BINOPS(i64) EXEC_INT_OTHER(i32) EXEC_INT_OTHER(i64) \
     X(i64_extend32_s) \
     EXEC_FLOAT_OPS(f32) EXEC_FLOAT_OPS(f64) \
@@ -115,6 +124,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u) \
     X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) \
     X(f32_demote_f64) X(f64_promote_f32) \
+    X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) \
     X(simd_op) X(simd_shuffle) X(simd_load) X(simd_store)
 
 enum exec_opcode {
@@ -128,8 +138,11 @@ enum exec_opcode {
  * A translated function body. Immutable after translation; shared by every
  * instance of the module. The frame of an activation is `frame_slots` slots:
  * params (param_slots), declared locals (local_slots, zeroed on entry), then
- * temporaries.
+ * temporaries. frame_slots >= param_slots + EXEC_FRAME_PAD, so function entry
+ * may zero a few slots past the params without checking how many locals
+ * there are.
  */
+#define EXEC_FRAME_PAD 4
 typedef struct exec_code {
     uint32_t func_index;
     uint32_t param_slots;

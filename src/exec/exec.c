@@ -211,10 +211,13 @@ static isola_status call_host_top(isola_exec *exec)
 {
     isola_func *f = exec->entry;
     struct isola_host_call hc = { exec, NULL };
+    /* Busy while the host function runs: it must not start a call on this context. */
+    exec->state = EXEC_STOPPED;
     isola_host_result r = f->host(&hc, exec->stack, f->host_user);
     switch (r) {
     case ISOLA_HOST_RETURN:
         exec->state = EXEC_IDLE;
+        exec->has_results = true;
         return ISOLA_OK;
     case ISOLA_HOST_YIELD:
         exec->state = EXEC_HOST_DONE;
@@ -235,6 +238,7 @@ static isola_status run(isola_exec *exec)
     isola_status st = exec_interp_run(exec);
     if (st == ISOLA_OK || st == ISOLA_TRAPPED)
         exec->state = EXEC_IDLE;
+    exec->has_results = st == ISOLA_OK;
     return st;
 }
 
@@ -258,6 +262,7 @@ isola_status isola_exec_call(isola_exec *exec, isola_func *func, const isola_val
     memset(&exec->trap, 0, sizeof exec->trap);
     exec->trap_message[0] = '\0';
     exec->entry = func;
+    exec->has_results = false;
     uint32_t pslots = type_slots(pt, ft->nparams);
     uint32_t rslots = type_slots(wasm_functype_results(ft), ft->nresults);
     uint32_t need = pslots > rslots ? pslots : rslots;
@@ -303,6 +308,7 @@ isola_status isola_exec_resume(isola_exec *exec)
         return call_host_top(exec);
     case EXEC_HOST_DONE:
         exec->state = EXEC_IDLE;
+        exec->has_results = true;
         return ISOLA_OK;
     case EXEC_IDLE:
     default:
@@ -313,13 +319,14 @@ isola_status isola_exec_resume(isola_exec *exec)
 void isola_exec_reset(isola_exec *exec)
 {
     exec->state = EXEC_IDLE;
+    exec->has_results = false;
     exec->depth = 0;
     exec->entry = NULL;
 }
 
 uint32_t isola_exec_results(const isola_exec *exec, isola_value *out, uint32_t max)
 {
-    if (!exec->entry || exec->state != EXEC_IDLE)
+    if (!exec->entry || exec->state != EXEC_IDLE || !exec->has_results)
         return 0;
     const wasm_functype *ft = exec->entry->type;
     const wasm_valtype *rt = wasm_functype_results(ft);

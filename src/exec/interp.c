@@ -137,19 +137,21 @@ static uint64_t sat_i64_u(double x)
     return (uint64_t)x;
 }
 
-/* Zeroes a callee's declared locals. Most functions have a handful, for which
- * a call into memset costs more than the stores. */
+/* Zeroes a callee's declared locals. Most functions have a handful: the
+ * frame is padded (EXEC_FRAME_PAD) so four stores cover them without a
+ * branch on the count, which beats memset or a jump table. */
 static inline void zero_locals(uint64_t *p, uint32_t n)
 {
-    switch (n) {
-    case 4: p[3] = 0; /* fall through */
-    case 3: p[2] = 0; /* fall through */
-    case 2: p[1] = 0; /* fall through */
-    case 1: p[0] = 0; /* fall through */
-    case 0: return;
-    default: memset(p, 0, (size_t)n * sizeof *p);
+    if (LIKELY(n <= EXEC_FRAME_PAD)) {
+        p[0] = 0;
+        p[1] = 0;
+        p[2] = 0;
+        p[3] = 0;
+    } else {
+        memset(p, 0, (size_t)n * sizeof *p);
     }
 }
+_Static_assert(EXEC_FRAME_PAD == 4, "zero_locals writes four slots");
 
 /* ------------------------------------------------------------ out-of-line slow paths */
 
@@ -249,6 +251,12 @@ static bool memory_init(isola_instance *inst, uint32_t seg, uint32_t d, uint32_t
     op_br_##T##_##name##_imm_back: { U a = (U)fp[W0(1)], b = IMM(W1(1)); \
         if (expr) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); } NEXT(3); }
 
+#define SELCMP(name, expr) \
+    op_select_i32_##name: { uint32_t a = (uint32_t)fp[W1(2)], b = (uint32_t)fp[W0(3)]; \
+        fp[W0(1)] = (expr) ? fp[W1(1)] : fp[W0(2)]; NEXT(4); } \
+    op_select_i32_##name##_imm: { uint32_t a = (uint32_t)fp[W1(2)], b = W0(3); \
+        fp[W0(1)] = (expr) ? fp[W1(1)] : fp[W0(2)]; NEXT(4); }
+
 #define CMPS(T, U, S, IMM) \
     CMPOP(T, U, eq, a == b, IMM) CMPOP(T, U, ne, a != b, IMM) \
     CMPOP(T, U, lt_s, (S)a < (S)b, IMM) CMPOP(T, U, lt_u, a < b, IMM) \
@@ -334,6 +342,16 @@ op_br_nz64:
 op_br_nz64_back:
     if (fp[W0(1)] != 0) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); }
     NEXT(3);
+#define BR_INC(name, expr) \
+    op_br_inc_##name##_back: { uint32_t a = (uint32_t)fp[W1(1)] + W0(2); fp[W0(1)] = a; \
+        uint32_t b = (uint32_t)fp[W1(2)]; \
+        if (expr) { pc = pc[3].target; SPEND_FUEL(); DISPATCH(); } NEXT(4); } \
+    op_br_inc_##name##_imm_back: { uint32_t a = (uint32_t)fp[W1(1)] + W0(2); fp[W0(1)] = a; \
+        uint32_t b = W1(2); \
+        if (expr) { pc = pc[3].target; SPEND_FUEL(); DISPATCH(); } NEXT(4); }
+    BR_INC(ne, a != b)
+    BR_INC(lt_s, (int32_t)a < (int32_t)b)
+    BR_INC(lt_u, a < b)
 op_br_table: {
     uint32_t i = (uint32_t)fp[W0(1)], n = W1(1);
     const exec_op *t = pc[2 + (i < n ? i : n)].target;
@@ -370,6 +388,22 @@ op_call: {
     exec_frame *fr = &frames[++depth];
     fr->func = f;
     fr->ret_pc = pc + 2;
+    fr->ret_fp = fp;
+    fr->ret_inst = inst;
+    zero_locals(nfp + c->param_slots, c->local_slots);
+    fp = nfp;
+    pc = c->code;
+    DISPATCH();
+}
+op_call_direct: {
+    const exec_code *c = *pc[2].code_slot;
+    uint64_t *nfp = fp + W1(1);
+    SPEND_FUEL();
+    if (UNLIKELY(depth + 1 >= max_depth || nfp + c->frame_slots > stack_end))
+        TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+    exec_frame *fr = &frames[++depth];
+    fr->func = funcs[W0(1)];
+    fr->ret_pc = pc + 3;
     fr->ret_fp = fp;
     fr->ret_inst = inst;
     zero_locals(nfp + c->param_slots, c->local_slots);
@@ -573,6 +607,11 @@ op_memory_fill: {
     /* ------------------------------------------------ integer arithmetic */
     CMPS(i32, uint32_t, int32_t, IMM32)
     CMPS(i64, uint64_t, int64_t, IMM64)
+    SELCMP(eq, a == b) SELCMP(ne, a != b)
+    SELCMP(lt_s, (int32_t)a < (int32_t)b) SELCMP(lt_u, a < b)
+    SELCMP(gt_s, (int32_t)a > (int32_t)b) SELCMP(gt_u, a > b)
+    SELCMP(le_s, (int32_t)a <= (int32_t)b) SELCMP(le_u, a <= b)
+    SELCMP(ge_s, (int32_t)a >= (int32_t)b) SELCMP(ge_u, a >= b)
     BINOP(i32, uint32_t, add, a + b, IMM32)
     BINOP(i32, uint32_t, sub, a - b, IMM32)
     BINOP(i32, uint32_t, mul, a * b, IMM32)
@@ -675,6 +714,21 @@ op_i64_rem_u: {
     FBIN64(f64_add, of_f64(a + b)) FBIN64(f64_sub, of_f64(a - b))
     FBIN64(f64_mul, of_f64(a * b)) FBIN64(f64_div, of_f64(a / b))
     FBIN64(f64_min, of_f64(wasm_fmin(a, b))) FBIN64(f64_max, of_f64(wasm_fmax(a, b)))
+op_f64_muladd: {
+    double m = f64_of(fp[W1(1)]) * f64_of(fp[W0(2)]);
+    fp[W0(1)] = of_f64(f64_of(fp[W1(2)]) + m);
+    NEXT(3);
+}
+op_f64_mulsub: {
+    double m = f64_of(fp[W1(1)]) * f64_of(fp[W0(2)]);
+    fp[W0(1)] = of_f64(f64_of(fp[W1(2)]) - m);
+    NEXT(3);
+}
+op_f64_mulrsub: {
+    double m = f64_of(fp[W1(1)]) * f64_of(fp[W0(2)]);
+    fp[W0(1)] = of_f64(m - f64_of(fp[W1(2)]));
+    NEXT(3);
+}
 op_f32_copysign:
     fp[W0(1)] = ((uint32_t)fp[W1(1)] & 0x7FFFFFFFu) | ((uint32_t)fp[W0(2)] & 0x80000000u);
     NEXT(3);

@@ -11,6 +11,7 @@
 #ifndef ISOLA_EXEC_INTERP_H
 #define ISOLA_EXEC_INTERP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "exec/code.h"
@@ -47,6 +48,7 @@ struct isola_exec {
 
     enum exec_state state;
     isola_func *entry;           /* the function of the current or last call */
+    bool has_results;            /* the last call returned: its results are in stack[0..] */
 
     /* Saved loop registers while stopped (and during host calls). */
     const exec_op *pc;

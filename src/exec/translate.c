@@ -11,13 +11,18 @@
  * is overwritten, at control-flow merges, and before calls (arguments must
  * sit in consecutive homes: the callee's frame starts at the first one).
  *
- * Two peepholes run on the last emitted instruction:
+ * Peepholes look at the last emitted instruction (and the one before it):
  *   - `local.set L` right after an op that produced the top value into its
  *     home retargets that op's destination to L;
- *   - `br_if` / `if` right after a compare (or eqz) fuse into one
- *     compare-and-branch op.
- * Both are valid only while nothing was emitted and no label was bound since
- * that instruction, which is checked by code position.
+ *   - `br_if` / `if` / `select` right after an integer compare fuse with it
+ *     (and `eqz` of a compare inverts the compare); a loop back-edge test of
+ *     a counter just incremented by a constant becomes one br_inc op;
+ *   - a load or store whose address was just computed by i32.add (of a slot
+ *     or a constant, or of a shifted index) folds the add in;
+ *   - f64.add / f64.sub of a product just computed folds the f64.mul in.
+ * All are valid only while nothing was emitted and no label was bound since
+ * the instructions involved, which is checked by code position; folded
+ * temporaries are dead because their stack entries were consumed.
  *
  * Unreachable code (after br, br_table, return, unreachable) is parsed but not
  * translated.
@@ -94,6 +99,8 @@ typedef struct tr {
     int cmp_kind;            /* 0..9 as EXEC_CMPS, 10 = eqz */
     bool cmp_is64, cmp_imm;
     uint32_t cmp_a, cmp_b, cmp_dst;
+    bool cmp_prev_valid;     /* an op producing into cmp_at's start, right before the compare */
+    size_t cmp_prev_at;
 
     uint32_t *brt;           /* br_table targets being translated */
     uint32_t capbrt;
@@ -459,6 +466,26 @@ static int cmp_swap(int c)
 }
 
 /*
+ * The br_inc op for a back-edge test of kind k whose left operand was just
+ * produced by `i32.add a, imm` right before the compare, or -1.
+ */
+static int loop_inc_op(const tr *t, int k)
+{
+    int op;
+    switch (k) {
+    case 1: op = EXEC_OP_br_inc_ne_back; break;
+    case 2: op = EXEC_OP_br_inc_lt_s_back; break;
+    case 3: op = EXEC_OP_br_inc_lt_u_back; break;
+    default: return -1;
+    }
+    if (t->oom || !t->cmp_prev_valid || t->cmp_prev_at + 3 != t->cmp_at
+        || t->code[t->cmp_prev_at].h != t->handlers[EXEC_OP_i32_add_imm]
+        || t->code[t->cmp_prev_at + 1].w[0] != t->cmp_a)
+        return -1;
+    return op;
+}
+
+/*
  * Emits a jump taken when (cond != 0) == when_true, to ctrl `depth` if
  * target_depth >= 0, or to a pending forward label whose word position is
  * returned (target_depth < 0). Fuses with an immediately preceding compare.
@@ -485,10 +512,21 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
             emit_w(t, t->cmp_a, 0);
         } else {
             int k = when_true ? t->cmp_kind : cmp_inverse(t->cmp_kind);
-            op = (t->cmp_is64 ? EXEC_OP_br_i64_eq : EXEC_OP_br_i32_eq) + 4 * k
-                 + (t->cmp_imm ? 1 : 0) + (back ? 2 : 0);
-            emit_h(t, op);
-            emit_w(t, t->cmp_a, t->cmp_b);
+            int inc = back && !t->cmp_is64 ? loop_inc_op(t, k) : -1;
+            if (inc >= 0) {
+                /* The loop counter's increment joins the back-edge test. */
+                size_t add = t->cmp_prev_at;
+                uint32_t d = t->code[add + 1].w[0], a = t->code[add + 1].w[1], kk = t->code[add + 2].w[0];
+                t->n = add;
+                emit_h(t, inc + (t->cmp_imm ? 1 : 0));
+                emit_w(t, d, a);
+                emit_w(t, kk, t->cmp_b);
+            } else {
+                op = (t->cmp_is64 ? EXEC_OP_br_i64_eq : EXEC_OP_br_i32_eq) + 4 * k
+                     + (t->cmp_imm ? 1 : 0) + (back ? 2 : 0);
+                emit_h(t, op);
+                emit_w(t, t->cmp_a, t->cmp_b);
+            }
         }
     } else {
         uint32_t s = operand(t, &cond);
@@ -695,6 +733,8 @@ static void tr_call(tr *t, const wasm_functype *ft, int op, uint32_t a, bool ind
     emit_w(t, a, base);
     if (indirect)
         emit_w(t, b, islot);
+    if (op == EXEC_OP_call_direct)
+        emit_u64(t, (uint64_t)(uintptr_t)&t->mod->code[a - t->wm->nfunc_imports]);
     for (uint32_t i = 0; i < ft->nresults; i++)
         push_home(t, wasm_functype_results(ft)[i]);
     /* The callee's frame (and a host function's results) extend past the
@@ -714,8 +754,11 @@ static void tr_local_set(tr *t, uint32_t l, bool tee)
         /* local.set L of local.get L */
     } else if (v.kind == ENT_HOME && !t->oom && t->prod_valid && t->prod_end == t->n
                && t->code[t->prod_at + 1].w[0] == v.home) {
+        /* The op stays the last producer (now into a local): later peepholes
+         * match on its destination slot, which is no longer a home. A
+         * compare retargeted here must still write the local, so it no
+         * longer fuses with a branch. */
         t->code[t->prod_at + 1].w[0] = slot;
-        t->prod_valid = false;
         t->cmp_valid = false;
     } else {
         emit_move(t, slot, &v);
@@ -739,10 +782,46 @@ static void emit_unary(tr *t, int op, wasm_valtype rt)
     mark_producer(t, at);
 }
 
+/*
+ * f64.add / f64.sub whose operand was just produced by f64.mul: one op
+ * computing the product and the sum with the same two roundings.
+ */
+static bool try_f64_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
+{
+    if (op != EXEC_OP_f64_add && op != EXEC_OP_f64_sub)
+        return false;
+    if (t->oom || !t->prod_valid || t->code[t->prod_at].h != t->handlers[EXEC_OP_f64_mul])
+        return false;
+    uint32_t dst = a->home;
+    bool left = a->kind == ENT_HOME && a->home == t->code[t->prod_at + 1].w[0];
+    bool right = !left && b->kind == ENT_HOME && b->home == t->code[t->prod_at + 1].w[0];
+    if (!left && !right)
+        return false;
+    tr_entry *other = left ? b : a;
+    if (t->prod_end != t->n || (left && other->kind == ENT_CONST))
+        return false;
+    uint32_t ma = t->code[t->prod_at + 1].w[1], mb = t->code[t->prod_at + 2].w[0];
+    int fused = op == EXEC_OP_f64_add ? EXEC_OP_f64_muladd
+                : left ? EXEC_OP_f64_mulrsub : EXEC_OP_f64_mulsub;
+    t->n = t->prod_at;
+    /* When the product is the right operand, the other one's home is below
+     * every slot the multiply reads: a constant may be put there now. */
+    uint32_t sc = operand(t, other);
+    size_t at = t->n;
+    emit_h(t, fused);
+    emit_w(t, dst, ma);
+    emit_w(t, mb, sc);
+    push_home(t, WASM_F64);
+    mark_producer(t, at);
+    return true;
+}
+
 static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtype rt, bool is64)
 {
     tr_entry b = pop(t);
     tr_entry a = pop(t);
+    if (try_f64_muladd(t, op, &a, &b))
+        return;
     uint32_t dst = a.home;      /* the result goes to the lower position even if swapped */
     bool imm = false;
     if (imm_op >= 0) {
@@ -799,6 +878,8 @@ static void emit_compare(tr *t, int c, bool is64)
     t->cmp_a = sa;
     t->cmp_b = sb;
     t->cmp_dst = dst;
+    t->cmp_prev_valid = t->prev_valid;
+    t->cmp_prev_at = t->prev_at;
 }
 
 static void emit_eqz(tr *t, bool is64)
@@ -826,6 +907,7 @@ static void emit_eqz(tr *t, bool is64)
     t->cmp_is64 = is64;
     t->cmp_a = s;
     t->cmp_dst = a.home;
+    t->cmp_prev_valid = false;
 }
 
 /* The fused `_add` form of a load or store op, or -1. Its `_addk` form follows it. */
@@ -953,6 +1035,36 @@ static void pop_operands(tr *t, uint32_t n, uint32_t *s, uint32_t *lowest_home)
         s[i] = operand(t, &e[i]);
     if (lowest_home)
         *lowest_home = e[0].home;
+}
+
+static void tr_select(tr *t)
+{
+    tr_entry c = pop(t), y = pop(t), x = pop(t);
+    if (x.type != WASM_V128 && c.kind == ENT_HOME && !t->oom && t->cmp_valid && t->cmp_end == t->n
+        && c.home == t->cmp_dst && !t->cmp_is64 && t->cmp_kind != CMP_EQZ) {
+        /* The condition is a compare emitted just now: fold it in. Constant
+         * operands go to the homes of x and y, which lie below every slot
+         * the compare reads, so they may be materialised after the rewind. */
+        t->n = t->cmp_at;
+        t->cmp_valid = false;
+        uint32_t sx = operand(t, &x), sy = operand(t, &y);
+        size_t at = t->n;
+        emit_h(t, EXEC_OP_select_i32_eq + 2 * t->cmp_kind + (t->cmp_imm ? 1 : 0));
+        emit_w(t, x.home, sx);
+        emit_w(t, sy, t->cmp_a);
+        emit_w(t, t->cmp_b, 0);
+        push_home(t, x.type);
+        mark_producer(t, at);
+        return;
+    }
+    uint32_t sx = operand(t, &x), sy = operand(t, &y);
+    uint32_t sc = operand(t, &c);
+    size_t at = t->n;
+    emit_h(t, x.type == WASM_V128 ? EXEC_OP_select2 : EXEC_OP_select);
+    emit_w(t, x.home, sx);
+    emit_w(t, sy, sc);
+    push_home(t, x.type);
+    mark_producer(t, at);
 }
 
 /* ------------------------------------------------------------ numeric opcode tables */
@@ -1188,9 +1300,17 @@ static void tr_prefix_simd(tr *t, bool dead)
     tr_entry e[3];
     uint32_t s[3] = { 0, 0, 0 };
     uint32_t n = oi->nparams;
-    assert(n <= 3);
-    for (uint32_t i = n; i-- > 0;)
-        e[i] = pop(t);
+    if (n > 3) {
+        t->unsupported = "SIMD table entry with more than three operands";
+        return;
+    }
+    /* Written out so the compiler sees the bound (params[0] is deepest). */
+    if (n >= 3)
+        e[2] = pop(t);
+    if (n >= 2)
+        e[1] = pop(t);
+    if (n >= 1)
+        e[0] = pop(t);
     for (uint32_t i = 0; i < n; i++)
         s[i] = operand(t, &e[i]);
     uint32_t dst = n ? e[0].home : top_home(t);
@@ -1290,7 +1410,11 @@ static bool tr_instr(tr *t)
         a = wasm_read_u32(&t->r);
         if (!dead && a < t->wm->nfuncs)
             tr_call(t, wasm_func_type(t->wm, a),
-                    t->wm->funcs[a].imported ? EXEC_OP_call_import : EXEC_OP_call, a, false, 0);
+                    t->wm->funcs[a].imported ? EXEC_OP_call_import
+                    /* module->code is allocated before any body is translated,
+                     * so the address of the callee's entry is already final. */
+                    : t->mod->code ? EXEC_OP_call_direct : EXEC_OP_call,
+                    a, false, 0);
         return false;
     case WASM_OP_CALL_INDIRECT:
         a = wasm_read_u32(&t->r);   /* type index */
@@ -1308,16 +1432,8 @@ static bool tr_instr(tr *t)
             wasm_read_u8(&t->r);
         /* fall through */
     case WASM_OP_SELECT:
-        if (!dead) {
-            tr_entry c = pop(t), y = pop(t), x = pop(t);
-            uint32_t sx = operand(t, &x), sy = operand(t, &y), sc = operand(t, &c);
-            size_t at = t->n;
-            emit_h(t, x.type == WASM_V128 ? EXEC_OP_select2 : EXEC_OP_select);
-            emit_w(t, x.home, sx);
-            emit_w(t, sy, sc);
-            push_home(t, x.type);
-            mark_producer(t, at);
-        }
+        if (!dead)
+            tr_select(t);
         return false;
     case WASM_OP_LOCAL_GET:
         a = wasm_read_u32(&t->r);
@@ -1484,7 +1600,6 @@ static bool tr_instr(tr *t)
     } else {
         t->unsupported = "unknown instruction";
     }
-    (void)s;
     return false;
 }
 
@@ -1532,6 +1647,8 @@ static exec_code *finish(tr *t, uint32_t funcidx)
     for (uint32_t i = 0; i < t->ftype->nresults; i++)
         c->result_slots += wasm_valtype_slots(wasm_functype_results(t->ftype)[i]);
     c->frame_slots = t->max_slots;
+    if (c->frame_slots < c->param_slots + EXEC_FRAME_PAD)
+        c->frame_slots = c->param_slots + EXEC_FRAME_PAD;
     c->ncode = t->n;
     memcpy(c->code, t->code, t->n * sizeof(exec_op));
     for (size_t i = 0; i < t->nrelocs; i++) {

@@ -202,8 +202,8 @@ case_run_bad_arguments() {
 }
 
 case_run_bad_command_line() {
-    expect 1 "" "isola: run: missing FILE (usage: isola run FILE.wasm --invoke NAME [ARG...])" -- "$ISOLA" run
-    expect 1 "" "isola: run: missing --invoke NAME (usage: isola run FILE.wasm --invoke NAME [ARG...])" -- \
+    expect 1 "" "isola: run: missing FILE (usage: isola run FILE.wasm [ARG...] or isola run FILE.wasm --invoke NAME [ARG...])" -- "$ISOLA" run
+    expect 1 "" "$V: no export named '_start': not a WASI command (use --invoke NAME to call another export)" -- \
         "$ISOLA" run "$V"
     expect 1 "" "isola: run: --invoke needs a value" -- "$ISOLA" run "$V" --invoke
     expect 1 "" "isola: run: unknown option '--turbo' (see isola --help)" -- "$ISOLA" run "$V" --turbo --invoke nothing
@@ -215,13 +215,13 @@ case_run_bad_command_line() {
         "$ISOLA" run "$V" --max-memory 8TiB --invoke nothing
     expect 1 "" "isola: run: --max-memory '65537': too large (at most 65536 pages)" -- \
         "$ISOLA" run "$V" --max-memory 65537 --invoke nothing
-    expect 1 "" "isola: run: unexpected argument 'extra' before --invoke NAME" -- "$ISOLA" run "$V" extra
+    expect 1 "" "$V: no export named '_start': not a WASI command (use --invoke NAME to call another export)" -- "$ISOLA" run "$V" extra
     expect 1 "" "isola: unknown command 'frob' (commands: validate, run; see isola --help)" -- "$ISOLA" frob
     expect 1 "" "isola: $WORK/none.wasm: No such file or directory" -- "$ISOLA" run "$WORK/none.wasm" --invoke f
 }
 
 case_run_link_and_exports() {
-    expect 1 "" "$MODS/imports.wasm: unresolved import \"env\" \"log_i32\" (func): isola run provides no imports yet" -- \
+    expect 1 "" "$MODS/imports.wasm: unresolved import \"env\" \"log_i32\" (func): isola run provides only WASI preview1 imports" -- \
         "$ISOLA" run "$MODS/imports.wasm" --invoke main
     expect_err_prefix 1 "$V: no export named 'nope' (exported functions: add_i32, add_i64," -- \
         "$ISOLA" run "$V" --invoke nope

@@ -397,11 +397,12 @@ static void test_receiver_parks_and_wakes(void **state)
     assert_int_equal(send_bytes(&t.table, t.a, 7, "not six"), ISOLA_OK);
     assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(7), &r.waiter, h, 1, &m), ISOLA_OK);
     proc_message_free(m);
-    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_any(), &r2.waiter, h, 1, &m), ISOLA_EAGAIN);
+    /* ...so another receiver can park, and only it is woken. */
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(6), &r2.waiter, h, 1, &m), ISOLA_EAGAIN);
     assert_int_equal(send_bytes(&t.table, t.a, 6, "six"), ISOLA_OK);
     assert_int_equal(r.woken, 1);
     assert_int_equal(r2.woken, 1);
-    expect_message(&t.table, t.b, proc_filter_any(), 6, "six");
+    expect_message(&t.table, t.b, proc_filter_tag(6), 6, "six");
     r2.woken = 0;
 
     /* Cancel (a timeout): no wake afterwards. */
@@ -556,7 +557,7 @@ static void *sender_main(void *p)
     sender_arg *arg = p;
     proc_handle_table table; /* each thread is its own process */
     proc_handle_table_init(&table, 4);
-    proc_object_retain(proc_endpoint_object(arg->endpoint));
+    /* The reference taken for this thread by the creator goes into the table. */
     int32_t h = proc_handle_insert(&table, proc_endpoint_object(arg->endpoint), ISOLA_RIGHT_SEND, NULL);
     for (uint32_t seq = 0; seq < MESSAGES_PER_SENDER; seq++) {
         uint32_t body[2] = {arg->id, seq};
@@ -583,6 +584,7 @@ static void test_many_threads_send_to_one_queue(void **state)
     sender_arg args[SENDER_THREADS];
     for (uint32_t i = 0; i < SENDER_THREADS; i++) {
         args[i] = (sender_arg){tx, i};
+        proc_object_retain(proc_endpoint_object(tx));
         assert_int_equal(pthread_create(&threads[i], NULL, sender_main, &args[i]), 0);
     }
     proc_object_release(proc_endpoint_object(tx)); /* only the senders hold it now */

@@ -157,7 +157,26 @@ static const char *k_basic =
     "      (br_table 0 1 2 (i32.const 10) (local.get 0)))\n"
     "      (i32.add (i32.const 1))) (i32.add (i32.const 100))))\n"
     "  (func (export \"wide\") (param i64) (result i64)\n"
-    "    (i64.mul (local.get 0) (i64.const 0x100000001))))\n";
+    "    (i64.mul (local.get 0) (i64.const 0x100000001)))\n"
+    "  ;; peephole shapes: indexed and offset loads/stores, compare+select,\n"
+    "  ;; eqz of a compare, increment+branch loops, f64 multiply-add\n"
+    "  (memory 1)\n"
+    "  (func (export \"shapes\") (param i32) (result i32) (local i32 i32 f64)\n"
+    "    (loop $fill\n"
+    "      (i32.store (i32.add (i32.const 64) (i32.shl (local.get 1) (i32.const 2))) (local.get 1))\n"
+    "      (br_if $fill (i32.ne (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (i32.const 10))))\n"
+    "    (local.set 1 (i32.const 0))\n"
+    "    (loop $sum\n"
+    "      (local.set 2 (i32.add (local.get 2)\n"
+    "        (i32.load (i32.add (i32.const 64) (i32.shl (local.get 1) (i32.const 2))))))\n"
+    "      (br_if $sum (i32.lt_u (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (local.get 0))))\n"
+    "    (local.set 3 (f64.add (f64.const 0.5) (f64.mul (f64.convert_i32_u (local.get 2)) (f64.const 2))))\n"
+    "    (i32.add\n"
+    "      (i32.add (i32.trunc_f64_u (local.get 3))\n"
+    "               (select (local.get 2) (i32.const 1000) (i32.lt_u (local.get 2) (i32.const 1000))))\n"
+    "      (i32.add (i32.load offset=4 (i32.sub (i32.const 72) (i32.const 4)))\n"
+    "               (if (result i32) (i32.eqz (i32.gt_s (local.get 0) (i32.const 5)))\n"
+    "                 (then (i32.const 100000)) (else (i32.const 0)))))))\n";
 
 static void test_basic_code(void **state)
 {
@@ -180,6 +199,14 @@ static void test_basic_code(void **state)
     for (int i = 0; i < 4; i++) {
         a = i32v(i);
         assert_int_equal(call_i32(fx->exec, export_func(inst, "switch"), &a, 1), want[i]);
+    }
+    /* shapes(n): 2*sum(0..n-1) + sum + (sum or 1000 if bigger) + mem[72/4]=2 + (n<=5 ? 100000 : 0) */
+    int32_t ns[] = { 3, 10 };
+    for (int k = 0; k < 2; k++) {
+        int32_t n = ns[k], sum = n * (n - 1) / 2;
+        a = i32v(n);
+        assert_int_equal(call_i32(fx->exec, export_func(inst, "shapes"), &a, 1),
+                         2 * sum + (sum < 1000 ? sum : 1000) + 2 + (n <= 5 ? 100000 : 0));
     }
     isola_value w = i64v(3);
     assert_int_equal(isola_exec_call(fx->exec, export_func(inst, "wide"), &w, 1), ISOLA_OK);
@@ -457,7 +484,9 @@ static void test_traps_and_backtrace(void **state)
     i = i32v(0);
     expect_trap(fx->exec, export_func(inst, "ind"), &i, 1, ISOLA_TRAP_UNREACHABLE, "unreachable");
 
-    /* After a trap the context is ready for a new call. */
+    /* A trapped call has no results; after it the context is ready for a new call. */
+    isola_value none;
+    assert_int_equal(isola_exec_results(fx->exec, &none, 1), 0);
     isola_value d = i32v(1000);
     assert_int_equal(call_i32(fx->exec, export_func(inst, "rec"), &d, 1), 1000);
     isola_instance_release(inst);

@@ -8,6 +8,8 @@
  *   - an entry is in use iff host_fd >= 0; each in-use entry owns its
  *     host_fd (it is a duplicate or was opened for the guest), so closing
  *     a guest descriptor never closes anything the embedder holds;
+ *   - fd flags are not kept here: fd_fdstat_get reads them from the host,
+ *     so they can never go stale;
  *   - rights_base/rights_inheriting only ever shrink (fd_fdstat_set_rights
  *     cannot add, path_open intersects with the parent's inheriting set);
  *   - dir, when set, is a readdir stream over a duplicate of host_fd.
@@ -26,7 +28,6 @@
 typedef struct wasi_fd_entry {
     int host_fd;                 /* -1: free slot */
     uint8_t filetype;            /* WASI_FILETYPE_* */
-    uint16_t fdflags;            /* WASI_FDFLAG_* as the guest sees them */
     uint64_t rights_base;
     uint64_t rights_inheriting;
     char *preopen_name;          /* guest path of a preopened directory, else NULL */
@@ -67,7 +68,7 @@ struct isola_wasi {
 uint16_t wasi_fd_get(isola_wasi *wasi, uint32_t fd, uint64_t rights, wasi_fd_entry **out);
 /* Installs host_fd (ownership passes) in the lowest free slot; closes it on failure. */
 uint16_t wasi_fd_insert(isola_wasi *wasi, int host_fd, uint8_t filetype, uint64_t base,
-                        uint64_t inheriting, uint16_t fdflags, uint32_t *out_fd);
+                        uint64_t inheriting, uint32_t *out_fd);
 /* Places *e (whose host_fd passes to the table) at free slot fd; nothing is closed on failure. */
 uint16_t wasi_fd_insert_at(isola_wasi *wasi, uint32_t fd, const wasi_fd_entry *e);
 /* Closes and frees the entry's resources; the slot becomes free. */

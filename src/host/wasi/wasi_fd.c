@@ -44,7 +44,7 @@ static bool fd_table_grow(isola_wasi *wasi, uint32_t need)
 }
 
 uint16_t wasi_fd_insert(isola_wasi *wasi, int host_fd, uint8_t filetype, uint64_t base,
-                        uint64_t inheriting, uint16_t fdflags, uint32_t *out_fd)
+                        uint64_t inheriting, uint32_t *out_fd)
 {
     assert(host_fd >= 0);
     uint32_t fd = 0;
@@ -55,7 +55,7 @@ uint16_t wasi_fd_insert(isola_wasi *wasi, int host_fd, uint8_t filetype, uint64_
         return fd >= WASI_MAX_FDS ? WASI_EMFILE : WASI_ENOMEM;
     }
     wasi->fds[fd] = (wasi_fd_entry){
-        .host_fd = host_fd, .filetype = filetype, .fdflags = fdflags,
+        .host_fd = host_fd, .filetype = filetype,
         .rights_base = base, .rights_inheriting = inheriting,
     };
     *out_fd = fd;

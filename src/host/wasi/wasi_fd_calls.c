@@ -144,7 +144,6 @@ uint32_t wasi_fd_fdstat_set_flags(wasi_call *c)
         fl |= O_NONBLOCK;
     if (fcntl(e->host_fd, F_SETFL, fl) != 0)
         return wasi_errno_from_host(errno);
-    e->fdflags = (uint16_t)flags;
     return 0;
 }
 

@@ -138,6 +138,22 @@ uint32_t wasi_path_filestat_get(wasi_call *c)
     return err;
 }
 
+/*
+ * Sets the times of the object an O_PATH descriptor refers to (which may
+ * be a symlink itself). Kernels without AT_EMPTY_PATH for utimensat get
+ * the /proc/self/fd magic link, which also names that very object.
+ */
+static int set_times_resolved(int fd, const struct timespec ts[2])
+{
+    if (utimensat(fd, "", ts, AT_EMPTY_PATH) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOENT)
+        return -1;
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    return utimensat(AT_FDCWD, proc, ts, 0);   /* following the magic link reaches the object */
+}
+
 uint32_t wasi_path_filestat_set_times(wasi_call *c)
 {
     wasi_fd_entry *dir;
@@ -152,7 +168,7 @@ uint32_t wasi_path_filestat_set_times(wasi_call *c)
             err = wasi_path_openat(dir->host_fd, path, O_PATH, 0, follow, &fd);
         if (!err) {
             /* The O_PATH descriptor is the resolved object itself: no second lookup. */
-            err = (uint16_t)host_result(utimensat(fd, "", ts, AT_EMPTY_PATH));
+            err = (uint16_t)host_result(set_times_resolved(fd, ts));
             close(fd);
         }
     }
@@ -177,8 +193,15 @@ uint32_t wasi_path_open(wasi_call *c)
         err = WASI_EFAULT;
     if (!err && (oflags & ~(uint32_t)(WASI_O_CREAT | WASI_O_DIRECTORY | WASI_O_EXCL | WASI_O_TRUNC)))
         err = WASI_EINVAL;
-    /* A new descriptor may hold only what the directory lets it inherit. */
-    if (!err && ((base | inheriting) & ~dir->rights_inheriting))
+    /*
+     * A new descriptor may hold only what the directory lets it inherit.
+     * Rights that cannot apply to a file or directory (socket rights, say)
+     * are dropped silently, as the spec allows; asking for any other right
+     * the directory does not pass on is ENOTCAPABLE.
+     */
+    uint64_t applicable = wasi_rights_for_filetype(WASI_FILETYPE_REGULAR_FILE) |
+                          wasi_rights_for_filetype(WASI_FILETYPE_DIRECTORY);
+    if (!err && ((base | inheriting) & applicable & ~dir->rights_inheriting))
         err = WASI_ENOTCAPABLE;
     if (err) {
         free(path);
@@ -216,11 +239,12 @@ uint32_t wasi_path_open(wasi_call *c)
     if (err)
         return err;
     uint8_t type = wasi_filetype_of_fd(fd);
-    uint64_t allowed = wasi_rights_for_filetype(type);
-    if (type == WASI_FILETYPE_DIRECTORY)
-        inheriting &= dir->rights_inheriting;
+    uint64_t allowed = wasi_rights_for_filetype(type) & dir->rights_inheriting;
+    inheriting &= dir->rights_inheriting;
+    if (type != WASI_FILETYPE_DIRECTORY)
+        inheriting = 0;   /* only directories hand rights on */
     uint32_t guest_fd = 0;
-    err = wasi_fd_insert(c->wasi, fd, type, base & allowed, inheriting, (uint16_t)fdflags, &guest_fd);
+    err = wasi_fd_insert(c->wasi, fd, type, base & allowed, inheriting, &guest_fd);
     if (err)
         return err;
     wasi_put_u32(out, guest_fd);
@@ -328,23 +352,43 @@ static int link_resolved(int fd, int newdir, const char *newname)
     return linkat(AT_FDCWD, proc, newdir, newname, AT_SYMLINK_FOLLOW);
 }
 
+/* With SYMLINK_FOLLOW: resolve the source fully (from its own directory, so a
+ * link target with ".." that stays inside works) and link the object found. */
+static uint16_t link_following(wasi_call *c)
+{
+    wasi_fd_entry *d0, *d1;
+    char *s0 = NULL, *s1 = NULL;
+    int fd = -1;
+    wasi_parent b;
+    memset(&b, 0, sizeof b);
+    b.dirfd = -1;
+    uint16_t err = dir_and_path(c, 0, 2, WASI_R_PATH_LINK_SOURCE, &d0, &s0);
+    if (!err)
+        err = dir_and_path(c, 4, 5, WASI_R_PATH_LINK_TARGET, &d1, &s1);
+    if (!err)
+        err = wasi_path_openat(d0->host_fd, s0, O_PATH, 0, true, &fd);
+    if (!err)
+        err = open_parent(d1, s1, &b);
+    if (!err)
+        err = (uint16_t)host_result(link_resolved(fd, b.dirfd, b.base));
+    if (fd >= 0)
+        close(fd);
+    wasi_parent_release(&b);
+    free(s0);
+    free(s1);
+    return err;
+}
+
 uint32_t wasi_path_link(wasi_call *c)
 {
     /* (old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len) */
-    bool follow = wasi_arg32(c, 1) & WASI_LOOKUP_SYMLINK_FOLLOW;
+    if (wasi_arg32(c, 1) & WASI_LOOKUP_SYMLINK_FOLLOW)
+        return link_following(c);
     wasi_parent a, b;
     uint16_t err = two_parents(c, 0, 2, WASI_R_PATH_LINK_SOURCE, 4, 5, WASI_R_PATH_LINK_TARGET,
                                &a, &b);
-    if (!err && !follow) {
+    if (!err)
         err = (uint16_t)host_result(linkat(a.dirfd, a.base, b.dirfd, b.base, 0));
-    } else if (!err) {
-        int fd = -1;
-        err = wasi_path_openat(a.dirfd, a.base, O_PATH, 0, true, &fd);
-        if (!err) {
-            err = (uint16_t)host_result(link_resolved(fd, b.dirfd, b.base));
-            close(fd);
-        }
-    }
     wasi_parent_release(&a);
     wasi_parent_release(&b);
     return err;

@@ -196,9 +196,8 @@ static uint32_t poll_run(wasi_call *c, poll_sub *subs, uint32_t n, struct pollfd
                 return wasi_errno_from_host(errno);
         }
         uint32_t count = collect(subs, n, pfds, out);
-        if (count > 0 || wait_ns == 0) {
-            if (count == 0)
-                continue;   /* a deadline reached by the clock check below rounding */
+        /* Nothing yet after a wake-up (a signal, or ppoll rounding ahead of the clock): wait on. */
+        if (count > 0) {
             wasi_put_u32(nevents_out, count);
             return 0;
         }
