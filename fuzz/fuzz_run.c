@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_FUEL_PER_SLICE 2000
 #define FUZZ_INPUT_FUEL 20000           /* for all calls of one input together */
 #define FUZZ_MAX_RESUMES 8
-#define FUZZ_MAX_EXPORT_CALLS 64u
+#define FUZZ_MAX_EXPORT_CALLS 64u        /* over all rounds */
+#define FUZZ_ROUNDS 2u
 
 /* ISOLA_FUZZ_TRACE=1 prints what each input did (for triage; off while fuzzing). */
 static int fuzz_trace = -1;
@@ -114,6 +115,31 @@ static isola_value fuzz_zero_value(isola_valtype type)
     isola_value v;
     memset(&v, 0, sizeof v);
     v.type = type;
+    return v;
+}
+
+/*
+ * The second round of calls uses edge values instead of zeros: numbers that
+ * sit on the boundaries the interpreter checks (sign, overflow, page size,
+ * NaN, shift counts). Pick `k` chooses one; references stay null.
+ */
+static isola_value fuzz_edge_value(isola_valtype type, uint32_t k)
+{
+    static const uint64_t edges[] = {
+        1, UINT64_MAX, 0x80000000u, 0x7FFFFFFFu, 0xFFFFFFFFu, 65536, 65535, 31, 32, 63, 64,
+        0x8000000000000000u, 0x7FF8000000000001u /* f64 NaN with payload */, 0x7FC00001u /* f32 NaN */,
+    };
+    uint64_t bits = edges[k % (sizeof edges / sizeof edges[0])];
+    isola_value v = fuzz_zero_value(type);
+    switch (type) {
+    case ISOLA_I32: v.of.i32 = (int32_t)(uint32_t)bits; break;
+    case ISOLA_I64: v.of.i64 = (int64_t)bits; break;
+    case ISOLA_F32: v.of.f32_bits = (uint32_t)bits; break;
+    case ISOLA_F64: v.of.f64_bits = bits; break;
+    case ISOLA_V128: memcpy(v.of.v128, &bits, sizeof bits); memcpy(v.of.v128 + 8, &bits, sizeof bits); break;
+    case ISOLA_FUNCREF:
+    case ISOLA_EXTERNREF: break;
+    }
     return v;
 }
 
@@ -208,7 +234,9 @@ static void fuzz_charge(isola_exec *exec)
 }
 
 /* Drives one call to completion, a trap, or the resume budget. */
-static void fuzz_run_call(isola_exec *exec, isola_func *func, const char *name, size_t name_len)
+/* Round 0 passes zeros; round r > 0 passes edge values chosen by r and the parameter index. */
+static void fuzz_run_call(isola_exec *exec, isola_func *func, uint32_t round, const char *name,
+                          size_t name_len)
 {
     isola_functype type;
     isola_func_type(func, &type);
@@ -216,7 +244,8 @@ static void fuzz_run_call(isola_exec *exec, isola_func *func, const char *name, 
     if (type.nparams > sizeof args / sizeof args[0])
         return;
     for (uint32_t i = 0; i < type.nparams; i++)
-        args[i] = fuzz_zero_value(type.params[i]);
+        args[i] = round == 0 ? fuzz_zero_value(type.params[i])
+                             : fuzz_edge_value(type.params[i], round * 7 + i);
 
     if (!fuzz_refuel(exec))
         return;
@@ -229,7 +258,7 @@ static void fuzz_run_call(isola_exec *exec, isola_func *func, const char *name, 
     }
     if (fuzz_tracing()) {
         const isola_trap *trap = st == ISOLA_TRAPPED ? isola_exec_trap(exec) : NULL;
-        fprintf(stderr, "fuzz_run: export \"%.*s\": status %d%s%s\n", (int)name_len, name, (int)st,
+        fprintf(stderr, "fuzz_run: export \"%.*s\" round %u: status %d%s%s\n", (int)name_len, name, round, (int)st,
                 trap ? ", trap: " : "", trap && trap->message ? trap->message : "");
     }
     switch (st) {
@@ -259,22 +288,26 @@ static void fuzz_run_call(isola_exec *exec, isola_func *func, const char *name, 
     }
 }
 
+/* Calls every exported function, first with zeros, then with edge values (the
+ * instance keeps its state between rounds, as a long-lived guest would). */
 static void fuzz_call_exports(isola_instance *inst, const isola_module *module, isola_exec *exec)
 {
     uint32_t n = isola_module_export_count(module);
     uint32_t calls = 0;
-    for (uint32_t i = 0; i < n && calls < FUZZ_MAX_EXPORT_CALLS; i++) {
-        const char *name;
-        size_t name_len;
-        isola_externtype type;
-        isola_module_export(module, i, &name, &name_len, &type);
-        isola_extern ext;
-        bool found = isola_instance_export_n(inst, name, name_len, &ext);
-        assert(found && ext.kind == type.kind);
-        if (!found || ext.kind != ISOLA_EXTERN_FUNC)
-            continue;
-        fuzz_run_call(exec, ext.of.func, name, name_len);
-        calls++;
+    for (uint32_t round = 0; round < FUZZ_ROUNDS; round++) {
+        for (uint32_t i = 0; i < n && calls < FUZZ_MAX_EXPORT_CALLS; i++) {
+            const char *name;
+            size_t name_len;
+            isola_externtype type;
+            isola_module_export(module, i, &name, &name_len, &type);
+            isola_extern ext;
+            bool found = isola_instance_export_n(inst, name, name_len, &ext);
+            assert(found && ext.kind == type.kind);
+            if (!found || ext.kind != ISOLA_EXTERN_FUNC)
+                continue;
+            fuzz_run_call(exec, ext.of.func, round, name, name_len);
+            calls++;
+        }
     }
 }
 
