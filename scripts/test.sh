@@ -38,20 +38,21 @@ build_and_test() {
     cmake -S . -B "$dir" "$@" >/dev/null
     cmake --build "$dir" -j2
     echo "== $dir: ctest"
-    ctest --test-dir "$dir" -j2 --output-on-failure ${ctest_filter[@]+"${ctest_filter[@]}"}
+    ctest --test-dir "$dir" -j2 --output-on-failure -LE memcheck ${ctest_filter[@]+"${ctest_filter[@]}"}
 }
 
 status=0
 CC=gcc build_and_test build/release -DCMAKE_BUILD_TYPE=Release || status=1
 CC=clang-14 build_and_test build/asan -DCMAKE_BUILD_TYPE=Debug -DISOLA_SANITIZE=ON || status=1
 
+# Valgrind memcheck over the spec suite and the embedder: always, it is quick.
+# --valgrind additionally runs the CLI tests' programs under valgrind.
+echo "== build/release: valgrind memcheck"
+ctest --test-dir build/release --output-on-failure -L memcheck || status=1
 if [ "$valgrind" = 1 ]; then
-    echo "== valgrind"
-    vg=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
-    "${vg[@]}" build/release/examples/embed >/dev/null || status=1
-    if ctest --test-dir build/release -N -L memcheck | grep -q 'Test *#'; then
-        ctest --test-dir build/release -j2 --output-on-failure -L memcheck || status=1
-    fi
+    echo "== valgrind: CLI tests"
+    ISOLA_CLI_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+        ctest --test-dir build/release -j2 --output-on-failure -L cli || status=1
 fi
 
 if [ "$status" = 0 ]; then
