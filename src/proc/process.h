@@ -1,0 +1,185 @@
+/*
+ * proc/process.h - a process: one instance of a module with its own linear
+ * memory, globals and tables, its execution context, handle table,
+ * mailbox, quota and exit reason. Also the module kernel object (a loaded
+ * module plus its resolved `isola` imports) that spawn instantiates.
+ *
+ * Life of a process
+ *   spawn -> RUNNABLE (in a run queue) -> RUNNING on a worker for one fuel
+ *   slice -> back to RUNNABLE (slice used up), WAITING (a host call
+ *   blocked: parked on a queue or a timer), or ended. Ending (return, trap,
+ *   exit, kill, limit) happens on a worker, in proc_process_end: everything
+ *   the process held is released there and then; only this small struct
+ *   stays while handles to it exist (so stale handles fail cleanly).
+ *
+ * References to the process object: one owned by the scheduler from spawn
+ * until the end, one per handle naming it, one per link that names it.
+ *
+ * Note on headers: include/isola/engine.h and proc/status.h both define an
+ * enum `isola_status` with an `ISOLA_OK`. This header includes the engine
+ * API with its status type renamed to isola_exec_status / ISOLA_EXEC_OK so
+ * that files of src/proc and src/host can use both. Include it before any
+ * other proc header.
+ */
+#ifndef ISOLA_PROC_PROCESS_H
+#define ISOLA_PROC_PROCESS_H
+
+#define isola_status isola_exec_status
+#define ISOLA_OK ISOLA_EXEC_OK
+#include "isola/engine.h"
+#undef isola_status
+#undef ISOLA_OK
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proc/channel.h"
+#include "proc/handle.h"
+#include "proc/limits.h"
+#include "proc/object.h"
+#include "proc/status.h"
+
+typedef struct proc_vm proc_vm;
+typedef struct proc_link proc_link;
+
+/* System message tags (guests use tags below 0xFFFFFFFF00000000). */
+#define PROC_TAG_START 0xFFFFFFFFFFFFFF01ull  /* the spawn argument, first in every mailbox */
+#define PROC_TAG_DOWN 0xFFFFFFFFFFFFFF02ull   /* a monitored process ended */
+#define PROC_TAG_EXIT 0xFFFFFFFFFFFFFF03ull   /* a linked process ended (trap_exits on) */
+
+/* How a process ended (guest ABI: part of down/exit messages). */
+typedef enum proc_exit_kind {
+    PROC_EXIT_NORMAL = 0,  /* the entry function returned */
+    PROC_EXIT_EXIT = 1,    /* it called exit(reason) */
+    PROC_EXIT_TRAP = 2,    /* it trapped */
+    PROC_EXIT_KILLED = 3,  /* kill(handle, reason), or a linked process died */
+    PROC_EXIT_LIMIT = 4,   /* total fuel used up */
+    PROC_EXIT_FAILED = 5,  /* the entry could not start */
+} proc_exit_kind;
+
+/* Payload of PROC_TAG_DOWN and PROC_TAG_EXIT messages (guest ABI). */
+typedef struct proc_down_payload {
+    uint64_t ref;      /* the monitor's ref, or the ended process's id for links */
+    int32_t kind;      /* proc_exit_kind */
+    int32_t reason;
+} proc_down_payload;
+
+typedef enum proc_run_state {
+    PROC_RUNNABLE,       /* in a run queue, or about to be */
+    PROC_RUNNING,        /* on a worker */
+    PROC_RUNNING_WOKEN,  /* on a worker, and woken meanwhile: run again instead of waiting */
+    PROC_WAITING,        /* blocked in a host call: in no run queue, on no thread */
+    PROC_DONE,
+} proc_run_state;
+
+/* A loaded module that processes can be spawned from (PROC_OBJ_MODULE). */
+typedef struct proc_module {
+    proc_object header;
+    proc_vm *vm;
+    isola_module *module;      /* owned reference */
+    isola_extern *imports;     /* the module's imports, resolved once at load */
+    uint32_t nimports;
+    uint32_t initial_pages;    /* memory 0's minimum, charged to the process quota */
+} proc_module;
+
+typedef struct proc_process {
+    proc_object header;        /* PROC_OBJ_PROCESS */
+    proc_vm *vm;
+    uint64_t id;
+
+    /* Held while alive; released by proc_process_end. */
+    isola_instance *instance;
+    isola_exec *exec;
+    isola_func *entry;         /* borrowed from instance */
+    proc_handle_table handles;
+    proc_endpoint *mailbox;    /* receive end of the mailbox channel */
+    proc_quota quota;
+    proc_quota *parent_quota;  /* where `granted` goes back to */
+    proc_object *parent_ref;   /* keeps parent_quota alive; NULL for host-spawned */
+    proc_limits granted;
+    bool started;
+
+    /* Held until the struct is freed: sends to an ended process fail with EPEER. */
+    proc_endpoint *mailbox_send;
+
+    /* Scheduling (sched.c). */
+    _Atomic int state;         /* proc_run_state */
+    struct proc_process *run_next;
+    proc_waiter waiter;
+    atomic_int pending_wakes;  /* parks not yet matched by a wake or a cancel */
+    proc_endpoint *parked_on;  /* endpoint whose queue the waiter may be parked in */
+
+    /* A blocking host call in progress (receive with timeout, sleep). */
+    bool op_active;
+    uint64_t op_deadline;      /* CLOCK_MONOTONIC ns; UINT64_MAX: none */
+    uint32_t timer_slot;       /* index+1 in the timer heap, 0 when not armed (timer lock) */
+    uint64_t timer_deadline;
+
+    /* Ending. */
+    atomic_bool kill_pending;
+    atomic_int kill_reason;
+    atomic_int kill_kind;
+    bool exit_requested;       /* set by the exit host call, which then traps */
+    int32_t exit_reason;
+    uint64_t fuel_burnt;
+    atomic_bool done;
+    int32_t end_kind;          /* proc_exit_kind, valid once done */
+    int32_t end_reason;
+
+    /* Links and monitors (link.c), under link_lock. */
+    proc_lock link_lock;
+    bool links_closed;         /* ended: no new links or monitors */
+    bool trap_exits;
+    proc_link *links;
+} proc_process;
+
+static inline proc_process *proc_process_from_object(proc_object *object)
+{
+    return (proc_process *)object;
+}
+
+/* Loads `module` for spawning: resolves its imports against the `isola`
+ * API. On failure returns NULL with err set (an unknown import is a LINK error). */
+proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err);
+
+/* What a spawn needs from its spawner. `table` is the spawner's handle table
+ * (handles to pass are taken from it), quota its quota and parent_ref an
+ * object keeping that quota alive (NULL for the host). */
+typedef struct proc_spawner {
+    proc_handle_table *table;
+    proc_quota *quota;
+    proc_object *parent_ref;
+} proc_spawner;
+
+/* Spawns a process of `module` running export `name` (no parameters). The
+ * argument bytes and handles become its first mailbox message (tag
+ * PROC_TAG_START); the handles move out of the spawner's table only on
+ * success. On ISOLA_OK *out is a new reference to the process (for the
+ * caller's handle) and the process is runnable. */
+int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module, const char *name,
+                   uint32_t name_len, const void *arg, uint32_t arg_len, const int32_t *handles,
+                   uint32_t handle_count, const proc_limits *requested, proc_process **out,
+                   isola_error *err);
+
+/* Asks `process` to end with (kind, reason); it ends on its worker soon
+ * (at the latest after its current fuel slice). Ignored if already ended. */
+void proc_process_kill(proc_process *process, proc_exit_kind kind, int32_t reason);
+
+/* Ends the process now: called by the worker running it. Releases the
+ * instance, memory, handles, mailbox and timers, returns its quota, and
+ * notifies links, monitors and the host. Drops the scheduler's reference. */
+void proc_process_end(proc_process *process, proc_exit_kind kind, int32_t reason);
+
+/* Parking on a queue: proc_process_park_begin cancels any earlier park;
+ * proc_process_parked records a new one (after a push/pop returned
+ * EFULL/EAGAIN with the waiter). */
+void proc_process_park_begin(proc_process *process);
+void proc_process_parked(proc_process *process, proc_endpoint *endpoint);
+
+/* The process's mailbox queue limits. */
+proc_queue_limits proc_process_queue_limits(const proc_process *process);
+
+uint64_t proc_now_ns(void);
+
+#endif
