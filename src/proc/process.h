@@ -106,6 +106,7 @@ typedef struct proc_process {
     /* Scheduling (sched.c). */
     _Atomic int state;         /* proc_run_state */
     struct proc_process *run_next;
+    struct proc_process *all_prev, *all_next;   /* the VM's list of live processes (all_lock) */
     proc_waiter waiter;
     atomic_int pending_wakes;  /* parks not yet matched by a wake or a cancel */
     proc_endpoint *parked_on;  /* endpoint whose queue the waiter may be parked in */

@@ -15,6 +15,13 @@ MODS=$2
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
+# ISOLA_CLI_WRAPPER (e.g. a valgrind command line) runs every isola under it.
+if [ -n "${ISOLA_CLI_WRAPPER:-}" ]; then
+    printf '#!/bin/sh\nexec %s %q "$@"\n' "$ISOLA_CLI_WRAPPER" "$ISOLA" > "$WORK/isola-wrapped"
+    chmod +x "$WORK/isola-wrapped"
+    ISOLA=$WORK/isola-wrapped
+fi
+
 # expect CODE STDOUT STDERR -- COMMAND...: runs COMMAND, compares all three.
 expect() {
     local want_code=$1 want_out=$2 want_err=$3

@@ -1,0 +1,110 @@
+/*
+ * isola/proc.h - processes, from the embedder's side: start a VM (worker
+ * threads + timers), load modules for spawning, spawn processes, talk to
+ * them through channel endpoints the host holds, wait for them to end, and
+ * shut down.
+ *
+ * The host holds handles exactly like a process does (small positive
+ * integers with rights, see docs/guest-api.md); every function returning
+ * int32_t gives a handle or size (>= 0) or a negative status code, the same
+ * codes the guest API uses (isola_vm_strerror names them).
+ *
+ * Threads: any one host thread at a time may use a VM's host functions;
+ * isola_vm_receive and isola_vm_wait may block that thread (not a worker).
+ */
+#ifndef ISOLA_PROC_H
+#define ISOLA_PROC_H
+
+#include <stdint.h>
+
+#include "isola/engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct proc_vm isola_vm;
+
+typedef struct isola_vm_config {
+    uint32_t workers;   /* worker threads; 0: one per online CPU */
+} isola_vm_config;
+
+/* Limits asked for a new process (the same 40-byte layout as the guest's
+ * isola_limits). A zero field takes the documented default. */
+typedef struct isola_proc_limits {
+    uint64_t fuel_per_slice;
+    uint64_t fuel_total;
+    uint64_t queue_bytes;
+    uint32_t memory_pages;
+    uint32_t queue_count;
+    uint32_t handle_count;
+    uint32_t live_children;
+} isola_proc_limits;
+
+/* How a process ended. */
+typedef struct isola_proc_exit {
+    int32_t kind;       /* 0 returned, 1 exit(), 2 trap, 3 killed, 4 fuel limit, 5 failed to start */
+    int32_t reason;     /* the return value / exit or kill reason / isola_trap_kind */
+} isola_proc_exit;
+
+/* Message tags the system uses (guests use tags below 0xFFFFFFFF00000000). */
+#define ISOLA_VM_TAG_START 0xFFFFFFFFFFFFFF01ull
+#define ISOLA_VM_TAG_DOWN 0xFFFFFFFFFFFFFF02ull
+#define ISOLA_VM_TAG_EXIT 0xFFFFFFFFFFFFFF03ull
+
+#define ISOLA_VM_WAIT_FOREVER (-1)
+
+isola_vm *isola_vm_new(isola_engine *engine, const isola_vm_config *cfg, isola_error *err);
+/* Kills every process still alive, stops the workers and frees the VM. */
+void isola_vm_release(isola_vm *vm);
+
+/* A handle to `module` with the SPAWN, DUPLICATE and TRANSFER rights; the
+ * module may import only functions of "isola". Negative on error (err set). */
+int32_t isola_vm_load(isola_vm *vm, isola_module *module, isola_error *err);
+
+/* Spawns export `entry` of the module behind `module_handle`. `handles` move
+ * to the child (they arrive with the argument bytes in its first message,
+ * tag ISOLA_VM_TAG_START). limits may be NULL. Returns a process handle
+ * (SEND, KILL, MONITOR, DUPLICATE, TRANSFER). */
+int32_t isola_vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, const void *arg,
+                       uint32_t arg_len, const int32_t *handles, uint32_t handle_count,
+                       const isola_proc_limits *limits, isola_error *err);
+
+/* A channel: two endpoint handles with all channel rights. */
+int32_t isola_vm_channel(isola_vm *vm, int32_t *end0, int32_t *end1);
+
+/* Sends through an endpoint or to a process's mailbox (never blocks: a full
+ * queue gives the status ISOLA_EFULL = -7). Handles move on success. */
+int32_t isola_vm_send(isola_vm *vm, int32_t handle, uint64_t tag, const void *bytes, uint32_t len,
+                      const int32_t *handles, uint32_t handle_count);
+
+/* Receives from an endpoint. any_tag != 0 takes the first message,
+ * otherwise the first with `tag`. Copies at most `max` bytes, writes the
+ * message's tag to *tag_out (may be NULL) and its handles to handles_out.
+ * Waits up to timeout_ns (ISOLA_VM_WAIT_FOREVER: no limit). Returns the
+ * message size, or a negative status (ISOLA_EAGAIN = -10 on timeout). */
+int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t tag, void *buf,
+                         uint32_t max, uint64_t *tag_out, int32_t *handles_out, uint32_t handles_max,
+                         uint32_t *handle_count_out, int64_t timeout_ns);
+
+int32_t isola_vm_close(isola_vm *vm, int32_t handle);
+int32_t isola_vm_duplicate(isola_vm *vm, int32_t handle, uint32_t rights);
+int32_t isola_vm_kill(isola_vm *vm, int32_t process_handle, int32_t reason);
+
+/* Waits until the process ends (0) or timeout_ns passes (ISOLA_EAGAIN). */
+int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, isola_proc_exit *exit);
+
+/* Waits until no process is alive (0) or timeout_ns passes (ISOLA_EAGAIN). */
+int32_t isola_vm_wait_all(isola_vm *vm, int64_t timeout_ns);
+
+/* Processes alive now, and spawned so far. */
+uint64_t isola_vm_live(const isola_vm *vm);
+uint64_t isola_vm_spawned(const isola_vm *vm);
+
+const char *isola_vm_strerror(int32_t status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

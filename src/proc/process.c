@@ -1,0 +1,369 @@
+/*
+ * proc/process.c - processes and module objects: spawn (instantiate an
+ * already translated module, set up mailbox, handles and quota) and end
+ * (release all of it at once). See process.h for the life of a process.
+ */
+#include "proc/process.h"
+
+#include <assert.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proc/link.h"
+#include "proc/message.h"
+#include "proc/vm.h"
+
+/* Per-process execution stack: small, because a million processes must fit
+ * and the interpreter cannot grow it later. 4096 slots = 32 KiB of values
+ * and 256 frames suit message-passing guests; deep recursion traps with
+ * "call stack exhausted" and ends only that process. */
+#define PROC_STACK_SLOTS 4096u
+#define PROC_CALL_DEPTH 256u
+
+/* Rights of the handle the spawner gets to its child. */
+#define PROC_CHILD_RIGHTS                                                                              \
+    (ISOLA_RIGHT_SEND | ISOLA_RIGHT_KILL | ISOLA_RIGHT_MONITOR | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER)
+
+uint64_t proc_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void set_error(isola_error *err, isola_error_kind kind, const char *fmt, const char *detail)
+{
+    if (!err)
+        return;
+    err->kind = kind;
+    err->offset = 0;
+    snprintf(err->message, sizeof err->message, fmt, detail);
+}
+
+/* ---------------------------------------------------------------- modules */
+
+static void module_destroy(proc_object *object)
+{
+    proc_module *m = (proc_module *)object;
+    isola_module_release(m->module);
+    free(m->imports);
+    free(m);
+}
+
+static isola_func *api_lookup(proc_vm *vm, const char *name, size_t len)
+{
+    for (uint32_t i = 0; i < vm->napi; i++)
+        if (strlen(vm->api[i].name) == len && memcmp(vm->api[i].name, name, len) == 0)
+            return vm->api[i].func;
+    return NULL;
+}
+
+static bool functypes_equal(const isola_functype *a, const isola_functype *b)
+{
+    if (a->nparams != b->nparams || a->nresults != b->nresults)
+        return false;
+    for (uint32_t i = 0; i < a->nparams; i++)
+        if (a->params[i] != b->params[i])
+            return false;
+    for (uint32_t i = 0; i < a->nresults; i++)
+        if (a->results[i] != b->results[i])
+            return false;
+    return true;
+}
+
+static bool module_resolve_import(proc_vm *vm, proc_module *m, uint32_t i, isola_error *err)
+{
+    const char *mod, *field;
+    size_t mod_len, field_len;
+    isola_externtype type;
+    isola_module_import(m->module, i, &mod, &mod_len, &field, &field_len, &type);
+    char name[128];
+    snprintf(name, sizeof name, "%.*s.%.*s", (int)(mod_len > 40 ? 40 : mod_len), mod,
+             (int)(field_len > 60 ? 60 : field_len), field);
+    if (mod_len != 5 || memcmp(mod, "isola", 5) != 0 || type.kind != ISOLA_EXTERN_FUNC) {
+        set_error(err, ISOLA_ERR_LINK, "process modules may import only functions of \"isola\"; got %s", name);
+        return false;
+    }
+    isola_func *f = api_lookup(vm, field, field_len);
+    if (!f) {
+        set_error(err, ISOLA_ERR_LINK, "unknown import %s", name);
+        return false;
+    }
+    isola_functype want;
+    isola_func_type(f, &want);
+    if (!functypes_equal(&want, &type.func)) {
+        set_error(err, ISOLA_ERR_LINK, "import %s has the wrong signature (see docs/guest-api.md)", name);
+        return false;
+    }
+    m->imports[i] = (isola_extern){.kind = ISOLA_EXTERN_FUNC, .of.func = f};
+    return true;
+}
+
+static uint32_t module_initial_pages(const isola_module *module)
+{
+    /* Memory 0's minimum, if the module defines one (imports are refused). */
+    uint32_t n = isola_module_export_count(module);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *name;
+        size_t len;
+        isola_externtype type;
+        isola_module_export(module, i, &name, &len, &type);
+        if (type.kind == ISOLA_EXTERN_MEMORY)
+            return type.memory.min;
+    }
+    return 0;
+}
+
+proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err)
+{
+    proc_module *m = calloc(1, sizeof *m);
+    uint32_t n = isola_module_import_count(module);
+    if (m && n)
+        m->imports = calloc(n, sizeof *m->imports);
+    if (!m || (n && !m->imports)) {
+        free(m);
+        set_error(err, ISOLA_ERR_RESOURCE, "%s", "out of memory loading a process module");
+        return NULL;
+    }
+    proc_object_init(&m->header, PROC_OBJ_MODULE, module_destroy);
+    m->vm = vm;
+    m->module = isola_module_retain(module);
+    m->nimports = n;
+    m->initial_pages = module_initial_pages(module);
+    for (uint32_t i = 0; i < n; i++) {
+        if (!module_resolve_import(vm, m, i, err)) {
+            proc_object_release(&m->header);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+/* ---------------------------------------------------------------- processes */
+
+static void process_wake(proc_waiter *waiter)
+{
+    proc_process *p = (proc_process *)((char *)waiter - offsetof(proc_process, waiter));
+    proc_sched_wake(p);
+    /* Last touch: after this the process may end and be freed. */
+    atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
+}
+
+static void process_destroy(proc_object *object)
+{
+    proc_process *p = proc_process_from_object(object);
+    assert(!p->instance && !p->exec && !p->mailbox);
+    proc_object_release(proc_endpoint_object(p->mailbox_send));
+    proc_object_release(p->parent_ref);
+    free(p);
+}
+
+proc_queue_limits proc_process_queue_limits(const proc_process *process)
+{
+    proc_queue_limits l = {.max_count = process->granted.queue_count,
+                           .max_bytes = process->granted.queue_bytes};
+    if (l.max_count == 0)
+        l.max_count = 1;
+    return l;
+}
+
+/* Releases what a live (or half-built) process holds. */
+static void process_release_resources(proc_process *p)
+{
+    if (p->exec)
+        isola_exec_release(p->exec);
+    p->exec = NULL;
+    if (p->instance)
+        isola_instance_release(p->instance);
+    p->instance = NULL;
+    p->entry = NULL;
+    proc_handle_table_fini(&p->handles);
+    if (p->mailbox)
+        proc_object_release(proc_endpoint_object(p->mailbox));
+    p->mailbox = NULL;
+}
+
+static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const proc_limits *granted,
+                             proc_process **out)
+{
+    proc_process *p = calloc(1, sizeof *p);
+    if (!p)
+        return ISOLA_ENOMEM;
+    proc_object_init(&p->header, PROC_OBJ_PROCESS, process_destroy);
+    p->vm = vm;
+    p->id = atomic_fetch_add(&vm->next_id, 1) + 1;
+    p->granted = *granted;
+    proc_quota_init(&p->quota, *granted);
+    p->parent_quota = spawner->quota;
+    p->parent_ref = spawner->parent_ref;
+    if (p->parent_ref)
+        proc_object_retain(p->parent_ref);
+    proc_handle_table_init(&p->handles, granted->handle_count);
+    p->waiter.wake = process_wake;
+    atomic_init(&p->state, PROC_RUNNABLE);
+    atomic_init(&p->pending_wakes, 0);
+    proc_lock_init(&p->link_lock);
+    p->op_deadline = UINT64_MAX;
+    /* The mailbox's reverse direction is never used: one empty message. */
+    proc_queue_limits unused = {.max_count = 1, .max_bytes = 0};
+    int32_t r = proc_channel_create(proc_process_queue_limits(p), unused, &p->mailbox, &p->mailbox_send);
+    if (r != ISOLA_OK) {
+        proc_object_release(p->parent_ref);
+        free(p);
+        return r;
+    }
+    *out = p;
+    return ISOLA_OK;
+}
+
+static bool process_instantiate(proc_process *p, proc_module *m, const char *name, uint32_t name_len,
+                                isola_error *err)
+{
+    isola_exec_config cfg = {.stack_slots = PROC_STACK_SLOTS, .max_call_depth = PROC_CALL_DEPTH};
+    p->exec = isola_exec_new(p->vm->engine, &cfg, err);
+    if (!p->exec)
+        return false;
+    isola_instance_limits il = {.max_memory_pages = p->granted.memory_pages};
+    if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
+        il.max_memory_pages = 0;
+    p->instance = isola_instantiate(p->vm->engine, m->module, m->imports, m->nimports, &il, p->exec, err);
+    if (!p->instance)
+        return false;
+    isola_instance_set_userdata(p->instance, p);
+    isola_extern ex;
+    if (!isola_instance_export_n(p->instance, name, name_len, &ex) || ex.kind != ISOLA_EXTERN_FUNC) {
+        set_error(err, ISOLA_ERR_NOT_FOUND, "%s", "the entry export is not a function of this module");
+        return false;
+    }
+    isola_functype ft;
+    isola_func_type(ex.of.func, &ft);
+    if (ft.nparams != 0) {
+        set_error(err, ISOLA_ERR_ARGUMENT, "%s", "the entry function must take no parameters");
+        return false;
+    }
+    p->entry = ex.of.func;
+    return true;
+}
+
+static int32_t error_status(const isola_error *err)
+{
+    if (!err)
+        return ISOLA_EINVAL;
+    switch (err->kind) {
+    case ISOLA_ERR_RESOURCE: return ISOLA_ENOMEM;
+    default: return ISOLA_EINVAL;
+    }
+}
+
+int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module, const char *name,
+                   uint32_t name_len, const void *arg, uint32_t arg_len, const int32_t *handles,
+                   uint32_t handle_count, const proc_limits *requested, proc_process **out,
+                   isola_error *err)
+{
+    isola_error local;
+    if (!err)
+        err = &local;
+    proc_message *start = NULL;
+    int32_t r = proc_message_build(spawner->table, NULL, PROC_TAG_START, arg, arg_len, handles,
+                                   handle_count, &start);
+    if (r != ISOLA_OK) {
+        set_error(err, ISOLA_ERR_ARGUMENT, "spawn: %s", proc_status_message(r));
+        return r;
+    }
+    proc_limits granted;
+    r = proc_quota_spawn(spawner->quota, requested, &granted);
+    if (r != ISOLA_OK) {
+        proc_message_free(start);
+        set_error(err, ISOLA_ERR_RESOURCE, "spawn: %s", proc_status_message(r));
+        return r;
+    }
+    proc_process *p = NULL;
+    r = process_alloc(vm, spawner, &granted, &p);
+    if (r == ISOLA_OK && proc_quota_charge_pages(&p->quota, module->initial_pages) != ISOLA_OK) {
+        r = ISOLA_ELIMIT;
+        set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial memory exceeds the memory limit");
+    } else if (r == ISOLA_OK && !process_instantiate(p, module, name, name_len, err)) {
+        r = error_status(err);
+    } else if (r == ISOLA_OK) {
+        r = proc_endpoint_send(p->mailbox_send, start, NULL);
+        if (r == ISOLA_OK)
+            start = NULL;
+        else
+            set_error(err, ISOLA_ERR_RESOURCE, "spawn: argument: %s", proc_status_message(r));
+    } else {
+        set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: out of memory");
+    }
+    if (r != ISOLA_OK) {
+        proc_message_free(start);
+        if (p) {
+            process_release_resources(p);
+            proc_object_release(&p->header);
+        }
+        proc_quota_child_exit(spawner->quota, &granted, 0);
+        return r;
+    }
+    proc_message_commit_transfer(spawner->table, handles, handle_count);
+    atomic_fetch_add(&vm->live, 1);
+    proc_vm_register(vm, p);
+    atomic_fetch_add(&vm->spawned, 1);
+    proc_object_retain(&p->header);   /* the caller's; the first one is the scheduler's */
+    *out = p;
+    proc_sched_push(&vm->sched, p);
+    return ISOLA_OK;
+}
+
+void proc_process_kill(proc_process *process, proc_exit_kind kind, int32_t reason)
+{
+    if (atomic_load(&process->done))
+        return;
+    bool expected = false;
+    atomic_store(&process->kill_reason, reason);
+    atomic_store(&process->kill_kind, (int)kind);
+    if (!atomic_compare_exchange_strong(&process->kill_pending, &expected, true))
+        return;   /* the first kill decides the reason */
+    proc_sched_wake(process);
+}
+
+void proc_process_park_begin(proc_process *process)
+{
+    if (!process->parked_on)
+        return;
+    if (proc_endpoint_cancel_wait(process->parked_on, &process->waiter))
+        atomic_fetch_sub_explicit(&process->pending_wakes, 1, memory_order_relaxed);
+    proc_object_release(proc_endpoint_object(process->parked_on));
+    process->parked_on = NULL;
+}
+
+void proc_process_parked(proc_process *process, proc_endpoint *endpoint)
+{
+    assert(!process->parked_on);
+    atomic_fetch_add_explicit(&process->pending_wakes, 1, memory_order_relaxed);
+    proc_object_retain(proc_endpoint_object(endpoint));
+    process->parked_on = endpoint;
+}
+
+void proc_process_end(proc_process *p, proc_exit_kind kind, int32_t reason)
+{
+    proc_vm *vm = p->vm;
+    assert(!atomic_load(&p->done));
+    atomic_store(&p->state, PROC_DONE);
+    proc_timer_cancel(&vm->timers, p);
+    proc_process_park_begin(p);
+    /* A wake already taken off a queue may still be running: wait for it. */
+    while (atomic_load_explicit(&p->pending_wakes, memory_order_acquire) != 0)
+        sched_yield();
+    uint64_t fuel = p->quota.fuel_used;
+    process_release_resources(p);
+    proc_quota_child_exit(p->parent_quota, &p->granted, fuel);
+    p->end_kind = kind;
+    p->end_reason = reason;
+    proc_links_fire(p, kind, reason);
+    proc_vm_unregister(vm, p);
+    atomic_store_explicit(&p->done, true, memory_order_release);
+    atomic_fetch_sub(&vm->live, 1);
+    proc_vm_notify_host(vm);
+    proc_object_release(&p->header);   /* the scheduler's reference */
+}

@@ -1,0 +1,450 @@
+/*
+ * proc/vm.c - the VM (include/isola/proc.h): creation and shutdown, the
+ * host's handle table and its blocking receive/wait, and the send/receive
+ * helpers shared with the guest API.
+ */
+#include "proc/process.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "isola/proc.h"
+#include "proc/ipc.h"
+#include "proc/link.h"
+#include "proc/message.h"
+#include "proc/vm.h"
+
+/* ---------------------------------------------------------------- shared ipc */
+
+int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, const void *bytes,
+                     uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait,
+                     proc_endpoint **parked_on)
+{
+    proc_object *obj;
+    int32_t r = proc_handle_get(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &obj);
+    if (r != ISOLA_OK)
+        return r;
+    proc_endpoint *ep;
+    if (obj->type == PROC_OBJ_ENDPOINT)
+        ep = (proc_endpoint *)obj;
+    else if (obj->type == PROC_OBJ_PROCESS)
+        ep = proc_process_from_object(obj)->mailbox_send;
+    else
+        return ISOLA_ETYPE;
+    proc_message *m;
+    r = proc_message_build(table, proc_endpoint_peer(ep), tag, bytes, size, handles, handle_count, &m);
+    if (r != ISOLA_OK)
+        return r;
+    r = proc_endpoint_send(ep, m, wait);
+    if (r != ISOLA_OK) {
+        proc_message_free(m);
+        if (r == ISOLA_EFULL && wait && parked_on)
+            *parked_on = ep;
+        return r;
+    }
+    proc_message_commit_transfer(table, handles, handle_count);
+    return ISOLA_OK;
+}
+
+int32_t proc_vm_receive_endpoint(proc_handle_table *table, int32_t handle, proc_endpoint **out)
+{
+    proc_object *obj;
+    int32_t r = proc_handle_get(table, handle, PROC_OBJ_ENDPOINT, ISOLA_RIGHT_RECEIVE, &obj);
+    if (r == ISOLA_OK)
+        *out = (proc_endpoint *)obj;
+    return r;
+}
+
+int32_t proc_vm_receive(proc_handle_table *table, proc_endpoint *endpoint, proc_filter filter,
+                        uint32_t max_handles, proc_waiter *wait, int32_t *out_handles, proc_message **out)
+{
+    uint32_t room = table->limit > table->live ? table->limit - table->live : 0;
+    if (max_handles > room)
+        max_handles = room;
+    if (max_handles > PROC_MESSAGE_MAX_HANDLES)
+        max_handles = PROC_MESSAGE_MAX_HANDLES;
+    if (max_handles && proc_handle_reserve(table, max_handles) != ISOLA_OK)
+        max_handles = 0;
+    uint32_t needed = 0;
+    int32_t r = proc_endpoint_receive(endpoint, filter, max_handles, wait, out, &needed);
+    if (r == ISOLA_OK)
+        proc_message_install_handles(*out, table, out_handles);
+    return r;
+}
+
+proc_limits proc_vm_limits_request(const uint64_t *fuel_per_slice, const uint64_t *fuel_total,
+                                   const uint64_t *queue_bytes, const uint32_t *u32s)
+{
+    proc_limits l = proc_limits_default();
+    if (*fuel_per_slice)
+        l.fuel_per_slice = *fuel_per_slice;
+    if (*fuel_total)
+        l.fuel_total = *fuel_total;
+    if (*queue_bytes)
+        l.queue_bytes = *queue_bytes;
+    if (u32s[0])
+        l.memory_pages = u32s[0];
+    if (u32s[1])
+        l.queue_count = u32s[1];
+    if (u32s[2])
+        l.handle_count = u32s[2];
+    if (u32s[3])
+        l.live_children = u32s[3];
+    return l;
+}
+
+/* ---------------------------------------------------------------- vm */
+
+void proc_vm_register(proc_vm *vm, proc_process *p)
+{
+    pthread_mutex_lock(&vm->all_lock);
+    p->all_prev = NULL;
+    p->all_next = vm->all;
+    if (vm->all)
+        vm->all->all_prev = p;
+    vm->all = p;
+    pthread_mutex_unlock(&vm->all_lock);
+}
+
+void proc_vm_unregister(proc_vm *vm, proc_process *p)
+{
+    pthread_mutex_lock(&vm->all_lock);
+    if (p->all_prev)
+        p->all_prev->all_next = p->all_next;
+    else
+        vm->all = p->all_next;
+    if (p->all_next)
+        p->all_next->all_prev = p->all_prev;
+    pthread_mutex_unlock(&vm->all_lock);
+}
+
+/* Kills every live process (shutdown). */
+static void vm_kill_all(proc_vm *vm)
+{
+    pthread_mutex_lock(&vm->all_lock);
+    for (proc_process *p = vm->all; p; p = p->all_next)
+        proc_process_kill(p, PROC_EXIT_KILLED, 0);
+    pthread_mutex_unlock(&vm->all_lock);
+}
+
+void proc_vm_notify_host(proc_vm *vm)
+{
+    if (atomic_load(&vm->host_waiters) == 0)
+        return;
+    pthread_mutex_lock(&vm->wait_lock);
+    pthread_cond_broadcast(&vm->wait_cond);
+    pthread_mutex_unlock(&vm->wait_lock);
+}
+
+isola_vm *isola_vm_new(isola_engine *engine, const isola_vm_config *cfg, isola_error *err)
+{
+    proc_vm *vm = calloc(1, sizeof *vm);
+    if (!vm) {
+        if (err)
+            *err = (isola_error){.kind = ISOLA_ERR_RESOURCE, .message = "out of memory creating a VM"};
+        return NULL;
+    }
+    vm->engine = engine;
+    pthread_mutex_init(&vm->host_lock, NULL);
+    pthread_mutex_init(&vm->all_lock, NULL);
+    pthread_mutex_init(&vm->wait_lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&vm->wait_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    proc_handle_table_init(&vm->host_handles, PROC_HANDLE_MAX_SLOTS);
+    proc_quota_init(&vm->host_quota, proc_limits_unlimited());
+    if (!proc_api_create(vm, err)) {
+        free(vm);
+        return NULL;
+    }
+    if (!proc_timers_start(&vm->timers) || !proc_sched_start(&vm->sched, vm, cfg ? cfg->workers : 0)) {
+        if (err)
+            *err = (isola_error){.kind = ISOLA_ERR_RESOURCE, .message = "cannot start VM threads"};
+        proc_timers_stop(&vm->timers);
+        proc_api_destroy(vm);
+        free(vm);
+        return NULL;
+    }
+    return vm;
+}
+
+void isola_vm_release(isola_vm *vm)
+{
+    if (!vm)
+        return;
+    /* Host handles first (their endpoints close, waking processes), then
+     * kill everyone and let the workers run the ends. */
+    pthread_mutex_lock(&vm->host_lock);
+    proc_handle_table_fini(&vm->host_handles);
+    pthread_mutex_unlock(&vm->host_lock);
+    vm_kill_all(vm);
+    isola_vm_wait_all(vm, ISOLA_VM_WAIT_FOREVER);
+    proc_sched_stop(&vm->sched);
+    proc_timers_stop(&vm->timers);
+    proc_api_destroy(vm);
+    pthread_mutex_destroy(&vm->host_lock);
+    pthread_mutex_destroy(&vm->all_lock);
+    pthread_mutex_destroy(&vm->wait_lock);
+    pthread_cond_destroy(&vm->wait_cond);
+    free(vm);
+}
+
+int32_t isola_vm_load(isola_vm *vm, isola_module *module, isola_error *err)
+{
+    proc_module *m = proc_module_new(vm, module, err);
+    if (!m)
+        return ISOLA_EINVAL;
+    pthread_mutex_lock(&vm->host_lock);
+    int32_t h = proc_handle_insert(&vm->host_handles, &m->header,
+                                   ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER, NULL);
+    pthread_mutex_unlock(&vm->host_lock);
+    if (h < 0)
+        proc_object_release(&m->header);
+    return h;
+}
+
+int32_t isola_vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, const void *arg,
+                       uint32_t arg_len, const int32_t *handles, uint32_t handle_count,
+                       const isola_proc_limits *limits, isola_error *err)
+{
+    isola_proc_limits zero = {0};
+    if (!limits)
+        limits = &zero;
+    uint32_t u32s[4] = {limits->memory_pages, limits->queue_count, limits->handle_count, limits->live_children};
+    proc_limits req = proc_vm_limits_request(&limits->fuel_per_slice, &limits->fuel_total, &limits->queue_bytes, u32s);
+    pthread_mutex_lock(&vm->host_lock);
+    proc_object *obj;
+    int32_t r = proc_handle_get(&vm->host_handles, module_handle, PROC_OBJ_MODULE, ISOLA_RIGHT_SPAWN, &obj);
+    if (r == ISOLA_OK)
+        r = proc_handle_reserve(&vm->host_handles, 1);
+    if (r == ISOLA_OK) {
+        proc_spawner sp = {.table = &vm->host_handles, .quota = &vm->host_quota, .parent_ref = NULL};
+        proc_process *p;
+        r = proc_spawn(vm, &sp, (proc_module *)obj, entry, (uint32_t)strlen(entry), arg, arg_len, handles,
+                       handle_count, &req, &p, err);
+        if (r == ISOLA_OK)
+            r = proc_handle_insert(&vm->host_handles, &p->header,
+                                   ISOLA_RIGHT_SEND | ISOLA_RIGHT_KILL | ISOLA_RIGHT_MONITOR |
+                                       ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER,
+                                   NULL);
+    } else if (err) {
+        *err = (isola_error){.kind = ISOLA_ERR_ARGUMENT};
+        snprintf(err->message, sizeof err->message, "spawn: module handle: %s", proc_status_message(r));
+    }
+    pthread_mutex_unlock(&vm->host_lock);
+    return r;
+}
+
+int32_t isola_vm_channel(isola_vm *vm, int32_t *end0, int32_t *end1)
+{
+    proc_queue_limits l = {.max_count = 1024, .max_bytes = 1u << 20};
+    pthread_mutex_lock(&vm->host_lock);
+    int32_t r = proc_ipc_channel_create(&vm->host_handles, l,
+                                        ISOLA_RIGHT_SEND | ISOLA_RIGHT_RECEIVE | ISOLA_RIGHT_DUPLICATE |
+                                            ISOLA_RIGHT_TRANSFER,
+                                        end0, end1);
+    pthread_mutex_unlock(&vm->host_lock);
+    return r;
+}
+
+int32_t isola_vm_send(isola_vm *vm, int32_t handle, uint64_t tag, const void *bytes, uint32_t len,
+                      const int32_t *handles, uint32_t handle_count)
+{
+    pthread_mutex_lock(&vm->host_lock);
+    int32_t r = proc_vm_send(&vm->host_handles, handle, tag, bytes, len, handles, handle_count, NULL, NULL);
+    pthread_mutex_unlock(&vm->host_lock);
+    return r;
+}
+
+/* A host thread parked on a queue. */
+typedef struct host_waiter {
+    proc_waiter waiter;
+    proc_vm *vm;
+    atomic_bool woken;
+} host_waiter;
+
+static void host_wake(proc_waiter *w)
+{
+    host_waiter *hw = (host_waiter *)w;
+    proc_vm *vm = hw->vm;
+    pthread_mutex_lock(&vm->wait_lock);
+    atomic_store(&hw->woken, true);
+    pthread_cond_broadcast(&vm->wait_cond);
+    pthread_mutex_unlock(&vm->wait_lock);
+}
+
+static uint64_t deadline_from(int64_t timeout_ns)
+{
+    return timeout_ns < 0 ? UINT64_MAX : proc_now_ns() + (uint64_t)timeout_ns;
+}
+
+/* Waits on wait_cond (wait_lock held) until deadline; false on timeout. */
+static bool host_wait_until(proc_vm *vm, uint64_t deadline)
+{
+    if (deadline == UINT64_MAX) {
+        pthread_cond_wait(&vm->wait_cond, &vm->wait_lock);
+        return true;
+    }
+    if (proc_now_ns() >= deadline)
+        return false;
+    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000u), .tv_nsec = (long)(deadline % 1000000000u)};
+    pthread_cond_timedwait(&vm->wait_cond, &vm->wait_lock, &ts);
+    return true;
+}
+
+int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t tag, void *buf,
+                         uint32_t max, uint64_t *tag_out, int32_t *handles_out, uint32_t handles_max,
+                         uint32_t *handle_count_out, int64_t timeout_ns)
+{
+    uint64_t deadline = deadline_from(timeout_ns);
+    proc_filter filter = any_tag ? proc_filter_any() : proc_filter_tag(tag);
+    host_waiter hw = {.waiter = {.wake = host_wake}, .vm = vm};
+    int32_t installed[PROC_MESSAGE_MAX_HANDLES];
+    atomic_fetch_add(&vm->host_waiters, 1);
+    int32_t r;
+    for (;;) {
+        atomic_store(&hw.woken, false);
+        pthread_mutex_lock(&vm->host_lock);
+        proc_endpoint *ep = NULL;
+        proc_message *m = NULL;
+        r = proc_vm_receive_endpoint(&vm->host_handles, endpoint, &ep);
+        if (r == ISOLA_OK)
+            r = proc_vm_receive(&vm->host_handles, ep, filter, handles_max, timeout_ns ? &hw.waiter : NULL,
+                                installed, &m);
+        if (r == ISOLA_OK) {
+            pthread_mutex_unlock(&vm->host_lock);
+            uint32_t n = m->size < max ? m->size : max;
+            if (n)
+                memcpy(buf, proc_message_bytes(m), n);
+            if (tag_out)
+                *tag_out = m->tag;
+            for (uint32_t i = 0; i < m->handle_count; i++)
+                handles_out[i] = installed[i];
+            if (handle_count_out)
+                *handle_count_out = m->handle_count;
+            r = (int32_t)m->size;
+            proc_message_free(m);
+            break;
+        }
+        if (r != ISOLA_EAGAIN || !timeout_ns) {
+            pthread_mutex_unlock(&vm->host_lock);
+            break;
+        }
+        pthread_mutex_lock(&vm->wait_lock);
+        pthread_mutex_unlock(&vm->host_lock);
+        bool timed_out = false;
+        while (!atomic_load(&hw.woken) && !timed_out)
+            timed_out = !host_wait_until(vm, deadline);
+        pthread_mutex_unlock(&vm->wait_lock);
+        if (timed_out) {
+            if (!proc_endpoint_cancel_wait(ep, &hw.waiter)) {
+                /* A wake is on its way: let it finish touching hw. */
+                pthread_mutex_lock(&vm->wait_lock);
+                while (!atomic_load(&hw.woken))
+                    pthread_cond_wait(&vm->wait_cond, &vm->wait_lock);
+                pthread_mutex_unlock(&vm->wait_lock);
+                continue;   /* it may have brought a message */
+            }
+            r = ISOLA_EAGAIN;
+            break;
+        }
+    }
+    atomic_fetch_sub(&vm->host_waiters, 1);
+    return r;
+}
+
+int32_t isola_vm_close(isola_vm *vm, int32_t handle)
+{
+    pthread_mutex_lock(&vm->host_lock);
+    int32_t r = proc_handle_close(&vm->host_handles, handle);
+    pthread_mutex_unlock(&vm->host_lock);
+    return r;
+}
+
+int32_t isola_vm_duplicate(isola_vm *vm, int32_t handle, uint32_t rights)
+{
+    pthread_mutex_lock(&vm->host_lock);
+    int32_t r = proc_handle_duplicate(&vm->host_handles, handle, rights);
+    pthread_mutex_unlock(&vm->host_lock);
+    return r;
+}
+
+static int32_t host_process(proc_vm *vm, int32_t handle, uint32_t rights, proc_process **out)
+{
+    pthread_mutex_lock(&vm->host_lock);
+    proc_object *obj;
+    int32_t r = proc_handle_get(&vm->host_handles, handle, PROC_OBJ_PROCESS, rights, &obj);
+    if (r == ISOLA_OK) {
+        proc_object_retain(obj);
+        *out = proc_process_from_object(obj);
+    }
+    pthread_mutex_unlock(&vm->host_lock);
+    return r;
+}
+
+int32_t isola_vm_kill(isola_vm *vm, int32_t process_handle, int32_t reason)
+{
+    proc_process *p;
+    int32_t r = host_process(vm, process_handle, ISOLA_RIGHT_KILL, &p);
+    if (r != ISOLA_OK)
+        return r;
+    proc_process_kill(p, PROC_EXIT_KILLED, reason);
+    proc_object_release(&p->header);
+    return ISOLA_OK;
+}
+
+int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, isola_proc_exit *exit)
+{
+    proc_process *p;
+    int32_t r = host_process(vm, process_handle, 0, &p);
+    if (r != ISOLA_OK)
+        return r;
+    uint64_t deadline = deadline_from(timeout_ns);
+    atomic_fetch_add(&vm->host_waiters, 1);
+    pthread_mutex_lock(&vm->wait_lock);
+    bool ok = true;
+    while (!atomic_load(&p->done) && ok)
+        ok = host_wait_until(vm, deadline);
+    pthread_mutex_unlock(&vm->wait_lock);
+    atomic_fetch_sub(&vm->host_waiters, 1);
+    if (atomic_load(&p->done)) {
+        if (exit)
+            *exit = (isola_proc_exit){.kind = p->end_kind, .reason = p->end_reason};
+        r = ISOLA_OK;
+    } else {
+        r = ISOLA_EAGAIN;
+    }
+    proc_object_release(&p->header);
+    return r;
+}
+
+int32_t isola_vm_wait_all(isola_vm *vm, int64_t timeout_ns)
+{
+    uint64_t deadline = deadline_from(timeout_ns);
+    atomic_fetch_add(&vm->host_waiters, 1);
+    pthread_mutex_lock(&vm->wait_lock);
+    bool ok = true;
+    while (atomic_load(&vm->live) != 0 && ok)
+        ok = host_wait_until(vm, deadline);
+    pthread_mutex_unlock(&vm->wait_lock);
+    atomic_fetch_sub(&vm->host_waiters, 1);
+    return atomic_load(&vm->live) == 0 ? ISOLA_OK : ISOLA_EAGAIN;
+}
+
+uint64_t isola_vm_live(const isola_vm *vm)
+{
+    return atomic_load(&((proc_vm *)vm)->live);
+}
+
+uint64_t isola_vm_spawned(const isola_vm *vm)
+{
+    return atomic_load(&((proc_vm *)vm)->spawned);
+}
+
+const char *isola_vm_strerror(int32_t status)
+{
+    return proc_status_message(status);
+}

@@ -1,0 +1,80 @@
+/*
+ * proc/vm.h - the VM object behind include/isola/proc.h: the engine, the
+ * scheduler, the timers, the `isola` host functions every module links
+ * against, and the host's own handle table (the host is a process-like
+ * holder of handles, used by one embedder thread at a time under host_lock).
+ */
+#ifndef ISOLA_PROC_VM_H
+#define ISOLA_PROC_VM_H
+
+#include "proc/process.h"
+
+#include <pthread.h>
+
+#include "proc/sched.h"
+#include "proc/timer.h"
+
+/* The host functions of import module "isola" (src/host/isola_api.c). */
+typedef struct proc_api_entry {
+    const char *name;
+    isola_func *func;
+} proc_api_entry;
+
+struct proc_vm {
+    isola_engine *engine;
+    proc_sched sched;
+    proc_timers timers;
+
+    proc_api_entry *api;
+    uint32_t napi;
+
+    pthread_mutex_t host_lock;     /* guards host_handles */
+    proc_handle_table host_handles;
+    proc_quota host_quota;         /* unlimited root quota */
+
+    pthread_mutex_t wait_lock;     /* host waits: process ends and host receive wakes */
+    pthread_cond_t wait_cond;
+    atomic_uint host_waiters;
+
+    pthread_mutex_t all_lock;      /* guards the list of live processes, for shutdown */
+    struct proc_process *all;
+
+    atomic_uint_fast64_t next_id;
+    atomic_uint_fast64_t live;     /* processes spawned and not yet ended */
+    atomic_uint_fast64_t spawned;
+};
+
+/* Adds/removes a live process to/from the VM's list. */
+void proc_vm_register(proc_vm *vm, proc_process *p);
+void proc_vm_unregister(proc_vm *vm, proc_process *p);
+
+/* Wakes host threads waiting in isola_vm_wait/receive (cheap when none wait). */
+void proc_vm_notify_host(proc_vm *vm);
+
+/* Builds the "isola" host functions into vm->api (src/host/isola_api.c). */
+bool proc_api_create(proc_vm *vm, isola_error *err);
+void proc_api_destroy(proc_vm *vm);
+
+#endif
+
+#ifndef ISOLA_PROC_VM_IPC
+#define ISOLA_PROC_VM_IPC
+/* Sends through `handle` in `table`: a channel endpoint, or a process
+ * (into its mailbox); needs SEND. If the queue is full and `wait` is given,
+ * it is parked and *parked_on names the endpoint to cancel on. */
+int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, const void *bytes,
+                     uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait,
+                     proc_endpoint **parked_on);
+
+/* Pops the first message matching `filter` from `endpoint` into `table`,
+ * installing at most `max_handles` handles (written to out_handles). */
+int32_t proc_vm_receive(proc_handle_table *table, proc_endpoint *endpoint, proc_filter filter,
+                        uint32_t max_handles, proc_waiter *wait, int32_t *out_handles, proc_message **out);
+
+/* Resolves a receive handle: an endpoint with RECEIVE. */
+int32_t proc_vm_receive_endpoint(proc_handle_table *table, int32_t handle, proc_endpoint **out);
+
+/* proc_limits from the guest/host 40-byte request (NULL: defaults). */
+proc_limits proc_vm_limits_request(const uint64_t *fuel_per_slice, const uint64_t *fuel_total,
+                                   const uint64_t *queue_bytes, const uint32_t *u32s);
+#endif
