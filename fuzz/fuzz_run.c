@@ -233,8 +233,8 @@ static void fuzz_charge(isola_exec *exec)
     fuzz_host.fuel_left -= slice - left > 0 ? slice - left : 1;
 }
 
-/* Drives one call to completion, a trap, or the resume budget. */
-/* Round 0 passes zeros; round r > 0 passes edge values chosen by r and the parameter index. */
+/* Drives one call to completion, a trap, or the resume budget. Round 0 passes
+ * zeros; round r > 0 passes edge values chosen by r and the parameter index. */
 static void fuzz_run_call(isola_exec *exec, isola_func *func, uint32_t round, const char *name,
                           size_t name_len)
 {
@@ -258,8 +258,8 @@ static void fuzz_run_call(isola_exec *exec, isola_func *func, uint32_t round, co
     }
     if (fuzz_tracing()) {
         const isola_trap *trap = st == ISOLA_TRAPPED ? isola_exec_trap(exec) : NULL;
-        fprintf(stderr, "fuzz_run: export \"%.*s\" round %u: status %d%s%s\n", (int)name_len, name, round, (int)st,
-                trap ? ", trap: " : "", trap && trap->message ? trap->message : "");
+        fprintf(stderr, "fuzz_run: export \"%.*s\" round %u: status %d%s%s\n", (int)name_len, name,
+                round, (int)st, trap ? ", trap: " : "", trap && trap->message ? trap->message : "");
     }
     switch (st) {
     case ISOLA_OK: {

@@ -9,7 +9,8 @@
 #
 # Targets are named without the fuzz_ prefix: decode, run.
 # Environment: CC (default clang-14), ISOLA_FUZZ_BUILD (default build-fuzz/),
-# ISOLA_SPEC_DIR (default ../shared/spec/wast), ASAN_OPTIONS, UBSAN_OPTIONS.
+# ISOLA_SPEC_DIR (default ../shared/spec/wast), ISOLA_FUZZ_ARGS (more libFuzzer
+# flags, e.g. -dict=FILE or -jobs=N), ASAN_OPTIONS, UBSAN_OPTIONS.
 # Findings land in build-fuzz/findings/TARGET/ (crash-*, leak-*, timeout-*,
 # oom-*); the exit status is 1 when a run produced any. A target that dies on
 # a finding is restarted with the time it has left (at most 5 times), so one
@@ -26,7 +27,7 @@ for arg in "$@"; do
     case $arg in
     --smoke) seconds=30; nttf=60 ;;
     --replay) mode=replay ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     [0-9]*) seconds=$arg ;;
     decode|run) targets="$targets $arg" ;;
     *) echo "fuzz.sh: unknown argument '$arg'" >&2; exit 2 ;;
@@ -73,7 +74,7 @@ run_session() {
     t=$1 secs=$2 log=$3
     "$build/fuzz_$t" "$build/corpus/$t" \
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
-        -artifact_prefix="$build/findings/$t/" -print_final_stats=1 >"$log" 2>&1 || true
+        -artifact_prefix="$build/findings/$t/" -print_final_stats=1 ${ISOLA_FUZZ_ARGS:-} >"$log" 2>&1 || true
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     if [ -z "$execs" ]; then     # died on a finding: take the last progress line
         execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
@@ -95,15 +96,11 @@ quarantine() {
     done
 }
 
-count_findings() {
-    ls "$build/findings/$1" | grep -c -E '^(crash|leak|timeout|oom)-' || true
-}
-
 status=0
 summary=""
 for t in $targets; do
     mkdir -p "$build/findings/$t" "$build/logs"
-    before=$(count_findings "$t")
+    found=0
     start=$(date +%s)
     total=0
     session=0
@@ -117,15 +114,15 @@ for t in $targets; do
         if grep -q -E "^SUMMARY|ERROR: libFuzzer|Assertion .* failed" "$log"; then
             grep -E "^SUMMARY|ERROR: libFuzzer|Assertion .* failed|Test unit written" "$log" | head -4 | sed 's/^/   /'
             quarantine "$t" "$log"
+            found=$((found + 1))
         fi
         left=$((seconds - ($(date +%s) - start)))
     done
     elapsed=$(($(date +%s) - start))
-    found=$(($(count_findings "$t") - before))
     corpus=$(ls "$build/corpus/$t" | wc -l)
     [ "$found" -eq 0 ] || status=1
     summary="$summary
-fuzz_$t: $total executions in $elapsed s ($((total / (elapsed > 0 ? elapsed : 1))) exec/s), corpus $corpus, new findings $found"
+fuzz_$t: $total executions in $elapsed s ($((total / (elapsed > 0 ? elapsed : 1))) exec/s), corpus $corpus, findings $found"
 done
 
 echo "== summary$summary"

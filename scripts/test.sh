@@ -9,6 +9,9 @@
 #   scripts/test.sh --valgrind   also run the release tree's tests labelled
 #                                `memcheck` and the example embedder under valgrind
 #   scripts/test.sh -L LABEL     pass a ctest label filter (e.g. -L cli) to both runs
+#                                (and skip the fuzz smoke run)
+# After the ctest runs: valgrind memcheck of the spec suite, then the fuzz
+# targets (scripts/fuzz.sh --replay and --smoke, about two minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -53,6 +56,13 @@ if [ "$valgrind" = 1 ]; then
     echo "== valgrind: CLI tests"
     ISOLA_CLI_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
         ctest --test-dir build/release -j2 --output-on-failure -L cli || status=1
+fi
+
+# Fuzz smoke run: every saved finding replayed, then each target briefly.
+if [ ${#ctest_filter[@]} -eq 0 ]; then
+    echo "== fuzz: replay regressions and smoke run"
+    scripts/fuzz.sh --replay || status=1
+    scripts/fuzz.sh --smoke || status=1
 fi
 
 if [ "$status" = 0 ]; then

@@ -169,11 +169,83 @@ static bool memory_init(isola_instance *inst, uint32_t seg, uint32_t d, uint32_t
     return true;
 }
 
+/* ------------------------------------------------------------ profiling (development only) */
+
+#ifdef ISOLA_INTERP_PROFILE
+/* Build with -DISOLA_INTERP_PROFILE to count executions per instruction and
+ * print the hottest ones, in code order, at exit: the input for choosing
+ * fused ops. Not thread-safe; never enabled in normal builds. */
+#include <stdio.h>
+#define PROF_SIZE (1u << 18)
+static struct prof_entry { const exec_op *pc; uint64_t n; } prof_table[PROF_SIZE];
+
+static void prof_hit(const exec_op *pc)
+{
+    uint32_t i = (uint32_t)(((uintptr_t)pc >> 3) * 2654435761u) & (PROF_SIZE - 1);
+    while (prof_table[i].pc && prof_table[i].pc != pc)
+        i = (i + 1) & (PROF_SIZE - 1);
+    prof_table[i].pc = pc;
+    prof_table[i].n++;
+}
+
+static int prof_by_count(const void *a, const void *b)
+{
+    const struct prof_entry *x = a, *y = b;
+    return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
+}
+
+static int prof_by_pc(const void *a, const void *b)
+{
+    const struct prof_entry *x = a, *y = b;
+    return x->pc < y->pc ? -1 : x->pc > y->pc;
+}
+
+static void prof_dump(void)
+{
+    static const char *const names[] = {
+#define X(name) #name,
+        EXEC_OPS
+#undef X
+    };
+    const void *const *h = exec_interp_handlers();
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < PROF_SIZE; i++)
+        total += prof_table[i].n;
+    qsort(prof_table, PROF_SIZE, sizeof prof_table[0], prof_by_count);
+    uint32_t top = 120;
+    qsort(prof_table, top, sizeof prof_table[0], prof_by_pc);
+    fprintf(stderr, "profile: %llu instructions\n", (unsigned long long)total);
+    for (uint32_t i = 0; i < top && prof_table[i].n; i++) {
+        const exec_op *pc = prof_table[i].pc;
+        const char *name = "?";
+        for (int k = 0; k < EXEC_OP_COUNT; k++)
+            if (h[k] == pc->h)
+                name = names[k];
+        fprintf(stderr, "%5.2f%% %p %-22s %u,%u %u,%u\n", 100.0 * (double)prof_table[i].n / (double)total,
+                (const void *)pc, name, pc[1].w[0], pc[1].w[1], pc[2].w[0], pc[2].w[1]);
+    }
+}
+
+static void prof_init(void)
+{
+    static bool done;
+    if (!done) {
+        done = true;
+        atexit(prof_dump);
+    }
+}
+#define PROF_HIT(pc) prof_hit(pc)
+#define PROF_INIT() prof_init()
+#else
+#define PROF_HIT(pc) ((void)0)
+#define PROF_INIT() ((void)0)
+#endif
+
 /* ------------------------------------------------------------ the loop */
 
 #define W0(i) (pc[i].w[0])
 #define W1(i) (pc[i].w[1])
-#define DISPATCH() goto *pc->h
+#define DISPATCH() do { PROF_HIT(pc); goto *pc->h; } while (0)
 #define NEXT(n) do { pc += (n); DISPATCH(); } while (0)
 #define TRAP(kind, msg) do { trap_kind = (kind); trap_msg = (msg); goto trap; } while (0)
 /* Spends one unit of fuel at pc (a loop header or a call); stops if none is left. */
@@ -306,6 +378,7 @@ static isola_status interp_loop(isola_exec *exec, const void *const **handlers_o
     uint32_t cbase;
     const exec_op *cnext;
     RELOAD_MEM();
+    PROF_INIT();
     DISPATCH();
 
     /* ------------------------------------------------ control */

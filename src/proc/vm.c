@@ -5,6 +5,7 @@
  */
 #include "proc/process.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -6,8 +6,12 @@
  * exact section sizes, counts checked against the bytes that remain before
  * anything is allocated, UTF-8 names, the eight element-segment and three
  * data-segment encodings, local declarations, constant-expression shape, and
- * the agreement of the function/code and datacount/data counts. Function
- * bodies are only delimited here; wasm_validate() reads their instructions.
+ * the agreement of the function/code and datacount/data counts, and the
+ * structure of function bodies: one linear pass of wasm_read_instr() over
+ * each body checks every instruction's encoding, that block/loop/if/else/end
+ * nest properly and that the body's last `end` is its last byte. So every
+ * binary-format error is found (and reported as malformed) before
+ * wasm_validate() type checks the bodies.
  *
  * The module first copies the input, and every reader below walks that copy,
  * so names, bodies and data segments can point straight into it.
@@ -23,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wasm/instr.h"
 #include "wasm/opcodes.h"
 #include "wasm/reader.h"
 #include "wasm/simd_ops.h"
@@ -51,6 +56,12 @@ typedef struct decoder {
     bool has_data;
     const uint8_t *name_sec;    /* payload of the custom `name` section, parsed at the end */
     size_t name_sec_len;
+    /* The body pass's control stack: one enum frame_kind per open block, reused for every body. */
+    uint8_t *frames;
+    uint32_t cap_frames;
+    /* First memory.init/data.drop, when there is no datacount section (checked once the data section is known). */
+    bool uses_data_index;
+    size_t data_index_use;
 } decoder;
 
 /* Position of each section id in the required order; custom sections have none. */
@@ -740,6 +751,81 @@ static bool decode_locals(wasm_reader *r, const wasm_module *m, wasm_func *f)
     return true;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Structure of function bodies                                              */
+
+/* What an open block allows next: only an `if` may meet an `else`, and only once. */
+enum frame_kind { FRAME_BLOCK, FRAME_IF, FRAME_ELSE };
+
+static bool push_frame(decoder *d, wasm_reader *r, uint32_t depth, uint8_t kind)
+{
+    if (depth == d->cap_frames) {
+        /* Depth is bounded by the body's length, so this cannot overflow before the input does. */
+        uint32_t cap = d->cap_frames ? d->cap_frames * 2 : 64;
+        uint8_t *p = realloc(d->frames, cap);
+        if (!p)
+            return wasm_reader_fail(r, "out of memory");
+        d->frames = p;
+        d->cap_frames = cap;
+    }
+    d->frames[depth] = kind;
+    return true;
+}
+
+/* The bulk-memory instructions that name data segments. */
+static bool names_data_segment(const wasm_instr *in)
+{
+    return in->opcode == WASM_OP_PREFIX_FC && (in->subop == WASM_FC_MEMORY_INIT || in->subop == WASM_FC_DATA_DROP);
+}
+
+/*
+ * One pass over a body (after its locals): every instruction well formed,
+ * blocks balanced, the function's own `end` last. Frame 0 is the function.
+ */
+static bool check_body_structure(decoder *d, wasm_reader *r)
+{
+    uint32_t depth = 0;
+    if (!push_frame(d, r, depth++, FRAME_BLOCK))
+        return false;
+    wasm_instr in;
+    while (depth > 0) {
+        if (wasm_reader_at_end(r))
+            return wasm_reader_fail(r, "unexpected end of section or function: %u block(s) not closed", depth);
+        if (!wasm_read_instr(r, &in))
+            return false;
+        switch (in.opcode) {
+        case WASM_OP_BLOCK:
+        case WASM_OP_LOOP:
+            if (!push_frame(d, r, depth++, FRAME_BLOCK))
+                return false;
+            break;
+        case WASM_OP_IF:
+            if (!push_frame(d, r, depth++, FRAME_IF))
+                return false;
+            break;
+        case WASM_OP_ELSE:
+            if (d->frames[depth - 1] != FRAME_IF) {
+                r->p = r->base + in.offset;
+                return wasm_reader_fail(r, "END opcode expected: else without a matching if");
+            }
+            d->frames[depth - 1] = FRAME_ELSE;
+            break;
+        case WASM_OP_END:
+            depth--;
+            break;
+        default:
+            if (names_data_segment(&in) && !d->m->has_datacount && !d->uses_data_index) {
+                d->uses_data_index = true;
+                d->data_index_use = in.offset;
+            }
+            break;
+        }
+    }
+    if (!wasm_reader_at_end(r))
+        return wasm_reader_fail(r, "section size mismatch: operators remaining after the end of the function");
+    return true;
+}
+
 static bool decode_code_entry(decoder *d, wasm_func *f)
 {
     wasm_reader *r = &d->r;
@@ -767,6 +853,10 @@ static bool decode_code_entry(decoder *d, wasm_func *f)
     f->body = body.p;
     f->body_len = (uint32_t)wasm_reader_remaining(&body);
     f->body_offset = (uint32_t)wasm_reader_offset(&body);
+    if (!check_body_structure(d, &body)) {
+        r->failed = true;
+        return false;
+    }
     return true;
 }
 
@@ -1025,6 +1115,15 @@ static bool check_module_end(decoder *d, wasm_reader *top)
     if (m->has_datacount && !d->has_data && m->datacount != 0)
         return wasm_reader_fail(top, "data count and data section have inconsistent lengths (%u and no data section)",
                                 m->datacount);
+    /*
+     * Without a datacount section, code cannot name data segments. With no
+     * data segments at all the index is simply out of range, which the
+     * validator reports ("unknown data segment") as the spec tests expect.
+     */
+    if (d->uses_data_index && m->ndatas > 0) {
+        top->p = top->base + d->data_index_use;
+        return wasm_reader_fail(top, "data count section required");
+    }
     return true;
 }
 
@@ -1065,6 +1164,7 @@ wasm_module *wasm_decode(const uint8_t *bytes, size_t len, wasm_error *err)
         ok = decode_section(&d, &top, &last_rank);
     if (ok)
         ok = check_module_end(&d, &top);
+    free(d.frames);
     if (!ok) {
         wasm_module_free(m);
         return NULL;

@@ -1,0 +1,114 @@
+/*
+ * sdk/isola.h - the guest side of the isola process API, for C programs
+ * built with `clang --target=wasm32-wasi -nostdlib`. Every function is a
+ * host import of module "isola"; docs/guest-api.md is the reference.
+ * Results: >= 0 is success (a handle, a size, 0), < 0 an ISOLA_E* code.
+ */
+#ifndef ISOLA_SDK_H
+#define ISOLA_SDK_H
+
+#include <stdint.h>
+
+#define ISOLA_IMPORT(name) __attribute__((import_module("isola"), import_name(name)))
+
+/* Status codes (same values as the host's). */
+#define ISOLA_EBADHANDLE (-1)
+#define ISOLA_EACCES (-2)
+#define ISOLA_ETYPE (-3)
+#define ISOLA_EREVOKED (-4)
+#define ISOLA_ENOMEM (-5)
+#define ISOLA_ELIMIT (-6)
+#define ISOLA_EFULL (-7)
+#define ISOLA_EPEER (-8)
+#define ISOLA_ECLOSED (-9)
+#define ISOLA_EAGAIN (-10)
+#define ISOLA_EINVAL (-11)
+#define ISOLA_ETOOBIG (-12)
+#define ISOLA_EBUSY (-13)
+
+/* Rights. */
+#define ISOLA_RIGHT_SEND (1u << 0)
+#define ISOLA_RIGHT_RECEIVE (1u << 1)
+#define ISOLA_RIGHT_SPAWN (1u << 2)
+#define ISOLA_RIGHT_KILL (1u << 3)
+#define ISOLA_RIGHT_MONITOR (1u << 4)
+#define ISOLA_RIGHT_DUPLICATE (1u << 5)
+#define ISOLA_RIGHT_TRANSFER (1u << 6)
+
+/* System tags. */
+#define ISOLA_TAG_START 0xFFFFFFFFFFFFFF01ull
+#define ISOLA_TAG_DOWN 0xFFFFFFFFFFFFFF02ull
+#define ISOLA_TAG_EXIT 0xFFFFFFFFFFFFFF03ull
+
+/* Exit kinds in down/exit messages. */
+#define ISOLA_EXIT_NORMAL 0
+#define ISOLA_EXIT_EXIT 1
+#define ISOLA_EXIT_TRAP 2
+#define ISOLA_EXIT_KILLED 3
+#define ISOLA_EXIT_LIMIT 4
+#define ISOLA_EXIT_FAILED 5
+
+#define ISOLA_MAILBOX 0          /* receive(): the caller's own mailbox */
+#define ISOLA_SEND_WAIT 1u       /* send(): wait while the queue is full */
+#define ISOLA_RECV_TAG 1u        /* receive(): only messages with `tag` */
+#define ISOLA_FOREVER (-1LL)
+
+typedef struct isola_limits {    /* 40 bytes; a zero field takes the default */
+    uint64_t fuel_per_slice;
+    uint64_t fuel_total;
+    uint64_t queue_bytes;
+    uint32_t memory_pages;
+    uint32_t queue_count;
+    uint32_t handle_count;
+    uint32_t live_children;
+} isola_limits;
+
+typedef struct isola_msg_info {  /* filled by receive() */
+    uint64_t tag;
+    uint32_t size;               /* full size (the copy is truncated to max) */
+    uint32_t handle_count;
+} isola_msg_info;
+
+typedef struct isola_down {      /* payload of ISOLA_TAG_DOWN / ISOLA_TAG_EXIT */
+    uint64_t ref;                /* monitor ref, or the linked process's id */
+    int32_t kind;
+    int32_t reason;
+} isola_down;
+
+ISOLA_IMPORT("spawn") int32_t isola_spawn(int32_t module, const char *entry, uint32_t entry_len,
+                                          const void *arg, uint32_t arg_len, const int32_t *handles,
+                                          uint32_t handle_count, const isola_limits *limits);
+ISOLA_IMPORT("self") int32_t isola_self(void);
+ISOLA_IMPORT("channel_create") int32_t isola_channel_create(int32_t out[2]);
+ISOLA_IMPORT("send") int32_t isola_send(int32_t handle, uint64_t tag, const void *bytes, uint32_t len,
+                                        const int32_t *handles, uint32_t handle_count, uint32_t flags);
+ISOLA_IMPORT("receive") int32_t isola_receive(int32_t handle, uint64_t tag, uint32_t flags, void *buf,
+                                              uint32_t max, int32_t *handles, uint32_t handles_max,
+                                              isola_msg_info *info, int64_t timeout_ns);
+ISOLA_IMPORT("close") int32_t isola_close(int32_t handle);
+ISOLA_IMPORT("duplicate") int32_t isola_duplicate(int32_t handle, uint32_t rights);
+ISOLA_IMPORT("exit") __attribute__((noreturn)) void isola_exit(int32_t reason);
+ISOLA_IMPORT("kill") int32_t isola_kill(int32_t process, int32_t reason);
+ISOLA_IMPORT("monitor") int64_t isola_monitor(int32_t process);
+ISOLA_IMPORT("link") int32_t isola_link(int32_t process);
+ISOLA_IMPORT("trap_exits") int32_t isola_trap_exits(int32_t on);
+ISOLA_IMPORT("sleep") int32_t isola_sleep(int64_t ns);
+ISOLA_IMPORT("yield") int32_t isola_yield(void);
+ISOLA_IMPORT("now") int64_t isola_now(void);
+
+/* Conveniences. */
+static inline int32_t isola_recv_any(void *buf, uint32_t max, int32_t *handles, uint32_t hmax,
+                                     isola_msg_info *info)
+{
+    return isola_receive(ISOLA_MAILBOX, 0, 0, buf, max, handles, hmax, info, ISOLA_FOREVER);
+}
+
+static inline uint32_t isola_strlen(const char *s)
+{
+    uint32_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+#endif

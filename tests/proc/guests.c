@@ -1,0 +1,276 @@
+/*
+ * tests/proc/guests.c - guest programs for the process tests and benches:
+ * one module, many entry points (each a process kind).
+ */
+#include "isola.h"
+
+typedef struct start_msg {
+    int32_t handles[8];
+    uint32_t nhandles;
+    uint8_t arg[64];
+    int32_t arg_len;
+} start_msg;
+
+static void get_start(start_msg *s)
+{
+    isola_msg_info info;
+    s->arg_len = isola_receive(ISOLA_MAILBOX, ISOLA_TAG_START, ISOLA_RECV_TAG, s->arg, sizeof s->arg,
+                               s->handles, 8, &info, ISOLA_FOREVER);
+    s->nhandles = info.handle_count;
+}
+
+static uint32_t arg_u32(const start_msg *s, int i)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, s->arg + 4 * i, 4);
+    return v;
+}
+
+/* Echo: start handles[0] = where to reply. Replies every message with the same tag+bytes; tag 0 stops. */
+__attribute__((export_name("echo"))) void echo(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t reply = s.handles[0];
+    uint8_t buf[256];
+    isola_msg_info info;
+    for (;;) {
+        int32_t n = isola_recv_any(buf, sizeof buf, 0, 0, &info);
+        if (n < 0)
+            isola_exit(100 - n);
+        if (info.tag == 0)
+            return;
+        isola_send(reply, info.tag, buf, (uint32_t)n, 0, 0, ISOLA_SEND_WAIT);
+    }
+}
+
+/* Ping-pong driver: arg = rounds; handles[0] = module. Spawns echo, does rounds, reports the ns to handles[1]. */
+__attribute__((export_name("pingpong"))) int32_t pingpong(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t rounds = arg_u32(&s, 0);
+    int32_t me = isola_self();
+    int32_t child = isola_spawn(s.handles[0], "echo", 4, 0, 0, &me, 1, 0);
+    if (child < 0)
+        return child;
+    uint32_t x = 0;
+    isola_msg_info info;
+    int64_t t0 = isola_now();
+    for (uint32_t i = 0; i < rounds; i++) {
+        x = i;
+        isola_send(child, 1, &x, 4, 0, 0, ISOLA_SEND_WAIT);
+        isola_recv_any(&x, 4, 0, 0, &info);
+        if (x != i)
+            return -100;
+    }
+    int64_t t1 = isola_now();
+    isola_send(child, 0, 0, 0, 0, 0, 0);
+    int64_t ns = t1 - t0;
+    isola_send(s.handles[1], 7, &ns, 8, 0, 0, ISOLA_SEND_WAIT);
+    return 0;
+}
+
+/* Ring node: start handles[0] = next. Forwards tokens: counter decremented; 0 -> sends 0 on and exits. */
+__attribute__((export_name("ring_node"))) void ring_node(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t next = s.handles[0];
+    isola_msg_info info;
+    for (;;) {
+        uint32_t token;
+        isola_recv_any(&token, 4, 0, 0, &info);
+        if (token == 0) {
+            isola_send(next, 1, &token, 4, 0, 0, ISOLA_SEND_WAIT);
+            return;
+        }
+        token--;
+        isola_send(next, 1, &token, 4, 0, 0, ISOLA_SEND_WAIT);
+    }
+}
+
+/* Ring head: arg = {n, laps}; handles[0] = module, handles[1] = report endpoint. */
+__attribute__((export_name("ring"))) int32_t ring(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t n = arg_u32(&s, 0), laps = arg_u32(&s, 1);
+    int32_t next = isola_self();
+    for (uint32_t i = 1; i < n; i++) {
+        int32_t child = isola_spawn(s.handles[0], "ring_node", 9, 0, 0, &next, 1, 0);
+        if (child < 0)
+            return child;
+        next = child;
+    }
+    /* The head forwards too; the token counts hops. */
+    uint32_t token = n * laps;
+    int64_t t0 = isola_now();
+    isola_send(next, 1, &token, 4, 0, 0, ISOLA_SEND_WAIT);
+    isola_msg_info info;
+    for (;;) {
+        isola_recv_any(&token, 4, 0, 0, &info);
+        if (token == 0)
+            break;
+        token--;
+        isola_send(next, 1, &token, 4, 0, 0, ISOLA_SEND_WAIT);
+    }
+    int64_t ns = isola_now() - t0;
+    /* The zero token travels once more around to stop every node. */
+    isola_send(next, 1, &token, 4, 0, 0, ISOLA_SEND_WAIT);
+    isola_recv_any(&token, 4, 0, 0, &info);
+    isola_send(s.handles[1], 7, &ns, 8, 0, 0, ISOLA_SEND_WAIT);
+    return 0;
+}
+
+/* Returns at once (spawn benchmark). */
+__attribute__((export_name("nop"))) void nop(void) {}
+
+/* Spawner: arg = count; handles[0] = module. Spawns `count` nop processes (each exits). */
+__attribute__((export_name("spawner"))) int32_t spawner(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t n = arg_u32(&s, 0);
+    isola_limits lim = {.memory_pages = 4, .handle_count = 16, .queue_count = 16};
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t c = isola_spawn(s.handles[0], "nop", 3, 0, 0, 0, 0, &lim);
+        if (c < 0) {
+            isola_yield();
+            i--;
+            continue;
+        }
+        isola_close(c);
+    }
+    return 0;
+}
+
+/* Skynet: arg = {num, size}; handles[0] = module, handles[1] = parent reply. Sends sum up. */
+__attribute__((export_name("skynet"))) void skynet(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint64_t num = arg_u32(&s, 0), size = arg_u32(&s, 1);
+    int32_t module = s.handles[0], parent = s.handles[1];
+    uint64_t sum = 0;
+    if (size == 1) {
+        sum = num;
+    } else {
+        int32_t me = isola_self();
+        uint32_t d = (uint32_t)(size / 10);
+        isola_limits lim = {.memory_pages = 2, .handle_count = 16, .queue_count = 16};
+        for (uint32_t i = 0; i < 10; i++) {
+            uint32_t arg[2] = {(uint32_t)(num + i * d), d};
+            int32_t hs[2] = {isola_duplicate(module, ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER),
+                             isola_duplicate(me, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER)};
+            int32_t c = isola_spawn(module, "skynet", 6, arg, 8, hs, 2, &lim);
+            if (c < 0)
+                isola_exit(50);
+            isola_close(c);
+        }
+        isola_msg_info info;
+        for (int i = 0; i < 10; i++) {
+            uint64_t v;
+            isola_receive(ISOLA_MAILBOX, 9, ISOLA_RECV_TAG, &v, 8, 0, 0, &info, ISOLA_FOREVER);
+            sum += v;
+        }
+    }
+    isola_send(parent, 9, &sum, 8, 0, 0, ISOLA_SEND_WAIT);
+}
+
+/* Hostile: endless loop. */
+__attribute__((export_name("spin"))) void spin(void)
+{
+    volatile uint32_t x = 0;
+    for (;;)
+        x++;
+}
+
+/* Hostile: out-of-bounds access. */
+__attribute__((export_name("oob"))) int32_t oob(void)
+{
+    volatile uint32_t *p = (uint32_t *)0xFFFFFFF0u;
+    return (int32_t)*p;
+}
+
+/* Hostile: memory bomb (grows until refused, then exits with the page count). */
+__attribute__((export_name("membomb"))) int32_t membomb(void)
+{
+    int32_t pages = 0;
+    while (__builtin_wasm_memory_grow(0, 16) != (unsigned long)-1)
+        pages += 16;
+    return pages;
+}
+
+/* Hostile: forged handles. Reports how many forged uses were refused to handles[0]. */
+__attribute__((export_name("forger"))) int32_t forger(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t refused = 0;
+    for (int32_t h = -3; h < 5000; h++) {
+        if (h == s.handles[0])
+            continue;
+        uint32_t x = 1;
+        if (isola_send(h, 1, &x, 4, 0, 0, 0) < 0)
+            refused++;
+        if (isola_kill(h, 1) < 0)
+            refused++;
+    }
+    /* Sending a handle it does not hold, and a bad pointer. */
+    int32_t fake = 12345;
+    if (isola_send(s.handles[0], 1, 0, 0, &fake, 1, 0) < 0)
+        refused++;
+    if (isola_send(s.handles[0], 1, (void *)0xFFFFFF00u, 4096, 0, 0, 0) < 0)
+        refused++;
+    /* A closed handle is stale. */
+    int32_t me = isola_self();
+    isola_close(me);
+    if (isola_kill(me, 1) == ISOLA_EBADHANDLE)
+        refused++;
+    isola_send(s.handles[0], 5, &refused, 4, 0, 0, 0);
+    return 0;
+}
+
+/* Monitor test: arg unused; handles[0] = module, handles[1] = report. Spawns oob, monitors, reports down. */
+__attribute__((export_name("watcher"))) int32_t watcher(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t c = isola_spawn(s.handles[0], "oob", 3, 0, 0, 0, 0, 0);
+    int64_t ref = isola_monitor(c);
+    isola_down d;
+    isola_msg_info info;
+    isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, ISOLA_FOREVER);
+    int32_t out[2] = {d.kind, (int32_t)(d.ref == (uint64_t)ref)};
+    isola_send(s.handles[1], 6, out, 8, 0, 0, 0);
+    return 0;
+}
+
+/* Receive with timeout then sleep: reports {receive result, elapsed ms}. */
+__attribute__((export_name("sleeper"))) int32_t sleeper(void)
+{
+    start_msg s;
+    get_start(&s);
+    int64_t t0 = isola_now();
+    uint8_t b[4];
+    int32_t r = isola_receive(ISOLA_MAILBOX, 0, 0, b, 4, 0, 0, 0, 20000000);
+    isola_sleep(10000000);
+    int32_t out[2] = {r, (int32_t)((isola_now() - t0) / 1000000)};
+    isola_send(s.handles[0], 8, out, 8, 0, 0, 0);
+    return 0;
+}
+
+/* Linked to a crasher: dies too (link), unless trapping exits. arg = trap flag. */
+__attribute__((export_name("linker"))) int32_t linker(void)
+{
+    start_msg s;
+    get_start(&s);
+    isola_trap_exits((int32_t)arg_u32(&s, 0));
+    int32_t c = isola_spawn(s.handles[0], "oob", 3, 0, 0, 0, 0, 0);
+    isola_link(c);
+    isola_down d;
+    isola_msg_info info;
+    isola_receive(ISOLA_MAILBOX, ISOLA_TAG_EXIT, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, ISOLA_FOREVER);
+    return 77;
+}

@@ -1,0 +1,233 @@
+/*
+ * tests/proc/test_proc.c - processes end to end through real guests
+ * (guests.c) and the host API: ping-pong, ring, spawn many, an endless
+ * loop and a trapping neighbour, a memory bomb, forged handles, monitors,
+ * links, timeouts. Usage: test_proc guests.wasm
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isola/proc.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                                    \
+    do {                                                                                               \
+        if (!(cond)) {                                                                                 \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                   \
+            failures++;                                                                                \
+        }                                                                                              \
+    } while (0)
+
+static isola_vm *vm;
+static int32_t module_h;
+
+static int32_t dup_module(void)
+{
+    return isola_vm_duplicate(vm, module_h, 0x4 | 0x20 | 0x40);
+}
+
+static int32_t spawn(const char *entry, const void *arg, uint32_t len, int32_t *hs, uint32_t n)
+{
+    isola_error err = {0};
+    int32_t p = isola_vm_spawn(vm, module_h, entry, arg, len, hs, n, NULL, &err);
+    if (p < 0)
+        fprintf(stderr, "spawn %s: %d %s\n", entry, p, err.message);
+    return p;
+}
+
+/* A host channel: returns the receive end, *send_end is given away. */
+static int32_t host_channel(int32_t *send_end)
+{
+    int32_t a, b;
+    CHECK(isola_vm_channel(vm, &a, &b) == 0);
+    *send_end = b;
+    return a;
+}
+
+static void test_pingpong(void)
+{
+    int32_t send_end, recv_end = host_channel(&send_end);
+    uint32_t rounds = 10000;
+    int32_t hs[2] = {dup_module(), send_end};
+    int32_t p = spawn("pingpong", &rounds, 4, hs, 2);
+    CHECK(p > 0);
+    int64_t ns = 0;
+    uint64_t tag = 0;
+    int32_t r = isola_vm_receive(vm, recv_end, 1, 0, &ns, 8, &tag, NULL, 0, NULL, 10000000000LL);
+    CHECK(r == 8 && tag == 7);
+    isola_proc_exit ex;
+    CHECK(isola_vm_wait(vm, p, 5000000000LL, &ex) == 0);
+    CHECK(ex.kind == 0 && ex.reason == 0);
+    printf("ping-pong: %u rounds, %.0f ns per round trip\n", rounds, (double)ns / rounds);
+    isola_vm_close(vm, p);
+    isola_vm_close(vm, recv_end);
+}
+
+static void test_ring(void)
+{
+    int32_t send_end, recv_end = host_channel(&send_end);
+    uint32_t arg[2] = {1000, 10};
+    int32_t hs[2] = {dup_module(), send_end};
+    int32_t p = spawn("ring", arg, 8, hs, 2);
+    int64_t ns = 0;
+    int32_t r = isola_vm_receive(vm, recv_end, 1, 0, &ns, 8, NULL, NULL, 0, NULL, 20000000000LL);
+    CHECK(r == 8);
+    printf("ring: %u nodes x %u laps, %.0f ns per hop\n", arg[0], arg[1], (double)ns / (arg[0] * arg[1]));
+    CHECK(isola_vm_wait(vm, p, 5000000000LL, NULL) == 0);
+    CHECK(isola_vm_wait_all(vm, 5000000000LL) == 0);
+    isola_vm_close(vm, p);
+    isola_vm_close(vm, recv_end);
+}
+
+static void test_spawn_many(void)
+{
+    uint32_t n = 20000;
+    int32_t hs[1] = {dup_module()};
+    uint64_t before = isola_vm_spawned(vm);
+    int32_t p = spawn("spawner", &n, 4, hs, 1);
+    CHECK(isola_vm_wait(vm, p, 30000000000LL, NULL) == 0);
+    CHECK(isola_vm_wait_all(vm, 10000000000LL) == 0);
+    CHECK(isola_vm_spawned(vm) - before == n + 1);
+    CHECK(isola_vm_live(vm) == 0);
+    isola_vm_close(vm, p);
+}
+
+/* An endless loop and a trapping process do not disturb a ping-pong neighbour. */
+static void test_hostile_neighbours(void)
+{
+    int32_t spinner = spawn("spin", NULL, 0, NULL, 0);
+    int32_t oob = spawn("oob", NULL, 0, NULL, 0);
+    isola_proc_exit ex;
+    CHECK(isola_vm_wait(vm, oob, 5000000000LL, &ex) == 0);
+    CHECK(ex.kind == 2 && ex.reason == ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS);
+    test_pingpong();
+    CHECK(isola_vm_kill(vm, spinner, 9) == 0);
+    CHECK(isola_vm_wait(vm, spinner, 5000000000LL, &ex) == 0);
+    CHECK(ex.kind == 3 && ex.reason == 9);
+    /* Its handle is now a handle to an ended process; after close, stale. */
+    CHECK(isola_vm_close(vm, spinner) == 0);
+    CHECK(isola_vm_kill(vm, spinner, 1) == -1);
+    isola_vm_close(vm, oob);
+}
+
+static void test_membomb(void)
+{
+    isola_proc_limits lim = {.memory_pages = 64};
+    int32_t p = isola_vm_spawn(vm, module_h, "membomb", NULL, 0, NULL, 0, &lim, NULL);
+    isola_proc_exit ex;
+    CHECK(isola_vm_wait(vm, p, 5000000000LL, &ex) == 0);
+    CHECK(ex.kind == 0 && ex.reason <= 64);
+    printf("memory bomb stopped at %d extra pages (limit 64)\n", ex.reason);
+    isola_vm_close(vm, p);
+}
+
+static void test_forger(void)
+{
+    int32_t send_end, recv_end = host_channel(&send_end);
+    int32_t p = spawn("forger", NULL, 0, &send_end, 1);
+    int32_t refused = 0;
+    int32_t r = isola_vm_receive(vm, recv_end, 0, 5, &refused, 4, NULL, NULL, 0, NULL, 20000000000LL);
+    CHECK(r == 4);
+    /* 5003 handle values x 2 ops, minus the one real handle's... every forged use refused. */
+    CHECK(refused == 5003 * 2 + 3);
+    printf("forger: %d forged operations refused\n", refused);
+    CHECK(isola_vm_wait(vm, p, 5000000000LL, NULL) == 0);
+    isola_vm_close(vm, p);
+    isola_vm_close(vm, recv_end);
+}
+
+static void test_monitor_link_timeout(void)
+{
+    int32_t send_end, recv_end = host_channel(&send_end);
+    int32_t hs[2] = {dup_module(), send_end};
+    int32_t w = spawn("watcher", NULL, 0, hs, 2);
+    int32_t out[2] = {0};
+    CHECK(isola_vm_receive(vm, recv_end, 0, 6, out, 8, NULL, NULL, 0, NULL, 5000000000LL) == 8);
+    CHECK(out[0] == 2 && out[1] == 1);
+    isola_vm_close(vm, w);
+
+    int32_t send2;
+    int32_t recv2 = host_channel(&send2);
+    int32_t s = spawn("sleeper", NULL, 0, &send2, 1);
+    CHECK(isola_vm_receive(vm, recv2, 0, 8, out, 8, NULL, NULL, 0, NULL, 5000000000LL) == 8);
+    CHECK(out[0] == -10 && out[1] >= 30 && out[1] < 1000);
+    printf("receive timeout 20 ms + sleep 10 ms took %d ms\n", out[1]);
+    isola_vm_close(vm, s);
+
+    uint32_t no = 0, yes = 1;
+    int32_t hs1[1] = {dup_module()}, hs2[1] = {dup_module()};
+    int32_t l1 = spawn("linker", &no, 4, hs1, 1);
+    int32_t l2 = spawn("linker", &yes, 4, hs2, 1);
+    isola_proc_exit ex;
+    CHECK(isola_vm_wait(vm, l1, 5000000000LL, &ex) == 0);
+    CHECK(ex.kind == 3);
+    CHECK(isola_vm_wait(vm, l2, 5000000000LL, &ex) == 0);
+    CHECK(ex.kind == 0 && ex.reason == 77);
+    isola_vm_close(vm, l1);
+    isola_vm_close(vm, l2);
+    isola_vm_close(vm, recv_end);
+    isola_vm_close(vm, recv2);
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(*len);
+    if (b && fread(b, 1, *len, f) != *len) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    return b;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_proc guests.wasm\n");
+        return 2;
+    }
+    size_t len;
+    uint8_t *bytes = read_file(argv[1], &len);
+    if (!bytes) {
+        fprintf(stderr, "cannot read %s\n", argv[1]);
+        return 2;
+    }
+    isola_error err = {0};
+    isola_engine *engine = isola_engine_new(NULL, &err);
+    isola_module *module = isola_module_load(engine, bytes, len, &err);
+    if (!module) {
+        fprintf(stderr, "load: %s\n", err.message);
+        return 1;
+    }
+    vm = isola_vm_new(engine, NULL, &err);
+    CHECK(vm != NULL);
+    module_h = isola_vm_load(vm, module, &err);
+    if (module_h < 0) {
+        fprintf(stderr, "vm load: %s\n", err.message);
+        return 1;
+    }
+    test_pingpong();
+    test_ring();
+    test_spawn_many();
+    test_hostile_neighbours();
+    test_membomb();
+    test_forger();
+    test_monitor_link_timeout();
+    isola_vm_release(vm);
+    isola_module_release(module);
+    isola_engine_release(engine);
+    free(bytes);
+    if (failures)
+        fprintf(stderr, "%d checks failed\n", failures);
+    else
+        printf("all process tests passed\n");
+    return failures ? 1 : 0;
+}
