@@ -10,7 +10,8 @@
 #   scripts/difftest.sh --replay                  tests/diff/regressions/*.wasm against their .expected
 #   scripts/difftest.sh --check FILE.wasm         one module, both engines
 #
-# Environment: ISOLA_DIFF_RUN (the diff_run binary; default: built into
+# Environment: ISOLA_DIFF_MAX_EXTRA (random bytes per module above 512, default
+# 24000), ISOLA_DIFF_RUN (the diff_run binary; default: built into
 # build-diff/), ISOLA_DIFF_WORK (scratch and findings; default build-diff/difftest).
 # Findings are saved in WORK/findings/VERDICT-SEED/; the exit status is 1 if any.
 set -eu

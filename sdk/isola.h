@@ -53,7 +53,9 @@
 #define ISOLA_RECV_TAG 1u        /* receive(): only messages with `tag` */
 #define ISOLA_FOREVER (-1LL)
 
-typedef struct isola_limits {    /* 40 bytes; a zero field takes the default */
+/* 40 bytes. A zero field takes the default, except live_children: 0 means
+ * the child may not spawn. A NULL limits pointer takes every default. */
+typedef struct isola_limits {
     uint64_t fuel_per_slice;
     uint64_t fuel_total;
     uint64_t queue_bytes;

@@ -1,1 +1,135 @@
-int main(void){return 0;}
+/*
+ * bench/proc/bench_proc.c - the isola side of the process benchmarks
+ * (issue 3): spawn+exit, ping-pong, ring, skynet, run through the host API
+ * on tests/proc/guests.wasm. Prints one "name value unit" line each.
+ * Usage: bench_proc guests.wasm [scale]   (scale 1 = the issue's sizes)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "isola/proc.h"
+
+static isola_vm *vm;
+static int32_t module_h;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int32_t dup_module(void)
+{
+    return isola_vm_duplicate(vm, module_h, 0x4 | 0x20 | 0x40);
+}
+
+static int32_t reply_channel(int32_t *send_end)
+{
+    int32_t a;
+    isola_vm_channel(vm, &a, send_end);
+    return a;
+}
+
+static void bench_spawn(uint32_t n)
+{
+    int32_t hs[1] = {dup_module()};
+    double t0 = now_s();
+    int32_t p = isola_vm_spawn(vm, module_h, "spawner", &n, 4, hs, 1, NULL, NULL);
+    isola_vm_wait(vm, p, ISOLA_VM_WAIT_FOREVER, NULL);
+    isola_vm_wait_all(vm, ISOLA_VM_WAIT_FOREVER);
+    double t = now_s() - t0;
+    printf("spawn %u processes: %.3f s, %.0f ns per spawn+exit, %.0f per second\n", n, t, t * 1e9 / n, n / t);
+    isola_vm_close(vm, p);
+}
+
+static void bench_pingpong(uint32_t rounds)
+{
+    int32_t send_end, recv_end = reply_channel(&send_end);
+    int32_t hs[2] = {dup_module(), send_end};
+    int32_t p = isola_vm_spawn(vm, module_h, "pingpong", &rounds, 4, hs, 2, NULL, NULL);
+    int64_t ns = 0;
+    isola_vm_receive(vm, recv_end, 1, 0, &ns, 8, NULL, NULL, 0, NULL, ISOLA_VM_WAIT_FOREVER);
+    isola_vm_wait(vm, p, ISOLA_VM_WAIT_FOREVER, NULL);
+    printf("ping-pong %u round trips: %.0f ns per round trip\n", rounds, (double)ns / rounds);
+    isola_vm_close(vm, p);
+    isola_vm_close(vm, recv_end);
+}
+
+static void bench_ring(uint32_t n, uint32_t laps)
+{
+    int32_t send_end, recv_end = reply_channel(&send_end);
+    uint32_t arg[2] = {n, laps};
+    int32_t hs[2] = {dup_module(), send_end};
+    isola_proc_limits lim = {.memory_pages = 4 + 2 * n, .live_children = n, .handle_count = 2 * n};
+    int32_t p = isola_vm_spawn(vm, module_h, "ring", arg, 8, hs, 2, &lim, NULL);
+    int64_t ns = 0;
+    int32_t r = isola_vm_receive(vm, recv_end, 1, 0, &ns, 8, NULL, NULL, 0, NULL, ISOLA_VM_WAIT_FOREVER);
+    isola_vm_wait(vm, p, ISOLA_VM_WAIT_FOREVER, NULL);
+    isola_vm_wait_all(vm, ISOLA_VM_WAIT_FOREVER);
+    if (r == 8)
+        printf("ring %u processes x %u laps: %.0f ns per hop\n", n, laps, (double)ns / ((double)n * laps));
+    else
+        printf("ring failed: %d\n", r);
+    isola_vm_close(vm, p);
+    isola_vm_close(vm, recv_end);
+}
+
+static void bench_skynet(uint32_t leaves)
+{
+    int32_t send_end, recv_end = reply_channel(&send_end);
+    uint32_t arg[2] = {0, leaves};
+    int32_t hs[2] = {dup_module(), send_end};
+    double t0 = now_s();
+    uint32_t nodes = 0;
+    for (uint32_t d = leaves, level = 1; d >= 1; d /= 10, level *= 10)
+        nodes += level;
+    isola_proc_limits lim = {.memory_pages = 2 * nodes + 2, .live_children = nodes, .handle_count = 64};
+    int32_t p = isola_vm_spawn(vm, module_h, "skynet", arg, 8, hs, 2, &lim, NULL);
+    (void)p;
+    uint64_t sum = 0;
+    int32_t r = isola_vm_receive(vm, recv_end, 1, 0, &sum, 8, NULL, NULL, 0, NULL, ISOLA_VM_WAIT_FOREVER);
+    double t = now_s() - t0;
+    isola_vm_wait_all(vm, ISOLA_VM_WAIT_FOREVER);
+    uint64_t want = (uint64_t)leaves * (leaves - 1) / 2;
+    printf("skynet %u leaves: %.3f s, sum %llu (%s)\n", leaves, t, (unsigned long long)sum,
+           r == 8 && sum == want ? "ok" : "WRONG");
+    isola_vm_close(vm, p);
+    isola_vm_close(vm, recv_end);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_proc guests.wasm [scale-divisor]\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    uint32_t div = argc > 2 ? (uint32_t)atoi(argv[2]) : 1;
+    if (div == 0)
+        div = 1;
+    FILE *f = fopen(argv[1], "rb");
+    if (!f)
+        return 2;
+    static uint8_t bytes[1 << 20];
+    size_t len = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    isola_error err = {0};
+    isola_engine *engine = isola_engine_new(NULL, &err);
+    isola_module *module = isola_module_load(engine, bytes, len, &err);
+    vm = module ? isola_vm_new(engine, NULL, &err) : NULL;
+    if (!vm) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    module_h = isola_vm_load(vm, module, &err);
+    bench_spawn(1000000 / div);
+    bench_pingpong(1000000 / div);
+    bench_ring(10000 / (div > 10 ? 10 : div), 100);
+    bench_skynet(div == 1 ? 1000000 : div <= 10 ? 100000 : 10000);
+    isola_vm_release(vm);
+    isola_module_release(module);
+    isola_engine_release(engine);
+    return 0;
+}

@@ -20,6 +20,11 @@
  *   br_<cmp>    [h] [a | b] [target]      b is a slot, or an immediate for *_imm
  *   br_inc_*    [h] [dst | a] [k | b] [target]   dst = a + k, then a fused loop test of dst
  *   f64_mul*    [h] [dst | a] [b | c]   c + a*b, c - a*b, a*b - c (two roundings, as unfused)
+ *   i32/i64_muladd [h] [dst | a] [b | c]   c + a*b (wrapping)
+ *   f64_*_k     [h] [dst | a] [k]       f64 add/sub/mul/div with a constant right operand
+ *   i32_shr_u_and  [h] [dst | a] [shift | mask]   (a >> shift) & mask, a bit-field extract
+ *   move_pair   [h] [dst | src] [dst2 | src2]   two moves, in order
+ *   move_br*    [h] [dst | src] [target]   a move, then an unconditional jump
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
  *   call        [h] [funcidx | base]      callee frame starts at fp + base
  *   call_direct [h] [funcidx | base] [&module->code[i]]   same, callee code one load away
@@ -97,7 +102,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(br_inc_ne_back) X(br_inc_ne_imm_back) X(br_inc_lt_s_back) X(br_inc_lt_s_imm_back) \
     X(br_inc_lt_u_back) X(br_inc_lt_u_imm_back) \
     X(br_table) X(ret) X(ret1) X(call) X(call_direct) X(call_import) X(call_indirect) \
-    X(move) X(move2) X(const64) X(const128) X(select) X(select2) \
+    X(move) X(move_pair) X(move_br) X(move_br_back) X(move2) X(const64) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy) \
     X(table_init) X(elem_drop) \
@@ -124,7 +129,8 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u) \
     X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) \
     X(f32_demote_f64) X(f64_promote_f32) \
-    X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) \
+    X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_shr_u_and) \
+    X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \
     X(simd_op) X(simd_shuffle) X(simd_load) X(simd_store)
 
 enum exec_opcode {

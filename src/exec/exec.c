@@ -85,7 +85,7 @@ void exec_record_trap(isola_exec *exec, isola_trap_kind kind, const char *messag
         snprintf(exec->trap_message, sizeof exec->trap_message, "%s", message ? message : "trap");
     uint32_t n = 0;
     for (uint32_t i = nframes; i-- > 0 && n < EXEC_MAX_TRAP_FRAMES;) {
-        const isola_func *f = exec->frames[i].func;
+        const isola_func *f = exec_frame_func(exec, i);
         isola_frame_info *fi = &exec->trap_frames[n++];
         fi->func_index = f->func_index;
         fi->func_name = NULL;

@@ -177,14 +177,17 @@ static bool memory_init(isola_instance *inst, uint32_t seg, uint32_t d, uint32_t
  * fused ops. Not thread-safe; never enabled in normal builds. */
 #include <stdio.h>
 #define PROF_SIZE (1u << 18)
-static struct prof_entry { const exec_op *pc; uint64_t n; } prof_table[PROF_SIZE];
+static struct prof_entry { const exec_op *pc; uint64_t n; exec_op op[3]; } prof_table[PROF_SIZE];
 
 static void prof_hit(const exec_op *pc)
 {
     uint32_t i = (uint32_t)(((uintptr_t)pc >> 3) * 2654435761u) & (PROF_SIZE - 1);
     while (prof_table[i].pc && prof_table[i].pc != pc)
         i = (i + 1) & (PROF_SIZE - 1);
-    prof_table[i].pc = pc;
+    if (!prof_table[i].pc) {
+        prof_table[i].pc = pc;
+        memcpy(prof_table[i].op, pc, sizeof prof_table[i].op);   /* the code is freed before exit */
+    }
     prof_table[i].n++;
 }
 
@@ -212,17 +215,19 @@ static void prof_dump(void)
     for (uint32_t i = 0; i < PROF_SIZE; i++)
         total += prof_table[i].n;
     qsort(prof_table, PROF_SIZE, sizeof prof_table[0], prof_by_count);
-    uint32_t top = 120;
+    uint32_t top = 0;
+    while (top < 120 && prof_table[top].n)
+        top++;
     qsort(prof_table, top, sizeof prof_table[0], prof_by_pc);
     fprintf(stderr, "profile: %llu instructions\n", (unsigned long long)total);
-    for (uint32_t i = 0; i < top && prof_table[i].n; i++) {
-        const exec_op *pc = prof_table[i].pc;
+    for (uint32_t i = 0; i < top; i++) {
+        const exec_op *pc = prof_table[i].op;
         const char *name = "?";
         for (int k = 0; k < EXEC_OP_COUNT; k++)
             if (h[k] == pc->h)
                 name = names[k];
         fprintf(stderr, "%5.2f%% %p %-22s %u,%u %u,%u\n", 100.0 * (double)prof_table[i].n / (double)total,
-                (const void *)pc, name, pc[1].w[0], pc[1].w[1], pc[2].w[0], pc[2].w[1]);
+                (const void *)prof_table[i].pc, name, pc[1].w[0], pc[1].w[1], pc[2].w[0], pc[2].w[1]);
     }
 }
 
@@ -475,7 +480,7 @@ op_call_direct: {
     if (UNLIKELY(depth + 1 >= max_depth || nfp + c->frame_slots > stack_end))
         TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
     exec_frame *fr = &frames[++depth];
-    fr->func = funcs[W0(1)];
+    fr->func = NULL;    /* found from the call instruction if ever needed: saves two loads per call */
     fr->ret_pc = pc + 3;
     fr->ret_fp = fp;
     fr->ret_inst = inst;
@@ -509,6 +514,19 @@ op_call_indirect: {
 op_move:
     fp[W0(1)] = fp[W1(1)];
     NEXT(2);
+op_move_pair:
+    fp[W0(1)] = fp[W1(1)];
+    fp[W0(2)] = fp[W1(2)];
+    NEXT(3);
+op_move_br:
+    fp[W0(1)] = fp[W1(1)];
+    pc = pc[2].target;
+    DISPATCH();
+op_move_br_back:
+    fp[W0(1)] = fp[W1(1)];
+    pc = pc[2].target;
+    SPEND_FUEL();
+    DISPATCH();
 op_move2:
     fp[W0(1)] = fp[W1(1)];
     fp[W0(1) + 1] = fp[W1(1) + 1];
@@ -802,6 +820,19 @@ op_f64_mulrsub: {
     fp[W0(1)] = of_f64(m - f64_of(fp[W1(2)]));
     NEXT(3);
 }
+#define FBIN64K(name, expr) \
+    op_##name##_k: { double a = f64_of(fp[W1(1)]), b = f64_of(pc[2].u64); fp[W0(1)] = (expr); NEXT(3); }
+    FBIN64K(f64_add, of_f64(a + b)) FBIN64K(f64_sub, of_f64(a - b))
+    FBIN64K(f64_mul, of_f64(a * b)) FBIN64K(f64_div, of_f64(a / b))
+op_i32_muladd:
+    fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(2)] + (uint32_t)fp[W1(1)] * (uint32_t)fp[W0(2)]);
+    NEXT(3);
+op_i64_muladd:
+    fp[W0(1)] = fp[W1(2)] + fp[W1(1)] * fp[W0(2)];
+    NEXT(3);
+op_i32_shr_u_and:
+    fp[W0(1)] = ((uint32_t)fp[W1(1)] >> (W0(2) & 31)) & W1(2);
+    NEXT(3);
 op_f32_copysign:
     fp[W0(1)] = ((uint32_t)fp[W1(1)] & 0x7FFFFFFFu) | ((uint32_t)fp[W0(2)] & 0x80000000u);
     NEXT(3);
@@ -942,6 +973,16 @@ isola_status exec_interp_run(isola_exec *exec)
 {
     assert(exec->pc && exec->fp && exec->inst);
     return interp_loop(exec, NULL);
+}
+
+isola_func *exec_frame_func(const isola_exec *exec, uint32_t i)
+{
+    const exec_frame *fr = &exec->frames[i];
+    if (fr->func)
+        return fr->func;
+    /* A call_direct activation: [h] [funcidx | base] [code slot], then ret_pc. */
+    assert(i > 0 && fr->ret_pc && fr->ret_inst);
+    return fr->ret_inst->funcs[fr->ret_pc[-2].w[0]];
 }
 
 const void *const *exec_interp_handlers(void)

@@ -23,7 +23,8 @@
  * pc, fp and (for calls across instances) the instance.
  */
 typedef struct exec_frame {
-    isola_func *func;            /* the function running in this activation */
+    isola_func *func;            /* the function running in this activation; NULL when a
+                                  * call_direct started it (see exec_frame_func) */
     const exec_op *ret_pc;       /* where the caller continues; NULL for frames[0] */
     uint64_t *ret_fp;            /* the caller's frame base */
     isola_instance *ret_inst;    /* the caller's instance */
@@ -76,6 +77,9 @@ struct isola_host_call {
  * filled), or a stop (ISOLA_YIELDED / ISOLA_SUSPENDED, registers saved).
  */
 isola_status exec_interp_run(isola_exec *exec);
+
+/* The function running in frames[i] (i <= the current depth). */
+isola_func *exec_frame_func(const isola_exec *exec, uint32_t i);
 
 /* Records a trap with its backtrace from frames[0..nframes-1]; used by interp.c and exec.c. */
 void exec_record_trap(isola_exec *exec, isola_trap_kind kind, const char *message, uint32_t nframes);

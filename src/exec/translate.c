@@ -101,6 +101,8 @@ typedef struct tr {
     uint32_t cmp_a, cmp_b, cmp_dst;
     bool cmp_prev_valid;     /* an op producing into cmp_at's start, right before the compare */
     size_t cmp_prev_at;
+    bool move_valid;         /* a single `move` was emitted at move_at (pairs with the next move or jump) */
+    size_t move_at;
 
     uint32_t *brt;           /* br_table targets being translated */
     uint32_t capbrt;
@@ -196,6 +198,14 @@ static void bind_here(tr *t)
 {
     t->prod_valid = false;
     t->cmp_valid = false;
+    t->move_valid = false;
+}
+
+/* True when the last instruction emitted is a single `move`, with no label since. */
+static bool last_is_move(const tr *t)
+{
+    return !t->oom && t->move_valid && t->move_at + 2 == t->n
+           && t->code[t->move_at].h == t->handlers[EXEC_OP_move];
 }
 
 static void mark_producer(tr *t, size_t at)
@@ -275,8 +285,35 @@ static void emit_move(tr *t, uint32_t dst, const tr_entry *e)
     uint32_t src = e->kind == ENT_LOCAL ? e->slot : e->home;
     if (src == dst)
         return;
-    emit_h(t, wide ? EXEC_OP_move2 : EXEC_OP_move);
+    if (wide) {
+        emit_h(t, EXEC_OP_move2);
+        emit_w(t, dst, src);
+        return;
+    }
+    /* Runs of moves (phi copies at loop ends, call arguments) dispatch once per pair. */
+    if (last_is_move(t)) {
+        t->code[t->move_at].h = t->handlers[EXEC_OP_move_pair];
+        emit_w(t, dst, src);
+        t->move_valid = false;
+        return;
+    }
+    size_t at = t->n;
+    emit_h(t, EXEC_OP_move);
     emit_w(t, dst, src);
+    t->move_valid = true;
+    t->move_at = at;
+}
+
+/* Emits the handler word of an unconditional jump (br or br_back), folding
+ * a move emitted right before it into a move_br op of the same layout. */
+static void emit_jump_h(tr *t, bool back)
+{
+    if (last_is_move(t)) {
+        t->code[t->move_at].h = t->handlers[back ? EXEC_OP_move_br_back : EXEC_OP_move_br];
+        t->move_valid = false;
+        return;
+    }
+    emit_h(t, back ? EXEC_OP_br_back : EXEC_OP_br);
 }
 
 static void materialize(tr *t, tr_entry *e)
@@ -445,10 +482,10 @@ static void emit_branch(tr *t, uint32_t depth)
     }
     emit_branch_copies(t, c);
     if (c->kind == CTRL_LOOP) {
-        emit_h(t, EXEC_OP_br_back);
+        emit_jump_h(t, true);
         emit_target_at(t, c->loop_start);
     } else {
-        emit_h(t, EXEC_OP_br);
+        emit_jump_h(t, false);
         add_fix(t, c, emit_target_pending(t));
     }
 }
@@ -466,10 +503,11 @@ static int cmp_swap(int c)
 }
 
 /*
- * The br_inc op for a back-edge test of kind k whose left operand was just
- * produced by `i32.add a, imm` right before the compare, or -1.
+ * The br_inc op for a back-edge test of kind k whose left operand (or either
+ * operand of `ne`) was just produced by `i32.add a, imm` right before the
+ * compare, or -1. *other is the operand compared with the sum.
  */
-static int loop_inc_op(const tr *t, int k)
+static int loop_inc_op(const tr *t, int k, uint32_t *other)
 {
     int op;
     switch (k) {
@@ -479,10 +517,18 @@ static int loop_inc_op(const tr *t, int k)
     default: return -1;
     }
     if (t->oom || !t->cmp_prev_valid || t->cmp_prev_at + 3 != t->cmp_at
-        || t->code[t->cmp_prev_at].h != t->handlers[EXEC_OP_i32_add_imm]
-        || t->code[t->cmp_prev_at + 1].w[0] != t->cmp_a)
+        || t->code[t->cmp_prev_at].h != t->handlers[EXEC_OP_i32_add_imm])
         return -1;
-    return op;
+    uint32_t sum = t->code[t->cmp_prev_at + 1].w[0];
+    if (sum == t->cmp_a) {
+        *other = t->cmp_b;
+        return op;
+    }
+    if (k == 1 && !t->cmp_imm && sum == t->cmp_b) {
+        *other = t->cmp_a;
+        return op;
+    }
+    return -1;
 }
 
 /*
@@ -512,7 +558,8 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
             emit_w(t, t->cmp_a, 0);
         } else {
             int k = when_true ? t->cmp_kind : cmp_inverse(t->cmp_kind);
-            int inc = back && !t->cmp_is64 ? loop_inc_op(t, k) : -1;
+            uint32_t other = 0;
+            int inc = back && !t->cmp_is64 ? loop_inc_op(t, k, &other) : -1;
             if (inc >= 0) {
                 /* The loop counter's increment joins the back-edge test. */
                 size_t add = t->cmp_prev_at;
@@ -520,7 +567,7 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
                 t->n = add;
                 emit_h(t, inc + (t->cmp_imm ? 1 : 0));
                 emit_w(t, d, a);
-                emit_w(t, kk, t->cmp_b);
+                emit_w(t, kk, other);
             } else {
                 op = (t->cmp_is64 ? EXEC_OP_br_i64_eq : EXEC_OP_br_i32_eq) + 4 * k
                      + (t->cmp_imm ? 1 : 0) + (back ? 2 : 0);
@@ -709,6 +756,7 @@ static void tr_br_table(tr *t, uint32_t count)
             }
         }
         if (stub == SIZE_MAX) {
+            bind_here(t);
             stub = t->n;
             emit_branch(t, depth);
         }
@@ -816,12 +864,92 @@ static bool try_f64_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
     return true;
 }
 
+/* i32/i64.add of a product just computed by i32/i64.mul: one muladd op. */
+static bool try_int_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
+{
+    int mul, fused;
+    if (op == EXEC_OP_i32_add) {
+        mul = EXEC_OP_i32_mul;
+        fused = EXEC_OP_i32_muladd;
+    } else if (op == EXEC_OP_i64_add) {
+        mul = EXEC_OP_i64_mul;
+        fused = EXEC_OP_i64_muladd;
+    } else {
+        return false;
+    }
+    if (t->oom || !t->prod_valid || t->prod_end != t->n || t->code[t->prod_at].h != t->handlers[mul])
+        return false;
+    uint32_t prod = t->code[t->prod_at + 1].w[0];
+    bool left = a->kind == ENT_HOME && a->home == prod;
+    bool right = !left && b->kind == ENT_HOME && b->home == prod;
+    if (!left && !right)
+        return false;
+    tr_entry *other = left ? b : a;
+    /* As in try_f64_muladd: a constant may only go to a home below the product's operands. */
+    if (left && other->kind == ENT_CONST)
+        return false;
+    uint32_t dst = a->home;
+    uint32_t ma = t->code[t->prod_at + 1].w[1], mb = t->code[t->prod_at + 2].w[0];
+    t->n = t->prod_at;
+    uint32_t sc = operand(t, other);
+    size_t at = t->n;
+    emit_h(t, fused);
+    emit_w(t, dst, ma);
+    emit_w(t, mb, sc);
+    push_home(t, a->type);
+    mark_producer(t, at);
+    return true;
+}
+
+/* i32.and with a constant of a value just shifted right by a constant: one
+ * bit-field extract. The shifted temporary is dead (its entry was consumed). */
+static bool try_shr_and(tr *t, const tr_entry *a, uint32_t mask)
+{
+    if (t->oom || a->kind != ENT_HOME || !t->prod_valid || t->prod_end != t->n
+        || t->code[t->prod_at].h != t->handlers[EXEC_OP_i32_shr_u_imm]
+        || t->code[t->prod_at + 1].w[0] != a->home)
+        return false;
+    uint32_t src = t->code[t->prod_at + 1].w[1], shift = t->code[t->prod_at + 2].w[0] & 31;
+    t->n = t->prod_at;
+    size_t at = t->n;
+    emit_h(t, EXEC_OP_i32_shr_u_and);
+    emit_w(t, a->home, src);
+    emit_w(t, shift, mask);
+    push_home(t, WASM_I32);
+    mark_producer(t, at);
+    return true;
+}
+
+/* The f64 op with a constant right operand (one 64-bit immediate word), or -1. */
+static int f64_const_op(int op)
+{
+    switch (op) {
+    case EXEC_OP_f64_add: return EXEC_OP_f64_add_k;
+    case EXEC_OP_f64_sub: return EXEC_OP_f64_sub_k;
+    case EXEC_OP_f64_mul: return EXEC_OP_f64_mul_k;
+    case EXEC_OP_f64_div: return EXEC_OP_f64_div_k;
+    default: return -1;
+    }
+}
+
 static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtype rt, bool is64)
 {
     tr_entry b = pop(t);
     tr_entry a = pop(t);
-    if (try_f64_muladd(t, op, &a, &b))
+    if (try_f64_muladd(t, op, &a, &b) || try_int_muladd(t, op, &a, &b))
         return;
+    int kop = f64_const_op(op);
+    if (kop >= 0 && b.kind == ENT_CONST) {
+        /* Saves materialising the constant into a slot on every execution. */
+        uint32_t sa = operand(t, &a);
+        size_t at = t->n;
+        emit_h(t, kop);
+        emit_w(t, a.home, sa);
+        emit_u64(t, b.k[0]);
+        push_home(t, rt);
+        mark_producer(t, at);
+        return;
+    }
     uint32_t dst = a.home;      /* the result goes to the lower position even if swapped */
     bool imm = false;
     if (imm_op >= 0) {
@@ -835,6 +963,8 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
             imm = true;
         }
     }
+    if (imm && op == EXEC_OP_i32_and && try_shr_and(t, &a, (uint32_t)b.k[0]))
+        return;
     uint32_t sa = operand(t, &a);
     uint32_t sb = imm ? (uint32_t)b.k[0] : operand(t, &b);
     size_t at = t->n;

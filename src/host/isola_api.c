@@ -86,7 +86,7 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
     if (!name || !arg || api_handles_in(call, ARG_U32(5), nhandles, handles) != ISOLA_OK)
         return ret_i32(slots, ISOLA_EINVAL);
     uint64_t lim64[3] = {0};
-    uint32_t lim32[4] = {0};
+    uint32_t lim32[4] = {0, 0, 0, proc_limits_default().live_children};
     if (limits_ptr) {
         const uint8_t *l = api_range(call, limits_ptr, 40);
         if (!l)

@@ -90,8 +90,9 @@ proc_limits proc_vm_limits_request(const uint64_t *fuel_per_slice, const uint64_
         l.queue_count = u32s[1];
     if (u32s[2])
         l.handle_count = u32s[2];
-    if (u32s[3])
-        l.live_children = u32s[3];
+    /* Zero live children is a real request (a leaf that may not spawn);
+     * callers wanting the default pass no limits at all. */
+    l.live_children = u32s[3];
     return l;
 }
 
@@ -211,9 +212,9 @@ int32_t isola_vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, c
                        uint32_t arg_len, const int32_t *handles, uint32_t handle_count,
                        const isola_proc_limits *limits, isola_error *err)
 {
-    isola_proc_limits zero = {0};
+    isola_proc_limits defaults = {.live_children = proc_limits_default().live_children};
     if (!limits)
-        limits = &zero;
+        limits = &defaults;
     uint32_t u32s[4] = {limits->memory_pages, limits->queue_count, limits->handle_count, limits->live_children};
     proc_limits req = proc_vm_limits_request(&limits->fuel_per_slice, &limits->fuel_total, &limits->queue_bytes, u32s);
     pthread_mutex_lock(&vm->host_lock);

@@ -56,9 +56,14 @@ typedef struct decoder {
     bool has_data;
     const uint8_t *name_sec;    /* payload of the custom `name` section, parsed at the end */
     size_t name_sec_len;
-    /* The body pass's control stack: one enum frame_kind per open block, reused for every body. */
+    /*
+     * The body pass's control stack: one enum frame_kind per open block,
+     * reused for every body. It starts in `frames_inline`, which real code
+     * never outgrows, so decoding does not touch the heap for it.
+     */
     uint8_t *frames;
     uint32_t cap_frames;
+    uint8_t frames_inline[256];
     /* First memory.init/data.drop, when there is no datacount section (checked once the data section is known). */
     bool uses_data_index;
     size_t data_index_use;
@@ -266,116 +271,84 @@ static wasm_globaltype read_globaltype(wasm_reader *r)
 /* ------------------------------------------------------------------------ */
 /* Constant expressions                                                      */
 
-static bool is_const_opcode(uint8_t op)
-{
-    switch (op) {
-    case WASM_OP_I32_CONST: case WASM_OP_I64_CONST: case WASM_OP_F32_CONST: case WASM_OP_F64_CONST:
-    case WASM_OP_REF_NULL: case WASM_OP_REF_FUNC: case WASM_OP_GLOBAL_GET: case WASM_OP_PREFIX_SIMD:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* Bytes that are no instruction at all in 2.0 (as opposed to non-constant ones). */
-static bool is_illegal_opcode(uint8_t op)
-{
-    return (op >= 0x06 && op <= 0x0A) || (op >= 0x12 && op <= 0x19) || (op >= 0x1D && op <= 0x1F) ||
-           op == 0x27 || (op >= 0xC5 && op <= 0xCF) || (op >= 0xD3 && op <= 0xFB) || op >= 0xFE;
-}
-
 /*
  * A constant expression of the wrong shape is well-formed binary but invalid
  * (the spec checks it during validation), so the error says so.
  */
-static bool constexpr_fail(wasm_reader *r, const char *reason)
+static bool constexpr_fail(wasm_reader *r, size_t at, const char *reason)
 {
     bool first = !r->failed;
+    r->p = r->base + at;
     wasm_reader_fail(r, "%s", reason);
     if (first && r->err)
         r->err->kind = WASM_ERROR_INVALID;
     return false;
 }
 
-/* Reads the single instruction of a constant expression, without the `end`. */
-static bool read_const_instr(wasm_reader *r, wasm_constexpr *ce)
+/* Fills *ce from a constant instruction; false when `in` is not one. */
+static bool const_instr(const wasm_instr *in, wasm_constexpr *ce)
 {
-    size_t at = wasm_reader_offset(r);
-    uint8_t op = wasm_read_u8(r);
-    if (r->failed)
-        return false;
-    switch (op) {
-    case WASM_OP_I32_CONST:
-        ce->op = WASM_CONST_I32;
-        ce->value.i32 = (uint32_t)wasm_read_s32(r);
-        break;
-    case WASM_OP_I64_CONST:
-        ce->op = WASM_CONST_I64;
-        ce->value.i64 = (uint64_t)wasm_read_s64(r);
-        break;
-    case WASM_OP_F32_CONST:
-        ce->op = WASM_CONST_F32;
-        ce->value.f32_bits = wasm_read_fixed32(r);
-        break;
-    case WASM_OP_F64_CONST:
-        ce->op = WASM_CONST_F64;
-        ce->value.f64_bits = wasm_read_fixed64(r);
-        break;
-    case WASM_OP_REF_NULL:
-        ce->op = WASM_CONST_REF_NULL;
-        ce->value.reftype = read_reftype(r);
-        break;
-    case WASM_OP_REF_FUNC:
-        ce->op = WASM_CONST_REF_FUNC;
-        ce->value.index = wasm_read_u32(r);
-        break;
-    case WASM_OP_GLOBAL_GET:
-        ce->op = WASM_CONST_GLOBAL_GET;
-        ce->value.index = wasm_read_u32(r);
-        break;
-    case WASM_OP_PREFIX_SIMD: {
-        uint32_t sub = wasm_read_u32(r);
-        if (r->failed)
+    switch (in->opcode) {
+    case WASM_OP_I32_CONST: ce->op = WASM_CONST_I32, ce->value.i32 = (uint32_t)in->imm.i32; return true;
+    case WASM_OP_I64_CONST: ce->op = WASM_CONST_I64, ce->value.i64 = (uint64_t)in->imm.i64; return true;
+    case WASM_OP_F32_CONST: ce->op = WASM_CONST_F32, ce->value.f32_bits = in->imm.f32_bits; return true;
+    case WASM_OP_F64_CONST: ce->op = WASM_CONST_F64, ce->value.f64_bits = in->imm.f64_bits; return true;
+    case WASM_OP_REF_NULL: ce->op = WASM_CONST_REF_NULL, ce->value.reftype = in->imm.reftype; return true;
+    case WASM_OP_REF_FUNC: ce->op = WASM_CONST_REF_FUNC, ce->value.index = in->imm.index; return true;
+    case WASM_OP_GLOBAL_GET: ce->op = WASM_CONST_GLOBAL_GET, ce->value.index = in->imm.index; return true;
+    case WASM_OP_PREFIX_SIMD:
+        if (in->subop != WASM_SIMD_V128_CONST)
             return false;
-        if (sub != WASM_SIMD_V128_CONST) {
-            r->p = r->base + at;
-            return constexpr_fail(r, "constant expression required");
-        }
         ce->op = WASM_CONST_V128;
-        const uint8_t *b = wasm_read_bytes(r, 16);
-        if (b)
-            memcpy(ce->value.v128, b, 16);
-        break;
-    }
+        memcpy(ce->value.v128, in->imm.bytes16, 16);
+        return true;
     default:
-        r->p = r->base + at;
-        if (is_illegal_opcode(op))
-            return wasm_reader_fail(r, "illegal opcode 0x%02x", op);
-        /* An immediate `end` is an expression that produces nothing. */
-        if (op == WASM_OP_END)
-            return constexpr_fail(r, "type mismatch: constant expression is empty");
-        return constexpr_fail(r, "constant expression required");
+        return false;
     }
-    return !r->failed;
 }
 
+/*
+ * Reads an expression up to its `end` with the shared instruction reader, as
+ * the spec decodes it, and only then applies the 2.0 shape rule: exactly one
+ * constant instruction. A non-constant instruction anywhere is "constant
+ * expression required"; a wrong number of constants leaves the wrong number
+ * of values, a type mismatch. Nested blocks are tracked only to find the
+ * expression's own `end`.
+ */
 static bool read_constexpr(wasm_reader *r, wasm_constexpr *ce)
 {
     memset(ce, 0, sizeof *ce);
-    if (!read_const_instr(r, ce))
-        return false;
-    uint8_t next = wasm_read_u8(r);
-    if (r->failed)
-        return false;
-    if (next == WASM_OP_END)
-        return true;
-    r->p--;
-    if (is_illegal_opcode(next))
-        return wasm_reader_fail(r, "illegal opcode 0x%02x", next);
-    /* A second constant would leave two values where one is expected. */
-    if (is_const_opcode(next))
-        return constexpr_fail(r, "type mismatch: constant expression has more than one instruction");
-    return constexpr_fail(r, "constant expression required");
+    size_t start = wasm_reader_offset(r);
+    uint32_t nconst = 0, depth = 0;
+    bool non_const = false;
+    size_t non_const_at = 0, second_at = 0;
+    wasm_instr in;
+    for (;;) {
+        if (!wasm_read_instr(r, &in))
+            return false;
+        if (in.opcode == WASM_OP_END) {
+            if (depth == 0)
+                break;
+            depth--;
+            continue;
+        }
+        depth += wasm_instr_opens_block(&in);
+        wasm_constexpr scratch;
+        if (depth == 0 && const_instr(&in, nconst == 0 ? ce : &scratch)) {
+            if (++nconst == 2)
+                second_at = in.offset;
+        } else if (!non_const) {
+            non_const = true;
+            non_const_at = in.offset;
+        }
+    }
+    if (non_const)
+        return constexpr_fail(r, non_const_at, "constant expression required");
+    if (nconst == 0)
+        return constexpr_fail(r, start, "type mismatch: constant expression is empty");
+    if (nconst > 1)
+        return constexpr_fail(r, second_at, "type mismatch: constant expression has more than one instruction");
+    return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -761,10 +734,13 @@ static bool push_frame(decoder *d, wasm_reader *r, uint32_t depth, uint8_t kind)
 {
     if (depth == d->cap_frames) {
         /* Depth is bounded by the body's length, so this cannot overflow before the input does. */
-        uint32_t cap = d->cap_frames ? d->cap_frames * 2 : 64;
-        uint8_t *p = realloc(d->frames, cap);
+        uint32_t cap = d->cap_frames * 2;
+        uint8_t *p = malloc(cap);
         if (!p)
             return wasm_reader_fail(r, "out of memory");
+        memcpy(p, d->frames, depth);
+        if (d->frames != d->frames_inline)
+            free(d->frames);
         d->frames = p;
         d->cap_frames = cap;
     }
@@ -1156,6 +1132,8 @@ wasm_module *wasm_decode(const uint8_t *bytes, size_t len, wasm_error *err)
     decoder d;
     memset(&d, 0, sizeof d);
     d.m = m;
+    d.frames = d.frames_inline;
+    d.cap_frames = sizeof d.frames_inline;
     wasm_reader top;
     wasm_reader_init(&top, copy, copy, copy + len, err);
     int last_rank = 0;
@@ -1164,7 +1142,8 @@ wasm_module *wasm_decode(const uint8_t *bytes, size_t len, wasm_error *err)
         ok = decode_section(&d, &top, &last_rank);
     if (ok)
         ok = check_module_end(&d, &top);
-    free(d.frames);
+    if (d.frames != d.frames_inline)
+        free(d.frames);
     if (!ok) {
         wasm_module_free(m);
         return NULL;

@@ -13,6 +13,36 @@
 
 #include "wasm/opcodes.h"
 
+/*
+ * Most immediates are small, so their LEB128 is one byte: take that case
+ * here without a call, and leave every longer form (and every error) to the
+ * shared reader, which owns the encoding rules.
+ */
+static inline uint32_t read_u32(wasm_reader *r)
+{
+    if (r->p < r->end && !(*r->p & 0x80))
+        return *r->p++;
+    return wasm_read_u32(r);
+}
+
+static inline int32_t read_s32(wasm_reader *r)
+{
+    if (r->p < r->end && !(*r->p & 0x80)) {
+        uint8_t b = *r->p++;
+        return (int32_t)(b & 0x40 ? (uint32_t)b | 0xFFFFFF80u : b);
+    }
+    return wasm_read_s32(r);
+}
+
+static inline int64_t read_s64(wasm_reader *r)
+{
+    if (r->p < r->end && !(*r->p & 0x80)) {
+        uint8_t b = *r->p++;
+        return (int64_t)(b & 0x40 ? (uint64_t)b | ~(uint64_t)0x7F : b);
+    }
+    return wasm_read_s64(r);
+}
+
 static bool is_valtype_byte(uint8_t b)
 {
     switch (b) {
@@ -60,11 +90,12 @@ static bool read_blocktype(wasm_reader *r, wasm_blocktype *bt)
         bt->valtype = b == WASM_BLOCKTYPE_EMPTY ? 0 : b;
         return true;
     }
+    const uint8_t *start = r->p;
     int64_t v = wasm_read_s33(r);
     if (r->failed)
         return false;
     if (v < 0) {
-        r->p--;
+        r->p = start;
         if (b >= 0x40 && b < 0x80)
             return wasm_reader_fail(r, "malformed value type 0x%02x", b);
         return wasm_reader_fail(r, "malformed block type");
@@ -76,8 +107,8 @@ static bool read_blocktype(wasm_reader *r, wasm_blocktype *bt)
 
 static bool read_memarg(wasm_reader *r, wasm_memarg *ma)
 {
-    ma->align = wasm_read_u32(r);
-    ma->offset = wasm_read_u32(r);
+    ma->align = read_u32(r);
+    ma->offset = read_u32(r);
     ma->lane = 0;
     return !r->failed;
 }
@@ -85,7 +116,7 @@ static bool read_memarg(wasm_reader *r, wasm_memarg *ma)
 /* A vector length whose entries take at least one byte each: more than the bytes left is a lie. */
 static uint32_t read_vec_count(wasm_reader *r)
 {
-    uint32_t n = wasm_read_u32(r);
+    uint32_t n = read_u32(r);
     if (!r->failed && n > wasm_reader_remaining(r)) {
         wasm_reader_fail(r, "unexpected end: vector of %u entries, %zu bytes left", n, wasm_reader_remaining(r));
         return 0;
@@ -99,8 +130,8 @@ static bool read_br_table(wasm_reader *r, wasm_instr *in)
     in->imm.br_table.count = n;
     in->imm.br_table.targets = r->p;
     for (uint32_t i = 0; i < n && !r->failed; i++)
-        (void)wasm_read_u32(r);
-    in->imm.br_table.default_label = wasm_read_u32(r);
+        (void)read_u32(r);
+    in->imm.br_table.default_label = read_u32(r);
     return !r->failed;
 }
 
@@ -137,7 +168,7 @@ static bool read_reftype(wasm_reader *r, wasm_valtype *out)
 
 static bool read_prefix_fc(wasm_reader *r, wasm_instr *in)
 {
-    in->subop = wasm_read_u32(r);
+    in->subop = read_u32(r);
     if (r->failed)
         return false;
     switch (in->subop) {
@@ -147,26 +178,26 @@ static bool read_prefix_fc(wasm_reader *r, wasm_instr *in)
     case WASM_FC_I64_TRUNC_SAT_F64_S: case WASM_FC_I64_TRUNC_SAT_F64_U:
         return true;
     case WASM_FC_MEMORY_INIT:
-        in->imm.index = wasm_read_u32(r);
+        in->imm.index = read_u32(r);
         return !r->failed && read_zero_byte(r);
     case WASM_FC_DATA_DROP:
     case WASM_FC_ELEM_DROP:
     case WASM_FC_TABLE_GROW:
     case WASM_FC_TABLE_SIZE:
     case WASM_FC_TABLE_FILL:
-        in->imm.index = wasm_read_u32(r);
+        in->imm.index = read_u32(r);
         return !r->failed;
     case WASM_FC_MEMORY_COPY:
         return read_zero_byte(r) && read_zero_byte(r);
     case WASM_FC_MEMORY_FILL:
         return read_zero_byte(r);
     case WASM_FC_TABLE_INIT:
-        in->imm.table_init.elemidx = wasm_read_u32(r);
-        in->imm.table_init.tableidx = wasm_read_u32(r);
+        in->imm.table_init.elemidx = read_u32(r);
+        in->imm.table_init.tableidx = read_u32(r);
         return !r->failed;
     case WASM_FC_TABLE_COPY:
-        in->imm.table_copy.dst = wasm_read_u32(r);
-        in->imm.table_copy.src = wasm_read_u32(r);
+        in->imm.table_copy.dst = read_u32(r);
+        in->imm.table_copy.src = read_u32(r);
         return !r->failed;
     default:
         return fail_illegal(r, in);
@@ -175,7 +206,7 @@ static bool read_prefix_fc(wasm_reader *r, wasm_instr *in)
 
 static bool read_prefix_simd(wasm_reader *r, wasm_instr *in)
 {
-    in->subop = wasm_read_u32(r);
+    in->subop = read_u32(r);
     if (r->failed)
         return false;
     const wasm_simd_opinfo *op = wasm_simd_op(in->subop);
@@ -205,45 +236,47 @@ static bool read_prefix_simd(wasm_reader *r, wasm_instr *in)
     }
 }
 
-/* Bytes that are no instruction of WebAssembly 2.0. */
-static bool is_illegal_opcode(uint8_t op)
-{
-    return (op >= 0x06 && op <= 0x0A) || (op >= 0x12 && op <= 0x19) || (op >= 0x1D && op <= 0x1F) ||
-           op == 0x27 || (op >= 0xC5 && op <= 0xCF) || (op >= 0xD3 && op <= 0xFB) || op >= 0xFE;
-}
+/*
+ * The class of each one-byte opcode (enum wasm_instr_imm_class), so the
+ * common instructions (no immediate, one index, a memarg) are read without
+ * the full switch of read_other_immediates(). Rows are the high nibble of
+ * the opcode, columns the low nibble.
+ */
+enum { X = WASM_IMM_ILLEGAL, N = WASM_IMM_NONE, I = WASM_IMM_INDEX, M = WASM_IMM_MEMARG, O = WASM_IMM_OTHER };
 
-bool wasm_read_instr(wasm_reader *r, wasm_instr *in)
+const uint8_t wasm_instr_imm_class[256] = {
+    /*        0  1  2  3  4  5  6  7  8  9  A  B  C  D  E  F */
+    /* 0 */   N, N, O, O, O, N, X, X, X, X, X, N, I, I, O, N,
+    /* 1 */   I, O, X, X, X, X, X, X, X, X, N, N, O, X, X, X,
+    /* 2 */   I, I, I, I, I, I, I, X, M, M, M, M, M, M, M, M,
+    /* 3 */   M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, O,
+    /* 4 */   O, O, O, O, O, N, N, N, N, N, N, N, N, N, N, N,
+    /* 5 */   N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+    /* 6 */   N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+    /* 7 */   N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+    /* 8 */   N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+    /* 9 */   N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+    /* A */   N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+    /* B */   N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+    /* C */   N, N, N, N, N, X, X, X, X, X, X, X, X, X, X, X,
+    /* D */   O, N, I, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    /* E */   X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    /* F */   X, X, X, X, X, X, X, X, X, X, X, X, O, O, X, X,
+};
+
+/* The instructions of class O. */
+static bool read_other_immediates(wasm_reader *r, wasm_instr *in)
 {
-    in->offset = wasm_reader_offset(r);
-    in->subop = 0;
-    in->simd = NULL;
-    uint8_t op = wasm_read_u8(r);
-    in->opcode = op;
-    if (r->failed)
-        return false;
-    switch (op) {
+    switch (in->opcode) {
     case WASM_OP_BLOCK:
     case WASM_OP_LOOP:
     case WASM_OP_IF:
         return read_blocktype(r, &in->imm.block);
-    case WASM_OP_BR:
-    case WASM_OP_BR_IF:
-    case WASM_OP_CALL:
-    case WASM_OP_LOCAL_GET:
-    case WASM_OP_LOCAL_SET:
-    case WASM_OP_LOCAL_TEE:
-    case WASM_OP_GLOBAL_GET:
-    case WASM_OP_GLOBAL_SET:
-    case WASM_OP_TABLE_GET:
-    case WASM_OP_TABLE_SET:
-    case WASM_OP_REF_FUNC:
-        in->imm.index = wasm_read_u32(r);
-        return !r->failed;
     case WASM_OP_BR_TABLE:
         return read_br_table(r, in);
     case WASM_OP_CALL_INDIRECT:
-        in->imm.call_indirect.typeidx = wasm_read_u32(r);
-        in->imm.call_indirect.tableidx = wasm_read_u32(r);
+        in->imm.call_indirect.typeidx = read_u32(r);
+        in->imm.call_indirect.tableidx = read_u32(r);
         return !r->failed;
     case WASM_OP_SELECT_T:
         return read_select_types(r, in);
@@ -251,10 +284,10 @@ bool wasm_read_instr(wasm_reader *r, wasm_instr *in)
     case WASM_OP_MEMORY_GROW:
         return read_zero_byte(r);
     case WASM_OP_I32_CONST:
-        in->imm.i32 = wasm_read_s32(r);
+        in->imm.i32 = read_s32(r);
         return !r->failed;
     case WASM_OP_I64_CONST:
-        in->imm.i64 = wasm_read_s64(r);
+        in->imm.i64 = read_s64(r);
         return !r->failed;
     case WASM_OP_F32_CONST:
         in->imm.f32_bits = wasm_read_fixed32(r);
@@ -269,11 +302,34 @@ bool wasm_read_instr(wasm_reader *r, wasm_instr *in)
     case WASM_OP_PREFIX_SIMD:
         return read_prefix_simd(r, in);
     default:
-        break;
-    }
-    if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32)
-        return read_memarg(r, &in->imm.memarg);
-    if (is_illegal_opcode(op))
+        assert(!"wasm_instr_imm_class and read_other_immediates disagree");
         return fail_illegal(r, in);
-    return true;   /* no immediates */
+    }
+}
+
+bool wasm_read_instr_slow(wasm_reader *r, wasm_instr *in)
+{
+    in->offset = wasm_reader_offset(r);
+    in->subop = 0;
+    in->simd = NULL;
+    if (r->failed || r->p >= r->end) {
+        in->opcode = 0;
+        (void)wasm_read_u8(r);   /* records "unexpected end" unless already failed */
+        return false;
+    }
+    uint8_t op = *r->p++;
+    in->opcode = op;
+    switch (wasm_instr_imm_class[op]) {
+    case N:
+        return true;
+    case I:
+        in->imm.index = read_u32(r);
+        return !r->failed;
+    case M:
+        return read_memarg(r, &in->imm.memarg);
+    case O:
+        return read_other_immediates(r, in);
+    default:
+        return fail_illegal(r, in);
+    }
 }

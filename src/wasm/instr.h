@@ -101,7 +101,37 @@ typedef struct wasm_instr {
  * wording leads the message ("illegal opcode", "zero byte expected",
  * "integer too large", "unexpected end", ...).
  */
-bool wasm_read_instr(wasm_reader *r, wasm_instr *out);
+static inline bool wasm_read_instr(wasm_reader *r, wasm_instr *out);
+
+/* The out-of-line part of wasm_read_instr(): instructions with immediates, and every error. */
+bool wasm_read_instr_slow(wasm_reader *r, wasm_instr *out);
+
+/* What follows each one-byte opcode; the table is instr.c's, shared only for the inline path below. */
+enum wasm_instr_imm_class {
+    WASM_IMM_ILLEGAL,   /* no instruction of WebAssembly 2.0 */
+    WASM_IMM_NONE,      /* no immediate */
+    WASM_IMM_INDEX,     /* one u32 index */
+    WASM_IMM_MEMARG,    /* memarg */
+    WASM_IMM_OTHER,     /* anything else */
+};
+extern const uint8_t wasm_instr_imm_class[256];
+
+/*
+ * Instructions without immediates are about half of real code, and every
+ * body is read twice at load (decoder, validator), so they take the inline
+ * path; the rest is wasm_read_instr_slow().
+ */
+static inline bool wasm_read_instr(wasm_reader *r, wasm_instr *out)
+{
+    if (r->p < r->end && !r->failed && wasm_instr_imm_class[*r->p] == WASM_IMM_NONE) {
+        out->offset = (size_t)(r->p - r->base);
+        out->opcode = *r->p++;
+        out->subop = 0;
+        out->simd = NULL;
+        return true;
+    }
+    return wasm_read_instr_slow(r, out);
+}
 
 /*
  * Next br_table target from *p, advancing it. Only for the `targets` of a

@@ -1,15 +1,20 @@
 /*
  * validate_func.c - the instruction rules of WebAssembly 2.0 applied to one
- * function body: reads each instruction with the shared reader, checks its
- * immediates against the module's index spaces, and type checks it on the
- * operand/control stacks of validate_stack.c. SIMD instructions are checked
- * from the shared table in simd_ops.h.
+ * function body: reads each instruction with wasm_read_instr() (instr.h),
+ * checks its immediates against the module's index spaces, and type checks
+ * it on the operand/control stacks of validate_stack.c. SIMD instructions are
+ * checked from the shared table in simd_ops.h.
+ *
+ * The decoder has already run the same reader over every body, so encoding
+ * errors and unbalanced blocks cannot reach here from wasm_decode(); the
+ * checks for them below only keep a hand-made module from crashing us.
  */
 #include "wasm/validate_func.h"
 
 #include <assert.h>
 #include <string.h>
 
+#include "wasm/instr.h"
 #include "wasm/opcodes.h"
 #include "wasm/reader.h"
 #include "wasm/simd_ops.h"
@@ -30,9 +35,6 @@ static const wasm_valtype *type_results(const wasm_functype *t)
 {
     return t->nresults ? wasm_functype_results(t) : NULL;
 }
-
-/* A failed read already recorded its error in s->err. */
-static bool read_ok(const body_ctx *c) { return !c->r.failed; }
 
 /* ---- signatures of the plain numeric instructions (0x45..0xC4) ---- */
 
@@ -198,27 +200,11 @@ static bool pop_3_i32(body_ctx *c)
 
 /* ---- immediates naming module entities ---- */
 
-static bool read_reserved_zero(body_ctx *c)
-{
-    uint8_t b = wasm_read_u8(&c->r);
-    if (!read_ok(c))
-        return false;
-    if (b != 0)
-        return wasm_vfail_malformed(c->s, "zero byte expected");
-    return true;
-}
-
 static bool need_memory(body_ctx *c, uint32_t memidx)
 {
     if (memidx >= c->m->nmemories)
         return wasm_vfail(c->s, "unknown memory %u", memidx);
     return true;
-}
-
-static bool read_index(body_ctx *c, uint32_t *x)
-{
-    *x = wasm_read_u32(&c->r);
-    return read_ok(c);
 }
 
 static bool need_table(body_ctx *c, uint32_t x, wasm_valtype *elemtype)
@@ -227,12 +213,6 @@ static bool need_table(body_ctx *c, uint32_t x, wasm_valtype *elemtype)
         return wasm_vfail(c->s, "unknown table %u", x);
     *elemtype = c->m->tables[x].type.elemtype;
     return true;
-}
-
-static bool read_table(body_ctx *c, wasm_valtype *elemtype)
-{
-    uint32_t x = 0;
-    return read_index(c, &x) && need_table(c, x, elemtype);
 }
 
 static bool need_elem_segment(body_ctx *c, uint32_t x, wasm_valtype *elemtype)
@@ -245,8 +225,8 @@ static bool need_elem_segment(body_ctx *c, uint32_t x, wasm_valtype *elemtype)
 
 /*
  * memory.init and data.drop name data segments, which the binary format only
- * allows with a datacount section (so code can be checked before the data
- * section is seen). A module without any data segment gets the plainer message.
+ * allows with a datacount section; the decoder rejects their use without one
+ * when the module has data segments. Without any, the index is just unknown.
  */
 static bool need_data_segment(body_ctx *c, uint32_t x)
 {
@@ -258,16 +238,12 @@ static bool need_data_segment(body_ctx *c, uint32_t x)
     return true;
 }
 
-/* Reads a memarg and checks it against a memory access of (1 << natural_log2) bytes. */
-static bool read_memarg(body_ctx *c, uint32_t natural_log2)
+/* Checks a memarg against a memory access of (1 << natural_log2) bytes. */
+static bool check_memarg(body_ctx *c, const wasm_memarg *ma, uint32_t natural_log2)
 {
-    uint32_t align = wasm_read_u32(&c->r);
-    (void)wasm_read_u32(&c->r);   /* offset: any u32 is valid */
-    if (!read_ok(c))
-        return false;
     if (!need_memory(c, 0))
         return false;
-    if (align > natural_log2)
+    if (ma->align > natural_log2)
         return wasm_vfail(c->s, "alignment must not be larger than natural");
     return true;
 }
@@ -279,51 +255,46 @@ typedef struct blocktype {
     uint32_t nparams, nresults;
 } blocktype;
 
-static bool read_blocktype(body_ctx *c, blocktype *bt)
+static bool resolve_blocktype(body_ctx *c, const wasm_blocktype *enc, blocktype *bt)
 {
-    int64_t v = wasm_read_s33(&c->r);
-    if (!read_ok(c))
-        return false;
     memset(bt, 0, sizeof *bt);
-    if (v >= 0) {
-        if ((uint64_t)v >= c->m->ntypes)
-            return wasm_vfail(c->s, "unknown type %lld", (long long)v);
-        const wasm_functype *t = &c->m->types[v];
+    switch (enc->kind) {
+    case WASM_BLOCKTYPE_KIND_EMPTY:
+        return true;
+    case WASM_BLOCKTYPE_KIND_VALTYPE:
+        bt->results = wasm_valtype_single(enc->valtype);
+        bt->nresults = 1;
+        return true;
+    default: {
+        assert(enc->kind == WASM_BLOCKTYPE_KIND_TYPEIDX);
+        if (enc->typeidx >= c->m->ntypes)
+            return wasm_vfail(c->s, "unknown type %u", enc->typeidx);
+        const wasm_functype *t = &c->m->types[enc->typeidx];
         bt->params = wasm_functype_params(t);
         bt->nparams = t->nparams;
         bt->results = type_results(t);
         bt->nresults = t->nresults;
         return true;
     }
-    /* Negative values are the one-byte encodings 0x40 (empty) and value types. */
-    if (v < -64)
-        return wasm_vfail(c->s, "malformed block type");
-    uint8_t byte = (uint8_t)(v + 128);
-    if (byte == WASM_BLOCKTYPE_EMPTY)
-        return true;
-    if (!wasm_valtype_valid(byte))
-        return wasm_vfail(c->s, "malformed value type 0x%02x", byte);
-    bt->results = wasm_valtype_single(byte);
-    bt->nresults = 1;
-    return true;
+    }
 }
 
-static bool check_block(body_ctx *c, uint8_t opcode)
+static bool check_block(body_ctx *c, const wasm_instr *in)
 {
     blocktype bt;
-    if (!read_blocktype(c, &bt))
+    if (!resolve_blocktype(c, &in->imm.block, &bt))
         return false;
-    if (opcode == WASM_OP_IF && !wasm_vpop(c->s, WASM_I32))
+    if (in->opcode == WASM_OP_IF && !wasm_vpop(c->s, WASM_I32))
         return false;
     return wasm_vpop_n(c->s, bt.params, bt.nparams) &&
-           wasm_vpush_ctrl(c->s, opcode, bt.params, bt.nparams, bt.results, bt.nresults);
+           wasm_vpush_ctrl(c->s, in->opcode, bt.params, bt.nparams, bt.results, bt.nresults);
 }
 
 static bool check_else(body_ctx *c)
 {
     wasm_vstate *s = c->s;
     if (s->frames[s->nframes - 1].opcode != WASM_OP_IF)
-        return wasm_vfail(s, "else without matching if");
+        return wasm_vfail_malformed(s, "END opcode expected: else without a matching if");
     wasm_vframe f;
     if (!wasm_vpop_ctrl(s, &f))
         return false;
@@ -350,21 +321,18 @@ static bool check_end(body_ctx *c)
 
 /* ---- branches ---- */
 
-static bool read_label(body_ctx *c, const wasm_vframe **frame)
+static bool need_label(body_ctx *c, uint32_t l, const wasm_vframe **frame)
 {
-    uint32_t l = wasm_read_u32(&c->r);
-    if (!read_ok(c))
-        return false;
     if (l >= c->s->nframes)
         return wasm_vfail(c->s, "unknown label %u", l);
     *frame = &c->s->frames[c->s->nframes - 1 - l];
     return true;
 }
 
-static bool check_br(body_ctx *c)
+static bool check_br(body_ctx *c, const wasm_instr *in)
 {
     const wasm_vframe *f = NULL;
-    if (!read_label(c, &f))
+    if (!need_label(c, in->imm.index, &f))
         return false;
     uint32_t n = 0;
     const wasm_valtype *ts = wasm_vlabel_types(f, &n);
@@ -374,41 +342,28 @@ static bool check_br(body_ctx *c)
     return true;
 }
 
-static bool check_br_if(body_ctx *c)
+static bool check_br_if(body_ctx *c, const wasm_instr *in)
 {
     const wasm_vframe *f = NULL;
-    if (!read_label(c, &f) || !wasm_vpop(c->s, WASM_I32))
+    if (!need_label(c, in->imm.index, &f) || !wasm_vpop(c->s, WASM_I32))
         return false;
     uint32_t n = 0;
     const wasm_valtype *ts = wasm_vlabel_types(f, &n);
     return wasm_vpop_n(c->s, ts, n) && wasm_vpush_n(c->s, ts, n);
 }
 
-/*
- * br_table: the default label is last in the binary but its arity is needed
- * first, so the label vector is read twice (no allocation for its length).
- */
-static bool check_br_table(body_ctx *c)
+/* br_table: every target must carry the default label's arity, and match the stack. */
+static bool check_br_table(body_ctx *c, const wasm_instr *in)
 {
-    uint32_t count = wasm_read_u32(&c->r);
-    if (!read_ok(c))
-        return false;
-    const uint8_t *labels = c->r.p;
-    for (uint32_t i = 0; i < count && read_ok(c); i++)
-        (void)wasm_read_u32(&c->r);
     const wasm_vframe *dflt = NULL;
-    if (!read_ok(c) || !read_label(c, &dflt))
-        return false;
-    const uint8_t *after = c->r.p;
-    if (!wasm_vpop(c->s, WASM_I32))
+    if (!need_label(c, in->imm.br_table.default_label, &dflt) || !wasm_vpop(c->s, WASM_I32))
         return false;
     uint32_t arity = 0;
     const wasm_valtype *dtypes = wasm_vlabel_types(dflt, &arity);
-
-    c->r.p = labels;
-    for (uint32_t i = 0; i < count; i++) {
+    const uint8_t *p = in->imm.br_table.targets;
+    for (uint32_t i = 0; i < in->imm.br_table.count; i++) {
         const wasm_vframe *f = NULL;
-        if (!read_label(c, &f))
+        if (!need_label(c, wasm_instr_next_target(&p), &f))
             return false;
         uint32_t n = 0;
         const wasm_valtype *ts = wasm_vlabel_types(f, &n);
@@ -417,8 +372,6 @@ static bool check_br_table(body_ctx *c)
         if (!wasm_vpeek_n(c->s, ts, n))
             return false;
     }
-    assert(c->r.p < after);
-    c->r.p = after;   /* past the default label, read in the first pass */
     if (!wasm_vpop_n(c->s, dtypes, arity))
         return false;
     wasm_vunreachable(c->s);
@@ -442,23 +395,19 @@ static bool check_call_type(body_ctx *c, const wasm_functype *t)
            wasm_vpush_n(c->s, type_results(t), t->nresults);
 }
 
-static bool check_call(body_ctx *c)
+static bool check_call(body_ctx *c, const wasm_instr *in)
 {
-    uint32_t x = wasm_read_u32(&c->r);
-    if (!read_ok(c))
-        return false;
+    uint32_t x = in->imm.index;
     if (x >= c->m->nfuncs)
         return wasm_vfail(c->s, "unknown function %u", x);
     return check_call_type(c, wasm_func_type(c->m, x));
 }
 
-static bool check_call_indirect(body_ctx *c)
+static bool check_call_indirect(body_ctx *c, const wasm_instr *in)
 {
-    uint32_t y = wasm_read_u32(&c->r);
-    if (!read_ok(c))
-        return false;
+    uint32_t y = in->imm.call_indirect.typeidx;
     wasm_valtype elemtype = WASM_VT_UNKNOWN;
-    if (!read_table(c, &elemtype))
+    if (!need_table(c, in->imm.call_indirect.tableidx, &elemtype))
         return false;
     if (elemtype != WASM_FUNCREF)
         return wasm_vfail(c->s, "type mismatch: call_indirect needs a funcref table");
@@ -484,56 +433,37 @@ static bool check_select(body_ctx *c)
     return wasm_vpush(c->s, t1 == WASM_VT_UNKNOWN ? t2 : t1);
 }
 
-static bool check_select_typed(body_ctx *c)
+static bool check_select_typed(body_ctx *c, const wasm_instr *in)
 {
-    uint32_t n = wasm_read_u32(&c->r);
-    if (!read_ok(c))
-        return false;
-    if (n != 1)
+    if (in->imm.select.count != 1)
         return wasm_vfail(c->s, "invalid result arity");
-    wasm_valtype t = wasm_read_u8(&c->r);
-    if (!read_ok(c))
-        return false;
-    if (!wasm_valtype_valid(t))
-        return wasm_vfail(c->s, "malformed value type 0x%02x", t);
+    wasm_valtype t = in->imm.select.types[0];
     return wasm_vpop(c->s, WASM_I32) && wasm_vpop(c->s, t) && wasm_vpop(c->s, t) && wasm_vpush(c->s, t);
 }
 
 /* ---- variables ---- */
 
-static bool read_local(body_ctx *c, wasm_valtype *t)
+static bool check_local(body_ctx *c, const wasm_instr *in)
 {
-    uint32_t x = wasm_read_u32(&c->r);
-    if (!read_ok(c))
-        return false;
+    uint32_t x = in->imm.index;
     if (x >= c->nlocals)
         return wasm_vfail(c->s, "unknown local %u", x);
     uint32_t np = c->type->nparams;
-    *t = x < np ? wasm_functype_params(c->type)[x] : c->func->locals[x - np];
-    return true;
-}
-
-static bool check_local(body_ctx *c, uint8_t op)
-{
-    wasm_valtype t = WASM_VT_UNKNOWN;
-    if (!read_local(c, &t))
-        return false;
-    switch (op) {
+    wasm_valtype t = x < np ? wasm_functype_params(c->type)[x] : c->func->locals[x - np];
+    switch (in->opcode) {
     case WASM_OP_LOCAL_GET: return wasm_vpush(c->s, t);
     case WASM_OP_LOCAL_SET: return wasm_vpop(c->s, t);
     default: return wasm_vpop(c->s, t) && wasm_vpush(c->s, t);   /* local.tee */
     }
 }
 
-static bool check_global(body_ctx *c, uint8_t op)
+static bool check_global(body_ctx *c, const wasm_instr *in)
 {
-    uint32_t x = wasm_read_u32(&c->r);
-    if (!read_ok(c))
-        return false;
+    uint32_t x = in->imm.index;
     if (x >= c->m->nglobals)
         return wasm_vfail(c->s, "unknown global %u", x);
     const wasm_globaltype *g = &c->m->globals[x].type;
-    if (op == WASM_OP_GLOBAL_GET)
+    if (in->opcode == WASM_OP_GLOBAL_GET)
         return wasm_vpush(c->s, g->type);
     if (!g->mutable_)
         return wasm_vfail(c->s, "global is immutable");
@@ -558,11 +488,12 @@ static const memop_info memops[] = {
     {0, WASM_I64}, {1, WASM_I64}, {2, WASM_I64},                  /* i64.store8/16/32 */
 };
 
-static bool check_load_store(body_ctx *c, uint8_t op)
+static bool check_load_store(body_ctx *c, const wasm_instr *in)
 {
+    uint8_t op = in->opcode;
     assert(op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32);
     const memop_info *info = &memops[op - WASM_OP_I32_LOAD];
-    if (!read_memarg(c, info->natural_log2))
+    if (!check_memarg(c, &in->imm.memarg, info->natural_log2))
         return false;
     if (op >= WASM_OP_I32_STORE)
         return wasm_vpop(c->s, info->type) && wasm_vpop(c->s, WASM_I32);
@@ -571,7 +502,7 @@ static bool check_load_store(body_ctx *c, uint8_t op)
 
 static bool check_memory_size_grow(body_ctx *c, uint8_t op)
 {
-    if (!read_reserved_zero(c) || !need_memory(c, 0))
+    if (!need_memory(c, 0))
         return false;
     if (op == WASM_OP_MEMORY_GROW)
         return check_unop(c, WASM_I32, WASM_I32);
@@ -579,16 +510,6 @@ static bool check_memory_size_grow(body_ctx *c, uint8_t op)
 }
 
 /* ---- references ---- */
-
-static bool check_ref_null(body_ctx *c)
-{
-    wasm_valtype t = wasm_read_u8(&c->r);
-    if (!read_ok(c))
-        return false;
-    if (!wasm_valtype_is_ref(t))
-        return wasm_vfail(c->s, "malformed reference type 0x%02x", t);
-    return wasm_vpush(c->s, t);
-}
 
 static bool check_ref_is_null(body_ctx *c)
 {
@@ -600,11 +521,9 @@ static bool check_ref_is_null(body_ctx *c)
     return wasm_vpush(c->s, WASM_I32);
 }
 
-static bool check_ref_func(body_ctx *c)
+static bool check_ref_func(body_ctx *c, const wasm_instr *in)
 {
-    uint32_t x = wasm_read_u32(&c->r);
-    if (!read_ok(c))
-        return false;
+    uint32_t x = in->imm.index;
     if (x >= c->m->nfuncs)
         return wasm_vfail(c->s, "unknown function %u", x);
     if (!c->declared[x])
@@ -614,22 +533,20 @@ static bool check_ref_func(body_ctx *c)
 
 /* ---- tables ---- */
 
-static bool check_table_get_set(body_ctx *c, uint8_t op)
+static bool check_table_get_set(body_ctx *c, const wasm_instr *in)
 {
     wasm_valtype t = WASM_VT_UNKNOWN;
-    if (!read_table(c, &t))
+    if (!need_table(c, in->imm.index, &t))
         return false;
-    if (op == WASM_OP_TABLE_GET)
+    if (in->opcode == WASM_OP_TABLE_GET)
         return check_unop(c, WASM_I32, t);
     return wasm_vpop(c->s, t) && wasm_vpop(c->s, WASM_I32);
 }
 
-static bool check_table_init(body_ctx *c)
+static bool check_table_init(body_ctx *c, const wasm_instr *in)
 {
-    uint32_t elem = 0, table = 0;
     wasm_valtype et = WASM_VT_UNKNOWN, tt = WASM_VT_UNKNOWN;
-    if (!read_index(c, &elem) || !read_index(c, &table) || !need_table(c, table, &tt) ||
-        !need_elem_segment(c, elem, &et))
+    if (!need_table(c, in->imm.table_init.tableidx, &tt) || !need_elem_segment(c, in->imm.table_init.elemidx, &et))
         return false;
     if (et != tt)
         return wasm_vfail(c->s, "type mismatch: elem segment of %s into table of %s", wasm_valtype_name(et),
@@ -637,10 +554,10 @@ static bool check_table_init(body_ctx *c)
     return pop_3_i32(c);
 }
 
-static bool check_table_copy(body_ctx *c)
+static bool check_table_copy(body_ctx *c, const wasm_instr *in)
 {
     wasm_valtype dst = WASM_VT_UNKNOWN, src = WASM_VT_UNKNOWN;
-    if (!read_table(c, &dst) || !read_table(c, &src))
+    if (!need_table(c, in->imm.table_copy.dst, &dst) || !need_table(c, in->imm.table_copy.src, &src))
         return false;
     if (dst != src)
         return wasm_vfail(c->s, "type mismatch: table.copy from %s to %s", wasm_valtype_name(src),
@@ -650,14 +567,11 @@ static bool check_table_copy(body_ctx *c)
 
 /* ---- the 0xFC prefix ---- */
 
-static bool check_prefix_fc(body_ctx *c)
+static bool check_prefix_fc(body_ctx *c, const wasm_instr *in)
 {
-    uint32_t sub = wasm_read_u32(&c->r);
-    if (!read_ok(c))
-        return false;
     wasm_valtype t = WASM_VT_UNKNOWN;
-    uint32_t x = 0;
-    switch (sub) {
+    uint32_t x = in->imm.index;
+    switch (in->subop) {
     case WASM_FC_I32_TRUNC_SAT_F32_S:
     case WASM_FC_I32_TRUNC_SAT_F32_U: return check_unop(c, WASM_F32, WASM_I32);
     case WASM_FC_I32_TRUNC_SAT_F64_S:
@@ -666,136 +580,113 @@ static bool check_prefix_fc(body_ctx *c)
     case WASM_FC_I64_TRUNC_SAT_F32_U: return check_unop(c, WASM_F32, WASM_I64);
     case WASM_FC_I64_TRUNC_SAT_F64_S:
     case WASM_FC_I64_TRUNC_SAT_F64_U: return check_unop(c, WASM_F64, WASM_I64);
-    case WASM_FC_MEMORY_INIT:
-        return read_index(c, &x) && read_reserved_zero(c) && need_memory(c, 0) && need_data_segment(c, x) &&
-               pop_3_i32(c);
-    case WASM_FC_DATA_DROP: return read_index(c, &x) && need_data_segment(c, x);
+    case WASM_FC_MEMORY_INIT: return need_memory(c, 0) && need_data_segment(c, x) && pop_3_i32(c);
+    case WASM_FC_DATA_DROP: return need_data_segment(c, x);
     case WASM_FC_MEMORY_COPY:
-        return read_reserved_zero(c) && read_reserved_zero(c) && need_memory(c, 0) && pop_3_i32(c);
-    case WASM_FC_MEMORY_FILL: return read_reserved_zero(c) && need_memory(c, 0) && pop_3_i32(c);
-    case WASM_FC_TABLE_INIT: return check_table_init(c);
-    case WASM_FC_ELEM_DROP: return read_index(c, &x) && need_elem_segment(c, x, &t);
-    case WASM_FC_TABLE_COPY: return check_table_copy(c);
+    case WASM_FC_MEMORY_FILL: return need_memory(c, 0) && pop_3_i32(c);
+    case WASM_FC_TABLE_INIT: return check_table_init(c, in);
+    case WASM_FC_ELEM_DROP: return need_elem_segment(c, x, &t);
+    case WASM_FC_TABLE_COPY: return check_table_copy(c, in);
     case WASM_FC_TABLE_GROW:
-        return read_table(c, &t) && wasm_vpop(c->s, WASM_I32) && wasm_vpop(c->s, t) && wasm_vpush(c->s, WASM_I32);
-    case WASM_FC_TABLE_SIZE: return read_table(c, &t) && wasm_vpush(c->s, WASM_I32);
+        return need_table(c, x, &t) && wasm_vpop(c->s, WASM_I32) && wasm_vpop(c->s, t) && wasm_vpush(c->s, WASM_I32);
+    case WASM_FC_TABLE_SIZE: return need_table(c, x, &t) && wasm_vpush(c->s, WASM_I32);
     case WASM_FC_TABLE_FILL:
-        return read_table(c, &t) && wasm_vpop(c->s, WASM_I32) && wasm_vpop(c->s, t) && wasm_vpop(c->s, WASM_I32);
-    default: return wasm_vfail(c->s, "illegal opcode 0xfc %u", sub);
+        return need_table(c, x, &t) && wasm_vpop(c->s, WASM_I32) && wasm_vpop(c->s, t) && wasm_vpop(c->s, WASM_I32);
+    default:
+        assert(!"wasm_read_instr accepts only known 0xFC sub-opcodes");
+        return wasm_vfail(c->s, "illegal opcode 0xfc %u", in->subop);
     }
 }
 
-/* ---- the 0xFD prefix: immediates and signature come from simd_ops.h ---- */
+/* ---- the 0xFD prefix: immediates' rules and signature come from simd_ops.h ---- */
 
-static bool read_lane(body_ctx *c, uint32_t lanes)
+static bool need_lane(body_ctx *c, uint8_t lane, uint32_t lanes)
 {
-    uint8_t lane = wasm_read_u8(&c->r);
-    if (!read_ok(c))
-        return false;
     if (lane >= lanes)
         return wasm_vfail(c->s, "invalid lane index %u (must be < %u)", lane, lanes);
     return true;
 }
 
-static bool read_simd_immediates(body_ctx *c, const wasm_simd_opinfo *op)
+static bool check_simd_immediates(body_ctx *c, const wasm_instr *in)
 {
+    const wasm_simd_opinfo *op = in->simd;
     switch (op->imm) {
-    case WASM_SIMD_IMM_NONE: return true;
-    case WASM_SIMD_IMM_MEMARG: return read_memarg(c, op->align);
-    case WASM_SIMD_IMM_MEMARG_LANE: return read_memarg(c, op->align) && read_lane(c, op->lanes);
-    case WASM_SIMD_IMM_LANE: return read_lane(c, op->lanes);
-    case WASM_SIMD_IMM_V128: return wasm_read_bytes(&c->r, 16) != NULL;
+    case WASM_SIMD_IMM_MEMARG: return check_memarg(c, &in->imm.memarg, op->align);
+    case WASM_SIMD_IMM_MEMARG_LANE:
+        return check_memarg(c, &in->imm.memarg, op->align) && need_lane(c, in->imm.memarg.lane, op->lanes);
+    case WASM_SIMD_IMM_LANE: return need_lane(c, in->imm.lane, op->lanes);
     case WASM_SIMD_IMM_SHUFFLE:
         for (int i = 0; i < 16; i++)
-            if (!read_lane(c, op->lanes))
+            if (!need_lane(c, in->imm.bytes16[i], op->lanes))
                 return false;
         return true;
-    default: assert(!"unknown SIMD immediate kind"); return wasm_vfail(c->s, "internal error: SIMD immediate");
+    default: return true;   /* none, or a v128 constant: any 16 bytes */
     }
 }
 
-static bool check_prefix_simd(body_ctx *c)
+static bool check_prefix_simd(body_ctx *c, const wasm_instr *in)
 {
-    uint32_t sub = wasm_read_u32(&c->r);
-    if (!read_ok(c))
+    const wasm_simd_opinfo *op = in->simd;
+    assert(op && op->nparams <= 3);
+    if (!check_simd_immediates(c, in))
         return false;
-    const wasm_simd_opinfo *op = wasm_simd_op(sub);
-    if (!op)
-        return wasm_vfail(c->s, "illegal opcode 0xfd %u", sub);
-    if (!read_simd_immediates(c, op))
-        return false;
-    assert(op->nparams <= 3);
     if (!wasm_vpop_n(c->s, op->params, op->nparams))
         return false;
     return op->result == WASM_SIMD_NO_RESULT || wasm_vpush(c->s, op->result);
 }
 
-/* ---- constants ---- */
-
-static bool check_const(body_ctx *c, uint8_t op)
-{
-    switch (op) {
-    case WASM_OP_I32_CONST: (void)wasm_read_s32(&c->r); break;
-    case WASM_OP_I64_CONST: (void)wasm_read_s64(&c->r); break;
-    case WASM_OP_F32_CONST: (void)wasm_read_fixed32(&c->r); break;
-    default: (void)wasm_read_fixed64(&c->r); break;
-    }
-    if (!read_ok(c))
-        return false;
-    static const wasm_valtype types[] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64};
-    return wasm_vpush(c->s, types[op - WASM_OP_I32_CONST]);
-}
-
 /* ---- dispatch ---- */
 
-static bool check_instruction(body_ctx *c, uint8_t op)
+static bool check_instruction(body_ctx *c, const wasm_instr *in)
 {
+    uint8_t op = in->opcode;
     switch (op) {
     case WASM_OP_UNREACHABLE: wasm_vunreachable(c->s); return true;
     case WASM_OP_NOP: return true;
     case WASM_OP_BLOCK:
     case WASM_OP_LOOP:
-    case WASM_OP_IF: return check_block(c, op);
+    case WASM_OP_IF: return check_block(c, in);
     case WASM_OP_ELSE: return check_else(c);
     case WASM_OP_END: return check_end(c);
-    case WASM_OP_BR: return check_br(c);
-    case WASM_OP_BR_IF: return check_br_if(c);
-    case WASM_OP_BR_TABLE: return check_br_table(c);
+    case WASM_OP_BR: return check_br(c, in);
+    case WASM_OP_BR_IF: return check_br_if(c, in);
+    case WASM_OP_BR_TABLE: return check_br_table(c, in);
     case WASM_OP_RETURN: return check_return(c);
-    case WASM_OP_CALL: return check_call(c);
-    case WASM_OP_CALL_INDIRECT: return check_call_indirect(c);
+    case WASM_OP_CALL: return check_call(c, in);
+    case WASM_OP_CALL_INDIRECT: return check_call_indirect(c, in);
     case WASM_OP_DROP: {
         wasm_valtype t = WASM_VT_UNKNOWN;
         return wasm_vpop_any(c->s, &t);
     }
     case WASM_OP_SELECT: return check_select(c);
-    case WASM_OP_SELECT_T: return check_select_typed(c);
+    case WASM_OP_SELECT_T: return check_select_typed(c, in);
     case WASM_OP_LOCAL_GET:
     case WASM_OP_LOCAL_SET:
-    case WASM_OP_LOCAL_TEE: return check_local(c, op);
+    case WASM_OP_LOCAL_TEE: return check_local(c, in);
     case WASM_OP_GLOBAL_GET:
-    case WASM_OP_GLOBAL_SET: return check_global(c, op);
+    case WASM_OP_GLOBAL_SET: return check_global(c, in);
     case WASM_OP_TABLE_GET:
-    case WASM_OP_TABLE_SET: return check_table_get_set(c, op);
+    case WASM_OP_TABLE_SET: return check_table_get_set(c, in);
     case WASM_OP_MEMORY_SIZE:
     case WASM_OP_MEMORY_GROW: return check_memory_size_grow(c, op);
-    case WASM_OP_I32_CONST:
-    case WASM_OP_I64_CONST:
-    case WASM_OP_F32_CONST:
-    case WASM_OP_F64_CONST: return check_const(c, op);
-    case WASM_OP_REF_NULL: return check_ref_null(c);
+    case WASM_OP_I32_CONST: return wasm_vpush(c->s, WASM_I32);
+    case WASM_OP_I64_CONST: return wasm_vpush(c->s, WASM_I64);
+    case WASM_OP_F32_CONST: return wasm_vpush(c->s, WASM_F32);
+    case WASM_OP_F64_CONST: return wasm_vpush(c->s, WASM_F64);
+    case WASM_OP_REF_NULL: return wasm_vpush(c->s, in->imm.reftype);
     case WASM_OP_REF_IS_NULL: return check_ref_is_null(c);
-    case WASM_OP_REF_FUNC: return check_ref_func(c);
-    case WASM_OP_PREFIX_FC: return check_prefix_fc(c);
-    case WASM_OP_PREFIX_SIMD: return check_prefix_simd(c);
+    case WASM_OP_REF_FUNC: return check_ref_func(c, in);
+    case WASM_OP_PREFIX_FC: return check_prefix_fc(c, in);
+    case WASM_OP_PREFIX_SIMD: return check_prefix_simd(c, in);
     default: break;
     }
     if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32)
-        return check_load_store(c, op);
+        return check_load_store(c, in);
     const numeric_sig *n = &numeric_sigs[op];
-    if (n->out)
-        return check_numeric(c, n);
-    return wasm_vfail(c->s, "illegal opcode 0x%02x", op);
+    assert(n->out);   /* wasm_read_instr rejects every other byte */
+    if (!n->out)
+        return wasm_vfail(c->s, "illegal opcode 0x%02x", op);
+    return check_numeric(c, n);
 }
 
 bool wasm_validate_body(wasm_vstate *s, uint32_t funcidx, const bool *declared)
@@ -819,17 +710,17 @@ bool wasm_validate_body(wasm_vstate *s, uint32_t funcidx, const bool *declared)
     s->op_offset = f->body_offset;
     if (!wasm_vpush_ctrl(s, WASM_OP_BLOCK, NULL, 0, type_results(c.type), c.type->nresults))
         return false;
+    wasm_instr in;
     while (s->nframes > 0) {
         s->op_offset = wasm_reader_offset(&c.r);
         if (wasm_reader_at_end(&c.r))
-            return wasm_vfail(s, "unexpected end of function body (missing end)");
-        uint8_t op = wasm_read_u8(&c.r);
-        if (!check_instruction(&c, op))
+            return wasm_vfail_malformed(s, "unexpected end of section or function: missing end");
+        if (!wasm_read_instr(&c.r, &in) || !check_instruction(&c, &in))
             return false;
     }
     if (!wasm_reader_at_end(&c.r)) {
         s->op_offset = wasm_reader_offset(&c.r);
-        return wasm_vfail(s, "operators remaining after end of function");
+        return wasm_vfail_malformed(s, "section size mismatch: operators remaining after the end of the function");
     }
     return true;
 }

@@ -82,7 +82,7 @@ __attribute__((export_name("ring_node"))) void ring_node(void)
         uint32_t token;
         isola_recv_any(&token, 4, 0, 0, &info);
         if (token == 0) {
-            isola_send(next, 1, &token, 4, 0, 0, ISOLA_SEND_WAIT);
+            isola_send(next, 1, &token, 4, 0, 0, 0);
             return;
         }
         token--;
@@ -98,7 +98,8 @@ __attribute__((export_name("ring"))) int32_t ring(void)
     uint32_t n = arg_u32(&s, 0), laps = arg_u32(&s, 1);
     int32_t next = isola_self();
     for (uint32_t i = 1; i < n; i++) {
-        int32_t child = isola_spawn(s.handles[0], "ring_node", 9, 0, 0, &next, 1, 0);
+        isola_limits lim = {.memory_pages = 2, .handle_count = 8, .queue_count = 8};
+        int32_t child = isola_spawn(s.handles[0], "ring_node", 9, 0, 0, &next, 1, &lim);
         if (child < 0)
             return child;
         next = child;
@@ -116,9 +117,9 @@ __attribute__((export_name("ring"))) int32_t ring(void)
         isola_send(next, 1, &token, 4, 0, 0, ISOLA_SEND_WAIT);
     }
     int64_t ns = isola_now() - t0;
-    /* The zero token travels once more around to stop every node. */
+    /* The zero stopped the nodes after the one that produced it; one more
+     * zero stops the rest (the last of them finds its next ended: EPEER). */
     isola_send(next, 1, &token, 4, 0, 0, ISOLA_SEND_WAIT);
-    isola_recv_any(&token, 4, 0, 0, &info);
     isola_send(s.handles[1], 7, &ns, 8, 0, 0, ISOLA_SEND_WAIT);
     return 0;
 }
@@ -145,6 +146,11 @@ __attribute__((export_name("spawner"))) int32_t spawner(void)
     return 0;
 }
 
+static uint32_t skynet_nodes(uint32_t size)
+{
+    return size <= 1 ? 1 : 1 + 10 * skynet_nodes(size / 10);
+}
+
 /* Skynet: arg = {num, size}; handles[0] = module, handles[1] = parent reply. Sends sum up. */
 __attribute__((export_name("skynet"))) void skynet(void)
 {
@@ -158,7 +164,10 @@ __attribute__((export_name("skynet"))) void skynet(void)
     } else {
         int32_t me = isola_self();
         uint32_t d = (uint32_t)(size / 10);
-        isola_limits lim = {.memory_pages = 2, .handle_count = 16, .queue_count = 16};
+        /* Quotas nest: each child's grant covers its whole subtree. */
+        uint32_t nodes = skynet_nodes(d);
+        isola_limits lim = {.memory_pages = 2 * nodes, .handle_count = 64, .queue_count = 16,
+                            .live_children = nodes - 1};
         for (uint32_t i = 0; i < 10; i++) {
             uint32_t arg[2] = {(uint32_t)(num + i * d), d};
             int32_t hs[2] = {isola_duplicate(module, ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER),

@@ -70,10 +70,18 @@ static void test_ring(void)
     int32_t send_end, recv_end = host_channel(&send_end);
     uint32_t arg[2] = {1000, 10};
     int32_t hs[2] = {dup_module(), send_end};
-    int32_t p = spawn("ring", arg, 8, hs, 2);
+    /* The head's quota must cover its children (quotas nest). */
+    isola_proc_limits lim = {.memory_pages = 4 + 2 * arg[0], .live_children = arg[0], .handle_count = 2 * arg[0]};
+    int32_t p = isola_vm_spawn(vm, module_h, "ring", arg, 8, hs, 2, &lim, NULL);
     int64_t ns = 0;
     int32_t r = isola_vm_receive(vm, recv_end, 1, 0, &ns, 8, NULL, NULL, 0, NULL, 20000000000LL);
     CHECK(r == 8);
+    if (r != 8) {
+        isola_proc_exit ex = {0};
+        int32_t w = isola_vm_wait(vm, p, 1000000000LL, &ex);
+        fprintf(stderr, "ring head: receive %d, wait %d, exit kind %d reason %d, live %llu\n", r, w, ex.kind,
+                ex.reason, (unsigned long long)isola_vm_live(vm));
+    }
     printf("ring: %u nodes x %u laps, %.0f ns per hop\n", arg[0], arg[1], (double)ns / (arg[0] * arg[1]));
     CHECK(isola_vm_wait(vm, p, 5000000000LL, NULL) == 0);
     CHECK(isola_vm_wait_all(vm, 5000000000LL) == 0);
