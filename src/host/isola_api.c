@@ -72,7 +72,7 @@ static int32_t api_handles_in(isola_host_call *call, uint32_t ptr, uint32_t coun
     if (!src)
         return ISOLA_EINVAL;
     memcpy(out, src, (size_t)count * 4);
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void *user)
@@ -83,7 +83,7 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
     const char *name = (const char *)api_range(call, ARG_U32(1), name_len);
     const uint8_t *arg = api_range(call, ARG_U32(3), arg_len);
     int32_t handles[PROC_MESSAGE_MAX_HANDLES];
-    if (!name || !arg || api_handles_in(call, ARG_U32(5), nhandles, handles) != ISOLA_OK)
+    if (!name || !arg || api_handles_in(call, ARG_U32(5), nhandles, handles) != PROC_OK)
         return ret_i32(slots, ISOLA_EINVAL);
     uint64_t lim64[3] = {0};
     uint32_t lim32[4] = {0, 0, 0, proc_limits_default().live_children};
@@ -97,15 +97,15 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
     proc_limits req = proc_vm_limits_request(&lim64[0], &lim64[1], &lim64[2], lim32);
     proc_object *obj;
     int32_t r = proc_handle_get(&p->handles, ARG_I32(0), PROC_OBJ_MODULE, ISOLA_RIGHT_SPAWN, &obj);
-    if (r == ISOLA_OK)
+    if (r == PROC_OK)
         r = proc_handle_reserve(&p->handles, 1);
-    if (r != ISOLA_OK)
+    if (r != PROC_OK)
         return ret_i32(slots, r);
     proc_spawner sp = {.table = &p->handles, .quota = &p->quota, .parent_ref = &p->header};
     proc_process *child;
     r = proc_spawn(p->vm, &sp, (proc_module *)obj, name, name_len, arg, arg_len, handles, nhandles, &req,
                    &child, NULL);
-    if (r == ISOLA_OK)
+    if (r == PROC_OK)
         r = proc_handle_insert(&p->handles, &child->header, API_CHILD_RIGHTS, NULL);
     return ret_i32(slots, r);
 }
@@ -130,7 +130,7 @@ static isola_host_result api_channel_create(isola_host_call *call, uint64_t *slo
         return ret_i32(slots, ISOLA_EINVAL);
     int32_t h[2];
     int32_t r = proc_ipc_channel_create(&p->handles, proc_process_queue_limits(p), API_CHANNEL_RIGHTS, &h[0], &h[1]);
-    if (r == ISOLA_OK)
+    if (r == PROC_OK)
         memcpy(out, h, sizeof h);
     return ret_i32(slots, r);
 }
@@ -142,7 +142,7 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
     uint32_t len = ARG_U32(3), nhandles = ARG_U32(5), flags = ARG_U32(6);
     const uint8_t *bytes = api_range(call, ARG_U32(2), len);
     int32_t handles[PROC_MESSAGE_MAX_HANDLES];
-    if (!bytes || (flags & ~SEND_WAIT) || api_handles_in(call, ARG_U32(4), nhandles, handles) != ISOLA_OK)
+    if (!bytes || (flags & ~SEND_WAIT) || api_handles_in(call, ARG_U32(4), nhandles, handles) != PROC_OK)
         return ret_i32(slots, ISOLA_EINVAL);
     bool wait = flags & SEND_WAIT;
     proc_process_park_begin(p);
@@ -180,7 +180,7 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     proc_endpoint *ep = p->mailbox;
     if (h != 0) {
         int32_t r = proc_vm_receive_endpoint(&p->handles, h, &ep);
-        if (r != ISOLA_OK)
+        if (r != PROC_OK)
             return ret_i32(slots, r);
     }
     proc_filter filter = (flags & RECEIVE_BY_TAG) ? proc_filter_tag(tag) : proc_filter_any();
@@ -193,7 +193,7 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     int32_t installed[PROC_MESSAGE_MAX_HANDLES];
     proc_message *m = NULL;
     int32_t r = proc_vm_receive(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed, &m);
-    if (r == ISOLA_OK) {
+    if (r == PROC_OK) {
         api_op_done(p);
         uint32_t n = m->size < max ? m->size : max;
         memcpy(buf, proc_message_bytes(m), n);
@@ -255,7 +255,7 @@ static int32_t api_target(proc_process *p, int32_t h, uint32_t rights, proc_proc
 {
     proc_object *obj;
     int32_t r = proc_handle_get(&p->handles, h, PROC_OBJ_PROCESS, rights, &obj);
-    if (r == ISOLA_OK)
+    if (r == PROC_OK)
         *out = proc_process_from_object(obj);
     return r;
 }
@@ -266,12 +266,12 @@ static isola_host_result api_kill(isola_host_call *call, uint64_t *slots, void *
     API_PROCESS(call, p);
     proc_process *t;
     int32_t r = api_target(p, ARG_I32(0), ISOLA_RIGHT_KILL, &t);
-    if (r != ISOLA_OK)
+    if (r != PROC_OK)
         return ret_i32(slots, r);
     proc_process_kill(t, PROC_EXIT_KILLED, ARG_I32(1));
     if (t == p)
         return isola_host_trap(call, "killed itself");
-    return ret_i32(slots, ISOLA_OK);
+    return ret_i32(slots, PROC_OK);
 }
 
 static isola_host_result api_monitor(isola_host_call *call, uint64_t *slots, void *user)
@@ -280,7 +280,7 @@ static isola_host_result api_monitor(isola_host_call *call, uint64_t *slots, voi
     API_PROCESS(call, p);
     proc_process *t;
     int32_t r = api_target(p, ARG_I32(0), ISOLA_RIGHT_MONITOR, &t);
-    slots[0] = (uint64_t)(r != ISOLA_OK ? (int64_t)r : proc_monitor(p, t));
+    slots[0] = (uint64_t)(r != PROC_OK ? (int64_t)r : proc_monitor(p, t));
     return ISOLA_HOST_RETURN;
 }
 
@@ -290,7 +290,7 @@ static isola_host_result api_link(isola_host_call *call, uint64_t *slots, void *
     API_PROCESS(call, p);
     proc_process *t;
     int32_t r = api_target(p, ARG_I32(0), ISOLA_RIGHT_MONITOR, &t);
-    return ret_i32(slots, r != ISOLA_OK ? r : proc_link_add(p, t));
+    return ret_i32(slots, r != PROC_OK ? r : proc_link_add(p, t));
 }
 
 static isola_host_result api_trap_exits(isola_host_call *call, uint64_t *slots, void *user)
@@ -300,7 +300,7 @@ static isola_host_result api_trap_exits(isola_host_call *call, uint64_t *slots, 
     proc_lock_acquire(&p->link_lock);
     p->trap_exits = ARG_U32(0) != 0;
     proc_lock_release(&p->link_lock);
-    return ret_i32(slots, ISOLA_OK);
+    return ret_i32(slots, PROC_OK);
 }
 
 static isola_host_result api_sleep(isola_host_call *call, uint64_t *slots, void *user)
@@ -310,13 +310,13 @@ static isola_host_result api_sleep(isola_host_call *call, uint64_t *slots, void 
     int64_t ns = ARG_I64(0);
     if (!p->op_active) {
         if (ns <= 0)
-            return ret_i32(slots, ISOLA_OK);
+            return ret_i32(slots, PROC_OK);
         p->op_active = true;
         p->op_deadline = proc_now_ns() + (uint64_t)ns;
     }
     if (proc_now_ns() >= p->op_deadline) {
         api_op_done(p);
-        return ret_i32(slots, ISOLA_OK);
+        return ret_i32(slots, PROC_OK);
     }
     if (!proc_timer_arm(&p->vm->timers, p, p->op_deadline)) {
         api_op_done(p);

@@ -41,7 +41,7 @@ int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1
     proc_queue_init(&channel->queues[1], limits1);
     *end0 = &channel->endpoints[0];
     *end1 = &channel->endpoints[1];
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 const proc_object *proc_endpoint_peer(const proc_endpoint *endpoint)

@@ -49,7 +49,7 @@ struct proc_channel {
 
 /* A new channel. Endpoint 0's incoming queue is bounded by `limits0`,
  * endpoint 1's by `limits1`. The caller gets one reference to each endpoint.
- * ISOLA_OK or ISOLA_ENOMEM. */
+ * PROC_OK or ISOLA_ENOMEM. */
 int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1, proc_endpoint **end0,
                             proc_endpoint **end1);
 

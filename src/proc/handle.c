@@ -69,7 +69,7 @@ static int32_t handle_grow(proc_handle_table *table, uint32_t needed)
         return ISOLA_ENOMEM;
     table->entries = entries;
     table->capacity = (uint32_t)want;
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 int32_t proc_handle_reserve(proc_handle_table *table, uint32_t count)
@@ -78,7 +78,7 @@ int32_t proc_handle_reserve(proc_handle_table *table, uint32_t count)
         return ISOLA_ELIMIT;
     uint32_t available = table->capacity - table->live;
     if (count <= available)
-        return ISOLA_OK;
+        return PROC_OK;
     return handle_grow(table, table->live + count);
 }
 
@@ -121,7 +121,7 @@ int32_t proc_handle_insert(proc_handle_table *table, proc_object *object, uint32
 {
     assert(object && object->type != PROC_OBJ_NONE);
     int32_t status = proc_handle_reserve(table, 1);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     uint32_t index = handle_slot_alloc(table);
     proc_handle_entry *entry = &table->entries[index];
@@ -160,7 +160,7 @@ int32_t proc_handle_lookup(const proc_handle_table *table, int32_t handle, proc_
     if ((entry->rights & rights) != rights)
         return ISOLA_EACCES;
     *out = entry;
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 int32_t proc_handle_get(const proc_handle_table *table, int32_t handle, proc_object_type type,
@@ -168,7 +168,7 @@ int32_t proc_handle_get(const proc_handle_table *table, int32_t handle, proc_obj
 {
     const proc_handle_entry *entry;
     int32_t status = proc_handle_lookup(table, handle, type, rights, &entry);
-    if (status == ISOLA_OK)
+    if (status == PROC_OK)
         *object = entry->object;
     return status;
 }
@@ -177,7 +177,7 @@ int32_t proc_handle_duplicate(proc_handle_table *table, int32_t handle, uint32_t
 {
     const proc_handle_entry *entry;
     int32_t status = proc_handle_lookup(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_DUPLICATE, &entry);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     if (rights & ~ISOLA_RIGHTS_KNOWN)
         return ISOLA_EINVAL;
@@ -187,7 +187,7 @@ int32_t proc_handle_duplicate(proc_handle_table *table, int32_t handle, uint32_t
     proc_object *object = entry->object;
     proc_revoker *gate = entry->gate;
     status = proc_handle_reserve(table, 1);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     proc_object_retain(object);
     if (gate)
@@ -209,21 +209,21 @@ int32_t proc_handle_close(proc_handle_table *table, int32_t handle)
     proc_object_release(object);
     if (gate)
         proc_object_release(&gate->header);
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 int32_t proc_handle_take(proc_handle_table *table, int32_t handle, proc_handle_entry *out)
 {
     const proc_handle_entry *entry;
     int32_t status = proc_handle_lookup(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     out->object = entry->object;
     out->gate = entry->gate;
     out->rights = entry->rights;
     out->generation = 0;
     handle_slot_free(table, handle_index(handle));
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 int32_t proc_handle_derive_revocable(proc_handle_table *table, int32_t handle, uint32_t rights,
@@ -231,7 +231,7 @@ int32_t proc_handle_derive_revocable(proc_handle_table *table, int32_t handle, u
 {
     const proc_handle_entry *entry;
     int32_t status = proc_handle_lookup(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_DUPLICATE, &entry);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     if (rights & ~ISOLA_RIGHTS_KNOWN)
         return ISOLA_EINVAL;
@@ -240,7 +240,7 @@ int32_t proc_handle_derive_revocable(proc_handle_table *table, int32_t handle, u
     proc_object *object = entry->object;
     proc_revoker *parent_gate = entry->gate;
     status = proc_handle_reserve(table, 2);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     proc_revoker *revoker = proc_revoker_new(parent_gate);
     if (!revoker)
@@ -254,15 +254,15 @@ int32_t proc_handle_derive_revocable(proc_handle_table *table, int32_t handle, u
                                          NULL);
     *derived = proc_handle_insert(table, object, rights, revoker);
     assert(*revoker_handle > 0 && *derived > 0);
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 int32_t proc_handle_revoke(proc_handle_table *table, int32_t revoker_handle)
 {
     proc_object *object;
     int32_t status = proc_handle_get(table, revoker_handle, PROC_OBJ_REVOKER, ISOLA_RIGHT_REVOKE, &object);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     proc_revoker_revoke((proc_revoker *)object);
-    return ISOLA_OK;
+    return PROC_OK;
 }

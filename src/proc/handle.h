@@ -70,7 +70,7 @@ void proc_handle_table_init(proc_handle_table *table, uint32_t limit);
 /* Closes every live handle (dropping its references) and frees the slots. */
 void proc_handle_table_fini(proc_handle_table *table);
 
-/* Makes sure `count` inserts will succeed without allocating: ISOLA_OK,
+/* Makes sure `count` inserts will succeed without allocating: PROC_OK,
  * ISOLA_ELIMIT (over the table's limit) or ISOLA_ENOMEM. */
 int32_t proc_handle_reserve(proc_handle_table *table, uint32_t count);
 
@@ -82,7 +82,7 @@ int32_t proc_handle_insert(proc_handle_table *table, proc_object *object, uint32
                            proc_revoker *gate);
 
 /* Checks `handle`: live, not revoked, of `type` (PROC_OBJ_NONE: any type)
- * and holding every bit of `rights`. On ISOLA_OK stores the entry (valid
+ * and holding every bit of `rights`. On PROC_OK stores the entry (valid
  * until the next insert or close on this table) in *entry. */
 int32_t proc_handle_lookup(const proc_handle_table *table, int32_t handle, proc_object_type type,
                            uint32_t rights, const proc_handle_entry **entry);

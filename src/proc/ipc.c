@@ -11,16 +11,16 @@ int32_t proc_ipc_channel_create(proc_handle_table *table, proc_queue_limits limi
     if (rights & ~ISOLA_RIGHTS_KNOWN || limits.max_count == 0)
         return ISOLA_EINVAL;
     int32_t status = proc_handle_reserve(table, 2);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     proc_endpoint *end0, *end1;
     status = proc_channel_create(limits, limits, &end0, &end1);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     *handle0 = proc_handle_insert(table, proc_endpoint_object(end0), rights, NULL);
     *handle1 = proc_handle_insert(table, proc_endpoint_object(end1), rights, NULL);
     assert(*handle0 > 0 && *handle1 > 0);
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 int32_t proc_ipc_send(proc_handle_table *table, int32_t endpoint, uint64_t tag, const void *bytes,
@@ -28,22 +28,22 @@ int32_t proc_ipc_send(proc_handle_table *table, int32_t endpoint, uint64_t tag, 
 {
     proc_object *object;
     int32_t status = proc_handle_get(table, endpoint, PROC_OBJ_ENDPOINT, ISOLA_RIGHT_SEND, &object);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     proc_endpoint *from = (proc_endpoint *)object;
     proc_message *message;
     status = proc_message_build(table, proc_endpoint_peer(from), tag, bytes, size, handles, handle_count,
                                 &message);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     status = proc_endpoint_send(from, message, wait_if_full);
-    if (status != ISOLA_OK) {
+    if (status != PROC_OK) {
         proc_message_free(message);
         return status;
     }
     /* `from` may be among the transferred handles: do not touch it below. */
     proc_message_commit_transfer(table, handles, handle_count);
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 /* How many handles `table` can take right now without allocating. */
@@ -60,7 +60,7 @@ int32_t proc_ipc_receive(proc_handle_table *table, int32_t endpoint, proc_filter
 {
     proc_object *object;
     int32_t status = proc_handle_get(table, endpoint, PROC_OBJ_ENDPOINT, ISOLA_RIGHT_RECEIVE, &object);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     proc_endpoint *at = (proc_endpoint *)object;
     for (;;) {
@@ -69,10 +69,10 @@ int32_t proc_ipc_receive(proc_handle_table *table, int32_t endpoint, proc_filter
         uint32_t needed = 0;
         proc_message *message;
         status = proc_endpoint_receive(at, filter, max_handles, wait_if_empty, &message, &needed);
-        if (status == ISOLA_OK) {
+        if (status == PROC_OK) {
             proc_message_install_handles(message, table, out_handles);
             *out = message;
-            return ISOLA_OK;
+            return PROC_OK;
         }
         if (status != ISOLA_ELIMIT)
             return status;
@@ -81,7 +81,7 @@ int32_t proc_ipc_receive(proc_handle_table *table, int32_t endpoint, proc_filter
         /* Make room (grow the slot array) and look again: the first match
          * may have changed meanwhile if the endpoint has other receivers. */
         status = proc_handle_reserve(table, needed);
-        if (status != ISOLA_OK)
+        if (status != PROC_OK)
             return status;
     }
 }

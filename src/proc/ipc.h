@@ -30,7 +30,7 @@ int32_t proc_ipc_channel_create(proc_handle_table *table, proc_queue_limits limi
                                 int32_t *handle0, int32_t *handle1);
 
 /* Sends bytes and handles with `tag` through `endpoint` (needs SEND; each
- * handle needs TRANSFER). Handles move only on ISOLA_OK. ISOLA_EFULL parks
+ * handle needs TRANSFER). Handles move only on PROC_OK. ISOLA_EFULL parks
  * `wait_if_full` if given; the caller retries the whole send when woken. */
 int32_t proc_ipc_send(proc_handle_table *table, int32_t endpoint, uint64_t tag, const void *bytes,
                       uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait_if_full);

@@ -88,7 +88,7 @@ int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_
         parent->fuel_used += g.fuel_total;
     proc_lock_release(&parent->lock);
     *granted = g;
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 void proc_quota_child_exit(proc_quota *parent, const proc_limits *granted, uint64_t fuel_burnt)
@@ -113,7 +113,7 @@ void proc_quota_child_exit(proc_quota *parent, const proc_limits *granted, uint6
 
 int32_t proc_quota_charge_pages(proc_quota *quota, uint32_t pages)
 {
-    int32_t status = ISOLA_OK;
+    int32_t status = PROC_OK;
     proc_lock_acquire(&quota->lock);
     if (quota->limits.memory_pages != PROC_LIMIT_UNLIMITED32) {
         if (pages > quota->limits.memory_pages - quota->pages_used)
@@ -137,7 +137,7 @@ void proc_quota_release_pages(proc_quota *quota, uint32_t pages)
 
 int32_t proc_quota_charge_fuel(proc_quota *quota, uint64_t fuel)
 {
-    int32_t status = ISOLA_OK;
+    int32_t status = PROC_OK;
     proc_lock_acquire(&quota->lock);
     if (quota->limits.fuel_total != PROC_LIMIT_UNLIMITED64) {
         uint64_t left = quota->limits.fuel_total - quota->fuel_used;

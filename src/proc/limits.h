@@ -66,7 +66,7 @@ void proc_quota_init(proc_quota *quota, proc_limits limits);
 
 /* Grants a child at most `requested` of each resource, clamped to what the
  * parent has left, and reserves the shared budgets. ISOLA_ELIMIT when the
- * parent cannot have one more live child; otherwise ISOLA_OK and *granted
+ * parent cannot have one more live child; otherwise PROC_OK and *granted
  * (which becomes the child's proc_limits and must be passed back to
  * proc_quota_child_exit). */
 int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_limits *granted);
@@ -75,13 +75,13 @@ int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_
  * child (with its descendants) consumed, which stays consumed. */
 void proc_quota_child_exit(proc_quota *parent, const proc_limits *granted, uint64_t fuel_burnt);
 
-/* Own memory growth by `pages`: ISOLA_OK or ISOLA_ELIMIT (nothing charged). */
+/* Own memory growth by `pages`: PROC_OK or ISOLA_ELIMIT (nothing charged). */
 int32_t proc_quota_charge_pages(proc_quota *quota, uint32_t pages);
 
 /* Own memory shrink (a memory freed). */
 void proc_quota_release_pages(proc_quota *quota, uint32_t pages);
 
-/* Burns fuel: ISOLA_OK, or ISOLA_ELIMIT when the total would be exceeded
+/* Burns fuel: PROC_OK, or ISOLA_ELIMIT when the total would be exceeded
  * (then the remainder is charged, and the process should end). */
 int32_t proc_quota_charge_fuel(proc_quota *quota, uint64_t fuel);
 

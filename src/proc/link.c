@@ -49,9 +49,9 @@ static void link_notify(proc_endpoint *mailbox_send, uint64_t tag, uint64_t ref,
     proc_handle_table none;
     proc_handle_table_init(&none, 0);
     proc_message *m;
-    if (proc_message_build(&none, NULL, tag, &payload, sizeof payload, NULL, 0, &m) != ISOLA_OK)
+    if (proc_message_build(&none, NULL, tag, &payload, sizeof payload, NULL, 0, &m) != PROC_OK)
         return;
-    if (proc_endpoint_send(mailbox_send, m, NULL) != ISOLA_OK)
+    if (proc_endpoint_send(mailbox_send, m, NULL) != PROC_OK)
         proc_message_free(m);
 }
 
@@ -120,14 +120,14 @@ int32_t proc_link_add(proc_process *a, proc_process *b)
     if (!link_insert(a, ea)) {
         link_free(ea);
         link_free(eb);
-        return ISOLA_OK;
+        return PROC_OK;
     }
     if (!link_insert(b, eb)) {
         /* b has ended: act on it as if the link had existed (Erlang: noproc). */
         link_free(eb);
         link_signal(a, b, (proc_exit_kind)b->end_kind, b->end_reason);
     }
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 /* Removes from peer's list the link entry naming `dead`, if any. */

@@ -25,7 +25,7 @@
 /* Watcher monitors target; returns the ref (> 0) or ISOLA_ENOMEM as a negative value. */
 int64_t proc_monitor(proc_process *watcher, proc_process *target);
 
-/* Links a and b. ISOLA_OK, ISOLA_EINVAL (a == b) or ISOLA_ENOMEM. */
+/* Links a and b. PROC_OK, ISOLA_EINVAL (a == b) or ISOLA_ENOMEM. */
 int32_t proc_link_add(proc_process *a, proc_process *b);
 
 /* Called by proc_process_end: fires and frees every entry of `process`. */

@@ -42,7 +42,7 @@ static int32_t message_check_handles(const proc_handle_table *sender, const proc
     for (uint32_t i = 0; i < handle_count; i++) {
         const proc_handle_entry *entry;
         int32_t status = proc_handle_lookup(sender, handles[i], PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
-        if (status != ISOLA_OK)
+        if (status != PROC_OK)
             return status;
         if (entry->object == forbidden)
             return ISOLA_EINVAL;
@@ -51,7 +51,7 @@ static int32_t message_check_handles(const proc_handle_table *sender, const proc
             if (handles[j] == handles[i])
                 return ISOLA_EINVAL;
     }
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 int32_t proc_message_build(const proc_handle_table *sender, const proc_object *forbidden, uint64_t tag,
@@ -63,7 +63,7 @@ int32_t proc_message_build(const proc_handle_table *sender, const proc_object *f
     if ((size && !bytes) || (handle_count && !handles))
         return ISOLA_EINVAL;
     int32_t status = message_check_handles(sender, forbidden, handles, handle_count);
-    if (status != ISOLA_OK)
+    if (status != PROC_OK)
         return status;
     proc_message *message = message_allocator.alloc(message_block_size(size, handle_count),
                                                     message_allocator.context);
@@ -76,7 +76,7 @@ int32_t proc_message_build(const proc_handle_table *sender, const proc_object *f
     for (uint32_t i = 0; i < handle_count; i++) {
         const proc_handle_entry *entry;
         status = proc_handle_lookup(sender, handles[i], PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
-        assert(status == ISOLA_OK);
+        assert(status == PROC_OK);
         proc_object_retain(entry->object);
         if (entry->gate)
             proc_object_retain(&entry->gate->header);
@@ -85,14 +85,14 @@ int32_t proc_message_build(const proc_handle_table *sender, const proc_object *f
     if (size)
         memcpy((uint8_t *)(message->handles + handle_count), bytes, size);
     *out = message;
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 void proc_message_commit_transfer(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count)
 {
     for (uint32_t i = 0; i < handle_count; i++) {
         int32_t status = proc_handle_close(sender, handles[i]);
-        assert(status == ISOLA_OK && "transferred handle changed between build and commit");
+        assert(status == PROC_OK && "transferred handle changed between build and commit");
         (void)status;
     }
 }

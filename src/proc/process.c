@@ -210,13 +210,13 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
     /* The mailbox's reverse direction is never used: one empty message. */
     proc_queue_limits unused = {.max_count = 1, .max_bytes = 0};
     int32_t r = proc_channel_create(proc_process_queue_limits(p), unused, &p->mailbox, &p->mailbox_send);
-    if (r != ISOLA_OK) {
+    if (r != PROC_OK) {
         proc_object_release(p->parent_ref);
         free(p);
         return r;
     }
     *out = p;
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 static bool process_instantiate(proc_process *p, proc_module *m, const char *name, uint32_t name_len,
@@ -269,34 +269,34 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
     proc_message *start = NULL;
     int32_t r = proc_message_build(spawner->table, NULL, PROC_TAG_START, arg, arg_len, handles,
                                    handle_count, &start);
-    if (r != ISOLA_OK) {
+    if (r != PROC_OK) {
         set_error(err, ISOLA_ERR_ARGUMENT, "spawn: %s", proc_status_message(r));
         return r;
     }
     proc_limits granted;
     r = proc_quota_spawn(spawner->quota, requested, &granted);
-    if (r != ISOLA_OK) {
+    if (r != PROC_OK) {
         proc_message_free(start);
         set_error(err, ISOLA_ERR_RESOURCE, "spawn: %s", proc_status_message(r));
         return r;
     }
     proc_process *p = NULL;
     r = process_alloc(vm, spawner, &granted, &p);
-    if (r == ISOLA_OK && proc_quota_charge_pages(&p->quota, module->initial_pages) != ISOLA_OK) {
+    if (r == PROC_OK && proc_quota_charge_pages(&p->quota, module->initial_pages) != PROC_OK) {
         r = ISOLA_ELIMIT;
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial memory exceeds the memory limit");
-    } else if (r == ISOLA_OK && !process_instantiate(p, module, name, name_len, err)) {
+    } else if (r == PROC_OK && !process_instantiate(p, module, name, name_len, err)) {
         r = error_status(err);
-    } else if (r == ISOLA_OK) {
+    } else if (r == PROC_OK) {
         r = proc_endpoint_send(p->mailbox_send, start, NULL);
-        if (r == ISOLA_OK)
+        if (r == PROC_OK)
             start = NULL;
         else
             set_error(err, ISOLA_ERR_RESOURCE, "spawn: argument: %s", proc_status_message(r));
     } else {
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: out of memory");
     }
-    if (r != ISOLA_OK) {
+    if (r != PROC_OK) {
         proc_message_free(start);
         if (p) {
             process_release_resources(p);
@@ -312,7 +312,7 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
     proc_object_retain(&p->header);   /* the caller's; the first one is the scheduler's */
     *out = p;
     proc_sched_push(&vm->sched, p);
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 void proc_process_kill(proc_process *process, proc_exit_kind kind, int32_t reason)

@@ -14,21 +14,11 @@
  *
  * References to the process object: one owned by the scheduler from spawn
  * until the end, one per handle naming it, one per link that names it.
- *
- * Note on headers: include/isola/engine.h and proc/status.h both define an
- * enum `isola_status` with an `ISOLA_OK`. This header includes the engine
- * API with its status type renamed to isola_exec_status / ISOLA_EXEC_OK so
- * that files of src/proc and src/host can use both. Include it before any
- * other proc header.
  */
 #ifndef ISOLA_PROC_PROCESS_H
 #define ISOLA_PROC_PROCESS_H
 
-#define isola_status isola_exec_status
-#define ISOLA_OK ISOLA_EXEC_OK
 #include "isola/engine.h"
-#undef isola_status
-#undef ISOLA_OK
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -156,7 +146,7 @@ typedef struct proc_spawner {
 /* Spawns a process of `module` running export `name` (no parameters). The
  * argument bytes and handles become its first mailbox message (tag
  * PROC_TAG_START); the handles move out of the spawner's table only on
- * success. On ISOLA_OK *out is a new reference to the process (for the
+ * success. On PROC_OK *out is a new reference to the process (for the
  * caller's handle) and the process is runnable. */
 int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module, const char *name,
                    uint32_t name_len, const void *arg, uint32_t arg_len, const int32_t *handles,

@@ -93,7 +93,7 @@ int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *w
     proc_lock_release(&queue->lock);
     if (wake)
         wake->wake(wake);
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 /* Unlinks `message` (whose predecessor is `prev`, NULL for the head). */
@@ -136,7 +136,7 @@ int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handl
         proc_lock_release(&queue->lock);
         queue_wake_list(senders);
         *out = message;
-        return ISOLA_OK;
+        return PROC_OK;
     }
     int32_t status;
     if (queue->senders_gone || queue->closed) {

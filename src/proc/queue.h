@@ -89,7 +89,7 @@ void proc_queue_init(proc_queue *queue, proc_queue_limits limits);
 /* Frees every message still queued. No other thread may use the queue. */
 void proc_queue_fini(proc_queue *queue);
 
-/* Appends `message`. ISOLA_OK: the queue owns it now (a parked receiver whose
+/* Appends `message`. PROC_OK: the queue owns it now (a parked receiver whose
  * filter matches is woken). Otherwise the caller still owns it:
  * ISOLA_EPEER (closed), ISOLA_ETOOBIG (bigger than max_bytes, can never fit),
  * ISOLA_EFULL (if `wait_if_full` is non-NULL it is parked and will be woken
@@ -97,7 +97,7 @@ void proc_queue_fini(proc_queue *queue);
 int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full);
 
 /* Removes the first message matching `filter` and carrying at most
- * `max_handles` handles. ISOLA_OK: *out is the caller's.
+ * `max_handles` handles. PROC_OK: *out is the caller's.
  * ISOLA_ELIMIT: the first match carries more handles than max_handles; it
  *   stays queued and *needed_handles says how many it needs.
  * ISOLA_ECLOSED: no match and no sender left.

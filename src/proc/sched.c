@@ -93,7 +93,7 @@ static bool sched_charge_fuel(proc_process *p, uint64_t slice)
     int64_t left = isola_exec_fuel(p->exec);
     uint64_t burnt = slice - (uint64_t)(left < 0 ? 0 : left);
     p->fuel_burnt += burnt;
-    return proc_quota_charge_fuel(&p->quota, burnt) == ISOLA_OK;
+    return proc_quota_charge_fuel(&p->quota, burnt) == PROC_OK;
 }
 
 static void sched_end_trapped(proc_process *p)
@@ -127,7 +127,7 @@ static void sched_run_slice(proc_sched *sched, proc_process *p)
     if (slice == 0 || slice > (uint64_t)INT64_MAX)
         slice = (uint64_t)INT64_MAX;
     isola_exec_set_fuel(p->exec, (int64_t)slice);
-    isola_exec_status st;
+    isola_status st;
     if (!p->started) {
         p->started = true;
         st = isola_exec_call(p->exec, p->entry, NULL, 0);
@@ -136,7 +136,7 @@ static void sched_run_slice(proc_sched *sched, proc_process *p)
     }
     bool fuel_ok = sched_charge_fuel(p, slice);
     switch (st) {
-    case ISOLA_EXEC_OK:
+    case ISOLA_OK:
         sched_end_returned(p);
         return;
     case ISOLA_TRAPPED:

@@ -1,5 +1,5 @@
 /*
- * proc/status.c - names and one-line descriptions of the isola_status codes.
+ * proc/status.c - names and one-line descriptions of the proc_status codes.
  */
 #include "proc/status.h"
 
@@ -12,7 +12,7 @@ typedef struct status_info {
 
 /* Indexed by -status; the enum is dense from 0 down to ISOLA_EBUSY. */
 static const status_info status_table[] = {
-    {"ISOLA_OK", "success"},
+    {"PROC_OK", "success"},
     {"ISOLA_EBADHANDLE", "not a live handle of this process"},
     {"ISOLA_EACCES", "the handle lacks a required right"},
     {"ISOLA_ETYPE", "the handle names an object of another type"},

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-typedef enum isola_status {
-    ISOLA_OK = 0,
+typedef enum proc_status {
+    PROC_OK = 0,
     ISOLA_EBADHANDLE = -1, /* not a live handle of this process (never was, closed, or stale) */
     ISOLA_EACCES = -2,     /* the handle lacks a right the operation needs */
     ISOLA_ETYPE = -3,      /* the handle names an object of another type */
@@ -24,7 +24,7 @@ typedef enum isola_status {
     ISOLA_EINVAL = -11,    /* a malformed argument (duplicate handle in a message, bad flags, ...) */
     ISOLA_ETOOBIG = -12,   /* the message can never fit the destination queue's byte limit */
     ISOLA_EBUSY = -13,     /* another receiver is already parked on this queue */
-} isola_status;
+} proc_status;
 
 /* A short fixed name for a status ("ISOLA_EACCES"), or "ISOLA_E?" for an unknown value. */
 const char *proc_status_name(int32_t status);

@@ -24,7 +24,7 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
 {
     proc_object *obj;
     int32_t r = proc_handle_get(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &obj);
-    if (r != ISOLA_OK)
+    if (r != PROC_OK)
         return r;
     proc_endpoint *ep;
     if (obj->type == PROC_OBJ_ENDPOINT)
@@ -35,24 +35,24 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
         return ISOLA_ETYPE;
     proc_message *m;
     r = proc_message_build(table, proc_endpoint_peer(ep), tag, bytes, size, handles, handle_count, &m);
-    if (r != ISOLA_OK)
+    if (r != PROC_OK)
         return r;
     r = proc_endpoint_send(ep, m, wait);
-    if (r != ISOLA_OK) {
+    if (r != PROC_OK) {
         proc_message_free(m);
         if (r == ISOLA_EFULL && wait && parked_on)
             *parked_on = ep;
         return r;
     }
     proc_message_commit_transfer(table, handles, handle_count);
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 int32_t proc_vm_receive_endpoint(proc_handle_table *table, int32_t handle, proc_endpoint **out)
 {
     proc_object *obj;
     int32_t r = proc_handle_get(table, handle, PROC_OBJ_ENDPOINT, ISOLA_RIGHT_RECEIVE, &obj);
-    if (r == ISOLA_OK)
+    if (r == PROC_OK)
         *out = (proc_endpoint *)obj;
     return r;
 }
@@ -65,11 +65,11 @@ int32_t proc_vm_receive(proc_handle_table *table, proc_endpoint *endpoint, proc_
         max_handles = room;
     if (max_handles > PROC_MESSAGE_MAX_HANDLES)
         max_handles = PROC_MESSAGE_MAX_HANDLES;
-    if (max_handles && proc_handle_reserve(table, max_handles) != ISOLA_OK)
+    if (max_handles && proc_handle_reserve(table, max_handles) != PROC_OK)
         max_handles = 0;
     uint32_t needed = 0;
     int32_t r = proc_endpoint_receive(endpoint, filter, max_handles, wait, out, &needed);
-    if (r == ISOLA_OK)
+    if (r == PROC_OK)
         proc_message_install_handles(*out, table, out_handles);
     return r;
 }
@@ -220,14 +220,14 @@ int32_t isola_vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, c
     pthread_mutex_lock(&vm->host_lock);
     proc_object *obj;
     int32_t r = proc_handle_get(&vm->host_handles, module_handle, PROC_OBJ_MODULE, ISOLA_RIGHT_SPAWN, &obj);
-    if (r == ISOLA_OK)
+    if (r == PROC_OK)
         r = proc_handle_reserve(&vm->host_handles, 1);
-    if (r == ISOLA_OK) {
+    if (r == PROC_OK) {
         proc_spawner sp = {.table = &vm->host_handles, .quota = &vm->host_quota, .parent_ref = NULL};
         proc_process *p;
         r = proc_spawn(vm, &sp, (proc_module *)obj, entry, (uint32_t)strlen(entry), arg, arg_len, handles,
                        handle_count, &req, &p, err);
-        if (r == ISOLA_OK)
+        if (r == PROC_OK)
             r = proc_handle_insert(&vm->host_handles, &p->header,
                                    ISOLA_RIGHT_SEND | ISOLA_RIGHT_KILL | ISOLA_RIGHT_MONITOR |
                                        ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER,
@@ -313,10 +313,10 @@ int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t t
         proc_endpoint *ep = NULL;
         proc_message *m = NULL;
         r = proc_vm_receive_endpoint(&vm->host_handles, endpoint, &ep);
-        if (r == ISOLA_OK)
+        if (r == PROC_OK)
             r = proc_vm_receive(&vm->host_handles, ep, filter, handles_max, timeout_ns ? &hw.waiter : NULL,
                                 installed, &m);
-        if (r == ISOLA_OK) {
+        if (r == PROC_OK) {
             pthread_mutex_unlock(&vm->host_lock);
             uint32_t n = m->size < max ? m->size : max;
             if (n)
@@ -379,7 +379,7 @@ static int32_t host_process(proc_vm *vm, int32_t handle, uint32_t rights, proc_p
     pthread_mutex_lock(&vm->host_lock);
     proc_object *obj;
     int32_t r = proc_handle_get(&vm->host_handles, handle, PROC_OBJ_PROCESS, rights, &obj);
-    if (r == ISOLA_OK) {
+    if (r == PROC_OK) {
         proc_object_retain(obj);
         *out = proc_process_from_object(obj);
     }
@@ -391,18 +391,18 @@ int32_t isola_vm_kill(isola_vm *vm, int32_t process_handle, int32_t reason)
 {
     proc_process *p;
     int32_t r = host_process(vm, process_handle, ISOLA_RIGHT_KILL, &p);
-    if (r != ISOLA_OK)
+    if (r != PROC_OK)
         return r;
     proc_process_kill(p, PROC_EXIT_KILLED, reason);
     proc_object_release(&p->header);
-    return ISOLA_OK;
+    return PROC_OK;
 }
 
 int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, isola_proc_exit *exit)
 {
     proc_process *p;
     int32_t r = host_process(vm, process_handle, 0, &p);
-    if (r != ISOLA_OK)
+    if (r != PROC_OK)
         return r;
     uint64_t deadline = deadline_from(timeout_ns);
     atomic_fetch_add(&vm->host_waiters, 1);
@@ -415,7 +415,7 @@ int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, 
     if (atomic_load(&p->done)) {
         if (exit)
             *exit = (isola_proc_exit){.kind = p->end_kind, .reason = p->end_reason};
-        r = ISOLA_OK;
+        r = PROC_OK;
     } else {
         r = ISOLA_EAGAIN;
     }
@@ -433,7 +433,7 @@ int32_t isola_vm_wait_all(isola_vm *vm, int64_t timeout_ns)
         ok = host_wait_until(vm, deadline);
     pthread_mutex_unlock(&vm->wait_lock);
     atomic_fetch_sub(&vm->host_waiters, 1);
-    return atomic_load(&vm->live) == 0 ? ISOLA_OK : ISOLA_EAGAIN;
+    return atomic_load(&vm->live) == 0 ? PROC_OK : ISOLA_EAGAIN;
 }
 
 uint64_t isola_vm_live(const isola_vm *vm)

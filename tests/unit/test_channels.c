@@ -101,7 +101,7 @@ typedef struct two_ends {
 static void two_ends_open(two_ends *t, proc_queue_limits limits, uint32_t handle_limit)
 {
     proc_handle_table_init(&t->table, handle_limit);
-    assert_int_equal(proc_ipc_channel_create(&t->table, limits, ALL_ENDPOINT_RIGHTS, &t->a, &t->b), ISOLA_OK);
+    assert_int_equal(proc_ipc_channel_create(&t->table, limits, ALL_ENDPOINT_RIGHTS, &t->a, &t->b), PROC_OK);
 }
 
 static int32_t send_bytes(proc_handle_table *table, int32_t endpoint, uint64_t tag, const char *text)
@@ -116,7 +116,7 @@ static void expect_message(proc_handle_table *table, int32_t endpoint, proc_filt
     proc_message *m = NULL;
     int32_t handles[PROC_MESSAGE_MAX_HANDLES];
     assert_int_equal(proc_ipc_receive(table, endpoint, filter, NULL, handles, PROC_MESSAGE_MAX_HANDLES, &m),
-                     ISOLA_OK);
+                     PROC_OK);
     assert_int_equal(m->tag, tag);
     assert_int_equal(m->size, strlen(text));
     assert_memory_equal(proc_message_bytes(m), text, m->size);
@@ -128,7 +128,7 @@ static int32_t try_receive(proc_handle_table *table, int32_t endpoint, proc_filt
     proc_message *m = NULL;
     int32_t handles[PROC_MESSAGE_MAX_HANDLES];
     int32_t status = proc_ipc_receive(table, endpoint, filter, NULL, handles, PROC_MESSAGE_MAX_HANDLES, &m);
-    if (status == ISOLA_OK)
+    if (status == PROC_OK)
         proc_message_free(m);
     return status;
 }
@@ -159,13 +159,13 @@ static void test_bytes_copied_once_into_one_block(void **state)
     int before = atomic_load(&alloc_count);
     char buffer[16];
     memcpy(buffer, "0123456789abcdef", 16);
-    assert_int_equal(proc_ipc_send(&t.table, t.a, 7, buffer, 16, NULL, 0, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 7, buffer, 16, NULL, 0, NULL), PROC_OK);
     assert_int_equal(atomic_load(&alloc_count) - before, 1); /* one block: header, handles, bytes */
     memset(buffer, 'x', sizeof buffer); /* the sender's memory may change right away */
 
     proc_message *m;
     int32_t handles[1];
-    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_any(), NULL, handles, 1, &m), ISOLA_OK);
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_any(), NULL, handles, 1, &m), PROC_OK);
     assert_int_equal(atomic_load(&alloc_count) - before, 1); /* receive allocates nothing */
     assert_int_equal(m->tag, 7);
     assert_int_equal(m->size, 16);
@@ -176,7 +176,7 @@ static void test_bytes_copied_once_into_one_block(void **state)
     proc_message_free(m);
 
     /* An empty message is fine too. */
-    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), PROC_OK);
     expect_message(&t.table, t.b, proc_filter_any(), 0, "");
     proc_handle_table_fini(&t.table);
 }
@@ -190,17 +190,17 @@ static void test_handles_move_with_message(void **state)
     proc_handle_table_init(&receiver, 16);
     /* The receiving process holds end b. */
     proc_handle_entry b_entry;
-    assert_int_equal(proc_handle_take(&t.table, t.b, &b_entry), ISOLA_OK);
+    assert_int_equal(proc_handle_take(&t.table, t.b, &b_entry), PROC_OK);
     int32_t rb = proc_handle_insert(&receiver, b_entry.object, b_entry.rights, NULL);
 
     atomic_int destroyed = 0;
     int32_t x = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER | ISOLA_RIGHT_KILL);
     int32_t y = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER);
     proc_object *x_object, *got;
-    assert_int_equal(proc_handle_get(&t.table, x, PROC_OBJ_NONE, 0, &x_object), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&t.table, x, PROC_OBJ_NONE, 0, &x_object), PROC_OK);
     uint32_t sender_before = proc_handle_count(&t.table);
     int32_t moving[2] = {x, y};
-    assert_int_equal(proc_ipc_send(&t.table, t.a, 1, "hi", 2, moving, 2, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 1, "hi", 2, moving, 2, NULL), PROC_OK);
     /* Gone from the sender. */
     assert_int_equal(proc_handle_count(&t.table), sender_before - 2);
     assert_int_equal(proc_handle_get(&t.table, x, PROC_OBJ_NONE, 0, &got), ISOLA_EBADHANDLE);
@@ -210,10 +210,10 @@ static void test_handles_move_with_message(void **state)
 
     proc_message *m;
     int32_t got_handles[4];
-    assert_int_equal(proc_ipc_receive(&receiver, rb, proc_filter_any(), NULL, got_handles, 4, &m), ISOLA_OK);
+    assert_int_equal(proc_ipc_receive(&receiver, rb, proc_filter_any(), NULL, got_handles, 4, &m), PROC_OK);
     assert_int_equal(m->handle_count, 2);
     assert_int_equal(proc_handle_get(&receiver, got_handles[0], PROC_OBJ_TIMER,
-                                     ISOLA_RIGHT_TRANSFER | ISOLA_RIGHT_KILL, &got), ISOLA_OK);
+                                     ISOLA_RIGHT_TRANSFER | ISOLA_RIGHT_KILL, &got), PROC_OK);
     assert_ptr_equal(got, x_object);
     assert_int_equal(proc_handle_get(&receiver, got_handles[1], PROC_OBJ_TIMER, ISOLA_RIGHT_KILL, &got),
                      ISOLA_EACCES); /* rights travel unchanged */
@@ -250,17 +250,17 @@ static void test_send_all_or_nothing(void **state)
 
     /* Full queue: the message was built, then freed; the handle stays. */
     for (int i = 0; i < 4; i++)
-        assert_int_equal(send_bytes(&t.table, t.a, 0, "fill"), ISOLA_OK);
+        assert_int_equal(send_bytes(&t.table, t.a, 0, "fill"), PROC_OK);
     int32_t one[1] = {movable};
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "x", 1, one, 1, NULL), ISOLA_EFULL);
     assert_int_equal(proc_handle_count(&t.table), before);
     proc_object *got;
-    assert_int_equal(proc_handle_get(&t.table, movable, PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &got), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&t.table, movable, PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &got), PROC_OK);
     assert_int_equal(proc_object_refcount(got), 1);
 
     /* After the receiver takes one, the same send succeeds. */
     expect_message(&t.table, t.b, proc_filter_any(), 0, "fill");
-    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "x", 1, one, 1, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "x", 1, one, 1, NULL), PROC_OK);
     assert_int_equal(proc_handle_count(&t.table), before - 1);
     /* Sending one's own endpoint is allowed: the message keeps it alive. */
     assert_int_equal(destroyed, 0);
@@ -275,21 +275,21 @@ static void test_queue_bounded_by_count_and_bytes(void **state)
     two_ends_open(&t, small_limits, 16);
     char big[65] = {0};
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, big, 65, NULL, 0, NULL), ISOLA_ETOOBIG);
-    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, big, 40, NULL, 0, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, big, 40, NULL, 0, NULL), PROC_OK);
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, big, 25, NULL, 0, NULL), ISOLA_EFULL); /* 65 > 64 bytes */
-    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, big, 24, NULL, 0, NULL), ISOLA_OK);    /* exactly 64 */
-    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_OK);
-    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, big, 24, NULL, 0, NULL), PROC_OK);    /* exactly 64 */
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), PROC_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), PROC_OK);
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_EFULL); /* 4 messages */
     uint32_t count;
     uint64_t bytes;
     proc_object *b;
-    assert_int_equal(proc_handle_get(&t.table, t.b, PROC_OBJ_ENDPOINT, 0, &b), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&t.table, t.b, PROC_OBJ_ENDPOINT, 0, &b), PROC_OK);
     proc_queue_usage(proc_endpoint_queue((proc_endpoint *)b), &count, &bytes);
     assert_int_equal(count, 4);
     assert_int_equal(bytes, 64);
     /* The other direction has its own queue. */
-    assert_int_equal(send_bytes(&t.table, t.b, 0, "back"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.b, 0, "back"), PROC_OK);
     expect_message(&t.table, t.a, proc_filter_any(), 0, "back");
     /* Rights: a SEND-only handle cannot receive, a RECEIVE-only cannot send. */
     int32_t send_only = proc_handle_duplicate(&t.table, t.a, ISOLA_RIGHT_SEND);
@@ -307,10 +307,10 @@ static void test_receive_selects_by_tag_without_reordering(void **state)
     (void)state;
     two_ends t;
     two_ends_open(&t, roomy_limits, 16);
-    assert_int_equal(send_bytes(&t.table, t.a, 1, "one"), ISOLA_OK);
-    assert_int_equal(send_bytes(&t.table, t.a, 2, "two-a"), ISOLA_OK);
-    assert_int_equal(send_bytes(&t.table, t.a, 3, "three"), ISOLA_OK);
-    assert_int_equal(send_bytes(&t.table, t.a, 2, "two-b"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 1, "one"), PROC_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 2, "two-a"), PROC_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 3, "three"), PROC_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 2, "two-b"), PROC_OK);
     assert_int_equal(try_receive(&t.table, t.b, proc_filter_tag(9)), ISOLA_EAGAIN);
     expect_message(&t.table, t.b, proc_filter_tag(2), 2, "two-a");
     expect_message(&t.table, t.b, proc_filter_tag(3), 3, "three");
@@ -318,10 +318,10 @@ static void test_receive_selects_by_tag_without_reordering(void **state)
     expect_message(&t.table, t.b, proc_filter_any(), 2, "two-b");
     assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_EAGAIN);
     /* The tail is kept right after removing the last message. */
-    assert_int_equal(send_bytes(&t.table, t.a, 5, "five"), ISOLA_OK);
-    assert_int_equal(send_bytes(&t.table, t.a, 6, "six"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 5, "five"), PROC_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 6, "six"), PROC_OK);
     expect_message(&t.table, t.b, proc_filter_tag(6), 6, "six");
-    assert_int_equal(send_bytes(&t.table, t.a, 7, "seven"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 7, "seven"), PROC_OK);
     expect_message(&t.table, t.b, proc_filter_any(), 5, "five");
     expect_message(&t.table, t.b, proc_filter_any(), 7, "seven");
     proc_handle_table_fini(&t.table);
@@ -334,11 +334,11 @@ static void test_peer_close(void **state)
     two_ends_open(&t, roomy_limits, 16);
     atomic_int destroyed = 0;
     int32_t x = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER);
-    assert_int_equal(send_bytes(&t.table, t.a, 1, "first"), ISOLA_OK);
-    assert_int_equal(send_bytes(&t.table, t.a, 2, "second"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 1, "first"), PROC_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 2, "second"), PROC_OK);
     /* a's own incoming queue holds a message carrying a handle. */
-    assert_int_equal(proc_ipc_send(&t.table, t.b, 0, NULL, 0, &x, 1, NULL), ISOLA_OK);
-    assert_int_equal(proc_handle_close(&t.table, t.a), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.b, 0, NULL, 0, &x, 1, NULL), PROC_OK);
+    assert_int_equal(proc_handle_close(&t.table, t.a), PROC_OK);
     assert_int_equal(destroyed, 1); /* a's queue was freed with it */
     /* b drains what was sent, then learns the peer is gone. */
     assert_int_equal(send_bytes(&t.table, t.b, 0, "lost"), ISOLA_EPEER);
@@ -357,17 +357,17 @@ static void test_endpoint_sent_through_itself_survives(void **state)
     proc_handle_table other;
     proc_handle_table_init(&other, 16);
     proc_handle_entry b_entry;
-    assert_int_equal(proc_handle_take(&t.table, t.b, &b_entry), ISOLA_OK);
+    assert_int_equal(proc_handle_take(&t.table, t.b, &b_entry), PROC_OK);
     int32_t ob = proc_handle_insert(&other, b_entry.object, b_entry.rights, NULL);
     /* Send a through a: the sender holds nothing now, the receiver gets a. */
-    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "me", 2, &t.a, 1, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "me", 2, &t.a, 1, NULL), PROC_OK);
     assert_int_equal(proc_handle_count(&t.table), 0);
     proc_message *m;
     int32_t h[1];
-    assert_int_equal(proc_ipc_receive(&other, ob, proc_filter_any(), NULL, h, 1, &m), ISOLA_OK);
+    assert_int_equal(proc_ipc_receive(&other, ob, proc_filter_any(), NULL, h, 1, &m), PROC_OK);
     proc_message_free(m);
     /* other now holds both ends and can talk to itself. */
-    assert_int_equal(send_bytes(&other, h[0], 3, "loop"), ISOLA_OK);
+    assert_int_equal(send_bytes(&other, h[0], 3, "loop"), PROC_OK);
     expect_message(&other, ob, proc_filter_any(), 3, "loop");
     proc_handle_table_fini(&other);
     proc_handle_table_fini(&t.table);
@@ -383,23 +383,23 @@ static void test_receiver_parks_and_wakes(void **state)
     int32_t h[1];
     assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(5), &r.waiter, h, 1, &m), ISOLA_EAGAIN);
     assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_any(), &r2.waiter, h, 1, &m), ISOLA_EBUSY);
-    assert_int_equal(send_bytes(&t.table, t.a, 4, "other tag"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 4, "other tag"), PROC_OK);
     assert_int_equal(r.woken, 0);
-    assert_int_equal(send_bytes(&t.table, t.a, 5, "wanted"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 5, "wanted"), PROC_OK);
     assert_int_equal(r.woken, 1);
-    assert_int_equal(send_bytes(&t.table, t.a, 5, "again"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 5, "again"), PROC_OK);
     assert_int_equal(r.woken, 1); /* woken once per parking */
     expect_message(&t.table, t.b, proc_filter_tag(5), 5, "wanted");
     expect_message(&t.table, t.b, proc_filter_tag(5), 5, "again");
 
     /* A parked receiver that polls successfully is unregistered. */
     assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(6), &r.waiter, h, 1, &m), ISOLA_EAGAIN);
-    assert_int_equal(send_bytes(&t.table, t.a, 7, "not six"), ISOLA_OK);
-    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(7), &r.waiter, h, 1, &m), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 7, "not six"), PROC_OK);
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(7), &r.waiter, h, 1, &m), PROC_OK);
     proc_message_free(m);
     /* ...so another receiver can park, and only it is woken. */
     assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(6), &r2.waiter, h, 1, &m), ISOLA_EAGAIN);
-    assert_int_equal(send_bytes(&t.table, t.a, 6, "six"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 6, "six"), PROC_OK);
     assert_int_equal(r.woken, 1);
     assert_int_equal(r2.woken, 1);
     expect_message(&t.table, t.b, proc_filter_tag(6), 6, "six");
@@ -408,19 +408,19 @@ static void test_receiver_parks_and_wakes(void **state)
     /* Cancel (a timeout): no wake afterwards. */
     assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(8), &r.waiter, h, 1, &m), ISOLA_EAGAIN);
     proc_object *b;
-    assert_int_equal(proc_handle_get(&t.table, t.b, PROC_OBJ_ENDPOINT, 0, &b), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&t.table, t.b, PROC_OBJ_ENDPOINT, 0, &b), PROC_OK);
     assert_true(proc_endpoint_cancel_wait((proc_endpoint *)b, &r.waiter));
     assert_false(proc_endpoint_cancel_wait((proc_endpoint *)b, &r.waiter));
-    assert_int_equal(send_bytes(&t.table, t.a, 8, "late"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 8, "late"), PROC_OK);
     assert_int_equal(r.woken, 1);
 
     /* Peer close wakes a parked receiver, which then sees ISOLA_ECLOSED after draining. */
     assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(9), &r2.waiter, h, 1, &m), ISOLA_EAGAIN);
-    assert_int_equal(proc_handle_close(&t.table, t.a), ISOLA_OK);
+    assert_int_equal(proc_handle_close(&t.table, t.a), PROC_OK);
     assert_int_equal(r2.woken, 1);
     assert_int_equal(try_receive(&t.table, t.b, proc_filter_tag(9)), ISOLA_ECLOSED);
-    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_OK); /* "other tag" */
-    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_OK); /* "late" */
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), PROC_OK); /* "other tag" */
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), PROC_OK); /* "late" */
     assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_ECLOSED);
     proc_handle_table_fini(&t.table);
 }
@@ -431,22 +431,22 @@ static void test_senders_park_on_full_queue(void **state)
     two_ends t;
     two_ends_open(&t, small_limits, 16);
     for (int i = 0; i < 4; i++)
-        assert_int_equal(send_bytes(&t.table, t.a, 0, "m"), ISOLA_OK);
+        assert_int_equal(send_bytes(&t.table, t.a, 0, "m"), PROC_OK);
     test_waiter s1 = new_waiter(), s2 = new_waiter(), s3 = new_waiter();
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s1.waiter), ISOLA_EFULL);
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s2.waiter), ISOLA_EFULL);
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s3.waiter), ISOLA_EFULL);
     proc_object *a;
-    assert_int_equal(proc_handle_get(&t.table, t.a, PROC_OBJ_ENDPOINT, 0, &a), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&t.table, t.a, PROC_OBJ_ENDPOINT, 0, &a), PROC_OK);
     assert_true(proc_endpoint_cancel_wait((proc_endpoint *)a, &s3.waiter)); /* s3 was killed */
-    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), ISOLA_OK);
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), PROC_OK);
     assert_int_equal(s1.woken, 1);
     assert_int_equal(s2.woken, 1);
     assert_int_equal(s3.woken, 0);
-    assert_int_equal(send_bytes(&t.table, t.a, 0, "m"), ISOLA_OK); /* s1 retries */
+    assert_int_equal(send_bytes(&t.table, t.a, 0, "m"), PROC_OK); /* s1 retries */
     /* Closing the receiving end wakes parked senders, who then see ISOLA_EPEER. */
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s2.waiter), ISOLA_EFULL);
-    assert_int_equal(proc_handle_close(&t.table, t.b), ISOLA_OK);
+    assert_int_equal(proc_handle_close(&t.table, t.b), PROC_OK);
     assert_int_equal(s2.woken, 2);
     assert_int_equal(send_bytes(&t.table, t.a, 0, "m"), ISOLA_EPEER);
     proc_handle_table_fini(&t.table);
@@ -460,16 +460,16 @@ static void test_receiver_handle_limit(void **state)
     proc_handle_table_init(&sender, 16);
     proc_handle_table_init(&receiver, 2);
     int32_t a, b;
-    assert_int_equal(proc_ipc_channel_create(&sender, roomy_limits, ALL_ENDPOINT_RIGHTS, &a, &b), ISOLA_OK);
+    assert_int_equal(proc_ipc_channel_create(&sender, roomy_limits, ALL_ENDPOINT_RIGHTS, &a, &b), PROC_OK);
     proc_handle_entry e;
-    assert_int_equal(proc_handle_take(&sender, b, &e), ISOLA_OK);
+    assert_int_equal(proc_handle_take(&sender, b, &e), PROC_OK);
     int32_t rb = proc_handle_insert(&receiver, e.object, e.rights, NULL);
     atomic_int destroyed = 0;
     int32_t two[2] = {insert_test_object(&sender, &destroyed, ISOLA_RIGHT_TRANSFER),
                       insert_test_object(&sender, &destroyed, ISOLA_RIGHT_TRANSFER)};
-    assert_int_equal(proc_ipc_send(&sender, a, 1, "two", 3, two, 2, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&sender, a, 1, "two", 3, two, 2, NULL), PROC_OK);
     int32_t one = insert_test_object(&sender, &destroyed, ISOLA_RIGHT_TRANSFER);
-    assert_int_equal(proc_ipc_send(&sender, a, 2, "one", 3, &one, 1, NULL), ISOLA_OK);
+    assert_int_equal(proc_ipc_send(&sender, a, 2, "one", 3, &one, 1, NULL), PROC_OK);
 
     proc_message *m;
     int32_t h[2];
@@ -478,9 +478,9 @@ static void test_receiver_handle_limit(void **state)
     /* The caller's array is too small for it, too. */
     assert_int_equal(proc_ipc_receive(&receiver, rb, proc_filter_tag(1), NULL, h, 1, &m), ISOLA_ELIMIT);
     /* Others can still be selected past it. */
-    assert_int_equal(proc_ipc_receive(&receiver, rb, proc_filter_tag(2), NULL, h, 2, &m), ISOLA_OK);
+    assert_int_equal(proc_ipc_receive(&receiver, rb, proc_filter_tag(2), NULL, h, 2, &m), PROC_OK);
     proc_message_free(m);
-    assert_int_equal(proc_handle_close(&receiver, h[0]), ISOLA_OK);
+    assert_int_equal(proc_handle_close(&receiver, h[0]), PROC_OK);
     assert_int_equal(destroyed, 1);
     proc_handle_table_fini(&receiver); /* b closes with the two-handle message still queued */
     assert_int_equal(destroyed, 3);
@@ -497,19 +497,19 @@ static void test_mailbox_pattern(void **state)
     proc_handle_table_init(&client2, 16);
     int32_t inbox, address;
     assert_int_equal(proc_ipc_channel_create(&owner, roomy_limits, ALL_ENDPOINT_RIGHTS, &inbox, &address),
-                     ISOLA_OK);
+                     PROC_OK);
     proc_object *addr_object;
-    assert_int_equal(proc_handle_get(&owner, address, PROC_OBJ_ENDPOINT, 0, &addr_object), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&owner, address, PROC_OBJ_ENDPOINT, 0, &addr_object), PROC_OK);
     proc_object_retain(addr_object);
     int32_t c1 = proc_handle_insert(&client1, addr_object, ISOLA_RIGHT_SEND, NULL);
     proc_object_retain(addr_object);
     int32_t c2 = proc_handle_insert(&client2, addr_object, ISOLA_RIGHT_SEND, NULL);
-    assert_int_equal(proc_handle_close(&owner, address), ISOLA_OK);
-    assert_int_equal(send_bytes(&client1, c1, 1, "from 1"), ISOLA_OK);
-    assert_int_equal(send_bytes(&client2, c2, 2, "from 2"), ISOLA_OK);
+    assert_int_equal(proc_handle_close(&owner, address), PROC_OK);
+    assert_int_equal(send_bytes(&client1, c1, 1, "from 1"), PROC_OK);
+    assert_int_equal(send_bytes(&client2, c2, 2, "from 2"), PROC_OK);
     assert_int_equal(try_receive(&client1, c1, proc_filter_any()), ISOLA_EACCES);
     proc_handle_table_fini(&client1);
-    assert_int_equal(send_bytes(&client2, c2, 2, "still open"), ISOLA_OK);
+    assert_int_equal(send_bytes(&client2, c2, 2, "still open"), PROC_OK);
     proc_handle_table_fini(&client2);
     expect_message(&owner, inbox, proc_filter_any(), 1, "from 1");
     expect_message(&owner, inbox, proc_filter_any(), 2, "from 2");
@@ -525,17 +525,17 @@ static void test_revoked_endpoint_cannot_send(void **state)
     two_ends_open(&t, roomy_limits, 16);
     int32_t derived, revoker;
     assert_int_equal(proc_handle_derive_revocable(&t.table, t.a, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER,
-                                                  &derived, &revoker), ISOLA_OK);
+                                                  &derived, &revoker), PROC_OK);
     /* The derived handle travels to another process. */
     proc_handle_table other;
     proc_handle_table_init(&other, 16);
     proc_handle_entry e;
-    assert_int_equal(proc_handle_take(&t.table, derived, &e), ISOLA_OK);
+    assert_int_equal(proc_handle_take(&t.table, derived, &e), PROC_OK);
     int32_t far = proc_handle_insert(&other, e.object, e.rights, e.gate);
-    assert_int_equal(send_bytes(&other, far, 1, "allowed"), ISOLA_OK);
-    assert_int_equal(proc_handle_revoke(&t.table, revoker), ISOLA_OK);
+    assert_int_equal(send_bytes(&other, far, 1, "allowed"), PROC_OK);
+    assert_int_equal(proc_handle_revoke(&t.table, revoker), PROC_OK);
     assert_int_equal(send_bytes(&other, far, 1, "cut off"), ISOLA_EREVOKED);
-    assert_int_equal(send_bytes(&t.table, t.a, 2, "owner still can"), ISOLA_OK);
+    assert_int_equal(send_bytes(&t.table, t.a, 2, "owner still can"), PROC_OK);
     expect_message(&t.table, t.b, proc_filter_any(), 1, "allowed");
     expect_message(&t.table, t.b, proc_filter_any(), 2, "owner still can");
     proc_handle_table_fini(&other);
@@ -564,7 +564,7 @@ static void *sender_main(void *p)
         int32_t status;
         while ((status = proc_ipc_send(&table, h, arg->id, body, sizeof body, NULL, 0, NULL)) == ISOLA_EFULL)
             sched_yield();
-        if (status != ISOLA_OK)
+        if (status != PROC_OK)
             return (void *)1;
     }
     proc_handle_table_fini(&table);
@@ -576,7 +576,7 @@ static void test_many_threads_send_to_one_queue(void **state)
     (void)state;
     proc_endpoint *rx, *tx;
     proc_queue_limits limits = {.max_count = 64, .max_bytes = 64 * 8};
-    assert_int_equal(proc_channel_create(limits, limits, &rx, &tx), ISOLA_OK);
+    assert_int_equal(proc_channel_create(limits, limits, &rx, &tx), PROC_OK);
     proc_handle_table table;
     proc_handle_table_init(&table, 4);
     int32_t h = proc_handle_insert(&table, proc_endpoint_object(rx), ISOLA_RIGHT_RECEIVE, NULL);
@@ -599,7 +599,7 @@ static void test_many_threads_send_to_one_queue(void **state)
         }
         if (status == ISOLA_ECLOSED)
             break;
-        assert_int_equal(status, ISOLA_OK);
+        assert_int_equal(status, PROC_OK);
         uint32_t body[2];
         assert_int_equal(m->size, sizeof body);
         memcpy(body, proc_message_bytes(m), sizeof body);
@@ -645,7 +645,7 @@ static void *flood_main(void *p)
     int32_t status;
     do
         status = send_bytes(&table, h, 0, "flood");
-    while (status == ISOLA_OK || status == ISOLA_EFULL);
+    while (status == PROC_OK || status == ISOLA_EFULL);
     proc_handle_table_fini(&table);
     return status == ISOLA_EPEER ? NULL : (void *)1;
 }
@@ -656,7 +656,7 @@ static void test_close_races(void **state)
     for (int round = 0; round < 200; round++) {
         proc_endpoint *e0, *e1;
         proc_queue_limits limits = {.max_count = 8, .max_bytes = 1024};
-        assert_int_equal(proc_channel_create(limits, limits, &e0, &e1), ISOLA_OK);
+        assert_int_equal(proc_channel_create(limits, limits, &e0, &e1), PROC_OK);
         atomic_int destroyed = 0;
         proc_handle_table table;
         proc_handle_table_init(&table, 8);
@@ -666,8 +666,8 @@ static void test_close_races(void **state)
         int32_t h1 = proc_handle_insert(&table, proc_endpoint_object(e1), ISOLA_RIGHT_SEND, NULL);
         int32_t x = insert_test_object(&table, &destroyed, ISOLA_RIGHT_TRANSFER);
         int32_t y = insert_test_object(&table, &destroyed, ISOLA_RIGHT_TRANSFER);
-        assert_int_equal(proc_ipc_send(&table, h0, 0, NULL, 0, &x, 1, NULL), ISOLA_OK);
-        assert_int_equal(proc_ipc_send(&table, h1, 0, NULL, 0, &y, 1, NULL), ISOLA_OK);
+        assert_int_equal(proc_ipc_send(&table, h0, 0, NULL, 0, &x, 1, NULL), PROC_OK);
+        assert_int_equal(proc_ipc_send(&table, h1, 0, NULL, 0, &y, 1, NULL), PROC_OK);
         proc_handle_table_fini(&table);
         atomic_int go = 0;
         closer_arg a0 = {e0, &go}, a1 = {e1, &go};
@@ -683,7 +683,7 @@ static void test_close_races(void **state)
     for (int round = 0; round < 50; round++) {
         proc_endpoint *rx, *tx;
         proc_queue_limits limits = {.max_count = 4, .max_bytes = 1024};
-        assert_int_equal(proc_channel_create(limits, limits, &rx, &tx), ISOLA_OK);
+        assert_int_equal(proc_channel_create(limits, limits, &rx, &tx), PROC_OK);
         pthread_t flood;
         assert_int_equal(pthread_create(&flood, NULL, flood_main, tx), 0);
         proc_handle_table table;
@@ -691,7 +691,7 @@ static void test_close_races(void **state)
         int32_t h = proc_handle_insert(&table, proc_endpoint_object(rx), ISOLA_RIGHT_RECEIVE, NULL);
         for (int i = 0; i < 20;) {
             int32_t status = try_receive(&table, h, proc_filter_any());
-            if (status == ISOLA_OK)
+            if (status == PROC_OK)
                 i++;
             else
                 sched_yield();
@@ -723,9 +723,9 @@ static void test_ping_pong_timing(void **state)
     proc_handle_table_init(&ping, 16);
     proc_handle_table_init(&pong, 16);
     int32_t pa, pb;
-    assert_int_equal(proc_ipc_channel_create(&ping, roomy_limits, ALL_ENDPOINT_RIGHTS, &pa, &pb), ISOLA_OK);
+    assert_int_equal(proc_ipc_channel_create(&ping, roomy_limits, ALL_ENDPOINT_RIGHTS, &pa, &pb), PROC_OK);
     proc_handle_entry e;
-    assert_int_equal(proc_handle_take(&ping, pb, &e), ISOLA_OK);
+    assert_int_equal(proc_handle_take(&ping, pb, &e), PROC_OK);
     int32_t qb = proc_handle_insert(&pong, e.object, e.rights, NULL);
     uint8_t payload[16] = "sixteen bytes..";
     enum { ROUNDS = 1000000 };
@@ -734,13 +734,13 @@ static void test_ping_pong_timing(void **state)
         double start = now_ns();
         for (int i = 0; i < ROUNDS; i++) {
             proc_message *m = NULL;
-            if (proc_ipc_send(&ping, pa, 1, payload, 16, NULL, 0, NULL) != ISOLA_OK ||
-                proc_ipc_receive(&pong, qb, proc_filter_any(), NULL, NULL, 0, &m) != ISOLA_OK)
+            if (proc_ipc_send(&ping, pa, 1, payload, 16, NULL, 0, NULL) != PROC_OK ||
+                proc_ipc_receive(&pong, qb, proc_filter_any(), NULL, NULL, 0, &m) != PROC_OK)
                 fail_msg("ping failed");
             payload[0] = proc_message_bytes(m)[0];
             proc_message_free(m);
-            if (proc_ipc_send(&pong, qb, 2, payload, 16, NULL, 0, NULL) != ISOLA_OK ||
-                proc_ipc_receive(&ping, pa, proc_filter_any(), NULL, NULL, 0, &m) != ISOLA_OK)
+            if (proc_ipc_send(&pong, qb, 2, payload, 16, NULL, 0, NULL) != PROC_OK ||
+                proc_ipc_receive(&ping, pa, proc_filter_any(), NULL, NULL, 0, &m) != PROC_OK)
                 fail_msg("pong failed");
             proc_message_free(m);
         }

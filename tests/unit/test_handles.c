@@ -63,9 +63,9 @@ static void test_insert_lookup_rights_and_type(void **state)
     assert_int_equal(proc_handle_count(&table), 1);
 
     proc_object *got = NULL;
-    assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_MODULE, ISOLA_RIGHT_SPAWN, &got), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_MODULE, ISOLA_RIGHT_SPAWN, &got), PROC_OK);
     assert_ptr_equal(got, object);
-    assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_NONE, 0, &got), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_NONE, 0, &got), PROC_OK);
     assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_MODULE, ISOLA_RIGHT_KILL, &got), ISOLA_EACCES);
     assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_MODULE, ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_SEND, &got),
                      ISOLA_EACCES);
@@ -103,7 +103,7 @@ static void test_forged_handles(void **state)
         int32_t v = (int32_t)(((uint32_t)rand() << 16) ^ (uint32_t)rand());
         int32_t status = proc_handle_get(&table, v, PROC_OBJ_NONE, 0, &got);
         if (v == h)
-            assert_int_equal(status, ISOLA_OK);
+            assert_int_equal(status, PROC_OK);
         else
             assert_int_equal(status, ISOLA_EBADHANDLE);
     }
@@ -122,7 +122,7 @@ static void test_stale_handle_after_slot_reuse(void **state)
     proc_handle_table_init(&table, 1); /* one slot: every insert reuses it */
     int destroyed = 0;
     int32_t old = insert_new(&table, &destroyed, ISOLA_RIGHTS_ALL);
-    assert_int_equal(proc_handle_close(&table, old), ISOLA_OK);
+    assert_int_equal(proc_handle_close(&table, old), PROC_OK);
     assert_int_equal(destroyed, 1);
     assert_int_equal(proc_handle_close(&table, old), ISOLA_EBADHANDLE); /* double close */
 
@@ -131,14 +131,14 @@ static void test_stale_handle_after_slot_reuse(void **state)
     assert_int_equal((uint32_t)now & (PROC_HANDLE_MAX_SLOTS - 1), (uint32_t)old & (PROC_HANDLE_MAX_SLOTS - 1));
     proc_object *got;
     assert_int_equal(proc_handle_get(&table, old, PROC_OBJ_NONE, 0, &got), ISOLA_EBADHANDLE);
-    assert_int_equal(proc_handle_get(&table, now, PROC_OBJ_NONE, 0, &got), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&table, now, PROC_OBJ_NONE, 0, &got), PROC_OK);
 
     /* Every earlier value stays dead until the generation wraps. */
     int32_t seen[64];
     seen[0] = old;
     seen[1] = now;
     for (int i = 2; i < 64; i++) {
-        assert_int_equal(proc_handle_close(&table, seen[i - 1]), ISOLA_OK);
+        assert_int_equal(proc_handle_close(&table, seen[i - 1]), PROC_OK);
         seen[i] = insert_new(&table, &destroyed, ISOLA_RIGHTS_ALL);
         for (int j = 0; j < i; j++)
             assert_int_equal(proc_handle_get(&table, seen[j], PROC_OBJ_NONE, 0, &got), ISOLA_EBADHANDLE);
@@ -156,8 +156,8 @@ static void test_free_slots_reused_oldest_first(void **state)
     int32_t h[4];
     for (int i = 0; i < 4; i++)
         h[i] = insert_new(&table, &destroyed, 0);
-    assert_int_equal(proc_handle_close(&table, h[2]), ISOLA_OK);
-    assert_int_equal(proc_handle_close(&table, h[0]), ISOLA_OK);
+    assert_int_equal(proc_handle_close(&table, h[2]), PROC_OK);
+    assert_int_equal(proc_handle_close(&table, h[0]), PROC_OK);
     int32_t a = insert_new(&table, &destroyed, 0);
     int32_t b = insert_new(&table, &destroyed, 0);
     uint32_t mask = PROC_HANDLE_MAX_SLOTS - 1;
@@ -182,7 +182,7 @@ static void test_handle_count_limit(void **state)
     assert_int_equal(proc_handle_reserve(&table, 1), ISOLA_ELIMIT);
     assert_int_equal(proc_handle_count(&table), 3);
     assert_int_equal(proc_object_refcount(extra), 1); /* caller kept its reference */
-    assert_int_equal(proc_handle_close(&table, h[1]), ISOLA_OK);
+    assert_int_equal(proc_handle_close(&table, h[1]), PROC_OK);
     assert_true(proc_handle_insert(&table, extra, 0, NULL) > 0);
     proc_handle_table_fini(&table);
     assert_int_equal(destroyed, 4);
@@ -216,8 +216,8 @@ static void test_duplicate_with_fewer_rights(void **state)
     int32_t send_only = proc_handle_duplicate(&table, h, ISOLA_RIGHT_SEND);
     assert_true(send_only > 0 && send_only != h);
     proc_object *a, *b;
-    assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_NONE, 0, &a), ISOLA_OK);
-    assert_int_equal(proc_handle_get(&table, send_only, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &b), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_NONE, 0, &a), PROC_OK);
+    assert_int_equal(proc_handle_get(&table, send_only, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &b), PROC_OK);
     assert_ptr_equal(a, b);
     assert_int_equal(proc_object_refcount(a), 2);
     /* The copy cannot be duplicated, transferred, or widened. */
@@ -227,10 +227,10 @@ static void test_duplicate_with_fewer_rights(void **state)
     assert_int_equal(proc_handle_duplicate(&table, h, all | ISOLA_RIGHT_KILL), ISOLA_EACCES);
     assert_int_equal(proc_handle_duplicate(&table, h, 1u << 30), ISOLA_EINVAL);
     /* Closing one leaves the other working; the last close destroys. */
-    assert_int_equal(proc_handle_close(&table, h), ISOLA_OK);
+    assert_int_equal(proc_handle_close(&table, h), PROC_OK);
     assert_int_equal(destroyed, 0);
-    assert_int_equal(proc_handle_get(&table, send_only, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &b), ISOLA_OK);
-    assert_int_equal(proc_handle_close(&table, send_only), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&table, send_only, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &b), PROC_OK);
+    assert_int_equal(proc_handle_close(&table, send_only), PROC_OK);
     assert_int_equal(destroyed, 1);
     assert_int_equal(proc_handle_count(&table), 0);
     proc_handle_table_fini(&table);
@@ -248,7 +248,7 @@ static void test_take_for_transfer(void **state)
     proc_handle_entry taken;
     assert_int_equal(proc_handle_take(&from, no_transfer, &taken), ISOLA_EACCES);
     assert_int_equal(proc_handle_count(&from), 2);
-    assert_int_equal(proc_handle_take(&from, movable, &taken), ISOLA_OK);
+    assert_int_equal(proc_handle_take(&from, movable, &taken), PROC_OK);
     assert_int_equal(proc_handle_count(&from), 1);
     proc_object *got;
     assert_int_equal(proc_handle_get(&from, movable, PROC_OBJ_NONE, 0, &got), ISOLA_EBADHANDLE);
@@ -256,7 +256,7 @@ static void test_take_for_transfer(void **state)
     int32_t moved = proc_handle_insert(&to, taken.object, taken.rights, taken.gate);
     assert_true(moved > 0);
     assert_int_equal(proc_handle_get(&to, moved, PROC_OBJ_NONE, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER, &got),
-                     ISOLA_OK);
+                     PROC_OK);
     assert_ptr_equal(got, taken.object);
     proc_handle_table_fini(&from);
     assert_int_equal(destroyed, 1);
@@ -274,34 +274,34 @@ static void test_revocation(void **state)
     uint32_t rights = ISOLA_RIGHT_SEND | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER;
     int32_t original = insert_new(&table, &destroyed, rights);
     int32_t derived, revoker;
-    assert_int_equal(proc_handle_derive_revocable(&table, original, rights, &derived, &revoker), ISOLA_OK);
+    assert_int_equal(proc_handle_derive_revocable(&table, original, rights, &derived, &revoker), PROC_OK);
     assert_int_equal(proc_handle_count(&table), 3);
 
     /* The derived handle works, travels, and is duplicated, all before revocation. */
     int32_t dup = proc_handle_duplicate(&table, derived, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER);
     assert_true(dup > 0);
     proc_handle_entry taken;
-    assert_int_equal(proc_handle_take(&table, dup, &taken), ISOLA_OK);
+    assert_int_equal(proc_handle_take(&table, dup, &taken), PROC_OK);
     assert_non_null(taken.gate);
     int32_t far = proc_handle_insert(&other, taken.object, taken.rights, taken.gate);
     assert_true(far > 0);
     proc_object *got;
-    assert_int_equal(proc_handle_get(&other, far, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &got), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&other, far, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &got), PROC_OK);
 
     /* The revoker handle needs REVOKE; a plain handle is not a revoker. */
     int32_t weak = proc_handle_duplicate(&table, revoker, ISOLA_RIGHT_TRANSFER);
     assert_int_equal(proc_handle_revoke(&table, weak), ISOLA_EACCES);
     assert_int_equal(proc_handle_revoke(&table, original), ISOLA_ETYPE);
-    assert_int_equal(proc_handle_revoke(&table, revoker), ISOLA_OK);
+    assert_int_equal(proc_handle_revoke(&table, revoker), PROC_OK);
 
     assert_int_equal(proc_handle_get(&table, derived, PROC_OBJ_NONE, 0, &got), ISOLA_EREVOKED);
     assert_int_equal(proc_handle_get(&other, far, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &got), ISOLA_EREVOKED);
     assert_int_equal(proc_handle_duplicate(&table, derived, 0), ISOLA_EREVOKED);
     assert_int_equal(proc_handle_take(&table, derived, &taken), ISOLA_EREVOKED);
     /* The original is untouched; revoked handles can still be closed. */
-    assert_int_equal(proc_handle_get(&table, original, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &got), ISOLA_OK);
-    assert_int_equal(proc_handle_close(&table, derived), ISOLA_OK);
-    assert_int_equal(proc_handle_close(&other, far), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&table, original, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &got), PROC_OK);
+    assert_int_equal(proc_handle_close(&table, derived), PROC_OK);
+    assert_int_equal(proc_handle_close(&other, far), PROC_OK);
     assert_int_equal(destroyed, 0);
     proc_handle_table_fini(&table);
     proc_handle_table_fini(&other);
@@ -317,22 +317,22 @@ static void test_chained_revokers(void **state)
     uint32_t rights = ISOLA_RIGHT_SEND | ISOLA_RIGHT_DUPLICATE;
     int32_t original = insert_new(&table, &destroyed, rights);
     int32_t outer, outer_revoker, inner, inner_revoker, sibling, sibling_revoker;
-    assert_int_equal(proc_handle_derive_revocable(&table, original, rights, &outer, &outer_revoker), ISOLA_OK);
-    assert_int_equal(proc_handle_derive_revocable(&table, outer, rights, &inner, &inner_revoker), ISOLA_OK);
-    assert_int_equal(proc_handle_derive_revocable(&table, outer, rights, &sibling, &sibling_revoker), ISOLA_OK);
+    assert_int_equal(proc_handle_derive_revocable(&table, original, rights, &outer, &outer_revoker), PROC_OK);
+    assert_int_equal(proc_handle_derive_revocable(&table, outer, rights, &inner, &inner_revoker), PROC_OK);
+    assert_int_equal(proc_handle_derive_revocable(&table, outer, rights, &sibling, &sibling_revoker), PROC_OK);
     proc_object *got;
     /* Revoking the inner revoker cuts only the inner handle. */
-    assert_int_equal(proc_handle_revoke(&table, inner_revoker), ISOLA_OK);
+    assert_int_equal(proc_handle_revoke(&table, inner_revoker), PROC_OK);
     assert_int_equal(proc_handle_get(&table, inner, PROC_OBJ_NONE, 0, &got), ISOLA_EREVOKED);
-    assert_int_equal(proc_handle_get(&table, outer, PROC_OBJ_NONE, 0, &got), ISOLA_OK);
-    assert_int_equal(proc_handle_get(&table, sibling, PROC_OBJ_NONE, 0, &got), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&table, outer, PROC_OBJ_NONE, 0, &got), PROC_OK);
+    assert_int_equal(proc_handle_get(&table, sibling, PROC_OBJ_NONE, 0, &got), PROC_OK);
     /* Revoking the outer one cuts everything derived through it. */
-    assert_int_equal(proc_handle_revoke(&table, outer_revoker), ISOLA_OK);
+    assert_int_equal(proc_handle_revoke(&table, outer_revoker), PROC_OK);
     assert_int_equal(proc_handle_get(&table, outer, PROC_OBJ_NONE, 0, &got), ISOLA_EREVOKED);
     assert_int_equal(proc_handle_get(&table, sibling, PROC_OBJ_NONE, 0, &got), ISOLA_EREVOKED);
-    assert_int_equal(proc_handle_get(&table, original, PROC_OBJ_NONE, 0, &got), ISOLA_OK);
+    assert_int_equal(proc_handle_get(&table, original, PROC_OBJ_NONE, 0, &got), PROC_OK);
     /* Closing the revoker handles first is fine: gates hold their own references. */
-    assert_int_equal(proc_handle_close(&table, outer_revoker), ISOLA_OK);
+    assert_int_equal(proc_handle_close(&table, outer_revoker), PROC_OK);
     assert_int_equal(proc_handle_get(&table, sibling, PROC_OBJ_NONE, 0, &got), ISOLA_EREVOKED);
     proc_handle_table_fini(&table);
     assert_int_equal(destroyed, 1);

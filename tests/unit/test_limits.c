@@ -38,7 +38,7 @@ static void test_grant_clamped_and_reserved(void **state)
     ask.fuel_total = 4000;
     ask.live_children = 3;
     proc_limits child;
-    assert_int_equal(proc_quota_spawn(&parent, &ask, &child), ISOLA_OK);
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &child), PROC_OK);
     assert_int_equal(child.memory_pages, 30);
     assert_int_equal(child.fuel_total, 4000);
     assert_int_equal(child.live_children, 3);
@@ -57,7 +57,7 @@ static void test_grant_clamped_and_reserved(void **state)
     /* A greedy second child gets what is left, not what it asked. */
     proc_limits greedy;
     ask = proc_limits_unlimited();
-    assert_int_equal(proc_quota_spawn(&parent, &ask, &greedy), ISOLA_OK);
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &greedy), PROC_OK);
     assert_int_equal(greedy.memory_pages, 70);
     assert_int_equal(greedy.fuel_total, 6000);
     assert_int_equal(greedy.live_children, 5);
@@ -81,20 +81,20 @@ static void test_own_usage_counts_against_children(void **state)
     (void)state;
     proc_quota parent;
     proc_quota_init(&parent, small_parent());
-    assert_int_equal(proc_quota_charge_pages(&parent, 90), ISOLA_OK);
+    assert_int_equal(proc_quota_charge_pages(&parent, 90), PROC_OK);
     assert_int_equal(proc_quota_charge_pages(&parent, 11), ISOLA_ELIMIT);
-    assert_int_equal(proc_quota_charge_fuel(&parent, 9000), ISOLA_OK);
+    assert_int_equal(proc_quota_charge_fuel(&parent, 9000), PROC_OK);
     proc_limits ask = proc_limits_default(), child;
-    assert_int_equal(proc_quota_spawn(&parent, &ask, &child), ISOLA_OK);
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &child), PROC_OK);
     assert_int_equal(child.memory_pages, 10);
     assert_int_equal(child.fuel_total, 1000);
     /* Now the parent itself cannot grow: its children hold the rest. */
     assert_int_equal(proc_quota_charge_pages(&parent, 1), ISOLA_ELIMIT);
     assert_int_equal(proc_quota_charge_fuel(&parent, 1), ISOLA_ELIMIT);
     proc_quota_child_exit(&parent, &child, 0);
-    assert_int_equal(proc_quota_charge_pages(&parent, 10), ISOLA_OK);
+    assert_int_equal(proc_quota_charge_pages(&parent, 10), PROC_OK);
     proc_quota_release_pages(&parent, 100);
-    assert_int_equal(proc_quota_charge_pages(&parent, 100), ISOLA_OK);
+    assert_int_equal(proc_quota_charge_pages(&parent, 100), PROC_OK);
     /* Fuel over the total: the rest is charged and the caller must stop. */
     assert_int_equal(proc_quota_charge_fuel(&parent, 5000), ISOLA_ELIMIT);
     proc_limits left;
@@ -113,7 +113,7 @@ static uint32_t spawn_bomb(proc_quota *parent, int depth, uint32_t *max_depth)
     ask.live_children = 3; /* each asks for a small subtree, to make a wide tree */
     for (;;) {
         proc_limits granted;
-        if (proc_quota_spawn(parent, &ask, &granted) != ISOLA_OK)
+        if (proc_quota_spawn(parent, &ask, &granted) != PROC_OK)
             break;
         proc_quota child;
         proc_quota_init(&child, granted);
@@ -145,11 +145,11 @@ static void test_unlimited_parent_is_not_counted(void **state)
     proc_quota root;
     proc_quota_init(&root, proc_limits_unlimited());
     proc_limits ask = proc_limits_default(), a, b;
-    assert_int_equal(proc_quota_spawn(&root, &ask, &a), ISOLA_OK);
-    assert_int_equal(proc_quota_spawn(&root, &ask, &b), ISOLA_OK);
+    assert_int_equal(proc_quota_spawn(&root, &ask, &a), PROC_OK);
+    assert_int_equal(proc_quota_spawn(&root, &ask, &b), PROC_OK);
     assert_int_equal(a.memory_pages, ask.memory_pages);
     assert_int_equal(b.live_children, ask.live_children);
-    assert_int_equal(proc_quota_charge_pages(&root, UINT32_MAX - 1), ISOLA_OK);
+    assert_int_equal(proc_quota_charge_pages(&root, UINT32_MAX - 1), PROC_OK);
     proc_quota_child_exit(&root, &a, 123);
     proc_quota_child_exit(&root, &b, 0);
     proc_limits left;
