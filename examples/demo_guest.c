@@ -1,7 +1,7 @@
 /*
- * demo_guest.c - the guest program scripts/demo.sh runs with `isola run`.
- * Freestanding C (no libc yet: WASI arrives later), built with
- *   clang-14 --target=wasm32-wasi -O2 -nostdlib -Wl,--no-entry demo_guest.c -o demo_guest.wasm
+ * demo_guest.c - the single-module guest scripts/demo.sh runs with
+ * `isola run --invoke`. Freestanding C (no libc), built by the SDK:
+ *   sdk/isola-cc -o demo_guest.wasm demo_guest.c
  * Each function marked export_name becomes a wasm export.
  */
 #include <stdint.h>

@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh --smoke                 CI: short seeding, ~30 s per target
 #   scripts/fuzz.sh --replay                run every file in fuzz/regressions/ once
 #
-# Targets are named without the fuzz_ prefix: decode, run.
+# Targets are named without the fuzz_ prefix: decode, run, api.
 # Environment: CC (default clang-14), ISOLA_FUZZ_BUILD (default build-fuzz/),
 # ISOLA_SPEC_DIR (default ../shared/spec/wast), ISOLA_FUZZ_ARGS (more libFuzzer
 # flags, e.g. -dict=FILE or -jobs=N), ASAN_OPTIONS, UBSAN_OPTIONS.
@@ -29,11 +29,11 @@ for arg in "$@"; do
     --replay) mode=replay ;;
     -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     [0-9]*) seconds=$arg ;;
-    decode|run) targets="$targets $arg" ;;
+    decode|run|api) targets="$targets $arg" ;;
     *) echo "fuzz.sh: unknown argument '$arg'" >&2; exit 2 ;;
     esac
 done
-[ -n "$targets" ] || targets="decode run"
+[ -n "$targets" ] || targets="decode run api"
 
 echo "== building fuzz targets into $build"
 CC=${CC:-clang-14} cmake -S "$root/fuzz" -B "$build" -DCMAKE_BUILD_TYPE= >/dev/null
@@ -51,7 +51,8 @@ if [ "$mode" = replay ]; then
     status=0
     for t in $targets; do
         dir=$root/fuzz/regressions/$t
-        files=$(ls "$dir" 2>/dev/null | grep -v '\.md$' || true)
+        # Only plain files: open findings (not fixed yet) wait in subdirectories.
+        files=$(find "$dir" -maxdepth 1 -type f ! -name '*.md' -printf '%f\n' 2>/dev/null | sort || true)
         [ -n "$files" ] || { echo "== $t: no regression inputs"; continue; }
         for f in $files; do
             if "$build/fuzz_$t" -runs=1 "$dir/$f" >"$build/replay.log" 2>&1; then
@@ -68,6 +69,18 @@ fi
 
 echo "== seeding corpora"
 "$root/fuzz/seed_corpus.sh" "$build/corpus" "$nttf"
+# fuzz_api's inputs are programs for its replay guest: any bytes are one.
+# Seed it with deterministic pseudo-random programs and the regressions.
+if [ ! -d "$build/corpus/api" ]; then
+    mkdir -p "$build/corpus/api"
+    i=1
+    while [ "$i" -le 64 ]; do
+        LC_ALL=C awk -v seed="$i" 'BEGIN { srand(seed); n = 16 + int(rand() * 1500);
+            for (j = 0; j < n; j++) printf "%c", int(rand() * 256) }' >"$build/corpus/api/seed-$i"
+        i=$((i + 1))
+    done
+    find "$root/fuzz/regressions/api" -maxdepth 1 -type f ! -name '*.md' -exec cp {} "$build/corpus/api/" \;
+fi
 
 # Runs one libFuzzer session; prints "EXECS" on stdout.
 run_session() {

@@ -113,4 +113,59 @@ static inline uint32_t isola_strlen(const char *s)
     return n;
 }
 
+/* Trap kinds: the reason of an ISOLA_EXIT_TRAP end (the host's isola_trap_kind). */
+#define ISOLA_TRAP_UNREACHABLE 1
+#define ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS 2
+#define ISOLA_TRAP_TABLE_OUT_OF_BOUNDS 3
+#define ISOLA_TRAP_UNINITIALIZED_ELEMENT 4
+#define ISOLA_TRAP_INDIRECT_CALL_TYPE 5
+#define ISOLA_TRAP_DIVIDE_BY_ZERO 6
+#define ISOLA_TRAP_INTEGER_OVERFLOW 7
+#define ISOLA_TRAP_INVALID_CONVERSION 8
+#define ISOLA_TRAP_STACK_EXHAUSTED 9
+#define ISOLA_TRAP_HOST 10
+
+/* Marks a function as an entry a process can be spawned at. */
+#define ISOLA_EXPORT(name) __attribute__((export_name(name)))
+
+/* ---- WASI processes (docs/wasi.md, "Processes"). A module that imports
+ * both "wasi_snapshot_preview1" and "isola" is a WASI process: it runs
+ * _start with its own WASI context, and the children it spawns from a
+ * WASI module get one too: argv (and environment) from the argument
+ * bytes, stdin empty, stdout/stderr the spawner's, and as preopens exactly
+ * the directory handles in the spawn's handle list, in order. */
+
+/* A handle (DUPLICATE, TRANSFER) to the caller's WASI directory `fd`,
+ * carrying at most the given WASI rights (__WASI_RIGHTS_* bits; they are
+ * intersected with what fd has). The receiver sees it as `name`
+ * (name_len 0: the preopen's own name). Pass it in spawn's handle list. */
+ISOLA_IMPORT("dir_handle") int32_t isola_dir_handle(int32_t fd, uint64_t rights_base,
+                                                    uint64_t rights_inheriting, const char *name,
+                                                    uint32_t name_len);
+
+/* In spawn's argument bytes for a WASI child: NUL-terminated strings,
+ * argv first; an entry equal to this mark starts NAME=VALUE entries. */
+#define ISOLA_WASI_ENV_MARK "\x1e"
+
+/* Appends `s` and its NUL to an argument block; -1 if it does not fit. */
+static inline int32_t isola_args_add(char *buf, uint32_t *len, uint32_t max, const char *s)
+{
+    uint32_t n = isola_strlen(s) + 1;
+    if (n > max - *len)
+        return -1;
+    for (uint32_t i = 0; i < n; i++)
+        buf[*len + i] = s[i];
+    *len += n;
+    return 0;
+}
+
+/* Takes the start message (argument bytes and handles the spawner passed;
+ * the first process of `isola run` finds its own module handle there).
+ * Returns its size, or ISOLA_EAGAIN if it was taken already. */
+static inline int32_t isola_receive_start(void *buf, uint32_t max, int32_t *handles, uint32_t hmax,
+                                          isola_msg_info *info)
+{
+    return isola_receive(ISOLA_MAILBOX, ISOLA_TAG_START, ISOLA_RECV_TAG, buf, max, handles, hmax, info, 0);
+}
+
 #endif

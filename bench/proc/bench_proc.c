@@ -1,11 +1,16 @@
 /*
  * bench/proc/bench_proc.c - the isola side of the process benchmarks
- * (issue 3): spawn+exit, ping-pong, ring, skynet, run through the host API
- * on tests/proc/guests.wasm. Prints one "name value unit" line each.
- * Usage: bench_proc guests.wasm [scale]   (scale 1 = the issue's sizes)
+ * (issue 3): spawn+exit, ping-pong, ring, N waiting processes (time, and
+ * RSS per process), skynet, run through the host API on
+ * tests/proc/guests.wasm. Prints a human-readable line per benchmark, and
+ * RESULT lines (bench/proc_run.sh) for the waiting ones.
+ * Usage: bench_proc guests.wasm [scale [only]]   (scale 1 = the issue's
+ * sizes; only = comma-separated names: spawn,pingpong,ring,wait,mem,skynet)
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "isola/proc.h"
@@ -42,6 +47,56 @@ static void bench_spawn(uint32_t n)
     double t = now_s() - t0;
     printf("spawn %u processes: %.3f s, %.0f ns per spawn+exit, %.0f per second\n", n, t, t * 1e9 / n, n / t);
     isola_vm_close(vm, p);
+}
+
+/* This process's VmRSS in bytes (0 if unreadable). */
+static uint64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
+/* n waiters alive at once (the "hive" guest spawns them, each blocks in
+ * receive), then each is sent a stop: like spawn.erl's wait and mem modes.
+ * Prints the total time and the RSS growth per process while all are alive. */
+static void bench_wait(uint32_t n, const char *what)
+{
+    int32_t report_end, recv_end = reply_channel(&report_end);
+    int32_t hs[2] = {dup_module(), report_end};
+    isola_proc_limits lim = {.memory_pages = n + 64 + (n * 4 + 65535) / 65536, .handle_count = n + 16,
+                             .live_children = n};
+    uint64_t rss0 = rss_bytes();
+    double t0 = now_s();
+    int32_t p = isola_vm_spawn(vm, module_h, "hive", &n, 4, hs, 2, &lim, NULL);
+    int32_t got = 0;
+    int32_t r = isola_vm_receive(vm, recv_end, 1, 0, &got, 4, NULL, NULL, 0, NULL, ISOLA_VM_WAIT_FOREVER);
+    double t1 = now_s();
+    uint64_t rss1 = rss_bytes();
+    uint32_t stop = 1;
+    isola_vm_send(vm, p, 12, &stop, 4, NULL, 0);
+    isola_vm_wait(vm, p, ISOLA_VM_WAIT_FOREVER, NULL);
+    isola_vm_wait_all(vm, ISOLA_VM_WAIT_FOREVER);
+    double t2 = now_s();
+    if (r != 4 || got != (int32_t)n) {
+        printf("%s %u waiting processes failed: %d %d\n", what, n, r, got);
+    } else if (what[0] == 'w') {
+        printf("wait %u processes: spawned and blocked %.3f s, all stopped and ended %.3f s\n", n, t1 - t0, t2 - t0);
+        printf("RESULT spawn_wait_total_ms %.0f\n", (t2 - t0) * 1e3);
+    } else {
+        double per = ((double)rss1 - (double)rss0) / n;
+        printf("mem %u waiting processes: %.0f bytes of RSS each\n", n, per);
+        printf("RESULT idle_proc_bytes_rss %.0f\n", per);
+    }
+    isola_vm_close(vm, p);
+    isola_vm_close(vm, recv_end);
 }
 
 static void bench_pingpong(uint32_t rounds)
@@ -99,10 +154,22 @@ static void bench_skynet(uint32_t leaves)
     isola_vm_close(vm, recv_end);
 }
 
+/* Whether benchmark `name` is in the comma-separated list `only` (NULL: all). */
+static bool selected(const char *only, const char *name)
+{
+    if (!only)
+        return true;
+    size_t n = strlen(name);
+    for (const char *s = only; (s = strstr(s, name)); s += n)
+        if ((s == only || s[-1] == ',') && (s[n] == ',' || s[n] == 0))
+            return true;
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_proc guests.wasm [scale-divisor]\n");
+        fprintf(stderr, "usage: bench_proc guests.wasm [scale-divisor [spawn,pingpong,ring,wait,mem,skynet]]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -124,10 +191,19 @@ int main(int argc, char **argv)
         return 1;
     }
     module_h = isola_vm_load(vm, module, &err);
-    bench_spawn(1000000 / div);
-    bench_pingpong(1000000 / div);
-    bench_ring(10000 / (div > 10 ? 10 : div), 100);
-    bench_skynet(div == 1 ? 1000000 : div <= 10 ? 100000 : 10000);
+    const char *only = argc > 3 ? argv[3] : NULL;
+    if (selected(only, "spawn"))
+        bench_spawn(1000000 / div);
+    if (selected(only, "pingpong"))
+        bench_pingpong(1000000 / div);
+    if (selected(only, "ring"))
+        bench_ring(10000 / (div > 10 ? 10 : div), 100);
+    if (selected(only, "wait"))
+        bench_wait(1000000 / div, "wait");
+    if (selected(only, "mem"))
+        bench_wait(100000 / div, "mem");
+    if (selected(only, "skynet"))
+        bench_skynet(div == 1 ? 1000000 : div <= 10 ? 100000 : 10000);
     isola_vm_release(vm);
     isola_module_release(module);
     isola_engine_release(engine);

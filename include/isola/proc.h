@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "isola/engine.h"
+#include "isola/wasi.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,6 +28,11 @@ typedef struct proc_vm isola_vm;
 
 typedef struct isola_vm_config {
     uint32_t workers;   /* worker threads; 0: one per online CPU */
+    /* Called on a worker thread when a process ends by a trap, while the
+     * trap (message, backtrace) still exists; NULL: nobody is told.
+     * Processes are numbered 1, 2, 3... in the order they are spawned. */
+    void (*on_trap)(void *user, uint64_t process_id, const isola_trap *trap);
+    void *on_trap_user;
 } isola_vm_config;
 
 /* Limits asked for a new process (the same 40-byte layout as the guest's
@@ -59,7 +65,9 @@ isola_vm *isola_vm_new(isola_engine *engine, const isola_vm_config *cfg, isola_e
 void isola_vm_release(isola_vm *vm);
 
 /* A handle to `module` with the SPAWN, DUPLICATE and TRANSFER rights; the
- * module may import only functions of "isola". Negative on error (err set). */
+ * module may import functions of "isola" and of "wasi_snapshot_preview1"
+ * (then each of its processes gets a WASI context of its own, see
+ * docs/wasi.md). Negative on error (err set). */
 int32_t isola_vm_load(isola_vm *vm, isola_module *module, isola_error *err);
 
 /* Spawns export `entry` of the module behind `module_handle`. `handles` move
@@ -69,6 +77,15 @@ int32_t isola_vm_load(isola_vm *vm, isola_module *module, isola_error *err);
 int32_t isola_vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, const void *arg,
                        uint32_t arg_len, const int32_t *handles, uint32_t handle_count,
                        const isola_proc_limits *limits, isola_error *err);
+
+/* Like isola_vm_spawn with no argument bytes, for a module that imports
+ * WASI: `wasi` (args, environment, preopens, stdio) becomes the child's
+ * context. The VM takes it over, even on failure, and switches it to
+ * ISOLA_WASI_BLOCK_PARK: a call that would block parks only that process.
+ * proc_exit(code) ends the process with kind 1 (exit) and reason code. */
+int32_t isola_vm_spawn_wasi(isola_vm *vm, int32_t module_handle, const char *entry, isola_wasi *wasi,
+                            const int32_t *handles, uint32_t handle_count,
+                            const isola_proc_limits *limits, isola_error *err);
 
 /* A channel: two endpoint handles with all channel rights. */
 int32_t isola_vm_channel(isola_vm *vm, int32_t *end0, int32_t *end1);

@@ -128,6 +128,64 @@ typedef struct isola_wasi_wait {
 /* Fills *out with the wait of the last call that returned ISOLA_HOST_BLOCK. */
 void isola_wasi_wait_info(const isola_wasi *wasi, isola_wasi_wait *out);
 
+/* ------------------------------------------------------------------------
+ * Many guests, one context each (what the process VM uses)
+ *
+ * isola_wasi_define binds a function to one context. A scheduler running
+ * many instances of one module instead creates the functions once, through
+ * a router, and finds the caller's context at each call with hooks.context
+ * (typically from isola_instance_userdata). The context should be in
+ * ISOLA_WASI_BLOCK_PARK mode; when a call parks, hooks.parked runs (still
+ * inside the call, before it returns ISOLA_HOST_BLOCK) so the scheduler can
+ * register the wait (isola_wasi_wait_info) while the caller cannot yet be
+ * resumed; when it calls proc_exit, hooks.exited runs before the call ends
+ * with the "exit" trap.
+ */
+typedef struct isola_wasi_hooks {
+    /* The caller's context, or NULL (the call then traps: no WASI here). */
+    isola_wasi *(*context)(isola_host_call *call, void *user);
+    void (*parked)(isola_host_call *call, isola_wasi *wasi, void *user);           /* may be NULL */
+    void (*exited)(isola_host_call *call, isola_wasi *wasi, int code, void *user); /* may be NULL */
+    void *user;
+} isola_wasi_hooks;
+
+typedef struct isola_wasi_router isola_wasi_router;
+
+isola_wasi_router *isola_wasi_router_new(const isola_wasi_hooks *hooks, isola_error *err);
+/* Every function the router defined must be released first. */
+void isola_wasi_router_release(isola_wasi_router *router);
+/* Like isola_wasi_define, for the router's contexts. The caller owns the function. */
+bool isola_wasi_router_define(isola_wasi_router *router, isola_engine *engine, const char *name,
+                              size_t name_len, const isola_externtype *type, isola_extern *out,
+                              isola_error *err);
+
+/* ------------------------------------------------------------------------
+ * Handing directories from one context to another (spawn with a subset of
+ * the parent's preopens)
+ */
+
+/* A directory descriptor a context holds. host_fd and name are borrowed. */
+typedef struct isola_wasi_dir {
+    int host_fd;
+    const char *preopen_name;    /* guest name if it is a preopen, else NULL */
+    uint64_t rights_base;
+    uint64_t rights_inheriting;
+} isola_wasi_dir;
+
+/* Fills *out if guest descriptor `fd` is an open directory; false otherwise. */
+bool isola_wasi_dir_get(const isola_wasi *wasi, uint32_t fd, isola_wasi_dir *out);
+
+/*
+ * Preopens a duplicate of the open host directory `host_dirfd` as
+ * `guest_path`, with the given WASI rights (intersected with what a
+ * directory may have), at the next free descriptor >= 3.
+ */
+bool isola_wasi_preopen_fd(isola_wasi *wasi, int host_dirfd, const char *guest_path,
+                           uint64_t rights_base, uint64_t rights_inheriting, isola_error *err);
+
+/* The host descriptor behind guest descriptor `fd`, or -1 (borrowed). */
+int isola_wasi_host_fd(const isola_wasi *wasi, uint32_t fd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,7 +18,11 @@ enum {
     CLI_EXIT_ERROR = 1,      /* bad usage, unreadable file, malformed/invalid module, link error, ... */
     CLI_EXIT_TRAP = 2,       /* the wasm code trapped */
     CLI_EXIT_FUEL = 3,       /* the --fuel budget ran out before the call returned */
+    CLI_EXIT_KILLED = 4,     /* the command's process was killed (by a process it let do so) */
 };
+
+/* Pages of 64 KiB: the largest memory `isola run` allows (4 GiB). */
+#define CLI_MAX_PAGES 65536u
 
 #define CLI_VERSION "0.1.0"
 
@@ -38,6 +42,9 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * prints one line naming the file and the reason, and returns NULL.
  */
 uint8_t *cli_read_file(const char *path, size_t *len);
+
+/* Prints "trap: MESSAGE" and the wasm backtrace to stderr. */
+void cli_report_trap(const isola_trap *trap);
 
 /* Prints a load/validate error the way both commands report it. */
 void cli_report_module_error(const char *path, const isola_error *err);

@@ -16,10 +16,10 @@
 #include <string.h>
 
 #include "cli_link.h"
+#include "cli_proc.h"
 #include "cli_value.h"
 #include "cli_wasi.h"
 
-#define CLI_MAX_PAGES 65536u
 
 typedef struct run_options {
     const char *path;
@@ -179,7 +179,7 @@ static void format_types(const isola_valtype *types, uint32_t n, char *buf, size
  * line restates the kind and message, which the "trap:" line already says,
  * so only the frame lines after it are printed.
  */
-static void report_trap(const isola_trap *trap)
+void cli_report_trap(const isola_trap *trap)
 {
     fprintf(stderr, "trap: %s\n", trap->message ? trap->message : "unknown trap");
     char small[4096];
@@ -285,7 +285,7 @@ static int instantiate(const run_options *opts, run_state *s)
         /* The start function trapped: prefer the context's trap, which has a backtrace. */
         const isola_trap *trap = isola_exec_trap(s->exec);
         if (trap && trap->kind != ISOLA_TRAP_NONE) {
-            report_trap(trap);
+            cli_report_trap(trap);
         } else {
             fprintf(stderr, "trap: %s\n", err.message);
         }
@@ -364,7 +364,7 @@ static int call_and_report(const run_options *opts, run_state *s, isola_func *fu
     case ISOLA_TRAPPED:
         if (isola_wasi_exited(s->wasi))
             return isola_wasi_exit_code(s->wasi);
-        report_trap(isola_exec_trap(s->exec));
+        cli_report_trap(isola_exec_trap(s->exec));
         return CLI_EXIT_TRAP;
     case ISOLA_YIELDED:
         cli_errorf("run: out of fuel (--fuel %lld) before '%s' returned",
@@ -396,6 +396,15 @@ int cli_run_main(int argc, char **argv)
         cli_wasi_options_free(&opts.wasi);
         cli_print_usage(stdout);
         return CLI_EXIT_OK;
+    }
+    if (opts.command) {
+        cli_proc_options po = {.path = opts.path, .args = opts.args, .nargs = opts.nargs,
+                               .fuel_set = opts.fuel_set, .fuel = opts.fuel,
+                               .max_memory_pages = opts.max_memory_pages, .wasi = &opts.wasi};
+        int code = cli_proc_run(&po);
+        free(opts.args);
+        cli_wasi_options_free(&opts.wasi);
+        return code;
     }
     run_state s;
     memset(&s, 0, sizeof s);

@@ -15,6 +15,7 @@
  *   binary op   [h] [dst | a] [b | -]     b is a slot, or an immediate for *_imm
  *   load        [h] [dst | addr] [offset | -]
  *   store       [h] [value | addr] [offset | -]
+ *   store*_k    [h] [k | addr] [offset | -]    the value is the constant k (see EXEC_STORE_K)
  *   br          [h] [target]
  *   br_z/br_nz  [h] [cond | -] [target]
  *   br_<cmp>    [h] [a | b] [target]      b is a slot, or an immediate for *_imm
@@ -23,9 +24,11 @@
  *   i32/i64_muladd [h] [dst | a] [b | c]   c + a*b (wrapping)
  *   f64_*_k     [h] [dst | a] [k]       f64 add/sub/mul/div with a constant right operand
  *   i32_shr_u_and  [h] [dst | a] [shift | mask]   (a >> shift) & mask, a bit-field extract
+ *   i32_<op>_<shift> [h] [dst | a] [b | k]   a op (b shift k), see EXEC_SHIFTED
  *   move_pair   [h] [dst | src] [dst2 | src2]   two moves, in order
  *   move_br*    [h] [dst | src] [target]   a move, then an unconditional jump
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
+ *   br_table_and/_add [h] [x | n] [k | -] [targets as br_table]   index = x & k or x + k
  *   call        [h] [funcidx | base]      callee frame starts at fp + base
  *   call_direct [h] [funcidx | base] [&module->code[i]]   same, callee code one load away
  *   simd_op     [h] [dst | a] [b | c] [index | lane]    (wasm_simd_index, simd.h)
@@ -81,6 +84,9 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
 /* Loads and stores fused with the i32.add (slot or immediate) that computed
  * their address: [h] [dst/value | a] [offset | b or k]. */
 #define EXEC_FUSED_MEM(N) X(N##_add) X(N##_addk)
+/* Stores of a constant value k (the low 32 bits; store64 sign-extends it):
+ * [h] [k | addr] [offset | -], and fused with the address add like the above. */
+#define EXEC_STORE_K(N) X(N##_k) X(N##_k_add) X(N##_k_addk)
 /* ... and with a scaled index, base + (i << shift): [h] [dst/value | base] [offset | i] [shift | -]. */
 #define EXEC_INDEXED_MEM(N) X(N##_idx)
 
@@ -88,6 +94,20 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(T##_eq) X(T##_ne) X(T##_lt) X(T##_gt) X(T##_le) X(T##_ge) \
     X(T##_abs) X(T##_neg) X(T##_ceil) X(T##_floor) X(T##_trunc) X(T##_nearest) X(T##_sqrt) \
     X(T##_add) X(T##_sub) X(T##_mul) X(T##_div) X(T##_min) X(T##_max) X(T##_copysign)
+
+/* i32 ops whose right operand is a temporary just shifted or rotated by a
+ * constant: [h] [dst | a] [b | k]   dst = a OP (b SHIFT k). */
+#define EXEC_SHIFTED(OP) X(i32_##OP##_shl) X(i32_##OP##_shr_u) X(i32_##OP##_rotl)
+
+/* Float compares with a constant right operand, [h] [dst | a] [k], and fused
+ * with a forward branch: br_T_C [h] [a | b] [target], br_T_C_k [h] [a | -] [k]
+ * [target]; the br_T_nC forms branch when the compare is false (with NaNs,
+ * "not lt" is not "ge", so each negation is an op of its own). */
+#define EXEC_FCMPS(X) X(eq) X(ne) X(lt) X(gt) X(le) X(ge)
+#define EXEC_F32_K(C) X(f32_##C##_k)
+#define EXEC_F64_K(C) X(f64_##C##_k)
+#define EXEC_BR_F32(C) X(br_f32_##C) X(br_f32_##C##_k) X(br_f32_n##C) X(br_f32_n##C##_k)
+#define EXEC_BR_F64(C) X(br_f64_##C) X(br_f64_##C##_k) X(br_f64_n##C) X(br_f64_n##C##_k)
 
 /*
  * Every internal op. X(name) must have a handler label op_<name> in interp.c
@@ -101,7 +121,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     EXEC_CMPS(EXEC_BR_I32) EXEC_CMPS(EXEC_BR_I64) \
     X(br_inc_ne_back) X(br_inc_ne_imm_back) X(br_inc_lt_s_back) X(br_inc_lt_s_imm_back) \
     X(br_inc_lt_u_back) X(br_inc_lt_u_imm_back) \
-    X(br_table) X(ret) X(ret1) X(call) X(call_direct) X(call_import) X(call_indirect) \
+    X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(call) X(call_direct) X(call_import) X(call_indirect) \
     X(move) X(move_pair) X(move_br) X(move_br_back) X(move2) X(const64) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy) \
@@ -117,10 +137,12 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     EXEC_INDEXED_MEM(i32_load) EXEC_INDEXED_MEM(i64_load) EXEC_INDEXED_MEM(i32_load16_u) \
     EXEC_INDEXED_MEM(i32_load16_s) EXEC_INDEXED_MEM(store16) EXEC_INDEXED_MEM(store32) \
     EXEC_INDEXED_MEM(store64) \
+    EXEC_STORE_K(store8) EXEC_STORE_K(store16) EXEC_STORE_K(store32) EXEC_STORE_K(store64) \
     EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) EXEC_CMPS(EXEC_SEL_I32) \
     EXEC_IMM_BINOPS(i32) EXEC_IMM_BINOPS(i64) EXEC_INT_OTHER(i32) EXEC_INT_OTHER(i64) \
     X(i64_extend32_s) \
     EXEC_FLOAT_OPS(f32) EXEC_FLOAT_OPS(f64) \
+    EXEC_FCMPS(EXEC_F32_K) EXEC_FCMPS(EXEC_F64_K) EXEC_FCMPS(EXEC_BR_F32) EXEC_FCMPS(EXEC_BR_F64) \
     X(i32_wrap_i64) X(i64_extend_i32_s) X(i64_extend_i32_u) \
     X(i32_trunc_f32_s) X(i32_trunc_f32_u) X(i32_trunc_f64_s) X(i32_trunc_f64_u) \
     X(i64_trunc_f32_s) X(i64_trunc_f32_u) X(i64_trunc_f64_s) X(i64_trunc_f64_u) \
@@ -131,6 +153,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f32_demote_f64) X(f64_promote_f32) \
     X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_shr_u_and) \
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \
+    EXEC_SHIFTED(add) EXEC_SHIFTED(sub) EXEC_SHIFTED(and) EXEC_SHIFTED(or) EXEC_SHIFTED(xor) \
     X(simd_op) X(simd_shuffle) X(simd_load) X(simd_store)
 
 enum exec_opcode {

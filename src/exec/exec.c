@@ -11,6 +11,7 @@
  * does.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,21 +37,24 @@ isola_exec *isola_exec_new(isola_engine *engine, const isola_exec_config *cfg, i
     uint32_t depth = cfg && cfg->max_call_depth ? cfg->max_call_depth : EXEC_DEFAULT_MAX_DEPTH;
     if (slots < EXEC_MIN_STACK_SLOTS)
         slots = EXEC_MIN_STACK_SLOTS;
-    isola_exec *e = calloc(1, sizeof *e);
+    /* One block: the context, then the frame stack, then the value stack.
+     * Only what a call writes gets pages behind it (the context's head,
+     * frames[0..], stack[0..]), so a small process costs two or three pages
+     * rather than one per allocation; the trap record is written on a trap
+     * only, so it is not cleared here either. */
+    size_t head = (sizeof(isola_exec) + 15) & ~(size_t)15;
+    size_t frame_bytes = ((size_t)depth * sizeof(exec_frame) + 15) & ~(size_t)15;
+    isola_exec *e = malloc(head + frame_bytes + (size_t)slots * sizeof(uint64_t));
     if (!e) {
         set_err(err, ISOLA_ERR_RESOURCE, "out of memory allocating an execution context");
         return NULL;
     }
+    memset(e, 0, offsetof(isola_exec, trap_message));
+    e->trap_message[0] = '\0';
+    e->error[0] = '\0';
     e->engine = engine;
-    e->stack = malloc((size_t)slots * sizeof(uint64_t));
-    e->frames = malloc((size_t)depth * sizeof(exec_frame));
-    if (!e->stack || !e->frames) {
-        free(e->stack);
-        free(e->frames);
-        free(e);
-        set_err(err, ISOLA_ERR_RESOURCE, "out of memory allocating an execution stack");
-        return NULL;
-    }
+    e->frames = (exec_frame *)((char *)e + head);
+    e->stack = (uint64_t *)((char *)e + head + frame_bytes);
     e->stack_end = e->stack + slots;
     e->max_depth = depth;
     e->fuel = ISOLA_FUEL_UNLIMITED;
@@ -62,9 +66,7 @@ void isola_exec_release(isola_exec *exec)
 {
     if (!exec)
         return;
-    free(exec->stack);
-    free(exec->frames);
-    free(exec);
+    free(exec);   /* the stacks are in the same block */
 }
 
 void isola_exec_set_fuel(isola_exec *exec, int64_t fuel)

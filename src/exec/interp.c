@@ -254,14 +254,15 @@ static void prof_init(void)
 #define NEXT(n) do { pc += (n); DISPATCH(); } while (0)
 #define TRAP(kind, msg) do { trap_kind = (kind); trap_msg = (msg); goto trap; } while (0)
 /* Spends one unit of fuel at pc (a loop header or a call); stops if none is left. */
-#define SPEND_FUEL() do { if (UNLIKELY(--fuel < 0)) { fuel++; goto out_of_fuel; } } while (0)
+#define SPEND_FUEL() do { if (UNLIKELY(fuel <= 0)) goto out_of_fuel; fuel--; } while (0)
 #define RELOAD_MEM() do { \
         isola_memory *m0_ = inst->memory0; \
         mem = m0_ ? m0_->base : NULL; \
         memsize = m0_ ? m0_->size : 0; \
     } while (0)
 #define SAVE_STATE() do { \
-        exec->pc = pc; exec->fp = fp; exec->depth = depth; exec->inst = inst; exec->fuel = fuel; \
+        exec->pc = pc; exec->fp = fp; exec->depth = (uint32_t)(fr - frames); exec->inst = inst; \
+        exec->fuel = fuel; \
     } while (0)
 
 /* Effective address check: traps unless [addr+off, addr+off+width) is inside memory. */
@@ -290,6 +291,17 @@ static void prof_init(void)
         if (UNLIKELY(ea + sizeof(T) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
         T v_ = (T)fp[W0(1)]; memcpy(mem + ea, &v_, sizeof(T)); NEXT(3); }
 
+/* Stores of a constant (the low half of word 1, sign-extended for store64). */
+#define STORE_K(name, T) \
+    op_##name##_k: { MEM_EA(ea, W1(1), sizeof(T)); T v_ = (T)IMM64(W0(1)); memcpy(mem + ea, &v_, sizeof(T)); \
+        NEXT(3); } \
+    op_##name##_k_add: { uint64_t ea = (uint64_t)(uint32_t)(fp[W1(1)] + fp[W1(2)]) + W0(2); \
+        if (UNLIKELY(ea + sizeof(T) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
+        T v_ = (T)IMM64(W0(1)); memcpy(mem + ea, &v_, sizeof(T)); NEXT(3); } \
+    op_##name##_k_addk: { uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[W1(1)] + W1(2)) + W0(2); \
+        if (UNLIKELY(ea + sizeof(T) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
+        T v_ = (T)IMM64(W0(1)); memcpy(mem + ea, &v_, sizeof(T)); NEXT(3); }
+
 #define LOAD_IDX(name, T, conv) \
     op_##name##_idx: { uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[W1(1)] + ((uint32_t)fp[W1(2)] << W0(3))) \
             + W0(2); \
@@ -308,11 +320,14 @@ static void prof_init(void)
 
 #define IMM64(x) ((uint64_t)(int64_t)(int32_t)(x))
 #define IMM32(x) ((uint32_t)(x))
+/* The immediate of a binary op: the low half of word 2 (i32), or all of it (i64). */
+#define BIN_IMM32(x) ((uint32_t)(x).w[0])
+#define BIN_IMM64(x) ((x).u64)
 
 /* Integer binary op in slot and immediate forms; `a`, `b` are of type U. */
 #define BINOP(T, U, name, expr, IMM) \
     op_##T##_##name: { U a = (U)fp[W1(1)], b = (U)fp[W0(2)]; fp[W0(1)] = (U)(expr); NEXT(3); } \
-    op_##T##_##name##_imm: { U a = (U)fp[W1(1)], b = IMM(W0(2)); fp[W0(1)] = (U)(expr); NEXT(3); }
+    op_##T##_##name##_imm: { U a = (U)fp[W1(1)], b = BIN_##IMM(pc[2]); fp[W0(1)] = (U)(expr); NEXT(3); }
 
 /* A compare in all six forms: value, value with immediate, and the fused
  * branches (forward and back-edge). */
@@ -341,6 +356,21 @@ static void prof_init(void)
     CMPOP(T, U, le_s, (S)a <= (S)b, IMM) CMPOP(T, U, le_u, a <= b, IMM) \
     CMPOP(T, U, ge_s, (S)a >= (S)b, IMM) CMPOP(T, U, ge_u, a >= b, IMM)
 
+/* A float compare with a constant, and fused with a forward branch (true and negated). */
+#define FCMPOP(T, FT, get, name, expr) \
+    op_##T##_##name##_k: { FT a = get(fp[W1(1)]), b = get(pc[2].u64); fp[W0(1)] = (expr); NEXT(3); } \
+    op_br_##T##_##name: { FT a = get(fp[W0(1)]), b = get(fp[W1(1)]); \
+        if (expr) { pc = pc[2].target; DISPATCH(); } NEXT(3); } \
+    op_br_##T##_##name##_k: { FT a = get(fp[W0(1)]), b = get(pc[2].u64); \
+        if (expr) { pc = pc[3].target; DISPATCH(); } NEXT(4); } \
+    op_br_##T##_n##name: { FT a = get(fp[W0(1)]), b = get(fp[W1(1)]); \
+        if (!(expr)) { pc = pc[2].target; DISPATCH(); } NEXT(3); } \
+    op_br_##T##_n##name##_k: { FT a = get(fp[W0(1)]), b = get(pc[2].u64); \
+        if (!(expr)) { pc = pc[3].target; DISPATCH(); } NEXT(4); }
+#define FCMPS(T, FT, get) \
+    FCMPOP(T, FT, get, eq, a == b) FCMPOP(T, FT, get, ne, a != b) FCMPOP(T, FT, get, lt, a < b) \
+    FCMPOP(T, FT, get, gt, a > b) FCMPOP(T, FT, get, le, a <= b) FCMPOP(T, FT, get, ge, a >= b)
+
 #define UNOP(name, expr) op_##name: { uint64_t x = fp[W1(1)]; fp[W0(1)] = (expr); NEXT(2); }
 #define FBIN32(name, expr) \
     op_##name: { float a = f32_of(fp[W1(1)]), b = f32_of(fp[W0(2)]); fp[W0(1)] = (expr); NEXT(3); }
@@ -368,11 +398,13 @@ static isola_status interp_loop(isola_exec *exec, const void *const **handlers_o
 
     const exec_op *pc = exec->pc;
     uint64_t *fp = exec->fp;
-    uint32_t depth = exec->depth;
     isola_instance *inst = exec->inst;
     exec_frame *const frames = exec->frames;
+    exec_frame *fr = frames + exec->depth;     /* the running activation */
+    /* A call from the activation at frames_last would exceed max_depth:
+     * one pointer compare instead of index arithmetic per call. */
+    const exec_frame *const frames_last = frames + exec->max_depth - 1;
     uint64_t *const stack_end = exec->stack_end;
-    const uint32_t max_depth = exec->max_depth;
     int64_t fuel = exec->fuel;
     isola_func **funcs = inst->funcs;
     uint8_t *mem;
@@ -430,22 +462,25 @@ op_br_nz64_back:
     BR_INC(ne, a != b)
     BR_INC(lt_s, (int32_t)a < (int32_t)b)
     BR_INC(lt_u, a < b)
-op_br_table: {
-    uint32_t i = (uint32_t)fp[W0(1)], n = W1(1);
-    const exec_op *t = pc[2 + (i < n ? i : n)].target;
-    bool back = t <= pc;
-    pc = t;
-    if (back)
-        SPEND_FUEL();
-    DISPATCH();
-}
+#define BR_TABLE(name, index, first) \
+    op_##name: { \
+        uint32_t i = (index), n = W1(1); \
+        const exec_op *t = pc[(first) + (i < n ? i : n)].target; \
+        bool back = t <= pc; \
+        pc = t; \
+        if (back) \
+            SPEND_FUEL(); \
+        DISPATCH(); \
+    }
+    BR_TABLE(br_table, (uint32_t)fp[W0(1)], 2)
+    BR_TABLE(br_table_and, (uint32_t)fp[W0(1)] & W0(2), 3)
+    BR_TABLE(br_table_add, (uint32_t)fp[W0(1)] + W0(2), 3)
 op_ret1:
     fp[0] = fp[W0(1)];
     /* fall through */
 op_ret: {
-    if (UNLIKELY(depth == 0))
+    if (UNLIKELY(fr == frames))
         goto finished;
-    const exec_frame *fr = &frames[depth--];
     pc = fr->ret_pc;
     fp = fr->ret_fp;
     if (UNLIKELY(fr->ret_inst != inst)) {
@@ -453,6 +488,7 @@ op_ret: {
         funcs = inst->funcs;
         RELOAD_MEM();
     }
+    fr--;
     DISPATCH();
 }
 op_call: {
@@ -461,9 +497,9 @@ op_call: {
     const exec_code *c = f->code;
     uint64_t *nfp = fp + W1(1);
     SPEND_FUEL();
-    if (UNLIKELY(depth + 1 >= max_depth || nfp + c->frame_slots > stack_end))
+    if (UNLIKELY(fr >= frames_last || nfp + c->frame_slots > stack_end))
         TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-    exec_frame *fr = &frames[++depth];
+    fr++;
     fr->func = f;
     fr->ret_pc = pc + 2;
     fr->ret_fp = fp;
@@ -477,9 +513,9 @@ op_call_direct: {
     const exec_code *c = *pc[2].code_slot;
     uint64_t *nfp = fp + W1(1);
     SPEND_FUEL();
-    if (UNLIKELY(depth + 1 >= max_depth || nfp + c->frame_slots > stack_end))
+    if (UNLIKELY(fr >= frames_last || nfp + c->frame_slots > stack_end))
         TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-    exec_frame *fr = &frames[++depth];
+    fr++;
     fr->func = NULL;    /* found from the call instruction if ever needed: saves two loads per call */
     fr->ret_pc = pc + 3;
     fr->ret_fp = fp;
@@ -687,6 +723,10 @@ op_memory_fill: {
     STORE_ADD(store16, uint16_t)
     STORE_ADD(store32, uint32_t)
     STORE_ADD(store64, uint64_t)
+    STORE_K(store8, uint8_t)
+    STORE_K(store16, uint16_t)
+    STORE_K(store32, uint32_t)
+    STORE_K(store64, uint64_t)
     LOAD_IDX(i32_load, uint32_t, ZX32)
     LOAD_IDX(i64_load, uint64_t, ZX64)
     LOAD_IDX(i32_load16_u, uint16_t, ZX32)
@@ -805,6 +845,8 @@ op_i64_rem_u: {
     FBIN64(f64_add, of_f64(a + b)) FBIN64(f64_sub, of_f64(a - b))
     FBIN64(f64_mul, of_f64(a * b)) FBIN64(f64_div, of_f64(a / b))
     FBIN64(f64_min, of_f64(wasm_fmin(a, b))) FBIN64(f64_max, of_f64(wasm_fmax(a, b)))
+    FCMPS(f32, float, f32_of)
+    FCMPS(f64, double, f64_of)
 op_f64_muladd: {
     double m = f64_of(fp[W1(1)]) * f64_of(fp[W0(2)]);
     fp[W0(1)] = of_f64(f64_of(fp[W1(2)]) + m);
@@ -833,6 +875,14 @@ op_i64_muladd:
 op_i32_shr_u_and:
     fp[W0(1)] = ((uint32_t)fp[W1(1)] >> (W0(2) & 31)) & W1(2);
     NEXT(3);
+#define SHIFTED(OP, expr) \
+    op_i32_##OP##_shl: { uint32_t a = (uint32_t)fp[W1(1)], b = (uint32_t)fp[W0(2)] << (W1(2) & 31); \
+        fp[W0(1)] = (uint32_t)(expr); NEXT(3); } \
+    op_i32_##OP##_shr_u: { uint32_t a = (uint32_t)fp[W1(1)], b = (uint32_t)fp[W0(2)] >> (W1(2) & 31); \
+        fp[W0(1)] = (uint32_t)(expr); NEXT(3); } \
+    op_i32_##OP##_rotl: { uint32_t a = (uint32_t)fp[W1(1)], b = rotl32((uint32_t)fp[W0(2)], W1(2)); \
+        fp[W0(1)] = (uint32_t)(expr); NEXT(3); }
+    SHIFTED(add, a + b) SHIFTED(sub, a - b) SHIFTED(and, a & b) SHIFTED(or, a | b) SHIFTED(xor, a ^ b)
 op_f32_copysign:
     fp[W0(1)] = ((uint32_t)fp[W1(1)] & 0x7FFFFFFFu) | ((uint32_t)fp[W0(2)] & 0x80000000u);
     NEXT(3);
@@ -936,9 +986,9 @@ call_generic:
         const exec_code *c = callee->code;
         uint64_t *nfp = fp + cbase;
         SPEND_FUEL();
-        if (UNLIKELY(depth + 1 >= max_depth || nfp + c->frame_slots > stack_end))
+        if (UNLIKELY(fr >= frames_last || nfp + c->frame_slots > stack_end))
             TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-        exec_frame *fr = &frames[++depth];
+        fr++;
         fr->func = callee;
         fr->ret_pc = cnext;
         fr->ret_fp = fp;
@@ -965,7 +1015,7 @@ finished:
 
 trap:
     SAVE_STATE();
-    exec_record_trap(exec, trap_kind, trap_msg, depth + 1);
+    exec_record_trap(exec, trap_kind, trap_msg, (uint32_t)(fr - frames) + 1);
     return ISOLA_TRAPPED;
 }
 

@@ -11,9 +11,17 @@
  *   NORESERVE keeps the untouched bulk out of the commit charge.
  *
  *   A memory whose maximum fits a slot takes one. When it is freed, the
- *   bytes it could have touched (its final size; memories never shrink) are
- *   handed back with madvise(MADV_DONTNEED), so RSS drops and a reused slot
- *   reads as zeros, and the slot goes on a LIFO free list.
+ *   slot must read as zeros again before reuse. Two ways, two free lists:
+ *   - warm: the pages of its final size that are resident (mincore) are
+ *     cleared with memset and stay mapped. A first touch of a fresh page
+ *     costs a page fault plus zeroing by the kernel (tens of microseconds
+ *     on some VMs), so the next memory to take this slot starts with its
+ *     pages already in place. Warm slots hold at most MEMPOOL_WARM_BYTES of
+ *     resident pages in all; past that, and on exec_mempool_trim, slots go
+ *   - cold: madvise(MADV_DONTNEED) hands the pages back, RSS drops, and
+ *     the slot reads as zeros when it is next touched.
+ *   Both lists are LIFO (the most recently used slot is the warmest);
+ *   take prefers warm, then cold, then a never-used slot.
  *
  * No guard pages
  *   Engines built for a few instances reserve 8 GiB per memory so a 32-bit
@@ -27,22 +35,38 @@
  *   checking also keeps traps ordinary values, with no SIGSEGV handler to
  *   share with the embedder.
  *
- * Locking: one mutex guards the chunk list and the free list. It is held
+ * Locking: one mutex guards the chunk list and the free lists. It is held
  *   across the mmap of a new chunk too, which happens once per
- *   slots_per_chunk memories; madvise on release runs outside it.
+ *   slots_per_chunk memories; clearing and madvise on release run outside it.
  */
 #include "exec/mempool.h"
 
 #include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
 
 /* Target address space per chunk: big enough that chunks are few (1024 slots of
  * 16 MiB), small enough that an engine with a handful of memories does not
  * reserve an absurd range. */
 #define MEMPOOL_CHUNK_TARGET (16ull << 30)
 #define MEMPOOL_MAX_SLOTS (1ull << 31)
+/* Resident bytes the warm list may keep: enough for thousands of small
+ * memories in flight, small beside any process's baseline. */
+#define MEMPOOL_WARM_BYTES (16ull << 20)
+/* Memories touching more than this are returned cold: clearing costs more
+ * than a fault would save. */
+#define MEMPOOL_WARM_MAX_TOUCHED (1ull << 20)
+
+/* A LIFO stack of free slots; `resident` is per entry for warm slots. */
+typedef struct mempool_stack {
+    int32_t *slots;
+    uint32_t *resident;          /* resident bytes of each (warm list only) */
+    uint64_t n, cap;
+} mempool_stack;
 
 struct mem_pool {
     pthread_mutex_t lock;
@@ -51,9 +75,11 @@ struct mem_pool {
     uint8_t **chunks;
     uint32_t nchunks, chunks_cap;
     uint64_t next_fresh;         /* slots below this were handed out at least once */
-    int32_t *free_slots;         /* LIFO stack of returned slots */
-    uint64_t nfree, free_cap;
+    mempool_stack warm;          /* cleared, pages still resident */
+    mempool_stack cold;          /* pages given back to the OS */
+    uint64_t warm_bytes;         /* resident bytes on the warm list */
     uint64_t in_use;
+    size_t page;                 /* the OS page size */
 };
 
 struct mem_pool *exec_mempool_new(uint64_t slot_bytes)
@@ -67,6 +93,8 @@ struct mem_pool *exec_mempool_new(uint64_t slot_bytes)
         return NULL;
     }
     pool->slot_bytes = slot_bytes;
+    long page = sysconf(_SC_PAGESIZE);
+    pool->page = page > 0 ? (size_t)page : 4096;
     uint64_t per = MEMPOOL_CHUNK_TARGET / slot_bytes;
     pool->slots_per_chunk = per == 0 ? 1 : per > 65536 ? 65536 : (uint32_t)per;
     return pool;
@@ -80,7 +108,9 @@ void exec_mempool_free(struct mem_pool *pool)
     for (uint32_t i = 0; pool->in_use == 0 && i < pool->nchunks; i++)
         munmap(pool->chunks[i], pool->slot_bytes * pool->slots_per_chunk);
     free(pool->chunks);
-    free(pool->free_slots);
+    free(pool->warm.slots);
+    free(pool->warm.resident);
+    free(pool->cold.slots);
     pthread_mutex_destroy(&pool->lock);
     free(pool);
 }
@@ -119,12 +149,37 @@ static bool mempool_add_chunk(struct mem_pool *pool)
     return true;
 }
 
+static bool mempool_stack_push(mempool_stack *st, int32_t slot, uint32_t resident, bool with_resident)
+{
+    if (st->n == st->cap) {
+        uint64_t cap = st->cap ? st->cap * 2 : 64;
+        int32_t *slots = realloc(st->slots, cap * sizeof *slots);
+        if (slots)
+            st->slots = slots;
+        uint32_t *res = slots && with_resident ? realloc(st->resident, cap * sizeof *res) : NULL;
+        if (res)
+            st->resident = res;
+        if (!slots || (with_resident && !res))
+            return false;
+        st->cap = cap;
+    }
+    st->slots[st->n] = slot;
+    if (with_resident)
+        st->resident[st->n] = resident;
+    st->n++;
+    return true;
+}
+
 uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot)
 {
     pthread_mutex_lock(&pool->lock);
     int32_t s;
-    if (pool->nfree > 0) {
-        s = pool->free_slots[--pool->nfree];
+    if (pool->warm.n > 0) {
+        pool->warm.n--;
+        s = pool->warm.slots[pool->warm.n];
+        pool->warm_bytes -= pool->warm.resident[pool->warm.n];
+    } else if (pool->cold.n > 0) {
+        s = pool->cold.slots[--pool->cold.n];
     } else {
         if (pool->next_fresh == (uint64_t)pool->nchunks * pool->slots_per_chunk &&
             !mempool_add_chunk(pool)) {
@@ -140,31 +195,123 @@ uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot)
     return base;
 }
 
+/* Gives the pages of [base, base + bytes) back to the OS; false if it failed. */
+static bool mempool_discard(uint8_t *base, uint64_t bytes)
+{
+    return bytes == 0 || madvise(base, bytes, MADV_DONTNEED) == 0;
+}
+
+/* Whether a page that is not resident may hold data: only if it was
+ * swapped out, so only while a swap device exists. Asked after mincore, so
+ * "no swap" now means none then either (short of a swapon, swap-out and
+ * swapoff inside one call). */
+static bool mempool_swap_possible(void)
+{
+    struct sysinfo si;
+    return sysinfo(&si) != 0 || si.totalswap != 0;
+}
+
+/* Makes [base, base + bytes) read as zeros while keeping its resident pages:
+ * those are cleared with memset. The others read as zeros already unless
+ * swapped out, so they are discarded only when swap exists. Returns the
+ * resident bytes kept, or UINT64_MAX when that failed (then discard). */
+static uint64_t mempool_clear_resident(const struct mem_pool *pool, uint8_t *base, uint64_t bytes)
+{
+    size_t npages = (size_t)((bytes + pool->page - 1) / pool->page);
+    unsigned char vec[MEMPOOL_WARM_MAX_TOUCHED / 4096];
+    if (npages > sizeof vec || mincore(base, npages * pool->page, vec) != 0)
+        return UINT64_MAX;
+    bool swap = mempool_swap_possible();
+    uint64_t resident = 0;
+    size_t run = 0;   /* start of the current run of non-resident pages */
+    for (size_t i = 0; i <= npages; i++) {
+        if (i < npages && !(vec[i] & 1))
+            continue;
+        if (swap && run < i && !mempool_discard(base + run * pool->page, (i - run) * pool->page))
+            return UINT64_MAX;
+        if (i < npages) {
+            memset(base + i * pool->page, 0, pool->page);
+            resident += pool->page;
+        }
+        run = i + 1;
+    }
+    return resident;
+}
+
 void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched)
 {
     assert(slot >= 0 && touched <= pool->slot_bytes);
-    /* Outside the lock: this is the slow part, and the slot is still ours. If
-     * madvise failed the pages would keep old contents, so such a slot is
+    /* Outside the lock: this is the slow part, and the slot is still ours. */
+    uint64_t resident = UINT64_MAX;
+    if (touched <= MEMPOOL_WARM_MAX_TOUCHED) {
+        pthread_mutex_lock(&pool->lock);
+        bool room = pool->warm_bytes + touched <= MEMPOOL_WARM_BYTES;
+        pthread_mutex_unlock(&pool->lock);
+        if (room)
+            resident = mempool_clear_resident(pool, base, touched);
+    }
+    /* If madvise failed the pages would keep old contents, so such a slot is
      * leaked rather than reused (it cannot fail on a valid private mapping). */
-    if (touched > 0 && madvise(base, touched, MADV_DONTNEED) != 0)
+    if (resident == UINT64_MAX && !mempool_discard(base, touched))
         return;
     pthread_mutex_lock(&pool->lock);
     assert(base == mempool_slot_base(pool, slot));
-    if (pool->nfree == pool->free_cap) {
-        uint64_t cap = pool->free_cap ? pool->free_cap * 2 : 64;
-        int32_t *fs = realloc(pool->free_slots, cap * sizeof *fs);
-        if (!fs) {
-            /* Keep the slot out of circulation; its pages are already returned. */
-            pool->in_use--;
+    bool warm = resident != UINT64_MAX && pool->warm_bytes + resident <= MEMPOOL_WARM_BYTES &&
+                mempool_stack_push(&pool->warm, slot, (uint32_t)resident, true);
+    if (warm)
+        pool->warm_bytes += resident;
+    pool->in_use--;
+    pthread_mutex_unlock(&pool->lock);
+    if (warm)
+        return;
+    /* Cold: its pages go back (again, if it was cleared but the warm list
+     * filled up meanwhile). */
+    if (resident != UINT64_MAX && !mempool_discard(base, touched))
+        return;
+    pthread_mutex_lock(&pool->lock);
+    /* Out of memory for the list: the slot stays out of circulation. */
+    (void)mempool_stack_push(&pool->cold, slot, 0, false);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/* With no slot in use and none warm, every slot reads as zeros and has no
+ * pages: the free list (4 bytes a slot, megabytes after a million memories)
+ * can go, and slots are handed out from the first again. Lock held. */
+static void mempool_forget_free(struct mem_pool *pool)
+{
+    if (pool->in_use != 0 || pool->warm.n != 0)
+        return;
+    free(pool->cold.slots);
+    free(pool->warm.slots);
+    free(pool->warm.resident);
+    pool->cold = (mempool_stack){0};
+    pool->warm = (mempool_stack){0};
+    pool->next_fresh = 0;
+}
+
+void exec_mempool_trim(struct mem_pool *pool)
+{
+    for (;;) {
+        pthread_mutex_lock(&pool->lock);
+        if (pool->warm.n == 0) {
+            mempool_forget_free(pool);
             pthread_mutex_unlock(&pool->lock);
             return;
         }
-        pool->free_slots = fs;
-        pool->free_cap = cap;
+        pool->warm.n--;
+        int32_t s = pool->warm.slots[pool->warm.n];
+        pool->warm_bytes -= pool->warm.resident[pool->warm.n];
+        pool->in_use++;   /* ours while its pages go back */
+        uint8_t *base = mempool_slot_base(pool, s);
+        pthread_mutex_unlock(&pool->lock);
+        bool ok = mempool_discard(base, MEMPOOL_WARM_MAX_TOUCHED < pool->slot_bytes ? MEMPOOL_WARM_MAX_TOUCHED
+                                                                                    : pool->slot_bytes);
+        pthread_mutex_lock(&pool->lock);
+        pool->in_use--;
+        if (ok)
+            (void)mempool_stack_push(&pool->cold, s, 0, false);
+        pthread_mutex_unlock(&pool->lock);
     }
-    pool->free_slots[pool->nfree++] = slot;
-    pool->in_use--;
-    pthread_mutex_unlock(&pool->lock);
 }
 
 void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out)
@@ -173,7 +320,8 @@ void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out)
     out->chunks = pool->nchunks;
     out->slots_per_chunk = pool->slots_per_chunk;
     out->slots_in_use = pool->in_use;
-    out->slots_free = pool->nfree;
+    out->slots_free = pool->warm.n + pool->cold.n;
+    out->warm_bytes = pool->warm_bytes;
     out->slot_bytes = pool->slot_bytes;
     pthread_mutex_unlock(&pool->lock);
 }

@@ -21,6 +21,7 @@ typedef struct mempool_stats {
     uint32_t slots_per_chunk;
     uint64_t slots_in_use;
     uint64_t slots_free;         /* released and waiting for reuse */
+    uint64_t warm_bytes;         /* resident bytes kept by free slots (bounded) */
     uint64_t slot_bytes;
 } mempool_stats;
 
@@ -33,8 +34,11 @@ uint64_t exec_mempool_slot_bytes(const struct mem_pool *pool);
 
 /* Takes a slot, readable and writable and all zero. Returns its base and id, or NULL. Thread-safe. */
 uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot);
-/* Returns slot `slot` (base `base`), of which the first `touched` bytes may be dirty. Thread-safe. */
+/* Returns slot `slot` (base `base`), of which the first `touched` bytes may be dirty. Thread-safe.
+ * Its resident pages may stay mapped (cleared) for the next take, within a bound. */
 void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched);
+/* Gives every page that free slots keep resident back to the OS. Thread-safe. */
+void exec_mempool_trim(struct mem_pool *pool);
 
 void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out);
 

@@ -98,6 +98,8 @@ typedef struct tr {
     size_t cmp_at, cmp_end;
     int cmp_kind;            /* 0..9 as EXEC_CMPS, 10 = eqz */
     bool cmp_is64, cmp_imm;
+    uint8_t cmp_float;       /* 0: an integer compare; 1: f32, 2: f64 (cmp_kind 0..5 as EXEC_FCMPS) */
+    uint64_t cmp_k;          /* a float compare's constant right operand (cmp_imm) */
     uint32_t cmp_a, cmp_b, cmp_dst;
     bool cmp_prev_valid;     /* an op producing into cmp_at's start, right before the compare */
     size_t cmp_prev_at;
@@ -453,6 +455,15 @@ static void emit_return(tr *t)
         if (e->kind == ENT_CONST) {
             emit_move(t, 0, e);
             emit_h(t, EXEC_OP_ret);
+        } else if (e->kind == ENT_HOME && !t->oom && t->prod_valid && t->prod_end == t->n
+                   && t->code[t->prod_at + 1].w[0] == e->home) {
+            /* The result was just computed: compute it into slot 0 instead
+             * (the op reads its operands before writing, and only `ret`
+             * follows), saving a copy and its dispatch. */
+            t->code[t->prod_at + 1].w[0] = 0;
+            t->prod_valid = false;
+            t->cmp_valid = false;
+            emit_h(t, EXEC_OP_ret);
         } else {
             emit_h(t, EXEC_OP_ret1);
             emit_w(t, e->kind == ENT_LOCAL ? e->slot : e->home, 0);
@@ -546,9 +557,18 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
         if (((uint32_t)cond.k[0] != 0) != when_true)
             return SIZE_MAX;
         emit_h(t, back ? EXEC_OP_br_back : EXEC_OP_br);
-    } else if (t->cmp_valid && t->cmp_end == t->n && cond.kind == ENT_HOME && cond.home == t->cmp_dst) {
+    } else if (t->cmp_valid && t->cmp_end == t->n && cond.kind == ENT_HOME && cond.home == t->cmp_dst
+               && !(t->cmp_float && back)) {
         t->n = t->cmp_at;
-        if (t->cmp_kind == CMP_EQZ) {
+        if (t->cmp_float) {
+            /* Forward only: the fused float branches spend no fuel. */
+            op = (t->cmp_float == 1 ? EXEC_OP_br_f32_eq : EXEC_OP_br_f64_eq) + 4 * t->cmp_kind
+                 + (t->cmp_imm ? 1 : 0) + (when_true ? 0 : 2);
+            emit_h(t, op);
+            emit_w(t, t->cmp_a, t->cmp_b);
+            if (t->cmp_imm)
+                emit_u64(t, t->cmp_k);
+        } else if (t->cmp_kind == CMP_EQZ) {
             bool z = when_true;
             if (t->cmp_is64)
                 op = z ? EXEC_OP_br_z64 : EXEC_OP_br_nz64;
@@ -726,12 +746,45 @@ static void tr_br_if(tr *t, uint32_t depth)
     bind_here(t);
 }
 
+/*
+ * A switch often masks or rebases its index first (x & 255, x - 'a'): when
+ * the index is the temporary the and/add/sub with a constant just produced,
+ * the br_table does that itself. Returns false if it is not.
+ */
+static bool try_br_table_index_op(tr *t, const tr_entry *idx, uint32_t count)
+{
+    if (t->oom || idx->kind != ENT_HOME || !t->prod_valid || t->prod_end != t->n
+        || t->code[t->prod_at + 1].w[0] != idx->home)
+        return false;
+    const void *h = t->code[t->prod_at].h;
+    uint32_t src = t->code[t->prod_at + 1].w[1], k = t->code[t->prod_at + 2].w[0];
+    int op;
+    if (h == t->handlers[EXEC_OP_i32_and_imm]) {
+        op = EXEC_OP_br_table_and;
+    } else if (h == t->handlers[EXEC_OP_i32_add_imm]) {
+        op = EXEC_OP_br_table_add;
+    } else if (h == t->handlers[EXEC_OP_i32_sub_imm]) {
+        op = EXEC_OP_br_table_add;
+        k = 0u - k;
+    } else {
+        return false;
+    }
+    t->n = t->prod_at;
+    t->prod_valid = false;
+    emit_h(t, op);
+    emit_w(t, src, count);
+    emit_w(t, k, 0);
+    return true;
+}
+
 static void tr_br_table(tr *t, uint32_t count)
 {
     tr_entry idx = pop(t);
-    uint32_t s = operand(t, &idx);
-    emit_h(t, EXEC_OP_br_table);
-    emit_w(t, s, count);
+    if (!try_br_table_index_op(t, &idx, count)) {
+        uint32_t s = operand(t, &idx);
+        emit_h(t, EXEC_OP_br_table);
+        emit_w(t, s, count);
+    }
     size_t first = t->n;
     for (uint32_t i = 0; i <= count; i++)
         emit_u64(t, 0);
@@ -920,6 +973,56 @@ static bool try_shr_and(tr *t, const tr_entry *a, uint32_t mask)
     return true;
 }
 
+/*
+ * An i32 add/sub/and/or/xor one of whose operands is the temporary just
+ * produced by a shift or rotate by a constant: one op computes both. The
+ * temporary is dead (its stack entry was consumed), and the other operand
+ * is read from where it is, so a constant there keeps the two ops apart.
+ */
+static bool try_shifted_operand(tr *t, int op, const tr_entry *a, const tr_entry *b)
+{
+    int base;
+    switch (op) {
+    case EXEC_OP_i32_add: base = EXEC_OP_i32_add_shl; break;
+    case EXEC_OP_i32_sub: base = EXEC_OP_i32_sub_shl; break;
+    case EXEC_OP_i32_and: base = EXEC_OP_i32_and_shl; break;
+    case EXEC_OP_i32_or: base = EXEC_OP_i32_or_shl; break;
+    case EXEC_OP_i32_xor: base = EXEC_OP_i32_xor_shl; break;
+    default: return false;
+    }
+    if (t->oom || !t->prod_valid || t->prod_end != t->n)
+        return false;
+    const void *h = t->code[t->prod_at].h;
+    int shift;
+    if (h == t->handlers[EXEC_OP_i32_shl_imm])
+        shift = 0;
+    else if (h == t->handlers[EXEC_OP_i32_shr_u_imm])
+        shift = 1;
+    else if (h == t->handlers[EXEC_OP_i32_rotl_imm])
+        shift = 2;
+    else
+        return false;
+    uint32_t tmp = t->code[t->prod_at + 1].w[0];
+    bool right = b->kind == ENT_HOME && b->home == tmp;
+    bool left = !right && op != EXEC_OP_i32_sub && a->kind == ENT_HOME && a->home == tmp;
+    if (!left && !right)
+        return false;
+    const tr_entry *other = right ? a : b;
+    if (other->kind == ENT_CONST)
+        return false;
+    uint32_t so = other->kind == ENT_LOCAL ? other->slot : other->home;
+    uint32_t src = t->code[t->prod_at + 1].w[1], k = t->code[t->prod_at + 2].w[0] & 31;
+    uint32_t dst = a->home;
+    t->n = t->prod_at;
+    size_t at = t->n;
+    emit_h(t, base + shift);
+    emit_w(t, dst, so);
+    emit_w(t, src, k);
+    push_home(t, WASM_I32);
+    mark_producer(t, at);
+    return true;
+}
+
 /* The f64 op with a constant right operand (one 64-bit immediate word), or -1. */
 static int f64_const_op(int op)
 {
@@ -936,7 +1039,7 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
 {
     tr_entry b = pop(t);
     tr_entry a = pop(t);
-    if (try_f64_muladd(t, op, &a, &b) || try_int_muladd(t, op, &a, &b))
+    if (try_f64_muladd(t, op, &a, &b) || try_int_muladd(t, op, &a, &b) || try_shifted_operand(t, op, &a, &b))
         return;
     int kop = f64_const_op(op);
     if (kop >= 0 && b.kind == ENT_CONST) {
@@ -953,10 +1056,10 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
     uint32_t dst = a.home;      /* the result goes to the lower position even if swapped */
     bool imm = false;
     if (imm_op >= 0) {
-        if (b.kind == ENT_CONST && (!is64 || (int64_t)(int32_t)b.k[0] == (int64_t)b.k[0]))
+        /* i64 immediates take the whole of word 2, so every constant fits. */
+        if (b.kind == ENT_CONST)
             imm = true;
-        else if (commutative && a.kind == ENT_CONST
-                 && (!is64 || (int64_t)(int32_t)a.k[0] == (int64_t)a.k[0])) {
+        else if (commutative && a.kind == ENT_CONST) {
             tr_entry tmp = a;
             a = b;
             b = tmp;
@@ -970,7 +1073,10 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
     size_t at = t->n;
     emit_h(t, imm ? imm_op : op);
     emit_w(t, dst, sa);
-    emit_w(t, sb, 0);
+    if (imm && is64)
+        emit_u64(t, b.k[0]);
+    else
+        emit_w(t, sb, 0);
     push_home(t, rt);
     mark_producer(t, at);
 }
@@ -1004,6 +1110,7 @@ static void emit_compare(tr *t, int c, bool is64)
     t->cmp_end = t->n;
     t->cmp_kind = c;
     t->cmp_is64 = is64;
+    t->cmp_float = 0;
     t->cmp_imm = imm;
     t->cmp_a = sa;
     t->cmp_b = sb;
@@ -1016,7 +1123,7 @@ static void emit_eqz(tr *t, bool is64)
 {
     tr_entry *top = t->sp ? &t->stack[t->sp - 1] : NULL;
     if (top && !t->oom && top->kind == ENT_HOME && t->cmp_valid && t->cmp_end == t->n && t->cmp_kind != CMP_EQZ
-        && top->home == t->cmp_dst) {
+        && !t->cmp_float && top->home == t->cmp_dst) {
         /* eqz of a fresh compare: invert the compare in place. */
         t->cmp_kind = cmp_inverse(t->cmp_kind);
         t->code[t->cmp_at].h = t->handlers[(t->cmp_is64 ? EXEC_OP_i64_eq : EXEC_OP_i32_eq)
@@ -1035,8 +1142,56 @@ static void emit_eqz(tr *t, bool is64)
     t->cmp_end = t->n;
     t->cmp_kind = CMP_EQZ;
     t->cmp_is64 = is64;
+    t->cmp_float = 0;
     t->cmp_a = s;
     t->cmp_dst = a.home;
+    t->cmp_prev_valid = false;
+}
+
+/*
+ * Float compares: c is 0..5 as EXEC_FCMPS (eq ne lt gt le ge). A constant
+ * operand becomes an immediate (swapping the operands if it is on the left),
+ * and the compare is recorded so a branch right after it can fuse with it.
+ */
+static void emit_fcompare(tr *t, int c, bool is64)
+{
+    static const int swapped[] = { 0, 1, 3, 2, 5, 4 };
+    tr_entry b = pop(t);
+    tr_entry a = pop(t);
+    uint32_t dst = a.home;
+    bool imm = false;
+    if (b.kind == ENT_CONST) {
+        imm = true;
+    } else if (a.kind == ENT_CONST) {
+        tr_entry tmp = a;
+        a = b;
+        b = tmp;
+        c = swapped[c];
+        imm = true;
+    }
+    uint32_t sa = operand(t, &a);
+    uint32_t sb = imm ? 0 : operand(t, &b);
+    size_t at = t->n;
+    int base = imm ? (is64 ? EXEC_OP_f64_eq_k : EXEC_OP_f32_eq_k) : (is64 ? EXEC_OP_f64_eq : EXEC_OP_f32_eq);
+    emit_h(t, base + c);
+    emit_w(t, dst, sa);
+    if (imm)
+        emit_u64(t, b.k[0]);
+    else
+        emit_w(t, sb, 0);
+    push_home(t, WASM_I32);
+    mark_producer(t, at);
+    t->cmp_valid = true;
+    t->cmp_at = at;
+    t->cmp_end = t->n;
+    t->cmp_kind = c;
+    t->cmp_is64 = false;
+    t->cmp_float = is64 ? 2 : 1;
+    t->cmp_imm = imm;
+    t->cmp_a = sa;
+    t->cmp_b = sb;
+    t->cmp_k = imm ? b.k[0] : 0;
+    t->cmp_dst = dst;
     t->cmp_prev_valid = false;
 }
 
@@ -1054,6 +1209,10 @@ static int fused_mem_op(int op)
     case EXEC_OP_store16: return EXEC_OP_store16_add;
     case EXEC_OP_store32: return EXEC_OP_store32_add;
     case EXEC_OP_store64: return EXEC_OP_store64_add;
+    case EXEC_OP_store8_k: return EXEC_OP_store8_k_add;
+    case EXEC_OP_store16_k: return EXEC_OP_store16_k_add;
+    case EXEC_OP_store32_k: return EXEC_OP_store32_k_add;
+    case EXEC_OP_store64_k: return EXEC_OP_store64_k_add;
     default: return -1;
     }
 }
@@ -1111,6 +1270,20 @@ static size_t emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa
     if (fused >= 0 && !t->oom && a->kind == ENT_HOME && t->prod_valid && t->prod_end == t->n
         && t->code[t->prod_at + 1].w[0] == a->home) {
         const void *h = t->code[t->prod_at].h;
+        int idx = indexed_mem_op(op);
+        if (idx >= 0 && h == t->handlers[EXEC_OP_i32_add_shl]) {
+            /* base + (i << k), already fused by try_shifted_operand */
+            uint32_t base = t->code[t->prod_at + 1].w[1];
+            uint32_t i = t->code[t->prod_at + 2].w[0], shift = t->code[t->prod_at + 2].w[1];
+            size_t start = t->prod_at;
+            t->n = t->prod_at;
+            t->prod_valid = false;
+            emit_h(t, idx);
+            emit_w(t, x, base);
+            emit_w(t, offset, i);
+            emit_w(t, shift, 0);
+            return start;
+        }
         bool reg = h == t->handlers[EXEC_OP_i32_add];
         bool sub = h == t->handlers[EXEC_OP_i32_sub_imm];
         size_t start = t->prev_at;
@@ -1146,10 +1319,31 @@ static void emit_load(tr *t, int op, wasm_valtype rt, uint32_t offset)
     mark_producer(t, at);
 }
 
+/* The store op taking its value as a constant, or -1. */
+static int store_k_op(int op)
+{
+    switch (op) {
+    case EXEC_OP_store8: return EXEC_OP_store8_k;
+    case EXEC_OP_store16: return EXEC_OP_store16_k;
+    case EXEC_OP_store32: return EXEC_OP_store32_k;
+    case EXEC_OP_store64: return EXEC_OP_store64_k;
+    default: return -1;
+    }
+}
+
 static void emit_store(tr *t, int op, uint32_t offset)
 {
     tr_entry v = pop(t);
     tr_entry a = pop(t);
+    /* A constant value is an immediate (store64: if it is a sign-extended
+     * 32-bit value), so nothing is emitted between the address and the store. */
+    int kop = store_k_op(op);
+    if (v.kind == ENT_CONST && kop >= 0
+        && (op != EXEC_OP_store64 || (int64_t)(int32_t)v.k[0] == (int64_t)v.k[0])) {
+        uint32_t sa = operand(t, &a);
+        emit_mem(t, kop, (uint32_t)v.k[0], &a, sa, offset);
+        return;
+    }
     uint32_t sv = operand(t, &v);
     uint32_t sa = operand(t, &a);
     emit_mem(t, op, sv, &a, sa, offset);
@@ -1171,7 +1365,7 @@ static void tr_select(tr *t)
 {
     tr_entry c = pop(t), y = pop(t), x = pop(t);
     if (x.type != WASM_V128 && c.kind == ENT_HOME && !t->oom && t->cmp_valid && t->cmp_end == t->n
-        && c.home == t->cmp_dst && !t->cmp_is64 && t->cmp_kind != CMP_EQZ) {
+        && c.home == t->cmp_dst && !t->cmp_is64 && !t->cmp_float && t->cmp_kind != CMP_EQZ) {
         /* The condition is a compare emitted just now: fold it in. Constant
          * operands go to the homes of x and y, which lie below every slot
          * the compare reads, so they may be materialised after the rewind. */
@@ -1712,6 +1906,14 @@ static bool tr_instr(tr *t)
     }
     if (op >= WASM_OP_I64_EQ && op <= WASM_OP_I64_GE_U) {
         emit_compare(t, op - WASM_OP_I64_EQ, true);
+        return false;
+    }
+    if (op >= WASM_OP_F32_EQ && op <= WASM_OP_F32_GE) {
+        emit_fcompare(t, op - WASM_OP_F32_EQ, false);
+        return false;
+    }
+    if (op >= WASM_OP_F64_EQ && op <= WASM_OP_F64_GE) {
+        emit_fcompare(t, op - WASM_OP_F64_EQ, true);
         return false;
     }
     if (op >= WASM_OP_I32_REINTERPRET_F32 && op <= WASM_OP_F64_REINTERPRET_I64) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/proc_wasi.h"
 #include "proc/ipc.h"
 #include "proc/link.h"
 #include "proc/message.h"
@@ -75,6 +76,42 @@ static int32_t api_handles_in(isola_host_call *call, uint32_t ptr, uint32_t coun
     return PROC_OK;
 }
 
+/*
+ * For a child that imports WASI: takes the directory handles out of
+ * handles[0..*n) (each needs TRANSFER; they are closed in the parent once
+ * the spawn succeeds) and builds the child's context with them as its
+ * preopens, in order. The other handles stay for the start message.
+ */
+static int32_t api_spawn_wasi(proc_process *p, const uint8_t *arg, uint32_t arg_len, int32_t *handles,
+                              uint32_t *n, int32_t *dir_handles, uint32_t *ndirs, isola_wasi **out)
+{
+    proc_dir *dirs[PROC_MESSAGE_MAX_HANDLES];
+    uint32_t kept = 0;
+    *ndirs = 0;
+    for (uint32_t i = 0; i < *n; i++) {
+        proc_object *obj;
+        int32_t r = proc_handle_get(&p->handles, handles[i], PROC_OBJ_NONE, 0, &obj);
+        if (r != PROC_OK)
+            return r;
+        if (obj->type != PROC_OBJ_DIR) {
+            handles[kept++] = handles[i];
+            continue;
+        }
+        r = proc_handle_get(&p->handles, handles[i], PROC_OBJ_DIR, ISOLA_RIGHT_TRANSFER, &obj);
+        if (r != PROC_OK)
+            return r;
+        for (uint32_t j = 0; j < *ndirs; j++)
+            if (dir_handles[j] == handles[i])
+                return ISOLA_EINVAL;   /* the same handle twice */
+        dirs[*ndirs] = (proc_dir *)obj;
+        dir_handles[(*ndirs)++] = handles[i];
+    }
+    *n = kept;
+    int32_t r;
+    *out = proc_wasi_child(p, arg, arg_len, dirs, *ndirs, &r);
+    return r;
+}
+
 static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void *user)
 {
     (void)user;
@@ -101,12 +138,46 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
         r = proc_handle_reserve(&p->handles, 1);
     if (r != PROC_OK)
         return ret_i32(slots, r);
-    proc_spawner sp = {.table = &p->handles, .quota = &p->quota, .parent_ref = &p->header};
+    proc_module *module = (proc_module *)obj;
+    /* A WASI child: directory handles in the list become its preopens. */
+    int32_t dir_handles[PROC_MESSAGE_MAX_HANDLES];
+    uint32_t ndirs = 0;
+    isola_wasi *wasi = NULL;
+    if (module->wasi) {
+        r = api_spawn_wasi(p, arg, arg_len, handles, &nhandles, dir_handles, &ndirs, &wasi);
+        if (r != PROC_OK)
+            return ret_i32(slots, r);
+    }
+    proc_spawner sp = {.table = &p->handles, .quota = &p->quota, .parent_ref = &p->header, .wasi = wasi};
     proc_process *child;
-    r = proc_spawn(p->vm, &sp, (proc_module *)obj, name, name_len, arg, arg_len, handles, nhandles, &req,
-                   &child, NULL);
-    if (r == PROC_OK)
+    r = proc_spawn(p->vm, &sp, module, name, name_len, arg, arg_len, handles, nhandles, &req, &child, NULL);
+    if (r == PROC_OK) {
         r = proc_handle_insert(&p->handles, &child->header, API_CHILD_RIGHTS, NULL);
+        for (uint32_t i = 0; i < ndirs; i++)   /* moved, like any handle passed to spawn */
+            proc_handle_close(&p->handles, dir_handles[i]);
+    }
+    return ret_i32(slots, r);
+}
+
+/* dir_handle(fd, rights_base, rights_inheriting, name_ptr, name_len): a
+ * handle (DUPLICATE, TRANSFER) to one of the caller's WASI directories. */
+static isola_host_result api_dir_handle(isola_host_call *call, uint64_t *slots, void *user)
+{
+    (void)user;
+    API_PROCESS(call, p);
+    uint32_t name_len = ARG_U32(4);
+    const char *name = (const char *)api_range(call, ARG_U32(3), name_len);
+    if (!name)
+        return ret_i32(slots, ISOLA_EINVAL);
+    proc_dir *d;
+    int32_t r = proc_handle_reserve(&p->handles, 1);
+    if (r == PROC_OK)
+        r = proc_dir_new(p->wasi, ARG_U32(0), slots[1], slots[2], name, name_len, &d);
+    if (r != PROC_OK)
+        return ret_i32(slots, r);
+    r = proc_handle_insert(&p->handles, &d->header, ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER, NULL);
+    if (r < 0)
+        proc_object_release(&d->header);
     return ret_i32(slots, r);
 }
 
@@ -366,6 +437,7 @@ static const api_def api_defs[] = {
     {"sleep", api_sleep, "I", "i"},
     {"yield", api_yield, "", "i"},
     {"now", api_now, "", "I"},
+    {"dir_handle", api_dir_handle, "iIIii", "i"},
 };
 
 #define API_COUNT (sizeof api_defs / sizeof api_defs[0])

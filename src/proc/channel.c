@@ -54,6 +54,11 @@ int32_t proc_endpoint_send(proc_endpoint *endpoint, proc_message *message, proc_
     return proc_queue_push(&endpoint->channel->queues[1 - endpoint->side], message, wait_if_full);
 }
 
+int32_t proc_endpoint_send_notice(proc_endpoint *endpoint, proc_message *message)
+{
+    return proc_queue_push_notice(&endpoint->channel->queues[1 - endpoint->side], message);
+}
+
 int32_t proc_endpoint_receive(proc_endpoint *endpoint, proc_filter filter, uint32_t max_handles,
                               proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles)
 {

@@ -59,6 +59,9 @@ const proc_object *proc_endpoint_peer(const proc_endpoint *endpoint);
 /* Sends into the peer's queue: see proc_queue_push. */
 int32_t proc_endpoint_send(proc_endpoint *endpoint, proc_message *message, proc_waiter *wait_if_full);
 
+/* Sends a system notice into the peer's queue: see proc_queue_push_notice. */
+int32_t proc_endpoint_send_notice(proc_endpoint *endpoint, proc_message *message);
+
 /* Receives from this endpoint's queue: see proc_queue_pop. */
 int32_t proc_endpoint_receive(proc_endpoint *endpoint, proc_filter filter, uint32_t max_handles,
                               proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles);

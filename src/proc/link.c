@@ -4,7 +4,9 @@
  */
 #include "proc/process.h"
 
+#include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "proc/link.h"
 #include "proc/message.h"
@@ -16,6 +18,7 @@ struct proc_link {
     int kind;
     proc_process *peer;        /* owned reference: the watcher, or the linked process */
     proc_endpoint *notify;     /* monitors: the watcher's mailbox send end (owned) */
+    proc_message *notice;      /* the DOWN/EXIT message this entry may send, built up front */
     uint64_t ref;
 };
 
@@ -39,52 +42,69 @@ static void link_free(proc_link *entry)
     proc_object_release(&entry->peer->header);
     if (entry->notify)
         proc_object_release(proc_endpoint_object(entry->notify));
+    proc_message_free(entry->notice);
     free(entry);
 }
 
-/* Sends a down/exit message into a mailbox (best effort: a full mailbox drops it). */
-static void link_notify(proc_endpoint *mailbox_send, uint64_t tag, uint64_t ref, proc_exit_kind kind, int32_t reason)
+/* The notice is allocated when the monitor or link is made, so that an end
+ * never has to allocate and a notice can never be lost to a lack of memory
+ * or to a full mailbox (it bypasses the queue limits). */
+static proc_message *link_notice_new(uint64_t tag)
 {
-    proc_down_payload payload = {.ref = ref, .kind = (int32_t)kind, .reason = reason};
+    proc_down_payload zero = {0};
     proc_handle_table none;
     proc_handle_table_init(&none, 0);
-    proc_message *m;
-    if (proc_message_build(&none, NULL, tag, &payload, sizeof payload, NULL, 0, &m) != PROC_OK)
-        return;
-    if (proc_endpoint_send(mailbox_send, m, NULL) != PROC_OK)
+    proc_message *m = NULL;
+    if (proc_message_build(&none, NULL, tag, &zero, sizeof zero, NULL, 0, &m) != PROC_OK)
+        return NULL;
+    return m;
+}
+
+/* Fills in and sends the entry's notice (once; a closed mailbox drops it). */
+static void link_notify(proc_endpoint *mailbox_send, proc_message **notice, uint64_t ref, proc_exit_kind kind,
+                        int32_t reason)
+{
+    proc_message *m = *notice;
+    *notice = NULL;
+    assert(m && m->size == sizeof(proc_down_payload));
+    proc_down_payload payload = {.ref = ref, .kind = (int32_t)kind, .reason = reason};
+    memcpy((uint8_t *)proc_message_bytes(m), &payload, sizeof payload);
+    if (proc_endpoint_send_notice(mailbox_send, m) != PROC_OK)
         proc_message_free(m);
+}
+
+/* A new entry naming `peer` (retained), with its notice; NULL if out of memory. */
+static proc_link *link_entry_new(int kind, proc_process *peer, uint64_t tag)
+{
+    proc_link *e = calloc(1, sizeof *e);
+    proc_message *notice = link_notice_new(tag);
+    if (!e || !notice) {
+        free(e);
+        proc_message_free(notice);
+        return NULL;
+    }
+    e->kind = kind;
+    e->peer = peer;
+    e->notice = notice;
+    proc_object_retain(&peer->header);
+    return e;
 }
 
 int64_t proc_monitor(proc_process *watcher, proc_process *target)
 {
-    proc_link *e = calloc(1, sizeof *e);
+    proc_link *e = link_entry_new(LINK_MONITOR, watcher, PROC_TAG_DOWN);
     if (!e)
         return ISOLA_ENOMEM;
-    e->kind = LINK_MONITOR;
-    e->peer = watcher;
-    proc_object_retain(&watcher->header);
     e->notify = watcher->mailbox_send;
     proc_object_retain(proc_endpoint_object(e->notify));
     e->ref = atomic_fetch_add(&next_ref, 1);
     uint64_t ref = e->ref;
     if (!link_insert(target, e)) {
         /* Already ended: report it at once. */
-        link_notify(e->notify, PROC_TAG_DOWN, ref, (proc_exit_kind)target->end_kind, target->end_reason);
+        link_notify(e->notify, &e->notice, ref, (proc_exit_kind)target->end_kind, target->end_reason);
         link_free(e);
     }
     return (int64_t)ref;
-}
-
-static proc_link *link_entry(proc_process *peer)
-{
-    proc_link *e = calloc(1, sizeof *e);
-    if (e) {
-        e->kind = LINK_LINK;
-        e->peer = peer;
-        proc_object_retain(&peer->header);
-        e->ref = peer->id;
-    }
-    return e;
 }
 
 static bool exit_is_normal(proc_exit_kind kind, int32_t reason)
@@ -92,14 +112,16 @@ static bool exit_is_normal(proc_exit_kind kind, int32_t reason)
     return (kind == PROC_EXIT_NORMAL || kind == PROC_EXIT_EXIT) && reason == 0;
 }
 
-/* `dead` ended with (kind, reason); tell the linked process `peer`. */
-static void link_signal(proc_process *peer, proc_process *dead, proc_exit_kind kind, int32_t reason)
+/* `dead` ended with (kind, reason); tell the linked process `peer`, using
+ * `notice` if it traps exits. */
+static void link_signal(proc_process *peer, proc_process *dead, proc_exit_kind kind, int32_t reason,
+                        proc_message **notice)
 {
     proc_lock_acquire(&peer->link_lock);
     bool traps = peer->trap_exits;
     proc_lock_release(&peer->link_lock);
     if (traps)
-        link_notify(peer->mailbox_send, PROC_TAG_EXIT, dead->id, kind, reason);
+        link_notify(peer->mailbox_send, notice, dead->id, kind, reason);
     else if (!exit_is_normal(kind, reason))
         proc_process_kill(peer, PROC_EXIT_KILLED, reason);
 }
@@ -108,14 +130,18 @@ int32_t proc_link_add(proc_process *a, proc_process *b)
 {
     if (a == b)
         return ISOLA_EINVAL;
-    proc_link *ea = link_entry(b), *eb = link_entry(a);
+    /* ea sits on a's list and tells b; eb sits on b's list and tells a. */
+    proc_link *ea = link_entry_new(LINK_LINK, b, PROC_TAG_EXIT);
+    proc_link *eb = link_entry_new(LINK_LINK, a, PROC_TAG_EXIT);
     if (!ea || !eb) {
-        free(ea);
-        free(eb);
-        if (ea || eb)
-            proc_object_release(ea ? &b->header : &a->header);
+        if (ea)
+            link_free(ea);
+        if (eb)
+            link_free(eb);
         return ISOLA_ENOMEM;
     }
+    ea->ref = b->id;
+    eb->ref = a->id;
     /* a's entry first: a is the caller, running, so its list is open. */
     if (!link_insert(a, ea)) {
         link_free(ea);
@@ -124,8 +150,8 @@ int32_t proc_link_add(proc_process *a, proc_process *b)
     }
     if (!link_insert(b, eb)) {
         /* b has ended: act on it as if the link had existed (Erlang: noproc). */
+        link_signal(a, b, (proc_exit_kind)b->end_kind, b->end_reason, &eb->notice);
         link_free(eb);
-        link_signal(a, b, (proc_exit_kind)b->end_kind, b->end_reason);
     }
     return PROC_OK;
 }
@@ -158,10 +184,10 @@ void proc_links_fire(proc_process *p, proc_exit_kind kind, int32_t reason)
         proc_link *e = list;
         list = e->next;
         if (e->kind == LINK_MONITOR) {
-            link_notify(e->notify, PROC_TAG_DOWN, e->ref, kind, reason);
+            link_notify(e->notify, &e->notice, e->ref, kind, reason);
         } else {
             link_unhook(e->peer, p);
-            link_signal(e->peer, p, kind, reason);
+            link_signal(e->peer, p, kind, reason, &e->notice);
         }
         link_free(e);
     }

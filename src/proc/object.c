@@ -53,6 +53,7 @@ const char *proc_object_type_name(proc_object_type type)
     case PROC_OBJ_MODULE: return "module";
     case PROC_OBJ_TIMER: return "timer";
     case PROC_OBJ_REVOKER: return "revoker";
+    case PROC_OBJ_DIR: return "directory";
     case PROC_OBJ_TYPE_COUNT: break;
     }
     return "?";

@@ -25,6 +25,7 @@ typedef enum proc_object_type {
     PROC_OBJ_MODULE,
     PROC_OBJ_TIMER,
     PROC_OBJ_REVOKER,
+    PROC_OBJ_DIR,        /* a directory capability for WASI processes (host/proc_wasi.c) */
     PROC_OBJ_TYPE_COUNT,
 } proc_object_type;
 

@@ -48,6 +48,10 @@ static void set_error(isola_error *err, isola_error_kind kind, const char *fmt, 
 static void module_destroy(proc_object *object)
 {
     proc_module *m = (proc_module *)object;
+    for (uint32_t i = 0; m->owned && i < m->nimports; i++)
+        if (m->owned[i])
+            isola_func_release(m->imports[i].of.func);
+    free(m->owned);
     isola_module_release(m->module);
     free(m->imports);
     free(m);
@@ -83,8 +87,22 @@ static bool module_resolve_import(proc_vm *vm, proc_module *m, uint32_t i, isola
     char name[128];
     snprintf(name, sizeof name, "%.*s.%.*s", (int)(mod_len > 40 ? 40 : mod_len), mod,
              (int)(field_len > 60 ? 60 : field_len), field);
+    size_t wasi_len = strlen(ISOLA_WASI_MODULE);
+    if (mod_len == wasi_len && memcmp(mod, ISOLA_WASI_MODULE, wasi_len) == 0) {
+        if (!m->owned && !(m->owned = calloc(m->nimports, sizeof *m->owned))) {
+            set_error(err, ISOLA_ERR_RESOURCE, "%s", "out of memory loading a process module");
+            return false;
+        }
+        if (!proc_wasi_import(vm, field, field_len, &type, &m->imports[i], err))
+            return false;
+        m->owned[i] = true;
+        m->wasi = true;
+        return true;
+    }
     if (mod_len != 5 || memcmp(mod, "isola", 5) != 0 || type.kind != ISOLA_EXTERN_FUNC) {
-        set_error(err, ISOLA_ERR_LINK, "process modules may import only functions of \"isola\"; got %s", name);
+        set_error(err, ISOLA_ERR_LINK,
+                  "process modules may import only functions of \"isola\" and \"" ISOLA_WASI_MODULE
+                  "\"; got %s", name);
         return false;
     }
     isola_func *f = api_lookup(vm, field, field_len);
@@ -173,7 +191,9 @@ proc_queue_limits proc_process_queue_limits(const proc_process *process)
 /* Releases what a live (or half-built) process holds. */
 static void process_release_resources(proc_process *p)
 {
-    if (p->exec)
+    if (p->exec && p->exec_cached)
+        proc_reuse_exec_done(&p->vm->reuse, p->exec);
+    else if (p->exec)
         isola_exec_release(p->exec);
     p->exec = NULL;
     if (p->instance)
@@ -181,6 +201,7 @@ static void process_release_resources(proc_process *p)
     p->instance = NULL;
     p->entry = NULL;
     proc_handle_table_fini(&p->handles);
+    proc_wasi_release(p);
     if (p->mailbox)
         proc_object_release(proc_endpoint_object(p->mailbox));
     p->mailbox = NULL;
@@ -223,12 +244,21 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
                                 isola_error *err)
 {
     isola_exec_config cfg = {.stack_slots = PROC_STACK_SLOTS, .max_call_depth = PROC_CALL_DEPTH};
-    p->exec = isola_exec_new(p->vm->engine, &cfg, err);
+    /* WASI processes are ordinary programs (deep recursion, big frames):
+     * they get the engine's default stack, committed as it is touched. */
+    p->exec_cached = !m->wasi;
+    p->exec = m->wasi ? isola_exec_new(p->vm->engine, NULL, err)
+                      : proc_reuse_exec(&p->vm->reuse, p->vm->engine, &cfg, err);
     if (!p->exec)
         return false;
     isola_instance_limits il = {.max_memory_pages = p->granted.memory_pages};
     if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
         il.max_memory_pages = 0;
+    /* The module's start function runs here, on the spawner's thread: give
+     * it one slice of fuel, or an endless start loop would hang the spawner
+     * (a cached context also carries the last owner's leftover fuel). */
+    isola_exec_set_fuel(p->exec, p->granted.fuel_per_slice > INT64_MAX ? INT64_MAX
+                                                                        : (int64_t)p->granted.fuel_per_slice);
     p->instance = isola_instantiate(p->vm->engine, m->module, m->imports, m->nimports, &il, p->exec, err);
     if (!p->instance)
         return false;
@@ -266,22 +296,38 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
     isola_error local;
     if (!err)
         err = &local;
+    isola_wasi *wasi = spawner->wasi;   /* ours from here on */
+    if (!wasi && module->wasi && !(wasi = proc_wasi_empty(err)))
+        return ISOLA_ENOMEM;
+    if (wasi && !module->wasi) {
+        isola_wasi_release(wasi);   /* the module cannot use it */
+        wasi = NULL;
+    }
     proc_message *start = NULL;
     int32_t r = proc_message_build(spawner->table, NULL, PROC_TAG_START, arg, arg_len, handles,
                                    handle_count, &start);
     if (r != PROC_OK) {
+        isola_wasi_release(wasi);
         set_error(err, ISOLA_ERR_ARGUMENT, "spawn: %s", proc_status_message(r));
         return r;
     }
     proc_limits granted;
     r = proc_quota_spawn(spawner->quota, requested, &granted);
     if (r != PROC_OK) {
+        isola_wasi_release(wasi);
         proc_message_free(start);
         set_error(err, ISOLA_ERR_RESOURCE, "spawn: %s", proc_status_message(r));
         return r;
     }
     proc_process *p = NULL;
     r = process_alloc(vm, spawner, &granted, &p);
+    if (r == PROC_OK && wasi) {
+        isola_wasi_set_block_mode(wasi, ISOLA_WASI_BLOCK_PARK);
+        p->wasi = wasi;
+    } else {
+        isola_wasi_release(wasi);
+    }
+    wasi = NULL;
     if (r == PROC_OK && proc_quota_charge_pages(&p->quota, module->initial_pages) != PROC_OK) {
         r = ISOLA_ELIMIT;
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial memory exceeds the memory limit");
@@ -356,14 +402,21 @@ void proc_process_end(proc_process *p, proc_exit_kind kind, int32_t reason)
     while (atomic_load_explicit(&p->pending_wakes, memory_order_acquire) != 0)
         sched_yield();
     uint64_t fuel = p->quota.fuel_used;
+    if (kind == PROC_EXIT_TRAP && vm->config.on_trap && p->exec) {
+        const isola_trap *trap = isola_exec_trap(p->exec);
+        if (trap)
+            vm->config.on_trap(vm->config.on_trap_user, p->id, trap);
+    }
     process_release_resources(p);
     proc_quota_child_exit(p->parent_quota, &p->granted, fuel);
     p->end_kind = kind;
     p->end_reason = reason;
     proc_links_fire(p, kind, reason);
     proc_vm_unregister(vm, p);
-    atomic_store_explicit(&p->done, true, memory_order_release);
-    atomic_fetch_sub(&vm->live, 1);
-    proc_vm_notify_host(vm);
+    atomic_store(&p->done, true);   /* seq_cst: isola_vm_wait counts itself, then reads it */
+    bool idle = atomic_fetch_sub(&vm->live, 1) == 1;
+    if (idle)
+        proc_reuse_trim(&vm->reuse, vm->engine);   /* cached memory goes back */
+    proc_vm_notify_host(vm, p, idle);
     proc_object_release(&p->header);   /* the scheduler's reference */
 }

@@ -19,6 +19,7 @@
 #define ISOLA_PROC_PROCESS_H
 
 #include "isola/engine.h"
+#include "isola/wasi.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -71,6 +72,8 @@ typedef struct proc_module {
     isola_extern *imports;     /* the module's imports, resolved once at load */
     uint32_t nimports;
     uint32_t initial_pages;    /* memory 0's minimum, charged to the process quota */
+    bool wasi;                 /* imports wasi_snapshot_preview1: each process gets a WASI context */
+    bool *owned;               /* owned[i]: imports[i] is a reference of ours (WASI functions) */
 } proc_module;
 
 typedef struct proc_process {
@@ -89,13 +92,18 @@ typedef struct proc_process {
     proc_object *parent_ref;   /* keeps parent_quota alive; NULL for host-spawned */
     proc_limits granted;
     bool started;
+    bool exec_cached;          /* exec came from vm->reuse (process stack config) */
+    isola_wasi *wasi;          /* its WASI context (PARK mode) if the module imports WASI */
+    bool io_parked;            /* a WASI call registered a wait (worker-local) */
+    uint32_t io_slot;          /* index+1 of its registration in vm->io, 0: none (io lock) */
 
     /* Held until the struct is freed: sends to an ended process fail with EPEER. */
     proc_endpoint *mailbox_send;
 
     /* Scheduling (sched.c). */
     _Atomic int state;         /* proc_run_state */
-    struct proc_process *run_next;
+    struct proc_process *run_next, *run_prev;   /* in a worker's run queue */
+    uint64_t run_stamp;        /* when it was queued (sched clock), for the fair take */
     struct proc_process *all_prev, *all_next;   /* the VM's list of live processes (all_lock) */
     proc_waiter waiter;
     atomic_int pending_wakes;  /* parks not yet matched by a wake or a cancel */
@@ -115,6 +123,7 @@ typedef struct proc_process {
     int32_t exit_reason;
     uint64_t fuel_burnt;
     atomic_bool done;
+    atomic_uint host_watchers; /* host threads in isola_vm_wait for it */
     int32_t end_kind;          /* proc_exit_kind, valid once done */
     int32_t end_reason;
 
@@ -141,6 +150,8 @@ typedef struct proc_spawner {
     proc_handle_table *table;
     proc_quota *quota;
     proc_object *parent_ref;
+    isola_wasi *wasi;          /* the child's WASI context: moves to it (released on failure);
+                                  NULL for a WASI module: an empty one (no files, no stdio) */
 } proc_spawner;
 
 /* Spawns a process of `module` running export `name` (no parameters). The

@@ -62,10 +62,10 @@ static proc_waiter *queue_detach_senders(proc_queue *queue)
     return senders;
 }
 
-int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full)
+static int32_t queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full, bool notice)
 {
     assert(message && !message->next);
-    if (message->size > queue->limits.max_bytes)
+    if (!notice && message->size > queue->limits.max_bytes)
         return ISOLA_ETOOBIG;
     proc_waiter *wake = NULL;
     proc_lock_acquire(&queue->lock);
@@ -73,7 +73,8 @@ int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *w
         proc_lock_release(&queue->lock);
         return ISOLA_EPEER;
     }
-    if (queue->count >= queue->limits.max_count || queue->bytes + message->size > queue->limits.max_bytes) {
+    if (!notice &&
+        (queue->count >= queue->limits.max_count || queue->bytes + message->size > queue->limits.max_bytes)) {
         if (wait_if_full)
             queue_park_sender(queue, wait_if_full);
         proc_lock_release(&queue->lock);
@@ -94,6 +95,16 @@ int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *w
     if (wake)
         wake->wake(wake);
     return PROC_OK;
+}
+
+int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full)
+{
+    return queue_push(queue, message, wait_if_full, false);
+}
+
+int32_t proc_queue_push_notice(proc_queue *queue, proc_message *message)
+{
+    return queue_push(queue, message, NULL, true);
 }
 
 /* Unlinks `message` (whose predecessor is `prev`, NULL for the head). */

@@ -5,7 +5,10 @@
  *
  * Invariants (under `lock`)
  *   - head..tail is a singly linked FIFO of `count` messages holding `bytes`
- *     payload bytes; count <= limits.max_count, bytes <= limits.max_bytes.
+ *     payload bytes. Ordinary pushes keep count <= limits.max_count and
+ *     bytes <= limits.max_bytes; system notices (proc_queue_push_notice) may
+ *     go beyond, at most one per monitor or link entry, so the excess is
+ *     bounded by what the receiver itself set up.
  *   - Once `closed` (the receiving endpoint is gone) the queue is empty and
  *     stays empty: every push fails with ISOLA_EPEER.
  *   - Once `senders_gone` no push can arrive any more: a pop that finds no
@@ -95,6 +98,11 @@ void proc_queue_fini(proc_queue *queue);
  * ISOLA_EFULL (if `wait_if_full` is non-NULL it is parked and will be woken
  * when a message leaves the queue or the queue closes). */
 int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full);
+
+/* Appends a system notice (a DOWN or EXIT message) regardless of the count
+ * and byte limits: a supervisor must learn of every end even when its
+ * mailbox is busy. PROC_OK, or ISOLA_EPEER (closed; the caller keeps it). */
+int32_t proc_queue_push_notice(proc_queue *queue, proc_message *message);
 
 /* Removes the first message matching `filter` and carrying at most
  * `max_handles` handles. PROC_OK: *out is the caller's.

@@ -1,6 +1,15 @@
 /*
- * proc/sched.c - worker threads, the run queue and one fuel slice of a
- * process. See sched.h for the states and the park/wake race.
+ * proc/sched.c - worker threads, their run queues and work stealing, and
+ * one fuel slice of a process. See sched.h for the queue design, the
+ * fairness bound and the park/wake race.
+ *
+ * Why a hot LIFO beside the fifo: a message round trip or a spawn makes
+ * exactly one process runnable, from the thread that will be free to run it
+ * next. Running it there, newest first, costs no lock but this worker's own
+ * (never contended unless someone steals), no cross-thread wake-up and no
+ * cache transfer; and spawn trees (skynet) run depth first, so a million
+ * leaves never exist at once. The fair take (the oldest process, every
+ * SCHED_FAIR_PERIOD takes) bounds how long LIFO order can pass anyone over.
  */
 #include "proc/process.h"
 
@@ -11,42 +20,146 @@
 #include "proc/sched.h"
 #include "proc/vm.h"
 
-void proc_sched_push(proc_sched *sched, proc_process *p)
+#define SCHED_FAIR_PERIOD 32u
+#define SCHED_SPIN_ROUNDS 200u
+
+typedef struct sched_list {
+    proc_process *head, *tail;   /* head: oldest */
+} sched_list;
+
+struct sched_worker {
+    pthread_mutex_t lock;        /* guards hot and fifo */
+    sched_list hot;              /* doubly linked (run_prev/run_next); pops at the tail */
+    sched_list fifo;             /* pops at the head */
+    atomic_uint queued;          /* hot + fifo, read without the lock */
+    proc_sched *sched;
+    pthread_t thread;
+    uint32_t index;
+    uint32_t takes;              /* worker-local: counts toward the fair take */
+} __attribute__((aligned(64)));
+
+static _Thread_local sched_worker *tls_worker;
+
+/* ---------------------------------------------------------------- lists */
+
+static void list_append(sched_list *l, proc_process *p)
 {
     p->run_next = NULL;
-    pthread_mutex_lock(&sched->lock);
-    if (sched->tail)
-        sched->tail->run_next = p;
+    p->run_prev = l->tail;
+    if (l->tail)
+        l->tail->run_next = p;
     else
-        sched->head = p;
-    sched->tail = p;
-    bool signal = sched->idle > 0;
-    pthread_mutex_unlock(&sched->lock);
-    if (signal)
-        pthread_cond_signal(&sched->work);
+        l->head = p;
+    l->tail = p;
 }
 
-/* The worker's "run next" slot: a process woken by the process running on
- * this worker (the receiver of its message) runs right after it, on this
- * thread, without touching the shared queue or waking another worker. A
- * message round trip then costs no lock and no futex. To stay fair, at
- * most SCHED_NEXT_STREAK slices in a row come from the slot before the
- * shared queue gets a turn. */
-#define SCHED_NEXT_STREAK 64
-static _Thread_local proc_sched *tls_sched;
-static _Thread_local proc_process *tls_next;
-
-static void sched_make_runnable(proc_process *p)
+static proc_process *list_pop_head(sched_list *l)
 {
-    proc_sched *sched = &p->vm->sched;
-    if (tls_sched != sched) {
-        proc_sched_push(sched, p);
+    proc_process *p = l->head;
+    if (!p)
+        return NULL;
+    l->head = p->run_next;
+    if (l->head)
+        l->head->run_prev = NULL;
+    else
+        l->tail = NULL;
+    return p;
+}
+
+static proc_process *list_pop_tail(sched_list *l)
+{
+    proc_process *p = l->tail;
+    if (!p)
+        return NULL;
+    l->tail = p->run_prev;
+    if (l->tail)
+        l->tail->run_next = NULL;
+    else
+        l->head = NULL;
+    return p;
+}
+
+/* ---------------------------------------------------------------- queues */
+
+static void sched_notify(proc_sched *sched)
+{
+    if (atomic_load(&sched->sleeping) == 0)
+        return;
+    pthread_mutex_lock(&sched->sleep_lock);
+    pthread_cond_signal(&sched->wake);
+    pthread_mutex_unlock(&sched->sleep_lock);
+}
+
+/* Queues `p` on worker `w` (hot or fifo); returns how many were queued before. */
+static uint32_t worker_push(sched_worker *w, proc_process *p, bool hot)
+{
+    p->run_stamp = atomic_fetch_add_explicit(&w->sched->clock, 1, memory_order_relaxed);
+    pthread_mutex_lock(&w->lock);
+    list_append(hot ? &w->hot : &w->fifo, p);
+    uint32_t before = atomic_fetch_add(&w->queued, 1);
+    pthread_mutex_unlock(&w->lock);
+    return before;
+}
+
+/* The oldest of the two lists' heads (the fair choice). Lock held. */
+static proc_process *worker_pop_oldest(sched_worker *w)
+{
+    proc_process *h = w->hot.head, *f = w->fifo.head;
+    if (h && (!f || h->run_stamp < f->run_stamp)) {
+        /* hot's head has no run_prev to fix, but its next does */
+        return list_pop_head(&w->hot);
+    }
+    return list_pop_head(&w->fifo);
+}
+
+/* Takes from `w`: newest hot, else oldest fifo; the oldest overall when `fair`. */
+static proc_process *worker_take(sched_worker *w, bool fair)
+{
+    if (atomic_load_explicit(&w->queued, memory_order_relaxed) == 0)
+        return NULL;
+    pthread_mutex_lock(&w->lock);
+    proc_process *p = fair ? worker_pop_oldest(w) : list_pop_tail(&w->hot);
+    if (!p)
+        p = list_pop_head(&w->fifo);
+    if (p)
+        atomic_fetch_sub(&w->queued, 1);
+    pthread_mutex_unlock(&w->lock);
+    return p;
+}
+
+/* Steals the oldest queued process of another worker. */
+static proc_process *sched_steal(sched_worker *thief)
+{
+    proc_sched *sched = thief->sched;
+    for (uint32_t i = 1; i < sched->nworkers; i++) {
+        sched_worker *v = &sched->workers[(thief->index + i) % sched->nworkers];
+        proc_process *p = worker_take(v, true);
+        if (p)
+            return p;
+    }
+    return NULL;
+}
+
+static bool sched_any_queued(proc_sched *sched)
+{
+    for (uint32_t i = 0; i < sched->nworkers; i++)
+        if (atomic_load(&sched->workers[i].queued) != 0)
+            return true;
+    return false;
+}
+
+void proc_sched_push(proc_sched *sched, proc_process *p)
+{
+    sched_worker *w = tls_worker;
+    if (w && w->sched == sched) {
+        /* This worker runs it next; others are woken only for surplus work. */
+        if (worker_push(w, p, true) > 0)
+            sched_notify(sched);
         return;
     }
-    proc_process *old = tls_next;
-    tls_next = p;
-    if (old)
-        proc_sched_push(sched, old);
+    uint32_t i = atomic_fetch_add_explicit(&sched->next_inject, 1, memory_order_relaxed) % sched->nworkers;
+    worker_push(&sched->workers[i], p, false);
+    sched_notify(sched);
 }
 
 void proc_sched_wake(proc_process *p)
@@ -55,7 +168,7 @@ void proc_sched_wake(proc_process *p)
     for (;;) {
         if (s == PROC_WAITING) {
             if (atomic_compare_exchange_weak(&p->state, &s, PROC_RUNNABLE)) {
-                sched_make_runnable(p);
+                proc_sched_push(&p->vm->sched, p);
                 return;
             }
         } else if (s == PROC_RUNNING) {
@@ -67,25 +180,7 @@ void proc_sched_wake(proc_process *p)
     }
 }
 
-/* Takes the head of the run queue, sleeping while it is empty. NULL: stop. */
-static proc_process *sched_take(proc_sched *sched)
-{
-    pthread_mutex_lock(&sched->lock);
-    while (!sched->head && !sched->stopping) {
-        sched->idle++;
-        pthread_cond_wait(&sched->work, &sched->lock);
-        sched->idle--;
-    }
-    proc_process *p = NULL;
-    if (!sched->stopping) {
-        p = sched->head;
-        sched->head = p->run_next;
-        if (!sched->head)
-            sched->tail = NULL;
-    }
-    pthread_mutex_unlock(&sched->lock);
-    return p;
-}
+/* ---------------------------------------------------------------- one slice */
 
 /* Charges the slice's fuel; false when the process's total ran out. */
 static bool sched_charge_fuel(proc_process *p, uint64_t slice)
@@ -115,8 +210,16 @@ static void sched_end_returned(proc_process *p)
     proc_process_end(p, PROC_EXIT_NORMAL, reason);
 }
 
+/* A process that used up its slice goes behind everyone on this worker. */
+static void sched_requeue(sched_worker *w, proc_process *p)
+{
+    atomic_store(&p->state, PROC_RUNNABLE);
+    if (worker_push(w, p, false) > 0)
+        sched_notify(w->sched);
+}
+
 /* Runs one slice of `p` (state RUNNABLE, owned by this worker). */
-static void sched_run_slice(proc_sched *sched, proc_process *p)
+static void sched_run_slice(sched_worker *w, proc_process *p)
 {
     atomic_store(&p->state, PROC_RUNNING);
     if (atomic_load(&p->kill_pending)) {
@@ -150,8 +253,7 @@ static void sched_run_slice(proc_sched *sched, proc_process *p)
             proc_process_end(p, PROC_EXIT_LIMIT, 0);
             return;
         }
-        atomic_store(&p->state, PROC_RUNNABLE);
-        proc_sched_push(sched, p);
+        sched_requeue(w, p);
         return;
     case ISOLA_SUSPENDED: {
         if (!fuel_ok) {
@@ -163,35 +265,64 @@ static void sched_run_slice(proc_sched *sched, proc_process *p)
             return;   /* from here on only a wake may touch it */
         assert(expected == PROC_RUNNING_WOKEN);
         atomic_store(&p->state, PROC_RUNNABLE);
-        proc_sched_push(sched, p);
+        proc_sched_push(w->sched, p);   /* woken meanwhile: like a wake, it runs next */
         return;
     }
     }
 }
 
-static void *sched_worker(void *arg)
+/* ---------------------------------------------------------------- workers */
+
+static inline void sched_cpu_relax(void)
 {
-    proc_sched *sched = arg;
-    tls_sched = sched;
-    uint32_t streak = 0;
-    for (;;) {
-        proc_process *p = tls_next;
-        if (p && streak < SCHED_NEXT_STREAK) {
-            tls_next = NULL;
-            streak++;
-        } else {
-            if (p) {
-                tls_next = NULL;
-                proc_sched_push(sched, p);
-            }
-            streak = 0;
-            p = sched_take(sched);
-            if (!p)
-                break;
-        }
-        sched_run_slice(sched, p);
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Finds work: own queue, then the others'; a short spin before giving up. */
+static proc_process *sched_find(sched_worker *w)
+{
+    proc_process *p = worker_take(w, ++w->takes % SCHED_FAIR_PERIOD == 0);
+    if (p)
+        return p;
+    for (uint32_t round = 0; round < SCHED_SPIN_ROUNDS && !atomic_load(&w->sched->stopping); round++) {
+        if ((p = worker_take(w, false)) || (p = sched_steal(w)))
+            return p;
+        for (int i = 0; i < 32; i++)
+            sched_cpu_relax();
     }
-    tls_sched = NULL;
+    return NULL;
+}
+
+/* Sleeps until work may be queued; false when the scheduler stops. */
+static bool sched_sleep(proc_sched *sched)
+{
+    pthread_mutex_lock(&sched->sleep_lock);
+    atomic_fetch_add(&sched->sleeping, 1);
+    /* Pushers queue, then read `sleeping`; we count ourselves, then read the
+     * queues: one of the two sees the other (all seq_cst), so no lost wake. */
+    if (!atomic_load(&sched->stopping) && !sched_any_queued(sched))
+        pthread_cond_wait(&sched->wake, &sched->sleep_lock);
+    atomic_fetch_sub(&sched->sleeping, 1);
+    pthread_mutex_unlock(&sched->sleep_lock);
+    return !atomic_load(&sched->stopping);
+}
+
+static void *sched_worker_main(void *arg)
+{
+    sched_worker *w = arg;
+    tls_worker = w;
+    while (!atomic_load(&w->sched->stopping)) {
+        proc_process *p = sched_find(w);
+        if (p)
+            sched_run_slice(w, p);
+        else if (!sched_sleep(w->sched))
+            break;
+    }
+    tls_worker = NULL;
     return NULL;
 }
 
@@ -201,40 +332,40 @@ bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         nworkers = n > 0 ? (uint32_t)n : 1;
     }
-    *sched = (proc_sched){.vm = vm, .nworkers = 0};
-    pthread_mutex_init(&sched->lock, NULL);
-    pthread_cond_init(&sched->work, NULL);
-    sched->workers = calloc(nworkers, sizeof *sched->workers);
+    *sched = (proc_sched){.vm = vm};
+    pthread_mutex_init(&sched->sleep_lock, NULL);
+    pthread_cond_init(&sched->wake, NULL);
+    sched->workers = aligned_alloc(64, nworkers * sizeof *sched->workers);
     if (!sched->workers)
         return false;
     for (uint32_t i = 0; i < nworkers; i++) {
-        if (pthread_create(&sched->workers[i], NULL, sched_worker, sched) != 0) {
+        sched_worker *w = &sched->workers[i];
+        *w = (sched_worker){.sched = sched, .index = i};
+        pthread_mutex_init(&w->lock, NULL);
+    }
+    sched->nworkers = nworkers;
+    for (uint32_t i = 0; i < nworkers; i++) {
+        if (pthread_create(&sched->workers[i].thread, NULL, sched_worker_main, &sched->workers[i]) != 0) {
             proc_sched_stop(sched);
             return false;
         }
-        sched->nworkers++;
+        sched->nstarted++;
     }
     return true;
 }
 
 void proc_sched_stop(proc_sched *sched)
 {
-    pthread_mutex_lock(&sched->lock);
-    sched->stopping = true;
-    pthread_cond_broadcast(&sched->work);
-    pthread_mutex_unlock(&sched->lock);
+    uint32_t n = sched->nstarted;
+    pthread_mutex_lock(&sched->sleep_lock);
+    atomic_store(&sched->stopping, true);
+    pthread_cond_broadcast(&sched->wake);
+    pthread_mutex_unlock(&sched->sleep_lock);
+    for (uint32_t i = 0; i < n; i++)
+        pthread_join(sched->workers[i].thread, NULL);
     for (uint32_t i = 0; i < sched->nworkers; i++)
-        pthread_join(sched->workers[i], NULL);
-    sched->nworkers = 0;
+        pthread_mutex_destroy(&sched->workers[i].lock);
+    sched->nworkers = sched->nstarted = 0;
     free(sched->workers);
     sched->workers = NULL;
-}
-
-proc_process *proc_sched_drain(proc_sched *sched)
-{
-    pthread_mutex_lock(&sched->lock);
-    proc_process *list = sched->head;
-    sched->head = sched->tail = NULL;
-    pthread_mutex_unlock(&sched->lock);
-    return list;
 }

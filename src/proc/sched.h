@@ -1,9 +1,21 @@
 /*
- * proc/sched.h - the M:N scheduler: a pool of worker threads and one run
- * queue of runnable processes. A worker takes the process at the head,
- * runs one fuel slice (isola_exec_call/resume with fuel_per_slice) and puts
- * it at the tail if it still wants the CPU, so a busy loop cannot starve
- * anyone: each runnable process waits at most (runnable - 1) slices.
+ * proc/sched.h - the M:N scheduler: a pool of worker threads, each with its
+ * own run queue, that steal from each other when idle. A worker runs one
+ * fuel slice of a process (isola_exec_call/resume with fuel_per_slice) at a
+ * time, so a busy loop cannot keep its worker: at the end of the slice it
+ * goes behind everyone else.
+ *
+ * A worker's run queue has two parts (see sched.c for why):
+ *   hot   a LIFO stack of processes made runnable by the process running on
+ *         this worker (children it spawned, receivers of its messages): they
+ *         run next, on this thread, while what they share is in cache; a
+ *         tree of spawns is walked depth first, so few of it is alive at once.
+ *   fifo  processes whose slice ran out, and those made runnable by other
+ *         threads (the host, the timer thread, another VM's worker).
+ * Fairness: every SCHED_FAIR_PERIOD-th take is the oldest process in either
+ * part (by the time it became runnable), so a process with k processes
+ * older than it on its worker runs within SCHED_FAIR_PERIOD * (k + 1) slices
+ * of that worker, whatever the others do. Thieves take the oldest too.
  *
  * Blocking: a host call that cannot finish parks the process (on a queue
  * or a timer) and returns ISOLA_HOST_BLOCK; the run stops with
@@ -11,6 +23,11 @@
  * wake that arrives before that transition finds RUNNING and turns it into
  * RUNNING_WOKEN, which makes the worker requeue the process instead; so a
  * message that lands between parking and suspension is never lost.
+ *
+ * Sleeping: a worker with nothing to run or steal spins briefly, then
+ * sleeps on `wake`. Whoever queues work signals a sleeper only when one
+ * exists and the work is surplus (a process queued behind others, or from a
+ * thread that is not a worker), so a busy VM makes no futex calls.
  */
 #ifndef ISOLA_PROC_SCHED_H
 #define ISOLA_PROC_SCHED_H
@@ -21,15 +38,21 @@
 #include <stdint.h>
 
 struct proc_process;
+struct proc_vm;
+
+typedef struct sched_worker sched_worker;
 
 typedef struct proc_sched {
-    pthread_mutex_t lock;
-    pthread_cond_t work;            /* signalled when the queue gets a process */
-    struct proc_process *head, *tail;
-    uint32_t idle;                  /* workers sleeping on `work` */
-    bool stopping;
+    sched_worker *workers;
     uint32_t nworkers;
-    pthread_t *workers;
+    uint32_t nstarted;              /* threads running (for stop) */
+    atomic_uint next_inject;        /* round robin for pushes from other threads */
+    atomic_uint_fast64_t clock;     /* stamps runnable processes, for the fair take */
+
+    pthread_mutex_t sleep_lock;
+    pthread_cond_t wake;            /* signalled when work is queued and a worker sleeps */
+    atomic_uint sleeping;           /* workers waiting on `wake` */
+    atomic_bool stopping;
     struct proc_vm *vm;
 } proc_sched;
 
@@ -39,14 +62,12 @@ bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers);
 /* Stops the workers after their current slice; queued processes stay queued. */
 void proc_sched_stop(proc_sched *sched);
 
-/* Appends a RUNNABLE process to the run queue. */
+/* Queues a RUNNABLE process: on the calling worker's hot stack when called
+ * from a worker of this scheduler, else on some worker's fifo. */
 void proc_sched_push(proc_sched *sched, struct proc_process *process);
 
 /* Wakes a process: WAITING -> RUNNABLE (queued), RUNNING -> RUNNING_WOKEN,
  * anything else unchanged. Callable from any thread. */
 void proc_sched_wake(struct proc_process *process);
-
-/* Removes and returns every queued process (for shutdown). */
-struct proc_process *proc_sched_drain(proc_sched *sched);
 
 #endif

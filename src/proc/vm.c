@@ -130,9 +130,12 @@ static void vm_kill_all(proc_vm *vm)
     pthread_mutex_unlock(&vm->all_lock);
 }
 
-void proc_vm_notify_host(proc_vm *vm)
+void proc_vm_notify_host(proc_vm *vm, proc_process *ended, bool idle)
 {
-    if (atomic_load(&vm->host_waiters) == 0)
+    /* Only when someone waits for this very process, or for the VM to
+     * empty: a futex wake per process end would cost more than the rest of
+     * a short process's life. */
+    if (atomic_load(&ended->host_watchers) == 0 && !(idle && atomic_load(&vm->host_waiters) != 0))
         return;
     pthread_mutex_lock(&vm->wait_lock);
     pthread_cond_broadcast(&vm->wait_cond);
@@ -158,7 +161,16 @@ isola_vm *isola_vm_new(isola_engine *engine, const isola_vm_config *cfg, isola_e
     pthread_condattr_destroy(&attr);
     proc_handle_table_init(&vm->host_handles, PROC_HANDLE_MAX_SLOTS);
     proc_quota_init(&vm->host_quota, proc_limits_unlimited());
+    if (cfg)
+        vm->config = *cfg;
+    proc_io_init(&vm->io);
+    proc_reuse_init(&vm->reuse);
     if (!proc_api_create(vm, err)) {
+        free(vm);
+        return NULL;
+    }
+    if (!proc_wasi_create(vm, err)) {
+        proc_api_destroy(vm);
         free(vm);
         return NULL;
     }
@@ -166,6 +178,7 @@ isola_vm *isola_vm_new(isola_engine *engine, const isola_vm_config *cfg, isola_e
         if (err)
             *err = (isola_error){.kind = ISOLA_ERR_RESOURCE, .message = "cannot start VM threads"};
         proc_timers_stop(&vm->timers);
+        proc_wasi_destroy(vm);
         proc_api_destroy(vm);
         free(vm);
         return NULL;
@@ -186,6 +199,9 @@ void isola_vm_release(isola_vm *vm)
     isola_vm_wait_all(vm, ISOLA_VM_WAIT_FOREVER);
     proc_sched_stop(&vm->sched);
     proc_timers_stop(&vm->timers);
+    proc_io_fini(&vm->io);
+    proc_reuse_fini(&vm->reuse);
+    proc_wasi_destroy(vm);
     proc_api_destroy(vm);
     pthread_mutex_destroy(&vm->host_lock);
     pthread_mutex_destroy(&vm->all_lock);
@@ -208,9 +224,28 @@ int32_t isola_vm_load(isola_vm *vm, isola_module *module, isola_error *err)
     return h;
 }
 
+static int32_t vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, const void *arg,
+                        uint32_t arg_len, const int32_t *handles, uint32_t handle_count,
+                        const isola_proc_limits *limits, isola_wasi *wasi, isola_error *err);
+
 int32_t isola_vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, const void *arg,
                        uint32_t arg_len, const int32_t *handles, uint32_t handle_count,
                        const isola_proc_limits *limits, isola_error *err)
+{
+    return vm_spawn(vm, module_handle, entry, arg, arg_len, handles, handle_count, limits, NULL, err);
+}
+
+int32_t isola_vm_spawn_wasi(isola_vm *vm, int32_t module_handle, const char *entry, isola_wasi *wasi,
+                            const int32_t *handles, uint32_t handle_count,
+                            const isola_proc_limits *limits, isola_error *err)
+{
+    return vm_spawn(vm, module_handle, entry, NULL, 0, handles, handle_count, limits, wasi, err);
+}
+
+/* The spawn both host calls share; `wasi` (may be NULL) moves to the child. */
+static int32_t vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, const void *arg,
+                        uint32_t arg_len, const int32_t *handles, uint32_t handle_count,
+                        const isola_proc_limits *limits, isola_wasi *wasi, isola_error *err)
 {
     isola_proc_limits defaults = {.live_children = proc_limits_default().live_children};
     if (!limits)
@@ -223,7 +258,9 @@ int32_t isola_vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, c
     if (r == PROC_OK)
         r = proc_handle_reserve(&vm->host_handles, 1);
     if (r == PROC_OK) {
-        proc_spawner sp = {.table = &vm->host_handles, .quota = &vm->host_quota, .parent_ref = NULL};
+        proc_spawner sp = {.table = &vm->host_handles, .quota = &vm->host_quota, .parent_ref = NULL,
+                           .wasi = wasi};
+        wasi = NULL;
         proc_process *p;
         r = proc_spawn(vm, &sp, (proc_module *)obj, entry, (uint32_t)strlen(entry), arg, arg_len, handles,
                        handle_count, &req, &p, err);
@@ -237,6 +274,7 @@ int32_t isola_vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, c
         snprintf(err->message, sizeof err->message, "spawn: module handle: %s", proc_status_message(r));
     }
     pthread_mutex_unlock(&vm->host_lock);
+    isola_wasi_release(wasi);   /* not handed to proc_spawn: still ours */
     return r;
 }
 
@@ -405,13 +443,13 @@ int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, 
     if (r != PROC_OK)
         return r;
     uint64_t deadline = deadline_from(timeout_ns);
-    atomic_fetch_add(&vm->host_waiters, 1);
+    atomic_fetch_add(&p->host_watchers, 1);
     pthread_mutex_lock(&vm->wait_lock);
     bool ok = true;
     while (!atomic_load(&p->done) && ok)
         ok = host_wait_until(vm, deadline);
     pthread_mutex_unlock(&vm->wait_lock);
-    atomic_fetch_sub(&vm->host_waiters, 1);
+    atomic_fetch_sub(&p->host_watchers, 1);
     if (atomic_load(&p->done)) {
         if (exit)
             *exit = (isola_proc_exit){.kind = p->end_kind, .reason = p->end_reason};

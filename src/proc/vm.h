@@ -11,7 +11,11 @@
 
 #include <pthread.h>
 
+#include "isola/proc.h"
+
+#include "proc/iowait.h"
 #include "proc/sched.h"
+#include "proc/reuse.h"
 #include "proc/timer.h"
 
 /* The host functions of import module "isola" (src/host/isola_api.c). */
@@ -24,6 +28,10 @@ struct proc_vm {
     isola_engine *engine;
     proc_sched sched;
     proc_timers timers;
+    proc_reuse reuse;              /* contexts and memory left by ended processes */
+    proc_io io;                    /* descriptors parked WASI calls wait for */
+    isola_wasi_router *wasi_router;   /* WASI imports: each process's own context (host/proc_wasi.c) */
+    isola_vm_config config;
 
     proc_api_entry *api;
     uint32_t napi;
@@ -34,7 +42,7 @@ struct proc_vm {
 
     pthread_mutex_t wait_lock;     /* host waits: process ends and host receive wakes */
     pthread_cond_t wait_cond;
-    atomic_uint host_waiters;
+    atomic_uint host_waiters;      /* host threads in isola_vm_wait_all (or a receive) */
 
     pthread_mutex_t all_lock;      /* guards the list of live processes, for shutdown */
     struct proc_process *all;
@@ -48,12 +56,25 @@ struct proc_vm {
 void proc_vm_register(proc_vm *vm, proc_process *p);
 void proc_vm_unregister(proc_vm *vm, proc_process *p);
 
-/* Wakes host threads waiting in isola_vm_wait/receive (cheap when none wait). */
-void proc_vm_notify_host(proc_vm *vm);
+/* Wakes host threads waiting in isola_vm_wait for `ended`, or in
+ * isola_vm_wait_all when `idle` (no process is left); cheap when none wait. */
+void proc_vm_notify_host(proc_vm *vm, proc_process *ended, bool idle);
 
 /* Builds the "isola" host functions into vm->api (src/host/isola_api.c). */
 bool proc_api_create(proc_vm *vm, isola_error *err);
 void proc_api_destroy(proc_vm *vm);
+
+/* WASI for processes (src/host/proc_wasi.c): the router whose hooks find a
+ * process's context and park it on its descriptors/deadline. */
+bool proc_wasi_create(proc_vm *vm, isola_error *err);
+void proc_wasi_destroy(proc_vm *vm);
+/* A WASI import for a process module (a new function the caller owns). */
+bool proc_wasi_import(proc_vm *vm, const char *field, size_t field_len, const isola_externtype *type,
+                      isola_extern *out, isola_error *err);
+/* A context for a WASI process nobody gave one: no args, files or stdio. */
+isola_wasi *proc_wasi_empty(isola_error *err);
+/* Ends a process's WASI side: drops its I/O wait, closes its descriptors. */
+void proc_wasi_release(proc_process *process);
 
 #endif
 

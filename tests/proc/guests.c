@@ -124,6 +124,52 @@ __attribute__((export_name("ring"))) int32_t ring(void)
     return 0;
 }
 
+/* Waits for one message, then ends (scale tests: a million blocked in receive). */
+__attribute__((export_name("waiter"))) int32_t waiter(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t x = 0;
+    isola_msg_info info;
+    int32_t n = isola_recv_any(&x, 4, 0, 0, &info);
+    return n < 0 ? n : (int32_t)x;
+}
+
+/* Hive: arg = {count}; handles[0] = module, handles[1] = report. Spawns
+ * `count` waiters, all alive at once, and reports {count} (tag 11); on a
+ * message tagged 12 sends each waiter a stop and ends. Reports a negative
+ * spawn status instead if a spawn fails. */
+__attribute__((export_name("hive"))) int32_t hive(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t n = arg_u32(&s, 0);
+    int32_t report = s.handles[1];
+    unsigned long old = __builtin_wasm_memory_grow(0, (n * 4u + 65535u) / 65536u);
+    if (old == (unsigned long)-1)
+        return -1;
+    int32_t *kids = (int32_t *)(old * 65536u);
+    isola_limits lim = {.memory_pages = 1, .handle_count = 4, .queue_count = 4};
+    for (uint32_t i = 0; i < n; i++) {
+        kids[i] = isola_spawn(s.handles[0], "waiter", 6, 0, 0, 0, 0, &lim);
+        if (kids[i] < 0) {
+            isola_send(report, 11, &kids[i], 4, 0, 0, ISOLA_SEND_WAIT);
+            return kids[i];
+        }
+    }
+    isola_send(report, 11, &n, 4, 0, 0, ISOLA_SEND_WAIT);
+    isola_msg_info info;
+    uint32_t x;
+    isola_receive(ISOLA_MAILBOX, 12, ISOLA_RECV_TAG, &x, 4, 0, 0, &info, ISOLA_FOREVER);
+    uint32_t stop = 7;
+    for (uint32_t i = 0; i < n; i++) {
+        if (isola_send(kids[i], 1, &stop, 4, 0, 0, ISOLA_SEND_WAIT) < 0)
+            return -2;
+        isola_close(kids[i]);
+    }
+    return 0;
+}
+
 /* Returns at once (spawn benchmark). */
 __attribute__((export_name("nop"))) void nop(void) {}
 

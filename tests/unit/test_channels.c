@@ -288,6 +288,23 @@ static void test_queue_bounded_by_count_and_bytes(void **state)
     proc_queue_usage(proc_endpoint_queue((proc_endpoint *)b), &count, &bytes);
     assert_int_equal(count, 4);
     assert_int_equal(bytes, 64);
+    /* A system notice (a DOWN message) is never refused for lack of room:
+     * it goes in beyond the limits, and ordinary sends stay refused. */
+    proc_handle_table none;
+    proc_handle_table_init(&none, 0);
+    proc_message *notice;
+    assert_int_equal(proc_message_build(&none, NULL, 99, big, 16, NULL, 0, &notice), PROC_OK);
+    proc_object *a;
+    assert_int_equal(proc_handle_get(&t.table, t.a, PROC_OBJ_ENDPOINT, 0, &a), PROC_OK);
+    assert_int_equal(proc_endpoint_send_notice((proc_endpoint *)a, notice), PROC_OK);
+    proc_queue_usage(proc_endpoint_queue((proc_endpoint *)b), &count, &bytes);
+    assert_int_equal(count, 5);
+    assert_int_equal(bytes, 80);
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_EFULL);
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), PROC_OK);  /* 4 left: still full */
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_EFULL);
+    assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), PROC_OK);  /* 3 left */
+    assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), PROC_OK);
     /* The other direction has its own queue. */
     assert_int_equal(send_bytes(&t.table, t.b, 0, "back"), PROC_OK);
     expect_message(&t.table, t.a, proc_filter_any(), 0, "back");

@@ -145,6 +145,42 @@ case_stdin() {
     expect_output stdin
 }
 
+# The command runs as the first process of a VM and spawns copies of
+# itself, handing each only some of its directories (see guest_spawn.c).
+case_spawn() {
+    make_sandbox
+    local S="$WORK/sandbox"
+    mkdir -p "$S/a" "$S/b" "$S/c"
+    echo "read-only data" > "$S/b/data.txt"
+    echo SECRET > "$S/c/secret.txt"
+    local before
+    before=$(cd "$S/b" && ls -l --time-style=+%s; cat data.txt)
+    run_guest spawn 0 --dir "$S/a::/a" --dir "$S/b::/b" --dir "$S/c::/c" "$GUESTS/spawn.wasm"
+    expect_output spawn
+    [ "$(cd "$S/b" && ls -l --time-style=+%s; cat data.txt)" = "$before" ] ||
+        fail "spawn: the read-only directory changed"
+    [ "$(cat "$S/a/from_child.txt")" = "written by the child" ] || fail "spawn: child's file missing in /a"
+    # A child's trap is reported with its process number; the parent went on.
+    grep -q "^isola: process [0-9]* ended by a trap" "$WORK/err" && grep -q "^trap: unreachable" "$WORK/err" ||
+        fail "spawn: the child's trap was not reported"
+}
+
+# isola run's exit status is its first process's; children still running
+# when it ends are killed, so the command returns at once.
+case_spawn_exit_codes() {
+    local start end
+    start=$(date +%s%N)
+    run_guest orphan 3 "$GUESTS/spawn.wasm" orphan
+    end=$(date +%s%N)
+    [ $(( (end - start) / 1000000 )) -lt 3000 ] || fail "orphan: isola run waited for a sleeping child"
+    grep -q "^orphan: spawned ok; exiting" "$WORK/out" || fail "orphan: no output"
+    run_guest killed 4 "$GUESTS/spawn.wasm" killed
+    grep -q "^isola: run: the process was killed (reason 5)" "$WORK/err" || fail "killed: no message"
+    run_guest fuel 3 --fuel 100000 "$GUESTS/park.wasm" count 100000000
+    grep -q "^isola: run: out of fuel (--fuel 100000)" "$WORK/err" || fail "fuel: no message"
+    run_guest no_fuel_limit 0 "$GUESTS/park.wasm" count 100000
+}
+
 # While the guest opens sub/secret.txt in a loop, a host process keeps
 # renaming "sub" between a real directory and a symlink to ../outside.
 # Resolution holds descriptors (or lets the kernel check), so no timing of

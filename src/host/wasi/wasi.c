@@ -174,6 +174,35 @@ bool isola_wasi_add_fd(isola_wasi *w, int host_fd, uint32_t *guest_fd, isola_err
     return true;
 }
 
+/* Installs directory descriptor dfd (owned: closed on failure) as a preopen. */
+static bool preopen_install(isola_wasi *w, int dfd, const char *guest_path, uint64_t base,
+                            uint64_t inheriting, isola_error *err)
+{
+    wasi_fd_entry e = {
+        .host_fd = dfd, .filetype = WASI_FILETYPE_DIRECTORY,
+        .rights_base = base, .rights_inheriting = inheriting,
+        .preopen_name = strdup(guest_path),
+    };
+    /* Preopens never take 0..2, even when stdio is closed: guests assume those are stdio. */
+    uint32_t fd = 3;
+    while (fd < w->nfds && w->fds[fd].host_fd >= 0)
+        fd++;
+    if (!e.preopen_name || wasi_fd_insert_at(w, fd, &e) != 0) {
+        free(e.preopen_name);
+        close(dfd);
+        set_error(err, ISOLA_ERR_RESOURCE, "cannot install a descriptor for '%s'", guest_path);
+        return false;
+    }
+    return true;
+}
+
+/* What a directory may pass on to what is opened beneath it. */
+static uint64_t dir_inheritable(void)
+{
+    return wasi_rights_for_filetype(WASI_FILETYPE_DIRECTORY) |
+           wasi_rights_for_filetype(WASI_FILETYPE_REGULAR_FILE);
+}
+
 bool isola_wasi_preopen_dir(isola_wasi *w, const char *host_path, const char *guest_path,
                             isola_error *err)
 {
@@ -186,24 +215,39 @@ bool isola_wasi_preopen_dir(isola_wasi *w, const char *host_path, const char *gu
                   strerror(errno));
         return false;
     }
-    wasi_fd_entry e = {
-        .host_fd = dfd, .filetype = WASI_FILETYPE_DIRECTORY,
-        .rights_base = wasi_rights_for_filetype(WASI_FILETYPE_DIRECTORY),
-        .rights_inheriting = wasi_rights_for_filetype(WASI_FILETYPE_DIRECTORY) |
-                             wasi_rights_for_filetype(WASI_FILETYPE_REGULAR_FILE),
-        .preopen_name = strdup(guest_path),
-    };
-    /* Preopens never take 0..2, even when stdio is closed: guests assume those are stdio. */
-    uint32_t fd = 3;
-    while (fd < w->nfds && w->fds[fd].host_fd >= 0)
-        fd++;
-    if (!e.preopen_name || wasi_fd_insert_at(w, fd, &e) != 0) {
-        free(e.preopen_name);
-        close(dfd);
-        set_error(err, ISOLA_ERR_RESOURCE, "cannot install a descriptor for '%s'", host_path);
+    return preopen_install(w, dfd, guest_path, wasi_rights_for_filetype(WASI_FILETYPE_DIRECTORY),
+                           dir_inheritable(), err);
+}
+
+bool isola_wasi_preopen_fd(isola_wasi *w, int host_dirfd, const char *guest_path,
+                           uint64_t rights_base, uint64_t rights_inheriting, isola_error *err)
+{
+    assert(w && guest_path);
+    int dfd = fcntl(host_dirfd, F_DUPFD_CLOEXEC, 0);
+    if (dfd < 0) {
+        set_error(err, ISOLA_ERR_ARGUMENT, "cannot preopen descriptor %d as '%s': %s", host_dirfd,
+                  guest_path, strerror(errno));
         return false;
     }
+    return preopen_install(w, dfd, guest_path,
+                           rights_base & wasi_rights_for_filetype(WASI_FILETYPE_DIRECTORY),
+                           rights_inheriting & dir_inheritable(), err);
+}
+
+bool isola_wasi_dir_get(const isola_wasi *w, uint32_t fd, isola_wasi_dir *out)
+{
+    if (fd >= w->nfds || w->fds[fd].host_fd < 0 || w->fds[fd].filetype != WASI_FILETYPE_DIRECTORY)
+        return false;
+    const wasi_fd_entry *e = &w->fds[fd];
+    *out = (isola_wasi_dir){ .host_fd = e->host_fd, .preopen_name = e->preopen_name,
+                             .rights_base = e->rights_base,
+                             .rights_inheriting = e->rights_inheriting };
     return true;
+}
+
+int isola_wasi_host_fd(const isola_wasi *w, uint32_t fd)
+{
+    return fd < w->nfds ? w->fds[fd].host_fd : -1;
 }
 
 bool isola_wasi_preopen_spec(isola_wasi *w, const char *spec, isola_error *err)

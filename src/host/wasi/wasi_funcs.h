@@ -49,6 +49,20 @@ typedef struct wasi_func_entry {
 /* The table, sorted by nothing in particular; names are unique. */
 extern const wasi_func_entry wasi_func_table[WASI_FUNC_COUNT];
 
+/* wasi_link.c: runs one function for context w (the raw result above). */
+uint32_t wasi_func_run(isola_wasi *w, const wasi_func_entry *entry, isola_host_call *call,
+                       uint64_t *slots);
+/* Turns a raw result into the host function's result (writing the errno). */
+isola_host_result wasi_func_result(const wasi_func_entry *entry, isola_host_call *call,
+                                   uint64_t *slots, uint32_t r);
+/*
+ * Finds import `name`, checks `type` (NULL: no check) and creates its host
+ * function with `fn` and users[index of the function in wasi_func_table].
+ */
+bool wasi_func_define(const char *name, size_t name_len, const isola_externtype *type,
+                      isola_engine *engine, isola_host_fn fn, void *const *users,
+                      isola_extern *out, isola_error *err);
+
 /* wasi_args.c */
 uint32_t wasi_args_get(wasi_call *c);
 uint32_t wasi_args_sizes_get(wasi_call *c);

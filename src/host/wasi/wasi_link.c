@@ -78,12 +78,17 @@ static void set_error(isola_error *err, isola_error_kind kind, const char *fmt, 
 
 /* ------------------------------------------------------------ host functions */
 
-static isola_host_result wasi_trampoline(isola_host_call *call, uint64_t *slots, void *user)
+uint32_t wasi_func_run(isola_wasi *w, const wasi_func_entry *entry, isola_host_call *call,
+                       uint64_t *slots)
 {
-    wasi_binding *b = user;
-    wasi_call c = { .wasi = b->wasi, .host = call, .args = slots };
+    wasi_call c = { .wasi = w, .host = call, .args = slots };
     c.mem = isola_host_memory(call, &c.mem_size);
-    uint32_t r = b->entry->impl(&c);
+    return entry->impl(&c);
+}
+
+isola_host_result wasi_func_result(const wasi_func_entry *entry, isola_host_call *call,
+                                   uint64_t *slots, uint32_t r)
+{
     switch (r) {
     case WASI_RESULT_EXIT:
         return isola_host_trap(call, "exit");
@@ -94,10 +99,16 @@ static isola_host_result wasi_trampoline(isola_host_call *call, uint64_t *slots,
         return ISOLA_HOST_YIELD;
     default:
         assert(r <= 0xFFFF);
-        if (b->entry->returns_errno)
+        if (entry->returns_errno)
             slots[0] = r;
         return ISOLA_HOST_RETURN;
     }
+}
+
+static isola_host_result wasi_trampoline(isola_host_call *call, uint64_t *slots, void *user)
+{
+    wasi_binding *b = user;
+    return wasi_func_result(b->entry, call, slots, wasi_func_run(b->wasi, b->entry, call, slots));
 }
 
 static const wasi_func_entry *find_entry(const char *name, size_t len, uint32_t *index)
@@ -123,8 +134,9 @@ static bool type_matches(const isola_functype *want, const isola_valtype *params
     return !has_result || want->results[0] == ISOLA_I32;
 }
 
-bool isola_wasi_define(isola_wasi *w, isola_engine *engine, const char *name, size_t name_len,
-                       const isola_externtype *type, isola_extern *out, isola_error *err)
+bool wasi_func_define(const char *name, size_t name_len, const isola_externtype *type,
+                      isola_engine *engine, isola_host_fn fn, void *const *users,
+                      isola_extern *out, isola_error *err)
 {
     uint32_t index = 0;
     const wasi_func_entry *entry = find_entry(name, name_len, &index);
@@ -146,10 +158,19 @@ bool isola_wasi_define(isola_wasi *w, isola_engine *engine, const char *name, si
                   ISOLA_WASI_MODULE, entry->name);
         return false;
     }
-    isola_func *f = isola_func_new(engine, &ft, wasi_trampoline, &w->bindings[index], err);
+    isola_func *f = isola_func_new(engine, &ft, fn, users[index], err);
     if (!f)
         return false;
     out->kind = ISOLA_EXTERN_FUNC;
     out->of.func = f;
     return true;
+}
+
+bool isola_wasi_define(isola_wasi *w, isola_engine *engine, const char *name, size_t name_len,
+                       const isola_externtype *type, isola_extern *out, isola_error *err)
+{
+    void *users[WASI_FUNC_COUNT];
+    for (uint32_t i = 0; i < WASI_FUNC_COUNT; i++)
+        users[i] = &w->bindings[i];
+    return wasi_func_define(name, name_len, type, engine, wasi_trampoline, users, out, err);
 }

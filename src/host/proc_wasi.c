@@ -1,0 +1,233 @@
+/*
+ * host/proc_wasi.c - WASI preview1 for processes. A module importing
+ * wasi_snapshot_preview1 gets its WASI functions from the VM's router
+ * (one per import, shared by all its processes); each call finds the
+ * calling process's own context through the instance userdata. A call
+ * that would block parks only its process: the hook below registers the
+ * descriptors with the VM's epoll thread (proc/iowait.c) and the deadline
+ * with the timer heap, and the process stays WAITING, on no thread, until
+ * one of them wakes it; it then repeats the call. proc_exit ends the
+ * process (kind EXIT), never the VM.
+ *
+ * Also here: directory capabilities (PROC_OBJ_DIR) and the context a
+ * spawned child gets (proc_wasi.h).
+ */
+#include "host/proc_wasi.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc/iowait.h"
+#include "proc/timer.h"
+#include "proc/vm.h"
+
+/* A parked call waiting on the full 16 descriptors may wait on more than it
+ * could record: it is woken this often to look again (docs/wasi.md). */
+#define PROC_WASI_RECHECK_NS 10000000u
+
+/* ---------------------------------------------------------------- hooks */
+
+static proc_process *caller(isola_host_call *call)
+{
+    return isola_instance_userdata(isola_host_instance(call));
+}
+
+/* Drops what an earlier park registered: it either fired or is moot now. */
+static void unpark(proc_process *p)
+{
+    if (!p->io_parked)
+        return;
+    proc_io_cancel(&p->vm->io, p);
+    proc_timer_cancel(&p->vm->timers, p);
+    p->io_parked = false;
+}
+
+static isola_wasi *hook_context(isola_host_call *call, void *user)
+{
+    (void)user;
+    proc_process *p = caller(call);
+    if (!p)
+        return NULL;   /* during instantiation (a start function): no process yet */
+    unpark(p);
+    return p->wasi;
+}
+
+static void hook_parked(isola_host_call *call, isola_wasi *wasi, void *user)
+{
+    (void)user;
+    proc_process *p = caller(call);
+    isola_wasi_wait wait;
+    isola_wasi_wait_info(wasi, &wait);
+    p->io_parked = true;
+    bool ok = wait.nfds > 0 || wait.has_deadline;
+    if (ok && wait.nfds > 0)
+        ok = proc_io_park(&p->vm->io, p, wait.fds, wait.events, wait.nfds);
+    uint64_t deadline = UINT64_MAX;
+    if (wait.has_deadline)
+        deadline = wait.deadline_ns < 0 ? 0 : (uint64_t)wait.deadline_ns;
+    if (wait.nfds == PROC_IO_MAX_FDS) {
+        uint64_t recheck = proc_now_ns() + PROC_WASI_RECHECK_NS;
+        if (recheck < deadline)
+            deadline = recheck;
+    }
+    if (ok && deadline != UINT64_MAX)
+        ok = proc_timer_arm(&p->vm->timers, p, deadline);
+    /* Nothing to wait on that epoll accepts (or out of memory): run again
+     * after the others rather than sleep forever. The call is retried. */
+    if (!ok)
+        proc_sched_wake(p);
+}
+
+static void hook_exited(isola_host_call *call, isola_wasi *wasi, int code, void *user)
+{
+    (void)wasi;
+    (void)user;
+    proc_process *p = caller(call);
+    p->exit_requested = true;
+    p->exit_reason = code;
+}
+
+bool proc_wasi_create(proc_vm *vm, isola_error *err)
+{
+    isola_wasi_hooks hooks = {.context = hook_context, .parked = hook_parked, .exited = hook_exited};
+    vm->wasi_router = isola_wasi_router_new(&hooks, err);
+    return vm->wasi_router != NULL;
+}
+
+void proc_wasi_destroy(proc_vm *vm)
+{
+    isola_wasi_router_release(vm->wasi_router);
+    vm->wasi_router = NULL;
+}
+
+bool proc_wasi_import(proc_vm *vm, const char *field, size_t field_len, const isola_externtype *type,
+                      isola_extern *out, isola_error *err)
+{
+    return isola_wasi_router_define(vm->wasi_router, vm->engine, field, field_len, type, out, err);
+}
+
+isola_wasi *proc_wasi_empty(isola_error *err)
+{
+    return isola_wasi_new(err);
+}
+
+void proc_wasi_release(proc_process *p)
+{
+    if (!p->wasi)
+        return;
+    /* Unregister before the descriptors close: epoll would otherwise keep
+     * watching a file another descriptor still refers to. */
+    proc_io_cancel(&p->vm->io, p);
+    p->io_parked = false;
+    isola_wasi_release(p->wasi);
+    p->wasi = NULL;
+}
+
+/* ---------------------------------------------------------------- directories */
+
+static void dir_destroy(proc_object *object)
+{
+    proc_dir *d = (proc_dir *)object;
+    close(d->host_fd);
+    free(d->name);
+    free(d);
+}
+
+int32_t proc_dir_new(isola_wasi *wasi, uint32_t fd, uint64_t rights_base, uint64_t rights_inheriting,
+                     const char *name, uint32_t name_len, proc_dir **out)
+{
+    isola_wasi_dir info;
+    if (!wasi || !isola_wasi_dir_get(wasi, fd, &info))
+        return ISOLA_EINVAL;
+    if (name_len == 0 && !info.preopen_name)
+        return ISOLA_EINVAL;   /* a directory opened by path has no name of its own */
+    if (name_len && memchr(name, '\0', name_len))
+        return ISOLA_EINVAL;
+    proc_dir *d = calloc(1, sizeof *d);
+    if (!d)
+        return ISOLA_ENOMEM;
+    d->name = name_len ? strndup(name, name_len) : strdup(info.preopen_name);
+    d->host_fd = fcntl(info.host_fd, F_DUPFD_CLOEXEC, 0);
+    if (!d->name || d->host_fd < 0) {
+        if (d->host_fd >= 0)
+            close(d->host_fd);
+        free(d->name);
+        free(d);
+        return ISOLA_ENOMEM;
+    }
+    /* Never more than the giver holds: rights only shrink on the way down. */
+    d->rights_base = rights_base & info.rights_base;
+    d->rights_inheriting = rights_inheriting & info.rights_inheriting;
+    proc_object_init(&d->header, PROC_OBJ_DIR, dir_destroy);
+    *out = d;
+    return PROC_OK;
+}
+
+/* ---------------------------------------------------------------- a child's context */
+
+/* Splits the NUL-terminated strings of `arg` into argv and env. */
+static int32_t child_args(isola_wasi *w, const uint8_t *arg, uint32_t len)
+{
+    if (len && arg[len - 1] != '\0')
+        return ISOLA_EINVAL;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < len; i++)
+        count += arg[i] == '\0';
+    const char **argv = calloc(count + 1, sizeof *argv);
+    if (!argv)
+        return ISOLA_ENOMEM;
+    int argc = 0;
+    bool env = false;
+    int32_t r = PROC_OK;
+    isola_error err;
+    for (uint32_t i = 0; i < len && r == PROC_OK; i += (uint32_t)strlen((const char *)arg + i) + 1) {
+        const char *s = (const char *)arg + i;
+        if (!env && strcmp(s, PROC_WASI_ENV_MARK) == 0)
+            env = true;
+        else if (!env)
+            argv[argc++] = s;
+        else if (!isola_wasi_add_env(w, s, &err))
+            r = err.kind == ISOLA_ERR_RESOURCE ? ISOLA_ENOMEM : ISOLA_EINVAL;
+    }
+    if (r == PROC_OK && !isola_wasi_set_args(w, argc, argv, &err))
+        r = ISOLA_ENOMEM;
+    free(argv);
+    return r;
+}
+
+isola_wasi *proc_wasi_child(const proc_process *parent, const uint8_t *arg, uint32_t arg_len,
+                            proc_dir *const *dirs, uint32_t ndirs, int32_t *status)
+{
+    isola_error err;
+    isola_wasi *w = isola_wasi_new(&err);
+    if (!w) {
+        *status = ISOLA_ENOMEM;
+        return NULL;
+    }
+    int32_t r = child_args(w, arg, arg_len);
+    if (r == PROC_OK) {
+        /* stdin is empty: one input shared by several readers would be a
+         * race nobody asked for. Output goes where the parent's goes. */
+        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        const isola_wasi *pw = parent ? parent->wasi : NULL;
+        int out = pw ? isola_wasi_host_fd(pw, 1) : -1;
+        int errfd = pw ? isola_wasi_host_fd(pw, 2) : -1;
+        if (!isola_wasi_set_stdio(w, null_fd, out, errfd, &err))
+            r = ISOLA_ENOMEM;
+        if (null_fd >= 0)
+            close(null_fd);
+    }
+    for (uint32_t i = 0; i < ndirs && r == PROC_OK; i++)
+        if (!isola_wasi_preopen_fd(w, dirs[i]->host_fd, dirs[i]->name, dirs[i]->rights_base,
+                                   dirs[i]->rights_inheriting, &err))
+            r = ISOLA_ENOMEM;
+    if (r != PROC_OK) {
+        isola_wasi_release(w);
+        *status = r;
+        return NULL;
+    }
+    *status = PROC_OK;
+    return w;
+}

@@ -1,0 +1,39 @@
+/*
+ * proc/reuse.h - what ended processes leave for the next spawn: a bounded
+ * cache of execution contexts (their stacks already have pages behind
+ * them), and the trim that gives cached memory back to the OS when the VM
+ * falls idle. See reuse.c for why.
+ */
+#ifndef ISOLA_PROC_REUSE_H
+#define ISOLA_PROC_REUSE_H
+
+#include "isola/engine.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+/* Contexts kept at most: enough to absorb bursts of ends and spawns, small
+ * next to the RSS of that many live processes. */
+#define PROC_REUSE_EXECS 256u
+
+typedef struct proc_reuse {
+    pthread_mutex_t lock;
+    isola_exec *execs[PROC_REUSE_EXECS];   /* all made with the process stack config */
+    uint32_t nexecs;
+} proc_reuse;
+
+void proc_reuse_init(proc_reuse *reuse);
+/* Frees every cached context. */
+void proc_reuse_fini(proc_reuse *reuse);
+
+/* A context with the process stack config `cfg`: a cached one (reset), else a new one. */
+isola_exec *proc_reuse_exec(proc_reuse *reuse, isola_engine *engine, const isola_exec_config *cfg,
+                            isola_error *err);
+/* Hands back a context made by proc_reuse_exec (cached, or released when full). */
+void proc_reuse_exec_done(proc_reuse *reuse, isola_exec *exec);
+
+/* Gives cached memory back to the OS: cached contexts, the engine's warm
+ * memory slots and (with glibc) free heap pages. For when nothing runs. */
+void proc_reuse_trim(proc_reuse *reuse, isola_engine *engine);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * tests/hostile/guests.c - the C processes of the hostile-guest suite: the
+ * well-behaved neighbour whose results the host checks exactly, and the
+ * hostile ones that C can express (memory, spawn and message bombs, a
+ * battery of handle abuse). One module, one export per kind of process.
+ * What each one must do is asserted in test_hostile.c.
+ */
+#include "isola.h"
+
+typedef struct start_msg {
+    int32_t handles[8];
+    uint32_t nhandles;
+    uint32_t arg[16];
+} start_msg;
+
+static void get_start(start_msg *s)
+{
+    isola_msg_info info;
+    isola_receive(ISOLA_MAILBOX, ISOLA_TAG_START, ISOLA_RECV_TAG, s->arg, sizeof s->arg, s->handles, 8, &info,
+                  ISOLA_FOREVER);
+    s->nhandles = info.handle_count;
+}
+
+static volatile uint32_t burnt;
+
+static void burn(uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        burnt += i;
+}
+
+/* ---------------------------------------------------------------- the neighbour */
+
+static uint8_t pattern[32768];
+
+static uint8_t pattern_byte(uint32_t id, uint32_t i)
+{
+    return (uint8_t)(i * (2 * id + 1) + id);
+}
+
+/* arg {id}; handles[0] = where to reply. Fills a pattern, then answers
+ * tag-1 requests {x} with {id, x, x*x+id, pattern intact, a handle value of
+ * its own, messages of other tags seen} (tag 2) until a tag-0 message;
+ * returns how many it answered. */
+__attribute__((export_name("neighbour"))) int32_t neighbour(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t id = s.arg[0];
+    int32_t reply = s.handles[0];
+    for (uint32_t i = 0; i < sizeof pattern; i++)
+        pattern[i] = pattern_byte(id, i);
+    /* Hold a dozen handles, so its handle values reach indices a small hostile table does not have. */
+    int32_t mine = 0;
+    for (int i = 0; i < 12; i++)
+        mine = isola_self();
+    int32_t served = 0;
+    uint32_t junk = 0;
+    for (;;) {
+        uint32_t x = 0;
+        isola_msg_info info;
+        int32_t n = isola_receive(ISOLA_MAILBOX, 0, 0, &x, 4, 0, 0, &info, ISOLA_FOREVER);
+        if (n < 0)
+            return -1000 + n;
+        if (info.tag == 0)
+            return served;
+        if (info.tag != 1) {
+            junk++;
+            continue;
+        }
+        uint32_t ok = 1;
+        for (uint32_t i = 0; i < sizeof pattern; i++)
+            ok &= pattern[i] == pattern_byte(id, i);
+        uint32_t out[6] = {id, x, x * x + id, ok, (uint32_t)mine, junk};
+        if (isola_send(reply, 2, out, sizeof out, 0, 0, ISOLA_SEND_WAIT) != 0)
+            return -2000;
+        served++;
+    }
+}
+
+/* ---------------------------------------------------------------- memory */
+
+/* arg {step}: grows by `step` pages until refused, then asks for 4 GiB and
+ * for 0 pages, writes and reads the last byte; returns the pages it got. */
+__attribute__((export_name("membomb"))) int32_t membomb(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t step = s.arg[0], got = 0;
+    while (__builtin_wasm_memory_grow(0, step) != (unsigned long)-1)
+        got += step;
+    if (__builtin_wasm_memory_grow(0, 0x10000) != (unsigned long)-1)
+        return -1;
+    uint32_t pages = (uint32_t)__builtin_wasm_memory_grow(0, 0);
+    volatile uint8_t *last = (uint8_t *)(uintptr_t)(pages * 65536u - 1);
+    *last = 0x5A;
+    if (*last != 0x5A)
+        return -2;
+    return (int32_t)got;
+}
+
+/* ---------------------------------------------------------------- spawn bombs */
+
+/* arg {mode}; handles[0] = its module (SPAWN, DUPLICATE, TRANSFER). Spawns
+ * copies of itself for ever, each with the module, burning fuel between
+ * tries. mode 0 asks for the default limits (each grant is clamped to what
+ * the spawner has left); mode 1 asks for small explicit grants (a bushy
+ * tree). It never ends by itself: its fuel total ends it. */
+__attribute__((export_name("forkbomb"))) void forkbomb(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t module = s.handles[0];
+    uint32_t mode = s.arg[0];
+    isola_limits small = {.fuel_total = 40000, .memory_pages = 4, .handle_count = 8, .queue_count = 4,
+                          .live_children = 2};
+    for (;;) {
+        int32_t m = isola_duplicate(module, ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER);
+        if (m > 0) {
+            int32_t c = isola_spawn(module, "forkbomb", 8, &mode, 4, &m, 1, mode ? &small : 0);
+            if (c > 0)
+                isola_close(c);
+            else
+                isola_close(m);
+        }
+        burn(200);
+    }
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static uint8_t payload[8192];
+
+/* arg {size, count, flags}; handles[0] = target, handles[1] = report.
+ * Sends `count` messages of `size` bytes; stops at the first error other
+ * than EFULL/ETOOBIG. Reports {ok, efull, etoobig, other error or 0} (tag 5). */
+__attribute__((export_name("flooder"))) int32_t flooder(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t size = s.arg[0], count = s.arg[1], flags = s.arg[2];
+    int32_t out[4] = {0, 0, 0, 0};
+    for (uint32_t i = 0; i < count; i++) {
+        payload[0] = (uint8_t)i;
+        int32_t r = isola_send(s.handles[0], 1, payload, size, 0, 0, flags);
+        if (r == 0)
+            out[0]++;
+        else if (r == ISOLA_EFULL)
+            out[1]++;
+        else if (r == ISOLA_ETOOBIG)
+            out[2]++;
+        else {
+            out[3] = r;
+            break;
+        }
+    }
+    isola_send(s.handles[1], 5, out, sizeof out, 0, 0, 0);
+    return out[0];
+}
+
+/* arg {delay_ms, expect}; handles[0] = report. Says it is ready (tag 9),
+ * then (delay_ms == 0) waits for ever for a tag that never comes, so its
+ * mailbox fills; or sleeps delay_ms and drains until `expect` messages came
+ * (each checked: the first byte counts 0, 1, 2...), reporting the count. */
+__attribute__((export_name("sink"))) int32_t sink(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t delay = s.arg[0], expect = s.arg[1];
+    isola_send(s.handles[0], 9, 0, 0, 0, 0, 0);
+    uint8_t buf[8];
+    isola_msg_info info;
+    if (delay == 0)
+        return isola_receive(ISOLA_MAILBOX, 0xDEAD, ISOLA_RECV_TAG, buf, 8, 0, 0, &info, ISOLA_FOREVER);
+    isola_sleep((int64_t)delay * 1000000);
+    int32_t n = 0;
+    while ((uint32_t)n < expect) {
+        int32_t r = isola_receive(ISOLA_MAILBOX, 0, 0, buf, 8, 0, 0, &info, 5000000000LL);
+        if (r < 0 || buf[0] != (uint8_t)n)
+            break;
+        n++;
+    }
+    isola_send(s.handles[0], 10, &n, 4, 0, 0, 0);
+    return n;
+}
+
+/* Blocks for ever in receive (to be killed while parked). */
+__attribute__((export_name("waiter"))) int32_t waiter(void)
+{
+    uint8_t b[4];
+    isola_msg_info info;
+    isola_receive(ISOLA_MAILBOX, 0xDEAD, ISOLA_RECV_TAG, b, 4, 0, 0, &info, ISOLA_FOREVER);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- handles */
+
+static int32_t results[96];
+static uint32_t nresults;
+
+static void note(int32_t r)
+{
+    if (nresults < 96)
+        results[nresults++] = r;
+}
+
+/* handles[0] = report endpoint (SEND), handles[1] = the neighbour and
+ * handles[2] = its module (each with DUPLICATE and TRANSFER, which moving
+ * them here needed); arg {a handle value the neighbour holds}. Keeps only a
+ * SEND-only copy of the neighbour and a SPAWN-only copy of the module, then
+ * tries every abuse of handles it can and sends the result of each (tag 6);
+ * test_hostile.c holds the expected list. Its handle limit is 16. */
+__attribute__((export_name("handles"))) int32_t handles(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t report = s.handles[0];
+    int32_t nb = isola_duplicate(s.handles[1], ISOLA_RIGHT_SEND);
+    int32_t module = isola_duplicate(s.handles[2], ISOLA_RIGHT_SPAWN);
+    if (nb < 0 || module < 0 || isola_close(s.handles[1]) != 0 || isola_close(s.handles[2]) != 0)
+        return -1;
+    int32_t theirs = (int32_t)s.arg[0];
+    uint32_t x = 1;
+    /* 0-7: forged values. */
+    static const int32_t forged[] = {0, -1, (int32_t)0x80000000u, 0x7fffffff, (1 << 20) | 500, (2 << 20) | 0,
+                                     12345};
+    for (uint32_t i = 0; i < sizeof forged / sizeof forged[0]; i++)
+        note(isola_send(forged[i], 1, &x, 4, 0, 0, 0));
+    note(isola_kill(theirs, 1));                                 /* 7: a value live only in the neighbour */
+    /* 8-11: closed. */
+    int32_t me = isola_self();
+    note(me > 0);
+    note(isola_close(me));
+    note(isola_close(me));
+    note(isola_kill(me, 1));
+    /* 12-16: wrong types. */
+    int32_t ch[2];
+    note(isola_channel_create(ch));
+    note(isola_spawn(ch[0], "handles", 7, 0, 0, 0, 0, 0));      /* endpoint as a module */
+    note(isola_kill(ch[0], 1));                                  /* endpoint as a process */
+    note((int32_t)isola_monitor(ch[1]));
+    note(isola_receive(nb, 0, 0, &x, 4, 0, 0, 0, 0));            /* a process as an endpoint */
+    /* 17-21: missing rights. */
+    note(isola_kill(nb, 1));
+    note((int32_t)isola_monitor(nb));
+    note(isola_link(nb));
+    note(isola_duplicate(nb, ISOLA_RIGHT_SEND));                 /* no DUPLICATE right */
+    note(isola_send(module, 1, &x, 4, 0, 0, 0));                 /* a module cannot be sent to */
+    /* 22-28: duplicating with more rights. */
+    int32_t d = isola_duplicate(ch[0], ISOLA_RIGHT_SEND | ISOLA_RIGHT_DUPLICATE);
+    note(d > 0);
+    note(isola_duplicate(d, ISOLA_RIGHT_SEND | ISOLA_RIGHT_RECEIVE));
+    note(isola_duplicate(d, ISOLA_RIGHT_SEND | 0x100));
+    int32_t none = isola_duplicate(d, 0);
+    note(none > 0);
+    note(isola_send(none, 1, &x, 4, 0, 0, 0));
+    note(isola_receive(d, 0, 0, &x, 4, 0, 0, 0, 0));
+    note(isola_duplicate(module, ISOLA_RIGHT_SPAWN));            /* no DUPLICATE on the module */
+    /* 29-34: handles sent without the transfer right, twice, or through themselves. */
+    note(isola_send(report, 1, &x, 4, &d, 1, 0));                /* d has no TRANSFER */
+    note(isola_send(report, 1, &x, 4, &nb, 1, 0));
+    note(isola_send(nb, 0x77, &x, 4, 0, 0, 0));                  /* both still work */
+    int32_t twice[2] = {ch[1], ch[1]};
+    note(isola_send(report, 1, &x, 4, twice, 2, 0));
+    note(isola_send(ch[0], 1, &x, 4, &ch[1], 1, 0));             /* an endpoint into its own queue */
+    note(isola_send(report, 1, &x, 4, ch, 65, 0));               /* more handles than a message holds */
+    /* 35-40: pointers at and past the end of memory. */
+    uint32_t end = (uint32_t)__builtin_wasm_memory_size(0) * 65536u;
+    note(isola_send(ch[0], 1, (void *)(uintptr_t)(end - 2), 4, 0, 0, 0));
+    note(isola_send(ch[0], 1, (void *)(uintptr_t)0xFFFFFFFFu, 2, 0, 0, 0));
+    note(isola_channel_create((int32_t *)(uintptr_t)(end - 4)));
+    note(isola_send(ch[0], 1, (void *)(uintptr_t)(end - 4), 4, 0, 0, 0));  /* exactly at the end: fine */
+    note(isola_receive(ch[1], 0, 0, (void *)(uintptr_t)(end - 2), 4, 0, 0, 0, 0));
+    note(isola_receive(ch[1], 0, 0, &x, 4, (int32_t *)(uintptr_t)end, 1, 0, 0));
+    /* 41-42: the message is still there after those refusals. */
+    isola_msg_info info;
+    note(isola_receive(ch[1], 0, 0, &x, 4, 0, 0, &info, 0));
+    note(isola_receive(ch[1], 0, 0, &x, 4, 0, 0, &info, 0));     /* now empty */
+    /* 43-46: a message with handles and too little room for them stays queued. */
+    int32_t give = isola_duplicate(ch[0], ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER);
+    note(isola_send(ch[0], 3, &x, 4, &give, 1, 0));
+    note(isola_receive(ch[1], 0, 0, &x, 4, 0, 0, &info, 0));     /* handles_max 0 */
+    int32_t got = 0;
+    note(isola_receive(ch[1], 0, 0, &x, 4, &got, 1, &info, 0));
+    note(got > 0 && got != give && isola_close(got) == 0);
+    /* 47-51: stale after slot reuse. Fill the table (limit 16), free one, take it again. */
+    int32_t filler[16];
+    uint32_t nf = 0;
+    for (;;) {
+        int32_t h = isola_self();
+        if (h < 0) {
+            note(h);                                             /* 47: the table is full */
+            break;
+        }
+        filler[nf++] = h;
+    }
+    int32_t old = filler[nf - 1];
+    isola_close(old);
+    int32_t fresh = isola_self();
+    note((fresh & 0xFFFFF) == (old & 0xFFFFF) && fresh != old);  /* 48: same slot, new generation */
+    note(isola_kill(old, 1));                                    /* 49: the old value is dead */
+    note(isola_close(old));                                      /* 50 */
+    note(isola_send(fresh, 1, &x, 0, 0, 0, 0));                  /* 51: the new one works */
+    for (uint32_t i = 0; i + 1 < nf; i++)
+        isola_close(filler[i]);
+    isola_close(fresh);
+    /* 52-53: the other end gone (every handle to it closed). */
+    isola_close(ch[0]);
+    isola_close(d);
+    isola_close(none);
+    note(isola_receive(ch[1], 0, 0, &x, 4, 0, 0, 0, 0));         /* drained, no sender: ECLOSED */
+    isola_close(ch[1]);
+    int32_t ch2[2];
+    isola_channel_create(ch2);
+    isola_close(ch2[1]);
+    note(isola_send(ch2[0], 1, &x, 4, 0, 0, 0));                 /* receiver gone: EPEER */
+    isola_close(ch2[0]);
+    isola_send(report, 6, results, nresults * 4, 0, 0, 0);
+    return (int32_t)nresults;
+}

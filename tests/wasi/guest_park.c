@@ -1,0 +1,41 @@
+/*
+ * guest_park.c - WASI guest for test_wasi_proc, run as processes of a VM.
+ * argv[1] picks what it does:
+ *   read        echo one line of stdin ("read: LINE"), or "read: EOF"
+ *   sleep MS    sleep (poll_oneoff on a clock), then print "slept"
+ *   count N     burn fuel: N rounds of a small hash, print the result
+ *   exit N      exit(N) through proc_exit
+ * Without arguments it returns 0.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return 0;
+    const char *mode = argv[1];
+    long n = argc > 2 ? atol(argv[2]) : 0;
+    if (strcmp(mode, "read") == 0) {
+        char line[128];
+        if (fgets(line, sizeof line, stdin))
+            printf("read: %s", line);
+        else
+            printf("read: EOF\n");
+    } else if (strcmp(mode, "sleep") == 0) {
+        struct timespec ts = {n / 1000, (n % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        printf("slept\n");
+    } else if (strcmp(mode, "count") == 0) {
+        unsigned h = 2166136261u;
+        for (long i = 0; i < n; i++)
+            h = (h ^ (unsigned)i) * 16777619u;
+        printf("count: %u\n", h);
+    } else if (strcmp(mode, "exit") == 0) {
+        fflush(stdout);
+        exit((int)n);
+    }
+    return 0;
+}

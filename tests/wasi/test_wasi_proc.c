@@ -1,0 +1,256 @@
+/*
+ * test_wasi_proc.c - WASI programs as processes of a VM with ONE worker
+ * thread, through the host API (isola_vm_spawn_wasi):
+ *   - a process parked reading an empty pipe does not stall the worker: a
+ *     computing process spawned after it runs to its end meanwhile, and the
+ *     reader finishes once the pipe gets a line;
+ *   - the same for a process sleeping in poll_oneoff;
+ *   - a process killed while parked ends (kind KILLED) and its descriptors
+ *     are closed: the pipe it read has no reader left (EPIPE) and the
+ *     host's descriptor count is back where it was;
+ *   - proc_exit(9) ends only that process (kind EXIT, reason 9);
+ *   - a WASI module spawned with plain isola_vm_spawn gets an empty context.
+ *
+ * usage: test_wasi_proc GUEST_DIR   (uses GUEST_DIR/park.wasm)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <isola/proc.h>
+#include <isola/wasi.h>
+
+static int failures;
+#define CHECK(cond)                                                                                    \
+    do {                                                                                               \
+        if (!(cond)) {                                                                                 \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                            \
+            failures++;                                                                                \
+        }                                                                                              \
+    } while (0)
+
+#define SECOND 1000000000LL
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)n);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    while (d && readdir(d))
+        n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+typedef struct guest_io {
+    int in[2];    /* the guest's stdin: it reads in[0], the test writes in[1] */
+    int out[2];   /* its stdout: the test reads out[0] */
+} guest_io;
+
+static void io_open(guest_io *io)
+{
+    if (pipe(io->in) != 0 || pipe(io->out) != 0) {
+        perror("pipe");
+        exit(2);
+    }
+    fcntl(io->out[0], F_SETFL, O_NONBLOCK);
+}
+
+static void io_close(guest_io *io)
+{
+    for (int i = 0; i < 2; i++) {
+        if (io->in[i] >= 0)
+            close(io->in[i]);
+        close(io->out[i]);
+    }
+}
+
+/* Spawns park.wasm's _start with argv {"park", a1, a2} and stdio on `io`. */
+static int32_t spawn(isola_vm *vm, int32_t module, guest_io *io, const char *a1, const char *a2)
+{
+    isola_error err;
+    isola_wasi *w = isola_wasi_new(&err);
+    const char *argv[] = {"park", a1, a2};
+    CHECK(w && isola_wasi_set_args(w, a2 ? 3 : 2, argv, &err));
+    CHECK(isola_wasi_set_stdio(w, io->in[0], io->out[1], 2, &err));
+    int32_t h = isola_vm_spawn_wasi(vm, module, "_start", w, NULL, 0, NULL, &err);
+    if (h < 0)
+        fprintf(stderr, "spawn: %s\n", err.message);
+    CHECK(h > 0);
+    return h;
+}
+
+static void expect_output(guest_io *io, const char *want)
+{
+    char buf[256];
+    ssize_t n = read(io->out[0], buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    if (strcmp(buf, want) != 0)
+        fprintf(stderr, "output <%s>, expected <%s>\n", buf, want);
+    CHECK(strcmp(buf, want) == 0);
+}
+
+static bool alive(isola_vm *vm, int32_t h)
+{
+    isola_proc_exit ex;
+    return isola_vm_wait(vm, h, 0, &ex) == -10;   /* ISOLA_EAGAIN */
+}
+
+/* A parked reader, then a computing process: the computer must finish first. */
+static void test_parked_reader(isola_vm *vm, int32_t module)
+{
+    guest_io r, c;
+    io_open(&r);
+    io_open(&c);
+    int32_t reader = spawn(vm, module, &r, "read", NULL);
+    int32_t counter = spawn(vm, module, &c, "count", "3000000");
+    isola_proc_exit ex = {-1, -1};
+    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0);
+    CHECK(ex.kind == 0 && ex.reason == 0);
+    expect_output(&c, "count: 2793556869\n");
+    CHECK(alive(vm, reader));
+    CHECK(write(r.in[1], "hello\n", 6) == 6);
+    CHECK(isola_vm_wait(vm, reader, 20 * SECOND, &ex) == 0);
+    CHECK(ex.kind == 0);
+    expect_output(&r, "read: hello\n");
+    isola_vm_close(vm, reader);
+    isola_vm_close(vm, counter);
+    io_close(&r);
+    io_close(&c);
+}
+
+/* A sleeper (poll_oneoff on a clock) and a computer on the one worker. */
+static void test_sleeper(isola_vm *vm, int32_t module)
+{
+    guest_io s, c;
+    io_open(&s);
+    io_open(&c);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int32_t sleeper = spawn(vm, module, &s, "sleep", "1500");
+    int32_t counter = spawn(vm, module, &c, "count", "1000");
+    isola_proc_exit ex;
+    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
+    CHECK(alive(vm, sleeper));
+    CHECK(isola_vm_wait(vm, sleeper, 20 * SECOND, &ex) == 0 && ex.kind == 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CHECK(ms >= 1500);
+    expect_output(&s, "slept\n");
+    isola_vm_close(vm, sleeper);
+    isola_vm_close(vm, counter);
+    io_close(&s);
+    io_close(&c);
+}
+
+/* Killed while parked on a pipe: ends at once, and holds no descriptor. */
+static void test_kill_parked(isola_vm *vm, int32_t module)
+{
+    guest_io r;
+    io_open(&r);
+    int before = open_fds();
+    int32_t reader = spawn(vm, module, &r, "read", NULL);
+    close(r.in[0]);   /* only the guest's duplicate reads the pipe now */
+    r.in[0] = -1;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    CHECK(alive(vm, reader));
+    CHECK(isola_vm_kill(vm, reader, 77) == 0);
+    isola_proc_exit ex = {-1, -1};
+    CHECK(isola_vm_wait(vm, reader, 20 * SECOND, &ex) == 0);
+    CHECK(ex.kind == 3 && ex.reason == 77);
+    errno = 0;
+    CHECK(write(r.in[1], "x", 1) == -1 && errno == EPIPE);
+    CHECK(open_fds() == before - 1);   /* the one this test closed itself */
+    isola_vm_close(vm, reader);
+    io_close(&r);
+}
+
+static void test_exit_and_empty(isola_vm *vm, int32_t module)
+{
+    guest_io e;
+    io_open(&e);
+    int32_t h = spawn(vm, module, &e, "exit", "9");
+    isola_proc_exit ex = {-1, -1};
+    CHECK(isola_vm_wait(vm, h, 20 * SECOND, &ex) == 0);
+    CHECK(ex.kind == 1 && ex.reason == 9);
+    isola_vm_close(vm, h);
+    io_close(&e);
+    isola_error err;
+    h = isola_vm_spawn(vm, module, "_start", NULL, 0, NULL, 0, NULL, &err);
+    CHECK(h > 0);
+    CHECK(isola_vm_wait(vm, h, 20 * SECOND, &ex) == 0);
+    CHECK(ex.kind == 0 && ex.reason == 0);
+    isola_vm_close(vm, h);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_wasi_proc GUEST_DIR\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/park.wasm", argv[1]);
+    size_t len = 0;
+    uint8_t *bytes = read_file(path, &len);
+    if (!bytes) {
+        perror(path);
+        return 2;
+    }
+    isola_error err;
+    isola_engine *engine = isola_engine_new(NULL, &err);
+    isola_module *module = engine ? isola_module_load(engine, bytes, len, &err) : NULL;
+    if (!module) {
+        fprintf(stderr, "load: %s\n", err.message);
+        return 2;
+    }
+    int fds_at_start = open_fds();
+    isola_vm_config cfg = {.workers = 1};
+    isola_vm *vm = isola_vm_new(engine, &cfg, &err);
+    int32_t mh = vm ? isola_vm_load(vm, module, &err) : -1;
+    if (mh < 0) {
+        fprintf(stderr, "vm: %s\n", err.message);
+        return 2;
+    }
+    test_parked_reader(vm, mh);
+    test_sleeper(vm, mh);
+    test_kill_parked(vm, mh);
+    test_exit_and_empty(vm, mh);
+    isola_vm_release(vm);
+    CHECK(open_fds() == fds_at_start);   /* the epoll thread's descriptors are gone too */
+    isola_module_release(module);
+    isola_engine_release(engine);
+    free(bytes);
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("wasi.proc: all checks passed\n");
+    return 0;
+}
