@@ -92,8 +92,9 @@ static int run_first(const cli_proc_options *o, isola_vm *vm, isola_module *modu
         fprintf(stderr, "%s: cannot instantiate: %s\n", o->path, err.message);
         return CLI_EXIT_ERROR;
     }
-    isola_proc_exit ex;
-    isola_vm_wait(vm, ph, ISOLA_VM_WAIT_FOREVER, &ex);
+    isola_proc_exit ex = {.kind = 5};
+    if (isola_vm_wait(vm, ph, ISOLA_VM_WAIT_FOREVER, &ex) != 0)
+        ex.kind = 5;
     return exit_status(o, &ex);
 }
 

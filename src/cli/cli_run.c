@@ -1,9 +1,10 @@
 /*
- * cli_run.c - `isola run FILE --invoke NAME [ARG...]`: load a module, link
- * its imports, instantiate it, call one export with arguments parsed from the
- * command line, and print the results (or the trap) in a stable text form.
- * Without --invoke, `isola run FILE [ARG...]` runs a WASI command: `_start`
- * with the ARGs as its argv, and the exit code of proc_exit as ours.
+ * cli_run.c - `isola run`: the command line, and `isola run FILE --invoke
+ * NAME [ARG...]`: load a module, link its imports, instantiate it, call one
+ * export with arguments parsed from the command line, and print the results
+ * (or the trap) in a stable text form, directly on this thread. Without
+ * --invoke, `isola run FILE [ARG...]` runs a WASI command as the first
+ * process of a VM (cli_proc.c).
  *
  * Every step either succeeds or prints exactly one line naming what failed;
  * run_state owns everything allocated along the way so each exit path
@@ -250,9 +251,8 @@ static bool load_and_link(const run_options *opts, run_state *s)
         cli_report_module_error(opts->path, &err);
         return false;
     }
-    /* A command's argv is FILE and its ARGs; an --invoke'd export sees just FILE. */
-    s->wasi = cli_wasi_new(&opts->wasi, opts->path, opts->command ? opts->args : NULL,
-                           opts->command ? opts->nargs : 0);
+    /* An --invoke'd export sees argv = FILE (its ARGs are the call's). */
+    s->wasi = cli_wasi_new(&opts->wasi, opts->path, NULL, 0);
     if (!s->wasi)
         return false;
     char why[512];
@@ -300,11 +300,6 @@ static bool prepare_call(const run_options *opts, run_state *s, isola_func **fun
                          isola_functype *type)
 {
     isola_extern ext;
-    if (opts->command && !isola_instance_export(s->instance, "_start", &ext)) {
-        fprintf(stderr, "%s: no export named '_start': not a WASI command "
-                "(use --invoke NAME to call another export)\n", opts->path);
-        return false;
-    }
     if (!isola_instance_export(s->instance, opts->export_name, &ext)) {
         report_missing_export(opts->path, s->module, opts->export_name);
         return false;
@@ -412,11 +407,6 @@ int cli_run_main(int argc, char **argv)
     isola_func *func = NULL;
     isola_functype type;
     if (load_and_link(&opts, &s)) {
-        if (opts.command) {
-            /* The ARGs went to the guest's argv; _start itself takes none. */
-            opts.export_name = "_start";
-            opts.nargs = 0;
-        }
         code = instantiate(&opts, &s);
         if (code == -1)
             code = isola_wasi_exit_code(s.wasi);

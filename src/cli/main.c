@@ -19,15 +19,18 @@ void cli_print_usage(FILE *out)
         "  validate   decode and validate FILE; print \"FILE: valid\", or the first error\n"
         "             as \"FILE: error at offset 0x..: reason\"\n"
         "  run        without --invoke: run FILE as a WASI command (its _start), with\n"
-        "             ARGs as its arguments; the exit status is the one it passes to\n"
-        "             proc_exit (0 if _start returns)\n"
+        "             ARGs as its arguments, as the first process of a VM (it may\n"
+        "             import the isola API and spawn more); the exit status is the\n"
+        "             one it passes to proc_exit (0 if _start returns); processes\n"
+        "             still running when it ends are killed\n"
         "             with --invoke: instantiate FILE and call its export NAME with\n"
         "             ARGs; print each result on its own line\n"
         "\n"
         "run options (may appear anywhere; a bare -- ends them):\n"
         "  --invoke NAME       the exported function to call\n"
         "  --fuel N            stop after N units of fuel (function entries and loop\n"
-        "                      iterations); default unlimited\n"
+        "                      iterations; a command's children share it); default\n"
+        "                      unlimited\n"
         "  --max-memory SIZE   cap on each linear memory: pages of 64 KiB, or a size\n"
         "                      with KiB, MiB or GiB (e.g. 64MiB); default 4GiB\n"
         "  --dir HOST[::GUEST] give the program host directory HOST, seen as GUEST\n"
@@ -47,7 +50,8 @@ void cli_print_usage(FILE *out)
         "     unresolved import, failed instantiation (the message says which)\n"
         "  2  the wasm code trapped (\"trap: MESSAGE\" and a backtrace on stderr)\n"
         "  N  a WASI command called proc_exit(N)\n"
-        "  3  the --fuel budget ran out\n",
+        "  3  the --fuel budget ran out\n"
+        "  4  the command's process was killed by another process\n",
         out);
 }
 

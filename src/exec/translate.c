@@ -455,15 +455,6 @@ static void emit_return(tr *t)
         if (e->kind == ENT_CONST) {
             emit_move(t, 0, e);
             emit_h(t, EXEC_OP_ret);
-        } else if (e->kind == ENT_HOME && !t->oom && t->prod_valid && t->prod_end == t->n
-                   && t->code[t->prod_at + 1].w[0] == e->home) {
-            /* The result was just computed: compute it into slot 0 instead
-             * (the op reads its operands before writing, and only `ret`
-             * follows), saving a copy and its dispatch. */
-            t->code[t->prod_at + 1].w[0] = 0;
-            t->prod_valid = false;
-            t->cmp_valid = false;
-            emit_h(t, EXEC_OP_ret);
         } else {
             emit_h(t, EXEC_OP_ret1);
             emit_w(t, e->kind == ENT_LOCAL ? e->slot : e->home, 0);
@@ -597,9 +588,21 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
         }
     } else {
         uint32_t s = operand(t, &cond);
-        op = when_true ? EXEC_OP_br_nz : EXEC_OP_br_z;
-        emit_h(t, op + (back ? 1 : 0));
-        emit_w(t, s, 0);
+        if (back && when_true && !t->oom && t->prod_valid && t->prod_end == t->n
+            && t->code[t->prod_at].h == t->handlers[EXEC_OP_i32_add_imm] && t->code[t->prod_at + 1].w[0] == s) {
+            /* A counted-down loop, `br_if (local.tee n (i32.sub n k))`: the
+             * decrement joins the back-edge test, as br_inc_ne with 0. */
+            size_t add = t->prod_at;
+            uint32_t d = t->code[add + 1].w[0], a = t->code[add + 1].w[1], k = t->code[add + 2].w[0];
+            t->n = add;
+            emit_h(t, EXEC_OP_br_inc_ne_imm_back);
+            emit_w(t, d, a);
+            emit_w(t, k, 0);
+        } else {
+            op = when_true ? EXEC_OP_br_nz : EXEC_OP_br_z;
+            emit_h(t, op + (back ? 1 : 0));
+            emit_w(t, s, 0);
+        }
     }
     bind_here(t);
     if (!c)
@@ -761,11 +764,8 @@ static bool try_br_table_index_op(tr *t, const tr_entry *idx, uint32_t count)
     int op;
     if (h == t->handlers[EXEC_OP_i32_and_imm]) {
         op = EXEC_OP_br_table_and;
-    } else if (h == t->handlers[EXEC_OP_i32_add_imm]) {
+    } else if (h == t->handlers[EXEC_OP_i32_add_imm]) {     /* also x - k */
         op = EXEC_OP_br_table_add;
-    } else if (h == t->handlers[EXEC_OP_i32_sub_imm]) {
-        op = EXEC_OP_br_table_add;
-        k = 0u - k;
     } else {
         return false;
     }
@@ -1066,6 +1066,13 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
             imm = true;
         }
     }
+    if (imm && (op == EXEC_OP_i32_sub || op == EXEC_OP_i64_sub)) {
+        /* x - k is x + (-k) modulo 2^n: one form for the peepholes that
+         * match an add of a constant (addresses, loop counters). */
+        b.k[0] = 0u - b.k[0];
+        op = op == EXEC_OP_i32_sub ? EXEC_OP_i32_add : EXEC_OP_i64_add;
+        imm_op = op == EXEC_OP_i32_add ? EXEC_OP_i32_add_imm : EXEC_OP_i64_add_imm;
+    }
     if (imm && op == EXEC_OP_i32_and && try_shr_and(t, &a, (uint32_t)b.k[0]))
         return;
     uint32_t sa = operand(t, &a);
@@ -1285,15 +1292,13 @@ static size_t emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa
             return start;
         }
         bool reg = h == t->handlers[EXEC_OP_i32_add];
-        bool sub = h == t->handlers[EXEC_OP_i32_sub_imm];
         size_t start = t->prev_at;
         if (reg && try_indexed_mem(t, op, x, offset))
             return start;
-        if (reg || sub || h == t->handlers[EXEC_OP_i32_add_imm]) {
+        /* (i32.sub of a constant is translated as an add of its negation) */
+        if (reg || h == t->handlers[EXEC_OP_i32_add_imm]) {
             uint32_t base = t->code[t->prod_at + 1].w[1];
             uint32_t b = t->code[t->prod_at + 2].w[0];
-            if (sub)
-                b = 0u - b;     /* a - k == a + (2^32 - k) modulo 2^32 */
             size_t start2 = t->prod_at;
             t->n = t->prod_at;
             t->prod_valid = false;
@@ -1558,6 +1563,7 @@ static void tr_prefix_fc(tr *t, uint32_t sub, bool dead)
         break;
     case WASM_FC_TABLE_GROW:
         pop_operands(t, 2, s, &home);
+        at = t->n;      /* past any constant the operands needed materialised */
         emit_h(t, EXEC_OP_table_grow); emit_w(t, home, s[0]); emit_w(t, s[1], a);
         push_home(t, WASM_I32);
         mark_producer(t, at);
@@ -1797,8 +1803,8 @@ static bool tr_instr(tr *t)
     case WASM_OP_TABLE_GET:
         a = wasm_read_u32(&t->r);
         if (!dead && a < t->wm->ntables) {
-            size_t at = t->n;
             pop_operands(t, 1, s, &home);
+            size_t at = t->n;   /* the producer is the table_get, not a materialised index */
             emit_h(t, EXEC_OP_table_get);
             emit_w(t, home, s[0]);
             emit_w(t, a, 0);

@@ -112,6 +112,24 @@ static int32_t api_spawn_wasi(proc_process *p, const uint8_t *arg, uint32_t arg_
     return r;
 }
 
+/*
+ * The fuel a spawn asks for when the guest leaves fuel_total at its
+ * default: unlimited, unless the spawner's own fuel is limited (as under
+ * `isola run --fuel`); then half of what it has left. Asking for "all"
+ * would be granted all that is left and the spawner would run dry on its
+ * next slice; half keeps both going and still bounds the whole tree.
+ */
+static uint64_t api_default_fuel(proc_process *p)
+{
+    uint64_t want = proc_limits_default().fuel_total;
+    proc_lock_acquire(&p->quota.lock);
+    uint64_t limit = p->quota.limits.fuel_total, used = p->quota.fuel_used;
+    proc_lock_release(&p->quota.lock);
+    if (limit != PROC_LIMIT_UNLIMITED64)
+        want = used < limit ? (limit - used + 1) / 2 : 1;
+    return want;
+}
+
 static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void *user)
 {
     (void)user;
@@ -132,6 +150,8 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
         memcpy(lim32, l + sizeof lim64, sizeof lim32);
     }
     proc_limits req = proc_vm_limits_request(&lim64[0], &lim64[1], &lim64[2], lim32);
+    if (lim64[1] == 0)
+        req.fuel_total = api_default_fuel(p);
     proc_object *obj;
     int32_t r = proc_handle_get(&p->handles, ARG_I32(0), PROC_OBJ_MODULE, ISOLA_RIGHT_SPAWN, &obj);
     if (r == PROC_OK)

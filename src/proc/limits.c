@@ -82,8 +82,10 @@ int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_
     g.handle_count = min32(requested->handle_count, have->handle_count);
     if (have->live_children != PROC_LIMIT_UNLIMITED32)
         parent->children_used += 1 + g.live_children;
-    if (have->memory_pages != PROC_LIMIT_UNLIMITED32)
+    if (have->memory_pages != PROC_LIMIT_UNLIMITED32) {
         parent->pages_used += g.memory_pages;
+        parent->child_pages += g.memory_pages;
+    }
     if (have->fuel_total != PROC_LIMIT_UNLIMITED64)
         parent->fuel_used += g.fuel_total;
     proc_lock_release(&parent->lock);
@@ -91,24 +93,58 @@ int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_
     return PROC_OK;
 }
 
+/* Gives children slots, pages and fuel back to `quota`, and on up the chain
+ * of quotas whose owners have ended (each of those gave back, when it
+ * ended, everything but what its children held: this is that part). */
+static void quota_give_back(proc_quota *quota, uint32_t children, uint32_t pages, uint64_t fuel)
+{
+    while (quota) {
+        proc_lock_acquire(&quota->lock);
+        const proc_limits *have = &quota->limits;
+        if (have->live_children != PROC_LIMIT_UNLIMITED32) {
+            assert(quota->children_used >= children);
+            quota->children_used -= children;
+        }
+        if (have->memory_pages != PROC_LIMIT_UNLIMITED32) {
+            assert(quota->pages_used >= pages && quota->child_pages >= pages);
+            quota->pages_used -= pages;
+            quota->child_pages -= pages;
+        }
+        if (have->fuel_total != PROC_LIMIT_UNLIMITED64) {
+            assert(quota->fuel_used >= fuel);
+            quota->fuel_used -= fuel;
+        }
+        proc_quota *next = quota->ended ? quota->up : NULL;
+        proc_lock_release(&quota->lock);
+        quota = next;
+    }
+}
+
+static uint64_t unburnt(const proc_limits *granted, uint64_t fuel_burnt)
+{
+    return fuel_burnt < granted->fuel_total ? granted->fuel_total - fuel_burnt : 0;
+}
+
 void proc_quota_child_exit(proc_quota *parent, const proc_limits *granted, uint64_t fuel_burnt)
 {
-    proc_lock_acquire(&parent->lock);
-    const proc_limits *have = &parent->limits;
-    if (have->live_children != PROC_LIMIT_UNLIMITED32) {
-        assert(parent->children_used >= 1 + granted->live_children);
-        parent->children_used -= 1 + granted->live_children;
-    }
-    if (have->memory_pages != PROC_LIMIT_UNLIMITED32) {
-        assert(parent->pages_used >= granted->memory_pages);
-        parent->pages_used -= granted->memory_pages;
-    }
-    if (have->fuel_total != PROC_LIMIT_UNLIMITED64) {
-        uint64_t unburnt = fuel_burnt < granted->fuel_total ? granted->fuel_total - fuel_burnt : 0;
-        assert(parent->fuel_used >= unburnt);
-        parent->fuel_used -= unburnt;
-    }
-    proc_lock_release(&parent->lock);
+    quota_give_back(parent, 1 + granted->live_children, granted->memory_pages, unburnt(granted, fuel_burnt));
+}
+
+void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_limits *granted)
+{
+    /* Under the owner's lock, so that a child ending at the same time either
+     * gives back before (and is not held any more) or after (and is passed on). */
+    proc_lock_acquire(&quota->lock);
+    uint32_t children_held = quota->limits.live_children != PROC_LIMIT_UNLIMITED32 ? quota->children_used : 0;
+    uint32_t pages_held = quota->limits.memory_pages != PROC_LIMIT_UNLIMITED32 ? quota->child_pages : 0;
+    uint64_t fuel_burnt = quota->fuel_used;   /* own fuel and what its live children hold */
+    quota->ended = true;
+    quota->up = parent;
+    proc_lock_release(&quota->lock);
+    assert(children_held <= granted->live_children || granted->live_children == PROC_LIMIT_UNLIMITED32);
+    assert(pages_held <= granted->memory_pages || granted->memory_pages == PROC_LIMIT_UNLIMITED32);
+    quota_give_back(parent, 1 + granted->live_children - children_held, granted->memory_pages - pages_held,
+                    unburnt(granted, fuel_burnt));
 }
 
 int32_t proc_quota_charge_pages(proc_quota *quota, uint32_t pages)

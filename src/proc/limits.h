@@ -14,6 +14,11 @@
  *                  child's exit only its unburnt fuel comes back.
  *   live_children  shared budget: each live child costs 1 plus its own
  *                  live_children grant (so it counts descendants at any depth).
+ * A process that ends gives back its grant except what its live children
+ * still hold; those parts come back, through its quota, when they end
+ * (proc_quota_owner_exit). Otherwise a middle process that ends at once
+ * would let its ancestors spawn again while its children live on: a spawn
+ * bomb of orphans that no quota stops.
  *   fuel_per_slice, queue_count, queue_bytes, handle_count
  *                  caps: a child's is at most its parent's, nothing reserved.
  * A limit equal to PROC_LIMIT_UNLIMITED (all bits set) is not counted at all
@@ -26,6 +31,7 @@
 #ifndef ISOLA_PROC_LIMITS_H
 #define ISOLA_PROC_LIMITS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "proc/lock.h"
@@ -48,8 +54,13 @@ typedef struct proc_quota {
     proc_lock lock;
     proc_limits limits;
     uint32_t pages_used;      /* own memory + pages granted to live children */
+    uint32_t child_pages;     /* the part of pages_used granted to live children */
     uint64_t fuel_used;       /* own fuel burnt + fuel granted to live children */
     uint32_t children_used;   /* live children + their live_children grants */
+    /* Once the owner has ended (proc_quota_owner_exit): what its children
+     * give back goes on to `up`, the quota its own grant came from. */
+    struct proc_quota *up;
+    bool ended;
 } proc_quota;
 
 /* Everything unlimited: for processes the host spawns when it sets no limits. */
@@ -71,9 +82,16 @@ void proc_quota_init(proc_quota *quota, proc_limits limits);
  * proc_quota_child_exit). */
 int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_limits *granted);
 
-/* Gives back a child's reservation when it ends; `fuel_burnt` is what the
- * child (with its descendants) consumed, which stays consumed. */
+/* Gives back the reservation of a child that never ran (a failed spawn);
+ * `fuel_burnt` is what it consumed, which stays consumed. */
 void proc_quota_child_exit(proc_quota *parent, const proc_limits *granted, uint64_t fuel_burnt);
+
+/* The owner of `quota` has ended; `granted` is what `parent` reserved for
+ * it. Gives `parent` back all of it except what the owner's live children
+ * still hold (and the fuel burnt), and from now on passes on to `parent`
+ * whatever those children give back when they end. `parent` must outlive
+ * `quota` (a process keeps its parent's struct alive). */
+void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_limits *granted);
 
 /* Own memory growth by `pages`: PROC_OK or ISOLA_ELIMIT (nothing charged). */
 int32_t proc_quota_charge_pages(proc_quota *quota, uint32_t pages);

@@ -401,14 +401,14 @@ void proc_process_end(proc_process *p, proc_exit_kind kind, int32_t reason)
     /* A wake already taken off a queue may still be running: wait for it. */
     while (atomic_load_explicit(&p->pending_wakes, memory_order_acquire) != 0)
         sched_yield();
-    uint64_t fuel = p->quota.fuel_used;
     if (kind == PROC_EXIT_TRAP && vm->config.on_trap && p->exec) {
         const isola_trap *trap = isola_exec_trap(p->exec);
         if (trap)
             vm->config.on_trap(vm->config.on_trap_user, p->id, trap);
     }
     process_release_resources(p);
-    proc_quota_child_exit(p->parent_quota, &p->granted, fuel);
+    /* Children still alive keep their share of our grant (quotas nest). */
+    proc_quota_owner_exit(&p->quota, p->parent_quota, &p->granted);
     p->end_kind = kind;
     p->end_reason = reason;
     proc_links_fire(p, kind, reason);

@@ -127,6 +127,53 @@ __attribute__((export_name("forkbomb"))) void forkbomb(void)
     }
 }
 
+/* arg {tries}; handles[0] = its module. A spawn bomb that hides its
+ * children: each try spawns a middle process that spawns a napper and
+ * exits at once, leaving the napper orphaned; it waits for the middle one
+ * to end before the next try. Returns how many tries succeeded. With quotas
+ * that nest, orphans still count against it. */
+__attribute__((export_name("orphan_root"))) int32_t orphan_root(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t module = s.handles[0], ok = 0;
+    isola_limits mid = {.memory_pages = 4, .handle_count = 8, .queue_count = 4, .live_children = 1};
+    for (uint32_t i = 0; i < s.arg[0]; i++) {
+        int32_t m = isola_duplicate(module, ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_TRANSFER);
+        int32_t c = isola_spawn(module, "orphan_mid", 10, 0, 0, &m, 1, &mid);
+        if (c < 0) {
+            isola_close(m);
+            continue;
+        }
+        ok++;
+        isola_monitor(c);
+        isola_down d;
+        isola_msg_info info;
+        isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, ISOLA_FOREVER);
+        isola_close(c);
+    }
+    return ok;
+}
+
+__attribute__((export_name("orphan_mid"))) int32_t orphan_mid(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t ms = 2000;
+    isola_limits leaf = {.memory_pages = 4, .handle_count = 4, .queue_count = 4, .live_children = 0};
+    int32_t c = isola_spawn(s.handles[0], "napper", 6, &ms, 4, 0, 0, &leaf);
+    return c < 0 ? c : 0;
+}
+
+/* arg {ms}: sleeps, then ends. */
+__attribute__((export_name("napper"))) int32_t napper(void)
+{
+    start_msg s;
+    get_start(&s);
+    isola_sleep((int64_t)s.arg[0] * 1000000);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- messages */
 
 static uint8_t payload[8192];

@@ -538,8 +538,10 @@ static void case_spawnbomb(void)
     int32_t b0 = isola_vm_spawn(vm, mod[MOD_GUESTS], "forkbomb", &mode0, 4, &m0, 1, &l0, NULL);
     int32_t b1 = isola_vm_spawn(vm, mod[MOD_GUESTS], "forkbomb", &mode1, 4, &m1, 1, &l1, NULL);
     CHECK(b0 > 0 && b1 > 0);
-    /* Quotas nest: at no moment more than the two roots, their grants and the neighbour. */
-    uint64_t bound = 1 + 2 + chain_quota + tree_quota, peak = 0;
+    /* Quotas nest: at no moment more than the two roots, their grants and
+     * the neighbour; plus one per worker, since an ending process gives its
+     * quota back a moment before the live count drops. */
+    uint64_t bound = 1 + 2 + chain_quota + tree_quota + 2, peak = 0;
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint32_t rounds = 0;
@@ -569,6 +571,38 @@ static void case_spawnbomb(void)
     nb_stop(&nb);
     printf("spawnbomb: %llu processes spawned, at most %llu alive at once (bound %llu), %u neighbour rounds\n",
            (unsigned long long)spawned, (unsigned long long)peak, (unsigned long long)bound, nb.served);
+}
+
+/* Orphans: a middle process that ends leaves its child running; the
+ * child's share must stay charged to the grandparent's quota. */
+static void case_orphans(void)
+{
+    neighbours nb;
+    nb_start(&nb, 1);
+    nb_round(&nb, 71);
+    const uint32_t quota = 6, tries = 30;
+    int32_t m = dup_of(mod[MOD_GUESTS], ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER);
+    isola_proc_limits lim = {.memory_pages = 64, .handle_count = 16, .live_children = quota};
+    int32_t root = spawn(MOD_GUESTS, "orphan_root", &tries, 4, &m, 1, &lim);
+    uint64_t peak = 0;
+    isola_proc_exit ex;
+    while (isola_vm_wait(vm, root, 1000000, &ex) == ISOLA_EAGAIN) {
+        uint64_t live = isola_vm_live(vm);
+        peak = live > peak ? live : peak;
+    }
+    uint64_t after = isola_vm_live(vm);
+    peak = after > peak ? after : peak;
+    CHECK_EQ(ex.kind, EXIT_NORMAL, "orphan root");
+    CHECK_EQ(ex.reason, tries, "orphan root: every middle process could start");
+    /* The orphaned nappers (2 s each) are what is left of the root's quota:
+     * at most `quota` of them, whatever the middle processes did. */
+    CHECK(after >= 2 && after <= 1 + quota);
+    CHECK(peak <= 1 + 1 + quota);
+    isola_vm_close(vm, root);
+    nb_round(&nb, 72);
+    nb_stop(&nb);
+    printf("orphans: %u tries, %llu orphans alive after (quota %u), peak %llu processes alive\n", tries,
+           (unsigned long long)(after - 1), quota, (unsigned long long)peak);
 }
 
 /* ---------------------------------------------------------------- message floods */
@@ -778,7 +812,7 @@ typedef struct test_case {
 static const test_case cases[] = {
     {"oob", case_oob, 2},          {"table", case_table, 2},       {"stack", case_stack, 2},
     {"spin", case_spin, 1},        {"membomb", case_membomb, 2},   {"spawnbomb", case_spawnbomb, 2},
-    {"flood", case_flood, 2},      {"handles", case_handles, 2},   {"start", case_start, 1},
+    {"orphans", case_orphans, 2},  {"flood", case_flood, 2},      {"handles", case_handles, 2},   {"start", case_start, 1},
 };
 
 int main(int argc, char **argv)

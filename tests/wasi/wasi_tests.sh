@@ -160,6 +160,12 @@ case_spawn() {
     [ "$(cd "$S/b" && ls -l --time-style=+%s; cat data.txt)" = "$before" ] ||
         fail "spawn: the read-only directory changed"
     [ "$(cat "$S/a/from_child.txt")" = "written by the child" ] || fail "spawn: child's file missing in /a"
+    # Under --fuel, children spawned with default limits get half of what
+    # their parent has left, so the parent does not run dry.
+    rm -f "$S/a/from_child.txt"
+    run_guest spawn_fuel 0 --fuel 100000000 --dir "$S/a::/a" --dir "$S/b::/b" --dir "$S/c::/c" \
+        "$GUESTS/spawn.wasm"
+    expect_output spawn
     # A child's trap is reported with its process number; the parent went on.
     grep -q "^isola: process [0-9]* ended by a trap" "$WORK/err" && grep -q "^trap: unreachable" "$WORK/err" ||
         fail "spawn: the child's trap was not reported"
