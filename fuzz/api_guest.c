@@ -42,6 +42,8 @@
 #define API_T_ENDPOINT 2u
 #define API_T_MODULE 3u
 #define API_T_REPORT 4u
+#define API_T_REVOKER 5u
+#define MAX_REVOKERS 32
 #define API_RIGHTS_UNKNOWN 0xFFFFFFFFu
 #define API_PRIVATE_LOW 65536u
 #define MAX_MODEL 80
@@ -58,6 +60,8 @@ typedef struct model_handle {
     int32_t value;
     uint32_t type;     /* API_T_* */
     uint32_t rights;   /* API_RIGHTS_UNKNOWN when not known */
+    uint32_t gates;    /* the revokers (bits: their ids) this handle was derived through */
+    int32_t rid;       /* a revoker handle: the revoker's id; -1 otherwise or unknown */
 } model_handle;
 
 typedef struct violation {
@@ -68,6 +72,11 @@ typedef struct violation {
 } violation;
 
 static model_handle live[MAX_MODEL];
+/* Revokers made here, by id: revoked, or possibly revoked elsewhere (a
+ * handle to it left this process, or an unknown revoker was revoked). */
+static uint8_t revoked[MAX_REVOKERS];
+static uint32_t nrevokers, shared_rids;
+static int unknown_revoked;
 static uint32_t nlive;
 static int32_t closed[MAX_CLOSED];
 static uint32_t nclosed;
@@ -139,7 +148,31 @@ static void model_add(int32_t value, uint32_t type, uint32_t rights)
     CHECK(value > 0 && !model_find(value), value, value);
     if (nlive == MAX_MODEL)
         fail(__LINE__, value, value);   /* more live handles than any limit given allows */
-    live[nlive++] = (model_handle){value, type, rights};
+    live[nlive++] = (model_handle){value, type, rights, 0, -1};
+}
+
+/* Whether the model cannot tell if a gate of `h` has been revoked. */
+static int gate_uncertain(const model_handle *h)
+{
+    return h->gates && (unknown_revoked || (h->gates & shared_rids));
+}
+
+static int is_revoked(const model_handle *h)
+{
+    for (uint32_t g = 0; g < nrevokers; g++)
+        if ((h->gates >> g & 1) && revoked[g])
+            return 1;
+    return 0;
+}
+
+/* A handle leaves this process: if it names a revoker, that revoker may now be revoked elsewhere. */
+static void model_leaves(int32_t value)
+{
+    model_handle *h = model_find(value);
+    if (h && h->rid >= 0)
+        shared_rids |= 1u << h->rid;
+    if (h && h->type == API_T_UNKNOWN)
+        unknown_revoked = 1;   /* it might be a revoker handle whose id we lost */
 }
 
 static void model_remove(int32_t value)
@@ -169,7 +202,7 @@ static int is_type(int32_t value, uint32_t type)
 
 static int fully_known(const model_handle *h)
 {
-    return h && h->type != API_T_UNKNOWN && h->rights != API_RIGHTS_UNKNOWN;
+    return h && h->type != API_T_UNKNOWN && h->rights != API_RIGHTS_UNKNOWN && !gate_uncertain(h);
 }
 
 static int is_access_error(int32_t r)
@@ -183,6 +216,10 @@ static void check_one(int32_t handle, uint32_t type, uint32_t rights, int32_t r,
     model_handle *h = model_find(handle);
     if (!h)
         CHECK(r == ISOLA_EBADHANDLE || (!args_ok && r == ISOLA_EINVAL), r, handle);
+    else if (gate_uncertain(h))
+        return;
+    else if (is_revoked(h))
+        CHECK(r == ISOLA_EREVOKED || (!args_ok && r == ISOLA_EINVAL), r, handle);
     else if (known_type_is_not(h, type) || known_lacks(h, rights))
         CHECK(r < 0, r, handle);
     else if (fully_known(h) && args_ok)
@@ -320,7 +357,7 @@ static int handles_must_fail(const int32_t *hs, uint32_t n, int *all_known)
     *all_known = 1;
     for (uint32_t i = 0; i < n; i++) {
         model_handle *h = model_find(hs[i]);
-        if (!h || known_lacks(h, ISOLA_RIGHT_TRANSFER))
+        if (!h || known_lacks(h, ISOLA_RIGHT_TRANSFER) || (is_revoked(h) && !gate_uncertain(h)))
             fail_ = 1;
         if (!fully_known(h))
             *all_known = 0;
@@ -337,10 +374,10 @@ static uint64_t describe(const int32_t *hs, uint32_t n)
     uint64_t tag = API_TAG_MAGIC << 48 | (uint64_t)n << 44;
     for (uint32_t i = 0; i < n; i++) {
         model_handle *h = model_find(hs[i]);
-        uint32_t type = h && h->type != API_T_REPORT ? h->type : API_T_UNKNOWN;
+        uint32_t type = h && h->type <= API_T_MODULE ? h->type : API_T_UNKNOWN;
         uint32_t rights = h && h->rights != API_RIGHTS_UNKNOWN ? h->rights & 0xff : 0;
-        if (!fully_known(h))
-            type = API_T_UNKNOWN;
+        if (!fully_known(h) || h->gates)
+            type = API_T_UNKNOWN;   /* the receiver cannot know its gates */
         tag |= (uint64_t)(type | rights << 2) << (10 * i);
     }
     return tag;
@@ -388,8 +425,10 @@ static void op_send(void)
     if (must_fail)
         CHECK(r < 0, r, h);
     if (r == 0)
-        for (uint32_t i = 0; i < n; i++)
+        for (uint32_t i = 0; i < n; i++) {
+            model_leaves(hs[i]);
             model_remove(hs[i]);
+        }
 }
 
 static void op_receive(void)
@@ -468,8 +507,9 @@ static void op_spawn(void)
     hdr[2] = n;
     for (uint32_t i = 0; i < n; i++) {
         model_handle *m = model_find(hs[i]);
-        hdr[3 + 2 * i] = m ? m->type : API_T_UNKNOWN;
-        hdr[4 + 2 * i] = m ? m->rights : API_RIGHTS_UNKNOWN;
+        int known = m && !m->gates && m->type != API_T_REVOKER;
+        hdr[3 + 2 * i] = known ? m->type : API_T_UNKNOWN;
+        hdr[4 + 2 * i] = known ? m->rights : API_RIGHTS_UNKNOWN;
     }
     uint32_t hlen = 12 + 8 * n;
     for (uint32_t i = 0; i < sub; i++)
@@ -503,8 +543,10 @@ static void op_spawn(void)
              !known_lacks(model_find(module), ISOLA_RIGHT_SPAWN))
         CHECK(!is_access_error(r), r, module);
     if (r >= 0) {
-        for (uint32_t i = 0; i < n; i++)
+        for (uint32_t i = 0; i < n; i++) {
+            model_leaves(hs[i]);
             model_remove(hs[i]);
+        }
         model_add(r, API_T_PROCESS, RIGHTS_SELF);
     } else {
         CHECK(isola_close(rep) == 0, r, rep);
@@ -538,8 +580,81 @@ static void op_duplicate(void)
         CHECK(r < 0, r, h);
     if (m && m->rights != API_RIGHTS_UNKNOWN && (rights & ~m->rights))
         CHECK(r < 0, r, h);
-    if (r >= 0)
+    if (r >= 0) {
         model_add(r, m ? m->type : API_T_UNKNOWN, rights);
+        model_handle *copy = model_find(r);
+        copy->gates = m ? m->gates : 0;
+        copy->rid = m ? m->rid : -1;
+    }
+}
+
+/* revoker_create, derive, revoke, detach. */
+static void op_revocation(uint32_t which)
+{
+    if (which == 0) {
+        int32_t r = isola_revoker_create();
+        trace_call('v', 0, r, 0);
+        CHECK(r > 0 || r == ISOLA_ELIMIT || r == ISOLA_ENOMEM, r, 0);
+        if (r > 0) {
+            model_add(r, API_T_REVOKER, ISOLA_RIGHT_REVOKE | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER);
+            if (nrevokers < MAX_REVOKERS)
+                model_find(r)->rid = (int32_t)nrevokers++;
+            else
+                model_find(r)->type = API_T_UNKNOWN;
+        }
+    } else if (which == 1) {
+        int32_t h = pick_handle(), rv = pick_handle();
+        uint32_t rights = pick_rights();
+        if (touches_report(h) || touches_report(rv))
+            return;
+        model_handle *mh = model_find(h), *mr = model_find(rv);
+        int32_t r = isola_derive(h, rv, rights);
+        trace_call('e', h, r, rv);
+        int certain = mh && mr && !gate_uncertain(mh) && !gate_uncertain(mr) && fully_known(mr) && mr->rid >= 0 &&
+                      !(shared_rids >> mr->rid & 1) && !unknown_revoked;
+        if (!mr)
+            CHECK(r == ISOLA_EBADHANDLE, r, rv);
+        else if (!mh || known_type_is_not(mr, API_T_REVOKER))
+            CHECK(r < 0, r, h);
+        else if (certain && (is_revoked(mr) || revoked[mr->rid]))
+            CHECK(r == ISOLA_EREVOKED, r, rv);
+        else if ((is_revoked(mh) && !gate_uncertain(mh)) || known_lacks(mh, ISOLA_RIGHT_DUPLICATE) ||
+                 (rights & ~0xffu) || (mh->rights != API_RIGHTS_UNKNOWN && (rights & ~mh->rights)))
+            CHECK(r < 0, r, h);
+        else if (certain && fully_known(mh))
+            CHECK(!is_access_error(r), r, h);
+        if (r > 0) {
+            model_add(r, mh ? mh->type : API_T_UNKNOWN, rights);
+            model_handle *d = model_find(r);
+            d->gates = mh ? mh->gates : 0;
+            d->rid = mh ? mh->rid : -1;
+            if (mr && mr->rid >= 0) {
+                d->gates |= 1u << mr->rid;
+            } else {
+                d->type = API_T_UNKNOWN;   /* gated by a revoker the model does not know */
+                d->rights = API_RIGHTS_UNKNOWN;
+            }
+        }
+    } else if (which == 2) {
+        int32_t rv = pick_handle();
+        if (touches_report(rv))
+            return;
+        int32_t r = isola_revoke(rv);
+        trace_call('x', rv, r, 0);
+        check_one(rv, API_T_REVOKER, ISOLA_RIGHT_REVOKE, r, 1);
+        model_handle *m = model_find(rv);
+        if (r == 0 && m && m->rid >= 0)
+            revoked[m->rid] = 1;
+        else if (r == 0)
+            unknown_revoked = 1;
+    } else {
+        int32_t h = pick_handle();
+        if (touches_report(h))
+            return;
+        int32_t r = isola_detach(h);
+        trace_call('a', h, r, 0);
+        check_one(h, API_T_PROCESS, ISOLA_RIGHT_KILL, r, 1);
+    }
 }
 
 static void op_process_call(uint32_t which)
@@ -658,7 +773,7 @@ static void read_start(void)
         uint32_t type = hdr[3 + 2 * i], rights = hdr[4 + 2 * i];
         if (type == API_T_REPORT)
             report = hs[i];
-        live[nlive++] = (model_handle){hs[i], type, rights};
+        live[nlive++] = (model_handle){hs[i], type, rights, 0, -1};
     }
     prog = start_buf + 12 + 8 * hdr[2];
     prog_len = (uint32_t)n - 12 - 8 * hdr[2];
@@ -679,6 +794,7 @@ __attribute__((export_name("replay"))) int32_t replay(void)
         case 6: op_duplicate(); break;
         case 7: case 8: case 9: op_process_call(op - 7); break;
         case 10: op_channel(); break;
+        case 11: op_revocation(next8() & 3); break;
         default: op_misc(next8() & 7); break;
         }
     }

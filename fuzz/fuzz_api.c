@@ -14,10 +14,10 @@
  * Per input a VM with one worker is created, the root process runs to its
  * end (fuel-limited), the host drains what came back, and the VM is torn
  * down. Findings: a crash or sanitizer report, a leak, a hang, a violation
- * reported by a guest (access the model forbids), a process still alive
- * after the VM released it, and any message block, memory slot or host
- * handle left over once every process has ended and the host closed its
- * handles.
+ * reported by a guest (access the model forbids), more processes alive than
+ * the root's quota allows, and any process, message block, memory slot or
+ * host handle left over once every process has ended and the host closed
+ * its handles.
  *
  * Environment: ISOLA_FUZZ_TRACE=1 prints every call each process made and
  * how the input ended; ISOLA_FUZZ_API_CYCLES=1 lets endpoints travel
@@ -63,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* How long the host waits for an input's processes (a guest blocked in
  * send-with-wait on a queue nobody drains is legal; the VM kills it). */
 #define FUZZ_WAIT_NS 30000000LL
+#define FUZZ_ROOT_CHILDREN 2u
 
 #ifndef FUZZ_API_GUEST
 #define FUZZ_API_GUEST "api_guest.wasm"
@@ -110,9 +111,7 @@ static const proc_message_allocator counting = {count_alloc, count_free, NULL};
 
 static uint64_t slots_in_use(void)
 {
-    mempool_stats s;
-    exec_mempool_stats(engine->pool, &s);
-    return s.slots_in_use;
+    return exec_mempool_in_use(engine->pool);
 }
 
 /* Slots in use once the pool has settled: when the last process ends, the
@@ -258,7 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(arg, hdr, sizeof hdr);
     memcpy(arg + sizeof hdr, data + 1, size - 1);
     isola_proc_limits lim = {.fuel_per_slice = 500, .fuel_total = 300000, .queue_bytes = 4096, .memory_pages = 16,
-                             .queue_count = 8, .handle_count = 32, .live_children = 2};
+                             .queue_count = 8, .handle_count = 32, .live_children = FUZZ_ROOT_CHILDREN};
     int32_t root = isola_vm_spawn(vm, module, "replay", arg, (uint32_t)(sizeof hdr + size - 1), start_handles, 3,
                                   &lim, &err);
     if (root < 0)
@@ -266,7 +265,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     int32_t extra[4];
     uint32_t nextra = host_prologue(vm, data[0], root, host_end, extra);
-    int ended = isola_vm_wait_all(vm, FUZZ_WAIT_NS) == 0;
+    /* Quotas nest: never more than the root and its descendants' quota alive
+     * (exact with one worker: spawns and ends never overlap). */
+    int ended = 0;
+    for (int64_t waited = 0; !ended && waited < FUZZ_WAIT_NS; waited += 1000000) {
+        ended = isola_vm_wait_all(vm, 1000000) == 0;
+        if (isola_vm_live(vm) > 1 + FUZZ_ROOT_CHILDREN)
+            FINDING("%llu processes alive under a root allowed %u descendants", (unsigned long long)isola_vm_live(vm),
+                    FUZZ_ROOT_CHILDREN);
+    }
     host_drain(vm, host_end, 0);
     host_drain(vm, rep_recv, 1);
     if (trace) {

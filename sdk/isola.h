@@ -168,4 +168,32 @@ static inline int32_t isola_receive_start(void *buf, uint32_t max, int32_t *hand
     return isola_receive(ISOLA_MAILBOX, ISOLA_TAG_START, ISOLA_RECV_TAG, buf, max, handles, hmax, info, 0);
 }
 
+/* ---- Children and revocation (docs/guest-api.md, "Children" and
+ * "Revocation"). */
+
+#define ISOLA_RIGHT_REVOKE (1u << 7)
+#define ISOLA_EDEADLOCK (-14)   /* host waits only; a guest never sees it */
+
+/* The kill reason (kind ISOLA_EXIT_KILLED) of a child ended because the
+ * process that spawned it ended. */
+#define ISOLA_REASON_PARENT_ENDED (-2147483647 - 1)
+
+/* By default a child ends when the process that spawned it ends (its quota
+ * is carved from the spawner's). detach(child) lets it outlive the caller;
+ * needs KILL on the child's handle. ISOLA_EINVAL if it is not the caller's
+ * child; 0 also when it has ended already. */
+ISOLA_IMPORT("detach") int32_t isola_detach(int32_t child);
+
+/* A new revoker: a handle with ISOLA_RIGHT_REVOKE, DUPLICATE, TRANSFER. */
+ISOLA_IMPORT("revoker_create") int32_t isola_revoker_create(void);
+
+/* A new handle to what `handle` names, with `rights` (a subset of its own;
+ * needs DUPLICATE), that stops working (ISOLA_EREVOKED) once `revoker` is
+ * revoked, together with every copy of it: duplicates, and handles moved
+ * in messages to other processes. One revoker can gate many handles. */
+ISOLA_IMPORT("derive") int32_t isola_derive(int32_t handle, int32_t revoker, uint32_t rights);
+
+/* Revokes (needs ISOLA_RIGHT_REVOKE); for good, idempotent. */
+ISOLA_IMPORT("revoke") int32_t isola_revoke(int32_t revoker);
+
 #endif

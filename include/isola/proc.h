@@ -109,11 +109,55 @@ int32_t isola_vm_close(isola_vm *vm, int32_t handle);
 int32_t isola_vm_duplicate(isola_vm *vm, int32_t handle, uint32_t rights);
 int32_t isola_vm_kill(isola_vm *vm, int32_t process_handle, int32_t reason);
 
-/* Waits until the process ends (0) or timeout_ns passes (ISOLA_EAGAIN). */
+/* Status of a wait that can never end (below). */
+#define ISOLA_VM_EDEADLOCK (-14)
+
+/* Waits until the process ends (0) or timeout_ns passes (ISOLA_EAGAIN).
+ * With ISOLA_VM_WAIT_FOREVER it returns ISOLA_VM_EDEADLOCK instead of
+ * waiting forever when the VM is deadlocked (isola_vm_stalled). */
 int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, isola_proc_exit *exit);
 
-/* Waits until no process is alive (0) or timeout_ns passes (ISOLA_EAGAIN). */
+/* Waits until no process is alive (0) or timeout_ns passes (ISOLA_EAGAIN);
+ * with ISOLA_VM_WAIT_FOREVER, ISOLA_VM_EDEADLOCK when deadlocked. */
 int32_t isola_vm_wait_all(isola_vm *vm, int64_t timeout_ns);
+
+/* What a blocked process waits for. */
+enum {
+    ISOLA_VM_BLOCKED_RECEIVE = 1,   /* receive without a timeout */
+    ISOLA_VM_BLOCKED_SEND = 2,      /* send waiting for room in a full queue */
+    ISOLA_VM_BLOCKED_OTHER = 3,
+};
+
+/* A deadlock: processes are alive, but none runs, none is queued to run,
+ * no timer is armed and no process waits for I/O, so only the host could
+ * wake one (by sending, killing or closing). A host thread blocked in a
+ * wait is taken to be the only one using the VM (see "Threads" above). */
+typedef struct isola_vm_stall {
+    uint64_t blocked;        /* live processes, all blocked */
+    uint64_t receiving;      /* ... of which in receive */
+    uint64_t sending;        /* ... of which in a send to a full queue */
+    uint64_t oldest_id;      /* the oldest live process (lowest id) */
+    int32_t oldest_blocked;  /* what it waits for: ISOLA_VM_BLOCKED_* */
+    int32_t oldest_on_mailbox;  /* 1 if that is a receive on its own mailbox */
+} isola_vm_stall;
+
+/* 1 if the VM is deadlocked now (*stall filled in, may be NULL), else 0.
+ * Cheap enough to poll: a few uncontended locks and, when deadlocked, one
+ * walk over the live processes. */
+int32_t isola_vm_stalled(isola_vm *vm, isola_vm_stall *stall);
+
+/* Revocation (docs/guest-api.md, "Revocation"). isola_vm_revoker: a new
+ * revoker (REVOKE, DUPLICATE, TRANSFER). isola_vm_derive: a new handle to
+ * what `handle` names with `rights` (a subset; needs DUPLICATE) that stops
+ * working, with every copy made of it anywhere, once `revoker` is revoked.
+ * isola_vm_revoke: revokes (needs REVOKE); idempotent. */
+int32_t isola_vm_revoker(isola_vm *vm);
+int32_t isola_vm_derive(isola_vm *vm, int32_t handle, int32_t revoker, uint32_t rights);
+int32_t isola_vm_revoke(isola_vm *vm, int32_t revoker);
+
+/* The kill reason of a child ended because the process that spawned it
+ * ended (kind 3, killed); see docs/guest-api.md, "Children". */
+#define ISOLA_VM_REASON_PARENT_ENDED (-2147483647 - 1)
 
 /* Processes alive now, and spawned so far. */
 uint64_t isola_vm_live(const isola_vm *vm);

@@ -19,6 +19,7 @@ enum {
     CLI_EXIT_TRAP = 2,       /* the wasm code trapped */
     CLI_EXIT_FUEL = 3,       /* the --fuel budget ran out before the call returned */
     CLI_EXIT_KILLED = 4,     /* the command's process was killed (by a process it let do so) */
+    CLI_EXIT_DEADLOCK = 5,   /* every process left was blocked and nothing could wake one */
 };
 
 /* Pages of 64 KiB: the largest memory `isola run` allows (4 GiB). */

@@ -2,7 +2,8 @@
  * cli_proc.c - runs a WASI command as the first process of a VM (see
  * cli_proc.h). The command's exit status is its first process's: the
  * proc_exit code (0 if _start returns), 2 if it trapped, 3 if --fuel ran
- * out, 4 if it was killed. Processes still alive when the first one ends
+ * out, 4 if it was killed, 5 if every process left was deadlocked
+ * (blocked with nothing that could wake one). Processes still alive when the first one ends
  * are killed, as a shell's children are not: nothing keeps running
  * unseen after the command returned.
  */
@@ -66,6 +67,63 @@ static int exit_status(const cli_proc_options *o, const isola_proc_exit *ex)
     }
 }
 
+/*
+ * The first process is the whole program, as a native command is: by
+ * default it may use the VM's whole budget (no limit on live descendants,
+ * the largest handle table, memory bounded only per memory unless
+ * --max-memory is given, which then bounds the whole process tree), and
+ * bigger queues than a spawned child's default, so that it can collect
+ * the results of many children. Its children still get the ordinary
+ * defaults unless it asks for more.
+ */
+#define CLI_FIRST_QUEUE_COUNT 65536u
+#define CLI_FIRST_QUEUE_BYTES (64ull << 20)
+#define CLI_UNLIMITED32 UINT32_MAX
+
+static isola_proc_limits first_limits(const cli_proc_options *o)
+{
+    isola_proc_limits l = {
+        .memory_pages = o->max_memory_pages ? o->max_memory_pages : CLI_UNLIMITED32,
+        .fuel_total = o->fuel_set ? (o->fuel > 0 ? (uint64_t)o->fuel : 1) : 0,
+        .live_children = o->max_procs_set ? o->max_procs : CLI_UNLIMITED32,
+        .handle_count = o->max_handles_set ? o->max_handles : CLI_UNLIMITED32,
+        .queue_count = o->max_queue_set ? o->max_queue : CLI_FIRST_QUEUE_COUNT,
+        .queue_bytes = CLI_FIRST_QUEUE_BYTES,
+    };
+    return l;
+}
+
+static const char *blocked_text(int32_t what, int32_t on_mailbox)
+{
+    switch (what) {
+    case ISOLA_VM_BLOCKED_RECEIVE:
+        return on_mailbox ? "in receive on its mailbox" : "in receive on a channel";
+    case ISOLA_VM_BLOCKED_SEND: return "in send, waiting for room in a full queue";
+    default: return "in a host call";
+    }
+}
+
+/* One line saying who is stuck, and the exit status for it. */
+static int report_deadlock(isola_vm *vm)
+{
+    isola_vm_stall st;
+    if (!isola_vm_stalled(vm, &st)) {
+        cli_errorf("deadlock: every process is blocked and nothing can wake one");
+        return CLI_EXIT_DEADLOCK;
+    }
+    char who[64];
+    if (st.oldest_id == CLI_FIRST_PROCESS_ID)
+        snprintf(who, sizeof who, "the first process");
+    else
+        snprintf(who, sizeof who, "process %llu", (unsigned long long)st.oldest_id);
+    cli_errorf("deadlock: %llu process%s blocked with nothing that can wake %s (%llu in receive with no "
+               "possible sender, %llu in send to a full queue); %s is blocked %s",
+               (unsigned long long)st.blocked, st.blocked == 1 ? "" : "es", st.blocked == 1 ? "it" : "them",
+               (unsigned long long)st.receiving, (unsigned long long)st.sending, who,
+               blocked_text(st.oldest_blocked, st.oldest_on_mailbox));
+    return CLI_EXIT_DEADLOCK;
+}
+
 /* Spawns the first process (it gets its own module handle in its start
  * message, to spawn more of itself) and waits for it. */
 static int run_first(const cli_proc_options *o, isola_vm *vm, isola_module *module, isola_wasi *wasi)
@@ -78,11 +136,7 @@ static int run_first(const cli_proc_options *o, isola_vm *vm, isola_module *modu
         fprintf(stderr, "%s: %s\n", o->path, err.message);
         return CLI_EXIT_ERROR;
     }
-    isola_proc_limits limits = {
-        .memory_pages = o->max_memory_pages ? o->max_memory_pages : CLI_MAX_PAGES,
-        .fuel_total = o->fuel_set ? (o->fuel > 0 ? (uint64_t)o->fuel : 1) : 0,
-        .live_children = 1024,
-    };
+    isola_proc_limits limits = first_limits(o);
     int32_t ph = isola_vm_spawn_wasi(vm, mh, "_start", wasi, &mh, 1, &limits, &err);
     if (ph < 0) {
         if (err.kind == ISOLA_ERR_TRAP) {
@@ -93,7 +147,10 @@ static int run_first(const cli_proc_options *o, isola_vm *vm, isola_module *modu
         return CLI_EXIT_ERROR;
     }
     isola_proc_exit ex = {.kind = 5};
-    if (isola_vm_wait(vm, ph, ISOLA_VM_WAIT_FOREVER, &ex) != 0)
+    int32_t r = isola_vm_wait(vm, ph, ISOLA_VM_WAIT_FOREVER, &ex);
+    if (r == ISOLA_VM_EDEADLOCK)
+        return report_deadlock(vm);
+    if (r != 0)
         ex.kind = 5;
     return exit_status(o, &ex);
 }

@@ -32,6 +32,7 @@ typedef struct run_options {
     uint32_t max_memory_pages;   /* 0: engine default */
     cli_wasi_options wasi;       /* --dir and --env */
     bool command;                /* no --invoke: run the WASI command's _start */
+    cli_proc_options proc;       /* --max-procs, --max-handles, --max-queue */
 } run_options;
 
 typedef struct run_state {
@@ -65,13 +66,39 @@ static void run_state_release(run_state *s)
 
 /* ------------------------------------------------------------ arguments */
 
+/* --max-procs, --max-handles, --max-queue: a count for the first process. */
+static bool parse_proc_limit(const char *name, const char *value, cli_proc_options *proc)
+{
+    char why[128];
+    uint64_t n = 0;
+    if (!cli_parse_count(value, UINT32_MAX - 1, &n, why, sizeof why)) {
+        cli_errorf("run: %s '%s': %s", name, value, why);
+        return false;
+    }
+    if (strcmp(name, "--max-procs") == 0) {
+        proc->max_procs_set = true;
+        proc->max_procs = (uint32_t)n;
+    } else if (n == 0) {
+        cli_errorf("run: %s must be at least 1", name);
+        return false;
+    } else if (strcmp(name, "--max-handles") == 0) {
+        proc->max_handles_set = true;
+        proc->max_handles = (uint32_t)n;
+    } else {
+        proc->max_queue_set = true;
+        proc->max_queue = (uint32_t)n;
+    }
+    return true;
+}
+
 /* Applies one `--option VALUE`; *i is advanced past the value. Returns false after reporting. */
 static bool parse_option(int argc, char **argv, int *i, run_options *opts)
 {
     const char *name = argv[*i];
     bool takes_value = strcmp(name, "--fuel") == 0 || strcmp(name, "--max-memory") == 0 ||
                        strcmp(name, "--invoke") == 0 || strcmp(name, "--dir") == 0 ||
-                       strcmp(name, "--env") == 0;
+                       strcmp(name, "--env") == 0 || strcmp(name, "--max-procs") == 0 ||
+                       strcmp(name, "--max-handles") == 0 || strcmp(name, "--max-queue") == 0;
     if (!takes_value) {
         cli_errorf("run: unknown option '%s' (see isola --help)", name);
         return false;
@@ -100,6 +127,8 @@ static bool parse_option(int argc, char **argv, int *i, run_options *opts)
             return false;
         }
         return cli_wasi_add_env(&opts->wasi, value);
+    } else if (strncmp(name, "--max-", 6) == 0 && strcmp(name, "--max-memory") != 0) {
+        return parse_proc_limit(name, value, &opts->proc);
     } else if (strcmp(name, "--fuel") == 0) {
         uint64_t fuel = 0;
         if (!cli_parse_count(value, INT64_MAX, &fuel, why, sizeof why)) {
@@ -159,6 +188,11 @@ static bool parse_run_args(int argc, char **argv, run_options *opts, bool *help)
         return false;
     }
     opts->command = opts->export_name == NULL;
+    if (!opts->command && (opts->proc.max_procs_set || opts->proc.max_handles_set || opts->proc.max_queue_set)) {
+        cli_errorf("run: --max-procs, --max-handles and --max-queue apply to a command run as a process "
+                   "(not with --invoke)");
+        return false;
+    }
     return true;
 }
 
@@ -393,9 +427,14 @@ int cli_run_main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (opts.command) {
-        cli_proc_options po = {.path = opts.path, .args = opts.args, .nargs = opts.nargs,
-                               .fuel_set = opts.fuel_set, .fuel = opts.fuel,
-                               .max_memory_pages = opts.max_memory_pages, .wasi = &opts.wasi};
+        cli_proc_options po = opts.proc;
+        po.path = opts.path;
+        po.args = opts.args;
+        po.nargs = opts.nargs;
+        po.fuel_set = opts.fuel_set;
+        po.fuel = opts.fuel;
+        po.max_memory_pages = opts.max_memory_pages;
+        po.wasi = &opts.wasi;
         int code = cli_proc_run(&po);
         free(opts.args);
         cli_wasi_options_free(&opts.wasi);

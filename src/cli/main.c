@@ -32,7 +32,13 @@ void cli_print_usage(FILE *out)
         "                      iterations; a command's children share it); default\n"
         "                      unlimited\n"
         "  --max-memory SIZE   cap on each linear memory: pages of 64 KiB, or a size\n"
-        "                      with KiB, MiB or GiB (e.g. 64MiB); default 4GiB\n"
+        "                      with KiB, MiB or GiB (e.g. 64MiB); default 4GiB; for a\n"
+        "                      command, also the budget of its whole process tree\n"
+        "  --max-procs N       a command's live descendant processes, at any depth\n"
+        "                      (0: it may not spawn); default unlimited\n"
+        "  --max-handles N     a command's handle table; default 1048576 (the most)\n"
+        "  --max-queue N       messages in each of a command's queues (its mailbox,\n"
+        "                      channels it creates); default 65536\n"
         "  --dir HOST[::GUEST] give the program host directory HOST, seen as GUEST\n"
         "                      (default: the same name); it sees no other files\n"
         "  --env NAME=VALUE    set an environment variable (none are inherited)\n"
@@ -51,7 +57,9 @@ void cli_print_usage(FILE *out)
         "  2  the wasm code trapped (\"trap: MESSAGE\" and a backtrace on stderr)\n"
         "  N  a WASI command called proc_exit(N)\n"
         "  3  the --fuel budget ran out\n"
-        "  4  the command's process was killed by another process\n",
+        "  4  the command's process was killed by another process\n"
+        "  5  deadlock: the command's process, and every process left, was blocked\n"
+        "     with nothing that could wake one (a line on stderr says where)\n",
         out);
 }
 

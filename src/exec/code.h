@@ -25,6 +25,8 @@
  *   f64_*_k     [h] [dst | a] [k]       f64 add/sub/mul/div with a constant right operand
  *   i32_shr_u_and  [h] [dst | a] [shift | mask]   (a >> shift) & mask, a bit-field extract
  *   i32_<op>_<shift> [h] [dst | a] [b | k]   a op (b shift k), see EXEC_SHIFTED
+ *   i32_add_imm_x2 [h] [dst | a] [k | -] [h2] [dst2 | a2] [k2 | -]   two i32_add_imm in one
+ *               dispatch; the second keeps its own (skipped) handler word
  *   move_pair   [h] [dst | src] [dst2 | src2]   two moves, in order
  *   move_br*    [h] [dst | src] [target]   a move, then an unconditional jump
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
@@ -151,6 +153,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u) \
     X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) \
     X(f32_demote_f64) X(f64_promote_f32) \
+    X(i32_add_imm_x2) \
     X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_shr_u_and) \
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \
     EXEC_SHIFTED(add) EXEC_SHIFTED(sub) EXEC_SHIFTED(and) EXEC_SHIFTED(or) EXEC_SHIFTED(xor) \

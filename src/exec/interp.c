@@ -253,8 +253,14 @@ static void prof_init(void)
 #define DISPATCH() do { PROF_HIT(pc); goto *pc->h; } while (0)
 #define NEXT(n) do { pc += (n); DISPATCH(); } while (0)
 #define TRAP(kind, msg) do { trap_kind = (kind); trap_msg = (msg); goto trap; } while (0)
-/* Spends one unit of fuel at pc (a loop header or a call); stops if none is left. */
+/* Spends one unit of fuel at pc (a loop header or a call); stops if none is left.
+ * -DISOLA_INTERP_NO_FUEL (development only) compiles metering out, to
+ * measure what it costs (bench/README.md). */
+#ifndef ISOLA_INTERP_NO_FUEL
 #define SPEND_FUEL() do { if (UNLIKELY(fuel <= 0)) goto out_of_fuel; fuel--; } while (0)
+#else
+#define SPEND_FUEL() do { if (0) goto out_of_fuel; } while (0)
+#endif
 #define RELOAD_MEM() do { \
         isola_memory *m0_ = inst->memory0; \
         mem = m0_ ? m0_->base : NULL; \
@@ -866,6 +872,10 @@ op_f64_mulrsub: {
     op_##name##_k: { double a = f64_of(fp[W1(1)]), b = f64_of(pc[2].u64); fp[W0(1)] = (expr); NEXT(3); }
     FBIN64K(f64_add, of_f64(a + b)) FBIN64K(f64_sub, of_f64(a - b))
     FBIN64K(f64_mul, of_f64(a * b)) FBIN64K(f64_div, of_f64(a / b))
+op_i32_add_imm_x2:
+    fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + W0(2));
+    fp[W0(4)] = (uint32_t)((uint32_t)fp[W1(4)] + W0(5));
+    NEXT(6);
 op_i32_muladd:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(2)] + (uint32_t)fp[W1(1)] * (uint32_t)fp[W0(2)]);
     NEXT(3);

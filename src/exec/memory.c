@@ -35,8 +35,7 @@ isola_memory *exec_memory_create(isola_engine *engine, wasm_limits declared, uin
     uint64_t max_bytes = (uint64_t)max_pages * WASM_PAGE_SIZE;
     uint64_t min_bytes = (uint64_t)declared.min * WASM_PAGE_SIZE;
     if (max_bytes <= exec_mempool_slot_bytes(engine->pool)) {
-        m->base = exec_mempool_take(engine->pool, &m->pool_slot);
-        m->reserved = exec_mempool_slot_bytes(engine->pool);
+        m->base = exec_mempool_take_fit(engine->pool, max_bytes, &m->pool_slot, &m->reserved);
     } else {
         m->pool_slot = -1;
         m->reserved = max_bytes;

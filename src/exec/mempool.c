@@ -53,7 +53,14 @@
  * 16 MiB), small enough that an engine with a handful of memories does not
  * reserve an absurd range. */
 #define MEMPOOL_CHUNK_TARGET (16ull << 30)
-#define MEMPOOL_MAX_SLOTS (1ull << 31)
+#define MEMPOOL_MAX_SLOTS (1ull << 30)
+/* Small memories (a maximum of at most 256 KiB: most processes') come from
+ * a second class of slots, so that eight of them share one 2 MiB page-table
+ * page instead of each touching its own (a 16 MiB slot needs a page table
+ * page of its own, 4 KiB of kernel memory and one more fault per memory),
+ * and neighbours share page-walk caches. Their slot ids carry this bit. */
+#define MEMPOOL_SMALL_SLOT_BYTES (256ull << 10)
+#define MEMPOOL_SMALL_BIT (1 << 30)
 /* Resident bytes the warm list may keep: enough for thousands of small
  * memories in flight, small beside any process's baseline. */
 #define MEMPOOL_WARM_BYTES (16ull << 20)
@@ -80,6 +87,7 @@ struct mem_pool {
     uint64_t warm_bytes;         /* resident bytes on the warm list */
     uint64_t in_use;
     size_t page;                 /* the OS page size */
+    struct mem_pool *small;      /* the small class; NULL if slots are small already */
 };
 
 struct mem_pool *exec_mempool_new(uint64_t slot_bytes)
@@ -97,6 +105,11 @@ struct mem_pool *exec_mempool_new(uint64_t slot_bytes)
     pool->page = page > 0 ? (size_t)page : 4096;
     uint64_t per = MEMPOOL_CHUNK_TARGET / slot_bytes;
     pool->slots_per_chunk = per == 0 ? 1 : per > 65536 ? 65536 : (uint32_t)per;
+    if (slot_bytes > MEMPOOL_SMALL_SLOT_BYTES && MEMPOOL_SMALL_SLOT_BYTES % pool->page == 0 &&
+        !(pool->small = exec_mempool_new(MEMPOOL_SMALL_SLOT_BYTES))) {
+        exec_mempool_free(pool);
+        return NULL;
+    }
     return pool;
 }
 
@@ -104,6 +117,7 @@ void exec_mempool_free(struct mem_pool *pool)
 {
     if (!pool)
         return;
+    exec_mempool_free(pool->small);
     /* Memories still alive (the embedder leaked them) keep their chunks mapped. */
     for (uint32_t i = 0; pool->in_use == 0 && i < pool->nchunks; i++)
         munmap(pool->chunks[i], pool->slot_bytes * pool->slots_per_chunk);
@@ -238,8 +252,27 @@ static uint64_t mempool_clear_resident(const struct mem_pool *pool, uint8_t *bas
     return resident;
 }
 
+uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_t *slot, uint64_t *slot_bytes)
+{
+    assert(max_bytes <= pool->slot_bytes);
+    if (pool->small && max_bytes <= pool->small->slot_bytes) {
+        uint8_t *base = exec_mempool_take(pool->small, slot);
+        if (base) {
+            *slot |= MEMPOOL_SMALL_BIT;
+            *slot_bytes = pool->small->slot_bytes;
+            return base;
+        }
+    }
+    *slot_bytes = pool->slot_bytes;
+    return exec_mempool_take(pool, slot);
+}
+
 void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched)
 {
+    if (slot >= 0 && (slot & MEMPOOL_SMALL_BIT) && pool->small) {
+        exec_mempool_give(pool->small, slot & ~MEMPOOL_SMALL_BIT, base, touched);
+        return;
+    }
     assert(slot >= 0 && touched <= pool->slot_bytes);
     /* Outside the lock: this is the slow part, and the slot is still ours. */
     uint64_t resident = UINT64_MAX;
@@ -291,6 +324,8 @@ static void mempool_forget_free(struct mem_pool *pool)
 
 void exec_mempool_trim(struct mem_pool *pool)
 {
+    if (pool->small)
+        exec_mempool_trim(pool->small);
     for (;;) {
         pthread_mutex_lock(&pool->lock);
         if (pool->warm.n == 0) {
@@ -312,6 +347,14 @@ void exec_mempool_trim(struct mem_pool *pool)
             (void)mempool_stack_push(&pool->cold, s, 0, false);
         pthread_mutex_unlock(&pool->lock);
     }
+}
+
+uint64_t exec_mempool_in_use(struct mem_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    uint64_t n = pool->in_use;
+    pthread_mutex_unlock(&pool->lock);
+    return n + (pool->small ? exec_mempool_in_use(pool->small) : 0);
 }
 
 void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out)

@@ -5,6 +5,8 @@
  * ("chunks"), so a million small memories cost a few hundred mappings rather
  * than a million. Memories whose maximum does not fit a slot get a private
  * reservation of their whole maximum instead (exec_mempool_reserve).
+ * Memories of at most 256 KiB take slots of a second, small class
+ * (exec_mempool_take_fit), packed eight to a page-table page.
  * See mempool.c for the design and why there are no guard pages.
  */
 #ifndef ISOLA_EXEC_MEMPOOL_H
@@ -34,6 +36,9 @@ uint64_t exec_mempool_slot_bytes(const struct mem_pool *pool);
 
 /* Takes a slot, readable and writable and all zero. Returns its base and id, or NULL. Thread-safe. */
 uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot);
+/* Takes a slot for a memory of at most `max_bytes` (<= the slot size): from
+ * the small class when it fits one. *slot_bytes is the slot's size. */
+uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_t *slot, uint64_t *slot_bytes);
 /* Returns slot `slot` (base `base`), of which the first `touched` bytes may be dirty. Thread-safe.
  * Its resident pages may stay mapped (cleared) for the next take, within a bound. */
 void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched);
@@ -41,6 +46,9 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
 void exec_mempool_trim(struct mem_pool *pool);
 
 void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out);
+/* Slots in use in this pool and its small class together: the memories
+ * alive in pool slots (a slot being trimmed counts for that moment). */
+uint64_t exec_mempool_in_use(struct mem_pool *pool);
 
 /*
  * Private reservations, for memories too big for a slot: `reserve` maps

@@ -18,8 +18,17 @@
  *     (and `eqz` of a compare inverts the compare); a loop back-edge test of
  *     a counter just incremented by a constant becomes one br_inc op;
  *   - a load or store whose address was just computed by i32.add (of a slot
- *     or a constant, or of a shifted index) folds the add in;
- *   - f64.add / f64.sub of a product just computed folds the f64.mul in.
+ *     or a constant, or of a shifted index) folds the add in; a store of a
+ *     constant takes it as an immediate;
+ *   - f64.add / f64.sub of a product just computed (or computed right
+ *     before a load of the other operand) folds the f64.mul in;
+ *   - i32 add/sub/and/or/xor of a value just shifted or rotated by a
+ *     constant folds the shift in; br_table folds an and/add of a constant
+ *     into its index; float compares fuse with a following forward branch;
+ *   - two adjacent i32 adds of constants share one dispatch (rewind_code
+ *     undoes that if a later peephole takes the second one).
+ * `i32.sub x, k` is translated as `i32.add x, -k`, so the add peepholes
+ * cover both.
  * All are valid only while nothing was emitted and no label was bound since
  * the instructions involved, which is checked by code position; folded
  * temporaries are dead because their stack entries were consumed.
@@ -105,6 +114,8 @@ typedef struct tr {
     size_t cmp_prev_at;
     bool move_valid;         /* a single `move` was emitted at move_at (pairs with the next move or jump) */
     size_t move_at;
+    bool pair_valid;         /* the add_imm at pair_first runs the one at pair_second too */
+    size_t pair_first, pair_second;
 
     uint32_t *brt;           /* br_table targets being translated */
     uint32_t capbrt;
@@ -195,9 +206,26 @@ static void patch_target(tr *t, size_t pos, size_t to)
         t->code[pos].u64 = to;
 }
 
+/*
+ * Drops the code from `pos` on (a peephole replacing the last instructions).
+ * If that removes the second half of an add_imm pair, the first half becomes
+ * a plain add_imm again.
+ */
+static void rewind_code(tr *t, size_t pos)
+{
+    assert(pos <= t->n);
+    if (t->pair_valid && pos <= t->pair_second) {
+        if (pos > t->pair_first && !t->oom)
+            t->code[t->pair_first].h = t->handlers[EXEC_OP_i32_add_imm];
+        t->pair_valid = false;
+    }
+    t->n = pos;
+}
+
 /* A label is bound here: peepholes must not look across it. */
 static void bind_here(tr *t)
 {
+    t->pair_valid = false;   /* code before a label is final */
     t->prod_valid = false;
     t->cmp_valid = false;
     t->move_valid = false;
@@ -550,7 +578,7 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
         emit_h(t, back ? EXEC_OP_br_back : EXEC_OP_br);
     } else if (t->cmp_valid && t->cmp_end == t->n && cond.kind == ENT_HOME && cond.home == t->cmp_dst
                && !(t->cmp_float && back)) {
-        t->n = t->cmp_at;
+        rewind_code(t, t->cmp_at);
         if (t->cmp_float) {
             /* Forward only: the fused float branches spend no fuel. */
             op = (t->cmp_float == 1 ? EXEC_OP_br_f32_eq : EXEC_OP_br_f64_eq) + 4 * t->cmp_kind
@@ -575,7 +603,7 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
                 /* The loop counter's increment joins the back-edge test. */
                 size_t add = t->cmp_prev_at;
                 uint32_t d = t->code[add + 1].w[0], a = t->code[add + 1].w[1], kk = t->code[add + 2].w[0];
-                t->n = add;
+                rewind_code(t, add);
                 emit_h(t, inc + (t->cmp_imm ? 1 : 0));
                 emit_w(t, d, a);
                 emit_w(t, kk, other);
@@ -594,7 +622,7 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
              * decrement joins the back-edge test, as br_inc_ne with 0. */
             size_t add = t->prod_at;
             uint32_t d = t->code[add + 1].w[0], a = t->code[add + 1].w[1], k = t->code[add + 2].w[0];
-            t->n = add;
+            rewind_code(t, add);
             emit_h(t, EXEC_OP_br_inc_ne_imm_back);
             emit_w(t, d, a);
             emit_w(t, k, 0);
@@ -769,7 +797,7 @@ static bool try_br_table_index_op(tr *t, const tr_entry *idx, uint32_t count)
     } else {
         return false;
     }
-    t->n = t->prod_at;
+    rewind_code(t, t->prod_at);
     t->prod_valid = false;
     emit_h(t, op);
     emit_w(t, src, count);
@@ -904,7 +932,7 @@ static bool try_f64_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
     uint32_t ma = t->code[t->prod_at + 1].w[1], mb = t->code[t->prod_at + 2].w[0];
     int fused = op == EXEC_OP_f64_add ? EXEC_OP_f64_muladd
                 : left ? EXEC_OP_f64_mulrsub : EXEC_OP_f64_mulsub;
-    t->n = t->prod_at;
+    rewind_code(t, t->prod_at);
     /* When the product is the right operand, the other one's home is below
      * every slot the multiply reads: a constant may be put there now. */
     uint32_t sc = operand(t, other);
@@ -912,6 +940,46 @@ static bool try_f64_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
     emit_h(t, fused);
     emit_w(t, dst, ma);
     emit_w(t, mb, sc);
+    push_home(t, WASM_F64);
+    mark_producer(t, at);
+    return true;
+}
+
+/*
+ * `x + a*b` where x was loaded right after the product was computed (the
+ * shape of `acc[i] += a * b`): the load moves before the multiply and the
+ * add folds in as in try_f64_muladd. Valid when the load neither writes a
+ * slot the multiply reads nor reads the product's slot.
+ */
+static bool try_f64_muladd_load(tr *t, int op, const tr_entry *a, const tr_entry *b)
+{
+    if ((op != EXEC_OP_f64_add && op != EXEC_OP_f64_sub) || t->oom || !t->prod_valid || !t->prev_valid
+        || t->prod_end != t->n || t->prod_at != t->prev_at + 3
+        || t->code[t->prev_at].h != t->handlers[EXEC_OP_f64_mul])
+        return false;
+    const exec_op *ld = &t->code[t->prod_at];
+    bool plain = ld->h == t->handlers[EXEC_OP_i64_load] || ld->h == t->handlers[EXEC_OP_i64_load_addk];
+    bool add = ld->h == t->handlers[EXEC_OP_i64_load_add];
+    if ((!plain && !add) || t->prod_end != t->prod_at + 3)
+        return false;
+    const exec_op *mul = &t->code[t->prev_at];
+    uint32_t prod = mul[1].w[0], ma = mul[1].w[1], mb = mul[2].w[0];
+    uint32_t x = ld[1].w[0];
+    /* The product is the left operand (computed first, lower home). */
+    if (a->kind != ENT_HOME || a->home != prod || b->kind != ENT_HOME || b->home != x)
+        return false;
+    if (x == ma || x == mb || ld[1].w[1] == prod || (add && ld[2].w[1] == prod))
+        return false;
+    exec_op load[3] = { ld[0], ld[1], ld[2] };
+    rewind_code(t, t->prev_at);
+    emit_word(t, load[0]);
+    emit_word(t, load[1]);
+    emit_word(t, load[2]);
+    size_t at = t->n;
+    emit_h(t, op == EXEC_OP_f64_add ? EXEC_OP_f64_muladd : EXEC_OP_f64_mulrsub);
+    emit_w(t, prod, ma);
+    emit_w(t, mb, x);
+    t->prod_valid = false;
     push_home(t, WASM_F64);
     mark_producer(t, at);
     return true;
@@ -943,7 +1011,7 @@ static bool try_int_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
         return false;
     uint32_t dst = a->home;
     uint32_t ma = t->code[t->prod_at + 1].w[1], mb = t->code[t->prod_at + 2].w[0];
-    t->n = t->prod_at;
+    rewind_code(t, t->prod_at);
     uint32_t sc = operand(t, other);
     size_t at = t->n;
     emit_h(t, fused);
@@ -963,7 +1031,7 @@ static bool try_shr_and(tr *t, const tr_entry *a, uint32_t mask)
         || t->code[t->prod_at + 1].w[0] != a->home)
         return false;
     uint32_t src = t->code[t->prod_at + 1].w[1], shift = t->code[t->prod_at + 2].w[0] & 31;
-    t->n = t->prod_at;
+    rewind_code(t, t->prod_at);
     size_t at = t->n;
     emit_h(t, EXEC_OP_i32_shr_u_and);
     emit_w(t, a->home, src);
@@ -1013,7 +1081,7 @@ static bool try_shifted_operand(tr *t, int op, const tr_entry *a, const tr_entry
     uint32_t so = other->kind == ENT_LOCAL ? other->slot : other->home;
     uint32_t src = t->code[t->prod_at + 1].w[1], k = t->code[t->prod_at + 2].w[0] & 31;
     uint32_t dst = a->home;
-    t->n = t->prod_at;
+    rewind_code(t, t->prod_at);
     size_t at = t->n;
     emit_h(t, base + shift);
     emit_w(t, dst, so);
@@ -1021,6 +1089,24 @@ static bool try_shifted_operand(tr *t, int op, const tr_entry *a, const tr_entry
     push_home(t, WASM_I32);
     mark_producer(t, at);
     return true;
+}
+
+/*
+ * Two adjacent add_imm (pointer and counter bumps: loops often have
+ * several) dispatch once: the first one's handler becomes add_imm_x2, which
+ * also runs the second one, left whole in place so later peepholes can
+ * still read, retarget or remove it (rewind_code undoes the pairing).
+ */
+static void pair_add_imm(tr *t, size_t second)
+{
+    if (t->oom || !t->prod_valid || t->prod_end != second
+        || t->code[t->prod_at].h != t->handlers[EXEC_OP_i32_add_imm]
+        || (t->pair_valid && t->pair_second == t->prod_at))
+        return;
+    t->code[t->prod_at].h = t->handlers[EXEC_OP_i32_add_imm_x2];
+    t->pair_valid = true;
+    t->pair_first = t->prod_at;
+    t->pair_second = second;
 }
 
 /* The f64 op with a constant right operand (one 64-bit immediate word), or -1. */
@@ -1039,7 +1125,8 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
 {
     tr_entry b = pop(t);
     tr_entry a = pop(t);
-    if (try_f64_muladd(t, op, &a, &b) || try_int_muladd(t, op, &a, &b) || try_shifted_operand(t, op, &a, &b))
+    if (try_f64_muladd(t, op, &a, &b) || try_f64_muladd_load(t, op, &a, &b) || try_int_muladd(t, op, &a, &b)
+        || try_shifted_operand(t, op, &a, &b))
         return;
     int kop = f64_const_op(op);
     if (kop >= 0 && b.kind == ENT_CONST) {
@@ -1084,6 +1171,8 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
         emit_u64(t, b.k[0]);
     else
         emit_w(t, sb, 0);
+    if (imm && op == EXEC_OP_i32_add)
+        pair_add_imm(t, at);
     push_home(t, rt);
     mark_producer(t, at);
 }
@@ -1256,7 +1345,7 @@ static bool try_indexed_mem(tr *t, int op, uint32_t x, uint32_t offset)
     if (shifted < t->temp_base || (a == shifted) == (b == shifted) || i == shifted || x == shifted)
         return false;
     uint32_t base = a == shifted ? b : a;
-    t->n = t->prev_at;
+    rewind_code(t, t->prev_at);
     t->prod_valid = false;
     emit_h(t, idx);
     emit_w(t, x, base);
@@ -1283,7 +1372,7 @@ static size_t emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa
             uint32_t base = t->code[t->prod_at + 1].w[1];
             uint32_t i = t->code[t->prod_at + 2].w[0], shift = t->code[t->prod_at + 2].w[1];
             size_t start = t->prod_at;
-            t->n = t->prod_at;
+            rewind_code(t, t->prod_at);
             t->prod_valid = false;
             emit_h(t, idx);
             emit_w(t, x, base);
@@ -1300,7 +1389,7 @@ static size_t emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa
             uint32_t base = t->code[t->prod_at + 1].w[1];
             uint32_t b = t->code[t->prod_at + 2].w[0];
             size_t start2 = t->prod_at;
-            t->n = t->prod_at;
+            rewind_code(t, t->prod_at);
             t->prod_valid = false;
             emit_h(t, reg ? fused : fused + 1);
             emit_w(t, x, base);
@@ -1374,7 +1463,7 @@ static void tr_select(tr *t)
         /* The condition is a compare emitted just now: fold it in. Constant
          * operands go to the homes of x and y, which lie below every slot
          * the compare reads, so they may be materialised after the rewind. */
-        t->n = t->cmp_at;
+        rewind_code(t, t->cmp_at);
         t->cmp_valid = false;
         uint32_t sx = operand(t, &x), sy = operand(t, &y);
         size_t at = t->n;

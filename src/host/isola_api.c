@@ -172,6 +172,7 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
     proc_process *child;
     r = proc_spawn(p->vm, &sp, module, name, name_len, arg, arg_len, handles, nhandles, &req, &child, NULL);
     if (r == PROC_OK) {
+        proc_child_adopt(p, child);   /* ended with us unless detached */
         r = proc_handle_insert(&p->handles, &child->header, API_CHILD_RIGHTS, NULL);
         for (uint32_t i = 0; i < ndirs; i++)   /* moved, like any handle passed to spawn */
             proc_handle_close(&p->handles, dir_handles[i]);
@@ -394,6 +395,38 @@ static isola_host_result api_trap_exits(isola_host_call *call, uint64_t *slots, 
     return ret_i32(slots, PROC_OK);
 }
 
+/* detach(child): the child will outlive the caller (needs KILL: authority
+ * over its life). ISOLA_EINVAL if it is not the caller's child. */
+static isola_host_result api_detach(isola_host_call *call, uint64_t *slots, void *user)
+{
+    (void)user;
+    API_PROCESS(call, p);
+    proc_process *t;
+    int32_t r = api_target(p, ARG_I32(0), ISOLA_RIGHT_KILL, &t);
+    return ret_i32(slots, r != PROC_OK ? r : proc_child_detach(p, t));
+}
+
+static isola_host_result api_revoker_create(isola_host_call *call, uint64_t *slots, void *user)
+{
+    (void)user;
+    API_PROCESS(call, p);
+    return ret_i32(slots, proc_revoker_handle_new(&p->handles));
+}
+
+static isola_host_result api_derive(isola_host_call *call, uint64_t *slots, void *user)
+{
+    (void)user;
+    API_PROCESS(call, p);
+    return ret_i32(slots, proc_revoker_derive(&p->handles, ARG_I32(0), ARG_I32(1), ARG_U32(2)));
+}
+
+static isola_host_result api_revoke(isola_host_call *call, uint64_t *slots, void *user)
+{
+    (void)user;
+    API_PROCESS(call, p);
+    return ret_i32(slots, proc_handle_revoke(&p->handles, ARG_I32(0)));
+}
+
 static isola_host_result api_sleep(isola_host_call *call, uint64_t *slots, void *user)
 {
     (void)user;
@@ -458,6 +491,10 @@ static const api_def api_defs[] = {
     {"yield", api_yield, "", "i"},
     {"now", api_now, "", "I"},
     {"dir_handle", api_dir_handle, "iIIii", "i"},
+    {"detach", api_detach, "i", "i"},
+    {"revoker_create", api_revoker_create, "", "i"},
+    {"derive", api_derive, "iii", "i"},
+    {"revoke", api_revoke, "i", "i"},
 };
 
 #define API_COUNT (sizeof api_defs / sizeof api_defs[0])

@@ -181,6 +181,16 @@ void proc_io_cancel(proc_io *io, proc_process *p)
     pthread_mutex_unlock(&io->lock);
 }
 
+bool proc_io_any_parked(proc_io *io)
+{
+    pthread_mutex_lock(&io->lock);
+    bool any = false;
+    for (uint32_t i = 0; i < io->count && !any; i++)
+        any = io->slots[i].process != NULL;
+    pthread_mutex_unlock(&io->lock);
+    return any;
+}
+
 void proc_io_fini(proc_io *io)
 {
     if (io->started) {

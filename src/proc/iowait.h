@@ -60,4 +60,9 @@ bool proc_io_park(proc_io *io, struct proc_process *process, const int *fds, con
 /* Drops the process's registration, if any. No wake for it follows. */
 void proc_io_cancel(proc_io *io, struct proc_process *process);
 
+/* True when some process is registered (waits for a descriptor). Wakes
+ * happen under the lock with the registration's removal, so false means
+ * no wake from the epoll thread is pending either. */
+bool proc_io_any_parked(proc_io *io);
+
 #endif

@@ -173,8 +173,92 @@ static void link_unhook(proc_process *peer, proc_process *dead)
         link_free(found);
 }
 
+/* ---------------------------------------------------------------- children */
+
+static proc_process *child_parent(const proc_process *child)
+{
+    proc_object *ref = child->parent_ref;
+    return ref && ref->type == PROC_OBJ_PROCESS ? proc_process_from_object(ref) : NULL;
+}
+
+/* Removes `child` from its parent's list (parent's link_lock held). */
+static void child_unlink(proc_process *parent, proc_process *child)
+{
+    assert(child->child_listed);
+    if (child->sibling_prev)
+        child->sibling_prev->sibling_next = child->sibling_next;
+    else
+        parent->children = child->sibling_next;
+    if (child->sibling_next)
+        child->sibling_next->sibling_prev = child->sibling_prev;
+    child->sibling_prev = child->sibling_next = NULL;
+    child->child_listed = false;
+}
+
+void proc_child_adopt(proc_process *parent, proc_process *child)
+{
+    assert(child_parent(child) == parent);
+    proc_lock_acquire(&parent->link_lock);
+    /* The child runs from the moment it was queued: it may be gone already. */
+    if (!child->child_ended && !parent->links_closed) {
+        child->sibling_prev = NULL;
+        child->sibling_next = parent->children;
+        if (parent->children)
+            parent->children->sibling_prev = child;
+        parent->children = child;
+        child->child_listed = true;
+    }
+    proc_lock_release(&parent->link_lock);
+}
+
+int32_t proc_child_detach(proc_process *parent, proc_process *child)
+{
+    if (child_parent(child) != parent)
+        return ISOLA_EINVAL;
+    proc_lock_acquire(&parent->link_lock);
+    if (child->child_listed)
+        child_unlink(parent, child);
+    proc_lock_release(&parent->link_lock);
+    return PROC_OK;
+}
+
+/* `p` is ending: off its parent's list, and its own children are killed.
+ * A listed child cannot finish ending (it needs our lock to unlist itself),
+ * so under the lock each can be retained; the kills (which queue the
+ * children) happen after it, as the lock is only for pointer updates.
+ * Unlisted, their sibling links are ours: nobody else lists them again. */
+static void children_on_end(proc_process *p)
+{
+    proc_process *parent = child_parent(p);
+    if (parent) {
+        proc_lock_acquire(&parent->link_lock);
+        if (p->child_listed)
+            child_unlink(parent, p);
+        p->child_ended = true;
+        proc_lock_release(&parent->link_lock);
+    }
+    proc_lock_acquire(&p->link_lock);
+    proc_process *list = p->children;
+    p->children = NULL;
+    for (proc_process *c = list; c; c = c->sibling_next) {
+        c->child_listed = false;
+        proc_object_retain(&c->header);
+    }
+    proc_lock_release(&p->link_lock);
+    while (list) {
+        proc_process *child = list;
+        list = child->sibling_next;
+        child->sibling_prev = child->sibling_next = NULL;
+        proc_process_kill(child, PROC_EXIT_KILLED, PROC_REASON_PARENT_ENDED);
+        proc_object_release(&child->header);
+    }
+}
+
+/* ---------------------------------------------------------------- ending */
+
 void proc_links_fire(proc_process *p, proc_exit_kind kind, int32_t reason)
 {
+    children_on_end(p);
     proc_lock_acquire(&p->link_lock);
     p->links_closed = true;
     proc_link *list = p->links;

@@ -14,6 +14,17 @@
  * Ending detaches the whole list under link_lock and sets links_closed, so
  * no entry is added afterwards (linking to an ended process reports the
  * end at once, as Erlang does).
+ *
+ * Children: a process a guest spawns is listed as its spawner's child and
+ * is killed (PROC_EXIT_KILLED, PROC_REASON_PARENT_ENDED) when the spawner
+ * ends, unless the spawner detached it first. Why this default: a child's
+ * quota is carved from its parent's (limits.h), so an orphan would keep
+ * holding a share of a budget whose owner is gone; ending the subtree with
+ * its root makes "a process's end reclaims everything under it" hold. The
+ * list is intrusive (process.h: children, sibling_*), guarded by the
+ * parent's link_lock: listing, unlisting and the end's sweep are O(1) per
+ * child and allocate nothing. Host-spawned processes have no parent here
+ * (the host ends them at isola_vm_release).
  */
 #ifndef ISOLA_PROC_LINK_H
 #define ISOLA_PROC_LINK_H
@@ -28,7 +39,20 @@ int64_t proc_monitor(proc_process *watcher, proc_process *target);
 /* Links a and b. PROC_OK, ISOLA_EINVAL (a == b) or ISOLA_ENOMEM. */
 int32_t proc_link_add(proc_process *a, proc_process *b);
 
-/* Called by proc_process_end: fires and frees every entry of `process`. */
+/* The kill reason of a child ended because its parent ended (guest ABI:
+ * ISOLA_REASON_PARENT_ENDED). */
+#define PROC_REASON_PARENT_ENDED INT32_MIN
+
+/* Lists `child`, just spawned by `parent` (which is running), as its child.
+ * Does nothing if the child has ended already. */
+void proc_child_adopt(proc_process *parent, proc_process *child);
+
+/* `child` will outlive `parent`: PROC_OK (also when it has ended), or
+ * ISOLA_EINVAL when it is not parent's child. */
+int32_t proc_child_detach(proc_process *parent, proc_process *child);
+
+/* Called by proc_process_end: unlists `process` from its parent, kills its
+ * listed children, and fires and frees every link and monitor entry. */
 void proc_links_fire(proc_process *process, proc_exit_kind kind, int32_t reason);
 
 #endif

@@ -132,6 +132,13 @@ typedef struct proc_process {
     bool links_closed;         /* ended: no new links or monitors */
     bool trap_exits;
     proc_link *links;
+
+    /* Children (link.c): the live children a guest spawned and did not
+     * detach, so that its end ends them. Under the PARENT's link_lock. */
+    struct proc_process *children;                      /* our list's head */
+    struct proc_process *sibling_prev, *sibling_next;   /* in the parent's list */
+    bool child_listed;         /* in the parent's list */
+    bool child_ended;          /* ended before the parent could list it */
 } proc_process;
 
 static inline proc_process *proc_process_from_object(proc_object *object)

@@ -1,20 +1,26 @@
 /*
  * proc/revoker.c - revoker objects: a flag plus a chain to the gate they
- * were derived under.
+ * were derived under (and, for join nodes, the revoker a handle was
+ * derived through); and the two table operations built on them: a new
+ * revoker handle, and a handle derived through one.
  */
 #include "proc/revoker.h"
 
 #include <assert.h>
 #include <stdlib.h>
 
+#include "proc/handle.h"
+
 static void revoker_destroy(proc_object *object)
 {
     assert(object->type == PROC_OBJ_REVOKER);
     proc_revoker *revoker = (proc_revoker *)object;
-    proc_revoker *parent = revoker->parent;
+    proc_revoker *parent = revoker->parent, *also = revoker->also;
     free(revoker);
     if (parent)
         proc_object_release(&parent->header);
+    if (also)
+        proc_object_release(&also->header);
 }
 
 proc_revoker *proc_revoker_new(proc_revoker *parent)
@@ -25,9 +31,21 @@ proc_revoker *proc_revoker_new(proc_revoker *parent)
     proc_object_init(&revoker->header, PROC_OBJ_REVOKER, revoker_destroy);
     atomic_init(&revoker->revoked, false);
     revoker->parent = parent;
+    revoker->also = NULL;
     if (parent)
         proc_object_retain(&parent->header);
     return revoker;
+}
+
+proc_revoker *proc_revoker_join(proc_revoker *gate, proc_revoker *revoker)
+{
+    assert(gate && revoker);
+    proc_revoker *join = proc_revoker_new(gate);
+    if (!join)
+        return NULL;
+    join->also = revoker;
+    proc_object_retain(&revoker->header);
+    return join;
 }
 
 void proc_revoker_revoke(proc_revoker *revoker)
@@ -37,8 +55,62 @@ void proc_revoker_revoke(proc_revoker *revoker)
 
 bool proc_revoker_is_revoked(const proc_revoker *revoker)
 {
-    for (; revoker; revoker = revoker->parent)
+    for (; revoker; revoker = revoker->parent) {
         if (atomic_load_explicit(&revoker->revoked, memory_order_acquire))
             return true;
+        if (revoker->also && proc_revoker_is_revoked(revoker->also))
+            return true;
+    }
     return false;
+}
+
+int32_t proc_revoker_handle_new(proc_handle_table *table)
+{
+    int32_t status = proc_handle_reserve(table, 1);
+    if (status != PROC_OK)
+        return status;
+    proc_revoker *revoker = proc_revoker_new(NULL);
+    if (!revoker)
+        return ISOLA_ENOMEM;
+    int32_t handle = proc_handle_insert(table, &revoker->header,
+                                        ISOLA_RIGHT_REVOKE | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER, NULL);
+    assert(handle > 0);
+    return handle;
+}
+
+int32_t proc_revoker_derive(proc_handle_table *table, int32_t handle, int32_t revoker_handle, uint32_t rights)
+{
+    proc_object *through;
+    int32_t status = proc_handle_get(table, revoker_handle, PROC_OBJ_REVOKER, 0, &through);
+    if (status != PROC_OK)
+        return status;
+    proc_revoker *revoker = (proc_revoker *)through;
+    if (proc_revoker_is_revoked(revoker))
+        return ISOLA_EREVOKED;
+    const proc_handle_entry *entry;
+    status = proc_handle_lookup(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_DUPLICATE, &entry);
+    if (status != PROC_OK)
+        return status;
+    if (rights & ~ISOLA_RIGHTS_KNOWN)
+        return ISOLA_EINVAL;
+    if (rights & ~entry->rights)
+        return ISOLA_EACCES;
+    /* Copy out before reserving: growth may move the slot array. */
+    proc_object *object = entry->object;
+    proc_revoker *old_gate = entry->gate;
+    status = proc_handle_reserve(table, 1);
+    if (status != PROC_OK)
+        return status;
+    proc_revoker *gate = revoker;
+    if (old_gate && old_gate != revoker) {
+        gate = proc_revoker_join(old_gate, revoker);   /* owns its creation reference */
+        if (!gate)
+            return ISOLA_ENOMEM;
+    } else {
+        proc_object_retain(&gate->header);
+    }
+    proc_object_retain(object);
+    int32_t derived = proc_handle_insert(table, object, rights, gate);
+    assert(derived > 0);
+    return derived;
 }

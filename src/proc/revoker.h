@@ -14,6 +14,15 @@
  * revokers (the new one's parent is the old gate): revoking either cuts the
  * derived handle off.
  *
+ * A guest (or the host) can also create a revoker on its own
+ * (proc_revoker_handle_new) and derive any number of handles through it
+ * (proc_revoker_derive): one revoke then cuts all of them off, e.g. every
+ * capability granted to one client. A handle that was gated already gets a
+ * join node as its new gate (`also` = the chosen revoker, `parent` = the old
+ * gate), so it is cut off when either is revoked. Join nodes are never
+ * named by a handle, and `also` is always a revoker some handle names, so
+ * a check walks each chain once: O(number of derivations).
+ *
  * Revocation stops every new operation through the handles; it does not
  * drop their references to the target, which go when the handles are
  * closed (or their process ends). An operation that looked the handle up
@@ -25,6 +34,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "proc/object.h"
 
@@ -32,17 +42,36 @@ typedef struct proc_revoker {
     proc_object header;            /* type PROC_OBJ_REVOKER */
     atomic_bool revoked;
     struct proc_revoker *parent;   /* owned reference, or NULL */
+    struct proc_revoker *also;     /* join nodes: the revoker derived through (owned), else NULL */
 } proc_revoker;
 
 /* A new, unrevoked revoker (refcount 1) chained under `parent` (may be NULL;
  * retained). NULL when out of memory. */
 proc_revoker *proc_revoker_new(proc_revoker *parent);
 
+/* A gate revoked when `gate` or `revoker` is (both retained). NULL when out of memory. */
+proc_revoker *proc_revoker_join(proc_revoker *gate, proc_revoker *revoker);
+
 /* Revokes for good; idempotent, callable from any thread. */
 void proc_revoker_revoke(proc_revoker *revoker);
 
 /* True when this revoker or an ancestor has been revoked. NULL is never revoked. */
 bool proc_revoker_is_revoked(const proc_revoker *revoker);
+
+struct proc_handle_table;
+
+/* A new revoker in `table`: the handle (REVOKE, DUPLICATE, TRANSFER) or
+ * ISOLA_ELIMIT / ISOLA_ENOMEM. */
+int32_t proc_revoker_handle_new(struct proc_handle_table *table);
+
+/* A new handle to what `handle` names, with `rights` (a subset of its own;
+ * needs DUPLICATE), cut off when the revoker behind `revoker_handle` (any
+ * rights) is revoked, or when anything `handle` was gated by is. Returns
+ * the handle, or ISOLA_EBADHANDLE, ISOLA_EACCES, ISOLA_ETYPE (the second
+ * is not a revoker), ISOLA_EREVOKED (either is revoked), ISOLA_EINVAL
+ * (unknown rights bits), ISOLA_ELIMIT, ISOLA_ENOMEM. */
+int32_t proc_revoker_derive(struct proc_handle_table *table, int32_t handle, int32_t revoker_handle,
+                            uint32_t rights);
 
 static inline proc_object *proc_revoker_object(proc_revoker *revoker)
 {

@@ -297,6 +297,15 @@ static proc_process *sched_find(sched_worker *w)
     return NULL;
 }
 
+/* The last worker is going to sleep with nothing queued (sleep_lock held):
+ * a new idle epoch, and a hint to a host thread that may be waiting for a
+ * deadlock (proc_vm_idle; see proc_sched_quiet). */
+static void sched_all_idle(proc_sched *sched)
+{
+    atomic_fetch_add(&sched->idle_epoch, 1);
+    proc_vm_idle(sched->vm);
+}
+
 /* Sleeps until work may be queued; false when the scheduler stops. */
 static bool sched_sleep(proc_sched *sched)
 {
@@ -304,8 +313,11 @@ static bool sched_sleep(proc_sched *sched)
     atomic_fetch_add(&sched->sleeping, 1);
     /* Pushers queue, then read `sleeping`; we count ourselves, then read the
      * queues: one of the two sees the other (all seq_cst), so no lost wake. */
-    if (!atomic_load(&sched->stopping) && !sched_any_queued(sched))
+    if (!atomic_load(&sched->stopping) && !sched_any_queued(sched)) {
+        if (atomic_load(&sched->sleeping) == sched->nworkers)
+            sched_all_idle(sched);
         pthread_cond_wait(&sched->wake, &sched->sleep_lock);
+    }
     atomic_fetch_sub(&sched->sleeping, 1);
     pthread_mutex_unlock(&sched->sleep_lock);
     return !atomic_load(&sched->stopping);
@@ -368,4 +380,14 @@ void proc_sched_stop(proc_sched *sched)
     sched->nworkers = sched->nstarted = 0;
     free(sched->workers);
     sched->workers = NULL;
+}
+
+bool proc_sched_quiet(proc_sched *sched, uint64_t *epoch)
+{
+    pthread_mutex_lock(&sched->sleep_lock);
+    bool quiet = !atomic_load(&sched->stopping) && atomic_load(&sched->sleeping) == sched->nworkers &&
+                 !sched_any_queued(sched);
+    *epoch = atomic_load(&sched->idle_epoch);
+    pthread_mutex_unlock(&sched->sleep_lock);
+    return quiet;
 }

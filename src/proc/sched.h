@@ -53,6 +53,7 @@ typedef struct proc_sched {
     pthread_cond_t wake;            /* signalled when work is queued and a worker sleeps */
     atomic_uint sleeping;           /* workers waiting on `wake` */
     atomic_bool stopping;
+    atomic_uint_fast64_t idle_epoch;  /* +1 each time the last worker goes to sleep (sleep_lock) */
     struct proc_vm *vm;
 } proc_sched;
 
@@ -69,5 +70,10 @@ void proc_sched_push(proc_sched *sched, struct proc_process *process);
 /* Wakes a process: WAITING -> RUNNABLE (queued), RUNNING -> RUNNING_WOKEN,
  * anything else unchanged. Callable from any thread. */
 void proc_sched_wake(struct proc_process *process);
+
+/* True when every worker sleeps and nothing is queued: no process runs or
+ * is about to. *epoch is the idle epoch then; a later call that is quiet
+ * with the same epoch proves no worker ran in between (deadlock.c). */
+bool proc_sched_quiet(proc_sched *sched, uint64_t *epoch);
 
 #endif

@@ -24,6 +24,7 @@ typedef enum proc_status {
     ISOLA_EINVAL = -11,    /* a malformed argument (duplicate handle in a message, bad flags, ...) */
     ISOLA_ETOOBIG = -12,   /* the message can never fit the destination queue's byte limit */
     ISOLA_EBUSY = -13,     /* another receiver is already parked on this queue */
+    ISOLA_EDEADLOCK = -14, /* host wait: processes are alive but none can ever run again */
 } proc_status;
 
 /* A short fixed name for a status ("ISOLA_EACCES"), or "ISOLA_E?" for an unknown value. */

@@ -93,6 +93,14 @@ void proc_timer_cancel(proc_timers *t, proc_process *p)
     pthread_mutex_unlock(&t->lock);
 }
 
+uint32_t proc_timers_armed(proc_timers *t)
+{
+    pthread_mutex_lock(&t->lock);
+    uint32_t n = t->count;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
 static void *timer_thread(void *arg)
 {
     proc_timers *t = arg;

@@ -34,4 +34,8 @@ bool proc_timer_arm(proc_timers *timers, struct proc_process *process, uint64_t 
 /* Disarms it if armed. After return the timer will not fire. */
 void proc_timer_cancel(proc_timers *timers, struct proc_process *process);
 
+/* Timers armed now (a fire removes its timer and wakes under the lock, so
+ * 0 means no wake from this thread is pending either). */
+uint32_t proc_timers_armed(proc_timers *timers);
+
 #endif

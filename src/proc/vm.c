@@ -186,6 +186,8 @@ isola_vm *isola_vm_new(isola_engine *engine, const isola_vm_config *cfg, isola_e
     return vm;
 }
 
+static void vm_wait_ended(proc_vm *vm);
+
 void isola_vm_release(isola_vm *vm)
 {
     if (!vm)
@@ -196,7 +198,7 @@ void isola_vm_release(isola_vm *vm)
     proc_handle_table_fini(&vm->host_handles);
     pthread_mutex_unlock(&vm->host_lock);
     vm_kill_all(vm);
-    isola_vm_wait_all(vm, ISOLA_VM_WAIT_FOREVER);
+    vm_wait_ended(vm);
     proc_sched_stop(&vm->sched);
     proc_timers_stop(&vm->timers);
     proc_io_fini(&vm->io);
@@ -436,26 +438,61 @@ int32_t isola_vm_kill(isola_vm *vm, int32_t process_handle, int32_t reason)
     return PROC_OK;
 }
 
+/*
+ * Waits (wait_lock not held) until done(arg) or the deadline; with no
+ * deadline, also until the VM is deadlocked (then false and *deadlocked).
+ * The host counts itself in host_waiters first, so the last worker to fall
+ * asleep (proc_vm_idle) wakes it to check again (deadlock.c).
+ */
+static bool host_wait_for(proc_vm *vm, uint64_t deadline, bool (*done)(proc_vm *, void *), void *arg,
+                          bool *deadlocked)
+{
+    *deadlocked = false;
+    atomic_fetch_add(&vm->host_waiters, 1);
+    bool ok = true;
+    while (ok && !done(vm, arg)) {
+        uint64_t epoch = 0;
+        if (deadline == UINT64_MAX && proc_vm_deadlocked(vm, &epoch, NULL)) {
+            *deadlocked = true;
+            break;
+        }
+        pthread_mutex_lock(&vm->wait_lock);
+        if (!done(vm, arg) && (deadline != UINT64_MAX || atomic_load(&vm->sched.idle_epoch) == epoch))
+            ok = host_wait_until(vm, deadline);
+        pthread_mutex_unlock(&vm->wait_lock);
+    }
+    atomic_fetch_sub(&vm->host_waiters, 1);
+    return done(vm, arg);
+}
+
+static bool process_done(proc_vm *vm, void *arg)
+{
+    (void)vm;
+    return atomic_load(&((proc_process *)arg)->done);
+}
+
+static bool vm_empty(proc_vm *vm, void *arg)
+{
+    (void)arg;
+    return atomic_load(&vm->live) == 0;
+}
+
 int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, isola_proc_exit *exit)
 {
     proc_process *p;
     int32_t r = host_process(vm, process_handle, 0, &p);
     if (r != PROC_OK)
         return r;
-    uint64_t deadline = deadline_from(timeout_ns);
     atomic_fetch_add(&p->host_watchers, 1);
-    pthread_mutex_lock(&vm->wait_lock);
-    bool ok = true;
-    while (!atomic_load(&p->done) && ok)
-        ok = host_wait_until(vm, deadline);
-    pthread_mutex_unlock(&vm->wait_lock);
+    bool deadlocked;
+    host_wait_for(vm, deadline_from(timeout_ns), process_done, p, &deadlocked);
     atomic_fetch_sub(&p->host_watchers, 1);
     if (atomic_load(&p->done)) {
         if (exit)
             *exit = (isola_proc_exit){.kind = p->end_kind, .reason = p->end_reason};
         r = PROC_OK;
     } else {
-        r = ISOLA_EAGAIN;
+        r = deadlocked ? ISOLA_EDEADLOCK : ISOLA_EAGAIN;
     }
     proc_object_release(&p->header);
     return r;
@@ -463,15 +500,45 @@ int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, 
 
 int32_t isola_vm_wait_all(isola_vm *vm, int64_t timeout_ns)
 {
-    uint64_t deadline = deadline_from(timeout_ns);
-    atomic_fetch_add(&vm->host_waiters, 1);
+    bool deadlocked;
+    if (host_wait_for(vm, deadline_from(timeout_ns), vm_empty, NULL, &deadlocked))
+        return PROC_OK;
+    return deadlocked ? ISOLA_EDEADLOCK : ISOLA_EAGAIN;
+}
+
+/* Shutdown: every process was killed, so they all end; no deadlock check. */
+static void vm_wait_ended(proc_vm *vm)
+{
     pthread_mutex_lock(&vm->wait_lock);
-    bool ok = true;
-    while (atomic_load(&vm->live) != 0 && ok)
-        ok = host_wait_until(vm, deadline);
-    pthread_mutex_unlock(&vm->wait_lock);
+    atomic_fetch_add(&vm->host_waiters, 1);
+    while (atomic_load(&vm->live) != 0)
+        pthread_cond_wait(&vm->wait_cond, &vm->wait_lock);
     atomic_fetch_sub(&vm->host_waiters, 1);
-    return atomic_load(&vm->live) == 0 ? PROC_OK : ISOLA_EAGAIN;
+    pthread_mutex_unlock(&vm->wait_lock);
+}
+
+int32_t isola_vm_revoker(isola_vm *vm)
+{
+    pthread_mutex_lock(&vm->host_lock);
+    int32_t r = proc_revoker_handle_new(&vm->host_handles);
+    pthread_mutex_unlock(&vm->host_lock);
+    return r;
+}
+
+int32_t isola_vm_derive(isola_vm *vm, int32_t handle, int32_t revoker, uint32_t rights)
+{
+    pthread_mutex_lock(&vm->host_lock);
+    int32_t r = proc_revoker_derive(&vm->host_handles, handle, revoker, rights);
+    pthread_mutex_unlock(&vm->host_lock);
+    return r;
+}
+
+int32_t isola_vm_revoke(isola_vm *vm, int32_t revoker)
+{
+    pthread_mutex_lock(&vm->host_lock);
+    int32_t r = proc_handle_revoke(&vm->host_handles, revoker);
+    pthread_mutex_unlock(&vm->host_lock);
+    return r;
 }
 
 uint64_t isola_vm_live(const isola_vm *vm)

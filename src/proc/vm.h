@@ -60,6 +60,14 @@ void proc_vm_unregister(proc_vm *vm, proc_process *p);
  * isola_vm_wait_all when `idle` (no process is left); cheap when none wait. */
 void proc_vm_notify_host(proc_vm *vm, proc_process *ended, bool idle);
 
+/* Deadlock detection (deadlock.c). proc_vm_idle: called by the last worker
+ * going to sleep (sleep_lock held), wakes host threads that wait.
+ * proc_vm_deadlocked: true when processes are alive and nothing can ever
+ * wake one but the host; *epoch is the scheduler's idle epoch to wait on
+ * (a host sleeps while it is unchanged). */
+void proc_vm_idle(proc_vm *vm);
+bool proc_vm_deadlocked(proc_vm *vm, uint64_t *epoch, isola_vm_stall *stall);
+
 /* Builds the "isola" host functions into vm->api (src/host/isola_api.c). */
 bool proc_api_create(proc_vm *vm, isola_error *err);
 void proc_api_destroy(proc_vm *vm);

@@ -128,10 +128,10 @@ __attribute__((export_name("forkbomb"))) void forkbomb(void)
 }
 
 /* arg {tries}; handles[0] = its module. A spawn bomb that hides its
- * children: each try spawns a middle process that spawns a napper and
- * exits at once, leaving the napper orphaned; it waits for the middle one
- * to end before the next try. Returns how many tries succeeded. With quotas
- * that nest, orphans still count against it. */
+ * children: each try spawns a middle process that spawns a napper, detaches
+ * it and exits at once, leaving the napper orphaned; it waits for the middle
+ * one to end before the next try. Returns how many tries succeeded. With
+ * quotas that nest, orphans still count against it. */
 __attribute__((export_name("orphan_root"))) int32_t orphan_root(void)
 {
     start_msg s;
@@ -162,7 +162,9 @@ __attribute__((export_name("orphan_mid"))) int32_t orphan_mid(void)
     uint32_t ms = 2000;
     isola_limits leaf = {.memory_pages = 4, .handle_count = 4, .queue_count = 4, .live_children = 0};
     int32_t c = isola_spawn(s.handles[0], "napper", 6, &ms, 4, 0, 0, &leaf);
-    return c < 0 ? c : 0;
+    if (c < 0)
+        return c;
+    return isola_detach(c);   /* outlive us: an orphan */
 }
 
 /* arg {ms}: sleeps, then ends. */

@@ -133,11 +133,10 @@ static isola_module *load_module(const char *name)
  * trimmed counts as in use for that moment. */
 static uint64_t slots_in_use_settled(uint64_t want)
 {
-    mempool_stats s;
     for (int i = 0;; i++) {
-        exec_mempool_stats(engine->pool, &s);
-        if (s.slots_in_use == want || i == 2000)
-            return s.slots_in_use;
+        uint64_t n = exec_mempool_in_use(engine->pool);
+        if (n == want || i == 2000)
+            return n;
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
     }
@@ -533,8 +532,8 @@ static void case_spawnbomb(void)
     uint32_t mode0 = 0, mode1 = 1;
     int32_t m0 = dup_of(mod[MOD_GUESTS], ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER);
     int32_t m1 = dup_of(mod[MOD_GUESTS], ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER);
-    isola_proc_limits l0 = {.fuel_total = 4000000, .memory_pages = 64, .handle_count = 16, .live_children = chain_quota};
-    isola_proc_limits l1 = {.fuel_total = 4000000, .memory_pages = 200, .handle_count = 16, .live_children = tree_quota};
+    isola_proc_limits l0 = {.fuel_total = 1500000, .memory_pages = 64, .handle_count = 16, .live_children = chain_quota};
+    isola_proc_limits l1 = {.fuel_total = 1500000, .memory_pages = 200, .handle_count = 16, .live_children = tree_quota};
     int32_t b0 = isola_vm_spawn(vm, mod[MOD_GUESTS], "forkbomb", &mode0, 4, &m0, 1, &l0, NULL);
     int32_t b1 = isola_vm_spawn(vm, mod[MOD_GUESTS], "forkbomb", &mode1, 4, &m1, 1, &l1, NULL);
     CHECK(b0 > 0 && b1 > 0);
@@ -595,9 +594,11 @@ static void case_orphans(void)
     CHECK_EQ(ex.kind, EXIT_NORMAL, "orphan root");
     CHECK_EQ(ex.reason, tries, "orphan root: every middle process could start");
     /* The orphaned nappers (2 s each) are what is left of the root's quota:
-     * at most `quota` of them, whatever the middle processes did. */
+     * at most `quota` of them, whatever the middle processes did (+2 in the
+     * peak: an ending process gives its quota back a moment before the live
+     * count drops, one per worker). */
     CHECK(after >= 2 && after <= 1 + quota);
-    CHECK(peak <= 1 + 1 + quota);
+    CHECK(peak <= 1 + 1 + quota + 2);
     isola_vm_close(vm, root);
     nb_round(&nb, 72);
     nb_stop(&nb);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "isola/proc.h"
 
@@ -196,6 +197,42 @@ static uint8_t *read_file(const char *path, size_t *len)
     return b;
 }
 
+/* Fairness with one worker: a ping-pong pair keeps making each other
+ * runnable (each wake goes on the worker's hot LIFO and runs next), and an
+ * endless loop is preempted by fuel; processes queued behind them (fifo)
+ * still run within a bounded number of slices (fuel-expired slices go
+ * behind them, and every SCHED_FAIR_PERIOD-th take is the oldest). */
+static void test_fair_single_worker(isola_engine *engine, isola_module *module)
+{
+    isola_vm_config cfg = {.workers = 1};
+    isola_error err = {0};
+    isola_vm *one = isola_vm_new(engine, &cfg, &err);
+    CHECK(one != NULL);
+    if (!one)
+        return;
+    int32_t mh = isola_vm_load(one, module, &err);
+    int32_t send_end, recv_end;
+    CHECK(isola_vm_channel(one, &recv_end, &send_end) == 0);
+    uint32_t rounds = 200000000;   /* far longer than this test */
+    int32_t hs[2] = {isola_vm_duplicate(one, mh, 0x4 | 0x20 | 0x40), send_end};
+    int32_t pp = isola_vm_spawn(one, mh, "pingpong", &rounds, 4, hs, 2, NULL, NULL);
+    int32_t spinner = isola_vm_spawn(one, mh, "spin", NULL, 0, NULL, 0, NULL, NULL);
+    CHECK(pp > 0 && spinner > 0);
+    struct timespec pause = {.tv_nsec = 50000000};
+    nanosleep(&pause, NULL);
+    for (int i = 0; i < 20; i++) {
+        int32_t n = isola_vm_spawn(one, mh, "nop", NULL, 0, NULL, 0, NULL, NULL);
+        isola_proc_exit ex = {.kind = -1};
+        CHECK(isola_vm_wait(one, n, 2000000000LL, &ex) == 0);
+        CHECK(ex.kind == 0);
+        isola_vm_close(one, n);
+    }
+    /* The pair and the loop are still going. */
+    CHECK(isola_vm_wait(one, pp, 0, NULL) == -10);   /* ISOLA_EAGAIN */
+    CHECK(isola_vm_wait(one, spinner, 0, NULL) == -10);   /* ISOLA_EAGAIN */
+    isola_vm_release(one);   /* kills them */
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -229,6 +266,7 @@ int main(int argc, char **argv)
     test_membomb();
     test_forger();
     test_monitor_link_timeout();
+    test_fair_single_worker(engine, module);
     isola_vm_release(vm);
     isola_module_release(module);
     isola_engine_release(engine);

