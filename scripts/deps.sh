@@ -10,6 +10,8 @@
 #   libcjson-dev              the spec runner reads wast2json's JSON with cJSON
 #   libcmocka-dev             the unit-test framework
 #   nodejs                    a reference engine to compare results and speed against
+#   npm                       fetches the pinned SQLite sources for tests/real (only
+#                             when no npm is on PATH; machines often ship one with node)
 #   erlang-base               the process/mailbox model's reference point (benchmarks)
 #   valgrind                  scripts/test.sh --valgrind
 #   hyperfine                 benchmarks
@@ -24,6 +26,7 @@ isola_missing_packages() {
             missing="$missing $pkg"
         fi
     done
+    command -v npm >/dev/null 2>&1 || missing="$missing npm"
     echo "$missing"
 }
 

@@ -173,7 +173,8 @@ int32_t proc_handle_get(const proc_handle_table *table, int32_t handle, proc_obj
     return status;
 }
 
-int32_t proc_handle_duplicate(proc_handle_table *table, int32_t handle, uint32_t rights)
+int32_t proc_handle_prepare_copy(proc_handle_table *table, int32_t handle, uint32_t rights, uint32_t slots,
+                                 proc_object **object, proc_revoker **gate)
 {
     const proc_handle_entry *entry;
     int32_t status = proc_handle_lookup(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_DUPLICATE, &entry);
@@ -183,10 +184,17 @@ int32_t proc_handle_duplicate(proc_handle_table *table, int32_t handle, uint32_t
         return ISOLA_EINVAL;
     if (rights & ~entry->rights)
         return ISOLA_EACCES;
-    /* Copy out before inserting: the insert may move the slot array. */
-    proc_object *object = entry->object;
-    proc_revoker *gate = entry->gate;
-    status = proc_handle_reserve(table, 1);
+    /* Copy out before reserving: growth may move the slot array. */
+    *object = entry->object;
+    *gate = entry->gate;
+    return proc_handle_reserve(table, slots);
+}
+
+int32_t proc_handle_duplicate(proc_handle_table *table, int32_t handle, uint32_t rights)
+{
+    proc_object *object;
+    proc_revoker *gate;
+    int32_t status = proc_handle_prepare_copy(table, handle, rights, 1, &object, &gate);
     if (status != PROC_OK)
         return status;
     proc_object_retain(object);
@@ -229,17 +237,9 @@ int32_t proc_handle_take(proc_handle_table *table, int32_t handle, proc_handle_e
 int32_t proc_handle_derive_revocable(proc_handle_table *table, int32_t handle, uint32_t rights,
                                      int32_t *derived, int32_t *revoker_handle)
 {
-    const proc_handle_entry *entry;
-    int32_t status = proc_handle_lookup(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_DUPLICATE, &entry);
-    if (status != PROC_OK)
-        return status;
-    if (rights & ~ISOLA_RIGHTS_KNOWN)
-        return ISOLA_EINVAL;
-    if (rights & ~entry->rights)
-        return ISOLA_EACCES;
-    proc_object *object = entry->object;
-    proc_revoker *parent_gate = entry->gate;
-    status = proc_handle_reserve(table, 2);
+    proc_object *object;
+    proc_revoker *parent_gate;
+    int32_t status = proc_handle_prepare_copy(table, handle, rights, 2, &object, &parent_gate);
     if (status != PROC_OK)
         return status;
     proc_revoker *revoker = proc_revoker_new(parent_gate);

@@ -103,6 +103,13 @@ int32_t proc_handle_close(proc_handle_table *table, int32_t handle);
  * object, gate and rights into *out: the caller now owns those references. */
 int32_t proc_handle_take(proc_handle_table *table, int32_t handle, proc_handle_entry *out);
 
+/* The common start of every operation that makes a new handle from
+ * `handle`: it needs ISOLA_RIGHT_DUPLICATE, `rights` must be a known subset
+ * of its rights, and `slots` table entries are reserved. On success *object
+ * and *gate are the source's (borrowed: retain what the new entry keeps). */
+int32_t proc_handle_prepare_copy(proc_handle_table *table, int32_t handle, uint32_t rights, uint32_t slots,
+                                 proc_object **object, proc_revoker **gate);
+
 /* Makes a revocable copy of `handle` (needs ISOLA_RIGHT_DUPLICATE; `rights` a
  * subset) plus a handle to a new revoker (rights REVOKE | DUPLICATE |
  * TRANSFER) that cuts the copy, and every handle later derived from it, off.

@@ -87,18 +87,9 @@ int32_t proc_revoker_derive(proc_handle_table *table, int32_t handle, int32_t re
     proc_revoker *revoker = (proc_revoker *)through;
     if (proc_revoker_is_revoked(revoker))
         return ISOLA_EREVOKED;
-    const proc_handle_entry *entry;
-    status = proc_handle_lookup(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_DUPLICATE, &entry);
-    if (status != PROC_OK)
-        return status;
-    if (rights & ~ISOLA_RIGHTS_KNOWN)
-        return ISOLA_EINVAL;
-    if (rights & ~entry->rights)
-        return ISOLA_EACCES;
-    /* Copy out before reserving: growth may move the slot array. */
-    proc_object *object = entry->object;
-    proc_revoker *old_gate = entry->gate;
-    status = proc_handle_reserve(table, 1);
+    proc_object *object;
+    proc_revoker *old_gate;
+    status = proc_handle_prepare_copy(table, handle, rights, 1, &object, &old_gate);
     if (status != PROC_OK)
         return status;
     proc_revoker *gate = revoker;
