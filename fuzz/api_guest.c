@@ -18,11 +18,7 @@
  * Start message bytes: u32 API_MAGIC, u32 flags, u32 n, n x {u32 type,
  * u32 rights} describing the start handles in order (type API_T_REPORT marks
  * the report handle), then the program. Spawned children get the same
- * layout. Flags: API_F_TRACE reports every call (tag API_TAG_TRACE);
- * API_F_CYCLES lets endpoints travel through channel endpoints, which can
- * build a cycle of queued endpoints that nothing frees (an open finding,
- * docs/reliability.md); without it endpoints travel only to process
- * mailboxes.
+ * layout. Flags: API_F_TRACE reports every call (tag API_TAG_TRACE).
  *
  * Memory layout (fixed by the link flags): [0, 64 KiB) is unused, the
  * data and stack follow, [__heap_base, memory end) is unused. Output
@@ -33,7 +29,6 @@
 
 #define API_MAGIC 0x46495041u                /* "APIF" */
 #define API_F_TRACE 1u
-#define API_F_CYCLES 2u
 #define API_TAG_VIOLATION 0x0BAD0BAD0BADull
 #define API_TAG_TRACE 0x0BAD0BAD0BAEull
 #define API_TAG_MAGIC 0x5A17ull              /* top 16 bits of a tag describing its handles */
@@ -192,12 +187,6 @@ static int known_type_is_not(const model_handle *h, uint32_t type)
 static int known_lacks(const model_handle *h, uint32_t rights)
 {
     return h && h->rights != API_RIGHTS_UNKNOWN && (h->rights & rights) != rights;
-}
-
-static int is_type(int32_t value, uint32_t type)
-{
-    model_handle *h = model_find(value);
-    return h && h->type == type;
 }
 
 static int fully_known(const model_handle *h)
@@ -405,10 +394,6 @@ static void op_send(void)
             return;
     if (touches_report(h))
         return;
-    if (!(flags_ & API_F_CYCLES) && n && !is_type(h, API_T_PROCESS))
-        for (uint32_t i = 0; i < n; i++)
-            if (!is_type(hs[i], API_T_PROCESS) && !is_type(hs[i], API_T_MODULE))
-                return;   /* it might queue an endpoint in a channel (see API_F_CYCLES) */
     if (n && next8() & 1)
         tag = describe(hs, n);
     else if ((tag >> 48) == API_TAG_MAGIC)

@@ -20,9 +20,7 @@
  * its handles.
  *
  * Environment: ISOLA_FUZZ_TRACE=1 prints every call each process made and
- * how the input ended; ISOLA_FUZZ_API_CYCLES=1 lets endpoints travel
- * through channels, which reproduces the open endpoint-cycle leak (see
- * docs/reliability.md); ISOLA_FUZZ_API_GUEST overrides the replay guest's
+ * how the input ended; ISOLA_FUZZ_API_GUEST overrides the replay guest's
  * path (default: the one built beside this binary).
  */
 #include <stdatomic.h>
@@ -45,7 +43,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Must match fuzz/api_guest.c. */
 #define API_MAGIC 0x46495041u
 #define API_F_TRACE 1u
-#define API_F_CYCLES 2u
 #define API_TAG_VIOLATION 0x0BAD0BAD0BADull
 #define API_TAG_TRACE 0x0BAD0BAD0BAEull
 #define API_TAG_MAGIC 0x5A17ull
@@ -72,7 +69,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static isola_engine *engine;
 static isola_module *guest;
 static int trace;
-static int cycles;
 
 /* ---------------------------------------------------------------- message accounting */
 
@@ -138,7 +134,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     trace = getenv("ISOLA_FUZZ_TRACE") != NULL;
-    cycles = getenv("ISOLA_FUZZ_API_CYCLES") != NULL;
     const char *path = getenv("ISOLA_FUZZ_API_GUEST");
     if (!path)
         path = FUZZ_API_GUEST;
@@ -252,7 +247,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     isola_vm_close(vm, rep_send);
 
     static uint8_t arg[12 + 3 * 8 + API_MAX_PROGRAM];
-    uint32_t hdr[9] = {API_MAGIC, (trace ? API_F_TRACE : 0) | (cycles ? API_F_CYCLES : 0), 3, API_T_MODULE, R_MODULE,
+    uint32_t hdr[9] = {API_MAGIC, trace ? API_F_TRACE : 0, 3, API_T_MODULE, R_MODULE,
                        API_T_REPORT, R_REPORT, API_T_ENDPOINT, R_CHANNEL};
     memcpy(arg, hdr, sizeof hdr);
     memcpy(arg + sizeof hdr, data + 1, size - 1);

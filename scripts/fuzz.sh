@@ -4,6 +4,9 @@
 # did and found. See docs/reliability.md.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   run each target SECONDS (default 60)
+#   scripts/fuzz.sh --cpu SECONDS [TARGET...]  run each until it has used SECONDS
+#                                           of CPU time (user+system), however
+#                                           long that takes on a shared machine
 #   scripts/fuzz.sh --smoke                 CI: short seeding, ~30 s per target
 #   scripts/fuzz.sh --replay                run every file in fuzz/regressions/ once
 #
@@ -22,12 +25,14 @@ build=${ISOLA_FUZZ_BUILD:-$root/build-fuzz}
 seconds=60
 nttf=250
 mode=run
+budget=wall
 targets=""
 for arg in "$@"; do
     case $arg in
     --smoke) seconds=30; nttf=60 ;;
+    --cpu) budget=cpu ;;
     --replay) mode=replay ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     [0-9]*) seconds=$arg ;;
     decode|run|api) targets="$targets $arg" ;;
     *) echo "fuzz.sh: unknown argument '$arg'" >&2; exit 2 ;;
@@ -82,17 +87,36 @@ if [ ! -d "$build/corpus/api" ]; then
     find "$root/fuzz/regressions/api" -maxdepth 1 -type f ! -name '*.md' -exec cp {} "$build/corpus/api/" \;
 fi
 
-# Runs one libFuzzer session; prints "EXECS" on stdout.
+# CPU time (user+system, in seconds) a running process has used so far.
+cpu_seconds() {
+    awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) / hz) }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# Runs one libFuzzer session of at most SECS (wall or CPU seconds, per
+# --cpu); prints "EXECS CPU_SECONDS" on stdout. The CPU figure is polled, so
+# it may be short by the last poll interval of a session that ends by itself.
 run_session() {
     t=$1 secs=$2 log=$3
+    wall=$secs
+    [ "$budget" = wall ] || wall=$((secs * 20))
     "$build/fuzz_$t" "$build/corpus/$t" \
-        -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
-        -artifact_prefix="$build/findings/$t/" -print_final_stats=1 ${ISOLA_FUZZ_ARGS:-} >"$log" 2>&1 || true
+        -max_total_time="$wall" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+        -artifact_prefix="$build/findings/$t/" -print_final_stats=1 ${ISOLA_FUZZ_ARGS:-} >"$log" 2>&1 &
+    pid=$!
+    used=0
+    while kill -0 "$pid" 2>/dev/null; do
+        now=$(cpu_seconds "$pid")
+        [ "$now" -le "$used" ] || used=$now
+        # SIGINT makes libFuzzer print its final stats and exit.
+        [ "$budget" = wall ] || [ "$used" -lt "$secs" ] || kill -INT "$pid" 2>/dev/null || true
+        sleep 2
+    done
+    wait "$pid" || true
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     if [ -z "$execs" ]; then     # died on a finding: take the last progress line
         execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
     fi
-    echo "${execs:-0}"
+    echo "${execs:-0} $used"
 }
 
 # A seed that crashes would kill every session at start-up: move it out of the
@@ -116,26 +140,32 @@ for t in $targets; do
     found=0
     start=$(date +%s)
     total=0
+    cpu=0
     session=0
     left=$seconds
     while [ "$left" -gt 0 ] && [ "$session" -lt 6 ]; do
         session=$((session + 1))
         log=$build/logs/$t.$session.log
-        echo "== fuzz_$t: session $session, $left s (log: $log)"
-        execs=$(run_session "$t" "$left" "$log")
-        total=$((total + execs))
+        echo "== fuzz_$t: session $session, $left s ($budget; log: $log)"
+        set -- $(run_session "$t" "$left" "$log")
+        total=$((total + $1))
+        cpu=$((cpu + $2))
         if grep -q -E "^SUMMARY|ERROR: libFuzzer|Assertion .* failed" "$log"; then
             grep -E "^SUMMARY|ERROR: libFuzzer|Assertion .* failed|Test unit written" "$log" | head -4 | sed 's/^/   /'
             quarantine "$t" "$log"
             found=$((found + 1))
         fi
-        left=$((seconds - ($(date +%s) - start)))
+        if [ "$budget" = wall ]; then
+            left=$((seconds - ($(date +%s) - start)))
+        else
+            left=$((seconds - cpu))
+        fi
     done
     elapsed=$(($(date +%s) - start))
     corpus=$(ls "$build/corpus/$t" | wc -l)
     [ "$found" -eq 0 ] || status=1
     summary="$summary
-fuzz_$t: $total executions in $elapsed s ($((total / (elapsed > 0 ? elapsed : 1))) exec/s), corpus $corpus, findings $found"
+fuzz_$t: $total executions in $elapsed s wall, $cpu s CPU ($((total / (cpu > 0 ? cpu : 1))) exec/CPU-s), corpus $corpus, findings $found"
 done
 
 echo "== summary$summary"

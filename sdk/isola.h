@@ -25,6 +25,7 @@
 #define ISOLA_EINVAL (-11)
 #define ISOLA_ETOOBIG (-12)
 #define ISOLA_EBUSY (-13)
+#define ISOLA_ELOOP (-15)       /* send: an endpoint in the message would be queued in itself */
 
 /* Rights. */
 #define ISOLA_RIGHT_SEND (1u << 0)

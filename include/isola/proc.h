@@ -92,7 +92,9 @@ int32_t isola_vm_spawn_wasi(isola_vm *vm, int32_t module_handle, const char *ent
 int32_t isola_vm_channel(isola_vm *vm, int32_t *end0, int32_t *end1);
 
 /* Sends through an endpoint or to a process's mailbox (never blocks: a full
- * queue gives the status ISOLA_EFULL = -7). Handles move on success. */
+ * queue gives the status ISOLA_EFULL = -7). Handles move on success.
+ * ISOLA_ELOOP = -15: an endpoint in the message would end up queued in
+ * itself (docs/guest-api.md, `send`). */
 int32_t isola_vm_send(isola_vm *vm, int32_t handle, uint64_t tag, const void *bytes, uint32_t len,
                       const int32_t *handles, uint32_t handle_count);
 

@@ -1,10 +1,75 @@
 /*
- * proc/channel.c - channel allocation and the end-of-life of an endpoint.
+ * proc/channel.c - channel allocation, sends that refuse endpoint cycles,
+ * and the end-of-life of an endpoint.
  */
 #include "proc/channel.h"
 
 #include <assert.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
+
+/* Endpoints a cycle search may visit before it gives up (and refuses). */
+#define CHANNEL_SEARCH_MAX 1024u
+
+/*
+ * Every edge of the "endpoint X is carried by a message queued at endpoint
+ * Y" graph is added by a send that carries an endpoint, and all such sends
+ * search and push under this one lock, so no concurrent send can close a
+ * cycle the search did not see. Receives and closes remove edges without
+ * it: at worst the search sees a path that is going away and refuses a send
+ * that was about to become safe. Sends of plain bytes never take it.
+ */
+static pthread_mutex_t channel_transfer_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct channel_search {
+    const proc_object *target;                  /* the endpoint the message is for */
+    proc_endpoint *pending[CHANNEL_SEARCH_MAX]; /* retained, still to look into */
+    uint32_t pending_count;
+    uint32_t visited;
+    bool found;                                 /* target reached, or the budget spent */
+} channel_search;
+
+static bool channel_search_visit(proc_object *object, void *context)
+{
+    channel_search *search = context;
+    if (object->type != PROC_OBJ_ENDPOINT)
+        return true;
+    if (object == search->target || search->visited == CHANNEL_SEARCH_MAX) {
+        search->found = true;
+        return false;
+    }
+    proc_object_retain(object);   /* it may leave its queue once the lock drops */
+    search->pending[search->pending_count++] = (proc_endpoint *)object;
+    search->visited++;
+    return true;
+}
+
+/* True when queuing `message` at `target` would make an endpoint it carries
+ * reachable from itself: some carried endpoint's queue holds, directly or
+ * through further endpoints' queues, a message carrying `target`. */
+static bool channel_would_cycle(const proc_object *target, proc_message *message)
+{
+    channel_search search = {.target = target};
+    for (uint32_t i = 0; i < message->handle_count && !search.found; i++)
+        channel_search_visit(message->handles[i].object, &search);
+    while (search.pending_count > 0 && !search.found) {
+        proc_endpoint *endpoint = search.pending[--search.pending_count];
+        proc_queue_visit_objects(&endpoint->channel->queues[endpoint->side], channel_search_visit, &search);
+        proc_object_release(&endpoint->header);
+    }
+    while (search.pending_count > 0)
+        proc_object_release(&search.pending[--search.pending_count]->header);
+    return search.found;
+}
+
+static bool channel_message_carries_endpoint(const proc_message *message)
+{
+    for (uint32_t i = 0; i < message->handle_count; i++)
+        if (message->handles[i].object->type == PROC_OBJ_ENDPOINT)
+            return true;
+    return false;
+}
 
 static void endpoint_destroy(proc_object *object)
 {
@@ -51,7 +116,16 @@ const proc_object *proc_endpoint_peer(const proc_endpoint *endpoint)
 
 int32_t proc_endpoint_send(proc_endpoint *endpoint, proc_message *message, proc_waiter *wait_if_full)
 {
-    return proc_queue_push(&endpoint->channel->queues[1 - endpoint->side], message, wait_if_full);
+    uint32_t to = 1 - endpoint->side;
+    proc_queue *queue = &endpoint->channel->queues[to];
+    if (!channel_message_carries_endpoint(message))
+        return proc_queue_push(queue, message, wait_if_full);
+    pthread_mutex_lock(&channel_transfer_lock);
+    int32_t status = ISOLA_ELOOP;
+    if (!channel_would_cycle(&endpoint->channel->endpoints[to].header, message))
+        status = proc_queue_push(queue, message, wait_if_full);
+    pthread_mutex_unlock(&channel_transfer_lock);
+    return status;
 }
 
 int32_t proc_endpoint_send_notice(proc_endpoint *endpoint, proc_message *message)

@@ -15,11 +15,12 @@
  *     message carrying it freed): queues[s] closes (its messages are freed,
  *     sends from the peer fail with ISOLA_EPEER), and queues[1-s] is marked
  *     senders-gone (the peer drains what is left, then gets ISOLA_ECLOSED).
- *   - A message queued in queues[s] never carries a handle to endpoints[s]
- *     (proc_message_build's `forbidden`): it would keep itself alive.
- *     Longer cycles (A's handle queued in B's queue and B's in A's) are not
- *     detected; they are broken when the processes holding the other ends
- *     end, and otherwise leak until the VM is torn down (known limit).
+ *   - No endpoint is reachable from itself through queued messages: a
+ *     message queued in queues[s] never carries endpoints[s], nor an
+ *     endpoint whose queue holds (directly or through further endpoints'
+ *     queues) a message carrying endpoints[s]. Such a cycle would keep
+ *     itself alive with no handle left to receive it, a leak refcounting
+ *     cannot see. proc_endpoint_send refuses it (ISOLA_ELOOP).
  *
  * A process's mailbox is an ordinary channel: the process keeps the
  * RECEIVE end and hands out SEND-only duplicates of the other end.
@@ -56,7 +57,11 @@ int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1
 /* The other end (for identity checks only: it may already be destroyed). */
 const proc_object *proc_endpoint_peer(const proc_endpoint *endpoint);
 
-/* Sends into the peer's queue: see proc_queue_push. */
+/* Sends into the peer's queue: see proc_queue_push. ISOLA_ELOOP (the caller
+ * keeps the message) when it carries an endpoint that would then reach
+ * itself (see the invariants), or when checking that would take more than
+ * CHANNEL_SEARCH_MAX endpoints (channel.c): moving an endpoint that holds
+ * endpoints which hold endpoints... costs a search of what it holds. */
 int32_t proc_endpoint_send(proc_endpoint *endpoint, proc_message *message, proc_waiter *wait_if_full);
 
 /* Sends a system notice into the peer's queue: see proc_queue_push_notice. */

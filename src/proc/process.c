@@ -334,7 +334,9 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
     } else if (r == PROC_OK && !process_instantiate(p, module, name, name_len, err)) {
         r = error_status(err);
     } else if (r == PROC_OK) {
-        r = proc_endpoint_send(p->mailbox_send, start, NULL);
+        /* Straight into the queue: no handle names a mailbox's receiving
+         * end, so the start message cannot close an endpoint cycle. */
+        r = proc_queue_push(proc_endpoint_queue(p->mailbox), start, NULL);
         if (r == PROC_OK)
             start = NULL;
         else

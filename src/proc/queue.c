@@ -223,6 +223,18 @@ bool proc_queue_cancel_wait(proc_queue *queue, proc_waiter *waiter)
     return found;
 }
 
+bool proc_queue_visit_objects(proc_queue *queue, bool (*visit)(proc_object *object, void *context),
+                              void *context)
+{
+    bool completed = true;
+    proc_lock_acquire(&queue->lock);
+    for (proc_message *m = queue->head; m && completed; m = m->next)
+        for (uint32_t i = 0; i < m->handle_count && completed; i++)
+            completed = visit(m->handles[i].object, context);
+    proc_lock_release(&queue->lock);
+    return completed;
+}
+
 void proc_queue_usage(proc_queue *queue, uint32_t *count, uint64_t *bytes)
 {
     proc_lock_acquire(&queue->lock);

@@ -127,6 +127,13 @@ void proc_queue_mark_senders_gone(proc_queue *queue);
  * which the scheduler must then ignore). */
 bool proc_queue_cancel_wait(proc_queue *queue, proc_waiter *waiter);
 
+/* Calls `visit(object, context)` for every object carried by a queued
+ * message, under the queue lock (so each object is alive during its call;
+ * `visit` may retain it but must not block or touch this queue). Stops early
+ * and returns false when `visit` returns false. */
+bool proc_queue_visit_objects(proc_queue *queue, bool (*visit)(proc_object *object, void *context),
+                              void *context);
+
 /* Queued message count and bytes (a snapshot). */
 void proc_queue_usage(proc_queue *queue, uint32_t *count, uint64_t *bytes);
 

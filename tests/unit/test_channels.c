@@ -390,6 +390,115 @@ static void test_endpoint_sent_through_itself_survives(void **state)
     proc_handle_table_fini(&t.table);
 }
 
+/* Channels X = (x0, x1), Y = (y0, y1), Z = (z0, z1) in one table. */
+typedef struct three_channels {
+    proc_handle_table table;
+    int32_t x0, x1, y0, y1, z0, z1;
+} three_channels;
+
+static void three_channels_open(three_channels *t)
+{
+    proc_handle_table_init(&t->table, 64);
+    proc_handle_table *tb = &t->table;
+    assert_int_equal(proc_ipc_channel_create(tb, roomy_limits, ALL_ENDPOINT_RIGHTS, &t->x0, &t->x1), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(tb, roomy_limits, ALL_ENDPOINT_RIGHTS, &t->y0, &t->y1), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(tb, roomy_limits, ALL_ENDPOINT_RIGHTS, &t->z0, &t->z1), PROC_OK);
+}
+
+static int32_t send_handle(proc_handle_table *table, int32_t through, int32_t handle)
+{
+    return proc_ipc_send(table, through, 9, "h", 1, &handle, 1, NULL);
+}
+
+/* y1 queued at x1, then x1 sent to y1: the two would hold each other with
+ * no handle left to either (the leak in fuzz/regressions/api/). */
+static void test_two_endpoint_cycle_refused(void **state)
+{
+    (void)state;
+    three_channels t;
+    three_channels_open(&t);
+    assert_int_equal(send_handle(&t.table, t.x0, t.y1), PROC_OK);
+    uint32_t before = proc_handle_count(&t.table);
+    assert_int_equal(send_handle(&t.table, t.y0, t.x1), ISOLA_ELOOP);
+    assert_int_equal(proc_handle_count(&t.table), before);   /* nothing moved */
+    /* Sending x1 anywhere else is fine, and everything is freed at the end. */
+    assert_int_equal(send_handle(&t.table, t.z0, t.x1), PROC_OK);
+    proc_handle_table_fini(&t.table);
+}
+
+/* The cycle may be longer: y1 at x1, z1 at y1, then x1 to z1. */
+static void test_longer_endpoint_cycle_refused(void **state)
+{
+    (void)state;
+    three_channels t;
+    three_channels_open(&t);
+    assert_int_equal(send_handle(&t.table, t.x0, t.y1), PROC_OK);
+    assert_int_equal(send_handle(&t.table, t.y0, t.z1), PROC_OK);
+    assert_int_equal(send_handle(&t.table, t.z0, t.x1), ISOLA_ELOOP);
+    /* A message carrying several handles is refused if any one closes a cycle. */
+    int32_t pair[2] = {t.x0, t.x1};
+    assert_int_equal(proc_ipc_send(&t.table, t.z0, 9, "", 0, pair, 2, NULL), ISOLA_ELOOP);
+    assert_true(proc_handle_count(&t.table) == 4);   /* x0, x1, y0, z0 */
+    /* Once x1's queue is drained the same send is fine. */
+    proc_message *m = NULL;
+    int32_t got[1];
+    assert_int_equal(proc_ipc_receive(&t.table, t.x1, proc_filter_any(), NULL, got, 1, &m), PROC_OK);
+    proc_message_free(m);
+    assert_int_equal(send_handle(&t.table, t.z0, t.x1), PROC_OK);
+    proc_handle_table_fini(&t.table);
+}
+
+/* Shared structure without a cycle is allowed: y1 and z1 both queued at x1,
+ * and x1 itself queued at a fourth endpoint. Closing the holders frees all. */
+static void test_endpoint_tree_allowed_and_freed(void **state)
+{
+    (void)state;
+    three_channels t;
+    three_channels_open(&t);
+    int32_t w0, w1;
+    assert_int_equal(proc_ipc_channel_create(&t.table, roomy_limits, ALL_ENDPOINT_RIGHTS, &w0, &w1), PROC_OK);
+    assert_int_equal(send_handle(&t.table, t.x0, t.y1), PROC_OK);
+    assert_int_equal(send_handle(&t.table, t.x0, t.z1), PROC_OK);
+    assert_int_equal(send_handle(&t.table, w0, t.x1), PROC_OK);
+    assert_int_equal(send_handle(&t.table, t.y0, t.z0), PROC_OK);
+    proc_handle_table_fini(&t.table);   /* count_teardown checks every block went */
+}
+
+/* A chain of `depth` endpoints, each queued at the one before; returns
+ * the head (the only one still named by a handle, with its send end). */
+static int32_t endpoint_chain(proc_handle_table *table, int depth)
+{
+    int32_t head = 0, below = 0;
+    for (int i = 0; i < depth; i++) {
+        int32_t send_end, receive_end;
+        assert_int_equal(proc_ipc_channel_create(table, roomy_limits, ALL_ENDPOINT_RIGHTS, &send_end, &receive_end),
+                         PROC_OK);
+        if (below)
+            assert_int_equal(send_handle(table, send_end, below), PROC_OK);
+        below = head = receive_end;
+    }
+    return head;
+}
+
+/* Moving an endpoint that holds more endpoints than the search budget
+ * (1,024) is refused rather than searched without bound. A chain cannot
+ * even grow that long (each link moves the chain so far); a tree can. */
+static void test_deep_endpoint_chain_bounded(void **state)
+{
+    (void)state;
+    proc_handle_table table;
+    proc_handle_table_init(&table, 4096);
+    int32_t a, b;
+    assert_int_equal(proc_ipc_channel_create(&table, roomy_limits, ALL_ENDPOINT_RIGHTS, &a, &b), PROC_OK);
+    assert_int_equal(send_handle(&table, a, endpoint_chain(&table, 1000)), PROC_OK);
+    int32_t c, d;
+    assert_int_equal(proc_ipc_channel_create(&table, roomy_limits, ALL_ENDPOINT_RIGHTS, &c, &d), PROC_OK);
+    assert_int_equal(send_handle(&table, c, endpoint_chain(&table, 600)), PROC_OK);
+    assert_int_equal(send_handle(&table, c, endpoint_chain(&table, 600)), PROC_OK);
+    assert_int_equal(send_handle(&table, a, d), ISOLA_ELOOP);   /* d holds 1,200 */
+    proc_handle_table_fini(&table);
+}
+
 static void test_receiver_parks_and_wakes(void **state)
 {
     (void)state;
@@ -783,6 +892,10 @@ int main(void)
                                         count_teardown),
         cmocka_unit_test_setup_teardown(test_peer_close, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_endpoint_sent_through_itself_survives, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_two_endpoint_cycle_refused, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_longer_endpoint_cycle_refused, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_endpoint_tree_allowed_and_freed, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_deep_endpoint_chain_bounded, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_receiver_parks_and_wakes, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_senders_park_on_full_queue, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_receiver_handle_limit, count_setup, count_teardown),
