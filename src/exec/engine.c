@@ -45,9 +45,11 @@ isola_engine *isola_engine_new(const isola_engine_config *cfg, isola_error *err)
     }
     engine->config = config;
     engine->pool = exec_mempool_new((uint64_t)config.pool_slot_pages * WASM_PAGE_SIZE);
+    engine->exec_pool = exec_mempool_new_scratch(EXEC_POOL_SLOT_BYTES);
     engine->types = exec_types_new();
-    if (!engine->pool || !engine->types || pthread_mutex_init(&engine->lock, NULL) != 0) {
+    if (!engine->pool || !engine->exec_pool || !engine->types || pthread_mutex_init(&engine->lock, NULL) != 0) {
         exec_mempool_free(engine->pool);
+        exec_mempool_free(engine->exec_pool);
         exec_types_free(engine->types);
         free(engine);
         util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory allocating the engine");
@@ -65,6 +67,7 @@ void isola_engine_release(isola_engine *engine)
         isola_instance_release(engine->zombies[i]);
     free(engine->zombies);
     exec_mempool_free(engine->pool);
+    exec_mempool_free(engine->exec_pool);
     exec_types_free(engine->types);
     pthread_mutex_destroy(&engine->lock);
     free(engine);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "exec/interp.h"
+#include "exec/mempool.h"
 
 #define EXEC_DEFAULT_STACK_SLOTS (1u << 20)
 #define EXEC_DEFAULT_MAX_DEPTH 20000u
@@ -31,30 +32,52 @@ static void set_err(isola_error *err, isola_error_kind kind, const char *msg)
     snprintf(err->message, sizeof err->message, "%s", msg);
 }
 
+static size_t round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
 isola_exec *isola_exec_new(isola_engine *engine, const isola_exec_config *cfg, isola_error *err)
 {
     uint32_t slots = cfg && cfg->stack_slots ? cfg->stack_slots : EXEC_DEFAULT_STACK_SLOTS;
     uint32_t depth = cfg && cfg->max_call_depth ? cfg->max_call_depth : EXEC_DEFAULT_MAX_DEPTH;
     if (slots < EXEC_MIN_STACK_SLOTS)
         slots = EXEC_MIN_STACK_SLOTS;
-    /* One block: the context, then the frame stack, then the value stack.
-     * Only what a call writes gets pages behind it (the context's head,
-     * frames[0..], stack[0..]), so a small process costs two or three pages
-     * rather than one per allocation; the trap record is written on a trap
-     * only, so it is not cleared here either. */
-    size_t head = (sizeof(isola_exec) + 15) & ~(size_t)15;
-    size_t frame_bytes = ((size_t)depth * sizeof(exec_frame) + 15) & ~(size_t)15;
-    isola_exec *e = malloc(head + frame_bytes + (size_t)slots * sizeof(uint64_t));
-    if (!e) {
+    /*
+     * One block, laid out as interp.h shows. A call writes the head, frames
+     * from the top of their region down and values from the bottom of theirs
+     * up, so what a small process touches is one run around the head; in a
+     * pool slot (page aligned) the head is placed EXEC_HOT_FRAMES frames
+     * above a page boundary so that run is one page. The record is written
+     * only on a trap or an error.
+     */
+    size_t record = round16(sizeof(exec_record));
+    size_t frames = round16((size_t)depth * sizeof(exec_frame));
+    size_t head = round16(sizeof(isola_exec));
+    size_t values = (size_t)slots * sizeof(uint64_t);
+    size_t page = 4096, hot_below = EXEC_HOT_FRAMES * sizeof(exec_frame);
+    size_t pad = (page - (record + frames - hot_below) % page) % page;
+    size_t total = pad + record + frames + head + values;
+    int32_t slot = -1;
+    uint8_t *block = total <= exec_mempool_slot_bytes(engine->exec_pool)
+                         ? exec_mempool_take(engine->exec_pool, &slot) : NULL;
+    if (!block) {
+        pad = 0;
+        slot = -1;
+        block = malloc(record + frames + head + values);
+    }
+    if (!block) {
         set_err(err, ISOLA_ERR_RESOURCE, "out of memory allocating an execution context");
         return NULL;
     }
-    memset(e, 0, offsetof(isola_exec, trap_message));
-    e->trap_message[0] = '\0';
-    e->error[0] = '\0';
+    isola_exec *e = (isola_exec *)(block + pad + record + frames);
+    memset(e, 0, sizeof *e);
     e->engine = engine;
-    e->frames = (exec_frame *)((char *)e + head);
-    e->stack = (uint64_t *)((char *)e + head + frame_bytes);
+    e->record = (exec_record *)(block + pad);
+    e->block = block;
+    e->pool_slot = slot;
+    e->frames = (exec_frame *)e - 1;
+    e->stack = (uint64_t *)((uint8_t *)e + head);
     e->stack_end = e->stack + slots;
     e->max_depth = depth;
     e->fuel = ISOLA_FUEL_UNLIMITED;
@@ -66,7 +89,10 @@ void isola_exec_release(isola_exec *exec)
 {
     if (!exec)
         return;
-    free(exec);   /* the stacks are in the same block */
+    if (exec->pool_slot >= 0)
+        exec_mempool_give(exec->engine->exec_pool, exec->pool_slot, exec->block, 0);
+    else
+        free(exec->block);
 }
 
 void isola_exec_set_fuel(isola_exec *exec, int64_t fuel)
@@ -83,12 +109,13 @@ int64_t isola_exec_fuel(const isola_exec *exec)
 
 void exec_record_trap(isola_exec *exec, isola_trap_kind kind, const char *message, uint32_t nframes)
 {
-    if (message != exec->trap_message)
-        snprintf(exec->trap_message, sizeof exec->trap_message, "%s", message ? message : "trap");
+    exec_record *rec = exec->record;
+    if (message != rec->trap_message)
+        snprintf(rec->trap_message, sizeof rec->trap_message, "%s", message ? message : "trap");
     uint32_t n = 0;
     for (uint32_t i = nframes; i-- > 0 && n < EXEC_MAX_TRAP_FRAMES;) {
         const isola_func *f = exec_frame_func(exec, i);
-        isola_frame_info *fi = &exec->trap_frames[n++];
+        isola_frame_info *fi = &rec->trap_frames[n++];
         fi->func_index = f->func_index;
         fi->func_name = NULL;
         fi->module_name = NULL;
@@ -99,22 +126,24 @@ void exec_record_trap(isola_exec *exec, isola_trap_kind kind, const char *messag
             fi->module_name = wm->module_name;
         }
     }
-    exec->trap.kind = kind;
-    exec->trap.message = exec->trap_message;
-    exec->trap.nframes = n;
-    exec->trap.frames = exec->trap_frames;
+    rec->trap.kind = kind;
+    rec->trap.message = rec->trap_message;
+    rec->trap.nframes = n;
+    rec->trap.frames = rec->trap_frames;
+    exec->trapped = true;
     exec->state = EXEC_IDLE;
     exec->depth = 0;
 }
 
 const isola_trap *isola_exec_trap(const isola_exec *exec)
 {
-    return &exec->trap;
+    static const isola_trap no_trap = {0};
+    return exec->trapped ? &exec->record->trap : &no_trap;
 }
 
 const char *isola_exec_error(const isola_exec *exec)
 {
-    return exec->error;
+    return exec->failed ? exec->record->error : "";
 }
 
 static const char *trap_kind_name(isola_trap_kind k)
@@ -164,8 +193,9 @@ static isola_status fail(isola_exec *exec, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(exec->error, sizeof exec->error, fmt, ap);
+    vsnprintf(exec->record->error, sizeof exec->record->error, fmt, ap);
     va_end(ap);
+    exec->failed = true;
     return ISOLA_FAILED;
 }
 
@@ -229,7 +259,7 @@ static isola_status call_host_top(isola_exec *exec)
         return ISOLA_SUSPENDED;
     case ISOLA_HOST_TRAP:
     default:
-        exec_record_trap(exec, ISOLA_TRAP_HOST, exec->trap_message, 0);
+        exec_record_trap(exec, ISOLA_TRAP_HOST, exec->record->trap_message, 0);
         return ISOLA_TRAPPED;
     }
 }
@@ -248,7 +278,7 @@ isola_status isola_exec_call(isola_exec *exec, isola_func *func, const isola_val
 {
     if (!exec)
         return ISOLA_FAILED;
-    exec->error[0] = '\0';
+    exec->failed = false;
     if (exec->state != EXEC_IDLE)
         return fail(exec, "execution context is busy with a yielded or suspended call");
     if (!func)
@@ -261,8 +291,7 @@ isola_status isola_exec_call(isola_exec *exec, isola_func *func, const isola_val
         if ((wasm_valtype)args[i].type != pt[i])
             return fail(exec, "argument %u has the wrong type", i);
 
-    memset(&exec->trap, 0, sizeof exec->trap);
-    exec->trap_message[0] = '\0';
+    exec->trapped = false;
     exec->entry = func;
     exec->has_results = false;
     uint32_t pslots = type_slots(pt, ft->nparams);
@@ -302,7 +331,7 @@ isola_status isola_exec_resume(isola_exec *exec)
 {
     if (!exec)
         return ISOLA_FAILED;
-    exec->error[0] = '\0';
+    exec->failed = false;
     switch (exec->state) {
     case EXEC_STOPPED:
         return run(exec);
@@ -364,7 +393,7 @@ isola_host_result isola_host_trap(isola_host_call *call, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(call->exec->trap_message, sizeof call->exec->trap_message, fmt, ap);
+    vsnprintf(call->exec->record->trap_message, sizeof call->exec->record->trap_message, fmt, ap);
     va_end(ap);
     return ISOLA_HOST_TRAP;
 }

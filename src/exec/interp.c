@@ -267,7 +267,7 @@ static void prof_init(void)
         memsize = m0_ ? m0_->size : 0; \
     } while (0)
 #define SAVE_STATE() do { \
-        exec->pc = pc; exec->fp = fp; exec->depth = (uint32_t)(fr - frames); exec->inst = inst; \
+        exec->pc = pc; exec->fp = fp; exec->depth = (uint32_t)(frames - fr); exec->inst = inst; \
         exec->fuel = fuel; \
     } while (0)
 
@@ -406,10 +406,10 @@ static isola_status interp_loop(isola_exec *exec, const void *const **handlers_o
     uint64_t *fp = exec->fp;
     isola_instance *inst = exec->inst;
     exec_frame *const frames = exec->frames;
-    exec_frame *fr = frames + exec->depth;     /* the running activation */
+    exec_frame *fr = frames - exec->depth;     /* the running activation (frames grow down) */
     /* A call from the activation at frames_last would exceed max_depth:
      * one pointer compare instead of index arithmetic per call. */
-    const exec_frame *const frames_last = frames + exec->max_depth - 1;
+    const exec_frame *const frames_last = frames - (exec->max_depth - 1);
     uint64_t *const stack_end = exec->stack_end;
     int64_t fuel = exec->fuel;
     isola_func **funcs = inst->funcs;
@@ -494,7 +494,7 @@ op_ret: {
         funcs = inst->funcs;
         RELOAD_MEM();
     }
-    fr--;
+    fr++;   /* back to the caller: frames grow down */
     DISPATCH();
 }
 op_call: {
@@ -503,9 +503,9 @@ op_call: {
     const exec_code *c = f->code;
     uint64_t *nfp = fp + W1(1);
     SPEND_FUEL();
-    if (UNLIKELY(fr >= frames_last || nfp + c->frame_slots > stack_end))
+    if (UNLIKELY(fr <= frames_last || nfp + c->frame_slots > stack_end))
         TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-    fr++;
+    fr--;
     fr->func = f;
     fr->ret_pc = pc + 2;
     fr->ret_fp = fp;
@@ -519,9 +519,9 @@ op_call_direct: {
     const exec_code *c = *pc[2].code_slot;
     uint64_t *nfp = fp + W1(1);
     SPEND_FUEL();
-    if (UNLIKELY(fr >= frames_last || nfp + c->frame_slots > stack_end))
+    if (UNLIKELY(fr <= frames_last || nfp + c->frame_slots > stack_end))
         TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-    fr++;
+    fr--;
     fr->func = NULL;    /* found from the call instruction if ever needed: saves two loads per call */
     fr->ret_pc = pc + 3;
     fr->ret_fp = fp;
@@ -990,15 +990,15 @@ call_generic:
             return ISOLA_SUSPENDED;
         case ISOLA_HOST_TRAP:
         default:
-            TRAP(ISOLA_TRAP_HOST, exec->trap_message);
+            TRAP(ISOLA_TRAP_HOST, exec->record->trap_message);
         }
     } else {
         const exec_code *c = callee->code;
         uint64_t *nfp = fp + cbase;
         SPEND_FUEL();
-        if (UNLIKELY(fr >= frames_last || nfp + c->frame_slots > stack_end))
+        if (UNLIKELY(fr <= frames_last || nfp + c->frame_slots > stack_end))
             TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-        fr++;
+        fr--;
         fr->func = callee;
         fr->ret_pc = cnext;
         fr->ret_fp = fp;
@@ -1025,7 +1025,7 @@ finished:
 
 trap:
     SAVE_STATE();
-    exec_record_trap(exec, trap_kind, trap_msg, (uint32_t)(fr - frames) + 1);
+    exec_record_trap(exec, trap_kind, trap_msg, (uint32_t)(frames - fr) + 1);
     return ISOLA_TRAPPED;
 }
 
@@ -1037,7 +1037,7 @@ isola_status exec_interp_run(isola_exec *exec)
 
 isola_func *exec_frame_func(const isola_exec *exec, uint32_t i)
 {
-    const exec_frame *fr = &exec->frames[i];
+    const exec_frame *fr = exec->frames - i;
     if (fr->func)
         return fr->func;
     /* A call_direct activation: [h] [funcidx | base] [code slot], then ret_pc. */

@@ -38,12 +38,33 @@ enum exec_state {
 };
 
 #define EXEC_MAX_TRAP_FRAMES 64
+/* Frames that share the head's page in a pooled context (see isola_exec_new). */
+#define EXEC_HOT_FRAMES 8
 
+/* What a context writes only when a trap or a failed call is reported:
+ * kept apart from the hot head so it costs no page until then. */
+typedef struct exec_record {
+    isola_trap trap;
+    char trap_message[256];
+    isola_frame_info trap_frames[EXEC_MAX_TRAP_FRAMES];
+    char error[256];             /* why the last call failed to start */
+} exec_record;
+
+/*
+ * One block holds a context (see isola_exec_new for why in this order):
+ *
+ *   [exec_record] [frames ... frames[1] frames[0]] [isola_exec] [stack ->]
+ *
+ * Frames grow DOWN from just below the head and values grow up from just
+ * above it, so the head, the first frames and the bottom of the value stack
+ * share one page: a small process touches one page of its context.
+ * Activation i is frames[-i].
+ */
 struct isola_exec {
     isola_engine *engine;
     uint64_t *stack;
     uint64_t *stack_end;
-    exec_frame *frames;
+    exec_frame *frames;          /* activation 0; activation i is at frames - i */
     uint32_t max_depth;
     int64_t fuel;
 
@@ -57,12 +78,11 @@ struct isola_exec {
     uint32_t depth;
     isola_instance *inst;
 
-    /* The last trap. */
-    isola_trap trap;
-    char trap_message[256];
-    isola_frame_info trap_frames[EXEC_MAX_TRAP_FRAMES];
-
-    char error[256];             /* why the last call failed to start */
+    bool trapped;                /* record->trap holds the last call's trap */
+    bool failed;                 /* record->error says why the last call did not start */
+    exec_record *record;
+    void *block;                 /* what was allocated */
+    int32_t pool_slot;           /* the block's slot in engine->exec_pool, or -1: malloc */
 };
 
 /* What a host function receives: who called it. */

@@ -23,6 +23,14 @@
  *   Both lists are LIFO (the most recently used slot is the warmest);
  *   take prefers warm, then cold, then a never-used slot.
  *
+ * Scratch pools
+ *   Execution contexts (exec.c) take their stacks from a pool too, for the
+ *   same reasons (a million of them; only touched pages cost RAM), but they
+ *   write every slot before reading it, so nothing is cleared: a released
+ *   slot goes onto the warm list as it is, with no system call, and only a
+ *   trim gives its pages back (the whole reservation at once when no slot
+ *   is in use, which is when the process layer trims).
+ *
  * No guard pages
  *   Engines built for a few instances reserve 8 GiB per memory so a 32-bit
  *   address plus offset can never leave the reservation, and let the MMU
@@ -87,6 +95,7 @@ struct mem_pool {
     uint64_t warm_bytes;         /* resident bytes on the warm list */
     uint64_t in_use;
     size_t page;                 /* the OS page size */
+    bool scratch;                /* slots are not cleared between users (see above) */
     struct mem_pool *small;      /* the small class; NULL if slots are small already */
 };
 
@@ -127,6 +136,16 @@ void exec_mempool_free(struct mem_pool *pool)
     free(pool->cold.slots);
     pthread_mutex_destroy(&pool->lock);
     free(pool);
+}
+
+struct mem_pool *exec_mempool_new_scratch(uint64_t slot_bytes)
+{
+    struct mem_pool *pool = exec_mempool_new(slot_bytes);
+    if (pool) {
+        assert(!pool->small);   /* scratch slots are small enough to need no second class */
+        pool->scratch = true;
+    }
+    return pool;
 }
 
 uint64_t exec_mempool_slot_bytes(const struct mem_pool *pool)
@@ -267,6 +286,18 @@ uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_
     return exec_mempool_take(pool, slot);
 }
 
+/* A scratch slot goes back as it is: warm, its pages unknown and uncounted. */
+static void mempool_give_scratch(struct mem_pool *pool, int32_t slot, uint8_t *base)
+{
+    pthread_mutex_lock(&pool->lock);
+    assert(base == mempool_slot_base(pool, slot));
+    (void)base;
+    if (mempool_stack_push(&pool->warm, slot, 0, true))
+        pool->in_use--;
+    /* else: no memory for the list, the slot stays out of circulation. */
+    pthread_mutex_unlock(&pool->lock);
+}
+
 void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched)
 {
     if (slot >= 0 && (slot & MEMPOOL_SMALL_BIT) && pool->small) {
@@ -274,6 +305,10 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
         return;
     }
     assert(slot >= 0 && touched <= pool->slot_bytes);
+    if (pool->scratch) {
+        mempool_give_scratch(pool, slot, base);
+        return;
+    }
     /* Outside the lock: this is the slow part, and the slot is still ours. */
     uint64_t resident = UINT64_MAX;
     if (touched <= MEMPOOL_WARM_MAX_TOUCHED) {
@@ -322,10 +357,31 @@ static void mempool_forget_free(struct mem_pool *pool)
     pool->next_fresh = 0;
 }
 
+/* With no slot in use, a scratch pool gives back every chunk's pages in one
+ * call each and starts afresh. False when slots are in use. Lock held. */
+static bool mempool_trim_idle_scratch(struct mem_pool *pool)
+{
+    if (pool->in_use != 0)
+        return false;
+    for (uint32_t i = 0; i < pool->nchunks; i++)
+        (void)mempool_discard(pool->chunks[i], pool->slot_bytes * pool->slots_per_chunk);
+    pool->warm.n = 0;
+    pool->cold.n = 0;
+    mempool_forget_free(pool);
+    return true;
+}
+
 void exec_mempool_trim(struct mem_pool *pool)
 {
     if (pool->small)
         exec_mempool_trim(pool->small);
+    if (pool->scratch) {
+        pthread_mutex_lock(&pool->lock);
+        bool done = mempool_trim_idle_scratch(pool);
+        pthread_mutex_unlock(&pool->lock);
+        if (done)
+            return;
+    }
     for (;;) {
         pthread_mutex_lock(&pool->lock);
         if (pool->warm.n == 0) {

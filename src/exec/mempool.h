@@ -29,12 +29,17 @@ typedef struct mempool_stats {
 
 /* A pool of slots of `slot_bytes` each (a multiple of the OS page size). NULL when out of memory. */
 struct mem_pool *exec_mempool_new(uint64_t slot_bytes);
+/* A pool whose slots are NOT cleared between users (execution stacks, which
+ * are written before they are read): take returns whatever the last user
+ * left, give costs no system call, trim gives the pages back. */
+struct mem_pool *exec_mempool_new_scratch(uint64_t slot_bytes);
 /* Unmaps every chunk, unless slots are still in use (then the chunks stay mapped). */
 void exec_mempool_free(struct mem_pool *pool);
 
 uint64_t exec_mempool_slot_bytes(const struct mem_pool *pool);
 
-/* Takes a slot, readable and writable and all zero. Returns its base and id, or NULL. Thread-safe. */
+/* Takes a slot, readable and writable and all zero (scratch pools: not
+ * zero). Returns its base and id, or NULL. Thread-safe. */
 uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot);
 /* Takes a slot for a memory of at most `max_bytes` (<= the slot size): from
  * the small class when it fits one. *slot_bytes is the slot's size. */

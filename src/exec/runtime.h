@@ -24,9 +24,14 @@ struct exec_code;            /* translated function body: see translate.h */
 struct mem_pool;             /* reserved address space for memories: see mempool.h */
 struct type_registry;        /* canonical function types: see types.h */
 
+/* Slot size of the engine's pool of execution stacks: contexts whose
+ * stacks fit (a process's do) come from it, bigger ones from malloc. */
+#define EXEC_POOL_SLOT_BYTES (64u << 10)
+
 struct isola_engine {
     isola_engine_config config;
     struct mem_pool *pool;
+    struct mem_pool *exec_pool;      /* execution stacks (exec.c), a scratch pool */
     struct type_registry *types;
     /* Instances whose instantiation trapped after their element segments had
      * put their functions into imported tables: per the spec those writes

@@ -73,6 +73,7 @@ void proc_reuse_trim(proc_reuse *reuse, isola_engine *engine)
 {
     reuse_drop_execs(reuse);
     exec_mempool_trim(engine->pool);
+    exec_mempool_trim(engine->exec_pool);
 #if defined(__GLIBC__)
     /* Freed process structs, instances and messages are spread over the
      * heap; glibc returns only its top on free, this returns the rest. */
