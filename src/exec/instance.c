@@ -109,29 +109,47 @@ static bool instance_check_imports(isola_engine *engine, const isola_module *mod
 
 /* ------------------------------------------------------------ allocation */
 
+/* Reserves `count` items of `size` bytes (aligned to `align`) at *at and
+ * returns their offset from the block start. */
+static size_t instance_carve(size_t *at, size_t count, size_t size, size_t align)
+{
+    size_t offset = (*at + align - 1) & ~(align - 1);
+    *at = offset + count * size;
+    return offset;
+}
+
+/*
+ * The instance and all its index-space arrays are one allocation (a spawn
+ * makes one instance; one calloc instead of nine). The counts come from the
+ * validated module, each far below 2^32 items, so the sum cannot overflow.
+ */
 static isola_instance *instance_alloc(isola_engine *engine, isola_module *module)
 {
     const wasm_module *m = module->wasm;
-    isola_instance *inst = calloc(1, sizeof *inst);
-    if (!inst)
+    size_t at = sizeof(isola_instance);
+    size_t funcs = instance_carve(&at, m->nfuncs, sizeof(isola_func *), _Alignof(isola_func *));
+    size_t own = instance_carve(&at, m->nfuncs - m->nfunc_imports, sizeof(isola_func), _Alignof(isola_func));
+    size_t memories = instance_carve(&at, m->nmemories, sizeof(isola_memory *), _Alignof(isola_memory *));
+    size_t tables = instance_carve(&at, m->ntables, sizeof(isola_table *), _Alignof(isola_table *));
+    size_t globals = instance_carve(&at, m->nglobals, sizeof(isola_global *), _Alignof(isola_global *));
+    size_t imported = instance_carve(&at, m->nimports, sizeof(isola_instance *), _Alignof(isola_instance *));
+    size_t elems = instance_carve(&at, m->nelems, sizeof(bool), 1);
+    size_t datas = instance_carve(&at, m->ndatas, sizeof(bool), 1);
+    uint8_t *block = calloc(1, at);
+    if (!block)
         return NULL;
+    isola_instance *inst = (isola_instance *)block;
     atomic_init(&inst->refcount, 1);
     inst->engine = engine;
     inst->module = isola_module_retain(module);
-    /* +1 everywhere: no zero-byte allocations, so NULL always means failure. */
-    inst->funcs = calloc(m->nfuncs + 1, sizeof *inst->funcs);
-    inst->own_funcs = calloc(m->nfuncs - m->nfunc_imports + 1, sizeof *inst->own_funcs);
-    inst->memories = calloc(m->nmemories + 1, sizeof *inst->memories);
-    inst->tables = calloc(m->ntables + 1, sizeof *inst->tables);
-    inst->globals = calloc(m->nglobals + 1, sizeof *inst->globals);
-    inst->elem_dropped = calloc(m->nelems + 1, sizeof *inst->elem_dropped);
-    inst->data_dropped = calloc(m->ndatas + 1, sizeof *inst->data_dropped);
-    inst->imported_instances = calloc(m->nimports + 1, sizeof *inst->imported_instances);
-    if (!inst->funcs || !inst->own_funcs || !inst->memories || !inst->tables || !inst->globals ||
-        !inst->elem_dropped || !inst->data_dropped || !inst->imported_instances) {
-        isola_instance_release(inst);
-        return NULL;
-    }
+    inst->funcs = (isola_func **)(block + funcs);
+    inst->own_funcs = (isola_func *)(block + own);
+    inst->memories = (isola_memory **)(block + memories);
+    inst->tables = (isola_table **)(block + tables);
+    inst->globals = (isola_global **)(block + globals);
+    inst->imported_instances = (isola_instance **)(block + imported);
+    inst->elem_dropped = (bool *)(block + elems);
+    inst->data_dropped = (bool *)(block + datas);
     return inst;
 }
 
@@ -188,6 +206,8 @@ static void instance_scrub(isola_instance *inst)
         instance_scrub_table(inst, inst->tables[i]);
     for (uint32_t i = 0; i < m->nglobal_imports; i++)
         instance_scrub_global(inst, inst->globals[i]);
+    if (inst->nimported_instances == 0)
+        return;   /* imports only host objects (a process's usual case) */
 
     size_t cap = 16 + inst->nimported_instances, nstack = 0, nseen = 0;
     const isola_instance **stack = malloc(cap * sizeof *stack);
@@ -233,28 +253,19 @@ static void instance_scrub(isola_instance *inst)
 static void instance_free(isola_instance *inst)
 {
     const wasm_module *m = inst->module->wasm;
-    if (inst->tables && inst->globals && inst->own_funcs && inst->imported_instances)
-        instance_scrub(inst);
-    for (uint32_t i = 0; inst->funcs && i < m->nfunc_imports; i++)
+    instance_scrub(inst);
+    for (uint32_t i = 0; i < m->nfunc_imports; i++)
         isola_func_release(inst->funcs[i]);     /* a no-op for wasm functions */
-    for (uint32_t i = 0; inst->memories && i < m->nmemories; i++)
+    for (uint32_t i = 0; i < m->nmemories; i++)
         isola_memory_release(inst->memories[i]);
-    for (uint32_t i = 0; inst->tables && i < m->ntables; i++)
+    for (uint32_t i = 0; i < m->ntables; i++)
         isola_table_release(inst->tables[i]);
-    for (uint32_t i = 0; inst->globals && i < m->nglobals; i++)
+    for (uint32_t i = 0; i < m->nglobals; i++)
         isola_global_release(inst->globals[i]);
     for (uint32_t i = 0; i < inst->nimported_instances; i++)
         isola_instance_release(inst->imported_instances[i]);
-    free(inst->funcs);
-    free(inst->own_funcs);
-    free(inst->memories);
-    free(inst->tables);
-    free(inst->globals);
-    free(inst->elem_dropped);
-    free(inst->data_dropped);
-    free(inst->imported_instances);
     isola_module_release(inst->module);
-    free(inst);
+    free(inst);   /* the arrays are in the same block */
 }
 
 /* ------------------------------------------------------------ linking */
