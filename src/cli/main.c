@@ -4,6 +4,9 @@
  * cli_validate.c and cli_run.c.
  */
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "cli.h"
 
@@ -63,8 +66,20 @@ void cli_print_usage(FILE *out)
         out);
 }
 
+/* One malloc arena for the whole program: glibc otherwise gives each
+ * worker thread its own, whose freed memory stays resident after a burst
+ * of processes (tens of MiB that malloc_trim cannot return). See
+ * docs/architecture.md, "Resource reuse". */
+static void cli_tune_allocator(void)
+{
+#if defined(__GLIBC__)
+    mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    cli_tune_allocator();
     if (argc < 2) {
         cli_print_usage(stderr);
         return CLI_EXIT_ERROR;

@@ -416,9 +416,14 @@ void proc_process_end(proc_process *p, proc_exit_kind kind, int32_t reason)
     proc_links_fire(p, kind, reason);
     proc_vm_unregister(vm, p);
     atomic_store(&p->done, true);   /* seq_cst: isola_vm_wait counts itself, then reads it */
+    /* A host waiting for the VM to empty must also find its memory back:
+     * `ending` keeps the VM from reading as empty until the trim is done,
+     * and whoever takes it back to 0 with nothing alive tells the host. */
+    atomic_fetch_add(&vm->ending, 1);
     bool idle = atomic_fetch_sub(&vm->live, 1) == 1;
     if (idle)
         proc_reuse_trim(&vm->reuse, vm->engine);   /* cached memory goes back */
-    proc_vm_notify_host(vm, p, idle);
+    bool last_out = atomic_fetch_sub(&vm->ending, 1) == 1 && atomic_load(&vm->live) == 0;
+    proc_vm_notify_host(vm, p, last_out);
     proc_object_release(&p->header);   /* the scheduler's reference */
 }

@@ -474,7 +474,8 @@ static bool process_done(proc_vm *vm, void *arg)
 static bool vm_empty(proc_vm *vm, void *arg)
 {
     (void)arg;
-    return atomic_load(&vm->live) == 0;
+    /* Empty means reclaimed too: the last end's trim has finished. */
+    return atomic_load(&vm->live) == 0 && atomic_load(&vm->ending) == 0;
 }
 
 int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, isola_proc_exit *exit)
@@ -511,7 +512,7 @@ static void vm_wait_ended(proc_vm *vm)
 {
     pthread_mutex_lock(&vm->wait_lock);
     atomic_fetch_add(&vm->host_waiters, 1);
-    while (atomic_load(&vm->live) != 0)
+    while (!vm_empty(vm, NULL))
         pthread_cond_wait(&vm->wait_cond, &vm->wait_lock);
     atomic_fetch_sub(&vm->host_waiters, 1);
     pthread_mutex_unlock(&vm->wait_lock);

@@ -49,6 +49,7 @@ struct proc_vm {
 
     atomic_uint_fast64_t next_id;
     atomic_uint_fast64_t live;     /* processes spawned and not yet ended */
+    atomic_uint ending;            /* ends between their `live` decrement and their trim */
     atomic_uint_fast64_t spawned;
 };
 
