@@ -26,6 +26,7 @@
 #define ISOLA_ETOOBIG (-12)
 #define ISOLA_EBUSY (-13)
 #define ISOLA_ELOOP (-15)       /* send: an endpoint in the message would be queued in itself */
+#define ISOLA_ESTART (-16)      /* spawn: the child's start function trapped */
 
 /* Rights. */
 #define ISOLA_RIGHT_SEND (1u << 0)

@@ -278,12 +278,13 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
     return true;
 }
 
-static int32_t error_status(const isola_error *err)
+/* The status a failed instantiation gives the spawner. `exec` ran the
+ * start function, if any: no fuel left means it was cut off by its slice. */
+static int32_t error_status(const isola_error *err, const isola_exec *exec)
 {
-    if (!err)
-        return ISOLA_EINVAL;
     switch (err->kind) {
-    case ISOLA_ERR_RESOURCE: return ISOLA_ENOMEM;
+    case ISOLA_ERR_TRAP: return ISOLA_ESTART;
+    case ISOLA_ERR_RESOURCE: return exec && isola_exec_fuel(exec) == 0 ? ISOLA_ELIMIT : ISOLA_ENOMEM;
     default: return ISOLA_EINVAL;
     }
 }
@@ -332,7 +333,7 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         r = ISOLA_ELIMIT;
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial memory exceeds the memory limit");
     } else if (r == PROC_OK && !process_instantiate(p, module, name, name_len, err)) {
-        r = error_status(err);
+        r = error_status(err, p->exec);
     } else if (r == PROC_OK) {
         /* Straight into the queue: no handle names a mailbox's receiving
          * end, so the start message cannot close an endpoint cycle. */

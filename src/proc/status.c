@@ -10,7 +10,7 @@ typedef struct status_info {
     const char *message;
 } status_info;
 
-/* Indexed by -status; the enum is dense from 0 down to ISOLA_ELOOP. */
+/* Indexed by -status; the enum is dense from 0 down to ISOLA_ESTART. */
 static const status_info status_table[] = {
     {"PROC_OK", "success"},
     {"ISOLA_EBADHANDLE", "not a live handle of this process"},
@@ -28,6 +28,7 @@ static const status_info status_table[] = {
     {"ISOLA_EBUSY", "another receiver is already waiting on this queue"},
     {"ISOLA_EDEADLOCK", "deadlock: every live process is blocked and nothing can wake one"},
     {"ISOLA_ELOOP", "an endpoint in the message would be queued, directly or not, in its own queue"},
+    {"ISOLA_ESTART", "the child's start function trapped"},
 };
 
 static const status_info *status_lookup(int32_t status)

@@ -26,6 +26,7 @@ typedef enum proc_status {
     ISOLA_EBUSY = -13,     /* another receiver is already parked on this queue */
     ISOLA_EDEADLOCK = -14, /* host wait: processes are alive but none can ever run again */
     ISOLA_ELOOP = -15,     /* send: an endpoint in the message would end up (transitively) queued in itself */
+    ISOLA_ESTART = -16,    /* spawn: the child's start function trapped */
 } proc_status;
 
 /* A short fixed name for a status ("ISOLA_EACCES"), or "ISOLA_E?" for an unknown value. */
