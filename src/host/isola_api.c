@@ -130,6 +130,21 @@ static uint64_t api_default_fuel(proc_process *p)
     return want;
 }
 
+/*
+ * What a spawn costs the spawner in fuel, beyond the call itself: roughly
+ * the instructions its host-side work is worth (a spawn takes microseconds).
+ * Without it a spawn bomb whose children die with it (giving their fuel
+ * back) would cost its quota almost nothing however long it ran.
+ */
+#define API_SPAWN_FUEL 1000
+
+static void api_charge_fuel(isola_host_call *call, int64_t cost)
+{
+    isola_exec *exec = isola_host_exec(call);
+    int64_t fuel = isola_exec_fuel(exec);
+    isola_exec_set_fuel(exec, fuel > cost ? fuel - cost : 0);
+}
+
 static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void *user)
 {
     (void)user;
@@ -170,6 +185,7 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
     }
     proc_spawner sp = {.table = &p->handles, .quota = &p->quota, .parent_ref = &p->header, .wasi = wasi};
     proc_process *child;
+    api_charge_fuel(call, API_SPAWN_FUEL);
     r = proc_spawn(p->vm, &sp, module, name, name_len, arg, arg_len, handles, nhandles, &req, &child, NULL);
     if (r == PROC_OK) {
         proc_child_adopt(p, child);   /* ended with us unless detached */
