@@ -245,7 +245,7 @@ static isola_status call_host_top(isola_exec *exec)
     struct isola_host_call hc = { exec, NULL };
     /* Busy while the host function runs: it must not start a call on this context. */
     exec->state = EXEC_STOPPED;
-    isola_host_result r = f->host(&hc, exec->stack, f->host_user);
+    isola_host_result r = f->host->fn(&hc, exec->stack, f->host->user);
     switch (r) {
     case ISOLA_HOST_RETURN:
         exec->state = EXEC_IDLE;

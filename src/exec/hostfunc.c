@@ -37,11 +37,11 @@ isola_func *isola_func_new(isola_engine *engine, const isola_functype *type,
     }
     if (!hostfunc_check_type(type, err))
         return NULL;
-    isola_func *f = calloc(1, sizeof *f);
+    exec_host_func *h = calloc(1, sizeof *h);
     uint32_t n = type->nparams + type->nresults;
-    wasm_valtype *types = f ? malloc(n ? n : 1) : NULL;
+    wasm_valtype *types = h ? malloc(n ? n : 1) : NULL;
     if (!types) {
-        free(f);
+        free(h);
         util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory allocating a host function");
         return NULL;
     }
@@ -49,25 +49,26 @@ isola_func *isola_func_new(isola_engine *engine, const isola_functype *type,
         types[i] = (wasm_valtype)type->params[i];
     for (uint32_t i = 0; i < type->nresults; i++)
         types[type->nparams + i] = (wasm_valtype)type->results[i];
-    f->host_type = (wasm_functype){.nparams = type->nparams, .nresults = type->nresults, .types = types};
-    if (!exec_types_intern(engine->types, &f->host_type, &f->type_id)) {
+    h->type = (wasm_functype){.nparams = type->nparams, .nresults = type->nresults, .types = types};
+    if (!exec_types_intern(engine->types, &h->type, &h->func.type_id)) {
         free(types);
-        free(f);
+        free(h);
         util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory interning a function type");
         return NULL;
     }
-    f->type = &f->host_type;
-    f->host = fn;
-    f->host_user = user;
-    f->engine = engine;
-    atomic_init(&f->refcount, 1);
-    return f;
+    h->func.type = &h->type;
+    h->func.host = h;
+    h->fn = fn;
+    h->user = user;
+    h->engine = engine;
+    atomic_init(&h->refcount, 1);
+    return &h->func;
 }
 
 isola_func *exec_func_retain(isola_func *f)
 {
     if (exec_func_is_host(f))
-        atomic_fetch_add(&f->refcount, 1);
+        atomic_fetch_add(&f->host->refcount, 1);
     return f;
 }
 
@@ -75,14 +76,14 @@ void isola_func_release(isola_func *func)
 {
     if (!func || !exec_func_is_host(func))
         return;
-    if (atomic_fetch_sub(&func->refcount, 1) == 1) {
-        free(func->host_type.types);
-        free(func);
+    exec_host_func *h = func->host;
+    if (atomic_fetch_sub(&h->refcount, 1) == 1) {
+        free(h->type.types);
+        free(h);
     }
 }
 
 void isola_func_type(const isola_func *func, isola_functype *type)
 {
-    assert(func->engine);
-    exec_types_api(func->engine->types, func->type_id, type);
+    exec_types_api(exec_func_engine(func)->types, func->type_id, type);
 }

@@ -68,7 +68,7 @@ static bool instance_import_matches(isola_engine *engine, const isola_module *mo
     switch (imp->kind) {
     case WASM_EXTERN_FUNC: {
         const isola_func *f = ext->of.func;
-        return f->engine == engine && f->type_id == module->type_ids[imp->type.typeidx];
+        return exec_func_engine(f) == engine && f->type_id == module->type_ids[imp->type.typeidx];
     }
     case WASM_EXTERN_TABLE: {
         const isola_table *t = ext->of.table;
@@ -325,7 +325,6 @@ static void instance_define_funcs(isola_instance *inst)
         f->instance = inst;
         f->code = module->code[i - m->nfunc_imports];
         f->func_index = i;
-        f->engine = inst->engine;
         inst->funcs[i] = f;
     }
 }

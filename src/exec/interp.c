@@ -975,7 +975,7 @@ call_generic:
     if (callee->host) {
         SAVE_STATE();
         struct isola_host_call hc = { exec, inst };
-        isola_host_result r = callee->host(&hc, fp + cbase, callee->host_user);
+        isola_host_result r = callee->host->fn(&hc, fp + cbase, callee->host->user);
         fuel = exec->fuel;
         RELOAD_MEM();
         switch (r) {

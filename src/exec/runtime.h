@@ -57,18 +57,29 @@ struct isola_module {
  * Either a wasm function of some instance (instance != NULL, code != NULL)
  * or a host function (host != NULL).
  */
+/*
+ * A function: one per defined function of every instance (so every spawn
+ * makes nfuncs of them: keep it small), and one per host function, whose
+ * extra state lives in the exec_host_func around it.
+ */
 struct isola_func {
     uint32_t type_id;                  /* canonical signature id: equal ids, equal types */
+    uint32_t func_index;               /* in the owner module's index space */
     const wasm_functype *type;
     isola_instance *instance;          /* owner; NULL for host functions */
     const struct exec_code *code;      /* wasm functions */
-    uint32_t func_index;               /* in the owner module's index space */
-    isola_host_fn host;                /* host functions */
-    void *host_user;
-    atomic_uint refcount;              /* host functions only; wasm ones live with their instance */
-    wasm_functype host_type;           /* host functions own their type here */
-    isola_engine *engine;              /* whose type registry type_id belongs to */
+    struct exec_host_func *host;       /* host functions; NULL for wasm ones */
 };
+
+typedef struct exec_host_func {
+    isola_func func;                   /* func.host points back here */
+    isola_host_fn fn;
+    void *user;
+    atomic_uint refcount;              /* wasm functions live with their instance instead */
+    wasm_functype type;                /* owned copy; func.type points here */
+    isola_engine *engine;              /* whose type registry type_id belongs to */
+} exec_host_func;
+
 
 struct isola_memory {
     uint8_t *base;           /* never moves after creation */
@@ -125,5 +136,11 @@ struct isola_instance {
 
     void *userdata;
 };
+
+/* The engine whose type registry f->type_id belongs to. */
+static inline isola_engine *exec_func_engine(const isola_func *f)
+{
+    return f->host ? f->host->engine : f->instance->engine;
+}
 
 #endif
