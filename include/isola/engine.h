@@ -154,6 +154,8 @@ typedef struct isola_engine_config {
 
 /* cfg may be NULL for defaults. */
 isola_engine *isola_engine_new(const isola_engine_config *cfg, isola_error *err);
+/* Release every module, instance, memory and execution context made from
+ * the engine first: they hold slots of its pools. */
 void isola_engine_release(isola_engine *engine);
 
 /* ---------------------------------------------------------------- modules */
@@ -298,6 +300,9 @@ typedef struct isola_exec_config {
 
 #define ISOLA_FUEL_UNLIMITED INT64_MAX
 
+/* A context for calls into instances of `engine`'s modules (cfg NULL:
+ * defaults). A context whose stacks fit 64 KiB comes from the engine's pool
+ * of execution stacks, bigger ones from malloc. */
 isola_exec *isola_exec_new(isola_engine *engine, const isola_exec_config *cfg, isola_error *err);
 void isola_exec_release(isola_exec *exec);
 

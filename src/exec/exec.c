@@ -39,6 +39,10 @@ static size_t round16(size_t n)
 
 isola_exec *isola_exec_new(isola_engine *engine, const isola_exec_config *cfg, isola_error *err)
 {
+    if (!engine) {
+        set_err(err, ISOLA_ERR_ARGUMENT, "isola_exec_new needs an engine");
+        return NULL;
+    }
     uint32_t slots = cfg && cfg->stack_slots ? cfg->stack_slots : EXEC_DEFAULT_STACK_SLOTS;
     uint32_t depth = cfg && cfg->max_call_depth ? cfg->max_call_depth : EXEC_DEFAULT_MAX_DEPTH;
     if (slots < EXEC_MIN_STACK_SLOTS)
