@@ -380,7 +380,11 @@ void proc_process_park_begin(proc_process *process)
 {
     if (!process->parked_on)
         return;
-    if (proc_endpoint_cancel_wait(process->parked_on, &process->waiter))
+    /* No wake pending: the queue that parked us has unparked us and the wake
+     * is over (the usual case after a receive that waited), so there is no
+     * registration to look for in either queue. */
+    if (atomic_load_explicit(&process->pending_wakes, memory_order_acquire) != 0 &&
+        proc_endpoint_cancel_wait(process->parked_on, &process->waiter))
         atomic_fetch_sub_explicit(&process->pending_wakes, 1, memory_order_relaxed);
     proc_object_release(proc_endpoint_object(process->parked_on));
     process->parked_on = NULL;
