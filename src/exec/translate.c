@@ -87,6 +87,8 @@ typedef struct tr {
     size_t n, cap;
     size_t *relocs;          /* words holding a code offset that becomes an address */
     size_t nrelocs, caprelocs;
+    size_t *jumps;           /* forward br / move_br instructions, for thread_jumps */
+    size_t njumps, capjumps;
 
     tr_entry *stack;
     uint32_t sp, capstack;
@@ -191,6 +193,16 @@ static void emit_target_at(tr *t, size_t to)
     emit_u64(t, to);
 }
 
+/* Notes that a forward br or move_br starts at `pos` (see thread_jumps). */
+static void note_jump(tr *t, size_t pos)
+{
+    size_t cap = t->capjumps;
+    if (!grow_array(t, (void **)&t->jumps, sizeof(size_t), t->njumps + 1, &cap))
+        return;
+    t->capjumps = cap;
+    t->jumps[t->njumps++] = pos;
+}
+
 /* Emits a target word to be patched later; returns its position. */
 static size_t emit_target_pending(tr *t)
 {
@@ -219,6 +231,10 @@ static void rewind_code(tr *t, size_t pos)
             t->code[t->pair_first].h = t->handlers[EXEC_OP_i32_add_imm];
         t->pair_valid = false;
     }
+    while (t->njumps > 0 && t->jumps[t->njumps - 1] >= pos)
+        t->njumps--;
+    /* Peepholes never take back a jump's target word (relocs stay sorted). */
+    assert(t->nrelocs == 0 || t->relocs[t->nrelocs - 1] < pos);
     t->n = pos;
 }
 
@@ -341,8 +357,12 @@ static void emit_jump_h(tr *t, bool back)
     if (last_is_move(t)) {
         t->code[t->move_at].h = t->handlers[back ? EXEC_OP_move_br_back : EXEC_OP_move_br];
         t->move_valid = false;
+        if (!back)
+            note_jump(t, t->move_at);
         return;
     }
+    if (!back)
+        note_jump(t, t->n);
     emit_h(t, back ? EXEC_OP_br_back : EXEC_OP_br);
 }
 
@@ -575,6 +595,8 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
     if (cond.kind == ENT_CONST) {
         if (((uint32_t)cond.k[0] != 0) != when_true)
             return SIZE_MAX;
+        if (!back)
+            note_jump(t, t->n);
         emit_h(t, back ? EXEC_OP_br_back : EXEC_OP_br);
     } else if (t->cmp_valid && t->cmp_end == t->n && cond.kind == ENT_HOME && cond.home == t->cmp_dst
                && !(t->cmp_float && back)) {
@@ -711,7 +733,7 @@ static void tr_else(tr *t)
         return;
     if (!c->dead) {
         materialize_top(t, c->nresults);
-        emit_h(t, EXEC_OP_br);
+        emit_jump_h(t, false);   /* a result moved into place just before folds in */
         add_fix(t, c, emit_target_pending(t));
     }
     if (c->else_fix != SIZE_MAX)
@@ -2062,8 +2084,61 @@ static bool setup_locals(tr *t, const wasm_func *f)
     return true;
 }
 
+/*
+ * Jump threading, once all targets are known (still code offsets): a
+ * forward jump to a chain of plain `br`s goes straight to the end of the
+ * chain, and one that lands on a return becomes that return, which saves a
+ * dispatch per `if` arm or early exit that ends the function:
+ *   br -> ret1 s                    becomes  ret1 s
+ *   move d<-s; br -> ret1 d         becomes  ret1 s   (the move was only for the return)
+ *   move d<-s; br -> ret            becomes  move d<-s; ret
+ * Every rewrite keeps the instruction's length; what follows it is dead.
+ */
+static void thread_jumps(tr *t)
+{
+    exec_op *code = t->code;
+    const void *const *h = t->handlers;
+    size_t ndead = 0;   /* target words that stop being targets, ascending, kept in t->jumps */
+    for (size_t i = 0; i < t->njumps; i++) {
+        size_t at = t->jumps[i];
+        bool moves = code[at].h == h[EXEC_OP_move_br];
+        if (!moves && code[at].h != h[EXEC_OP_br])
+            continue;
+        size_t word = at + (moves ? 2 : 1);
+        size_t to = (size_t)code[word].u64;
+        for (int hops = 0; hops < 8 && code[to].h == h[EXEC_OP_br] && code[to + 1].u64 > to; hops++)
+            to = (size_t)code[to + 1].u64;
+        code[word].u64 = to;
+        if (code[to].h == h[EXEC_OP_ret1] && !moves) {
+            code[at] = code[to];
+            code[at + 1] = code[to + 1];
+        } else if (code[to].h == h[EXEC_OP_ret1] && code[at + 1].w[0] == code[to + 1].w[0]) {
+            code[at].h = h[EXEC_OP_ret1];
+            code[at + 1].w[0] = code[at + 1].w[1];
+            code[at + 1].w[1] = 0;
+        } else if (code[to].h == h[EXEC_OP_ret]) {
+            code[at].h = h[moves ? EXEC_OP_move : EXEC_OP_ret];
+            code[word].h = h[EXEC_OP_ret];
+        } else {
+            continue;
+        }
+        t->jumps[ndead++] = word;
+    }
+    /* Both lists ascend (code is emitted in order): drop the dead words' relocations. */
+    size_t kept = 0, d = 0;
+    for (size_t i = 0; i < t->nrelocs; i++) {
+        while (d < ndead && t->jumps[d] < t->relocs[i])
+            d++;
+        if (d < ndead && t->jumps[d] == t->relocs[i])
+            continue;
+        t->relocs[kept++] = t->relocs[i];
+    }
+    t->nrelocs = kept;
+}
+
 static exec_code *finish(tr *t, uint32_t funcidx)
 {
+    thread_jumps(t);
     exec_code *c = malloc(sizeof(exec_code) + t->n * sizeof(exec_op));
     if (!c)
         return NULL;
@@ -2094,6 +2169,7 @@ static void tr_free(tr *t)
     free(t->stack);
     free(t->code);
     free(t->relocs);
+    free(t->jumps);
     free(t->local_slot);
     free(t->local_type);
     free(t->brt);

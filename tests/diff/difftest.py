@@ -243,10 +243,12 @@ def make_module(seed, work, force_denan=False):
         f.write(r.randbytes(size))
     features = FEATURES
     denan = force_denan or seed % 2 == 0
+    gen = os.path.join(work, "gen.wasm")
     wat = os.path.join(work, "m.wat")
-    # Generate straight to text: one wasm-opt run fewer per module.
-    cmd = ["wasm-opt", "-ttf", raw, "-S", "-o", wat] + features + (["--denan"] if denan else [])
+    cmd = ["wasm-opt", "-ttf", raw, "-o", gen] + features + (["--denan"] if denan else [])
     if run(cmd)[0] != 0:
+        return None
+    if run(["wasm-opt", gen, "-S", "-o", wat] + features)[0] != 0:
         return None
     with open(wat) as f:
         text = instrument(f.read(), denan)

@@ -3,7 +3,8 @@
  * results: each wasm shape below is one the translator rewrites (stores of
  * constants, 64-bit immediates, float compare-and-branch with NaNs, ops with
  * a shifted operand, masked/rebased br_table indexes, counted-down loops,
- * paired constant adds, multiply-adds with a loaded addend),
+ * paired constant adds, multiply-adds with a loaded addend, jumps threaded
+ * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
  * operands needed a constant materialised (a following local.set used to
@@ -445,6 +446,59 @@ static const char *k_table =
     "    (local.set 0 (table.get 0 (i32.const 1)))\n"
     "    (ref.is_null (local.get 0))))\n";
 
+/* ------------------------------------------------------------ jumps into returns */
+
+static const char *k_threaded =
+    "(module (memory 1)\n"
+    "  ;; then-arm: a move of the result, then a jump to the function's ret1\n"
+    "  (func $fib (export \"fib\") (param $n i32) (result i32)\n"
+    "    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))\n"
+    "      (then (local.get $n))\n"
+    "      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))\n"
+    "                     (call $fib (i32.sub (local.get $n) (i32.const 2)))))))\n"
+    "  ;; a chain of blocks whose ends all fall to the return; a constant result\n"
+    "  (func (export \"nest\") (param i32) (result i32)\n"
+    "    (block $a (result i32) (block $b (result i32) (block $c (result i32)\n"
+    "      (br_if $c (i32.const 7) (i32.eqz (local.get 0)))\n"
+    "      (br_if $b (i32.const 8) (i32.eq (local.get 0) (i32.const 1)))\n"
+    "      (br $a (i32.const 9))))))\n"
+    "  ;; no result: jumps to a plain ret must still do the stores before them\n"
+    "  (func (export \"put\") (param i32)\n"
+    "    (if (local.get 0) (then (i32.store (i32.const 0) (i32.const 11)))\n"
+    "                      (else (i32.store (i32.const 0) (i32.const 22)))))\n"
+    "  (func (export \"get\") (result i32) (i32.load (i32.const 0)))\n"
+    "  ;; two results: the moves into slots 0 and 1 must stay\n"
+    "  (func (export \"pair\") (param i32) (result i32 i32)\n"
+    "    (if (result i32 i32) (local.get 0) (then (i32.const 1) (i32.const 2))\n"
+    "                                       (else (local.get 0) (i32.const 4)))))\n";
+
+static void test_threaded_jumps(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_threaded);
+    static const int32_t fibs[] = { 0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55 };
+    for (int32_t n = 0; n <= 10; n++) {
+        isola_value a = i32v(n);
+        assert_int_equal(call1(fx, "fib", &a, 1).of.i32, fibs[n]);
+    }
+    for (int32_t n = 0; n < 3; n++) {
+        isola_value a = i32v(n);
+        assert_int_equal(call1(fx, "nest", &a, 1).of.i32, 7 + n);
+    }
+    for (int32_t n = 1; n >= 0; n--) {
+        isola_value a = i32v(n);
+        assert_int_equal(isola_exec_call(fx->exec, fn(fx, "put"), &a, 1), ISOLA_OK);
+        assert_int_equal(call1(fx, "get", NULL, 0).of.i32, n ? 11 : 22);
+    }
+    for (int32_t n = 0; n < 2; n++) {
+        isola_value a = i32v(n), r[2];
+        assert_int_equal(isola_exec_call(fx->exec, fn(fx, "pair"), &a, 1), ISOLA_OK);
+        assert_int_equal(isola_exec_results(fx->exec, r, 2), 2);
+        assert_int_equal(r[0].of.i32, n ? 1 : 0);
+        assert_int_equal(r[1].of.i32, n ? 2 : 4);
+    }
+}
+
 static void test_table_ops_into_locals(void **state)
 {
     fixture *fx = *state;
@@ -463,6 +517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_switch_and_loops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_pairs_and_loaded_addends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_ops_into_locals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threaded_jumps, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
