@@ -28,7 +28,8 @@
  *   - two adjacent i32 adds of constants share one dispatch (rewind_code
  *     undoes that if a later peephole takes the second one).
  * `i32.sub x, k` is translated as `i32.add x, -k`, so the add peepholes
- * cover both.
+ * cover both. Once the body is done, forward jumps are threaded: one that
+ * lands on a return becomes it (thread_jumps).
  * All are valid only while nothing was emitted and no label was bound since
  * the instructions involved, which is checked by code position; folded
  * temporaries are dead because their stack entries were consumed.
