@@ -178,14 +178,17 @@ static void emit_u64(tr *t, uint64_t v)
     emit_word(t, w);
 }
 
-/* Emits a target word holding code offset `to`, relocated to an address at the end. */
+/* Appends `pos` to a growable list of code positions (t->oom on failure). */
+static void append_pos(tr *t, size_t **list, size_t *n, size_t *cap, size_t pos)
+{
+    if (grow_array(t, (void **)list, sizeof(size_t), *n + 1, cap))
+        (*list)[(*n)++] = pos;
+}
+
+/* Notes a target word at `pos`, relocated to an address at the end. */
 static void add_reloc(tr *t, size_t pos)
 {
-    size_t cap = t->caprelocs;
-    if (!grow_array(t, (void **)&t->relocs, sizeof(size_t), t->nrelocs + 1, &cap))
-        return;
-    t->caprelocs = cap;
-    t->relocs[t->nrelocs++] = pos;
+    append_pos(t, &t->relocs, &t->nrelocs, &t->caprelocs, pos);
 }
 
 static void emit_target_at(tr *t, size_t to)
@@ -197,11 +200,7 @@ static void emit_target_at(tr *t, size_t to)
 /* Notes that a forward br or move_br starts at `pos` (see thread_jumps). */
 static void note_jump(tr *t, size_t pos)
 {
-    size_t cap = t->capjumps;
-    if (!grow_array(t, (void **)&t->jumps, sizeof(size_t), t->njumps + 1, &cap))
-        return;
-    t->capjumps = cap;
-    t->jumps[t->njumps++] = pos;
+    append_pos(t, &t->jumps, &t->njumps, &t->capjumps, pos);
 }
 
 /* Emits a target word to be patched later; returns its position. */
