@@ -9,6 +9,8 @@
 #   binaryen                  wasm-opt/wasm-dis for inspecting and shrinking guests
 #   libcjson-dev              the spec runner reads wast2json's JSON with cJSON
 #   libcmocka-dev             the unit-test framework
+#   libjemalloc-dev           the allocator the isola command and bench_proc link
+#                             (thread caches: processes free on another worker)
 #   nodejs                    a reference engine to compare results and speed against
 #   npm                       fetches the pinned SQLite sources for tests/real (only
 #                             when no npm is on PATH; machines often ship one with node)
@@ -17,7 +19,7 @@
 #   hyperfine                 benchmarks
 
 ISOLA_PACKAGES="build-essential cmake clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
-  libclang-rt-14-dev wabt binaryen libcjson-dev libcmocka-dev nodejs erlang-base valgrind hyperfine"
+  libclang-rt-14-dev wabt binaryen libcjson-dev libcmocka-dev libjemalloc-dev nodejs erlang-base valgrind hyperfine"
 
 isola_missing_packages() {
     local pkg missing=""

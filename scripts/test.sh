@@ -54,7 +54,7 @@ echo "== build/release: valgrind memcheck"
 ctest --test-dir build/release --output-on-failure -L memcheck || status=1
 if [ "$valgrind" = 1 ]; then
     echo "== valgrind: CLI tests"
-    ISOLA_CLI_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+    ISOLA_CLI_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --soname-synonyms=somalloc=*jemalloc*" \
         ctest --test-dir build/release -j2 --output-on-failure -L cli || status=1
 fi
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#if defined(__GLIBC__)
+#if defined(__GLIBC__) && !defined(ISOLA_USE_JEMALLOC)
 #include <malloc.h>
 #endif
 #include <string.h>
@@ -176,7 +176,7 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-#if defined(__GLIBC__)
+#if defined(__GLIBC__) && !defined(ISOLA_USE_JEMALLOC)
     mallopt(M_ARENA_MAX, 1);   /* as `isola` runs: see docs/architecture.md, "Resource reuse" */
 #endif
     uint32_t div = argc > 2 ? (uint32_t)atoi(argv[2]) : 1;

@@ -4,7 +4,7 @@
  * cli_validate.c and cli_run.c.
  */
 #include <string.h>
-#if defined(__GLIBC__)
+#if defined(__GLIBC__) && !defined(ISOLA_USE_JEMALLOC)
 #include <malloc.h>
 #endif
 
@@ -66,13 +66,15 @@ void cli_print_usage(FILE *out)
         out);
 }
 
-/* One malloc arena for the whole program: glibc otherwise gives each
- * worker thread its own, whose freed memory stays resident after a burst
- * of processes (tens of MiB that malloc_trim cannot return). See
+/* With glibc's malloc: one arena for the whole program, since glibc
+ * otherwise gives each worker thread its own, whose freed memory stays
+ * resident after a burst of processes (tens of MiB that malloc_trim cannot
+ * return). With jemalloc (linked when installed, see CMakeLists.txt) there
+ * is nothing to tune: its thread caches and decay handle both. See
  * docs/architecture.md, "Resource reuse". */
 static void cli_tune_allocator(void)
 {
-#if defined(__GLIBC__)
+#if defined(__GLIBC__) && !defined(ISOLA_USE_JEMALLOC)
     mallopt(M_ARENA_MAX, 1);
 #endif
 }

@@ -12,8 +12,9 @@
  *
  *   A memory whose maximum fits a slot takes one. When it is freed, the
  *   slot must read as zeros again before reuse. Two ways, two free lists:
- *   - warm: the pages of its final size that are resident (mincore) are
- *     cleared with memset and stay mapped. A first touch of a fresh page
+ *   - warm: the pages of its final size that are resident (one read of
+ *     /proc/self/pagemap, else mincore) are cleared with memset and stay
+ *     mapped; swapped-out pages are discarded. A first touch of a fresh page
  *     costs a page fault plus zeroing by the kernel (tens of microseconds
  *     on some VMs), so the next memory to take this slot starts with its
  *     pages already in place. Warm slots hold at most MEMPOOL_WARM_BYTES of
@@ -50,7 +51,9 @@
 #include "exec/mempool.h"
 
 #include <assert.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -96,8 +99,64 @@ struct mem_pool {
     uint64_t in_use;
     size_t page;                 /* the OS page size */
     bool scratch;                /* slots are not cleared between users (see above) */
+    atomic_int pagemap_fd;       /* /proc/self/pagemap or -1 (not for scratch pools) */
+    atomic_uint pagemap_forks;   /* mempool_forks when it was opened */
     struct mem_pool *small;      /* the small class; NULL if slots are small already */
 };
+
+/* Forks seen by this OS process. A pool's pagemap descriptor names the
+ * page tables of the process that opened it (/proc/self is resolved then),
+ * so a pool used in a forked child must open its own. */
+static atomic_uint mempool_forks;
+static pthread_once_t mempool_fork_once = PTHREAD_ONCE_INIT;
+
+static void mempool_count_fork(void)
+{
+    atomic_fetch_add(&mempool_forks, 1);
+}
+
+static void mempool_watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, mempool_count_fork);
+}
+
+/* Opens /proc/self/pagemap above the standard descriptors: a host that
+ * runs with stdin closed must not find its fd 0 reading page tables. */
+static int mempool_open_pagemap(void)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && fd <= 2) {
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        fd = high;
+    }
+    return fd;
+}
+
+/* Opens the pool's /proc/self/pagemap descriptor (-1 if that fails: then
+ * mincore answers) for the current fork generation. */
+static void mempool_pagemap_open(struct mem_pool *pool, unsigned forks)
+{
+    pthread_once(&mempool_fork_once, mempool_watch_forks);
+    int old = atomic_exchange(&pool->pagemap_fd, mempool_open_pagemap());
+    if (old >= 0)
+        close(old);   /* the parent's, inherited through fork */
+    atomic_store(&pool->pagemap_forks, forks);
+}
+
+/* The pool's pagemap descriptor for this process. Reopened (under the pool
+ * lock) only in a forked child, the first time it releases a memory. */
+static int mempool_pagemap(struct mem_pool *pool)
+{
+    unsigned forks = atomic_load(&mempool_forks);
+    if (forks != atomic_load(&pool->pagemap_forks)) {
+        pthread_mutex_lock(&pool->lock);
+        if (forks != atomic_load(&pool->pagemap_forks))
+            mempool_pagemap_open(pool, forks);
+        pthread_mutex_unlock(&pool->lock);
+    }
+    return atomic_load(&pool->pagemap_fd);
+}
 
 struct mem_pool *exec_mempool_new(uint64_t slot_bytes)
 {
@@ -110,6 +169,8 @@ struct mem_pool *exec_mempool_new(uint64_t slot_bytes)
         return NULL;
     }
     pool->slot_bytes = slot_bytes;
+    atomic_init(&pool->pagemap_fd, -1);
+    mempool_pagemap_open(pool, atomic_load(&mempool_forks));
     long page = sysconf(_SC_PAGESIZE);
     pool->page = page > 0 ? (size_t)page : 4096;
     uint64_t per = MEMPOOL_CHUNK_TARGET / slot_bytes;
@@ -134,6 +195,9 @@ void exec_mempool_free(struct mem_pool *pool)
     free(pool->warm.slots);
     free(pool->warm.resident);
     free(pool->cold.slots);
+    int fd = atomic_load(&pool->pagemap_fd);
+    if (fd >= 0)
+        close(fd);
     pthread_mutex_destroy(&pool->lock);
     free(pool);
 }
@@ -144,6 +208,9 @@ struct mem_pool *exec_mempool_new_scratch(uint64_t slot_bytes)
     if (pool) {
         assert(!pool->small);   /* scratch slots are small enough to need no second class */
         pool->scratch = true;
+        int fd = atomic_exchange(&pool->pagemap_fd, -1);   /* nothing is cleared */
+        if (fd >= 0)
+            close(fd);
     }
     return pool;
 }
@@ -234,6 +301,9 @@ static bool mempool_discard(uint8_t *base, uint64_t bytes)
     return bytes == 0 || madvise(base, bytes, MADV_DONTNEED) == 0;
 }
 
+/* What a page of a released slot needs before the slot is reused. */
+enum { PAGE_ZERO, PAGE_RESIDENT, PAGE_ELSEWHERE };
+
 /* Whether a page that is not resident may hold data: only if it was
  * swapped out, so only while a swap device exists. Asked after mincore, so
  * "no swap" now means none then either (short of a swapon, swap-out and
@@ -244,25 +314,52 @@ static bool mempool_swap_possible(void)
     return sysinfo(&si) != 0 || si.totalswap != 0;
 }
 
-/* Makes [base, base + bytes) read as zeros while keeping its resident pages:
- * those are cleared with memset. The others read as zeros already unless
- * swapped out, so they are discarded only when swap exists. Returns the
- * resident bytes kept, or UINT64_MAX when that failed (then discard). */
-static uint64_t mempool_clear_resident(const struct mem_pool *pool, uint8_t *base, uint64_t bytes)
+/* Fills state[0..npages) for the pages at base. /proc/self/pagemap answers
+ * in one read (present, or swapped / migrating); without it, mincore plus a
+ * swap check costs two system calls. False if neither could be asked. */
+static bool mempool_page_states(struct mem_pool *pool, uint8_t *base, size_t npages, uint8_t *state)
 {
-    size_t npages = (size_t)((bytes + pool->page - 1) / pool->page);
+    enum { PRESENT = 63, SWAPPED = 62 };
+    int fd = mempool_pagemap(pool);
+    if (fd >= 0) {
+        uint64_t entries[MEMPOOL_WARM_MAX_TOUCHED / 4096];
+        size_t want = npages * sizeof entries[0];
+        off_t at = (off_t)((uintptr_t)base / pool->page * sizeof entries[0]);
+        if (npages <= sizeof entries / sizeof entries[0] && pread(fd, entries, want, at) == (ssize_t)want) {
+            for (size_t i = 0; i < npages; i++)
+                state[i] = entries[i] >> PRESENT & 1   ? PAGE_RESIDENT
+                           : entries[i] >> SWAPPED & 1 ? PAGE_ELSEWHERE
+                                                       : PAGE_ZERO;
+            return true;
+        }
+    }
     unsigned char vec[MEMPOOL_WARM_MAX_TOUCHED / 4096];
     if (npages > sizeof vec || mincore(base, npages * pool->page, vec) != 0)
+        return false;
+    uint8_t absent = mempool_swap_possible() ? PAGE_ELSEWHERE : PAGE_ZERO;
+    for (size_t i = 0; i < npages; i++)
+        state[i] = vec[i] & 1 ? PAGE_RESIDENT : absent;
+    return true;
+}
+
+/* Makes [base, base + bytes) read as zeros while keeping its resident pages:
+ * those are cleared with memset; pages that may hold data elsewhere (swap)
+ * are discarded; the rest read as zeros already. Returns the resident bytes
+ * kept, or UINT64_MAX when that failed (then discard). */
+static uint64_t mempool_clear_resident(struct mem_pool *pool, uint8_t *base, uint64_t bytes)
+{
+    size_t npages = (size_t)((bytes + pool->page - 1) / pool->page);
+    uint8_t state[MEMPOOL_WARM_MAX_TOUCHED / 4096];
+    if (npages > sizeof state || !mempool_page_states(pool, base, npages, state))
         return UINT64_MAX;
-    bool swap = mempool_swap_possible();
     uint64_t resident = 0;
-    size_t run = 0;   /* start of the current run of non-resident pages */
+    size_t run = 0;   /* start of the current run of pages to discard */
     for (size_t i = 0; i <= npages; i++) {
-        if (i < npages && !(vec[i] & 1))
+        if (i < npages && state[i] == PAGE_ELSEWHERE)
             continue;
-        if (swap && run < i && !mempool_discard(base + run * pool->page, (i - run) * pool->page))
+        if (run < i && !mempool_discard(base + run * pool->page, (i - run) * pool->page))
             return UINT64_MAX;
-        if (i < npages) {
+        if (i < npages && state[i] == PAGE_RESIDENT) {
             memset(base + i * pool->page, 0, pool->page);
             resident += pool->page;
         }
