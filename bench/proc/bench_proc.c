@@ -6,6 +6,7 @@
  * RESULT lines (bench/proc_run.sh) for the waiting ones.
  * Usage: bench_proc guests.wasm [scale [only]]   (scale 1 = the issue's
  * sizes; only = comma-separated names: spawn,pingpong,ring,wait,mem,skynet)
+ * Environment: BENCH_WORKERS=N runs N worker threads (default one per CPU).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -191,7 +192,10 @@ int main(int argc, char **argv)
     isola_error err = {0};
     isola_engine *engine = isola_engine_new(NULL, &err);
     isola_module *module = isola_module_load(engine, bytes, len, &err);
-    vm = module ? isola_vm_new(engine, NULL, &err) : NULL;
+    /* BENCH_WORKERS=N: N worker threads (default: one per CPU), for figures
+     * per core and for runs that don't depend on how two workers meet. */
+    isola_vm_config cfg = {.workers = getenv("BENCH_WORKERS") ? (uint32_t)atoi(getenv("BENCH_WORKERS")) : 0};
+    vm = module ? isola_vm_new(engine, &cfg, &err) : NULL;
     if (!vm) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
