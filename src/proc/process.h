@@ -103,7 +103,7 @@ typedef struct proc_process {
     /* Scheduling (sched.c). */
     _Atomic int state;         /* proc_run_state */
     struct proc_process *run_next, *run_prev;   /* in a worker's run queue */
-    uint64_t run_stamp;        /* when it was queued (sched clock), for the fair take */
+    uint64_t run_stamp;        /* when it was queued (its worker's clock), for the fair take */
     struct proc_process *all_prev, *all_next;   /* the VM's list of live processes (all_lock) */
     proc_waiter waiter;
     atomic_int pending_wakes;  /* parks not yet matched by a wake or a cancel */

@@ -15,7 +15,9 @@
  * Fairness: every SCHED_FAIR_PERIOD-th take is the oldest process in either
  * part (by the time it became runnable), so a process with k processes
  * older than it on its worker runs within SCHED_FAIR_PERIOD * (k + 1) slices
- * of that worker, whatever the others do. Thieves take the oldest too.
+ * of that worker, whatever the others do. Thieves take the oldest too, but
+ * leave a worker's lone hot process alone until it has sat there for one
+ * spin round (the worker is about to run it itself).
  *
  * Blocking: a host call that cannot finish parks the process (on a queue
  * or a timer) and returns ISOLA_HOST_BLOCK; the run stops with
@@ -47,7 +49,6 @@ typedef struct proc_sched {
     uint32_t nworkers;
     uint32_t nstarted;              /* threads running (for stop) */
     atomic_uint next_inject;        /* round robin for pushes from other threads */
-    atomic_uint_fast64_t clock;     /* stamps runnable processes, for the fair take */
 
     pthread_mutex_t sleep_lock;
     pthread_cond_t wake;            /* signalled when work is queued and a worker sleeps */
