@@ -173,16 +173,18 @@ void proc_quota_release_pages(proc_quota *quota, uint32_t pages)
 
 int32_t proc_quota_charge_fuel(proc_quota *quota, uint64_t fuel)
 {
+    /* Charged after every slice; limits never change after init, so an
+     * unlimited total needs no lock. */
+    if (quota->limits.fuel_total == PROC_LIMIT_UNLIMITED64)
+        return PROC_OK;
     int32_t status = PROC_OK;
     proc_lock_acquire(&quota->lock);
-    if (quota->limits.fuel_total != PROC_LIMIT_UNLIMITED64) {
-        uint64_t left = quota->limits.fuel_total - quota->fuel_used;
-        if (fuel > left) {
-            fuel = left;
-            status = ISOLA_ELIMIT;
-        }
-        quota->fuel_used += fuel;
+    uint64_t left = quota->limits.fuel_total - quota->fuel_used;
+    if (fuel > left) {
+        fuel = left;
+        status = ISOLA_ELIMIT;
     }
+    quota->fuel_used += fuel;
     proc_lock_release(&quota->lock);
     return status;
 }

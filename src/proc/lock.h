@@ -1,5 +1,5 @@
 /*
- * proc/lock.h - the small spinlock that guards one message queue.
+ * proc/lock.h - the small spinlock that guards a message queue or a run queue.
  *
  * Why a spinlock and not a pthread mutex: a queue lock is held only for a
  * few pointer updates (never across a call that blocks, allocates or calls
@@ -7,6 +7,7 @@
  * running, so spinning briefly is cheaper than a futex round trip. After a
  * bounded number of spins the waiter yields the CPU, so a preempted holder
  * (2 cores, 8 engineers' builds...) cannot make it burn a whole time slice.
+ * The scheduler's run queues (sched.c) use it for the same reasons.
  */
 #ifndef ISOLA_PROC_LOCK_H
 #define ISOLA_PROC_LOCK_H

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "proc/lock.h"
 #include "proc/sched.h"
 #include "proc/vm.h"
 
@@ -28,7 +29,7 @@ typedef struct sched_list {
 } sched_list;
 
 struct sched_worker {
-    pthread_mutex_t lock;        /* guards hot, fifo and clock */
+    proc_lock lock;              /* guards hot, fifo and clock: a few pointer updates */
     uint64_t clock;              /* stamps what is queued here, for the fair take */
     sched_list hot;              /* doubly linked (run_prev/run_next); pops at the tail */
     sched_list fifo;             /* pops at the head */
@@ -95,11 +96,11 @@ static void sched_notify(proc_sched *sched)
 /* Queues `p` on worker `w` (hot or fifo); returns how many were queued before. */
 static uint32_t worker_push(sched_worker *w, proc_process *p, bool hot)
 {
-    pthread_mutex_lock(&w->lock);
+    proc_lock_acquire(&w->lock);
     p->run_stamp = w->clock++;
     list_append(hot ? &w->hot : &w->fifo, p);
     uint32_t before = atomic_fetch_add(&w->queued, 1);
-    pthread_mutex_unlock(&w->lock);
+    proc_lock_release(&w->lock);
     return before;
 }
 
@@ -119,13 +120,13 @@ static proc_process *worker_take(sched_worker *w, bool fair)
 {
     if (atomic_load_explicit(&w->queued, memory_order_relaxed) == 0)
         return NULL;
-    pthread_mutex_lock(&w->lock);
+    proc_lock_acquire(&w->lock);
     proc_process *p = fair ? worker_pop_oldest(w) : list_pop_tail(&w->hot);
     if (!p)
         p = list_pop_head(&w->fifo);
     if (p)
         atomic_fetch_sub(&w->queued, 1);
-    pthread_mutex_unlock(&w->lock);
+    proc_lock_release(&w->lock);
     return p;
 }
 
@@ -142,7 +143,7 @@ static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
 {
     if (atomic_load_explicit(&v->queued, memory_order_relaxed) == 0)
         return NULL;
-    pthread_mutex_lock(&v->lock);
+    proc_lock_acquire(&v->lock);
     proc_process *p = NULL;
     if (v->fifo.head || v->hot.head != v->hot.tail)
         p = worker_pop_oldest(v);
@@ -152,7 +153,7 @@ static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
         thief->hot_seen = v->hot.tail;
     if (p)
         atomic_fetch_sub(&v->queued, 1);
-    pthread_mutex_unlock(&v->lock);
+    proc_lock_release(&v->lock);
     return p;
 }
 
@@ -396,7 +397,7 @@ bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers)
     for (uint32_t i = 0; i < nworkers; i++) {
         sched_worker *w = &sched->workers[i];
         *w = (sched_worker){.sched = sched, .index = i};
-        pthread_mutex_init(&w->lock, NULL);
+        proc_lock_init(&w->lock);
     }
     sched->nworkers = nworkers;
     for (uint32_t i = 0; i < nworkers; i++) {
@@ -418,8 +419,6 @@ void proc_sched_stop(proc_sched *sched)
     pthread_mutex_unlock(&sched->sleep_lock);
     for (uint32_t i = 0; i < n; i++)
         pthread_join(sched->workers[i].thread, NULL);
-    for (uint32_t i = 0; i < sched->nworkers; i++)
-        pthread_mutex_destroy(&sched->workers[i].lock);
     sched->nworkers = sched->nstarted = 0;
     free(sched->workers);
     sched->workers = NULL;
