@@ -100,25 +100,9 @@ struct mem_pool {
     size_t page;                 /* the OS page size */
     bool scratch;                /* slots are not cleared between users (see above) */
     atomic_int pagemap_fd;       /* /proc/self/pagemap or -1 (not for scratch pools) */
-    atomic_uint pagemap_forks;   /* mempool_forks when it was opened */
+    atomic_int pagemap_pid;      /* the process it was opened in; 0: not opened */
     struct mem_pool *small;      /* the small class; NULL if slots are small already */
 };
-
-/* Forks seen by this OS process. A pool's pagemap descriptor names the
- * page tables of the process that opened it (/proc/self is resolved then),
- * so a pool used in a forked child must open its own. */
-static atomic_uint mempool_forks;
-static pthread_once_t mempool_fork_once = PTHREAD_ONCE_INIT;
-
-static void mempool_count_fork(void)
-{
-    atomic_fetch_add(&mempool_forks, 1);
-}
-
-static void mempool_watch_forks(void)
-{
-    pthread_atfork(NULL, NULL, mempool_count_fork);
-}
 
 /* Opens /proc/self/pagemap above the standard descriptors: a host that
  * runs with stdin closed must not find its fd 0 reading page tables. */
@@ -133,32 +117,40 @@ static int mempool_open_pagemap(void)
     return fd;
 }
 
-/* Opens the pool's /proc/self/pagemap descriptor (-1 if that fails: then
- * mincore answers) for the current fork generation. */
-static void mempool_pagemap_open(struct mem_pool *pool, unsigned forks)
+/* Opens the pool's pagemap descriptor for process `pid` (-1 if that fails:
+ * then mincore answers), closing one inherited from a parent. */
+static void mempool_pagemap_open(struct mem_pool *pool, pid_t pid)
 {
-    pthread_once(&mempool_fork_once, mempool_watch_forks);
     int old = atomic_exchange(&pool->pagemap_fd, mempool_open_pagemap());
     if (old >= 0)
-        close(old);   /* the parent's, inherited through fork */
-    atomic_store(&pool->pagemap_forks, forks);
+        close(old);
+    atomic_store(&pool->pagemap_pid, pid);
 }
 
-/* The pool's pagemap descriptor for this process. Reopened (under the pool
- * lock) only in a forked child, the first time it releases a memory. */
+/*
+ * The pool's pagemap descriptor for this process. /proc/self is resolved
+ * when it is opened, so in a child made by fork (or _Fork, or clone: no
+ * atfork handler is relied on) the inherited descriptor reads the parent's
+ * page tables, where pages only the child wrote look untouched and would
+ * not be cleared. Comparing the pid (one cheap system call) catches every
+ * way of getting there; the child opens its own, under the pool lock.
+ * The descriptor belongs to the library: a host that closes descriptors it
+ * does not own (closefrom) breaks this as it breaks WASI's directories.
+ */
 static int mempool_pagemap(struct mem_pool *pool)
 {
-    unsigned forks = atomic_load(&mempool_forks);
-    if (forks != atomic_load(&pool->pagemap_forks)) {
+    pid_t pid = getpid();
+    if (pid != atomic_load(&pool->pagemap_pid)) {
         pthread_mutex_lock(&pool->lock);
-        if (forks != atomic_load(&pool->pagemap_forks))
-            mempool_pagemap_open(pool, forks);
+        if (pid != atomic_load(&pool->pagemap_pid))
+            mempool_pagemap_open(pool, pid);
         pthread_mutex_unlock(&pool->lock);
     }
     return atomic_load(&pool->pagemap_fd);
 }
 
-struct mem_pool *exec_mempool_new(uint64_t slot_bytes)
+/* A pool; `clears` says whether released slots are cleared (not scratch). */
+static struct mem_pool *mempool_create(uint64_t slot_bytes, bool clears)
 {
     assert(slot_bytes > 0);
     struct mem_pool *pool = calloc(1, sizeof *pool);
@@ -170,13 +162,16 @@ struct mem_pool *exec_mempool_new(uint64_t slot_bytes)
     }
     pool->slot_bytes = slot_bytes;
     atomic_init(&pool->pagemap_fd, -1);
-    mempool_pagemap_open(pool, atomic_load(&mempool_forks));
+    atomic_init(&pool->pagemap_pid, 0);
+    pool->scratch = !clears;
+    if (clears)
+        mempool_pagemap_open(pool, getpid());
     long page = sysconf(_SC_PAGESIZE);
     pool->page = page > 0 ? (size_t)page : 4096;
     uint64_t per = MEMPOOL_CHUNK_TARGET / slot_bytes;
     pool->slots_per_chunk = per == 0 ? 1 : per > 65536 ? 65536 : (uint32_t)per;
     if (slot_bytes > MEMPOOL_SMALL_SLOT_BYTES && MEMPOOL_SMALL_SLOT_BYTES % pool->page == 0 &&
-        !(pool->small = exec_mempool_new(MEMPOOL_SMALL_SLOT_BYTES))) {
+        !(pool->small = mempool_create(MEMPOOL_SMALL_SLOT_BYTES, clears))) {
         exec_mempool_free(pool);
         return NULL;
     }
@@ -202,16 +197,15 @@ void exec_mempool_free(struct mem_pool *pool)
     free(pool);
 }
 
+struct mem_pool *exec_mempool_new(uint64_t slot_bytes)
+{
+    return mempool_create(slot_bytes, true);
+}
+
 struct mem_pool *exec_mempool_new_scratch(uint64_t slot_bytes)
 {
-    struct mem_pool *pool = exec_mempool_new(slot_bytes);
-    if (pool) {
-        assert(!pool->small);   /* scratch slots are small enough to need no second class */
-        pool->scratch = true;
-        int fd = atomic_exchange(&pool->pagemap_fd, -1);   /* nothing is cleared */
-        if (fd >= 0)
-            close(fd);
-    }
+    struct mem_pool *pool = mempool_create(slot_bytes, false);
+    assert(!pool || !pool->small);   /* scratch slots are small enough to need no second class */
     return pool;
 }
 

@@ -38,7 +38,7 @@ struct sched_worker {
     pthread_t thread;
     uint32_t index;
     uint32_t takes;              /* worker-local: counts toward the fair take */
-    proc_process *hot_seen;      /* worker-local: a lone hot process it saw elsewhere */
+    proc_process **hot_seen;     /* worker-local, one per victim: the lone hot process seen there */
 } __attribute__((aligned(64)));
 
 static _Thread_local sched_worker *tls_worker;
@@ -147,10 +147,10 @@ static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
     proc_process *p = NULL;
     if (v->fifo.head || v->hot.head != v->hot.tail)
         p = worker_pop_oldest(v);
-    else if (v->hot.tail && v->hot.tail == thief->hot_seen)
+    else if (v->hot.tail && v->hot.tail == thief->hot_seen[v->index])
         p = list_pop_tail(&v->hot);
     else
-        thief->hot_seen = v->hot.tail;
+        thief->hot_seen[v->index] = v->hot.tail;
     if (p)
         atomic_fetch_sub(&v->queued, 1);
     proc_lock_release(&v->lock);
@@ -392,11 +392,18 @@ bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers)
     pthread_mutex_init(&sched->sleep_lock, NULL);
     pthread_cond_init(&sched->wake, NULL);
     sched->workers = aligned_alloc(64, nworkers * sizeof *sched->workers);
-    if (!sched->workers)
+    /* Per thief, per victim: one remembered process per victim, so that two
+     * victims' lone processes cannot keep overwriting each other's mark. */
+    proc_process **seen = calloc((size_t)nworkers * nworkers, sizeof *seen);
+    if (!sched->workers || !seen) {
+        free(sched->workers);
+        free(seen);
+        sched->workers = NULL;
         return false;
+    }
     for (uint32_t i = 0; i < nworkers; i++) {
         sched_worker *w = &sched->workers[i];
-        *w = (sched_worker){.sched = sched, .index = i};
+        *w = (sched_worker){.sched = sched, .index = i, .hot_seen = seen + (size_t)i * nworkers};
         proc_lock_init(&w->lock);
     }
     sched->nworkers = nworkers;
@@ -420,6 +427,8 @@ void proc_sched_stop(proc_sched *sched)
     for (uint32_t i = 0; i < n; i++)
         pthread_join(sched->workers[i].thread, NULL);
     sched->nworkers = sched->nstarted = 0;
+    if (sched->workers)
+        free(sched->workers[0].hot_seen);   /* the one block of every worker's marks */
     free(sched->workers);
     sched->workers = NULL;
 }
