@@ -114,6 +114,13 @@ const proc_object *proc_endpoint_peer(const proc_endpoint *endpoint)
     return &endpoint->channel->endpoints[1 - endpoint->side].header;
 }
 
+void proc_endpoint_prefetch_send(const proc_endpoint *endpoint)
+{
+    const proc_queue *queue = &endpoint->channel->queues[1 - endpoint->side];
+    __builtin_prefetch(queue, 1);
+    __builtin_prefetch((const char *)queue + sizeof *queue - 1, 1);
+}
+
 int32_t proc_endpoint_send(proc_endpoint *endpoint, proc_message *message, proc_waiter *wait_if_full)
 {
     uint32_t to = 1 - endpoint->side;

@@ -57,6 +57,11 @@ int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1
 /* The other end (for identity checks only: it may already be destroyed). */
 const proc_object *proc_endpoint_peer(const proc_endpoint *endpoint);
 
+/* Asks for the cache lines a send through `endpoint` will write (the
+ * destination queue), so that with many processes the miss overlaps the
+ * building of the message instead of stalling the push. */
+void proc_endpoint_prefetch_send(const proc_endpoint *endpoint);
+
 /* Sends into the peer's queue: see proc_queue_push. ISOLA_ELOOP (the caller
  * keeps the message) when it carries an endpoint that would then reach
  * itself (see the invariants), or when checking that would take more than

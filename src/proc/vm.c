@@ -33,6 +33,7 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
         ep = proc_process_from_object(obj)->mailbox_send;
     else
         return ISOLA_ETYPE;
+    proc_endpoint_prefetch_send(ep);
     proc_message *m;
     r = proc_message_build(table, proc_endpoint_peer(ep), tag, bytes, size, handles, handle_count, &m);
     if (r != PROC_OK)
