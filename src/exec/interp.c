@@ -504,7 +504,7 @@ op_call: {
     uint64_t *nfp = fp + W1(1);
     SPEND_FUEL();
     if (UNLIKELY(fr <= frames_last || nfp + c->frame_slots > stack_end))
-        TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+        goto stack_exhausted;
     fr--;
     fr->func = f;
     fr->ret_pc = pc + 2;
@@ -520,7 +520,7 @@ op_call_direct: {
     uint64_t *nfp = fp + W1(1);
     SPEND_FUEL();
     if (UNLIKELY(fr <= frames_last || nfp + c->frame_slots > stack_end))
-        TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+        goto stack_exhausted;
     fr--;
     fr->func = NULL;    /* found from the call instruction if ever needed: saves two loads per call */
     fr->ret_pc = pc + 3;
@@ -997,7 +997,7 @@ call_generic:
         uint64_t *nfp = fp + cbase;
         SPEND_FUEL();
         if (UNLIKELY(fr <= frames_last || nfp + c->frame_slots > stack_end))
-            TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+            goto stack_exhausted;
         fr--;
         fr->func = callee;
         fr->ret_pc = cnext;
@@ -1022,6 +1022,14 @@ finished:
     SAVE_STATE();
     exec->depth = 0;
     return ISOLA_OK;
+
+    /* An exit of its own rather than TRAP(): `trap` takes its kind and
+     * message as variables set on every path into it, and gcc placed those
+     * two moves in the calls' hot path, before the stack check. */
+stack_exhausted:
+    SAVE_STATE();
+    exec_record_trap(exec, ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted", (uint32_t)(frames - fr) + 1);
+    return ISOLA_TRAPPED;
 
 trap:
     SAVE_STATE();
