@@ -97,6 +97,12 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(T##_abs) X(T##_neg) X(T##_ceil) X(T##_floor) X(T##_trunc) X(T##_nearest) X(T##_sqrt) \
     X(T##_add) X(T##_sub) X(T##_mul) X(T##_div) X(T##_min) X(T##_max) X(T##_copysign)
 
+/* f64 add/sub/mul whose right operand was just loaded from memory (by an
+ * i64.load or f64.load): f64_OP_ld [h] [dst | a] [addr | off] reads the
+ * eight bytes at addr+off; f64_OP_ldk adds [k | -], the address being
+ * (addr + k mod 2^32) + off like i64_load_addk's. They follow each other in
+ * the list below (the translator relies on it). */
+
 /* i32 ops whose right operand is a temporary just shifted or rotated by a
  * constant: [h] [dst | a] [b | k]   dst = a OP (b SHIFT k). */
 #define EXEC_SHIFTED(OP) X(i32_##OP##_shl) X(i32_##OP##_shr_u) X(i32_##OP##_rotl)
@@ -156,6 +162,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(i32_add_imm_x2) \
     X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_shr_u_and) \
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \
+    X(f64_add_ld) X(f64_add_ldk) X(f64_sub_ld) X(f64_sub_ldk) X(f64_mul_ld) X(f64_mul_ldk) \
     EXEC_SHIFTED(add) EXEC_SHIFTED(sub) EXEC_SHIFTED(and) EXEC_SHIFTED(or) EXEC_SHIFTED(xor) \
     X(simd_op) X(simd_shuffle) X(simd_load) X(simd_store)
 

@@ -872,6 +872,17 @@ op_f64_mulrsub: {
     op_##name##_k: { double a = f64_of(fp[W1(1)]), b = f64_of(pc[2].u64); fp[W0(1)] = (expr); NEXT(3); }
     FBIN64K(f64_add, of_f64(a + b)) FBIN64K(f64_sub, of_f64(a - b))
     FBIN64K(f64_mul, of_f64(a * b)) FBIN64K(f64_div, of_f64(a / b))
+/* f64 OP a right operand loaded from memory (see code.h). */
+#define F64_LD(name, expr) \
+    op_##name##_ld: { uint64_t ea = (uint64_t)(uint32_t)fp[W0(2)] + W1(2); \
+        if (UNLIKELY(ea + 8 > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
+        uint64_t bits_; memcpy(&bits_, mem + ea, 8); \
+        double a = f64_of(fp[W1(1)]), b = f64_of(bits_); fp[W0(1)] = (expr); NEXT(3); } \
+    op_##name##_ldk: { uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[W0(2)] + W0(3)) + W1(2); \
+        if (UNLIKELY(ea + 8 > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access"); \
+        uint64_t bits_; memcpy(&bits_, mem + ea, 8); \
+        double a = f64_of(fp[W1(1)]), b = f64_of(bits_); fp[W0(1)] = (expr); NEXT(4); }
+    F64_LD(f64_add, of_f64(a + b)) F64_LD(f64_sub, of_f64(a - b)) F64_LD(f64_mul, of_f64(a * b))
 op_i32_add_imm_x2:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + W0(2));
     fp[W0(4)] = (uint32_t)((uint32_t)fp[W1(4)] + W0(5));

@@ -1007,6 +1007,52 @@ static bool try_f64_muladd_load(tr *t, int op, const tr_entry *a, const tr_entry
     return true;
 }
 
+/* The f64 op taking its right operand from memory (code.h), or -1. Its
+ * _ldk form is the next op. */
+_Static_assert(EXEC_OP_f64_add_ldk == EXEC_OP_f64_add_ld + 1 && EXEC_OP_f64_sub_ldk == EXEC_OP_f64_sub_ld + 1
+                   && EXEC_OP_f64_mul_ldk == EXEC_OP_f64_mul_ld + 1,
+               "each f64 _ldk op follows its _ld op");
+static int f64_load_op(int op)
+{
+    switch (op) {
+    case EXEC_OP_f64_add: return EXEC_OP_f64_add_ld;
+    case EXEC_OP_f64_sub: return EXEC_OP_f64_sub_ld;
+    case EXEC_OP_f64_mul: return EXEC_OP_f64_mul_ld;
+    default: return -1;
+    }
+}
+
+/*
+ * f64.add/sub/mul whose right operand was loaded just before (f64.load
+ * translates to i64_load, or i64_load_addk when the address was x + k):
+ * one op loads and computes. The load wrote only the temporary that the
+ * op consumes; its address and the left operand are read before the result
+ * is written, so any slots may coincide.
+ */
+static bool try_f64_load_operand(tr *t, int op, tr_entry *a, const tr_entry *b)
+{
+    int fop = f64_load_op(op);
+    if (fop < 0 || t->oom || !t->prod_valid || t->prod_end != t->n || a->kind == ENT_CONST)
+        return false;
+    const exec_op *ld = &t->code[t->prod_at];
+    bool plain = ld->h == t->handlers[EXEC_OP_i64_load];
+    bool addk = ld->h == t->handlers[EXEC_OP_i64_load_addk];
+    if ((!plain && !addk) || t->prod_end != t->prod_at + 3 || b->kind != ENT_HOME || b->home != ld[1].w[0])
+        return false;
+    uint32_t addr = ld[1].w[1], off = ld[2].w[0], k = ld[2].w[1];
+    rewind_code(t, t->prod_at);
+    uint32_t sa = operand(t, a);
+    size_t at = t->n;
+    emit_h(t, addk ? fop + 1 : fop);
+    emit_w(t, a->home, sa);
+    emit_w(t, addr, off);
+    if (addk)
+        emit_w(t, k, 0);
+    push_home(t, WASM_F64);
+    mark_producer(t, at);
+    return true;
+}
+
 /* i32/i64.add of a product just computed by i32/i64.mul: one muladd op. */
 static bool try_int_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
 {
@@ -1148,7 +1194,7 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
     tr_entry b = pop(t);
     tr_entry a = pop(t);
     if (try_f64_muladd(t, op, &a, &b) || try_f64_muladd_load(t, op, &a, &b) || try_int_muladd(t, op, &a, &b)
-        || try_shifted_operand(t, op, &a, &b))
+        || try_shifted_operand(t, op, &a, &b) || try_f64_load_operand(t, op, &a, &b))
         return;
     int kop = f64_const_op(op);
     if (kop >= 0 && b.kind == ENT_CONST) {

@@ -3,7 +3,8 @@
  * results: each wasm shape below is one the translator rewrites (stores of
  * constants, 64-bit immediates, float compare-and-branch with NaNs, ops with
  * a shifted operand, masked/rebased br_table indexes, counted-down loops,
- * paired constant adds, multiply-adds with a loaded addend, jumps threaded
+ * paired constant adds, multiply-adds with a loaded addend, f64 add, sub
+ * and mul with a loaded right operand, jumps threaded
  * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
@@ -434,6 +435,58 @@ static void test_add_pairs_and_loaded_addends(void **state)
     assert_true(call1(fx, "getf", &a, 1).of.f64 == -5.5);
 }
 
+/* ------------------------------------------------------------ f64 ops with a loaded operand */
+
+static const char *k_loaded =
+    "(module (memory 1)\n"
+    "  (func (export \"setf\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
+    "  ;; right operand loaded at p (plain form), at p + off, and at (p - 8) + 8 (the addk form)\n"
+    "  (func (export \"sub\") (param $p i32) (param $x f64) (result f64)\n"
+    "    (f64.sub (local.get $x) (f64.load (local.get $p))))\n"
+    "  (func (export \"mul_off\") (param $p i32) (param $x f64) (result f64)\n"
+    "    (f64.mul (local.get $x) (f64.load offset=8 (local.get $p))))\n"
+    "  (func (export \"add_k\") (param $p i32) (param $x f64) (result f64)\n"
+    "    (f64.add (local.get $x) (f64.load offset=8 (i32.add (local.get $p) (i32.const -8)))))\n"
+    "  ;; the result into a local (the producer's destination is retargeted), a temporary\n"
+    "  ;; left operand, a constant left operand (not fused), the load on the left\n"
+    "  (func (export \"mix\") (param $p i32) (param $x f64) (result f64) (local $y f64)\n"
+    "    (local.set $y (f64.sub (local.get $x) (f64.load (local.get $p))))\n"
+    "    (f64.add\n"
+    "      (f64.mul (f64.add (local.get $y) (local.get $x)) (f64.load offset=8 (local.get $p)))\n"
+    "      (f64.sub (f64.sub (f64.const 100) (f64.load (local.get $p))) (f64.load offset=8 (local.get $p)))))\n"
+    "  ;; a load that reads its address from the slot it then writes\n"
+    "  (func (export \"chase\") (param $p i32) (result f64)\n"
+    "    (f64.sub (f64.convert_i32_s (local.get $p)) (f64.load (i32.load (local.get $p))))))\n";
+
+static void test_loaded_float_operands(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_loaded);
+    isola_value s0[2] = { i32v(64), f64v(2.5) }, s1[2] = { i32v(72), f64v(-4.0) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "setf"), s0, 2), ISOLA_OK);
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "setf"), s1, 2), ISOLA_OK);
+    isola_value a[2] = { i32v(64), f64v(10.0) };
+    assert_true(call1(fx, "sub", a, 2).of.f64 == 7.5);
+    assert_true(call1(fx, "mul_off", a, 2).of.f64 == -40.0);
+    assert_true(call1(fx, "add_k", a, 2).of.f64 == 12.5);
+    /* y = 7.5; (7.5 + 10) * -4 + ((100 - 2.5) - -4) */
+    assert_true(call1(fx, "mix", a, 2).of.f64 == -70.0 + 101.5);
+    isola_value c = i32v(0);
+    isola_value s2[2] = { i32v(0), f64v(0.0) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "setf"), s2, 2), ISOLA_OK);
+    assert_true(call1(fx, "chase", &c, 1).of.f64 == 0.0);
+
+    /* Out of bounds through each form: the last byte, and p - 8 wrapping below 0. */
+    isola_value oob[2] = { i32v(65536 - 7), f64v(1.0) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "sub"), oob, 2), ISOLA_TRAPPED);
+    assert_int_equal(isola_exec_trap(fx->exec)->kind, ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS);
+    isola_value wrap[2] = { i32v(4), f64v(1.0) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "add_k"), wrap, 2), ISOLA_TRAPPED);
+    assert_int_equal(isola_exec_trap(fx->exec)->kind, ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS);
+    isola_value edge[2] = { i32v(65536 - 8), f64v(1.0) };
+    assert_true(call1(fx, "add_k", edge, 2).of.f64 == 1.0 + 0.0);
+}
+
 /* ------------------------------------------------------------ table.grow into a local */
 
 static const char *k_table =
@@ -518,6 +571,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_add_pairs_and_loaded_addends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_ops_into_locals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threaded_jumps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loaded_float_operands, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
