@@ -890,6 +890,9 @@ op_i32_add_imm_x2:
 op_i32_muladd:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(2)] + (uint32_t)fp[W1(1)] * (uint32_t)fp[W0(2)]);
     NEXT(3);
+op_i32_add3:
+    fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + (uint32_t)fp[W0(2)] + (uint32_t)fp[W1(2)]);
+    NEXT(3);
 op_i64_muladd:
     fp[W0(1)] = fp[W1(2)] + fp[W1(1)] * fp[W0(2)];
     NEXT(3);

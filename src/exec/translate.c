@@ -1053,20 +1053,16 @@ static bool try_f64_load_operand(tr *t, int op, tr_entry *a, const tr_entry *b)
     return true;
 }
 
-/* i32/i64.add of a product just computed by i32/i64.mul: one muladd op. */
-static bool try_int_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
+/*
+ * An add of a value just computed by `producer` ([h] [p | ma] [mb | -]) and
+ * another operand: one `fused` op [h] [dst | ma] [mb | other], which reads
+ * everything before it writes. i32/i64.add of a product gives a muladd; an
+ * i32.add of a sum gives add3 (hash rounds add four or five terms in a row).
+ */
+static bool try_fold_into_add(tr *t, int producer, int fused, tr_entry *a, tr_entry *b)
 {
-    int mul, fused;
-    if (op == EXEC_OP_i32_add) {
-        mul = EXEC_OP_i32_mul;
-        fused = EXEC_OP_i32_muladd;
-    } else if (op == EXEC_OP_i64_add) {
-        mul = EXEC_OP_i64_mul;
-        fused = EXEC_OP_i64_muladd;
-    } else {
-        return false;
-    }
-    if (t->oom || !t->prod_valid || t->prod_end != t->n || t->code[t->prod_at].h != t->handlers[mul])
+    if (t->oom || !t->prod_valid || t->prod_end != t->n || t->prod_end != t->prod_at + 3
+        || t->code[t->prod_at].h != t->handlers[producer])
         return false;
     uint32_t prod = t->code[t->prod_at + 1].w[0];
     bool left = a->kind == ENT_HOME && a->home == prod;
@@ -1074,8 +1070,9 @@ static bool try_int_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
     if (!left && !right)
         return false;
     tr_entry *other = left ? b : a;
-    /* As in try_f64_muladd: a constant may only go to a home below the product's operands. */
-    if (left && other->kind == ENT_CONST)
+    /* As in try_f64_muladd: a constant may only go to a home below the
+     * producer's operands. A constant added to a sum stays an add_imm. */
+    if ((left || fused == EXEC_OP_i32_add3) && other->kind == ENT_CONST)
         return false;
     uint32_t dst = a->home;
     uint32_t ma = t->code[t->prod_at + 1].w[1], mb = t->code[t->prod_at + 2].w[0];
@@ -1088,6 +1085,16 @@ static bool try_int_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
     push_home(t, a->type);
     mark_producer(t, at);
     return true;
+}
+
+static bool try_int_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
+{
+    if (op == EXEC_OP_i32_add)
+        return try_fold_into_add(t, EXEC_OP_i32_mul, EXEC_OP_i32_muladd, a, b)
+               || try_fold_into_add(t, EXEC_OP_i32_add, EXEC_OP_i32_add3, a, b);
+    if (op == EXEC_OP_i64_add)
+        return try_fold_into_add(t, EXEC_OP_i64_mul, EXEC_OP_i64_muladd, a, b);
+    return false;
 }
 
 /* i32.and with a constant of a value just shifted right by a constant: one

@@ -4,7 +4,7 @@
  * constants, 64-bit immediates, float compare-and-branch with NaNs, ops with
  * a shifted operand, masked/rebased br_table indexes, counted-down loops,
  * paired constant adds, multiply-adds with a loaded addend, f64 add, sub
- * and mul with a loaded right operand, jumps threaded
+ * and mul with a loaded right operand, sums of three, jumps threaded
  * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
@@ -487,6 +487,33 @@ static void test_loaded_float_operands(void **state)
     assert_true(call1(fx, "add_k", edge, 2).of.f64 == 1.0 + 0.0);
 }
 
+/* ------------------------------------------------------------ sums of three */
+
+static const char *k_add3 =
+    "(module\n"
+    "  ;; (a + b) + c, c + (a + b), a chain of four terms into a local, wrap-around,\n"
+    "  ;; and a sum whose operands are the same local\n"
+    "  (func (export \"left\") (param i32 i32 i32) (result i32)\n"
+    "    (i32.add (i32.add (local.get 0) (local.get 1)) (local.get 2)))\n"
+    "  (func (export \"right\") (param i32 i32 i32) (result i32)\n"
+    "    (i32.sub (local.get 2) (i32.add (local.get 2) (i32.add (local.get 0) (local.get 1)))))\n"
+    "  (func (export \"chain\") (param i32 i32 i32) (result i32) (local i32)\n"
+    "    (local.set 3 (i32.add (i32.add (i32.add (local.get 0) (local.get 1)) (local.get 2)) (local.get 0)))\n"
+    "    (i32.add (local.get 3) (i32.add (local.get 3) (local.get 3)))))\n";
+
+static void test_sums_of_three(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_add3);
+    isola_value v[3] = { i32v(5), i32v(-7), i32v(100) };
+    assert_int_equal(call1(fx, "left", v, 3).of.i32, 98);
+    assert_int_equal(call1(fx, "right", v, 3).of.i32, 2);
+    assert_int_equal(call1(fx, "chain", v, 3).of.i32, 3 * 103);
+    isola_value w[3] = { i32v(INT32_MAX), i32v(INT32_MAX), i32v(3) };
+    assert_int_equal(call1(fx, "left", w, 3).of.i32, 1);
+    assert_int_equal(call1(fx, "chain", w, 3).of.i32, (int32_t)(3u * (1u + (uint32_t)INT32_MAX)));
+}
+
 /* ------------------------------------------------------------ table.grow into a local */
 
 static const char *k_table =
@@ -572,6 +599,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_table_ops_into_locals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threaded_jumps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loaded_float_operands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sums_of_three, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
