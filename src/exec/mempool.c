@@ -44,9 +44,11 @@
  *   checking also keeps traps ordinary values, with no SIGSEGV handler to
  *   share with the embedder.
  *
- * Locking: one mutex guards the chunk list and the free lists. It is held
- *   across the mmap of a new chunk too, which happens once per
- *   slots_per_chunk memories; clearing and madvise on release run outside it.
+ * Locking: one spinlock (util/spinlock.h: held for a few list updates,
+ *   and every spawn and end takes it) guards the chunk list and the free
+ *   lists. It is held across the mmap of a new chunk too, which happens once
+ *   per slots_per_chunk memories, and across an idle scratch pool's trim;
+ *   clearing and madvise on release run outside it.
  */
 #include "exec/mempool.h"
 
@@ -59,6 +61,8 @@
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
+
+#include "util/spinlock.h"
 
 /* Target address space per chunk: big enough that chunks are few (1024 slots of
  * 16 MiB), small enough that an engine with a handful of memories does not
@@ -87,7 +91,7 @@ typedef struct mempool_stack {
 } mempool_stack;
 
 struct mem_pool {
-    pthread_mutex_t lock;
+    util_spinlock lock;          /* the lists and counts; a new chunk's mmap too */
     uint64_t slot_bytes;
     uint32_t slots_per_chunk;
     uint8_t **chunks;
@@ -141,10 +145,10 @@ static int mempool_pagemap(struct mem_pool *pool)
 {
     pid_t pid = getpid();
     if (pid != atomic_load(&pool->pagemap_pid)) {
-        pthread_mutex_lock(&pool->lock);
+        util_spin_lock(&pool->lock);
         if (pid != atomic_load(&pool->pagemap_pid))
             mempool_pagemap_open(pool, pid);
-        pthread_mutex_unlock(&pool->lock);
+        util_spin_unlock(&pool->lock);
     }
     return atomic_load(&pool->pagemap_fd);
 }
@@ -156,10 +160,7 @@ static struct mem_pool *mempool_create(uint64_t slot_bytes, bool clears)
     struct mem_pool *pool = calloc(1, sizeof *pool);
     if (!pool)
         return NULL;
-    if (pthread_mutex_init(&pool->lock, NULL) != 0) {
-        free(pool);
-        return NULL;
-    }
+    util_spin_init(&pool->lock);
     pool->slot_bytes = slot_bytes;
     atomic_init(&pool->pagemap_fd, -1);
     atomic_init(&pool->pagemap_pid, 0);
@@ -193,7 +194,6 @@ void exec_mempool_free(struct mem_pool *pool)
     int fd = atomic_load(&pool->pagemap_fd);
     if (fd >= 0)
         close(fd);
-    pthread_mutex_destroy(&pool->lock);
     free(pool);
 }
 
@@ -266,7 +266,7 @@ static bool mempool_stack_push(mempool_stack *st, int32_t slot, uint32_t residen
 
 uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot)
 {
-    pthread_mutex_lock(&pool->lock);
+    util_spin_lock(&pool->lock);
     int32_t s;
     if (pool->warm.n > 0) {
         pool->warm.n--;
@@ -277,14 +277,14 @@ uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot)
     } else {
         if (pool->next_fresh == (uint64_t)pool->nchunks * pool->slots_per_chunk &&
             !mempool_add_chunk(pool)) {
-            pthread_mutex_unlock(&pool->lock);
+            util_spin_unlock(&pool->lock);
             return NULL;
         }
         s = (int32_t)pool->next_fresh++;
     }
     pool->in_use++;
     uint8_t *base = mempool_slot_base(pool, s);
-    pthread_mutex_unlock(&pool->lock);
+    util_spin_unlock(&pool->lock);
     *slot = s;
     return base;
 }
@@ -380,13 +380,13 @@ uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_
 /* A scratch slot goes back as it is: warm, its pages unknown and uncounted. */
 static void mempool_give_scratch(struct mem_pool *pool, int32_t slot, uint8_t *base)
 {
-    pthread_mutex_lock(&pool->lock);
+    util_spin_lock(&pool->lock);
     assert(base == mempool_slot_base(pool, slot));
     (void)base;
     if (mempool_stack_push(&pool->warm, slot, 0, true))
         pool->in_use--;
     /* else: no memory for the list, the slot stays out of circulation. */
-    pthread_mutex_unlock(&pool->lock);
+    util_spin_unlock(&pool->lock);
 }
 
 void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched)
@@ -403,9 +403,9 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
     /* Outside the lock: this is the slow part, and the slot is still ours. */
     uint64_t resident = UINT64_MAX;
     if (touched <= MEMPOOL_WARM_MAX_TOUCHED) {
-        pthread_mutex_lock(&pool->lock);
+        util_spin_lock(&pool->lock);
         bool room = pool->warm_bytes + touched <= MEMPOOL_WARM_BYTES;
-        pthread_mutex_unlock(&pool->lock);
+        util_spin_unlock(&pool->lock);
         if (room)
             resident = mempool_clear_resident(pool, base, touched);
     }
@@ -413,24 +413,24 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
      * leaked rather than reused (it cannot fail on a valid private mapping). */
     if (resident == UINT64_MAX && !mempool_discard(base, touched))
         return;
-    pthread_mutex_lock(&pool->lock);
+    util_spin_lock(&pool->lock);
     assert(base == mempool_slot_base(pool, slot));
     bool warm = resident != UINT64_MAX && pool->warm_bytes + resident <= MEMPOOL_WARM_BYTES &&
                 mempool_stack_push(&pool->warm, slot, (uint32_t)resident, true);
     if (warm)
         pool->warm_bytes += resident;
     pool->in_use--;
-    pthread_mutex_unlock(&pool->lock);
+    util_spin_unlock(&pool->lock);
     if (warm)
         return;
     /* Cold: its pages go back (again, if it was cleared but the warm list
      * filled up meanwhile). */
     if (resident != UINT64_MAX && !mempool_discard(base, touched))
         return;
-    pthread_mutex_lock(&pool->lock);
+    util_spin_lock(&pool->lock);
     /* Out of memory for the list: the slot stays out of circulation. */
     (void)mempool_stack_push(&pool->cold, slot, 0, false);
-    pthread_mutex_unlock(&pool->lock);
+    util_spin_unlock(&pool->lock);
 }
 
 /* With no slot in use and none warm, every slot reads as zeros and has no
@@ -467,17 +467,17 @@ void exec_mempool_trim(struct mem_pool *pool)
     if (pool->small)
         exec_mempool_trim(pool->small);
     if (pool->scratch) {
-        pthread_mutex_lock(&pool->lock);
+        util_spin_lock(&pool->lock);
         bool done = mempool_trim_idle_scratch(pool);
-        pthread_mutex_unlock(&pool->lock);
+        util_spin_unlock(&pool->lock);
         if (done)
             return;
     }
     for (;;) {
-        pthread_mutex_lock(&pool->lock);
+        util_spin_lock(&pool->lock);
         if (pool->warm.n == 0) {
             mempool_forget_free(pool);
-            pthread_mutex_unlock(&pool->lock);
+            util_spin_unlock(&pool->lock);
             return;
         }
         pool->warm.n--;
@@ -485,35 +485,35 @@ void exec_mempool_trim(struct mem_pool *pool)
         pool->warm_bytes -= pool->warm.resident[pool->warm.n];
         pool->in_use++;   /* ours while its pages go back */
         uint8_t *base = mempool_slot_base(pool, s);
-        pthread_mutex_unlock(&pool->lock);
+        util_spin_unlock(&pool->lock);
         bool ok = mempool_discard(base, MEMPOOL_WARM_MAX_TOUCHED < pool->slot_bytes ? MEMPOOL_WARM_MAX_TOUCHED
                                                                                     : pool->slot_bytes);
-        pthread_mutex_lock(&pool->lock);
+        util_spin_lock(&pool->lock);
         pool->in_use--;
         if (ok)
             (void)mempool_stack_push(&pool->cold, s, 0, false);
-        pthread_mutex_unlock(&pool->lock);
+        util_spin_unlock(&pool->lock);
     }
 }
 
 uint64_t exec_mempool_in_use(struct mem_pool *pool)
 {
-    pthread_mutex_lock(&pool->lock);
+    util_spin_lock(&pool->lock);
     uint64_t n = pool->in_use;
-    pthread_mutex_unlock(&pool->lock);
+    util_spin_unlock(&pool->lock);
     return n + (pool->small ? exec_mempool_in_use(pool->small) : 0);
 }
 
 void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out)
 {
-    pthread_mutex_lock(&pool->lock);
+    util_spin_lock(&pool->lock);
     out->chunks = pool->nchunks;
     out->slots_per_chunk = pool->slots_per_chunk;
     out->slots_in_use = pool->in_use;
     out->slots_free = pool->warm.n + pool->cold.n;
     out->warm_bytes = pool->warm_bytes;
     out->slot_bytes = pool->slot_bytes;
-    pthread_mutex_unlock(&pool->lock);
+    util_spin_unlock(&pool->lock);
 }
 
 uint8_t *exec_mempool_reserve(uint64_t bytes)

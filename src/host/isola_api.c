@@ -122,9 +122,9 @@ static int32_t api_spawn_wasi(proc_process *p, const uint8_t *arg, uint32_t arg_
 static uint64_t api_default_fuel(proc_process *p)
 {
     uint64_t want = proc_limits_default().fuel_total;
-    proc_lock_acquire(&p->quota.lock);
+    util_spin_lock(&p->quota.lock);
     uint64_t limit = p->quota.limits.fuel_total, used = p->quota.fuel_used;
-    proc_lock_release(&p->quota.lock);
+    util_spin_unlock(&p->quota.lock);
     if (limit != PROC_LIMIT_UNLIMITED64)
         want = used < limit ? (limit - used + 1) / 2 : 1;
     return want;
@@ -405,9 +405,9 @@ static isola_host_result api_trap_exits(isola_host_call *call, uint64_t *slots, 
 {
     (void)user;
     API_PROCESS(call, p);
-    proc_lock_acquire(&p->link_lock);
+    util_spin_lock(&p->link_lock);
     p->trap_exits = ARG_U32(0) != 0;
-    proc_lock_release(&p->link_lock);
+    util_spin_unlock(&p->link_lock);
     return ret_i32(slots, PROC_OK);
 }
 

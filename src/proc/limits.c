@@ -35,7 +35,7 @@ proc_limits proc_limits_default(void)
 void proc_quota_init(proc_quota *quota, proc_limits limits)
 {
     *quota = (proc_quota){.limits = limits};
-    proc_lock_init(&quota->lock);
+    util_spin_init(&quota->lock);
 }
 
 static uint32_t min32(uint32_t a, uint32_t b)
@@ -62,11 +62,11 @@ static uint64_t left64(uint64_t limit, uint64_t used)
 
 int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_limits *granted)
 {
-    proc_lock_acquire(&parent->lock);
+    util_spin_lock(&parent->lock);
     const proc_limits *have = &parent->limits;
     uint32_t children_left = left32(have->live_children, parent->children_used);
     if (children_left == 0) {
-        proc_lock_release(&parent->lock);
+        util_spin_unlock(&parent->lock);
         return ISOLA_ELIMIT;
     }
     proc_limits g;
@@ -88,7 +88,7 @@ int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_
     }
     if (have->fuel_total != PROC_LIMIT_UNLIMITED64)
         parent->fuel_used += g.fuel_total;
-    proc_lock_release(&parent->lock);
+    util_spin_unlock(&parent->lock);
     *granted = g;
     return PROC_OK;
 }
@@ -99,7 +99,7 @@ int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_
 static void quota_give_back(proc_quota *quota, uint32_t children, uint32_t pages, uint64_t fuel)
 {
     while (quota) {
-        proc_lock_acquire(&quota->lock);
+        util_spin_lock(&quota->lock);
         const proc_limits *have = &quota->limits;
         if (have->live_children != PROC_LIMIT_UNLIMITED32) {
             assert(quota->children_used >= children);
@@ -115,7 +115,7 @@ static void quota_give_back(proc_quota *quota, uint32_t children, uint32_t pages
             quota->fuel_used -= fuel;
         }
         proc_quota *next = quota->ended ? quota->up : NULL;
-        proc_lock_release(&quota->lock);
+        util_spin_unlock(&quota->lock);
         quota = next;
     }
 }
@@ -134,13 +134,13 @@ void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_lim
 {
     /* Under the owner's lock, so that a child ending at the same time either
      * gives back before (and is not held any more) or after (and is passed on). */
-    proc_lock_acquire(&quota->lock);
+    util_spin_lock(&quota->lock);
     uint32_t children_held = quota->limits.live_children != PROC_LIMIT_UNLIMITED32 ? quota->children_used : 0;
     uint32_t pages_held = quota->limits.memory_pages != PROC_LIMIT_UNLIMITED32 ? quota->child_pages : 0;
     uint64_t fuel_burnt = quota->fuel_used;   /* own fuel and what its live children hold */
     quota->ended = true;
     quota->up = parent;
-    proc_lock_release(&quota->lock);
+    util_spin_unlock(&quota->lock);
     assert(children_held <= granted->live_children || granted->live_children == PROC_LIMIT_UNLIMITED32);
     assert(pages_held <= granted->memory_pages || granted->memory_pages == PROC_LIMIT_UNLIMITED32);
     quota_give_back(parent, 1 + granted->live_children - children_held, granted->memory_pages - pages_held,
@@ -150,25 +150,25 @@ void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_lim
 int32_t proc_quota_charge_pages(proc_quota *quota, uint32_t pages)
 {
     int32_t status = PROC_OK;
-    proc_lock_acquire(&quota->lock);
+    util_spin_lock(&quota->lock);
     if (quota->limits.memory_pages != PROC_LIMIT_UNLIMITED32) {
         if (pages > quota->limits.memory_pages - quota->pages_used)
             status = ISOLA_ELIMIT;
         else
             quota->pages_used += pages;
     }
-    proc_lock_release(&quota->lock);
+    util_spin_unlock(&quota->lock);
     return status;
 }
 
 void proc_quota_release_pages(proc_quota *quota, uint32_t pages)
 {
-    proc_lock_acquire(&quota->lock);
+    util_spin_lock(&quota->lock);
     if (quota->limits.memory_pages != PROC_LIMIT_UNLIMITED32) {
         assert(quota->pages_used >= pages);
         quota->pages_used -= pages;
     }
-    proc_lock_release(&quota->lock);
+    util_spin_unlock(&quota->lock);
 }
 
 int32_t proc_quota_charge_fuel(proc_quota *quota, uint64_t fuel)
@@ -178,24 +178,24 @@ int32_t proc_quota_charge_fuel(proc_quota *quota, uint64_t fuel)
     if (quota->limits.fuel_total == PROC_LIMIT_UNLIMITED64)
         return PROC_OK;
     int32_t status = PROC_OK;
-    proc_lock_acquire(&quota->lock);
+    util_spin_lock(&quota->lock);
     uint64_t left = quota->limits.fuel_total - quota->fuel_used;
     if (fuel > left) {
         fuel = left;
         status = ISOLA_ELIMIT;
     }
     quota->fuel_used += fuel;
-    proc_lock_release(&quota->lock);
+    util_spin_unlock(&quota->lock);
     return status;
 }
 
 void proc_quota_remaining(proc_quota *quota, proc_limits *remaining)
 {
-    proc_lock_acquire(&quota->lock);
+    util_spin_lock(&quota->lock);
     const proc_limits *have = &quota->limits;
     *remaining = *have;
     remaining->memory_pages = left32(have->memory_pages, quota->pages_used);
     remaining->fuel_total = left64(have->fuel_total, quota->fuel_used);
     remaining->live_children = left32(have->live_children, quota->children_used);
-    proc_lock_release(&quota->lock);
+    util_spin_unlock(&quota->lock);
 }

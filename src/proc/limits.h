@@ -34,7 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "proc/lock.h"
+#include "util/spinlock.h"
 #include "proc/status.h"
 
 #define PROC_LIMIT_UNLIMITED32 UINT32_MAX
@@ -51,7 +51,7 @@ typedef struct proc_limits {
 } proc_limits;
 
 typedef struct proc_quota {
-    proc_lock lock;
+    util_spinlock lock;
     proc_limits limits;
     uint32_t pages_used;      /* own memory + pages granted to live children */
     uint32_t child_pages;     /* the part of pages_used granted to live children */

@@ -27,13 +27,13 @@ static atomic_uint_fast64_t next_ref = 1;
 /* Adds `entry` to target's list; false if target has ended already. */
 static bool link_insert(proc_process *target, proc_link *entry)
 {
-    proc_lock_acquire(&target->link_lock);
+    util_spin_lock(&target->link_lock);
     bool open = !target->links_closed;
     if (open) {
         entry->next = target->links;
         target->links = entry;
     }
-    proc_lock_release(&target->link_lock);
+    util_spin_unlock(&target->link_lock);
     return open;
 }
 
@@ -117,9 +117,9 @@ static bool exit_is_normal(proc_exit_kind kind, int32_t reason)
 static void link_signal(proc_process *peer, proc_process *dead, proc_exit_kind kind, int32_t reason,
                         proc_message **notice)
 {
-    proc_lock_acquire(&peer->link_lock);
+    util_spin_lock(&peer->link_lock);
     bool traps = peer->trap_exits;
-    proc_lock_release(&peer->link_lock);
+    util_spin_unlock(&peer->link_lock);
     if (traps)
         link_notify(peer->mailbox_send, notice, dead->id, kind, reason);
     else if (!exit_is_normal(kind, reason))
@@ -159,7 +159,7 @@ int32_t proc_link_add(proc_process *a, proc_process *b)
 /* Removes from peer's list the link entry naming `dead`, if any. */
 static void link_unhook(proc_process *peer, proc_process *dead)
 {
-    proc_lock_acquire(&peer->link_lock);
+    util_spin_lock(&peer->link_lock);
     proc_link **pp = &peer->links, *found = NULL;
     for (; *pp; pp = &(*pp)->next) {
         if ((*pp)->kind == LINK_LINK && (*pp)->peer == dead) {
@@ -168,7 +168,7 @@ static void link_unhook(proc_process *peer, proc_process *dead)
             break;
         }
     }
-    proc_lock_release(&peer->link_lock);
+    util_spin_unlock(&peer->link_lock);
     if (found)
         link_free(found);
 }
@@ -198,7 +198,7 @@ static void child_unlink(proc_process *parent, proc_process *child)
 void proc_child_adopt(proc_process *parent, proc_process *child)
 {
     assert(child_parent(child) == parent);
-    proc_lock_acquire(&parent->link_lock);
+    util_spin_lock(&parent->link_lock);
     /* The child runs from the moment it was queued: it may be gone already. */
     if (!child->child_ended && !parent->links_closed) {
         child->sibling_prev = NULL;
@@ -208,17 +208,17 @@ void proc_child_adopt(proc_process *parent, proc_process *child)
         parent->children = child;
         child->child_listed = true;
     }
-    proc_lock_release(&parent->link_lock);
+    util_spin_unlock(&parent->link_lock);
 }
 
 int32_t proc_child_detach(proc_process *parent, proc_process *child)
 {
     if (child_parent(child) != parent)
         return ISOLA_EINVAL;
-    proc_lock_acquire(&parent->link_lock);
+    util_spin_lock(&parent->link_lock);
     if (child->child_listed)
         child_unlink(parent, child);
-    proc_lock_release(&parent->link_lock);
+    util_spin_unlock(&parent->link_lock);
     return PROC_OK;
 }
 
@@ -231,20 +231,20 @@ static void children_on_end(proc_process *p)
 {
     proc_process *parent = child_parent(p);
     if (parent) {
-        proc_lock_acquire(&parent->link_lock);
+        util_spin_lock(&parent->link_lock);
         if (p->child_listed)
             child_unlink(parent, p);
         p->child_ended = true;
-        proc_lock_release(&parent->link_lock);
+        util_spin_unlock(&parent->link_lock);
     }
-    proc_lock_acquire(&p->link_lock);
+    util_spin_lock(&p->link_lock);
     proc_process *list = p->children;
     p->children = NULL;
     for (proc_process *c = list; c; c = c->sibling_next) {
         c->child_listed = false;
         proc_object_retain(&c->header);
     }
-    proc_lock_release(&p->link_lock);
+    util_spin_unlock(&p->link_lock);
     while (list) {
         proc_process *child = list;
         list = child->sibling_next;
@@ -259,11 +259,11 @@ static void children_on_end(proc_process *p)
 void proc_links_fire(proc_process *p, proc_exit_kind kind, int32_t reason)
 {
     children_on_end(p);
-    proc_lock_acquire(&p->link_lock);
+    util_spin_lock(&p->link_lock);
     p->links_closed = true;
     proc_link *list = p->links;
     p->links = NULL;
-    proc_lock_release(&p->link_lock);
+    util_spin_unlock(&p->link_lock);
     while (list) {
         proc_link *e = list;
         list = e->next;

@@ -226,7 +226,7 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
     p->waiter.wake = process_wake;
     atomic_init(&p->state, PROC_RUNNABLE);
     atomic_init(&p->pending_wakes, 0);
-    proc_lock_init(&p->link_lock);
+    util_spin_init(&p->link_lock);
     p->op_deadline = UINT64_MAX;
     /* The mailbox's reverse direction is never used: one empty message. */
     proc_queue_limits unused = {.max_count = 1, .max_bytes = 0};

@@ -128,7 +128,7 @@ typedef struct proc_process {
     int32_t end_reason;
 
     /* Links and monitors (link.c), under link_lock. */
-    proc_lock link_lock;
+    util_spinlock link_lock;
     bool links_closed;         /* ended: no new links or monitors */
     bool trap_exits;
     proc_link *links;

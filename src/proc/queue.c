@@ -13,7 +13,7 @@ void proc_queue_init(proc_queue *queue, proc_queue_limits limits)
 {
     assert(limits.max_count >= 1);
     *queue = (proc_queue){.limits = limits};
-    proc_lock_init(&queue->lock);
+    util_spin_init(&queue->lock);
 }
 
 static void queue_free_list(proc_message *message)
@@ -68,16 +68,16 @@ static int32_t queue_push(proc_queue *queue, proc_message *message, proc_waiter 
     if (!notice && message->size > queue->limits.max_bytes)
         return ISOLA_ETOOBIG;
     proc_waiter *wake = NULL;
-    proc_lock_acquire(&queue->lock);
+    util_spin_lock(&queue->lock);
     if (queue->closed) {
-        proc_lock_release(&queue->lock);
+        util_spin_unlock(&queue->lock);
         return ISOLA_EPEER;
     }
     if (!notice &&
         (queue->count >= queue->limits.max_count || queue->bytes + message->size > queue->limits.max_bytes)) {
         if (wait_if_full)
             queue_park_sender(queue, wait_if_full);
-        proc_lock_release(&queue->lock);
+        util_spin_unlock(&queue->lock);
         return ISOLA_EFULL;
     }
     if (queue->tail)
@@ -91,7 +91,7 @@ static int32_t queue_push(proc_queue *queue, proc_message *message, proc_waiter 
         wake = queue->receiver;
         queue->receiver = NULL;
     }
-    proc_lock_release(&queue->lock);
+    util_spin_unlock(&queue->lock);
     if (wake)
         wake->wake(wake);
     return PROC_OK;
@@ -125,7 +125,7 @@ static void queue_unlink(proc_queue *queue, proc_message *prev, proc_message *me
 int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handles,
                        proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles)
 {
-    proc_lock_acquire(&queue->lock);
+    util_spin_lock(&queue->lock);
     proc_message *prev = NULL;
     proc_message *message = queue->head;
     while (message && !proc_filter_matches(filter, message)) {
@@ -135,7 +135,7 @@ int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handl
     if (message) {
         if (message->handle_count > max_handles) {
             *needed_handles = message->handle_count;
-            proc_lock_release(&queue->lock);
+            util_spin_unlock(&queue->lock);
             return ISOLA_ELIMIT;
         }
         queue_unlink(queue, prev, message);
@@ -144,7 +144,7 @@ int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handl
         if (wait_if_empty && queue->receiver == wait_if_empty)
             queue->receiver = NULL;
         proc_waiter *senders = queue_detach_senders(queue);
-        proc_lock_release(&queue->lock);
+        util_spin_unlock(&queue->lock);
         queue_wake_list(senders);
         *out = message;
         return PROC_OK;
@@ -162,13 +162,13 @@ int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handl
             queue->receiver = wait_if_empty;
         }
     }
-    proc_lock_release(&queue->lock);
+    util_spin_unlock(&queue->lock);
     return status;
 }
 
 void proc_queue_close(proc_queue *queue)
 {
-    proc_lock_acquire(&queue->lock);
+    util_spin_lock(&queue->lock);
     queue->closed = true;
     proc_message *drained = queue->head;
     queue->head = queue->tail = NULL;
@@ -180,18 +180,18 @@ void proc_queue_close(proc_queue *queue)
         waiters = queue->receiver;
         queue->receiver = NULL;
     }
-    proc_lock_release(&queue->lock);
+    util_spin_unlock(&queue->lock);
     queue_wake_list(waiters);
     queue_free_list(drained);
 }
 
 void proc_queue_mark_senders_gone(proc_queue *queue)
 {
-    proc_lock_acquire(&queue->lock);
+    util_spin_lock(&queue->lock);
     queue->senders_gone = true;
     proc_waiter *receiver = queue->receiver;
     queue->receiver = NULL;
-    proc_lock_release(&queue->lock);
+    util_spin_unlock(&queue->lock);
     if (receiver)
         receiver->wake(receiver);
 }
@@ -199,7 +199,7 @@ void proc_queue_mark_senders_gone(proc_queue *queue)
 bool proc_queue_cancel_wait(proc_queue *queue, proc_waiter *waiter)
 {
     bool found = false;
-    proc_lock_acquire(&queue->lock);
+    util_spin_lock(&queue->lock);
     if (queue->receiver == waiter) {
         queue->receiver = NULL;
         found = true;
@@ -219,7 +219,7 @@ bool proc_queue_cancel_wait(proc_queue *queue, proc_waiter *waiter)
             break;
         }
     }
-    proc_lock_release(&queue->lock);
+    util_spin_unlock(&queue->lock);
     return found;
 }
 
@@ -227,18 +227,18 @@ bool proc_queue_visit_objects(proc_queue *queue, bool (*visit)(proc_object *obje
                               void *context)
 {
     bool completed = true;
-    proc_lock_acquire(&queue->lock);
+    util_spin_lock(&queue->lock);
     for (proc_message *m = queue->head; m && completed; m = m->next)
         for (uint32_t i = 0; i < m->handle_count && completed; i++)
             completed = visit(m->handles[i].object, context);
-    proc_lock_release(&queue->lock);
+    util_spin_unlock(&queue->lock);
     return completed;
 }
 
 void proc_queue_usage(proc_queue *queue, uint32_t *count, uint64_t *bytes)
 {
-    proc_lock_acquire(&queue->lock);
+    util_spin_lock(&queue->lock);
     *count = queue->count;
     *bytes = queue->bytes;
-    proc_lock_release(&queue->lock);
+    util_spin_unlock(&queue->lock);
 }

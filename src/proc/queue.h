@@ -34,7 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "proc/lock.h"
+#include "util/spinlock.h"
 #include "proc/message.h"
 
 /* Which messages a receive accepts: any, or only those with `tag`. Others
@@ -74,7 +74,7 @@ typedef struct proc_queue_limits {
 } proc_queue_limits;
 
 typedef struct proc_queue {
-    proc_lock lock;
+    util_spinlock lock;
     proc_message *head;
     proc_message *tail;
     uint32_t count;

@@ -23,19 +23,19 @@
 
 void proc_reuse_init(proc_reuse *reuse)
 {
-    pthread_mutex_init(&reuse->lock, NULL);
+    util_spin_init(&reuse->lock);
     reuse->nexecs = 0;
 }
 
 static void reuse_drop_execs(proc_reuse *reuse)
 {
-    pthread_mutex_lock(&reuse->lock);
+    util_spin_lock(&reuse->lock);
     uint32_t n = reuse->nexecs;
     isola_exec *execs[PROC_REUSE_EXECS];
     for (uint32_t i = 0; i < n; i++)
         execs[i] = reuse->execs[i];
     reuse->nexecs = 0;
-    pthread_mutex_unlock(&reuse->lock);
+    util_spin_unlock(&reuse->lock);
     for (uint32_t i = 0; i < n; i++)
         isola_exec_release(execs[i]);
 }
@@ -43,15 +43,14 @@ static void reuse_drop_execs(proc_reuse *reuse)
 void proc_reuse_fini(proc_reuse *reuse)
 {
     reuse_drop_execs(reuse);
-    pthread_mutex_destroy(&reuse->lock);
 }
 
 isola_exec *proc_reuse_exec(proc_reuse *reuse, isola_engine *engine, const isola_exec_config *cfg,
                             isola_error *err)
 {
-    pthread_mutex_lock(&reuse->lock);
+    util_spin_lock(&reuse->lock);
     isola_exec *e = reuse->nexecs ? reuse->execs[--reuse->nexecs] : NULL;
-    pthread_mutex_unlock(&reuse->lock);
+    util_spin_unlock(&reuse->lock);
     if (!e)
         return isola_exec_new(engine, cfg, err);
     isola_exec_reset(e);
@@ -60,11 +59,11 @@ isola_exec *proc_reuse_exec(proc_reuse *reuse, isola_engine *engine, const isola
 
 void proc_reuse_exec_done(proc_reuse *reuse, isola_exec *exec)
 {
-    pthread_mutex_lock(&reuse->lock);
+    util_spin_lock(&reuse->lock);
     bool kept = reuse->nexecs < PROC_REUSE_EXECS;
     if (kept)
         reuse->execs[reuse->nexecs++] = exec;
-    pthread_mutex_unlock(&reuse->lock);
+    util_spin_unlock(&reuse->lock);
     if (!kept)
         isola_exec_release(exec);
 }

@@ -7,17 +7,17 @@
 #ifndef ISOLA_PROC_REUSE_H
 #define ISOLA_PROC_REUSE_H
 
-#include "isola/engine.h"
-
-#include <pthread.h>
 #include <stdint.h>
+
+#include "isola/engine.h"
+#include "util/spinlock.h"
 
 /* Contexts kept at most: enough to absorb bursts of ends and spawns, small
  * next to the RSS of that many live processes. */
 #define PROC_REUSE_EXECS 256u
 
 typedef struct proc_reuse {
-    pthread_mutex_t lock;
+    util_spinlock lock;
     isola_exec *execs[PROC_REUSE_EXECS];   /* all made with the process stack config */
     uint32_t nexecs;
 } proc_reuse;

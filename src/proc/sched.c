@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "proc/lock.h"
+#include "util/spinlock.h"
 #include "proc/sched.h"
 #include "proc/vm.h"
 
@@ -29,7 +29,7 @@ typedef struct sched_list {
 } sched_list;
 
 struct sched_worker {
-    proc_lock lock;              /* guards hot, fifo and clock: a few pointer updates */
+    util_spinlock lock;              /* guards hot, fifo and clock: a few pointer updates */
     uint64_t clock;              /* stamps what is queued here, for the fair take */
     sched_list hot;              /* doubly linked (run_prev/run_next); pops at the tail */
     sched_list fifo;             /* pops at the head */
@@ -96,11 +96,11 @@ static void sched_notify(proc_sched *sched)
 /* Queues `p` on worker `w` (hot or fifo); returns how many were queued before. */
 static uint32_t worker_push(sched_worker *w, proc_process *p, bool hot)
 {
-    proc_lock_acquire(&w->lock);
+    util_spin_lock(&w->lock);
     p->run_stamp = w->clock++;
     list_append(hot ? &w->hot : &w->fifo, p);
     uint32_t before = atomic_fetch_add(&w->queued, 1);
-    proc_lock_release(&w->lock);
+    util_spin_unlock(&w->lock);
     return before;
 }
 
@@ -120,13 +120,13 @@ static proc_process *worker_take(sched_worker *w, bool fair)
 {
     if (atomic_load_explicit(&w->queued, memory_order_relaxed) == 0)
         return NULL;
-    proc_lock_acquire(&w->lock);
+    util_spin_lock(&w->lock);
     proc_process *p = fair ? worker_pop_oldest(w) : list_pop_tail(&w->hot);
     if (!p)
         p = list_pop_head(&w->fifo);
     if (p)
         atomic_fetch_sub(&w->queued, 1);
-    proc_lock_release(&w->lock);
+    util_spin_unlock(&w->lock);
     return p;
 }
 
@@ -143,7 +143,7 @@ static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
 {
     if (atomic_load_explicit(&v->queued, memory_order_relaxed) == 0)
         return NULL;
-    proc_lock_acquire(&v->lock);
+    util_spin_lock(&v->lock);
     proc_process *p = NULL;
     if (v->fifo.head || v->hot.head != v->hot.tail)
         p = worker_pop_oldest(v);
@@ -153,7 +153,7 @@ static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
         thief->hot_seen[v->index] = v->hot.tail;
     if (p)
         atomic_fetch_sub(&v->queued, 1);
-    proc_lock_release(&v->lock);
+    util_spin_unlock(&v->lock);
     return p;
 }
 
@@ -404,7 +404,7 @@ bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers)
     for (uint32_t i = 0; i < nworkers; i++) {
         sched_worker *w = &sched->workers[i];
         *w = (sched_worker){.sched = sched, .index = i, .hot_seen = seen + (size_t)i * nworkers};
-        proc_lock_init(&w->lock);
+        util_spin_init(&w->lock);
     }
     sched->nworkers = nworkers;
     for (uint32_t i = 0; i < nworkers; i++) {
