@@ -233,6 +233,12 @@ bool isola_global_set(isola_global *global, isola_value value);   /* false if im
 
 typedef struct isola_instance_limits {
     uint32_t max_memory_pages;   /* cap on each memory this instance defines (0: engine's cap) */
+    /* true: the caller keeps every host function it imports alive for as
+     * long as the instance lives, so the instance takes no reference to
+     * them. For hosts that make many instances of one module from the same
+     * imports (a process VM): those reference counts are cache lines every
+     * instantiation and every release would write, on whatever core. */
+    bool host_imports_borrowed;
 } isola_instance_limits;
 
 /*

@@ -254,7 +254,7 @@ static void instance_free(isola_instance *inst)
 {
     const wasm_module *m = inst->module->wasm;
     instance_scrub(inst);
-    for (uint32_t i = 0; i < m->nfunc_imports; i++)
+    for (uint32_t i = 0; !inst->host_imports_borrowed && i < m->nfunc_imports; i++)
         isola_func_release(inst->funcs[i]);     /* a no-op for wasm functions */
     for (uint32_t i = 0; i < m->nmemories; i++)
         isola_memory_release(inst->memories[i]);
@@ -290,7 +290,9 @@ static void instance_link_imports(isola_instance *inst, const isola_extern *impo
         const isola_extern *ext = &imports[i];
         switch (ext->kind) {
         case ISOLA_EXTERN_FUNC:
-            inst->funcs[nf++] = exec_func_retain(ext->of.func);
+            /* Only host functions are counted (exec_func_retain); a borrowed
+             * one is kept alive by the caller. */
+            inst->funcs[nf++] = inst->host_imports_borrowed ? ext->of.func : exec_func_retain(ext->of.func);
             instance_hold_owner(inst, ext->of.func->instance);
             break;
         case ISOLA_EXTERN_TABLE:
@@ -464,6 +466,16 @@ static bool instance_imports_ref_holders(const wasm_module *m)
     return false;
 }
 
+/* Takes the references a borrowing instance did not take. */
+static void instance_own_host_imports(isola_instance *inst)
+{
+    if (!inst->host_imports_borrowed)
+        return;
+    for (uint32_t i = 0; i < inst->module->wasm->nfunc_imports; i++)
+        exec_func_retain(inst->funcs[i]);
+    inst->host_imports_borrowed = false;
+}
+
 /* ------------------------------------------------------------ public API */
 
 isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
@@ -486,6 +498,7 @@ isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
         util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory allocating an instance");
         return NULL;
     }
+    inst->host_imports_borrowed = limits && limits->host_imports_borrowed;
     instance_link_imports(inst, imports);
     instance_define_funcs(inst);
     if (!instance_define_objects(inst, limits, err)) {
@@ -500,7 +513,11 @@ isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
         ok = instance_run_start(inst, exec, err);
     }
     if (!ok) {
-        /* Per the spec the failed instance's writes stay; keep its functions valid. */
+        /* Per the spec the failed instance's writes stay; keep its functions
+         * valid. The engine keeps it beyond the caller's reach, so it must
+         * own its imports again. */
+        if (funcs_escaped)
+            instance_own_host_imports(inst);
         if (!funcs_escaped || !exec_engine_keep_instance(engine, inst))
             isola_instance_release(inst);
         return NULL;

@@ -118,7 +118,8 @@ struct isola_instance {
     isola_module *module;
 
     /* Index spaces, imports first. Imported entries point at the exporter's
-     * objects (and hold a reference on them); the rest are this instance's. */
+     * objects (and hold a reference on them, except host functions when
+     * host_imports_borrowed); the rest are this instance's. */
     isola_func **funcs;
     isola_func *own_funcs;           /* the defined functions' instances */
     isola_memory **memories;
@@ -133,6 +134,7 @@ struct isola_instance {
 
     isola_instance **imported_instances;  /* instances whose functions we import (referenced) */
     uint32_t nimported_instances;
+    bool host_imports_borrowed;      /* isola_instance_limits: no references to host imports */
 
     void *userdata;
 };

@@ -200,6 +200,9 @@ static void process_release_resources(proc_process *p)
         isola_instance_release(p->instance);
     p->instance = NULL;
     p->entry = NULL;
+    if (p->module)   /* after the instance, which borrowed its functions */
+        proc_object_release(&p->module->header);
+    p->module = NULL;
     proc_handle_table_fini(&p->handles);
     proc_wasi_release(p);
     if (p->mailbox)
@@ -251,7 +254,12 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
                       : proc_reuse_exec(&p->vm->reuse, p->vm->engine, &cfg, err);
     if (!p->exec)
         return false;
-    isola_instance_limits il = {.max_memory_pages = p->granted.memory_pages};
+    /* Every process of a module links the same host functions; holding the
+     * module instead of counting each function per spawn and end keeps ~15
+     * shared cache lines out of every spawn. */
+    isola_instance_limits il = {.max_memory_pages = p->granted.memory_pages, .host_imports_borrowed = true};
+    p->module = m;
+    proc_object_retain(&m->header);
     if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
         il.max_memory_pages = 0;
     /* The module's start function runs here, on the spawner's thread: give

@@ -85,6 +85,7 @@ typedef struct proc_process {
     isola_instance *instance;
     isola_exec *exec;
     isola_func *entry;         /* borrowed from instance */
+    proc_module *module;       /* referenced: its host functions, which the instance borrows */
     proc_handle_table handles;
     proc_endpoint *mailbox;    /* receive end of the mailbox channel */
     proc_quota quota;

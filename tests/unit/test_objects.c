@@ -563,6 +563,56 @@ static void test_trap_keeps_earlier_writes(void **state)
     isola_engine_release(e);    /* frees the kept instance, and with it a's objects */
 }
 
+/* host_imports_borrowed: no reference taken or dropped on the host
+ * functions, unless a failed start leaves the instance to the engine, which
+ * must then own them (it outlives the caller's promise). */
+static void test_borrowed_host_imports(void **state)
+{
+    (void)state;
+    isola_engine *e = isola_engine_new(NULL, NULL);
+    isola_func *f = new_host_func(e, 0, NULL, 0, NULL);
+    isola_module *m = load(e, "(module (import \"h\" \"f\" (func)) (import \"h\" \"g\" (func))\n"
+                              "  (func (export \"run\") call 0 call 1))");
+    isola_extern imports[2] = {{.kind = ISOLA_EXTERN_FUNC, .of.func = f}, {.kind = ISOLA_EXTERN_FUNC, .of.func = f}};
+    isola_instance_limits borrowed = {.host_imports_borrowed = true};
+    isola_error err;
+    isola_instance *i1 = isola_instantiate(e, m, imports, 2, &borrowed, NULL, &err);
+    assert_non_null(i1);
+    assert_int_equal(atomic_load(&f->host->refcount), 1);
+    isola_instance *i2 = isola_instantiate(e, m, imports, 2, NULL, NULL, &err);
+    assert_non_null(i2);
+    assert_int_equal(atomic_load(&f->host->refcount), 3);
+    isola_exec *x = isola_exec_new(e, NULL, NULL);
+    assert_int_equal(isola_exec_call(x, get_export(i1, "run", ISOLA_EXTERN_FUNC).of.func, NULL, 0), ISOLA_OK);
+    isola_instance_release(i1);
+    isola_instance_release(i2);
+    assert_int_equal(atomic_load(&f->host->refcount), 1);
+
+    /* A start that traps after writing into an imported table: kept by the engine. */
+    isola_module *ma = load(e, EXPORTER);
+    isola_instance *a = instantiate(e, ma, NULL, 0);
+    isola_module *mz = load(e,
+        "(module (import \"h\" \"f\" (func)) (import \"a\" \"tab\" (table 10 funcref))\n"
+        "  (func $g call 0) (elem (table 0) (i32.const 3) func $g)\n"
+        "  (func $start unreachable) (start $start))");
+    isola_extern zi[2] = {imports[0], get_export(a, "tab", ISOLA_EXTERN_TABLE)};
+    assert_null(isola_instantiate(e, mz, zi, 2, &borrowed, x, &err));
+    assert_int_equal(err.kind, ISOLA_ERR_TRAP);
+    assert_int_equal(e->nzombies, 1);
+    assert_int_equal(atomic_load(&f->host->refcount), 2);
+    isola_func_release(f);   /* the kept instance's reference remains */
+    isola_value v;
+    assert_true(isola_table_get(zi[1].of.table, 3, &v));
+    assert_int_equal(isola_exec_call(x, v.of.funcref, NULL, 0), ISOLA_OK);   /* calls f */
+
+    isola_exec_release(x);
+    isola_instance_release(a);
+    isola_module_release(ma);
+    isola_module_release(mz);
+    isola_module_release(m);
+    isola_engine_release(e);
+}
+
 static void test_release_order(void **state)
 {
     (void)state;
@@ -768,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_import_matching),
         cmocka_unit_test(test_segments_and_globals),
         cmocka_unit_test(test_trap_keeps_earlier_writes),
+        cmocka_unit_test(test_borrowed_host_imports),
         cmocka_unit_test(test_release_order),
         cmocka_unit_test(test_instance_limits),
         cmocka_unit_test(test_start_function),
