@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "util/spinlock.h"
 #include "proc/sched.h"
 #include "proc/vm.h"
+#include "util/spinlock.h"
 
 #define SCHED_FAIR_PERIOD 32u
 #define SCHED_SPIN_ROUNDS 200u
@@ -29,7 +29,7 @@ typedef struct sched_list {
 } sched_list;
 
 struct sched_worker {
-    util_spinlock lock;              /* guards hot, fifo and clock: a few pointer updates */
+    util_spinlock lock;          /* guards hot, fifo and clock: a few pointer updates */
     uint64_t clock;              /* stamps what is queued here, for the fair take */
     sched_list hot;              /* doubly linked (run_prev/run_next); pops at the tail */
     sched_list fifo;             /* pops at the head */
