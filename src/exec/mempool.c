@@ -82,6 +82,8 @@
 /* Memories touching more than this are returned cold: clearing costs more
  * than a fault would save. */
 #define MEMPOOL_WARM_MAX_TOUCHED (1ull << 20)
+/* Pages of that at most (pages are 4 KiB or larger). */
+#define MEMPOOL_WARM_MAX_PAGES (MEMPOOL_WARM_MAX_TOUCHED / 4096)
 
 /* A LIFO stack of free slots; `resident` is per entry for warm slots. */
 typedef struct mempool_stack {
@@ -310,16 +312,18 @@ static bool mempool_swap_possible(void)
 
 /* Fills state[0..npages) for the pages at base. /proc/self/pagemap answers
  * in one read (present, or swapped / migrating); without it, mincore plus a
- * swap check costs two system calls. False if neither could be asked. */
+ * swap check costs two system calls. False if neither could be asked.
+ * npages is at most MEMPOOL_WARM_MAX_PAGES. */
 static bool mempool_page_states(struct mem_pool *pool, uint8_t *base, size_t npages, uint8_t *state)
 {
     enum { PRESENT = 63, SWAPPED = 62 };
+    assert(npages <= MEMPOOL_WARM_MAX_PAGES);
     int fd = mempool_pagemap(pool);
     if (fd >= 0) {
-        uint64_t entries[MEMPOOL_WARM_MAX_TOUCHED / 4096];
+        uint64_t entries[MEMPOOL_WARM_MAX_PAGES];
         size_t want = npages * sizeof entries[0];
         off_t at = (off_t)((uintptr_t)base / pool->page * sizeof entries[0]);
-        if (npages <= sizeof entries / sizeof entries[0] && pread(fd, entries, want, at) == (ssize_t)want) {
+        if (pread(fd, entries, want, at) == (ssize_t)want) {
             for (size_t i = 0; i < npages; i++)
                 state[i] = entries[i] >> PRESENT & 1   ? PAGE_RESIDENT
                            : entries[i] >> SWAPPED & 1 ? PAGE_ELSEWHERE
@@ -327,8 +331,8 @@ static bool mempool_page_states(struct mem_pool *pool, uint8_t *base, size_t npa
             return true;
         }
     }
-    unsigned char vec[MEMPOOL_WARM_MAX_TOUCHED / 4096];
-    if (npages > sizeof vec || mincore(base, npages * pool->page, vec) != 0)
+    unsigned char vec[MEMPOOL_WARM_MAX_PAGES];
+    if (mincore(base, npages * pool->page, vec) != 0)
         return false;
     uint8_t absent = mempool_swap_possible() ? PAGE_ELSEWHERE : PAGE_ZERO;
     for (size_t i = 0; i < npages; i++)
@@ -343,8 +347,8 @@ static bool mempool_page_states(struct mem_pool *pool, uint8_t *base, size_t npa
 static uint64_t mempool_clear_resident(struct mem_pool *pool, uint8_t *base, uint64_t bytes)
 {
     size_t npages = (size_t)((bytes + pool->page - 1) / pool->page);
-    uint8_t state[MEMPOOL_WARM_MAX_TOUCHED / 4096];
-    if (npages > sizeof state || !mempool_page_states(pool, base, npages, state))
+    uint8_t state[MEMPOOL_WARM_MAX_PAGES];
+    if (npages > MEMPOOL_WARM_MAX_PAGES || !mempool_page_states(pool, base, npages, state))
         return UINT64_MAX;
     uint64_t resident = 0;
     size_t run = 0;   /* start of the current run of pages to discard */
