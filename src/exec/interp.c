@@ -893,6 +893,22 @@ op_i32_muladd:
 op_i32_add3:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + (uint32_t)fp[W0(2)] + (uint32_t)fp[W1(2)]);
     NEXT(3);
+/* Both factors loaded (code.h): x's address is checked, and faults, first. */
+#define LD2_EA(ea, base, off, k, width) \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[base] + (k)) + (off); \
+    if (UNLIKELY(ea + (width) > memsize)) TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access")
+#define LOAD2(T) \
+    LD2_EA(ex, W1(1), W0(3), W1(3), sizeof(T)); LD2_EA(ey, W0(2), W0(4), W1(4), sizeof(T)); \
+    T x, y; memcpy(&x, mem + ex, sizeof(T)); memcpy(&y, mem + ey, sizeof(T))
+op_i32_mul_ld2: { LOAD2(uint32_t); fp[W0(1)] = (uint32_t)(x * y); NEXT(5); }
+op_i32_muladd_ld2: { LOAD2(uint32_t); fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(2)] + x * y); NEXT(5); }
+op_f64_mul_ld2: { LOAD2(uint64_t); fp[W0(1)] = of_f64(f64_of(x) * f64_of(y)); NEXT(5); }
+op_f64_muladd_ld2: {
+    LOAD2(uint64_t);
+    double m = f64_of(x) * f64_of(y);   /* its own statement: never contracted to an fma */
+    fp[W0(1)] = of_f64(f64_of(fp[W1(2)]) + m);
+    NEXT(5);
+}
 op_i64_muladd:
     fp[W0(1)] = fp[W1(2)] + fp[W1(1)] * fp[W0(2)];
     NEXT(3);

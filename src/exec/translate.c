@@ -1087,6 +1087,85 @@ static bool try_fold_into_add(tr *t, int producer, int fused, tr_entry *a, tr_en
     return true;
 }
 
+/* The parts of a load for a _ld2 op (code.h): true for `load` (k = 0) and
+ * for its _addk form. */
+static bool load_parts(const tr *t, const exec_op *ld, int load, uint32_t *k)
+{
+    if (ld->h == t->handlers[load]) {
+        *k = 0;
+        return true;
+    }
+    int addk = load == EXEC_OP_i32_load ? EXEC_OP_i32_load_addk : EXEC_OP_i64_load_addk;
+    if (ld->h == t->handlers[addk]) {
+        *k = ld[2].w[1];
+        return true;
+    }
+    return false;
+}
+
+/*
+ * i32.mul / f64.mul of two values loaded by the two instructions right
+ * before it, in operand order (a dot product's a[k] * b[k]): one op loads
+ * both and multiplies. The loads wrote only the two temporaries consumed
+ * here; the second address must not be the first loaded value.
+ */
+static bool try_mul_of_loads(tr *t, int op, const tr_entry *a, const tr_entry *b)
+{
+    int fused = op == EXEC_OP_i32_mul ? EXEC_OP_i32_mul_ld2 : op == EXEC_OP_f64_mul ? EXEC_OP_f64_mul_ld2 : -1;
+    if (fused < 0 || t->oom || !t->prod_valid || !t->prev_valid || t->prod_end != t->n
+        || t->prod_end != t->prod_at + 3 || t->prod_at != t->prev_at + 3)
+        return false;
+    int load = op == EXEC_OP_i32_mul ? EXEC_OP_i32_load : EXEC_OP_i64_load;
+    const exec_op *lx = &t->code[t->prev_at], *ly = &t->code[t->prod_at];
+    uint32_t kx, ky;
+    if (!load_parts(t, lx, load, &kx) || !load_parts(t, ly, load, &ky))
+        return false;
+    if (a->kind != ENT_HOME || a->home != lx[1].w[0] || b->kind != ENT_HOME || b->home != ly[1].w[0]
+        || ly[1].w[1] == lx[1].w[0])
+        return false;
+    uint32_t x = lx[1].w[1], offx = lx[2].w[0], y = ly[1].w[1], offy = ly[2].w[0];
+    rewind_code(t, t->prev_at);
+    size_t at = t->n;
+    emit_h(t, fused);
+    emit_w(t, a->home, x);
+    emit_w(t, y, 0);
+    emit_w(t, offx, kx);
+    emit_w(t, offy, ky);
+    push_home(t, a->type);
+    mark_producer(t, at);
+    return true;
+}
+
+_Static_assert(EXEC_OP_i32_muladd_ld2 == EXEC_OP_i32_mul_ld2 + 1 && EXEC_OP_f64_muladd_ld2 == EXEC_OP_f64_mul_ld2 + 1,
+               "each _muladd_ld2 op follows its _mul_ld2 op");
+/* An add of a product just computed by a _ld2 multiply and another operand
+ * (not a constant): the multiply takes the addend in its free slot. */
+static bool try_add_into_mul_of_loads(tr *t, int op, const tr_entry *a, const tr_entry *b)
+{
+    int mul = op == EXEC_OP_i32_add ? EXEC_OP_i32_mul_ld2 : op == EXEC_OP_f64_add ? EXEC_OP_f64_mul_ld2 : -1;
+    if (mul < 0 || t->oom || !t->prod_valid || t->prod_end != t->n || t->prod_end != t->prod_at + 5
+        || t->code[t->prod_at].h != t->handlers[mul])
+        return false;
+    uint32_t prod = t->code[t->prod_at + 1].w[0];
+    bool left = a->kind == ENT_HOME && a->home == prod;
+    bool right = !left && b->kind == ENT_HOME && b->home == prod;
+    const tr_entry *other = left ? b : a;
+    if ((!left && !right) || other->kind == ENT_CONST)
+        return false;
+    exec_op w[5];
+    memcpy(w, &t->code[t->prod_at], sizeof w);
+    rewind_code(t, t->prod_at);
+    size_t at = t->n;
+    emit_h(t, mul + 1);
+    emit_w(t, a->home, w[1].w[1]);
+    emit_w(t, w[2].w[0], other->kind == ENT_LOCAL ? other->slot : other->home);
+    emit_word(t, w[3]);
+    emit_word(t, w[4]);
+    push_home(t, a->type);
+    mark_producer(t, at);
+    return true;
+}
+
 static bool try_int_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
 {
     if (op == EXEC_OP_i32_add)
@@ -1201,6 +1280,7 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
     tr_entry b = pop(t);
     tr_entry a = pop(t);
     if (try_f64_muladd(t, op, &a, &b) || try_f64_muladd_load(t, op, &a, &b) || try_int_muladd(t, op, &a, &b)
+        || try_add_into_mul_of_loads(t, op, &a, &b) || try_mul_of_loads(t, op, &a, &b)
         || try_shifted_operand(t, op, &a, &b) || try_f64_load_operand(t, op, &a, &b))
         return;
     int kop = f64_const_op(op);
@@ -1465,7 +1545,11 @@ static size_t emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa
             uint32_t b = t->code[t->prod_at + 2].w[0];
             size_t start2 = t->prod_at;
             rewind_code(t, t->prod_at);
-            t->prod_valid = false;
+            /* The producer before the add, if adjacent, is now adjacent to
+             * this op: keep it, so two loads in a row stay visible as such. */
+            t->prod_valid = t->prev_valid;
+            t->prod_at = t->prev_at;
+            t->prod_end = start2;
             emit_h(t, reg ? fused : fused + 1);
             emit_w(t, x, base);
             emit_w(t, offset, b);

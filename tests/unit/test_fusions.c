@@ -4,7 +4,8 @@
  * constants, 64-bit immediates, float compare-and-branch with NaNs, ops with
  * a shifted operand, masked/rebased br_table indexes, counted-down loops,
  * paired constant adds, multiply-adds with a loaded addend, f64 add, sub
- * and mul with a loaded right operand, sums of three, jumps threaded
+ * and mul with a loaded right operand, sums of three, products of two
+ * loads (dot products) with and without an addend, jumps threaded
  * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
@@ -487,6 +488,101 @@ static void test_loaded_float_operands(void **state)
     assert_true(call1(fx, "add_k", edge, 2).of.f64 == 1.0 + 0.0);
 }
 
+/* ------------------------------------------------------------ products of two loads */
+
+static const char *k_dot =
+    "(module (memory 1)\n"
+    "  (func (export \"set\") (param i32 i32) (i32.store (local.get 0) (local.get 1)))\n"
+    "  (func (export \"setf\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
+    "  ;; p[0]*q[0] + p[1]*q[1]: plain loads, then an add-k load and an offset load,\n"
+    "  ;; the second product taking the first as its addend\n"
+    "  (func (export \"dot2\") (param $p i32) (param $q i32) (result i32)\n"
+    "    (i32.add (i32.mul (i32.load (local.get $p)) (i32.load (local.get $q)))\n"
+    "             (i32.mul (i32.load (i32.add (local.get $p) (i32.const 4))) (i32.load offset=4 (local.get $q)))))\n"
+    "  ;; a loop accumulating into a local, the product on the right of the add\n"
+    "  (func (export \"dot\") (param $p i32) (param $q i32) (param $n i32) (result i32) (local $acc i32)\n"
+    "    (loop $l\n"
+    "      (local.set $acc (i32.add (local.get $acc) (i32.mul (i32.load (local.get $p)) (i32.load (local.get $q)))))\n"
+    "      (local.set $p (i32.add (local.get $p) (i32.const 4)))\n"
+    "      (local.set $q (i32.add (local.get $q) (i32.const 4)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    (local.get $acc))\n"
+    "  ;; the factors at p - 8 (wrapping below 0) and q\n"
+    "  (func (export \"back\") (param $p i32) (param $q i32) (result i32)\n"
+    "    (i32.mul (i32.load (i32.add (local.get $p) (i32.const -8))) (i32.load (local.get $q))))\n"
+    "  ;; the second address is the first loaded value\n"
+    "  (func (export \"chase\") (param $p i32) (result i32) (local $t i32)\n"
+    "    (i32.mul (local.tee $t (i32.load (local.get $p))) (i32.load (local.get $t))))\n"
+    "  (func (export \"fdot\") (param $p i32) (param $q i32) (param $acc f64) (result f64)\n"
+    "    (f64.add (local.get $acc) (f64.mul (f64.load (local.get $p)) (f64.load offset=8 (local.get $q)))))\n"
+    "  (func (export \"fdot_left\") (param $p i32) (param $q i32) (param $acc f64) (result f64)\n"
+    "    (f64.add (f64.mul (f64.load (local.get $p)) (f64.load (local.get $q))) (local.get $acc)))\n"
+    "  (func (export \"fmul\") (param $p i32) (param $q i32) (result f64)\n"
+    "    (f64.mul (f64.load (i32.add (local.get $p) (i32.const 8))) (f64.load (local.get $q)))))\n";
+
+static void set32(fixture *fx, int32_t at, int32_t v)
+{
+    isola_value a[2] = { i32v(at), i32v(v) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "set"), a, 2), ISOLA_OK);
+}
+
+static void setf(fixture *fx, int32_t at, double v)
+{
+    isola_value a[2] = { i32v(at), f64v(v) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "setf"), a, 2), ISOLA_OK);
+}
+
+static void expect_oob(fixture *fx, const char *name, const isola_value *args, uint32_t n)
+{
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, name), args, n), ISOLA_TRAPPED);
+    assert_int_equal(isola_exec_trap(fx->exec)->kind, ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS);
+}
+
+static void test_products_of_loads(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_dot);
+    for (int32_t i = 0; i < 4; i++) {
+        set32(fx, 16 + 4 * i, i + 2);            /* p: 2 3 4 5 */
+        set32(fx, 64 + 4 * i, 1000 * (i + 1));   /* q: 1000 2000 3000 4000 */
+    }
+    isola_value pq[2] = { i32v(16), i32v(64) };
+    assert_int_equal(call1(fx, "dot2", pq, 2).of.i32, 2000 + 6000);
+    isola_value pqn[3] = { i32v(16), i32v(64), i32v(4) };
+    assert_int_equal(call1(fx, "dot", pqn, 3).of.i32, 2000 + 6000 + 12000 + 20000);
+    set32(fx, 16, -65536);                       /* wrapping product: -65536 * 65536 = 0 mod 2^32 */
+    set32(fx, 64, 65537);
+    assert_int_equal(call1(fx, "dot2", pq, 2).of.i32, -65536 + 6000);
+    isola_value back[2] = { i32v(24), i32v(64) };
+    assert_int_equal(call1(fx, "back", back, 2).of.i32, -65536);   /* -65536 * 65537 mod 2^32 */
+    set32(fx, 128, 132);
+    set32(fx, 132, 7);
+    isola_value chase = i32v(128);
+    assert_int_equal(call1(fx, "chase", &chase, 1).of.i32, 132 * 7);
+
+    /* Each factor out of bounds, the first one first; p - 8 wrapping below 0. */
+    isola_value x_out[2] = { i32v(65536 - 3), i32v(64) }, y_out[2] = { i32v(16), i32v(65536 - 2) };
+    expect_oob(fx, "dot2", x_out, 2);
+    expect_oob(fx, "dot2", y_out, 2);
+    isola_value wrap[2] = { i32v(4), i32v(64) };
+    expect_oob(fx, "back", wrap, 2);
+    isola_value edge[2] = { i32v(8), i32v(65536 - 4) };
+    assert_int_equal(call1(fx, "back", edge, 2).of.i32, 0);
+
+    /* f64: product and sum rounded apart (an fma would keep -2^-60). */
+    setf(fx, 256, 1.0 + 0x1p-30);
+    setf(fx, 272, 1.0 - 0x1p-30);
+    isola_value f[3] = { i32v(256), i32v(264), f64v(-1.0) };
+    assert_true(call1(fx, "fdot", f, 3).of.f64 == 0.0);
+    isola_value fl[3] = { i32v(256), i32v(272), f64v(0.5) };
+    assert_true(call1(fx, "fdot_left", fl, 3).of.f64 == 1.5);
+    setf(fx, 264, 3.0);
+    isola_value fm[2] = { i32v(256), i32v(264) };
+    assert_true(call1(fx, "fmul", fm, 2).of.f64 == 9.0);
+    isola_value f_out[3] = { i32v(256), i32v(65536 - 8), f64v(0.0) };
+    expect_oob(fx, "fdot", f_out, 3);
+}
+
 /* ------------------------------------------------------------ sums of three */
 
 static const char *k_add3 =
@@ -600,6 +696,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threaded_jumps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loaded_float_operands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sums_of_three, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_products_of_loads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
