@@ -22,6 +22,8 @@
  *   br_inc_*    [h] [dst | a] [k | b] [target]   dst = a + k, then a fused loop test of dst
  *   f64_mul*    [h] [dst | a] [b | c]   c + a*b, c - a*b, a*b - c (two roundings, as unfused)
  *   i32/i64_muladd [h] [dst | a] [b | c]   c + a*b (wrapping)
+ *   f64_muladd_mem, f64_mulsub_mem [h] [a | b] [offset | addr]   m = mem[addr+offset] (f64),
+ *               mem[addr+offset] = m + a*b or m - a*b (two roundings): `x[i] += a*b` in one op
  *   i32/f64_mul_ld2, _muladd_ld2 [h] [dst | x] [y | c] [offx | kx] [offy | ky]
  *               both factors loaded: mem[(x + kx mod 2^32) + offx] * mem[(y + ky ...) + offy],
  *               plus c for _muladd_ld2 (f64: two roundings, as unfused); x's load goes first
@@ -164,7 +166,8 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f32_demote_f64) X(f64_promote_f32) \
     X(i32_add_imm_x2) \
     X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_add3) \
-    X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) X(i32_shr_u_and) \
+    X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) \
+    X(f64_muladd_mem) X(f64_mulsub_mem) X(i32_shr_u_and) \
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \
     X(f64_add_ld) X(f64_add_ldk) X(f64_sub_ld) X(f64_sub_ldk) X(f64_mul_ld) X(f64_mul_ldk) \
     EXEC_SHIFTED(add) EXEC_SHIFTED(sub) EXEC_SHIFTED(and) EXEC_SHIFTED(or) EXEC_SHIFTED(xor) \

@@ -909,6 +909,25 @@ op_f64_muladd_ld2: {
     fp[W0(1)] = of_f64(f64_of(fp[W1(2)]) + m);
     NEXT(5);
 }
+/* x[i] += a*b, x[i] -= a*b (code.h): one bounds check for the load and the store. */
+op_f64_muladd_mem: {
+    MEM_EA(ea, W1(2), 8);
+    uint64_t bits;
+    memcpy(&bits, mem + ea, 8);
+    double m = f64_of(fp[W0(1)]) * f64_of(fp[W1(1)]);
+    bits = of_f64(f64_of(bits) + m);
+    memcpy(mem + ea, &bits, 8);
+    NEXT(3);
+}
+op_f64_mulsub_mem: {
+    MEM_EA(ea, W1(2), 8);
+    uint64_t bits;
+    memcpy(&bits, mem + ea, 8);
+    double m = f64_of(fp[W0(1)]) * f64_of(fp[W1(1)]);
+    bits = of_f64(f64_of(bits) - m);
+    memcpy(mem + ea, &bits, 8);
+    NEXT(3);
+}
 op_i64_muladd:
     fp[W0(1)] = fp[W1(2)] + fp[W1(1)] * fp[W0(2)];
     NEXT(3);

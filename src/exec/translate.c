@@ -106,6 +106,8 @@ typedef struct tr {
     size_t prod_at, prod_end;
     bool prev_valid;         /* the producer right before the last one, adjacent to it */
     size_t prev_at;
+    bool prev2_valid;        /* and the one right before that, adjacent to it */
+    size_t prev2_at;
     bool cmp_valid;
     size_t cmp_at, cmp_end;
     int cmp_kind;            /* 0..9 as EXEC_CMPS, 10 = eqz */
@@ -256,11 +258,32 @@ static bool last_is_move(const tr *t)
 
 static void mark_producer(tr *t, size_t at)
 {
-    t->prev_valid = t->prod_valid && t->prod_end == at;
+    bool adjacent = t->prod_valid && t->prod_end == at;
+    t->prev2_valid = adjacent && t->prev_valid;
+    t->prev2_at = t->prev_at;
+    t->prev_valid = adjacent;
     t->prev_at = t->prod_at;
     t->prod_valid = true;
     t->prod_at = at;
     t->prod_end = t->n;
+}
+
+/*
+ * Takes back the last producer, which a peephole folds into the op it emits
+ * next at the same position: the producer before it (if adjacent) becomes
+ * the last one again, so the fused op stays adjacent to it for the next
+ * peephole (a load, then an op that folded in its product, then a store).
+ */
+static void take_back_producer(tr *t)
+{
+    size_t at = t->prod_at;
+    rewind_code(t, at);
+    t->prod_valid = t->prev_valid;
+    t->prod_at = t->prev_at;
+    t->prod_end = at;
+    t->prev_valid = t->prev2_valid;
+    t->prev_at = t->prev2_at;
+    t->prev2_valid = false;
 }
 
 /* ------------------------------------------------------------ operand stack */
@@ -954,7 +977,7 @@ static bool try_f64_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
     uint32_t ma = t->code[t->prod_at + 1].w[1], mb = t->code[t->prod_at + 2].w[0];
     int fused = op == EXEC_OP_f64_add ? EXEC_OP_f64_muladd
                 : left ? EXEC_OP_f64_mulrsub : EXEC_OP_f64_mulsub;
-    rewind_code(t, t->prod_at);
+    take_back_producer(t);
     /* When the product is the right operand, the other one's home is below
      * every slot the multiply reads: a constant may be put there now. */
     uint32_t sc = operand(t, other);
@@ -993,15 +1016,21 @@ static bool try_f64_muladd_load(tr *t, int op, const tr_entry *a, const tr_entry
     if (x == ma || x == mb || ld[1].w[1] == prod || (add && ld[2].w[1] == prod))
         return false;
     exec_op load[3] = { ld[0], ld[1], ld[2] };
-    rewind_code(t, t->prev_at);
+    size_t load_at = t->prev_at;
+    rewind_code(t, load_at);
     emit_word(t, load[0]);
     emit_word(t, load[1]);
     emit_word(t, load[2]);
+    /* The load is now the producer right before the fused op (a store of
+     * the sum back to its address may fold both: try_update_in_place). */
+    t->prod_valid = true;
+    t->prod_at = load_at;
+    t->prod_end = t->n;
+    t->prev_valid = false;
     size_t at = t->n;
     emit_h(t, op == EXEC_OP_f64_add ? EXEC_OP_f64_muladd : EXEC_OP_f64_mulrsub);
     emit_w(t, prod, ma);
     emit_w(t, mb, x);
-    t->prod_valid = false;
     push_home(t, WASM_F64);
     mark_producer(t, at);
     return true;
@@ -1040,7 +1069,7 @@ static bool try_f64_load_operand(tr *t, int op, tr_entry *a, const tr_entry *b)
     if ((!plain && !addk) || t->prod_end != t->prod_at + 3 || b->kind != ENT_HOME || b->home != ld[1].w[0])
         return false;
     uint32_t addr = ld[1].w[1], off = ld[2].w[0], k = ld[2].w[1];
-    rewind_code(t, t->prod_at);
+    take_back_producer(t);
     uint32_t sa = operand(t, a);
     size_t at = t->n;
     emit_h(t, addk ? fop + 1 : fop);
@@ -1076,7 +1105,7 @@ static bool try_fold_into_add(tr *t, int producer, int fused, tr_entry *a, tr_en
         return false;
     uint32_t dst = a->home;
     uint32_t ma = t->code[t->prod_at + 1].w[1], mb = t->code[t->prod_at + 2].w[0];
-    rewind_code(t, t->prod_at);
+    take_back_producer(t);
     uint32_t sc = operand(t, other);
     size_t at = t->n;
     emit_h(t, fused);
@@ -1154,7 +1183,7 @@ static bool try_add_into_mul_of_loads(tr *t, int op, const tr_entry *a, const tr
         return false;
     exec_op w[5];
     memcpy(w, &t->code[t->prod_at], sizeof w);
-    rewind_code(t, t->prod_at);
+    take_back_producer(t);
     size_t at = t->n;
     emit_h(t, mul + 1);
     emit_w(t, a->home, w[1].w[1]);
@@ -1185,7 +1214,7 @@ static bool try_shr_and(tr *t, const tr_entry *a, uint32_t mask)
         || t->code[t->prod_at + 1].w[0] != a->home)
         return false;
     uint32_t src = t->code[t->prod_at + 1].w[1], shift = t->code[t->prod_at + 2].w[0] & 31;
-    rewind_code(t, t->prod_at);
+    take_back_producer(t);
     size_t at = t->n;
     emit_h(t, EXEC_OP_i32_shr_u_and);
     emit_w(t, a->home, src);
@@ -1235,7 +1264,7 @@ static bool try_shifted_operand(tr *t, int op, const tr_entry *a, const tr_entry
     uint32_t so = other->kind == ENT_LOCAL ? other->slot : other->home;
     uint32_t src = t->code[t->prod_at + 1].w[1], k = t->code[t->prod_at + 2].w[0] & 31;
     uint32_t dst = a->home;
-    rewind_code(t, t->prod_at);
+    take_back_producer(t);
     size_t at = t->n;
     emit_h(t, base + shift);
     emit_w(t, dst, so);
@@ -1544,12 +1573,7 @@ static size_t emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa
             uint32_t base = t->code[t->prod_at + 1].w[1];
             uint32_t b = t->code[t->prod_at + 2].w[0];
             size_t start2 = t->prod_at;
-            rewind_code(t, t->prod_at);
-            /* The producer before the add, if adjacent, is now adjacent to
-             * this op: keep it, so two loads in a row stay visible as such. */
-            t->prod_valid = t->prev_valid;
-            t->prod_at = t->prev_at;
-            t->prod_end = start2;
+            take_back_producer(t);   /* two loads in a row stay visible as such */
             emit_h(t, reg ? fused : fused + 1);
             emit_w(t, x, base);
             emit_w(t, offset, b);
@@ -1584,6 +1608,58 @@ static int store_k_op(int op)
     }
 }
 
+/*
+ * f64.store of `m + a*b` or `m - a*b` (a fused f64_muladd/mulsub) to the
+ * address m was loaded from (x[i] += a*b): one op reads, updates and writes
+ * memory. Between the load and the update there may be one f64.mul of
+ * other values (`x[i] += a*(b*c)`), which then goes first: it cannot trap
+ * and does not read the loaded value. The loaded value and the sum are
+ * temporaries consumed here, and the address slot is not written by any
+ * of the instructions involved.
+ */
+static bool try_update_in_place(tr *t, int op, const tr_entry *v, const tr_entry *a, uint32_t offset)
+{
+    if (op != EXEC_OP_store64 || t->oom || v->kind != ENT_HOME || a->kind == ENT_CONST || !t->prod_valid
+        || !t->prev_valid || t->prod_end != t->n || t->prod_end != t->prod_at + 3
+        || t->prod_at != t->prev_at + 3)
+        return false;
+    const exec_op *upd = &t->code[t->prod_at];
+    int fused = upd->h == t->handlers[EXEC_OP_f64_muladd] ? EXEC_OP_f64_muladd_mem
+                : upd->h == t->handlers[EXEC_OP_f64_mulsub] ? EXEC_OP_f64_mulsub_mem : -1;
+    if (fused < 0)
+        return false;
+    const exec_op *mid = NULL, *ld = &t->code[t->prev_at];
+    size_t start = t->prev_at;
+    if (ld->h == t->handlers[EXEC_OP_f64_mul] && t->prev2_valid && t->prev2_at + 3 == t->prev_at) {
+        mid = ld;
+        ld = &t->code[t->prev2_at];
+        start = t->prev2_at;
+    }
+    uint32_t addr = a->kind == ENT_LOCAL ? a->slot : a->home;
+    uint32_t x = ld[1].w[0], ma = upd[1].w[1], mb = upd[2].w[0];
+    if (ld->h != t->handlers[EXEC_OP_i64_load] || ld[1].w[1] != addr || ld[2].w[0] != offset
+        || x < t->temp_base || x == addr || upd[1].w[0] != v->home || upd[2].w[1] != x || ma == x || mb == x)
+        return false;
+    exec_op m[3];
+    if (mid) {
+        memcpy(m, mid, sizeof m);
+        uint32_t md = m[1].w[0];
+        if (md == x || md == addr || m[1].w[1] == x || m[2].w[0] == x)
+            return false;
+    }
+    rewind_code(t, start);
+    t->prod_valid = false;
+    if (mid) {
+        emit_word(t, m[0]);
+        emit_word(t, m[1]);
+        emit_word(t, m[2]);
+    }
+    emit_h(t, fused);
+    emit_w(t, ma, mb);
+    emit_w(t, offset, addr);
+    return true;
+}
+
 static void emit_store(tr *t, int op, uint32_t offset)
 {
     tr_entry v = pop(t);
@@ -1597,6 +1673,8 @@ static void emit_store(tr *t, int op, uint32_t offset)
         emit_mem(t, kop, (uint32_t)v.k[0], &a, sa, offset);
         return;
     }
+    if (try_update_in_place(t, op, &v, &a, offset))
+        return;
     uint32_t sv = operand(t, &v);
     uint32_t sa = operand(t, &a);
     emit_mem(t, op, sv, &a, sa, offset);

@@ -5,7 +5,8 @@
  * a shifted operand, masked/rebased br_table indexes, counted-down loops,
  * paired constant adds, multiply-adds with a loaded addend, f64 add, sub
  * and mul with a loaded right operand, sums of three, products of two
- * loads (dot products) with and without an addend, jumps threaded
+ * loads (dot products) with and without an addend, f64 updates in place
+ * (x[i] += a*b), jumps threaded
  * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
@@ -583,6 +584,78 @@ static void test_products_of_loads(void **state)
     expect_oob(fx, "fdot", f_out, 3);
 }
 
+/* ------------------------------------------------------------ f64 updates in place */
+
+static const char *k_update =
+    "(module (memory 1)\n"
+    "  (func (export \"setf\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
+    "  (func (export \"getf\") (param i32) (result f64) (f64.load (local.get 0)))\n"
+    "  ;; x[p] += a*b, x[p+8] -= a*b (offset), x[p] += a*(b*c), and the load after the product\n"
+    "  (func (export \"add\") (param $p i32) (param $a f64) (param $b f64)\n"
+    "    (f64.store (local.get $p) (f64.add (f64.load (local.get $p)) (f64.mul (local.get $a) (local.get $b)))))\n"
+    "  (func (export \"sub\") (param $p i32) (param $a f64) (param $b f64)\n"
+    "    (f64.store offset=8 (local.get $p)\n"
+    "      (f64.sub (f64.load offset=8 (local.get $p)) (f64.mul (local.get $a) (local.get $b)))))\n"
+    "  (func (export \"add3\") (param $p i32) (param $a f64) (param $b f64)\n"
+    "    (f64.store (local.get $p) (f64.add (f64.load (local.get $p))\n"
+    "      (f64.mul (local.get $a) (f64.mul (local.get $b) (local.get $b))))))\n"
+    "  (func (export \"late\") (param $p i32) (param $a f64) (param $b f64)\n"
+    "    (f64.store (local.get $p) (f64.add (f64.mul (local.get $a) (local.get $b)) (f64.load (local.get $p)))))\n"
+    "  ;; stored elsewhere, and the loaded value kept in a local: no update in place\n"
+    "  (func (export \"move\") (param $p i32) (param $q i32) (param $a f64)\n"
+    "    (f64.store (local.get $q) (f64.add (f64.load (local.get $p)) (f64.mul (local.get $a) (local.get $a)))))\n"
+    "  (func (export \"keep\") (param $p i32) (param $a f64) (result f64) (local $t f64)\n"
+    "    (f64.store (local.get $p) (f64.add (local.tee $t (f64.load (local.get $p))) (f64.mul (local.get $a) (local.get $a))))\n"
+    "    (local.get $t)))\n";
+
+static double getf(fixture *fx, int32_t at)
+{
+    isola_value p = i32v(at);
+    return call1(fx, "getf", &p, 1).of.f64;
+}
+
+static void update(fixture *fx, const char *name, int32_t p, double a, double b)
+{
+    isola_value args[3] = { i32v(p), f64v(a), f64v(b) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, name), args, 3), ISOLA_OK);
+}
+
+static void test_updates_in_place(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_update);
+    setf(fx, 0, 10.0);
+    setf(fx, 8, 10.0);
+    update(fx, "add", 0, 2.0, 3.0);
+    assert_true(getf(fx, 0) == 16.0);
+    update(fx, "sub", 0, 2.0, 3.0);
+    assert_true(getf(fx, 8) == 4.0);
+    update(fx, "add3", 0, 2.0, 3.0);
+    assert_true(getf(fx, 0) == 16.0 + 18.0);
+    update(fx, "late", 0, -1.0, 4.0);
+    assert_true(getf(fx, 0) == 30.0);
+    /* The product and the sum are rounded apart (an fma would leave -2^-60). */
+    setf(fx, 16, -1.0);
+    update(fx, "add", 16, 1.0 + 0x1p-30, 1.0 - 0x1p-30);
+    assert_true(getf(fx, 16) == 0.0);
+
+    isola_value mv[3] = { i32v(0), i32v(24), f64v(2.0) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "move"), mv, 3), ISOLA_OK);
+    assert_true(getf(fx, 24) == 34.0 && getf(fx, 0) == 30.0);
+    isola_value kp[2] = { i32v(24), f64v(1.0) };
+    assert_true(call1(fx, "keep", kp, 2).of.f64 == 34.0);
+    assert_true(getf(fx, 24) == 35.0);
+
+    /* Out of bounds: the last 7 bytes, and (sub) the offset past the end. */
+    isola_value out[3] = { i32v(65536 - 7), f64v(1.0), f64v(1.0) };
+    expect_oob(fx, "add", out, 3);
+    isola_value out8[3] = { i32v(65536 - 8), f64v(1.0), f64v(1.0) };
+    expect_oob(fx, "sub", out8, 3);
+    setf(fx, 65536 - 8, 1.0);
+    update(fx, "add", 65536 - 8, 1.0, 1.0);
+    assert_true(getf(fx, 65536 - 8) == 2.0);
+}
+
 /* ------------------------------------------------------------ sums of three */
 
 static const char *k_add3 =
@@ -697,6 +770,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_loaded_float_operands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sums_of_three, setup, teardown),
         cmocka_unit_test_setup_teardown(test_products_of_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_updates_in_place, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
