@@ -34,6 +34,8 @@
  *               dispatch; the second keeps its own (skipped) handler word
  *   move_pair   [h] [dst | src] [dst2 | src2]   two moves, in order
  *   move_br*    [h] [dst | src] [target]   a move, then an unconditional jump
+ *   move_pair_br_back [h] [dst | src] [dst2 | src2] [target]   a move_pair, then a loop back-edge
+ *   i32_andn    [h] [dst | a] [b | -]     a & ~b
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
  *   br_table_and/_add [h] [x | n] [k | -] [targets as br_table]   index = x & k or x + k
  *   call        [h] [funcidx | base]      callee frame starts at fp + base
@@ -135,7 +137,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(br_inc_ne_back) X(br_inc_ne_imm_back) X(br_inc_lt_s_back) X(br_inc_lt_s_imm_back) \
     X(br_inc_lt_u_back) X(br_inc_lt_u_imm_back) \
     X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(call) X(call_direct) X(call_import) X(call_indirect) \
-    X(move) X(move_pair) X(move_br) X(move_br_back) X(move2) X(const64) X(const128) X(select) X(select2) \
+    X(move) X(move_pair) X(move_br) X(move_br_back) X(move_pair_br_back) X(move2) X(const64) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy) \
     X(table_init) X(elem_drop) \
@@ -165,7 +167,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) \
     X(f32_demote_f64) X(f64_promote_f32) \
     X(i32_add_imm_x2) \
-    X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_add3) \
+    X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_add3) X(i32_andn) \
     X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) \
     X(f64_muladd_mem) X(f64_mulsub_mem) X(i32_shr_u_and) \
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \

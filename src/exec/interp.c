@@ -569,6 +569,12 @@ op_move_br_back:
     pc = pc[2].target;
     SPEND_FUEL();
     DISPATCH();
+op_move_pair_br_back:
+    fp[W0(1)] = fp[W1(1)];
+    fp[W0(2)] = fp[W1(2)];
+    pc = pc[3].target;
+    SPEND_FUEL();
+    DISPATCH();
 op_move2:
     fp[W0(1)] = fp[W1(1)];
     fp[W0(1) + 1] = fp[W1(1) + 1];
@@ -928,6 +934,9 @@ op_f64_mulsub_mem: {
     memcpy(mem + ea, &bits, 8);
     NEXT(3);
 }
+op_i32_andn:
+    fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] & ~(uint32_t)fp[W0(2)]);
+    NEXT(3);
 op_i64_muladd:
     fp[W0(1)] = fp[W1(2)] + fp[W1(1)] * fp[W0(2)];
     NEXT(3);

@@ -119,6 +119,7 @@ typedef struct tr {
     size_t cmp_prev_at;
     bool move_valid;         /* a single `move` was emitted at move_at (pairs with the next move or jump) */
     size_t move_at;
+    bool move_pair_valid;    /* a move_pair was emitted at move_at (takes a following back-edge) */
     bool pair_valid;         /* the add_imm at pair_first runs the one at pair_second too */
     size_t pair_first, pair_second;
 
@@ -247,6 +248,7 @@ static void bind_here(tr *t)
     t->prod_valid = false;
     t->cmp_valid = false;
     t->move_valid = false;
+    t->move_pair_valid = false;
 }
 
 /* True when the last instruction emitted is a single `move`, with no label since. */
@@ -254,6 +256,13 @@ static bool last_is_move(const tr *t)
 {
     return !t->oom && t->move_valid && t->move_at + 2 == t->n
            && t->code[t->move_at].h == t->handlers[EXEC_OP_move];
+}
+
+/* True when the last instruction emitted is a move_pair, with no label since. */
+static bool last_is_move_pair(const tr *t)
+{
+    return !t->oom && t->move_pair_valid && t->move_at + 3 == t->n
+           && t->code[t->move_at].h == t->handlers[EXEC_OP_move_pair];
 }
 
 static void mark_producer(tr *t, size_t at)
@@ -364,6 +373,7 @@ static void emit_move(tr *t, uint32_t dst, const tr_entry *e)
         t->code[t->move_at].h = t->handlers[EXEC_OP_move_pair];
         emit_w(t, dst, src);
         t->move_valid = false;
+        t->move_pair_valid = true;
         return;
     }
     size_t at = t->n;
@@ -377,6 +387,12 @@ static void emit_move(tr *t, uint32_t dst, const tr_entry *e)
  * a move emitted right before it into a move_br op of the same layout. */
 static void emit_jump_h(tr *t, bool back)
 {
+    if (back && last_is_move_pair(t)) {
+        /* Loops carrying several values end in runs of moves. */
+        t->code[t->move_at].h = t->handlers[EXEC_OP_move_pair_br_back];
+        t->move_pair_valid = false;
+        return;
+    }
     if (last_is_move(t)) {
         t->code[t->move_at].h = t->handlers[back ? EXEC_OP_move_br_back : EXEC_OP_move_br];
         t->move_valid = false;
@@ -1195,6 +1211,32 @@ static bool try_add_into_mul_of_loads(tr *t, int op, const tr_entry *a, const tr
     return true;
 }
 
+/* i32.and of a value just complemented (xor with -1): a & ~b in one op
+ * (`(e & f) ^ (~e & g)` in hash rounds, masks cleared by ~mask). */
+static bool try_and_not(tr *t, int op, const tr_entry *a, const tr_entry *b)
+{
+    if (op != EXEC_OP_i32_and || t->oom || !t->prod_valid || t->prod_end != t->n
+        || t->prod_end != t->prod_at + 3 || t->code[t->prod_at].h != t->handlers[EXEC_OP_i32_xor_imm]
+        || t->code[t->prod_at + 2].w[0] != UINT32_MAX)
+        return false;
+    uint32_t inv = t->code[t->prod_at + 1].w[0], src = t->code[t->prod_at + 1].w[1];
+    bool right = b->kind == ENT_HOME && b->home == inv;
+    bool left = !right && a->kind == ENT_HOME && a->home == inv;
+    const tr_entry *other = right ? a : b;
+    if ((!left && !right) || other->kind == ENT_CONST)
+        return false;
+    uint32_t so = other->kind == ENT_LOCAL ? other->slot : other->home;
+    uint32_t dst = a->home;
+    take_back_producer(t);
+    size_t at = t->n;
+    emit_h(t, EXEC_OP_i32_andn);
+    emit_w(t, dst, so);
+    emit_w(t, src, 0);
+    push_home(t, WASM_I32);
+    mark_producer(t, at);
+    return true;
+}
+
 static bool try_int_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
 {
     if (op == EXEC_OP_i32_add)
@@ -1309,7 +1351,7 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
     tr_entry b = pop(t);
     tr_entry a = pop(t);
     if (try_f64_muladd(t, op, &a, &b) || try_f64_muladd_load(t, op, &a, &b) || try_int_muladd(t, op, &a, &b)
-        || try_add_into_mul_of_loads(t, op, &a, &b) || try_mul_of_loads(t, op, &a, &b)
+        || try_add_into_mul_of_loads(t, op, &a, &b) || try_mul_of_loads(t, op, &a, &b) || try_and_not(t, op, &a, &b)
         || try_shifted_operand(t, op, &a, &b) || try_f64_load_operand(t, op, &a, &b))
         return;
     int kop = f64_const_op(op);

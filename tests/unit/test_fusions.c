@@ -6,7 +6,7 @@
  * paired constant adds, multiply-adds with a loaded addend, f64 add, sub
  * and mul with a loaded right operand, sums of three, products of two
  * loads (dot products) with and without an addend, f64 updates in place
- * (x[i] += a*b), jumps threaded
+ * (x[i] += a*b), and-not, loops ending in a pair of moves, jumps threaded
  * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
@@ -656,6 +656,47 @@ static void test_updates_in_place(void **state)
     assert_true(getf(fx, 65536 - 8) == 2.0);
 }
 
+/* ------------------------------------------------------------ and-not, loops carrying pairs */
+
+static const char *k_andn =
+    "(module\n"
+    "  ;; ~b & a, a & ~b, ~b & ~b (both operands the complement), and a constant operand\n"
+    "  (func (export \"left\") (param i32 i32) (result i32)\n"
+    "    (i32.and (i32.xor (local.get 1) (i32.const -1)) (local.get 0)))\n"
+    "  (func (export \"right\") (param i32 i32) (result i32)\n"
+    "    (i32.and (local.get 0) (i32.xor (local.get 1) (i32.const -1))))\n"
+    "  (func (export \"self\") (param i32) (result i32) (local i32)\n"
+    "    (i32.and (local.tee 1 (i32.xor (local.get 0) (i32.const -1))) (local.get 1)))\n"
+    "  (func (export \"const\") (param i32) (result i32)\n"
+    "    (i32.and (i32.xor (local.get 0) (i32.const -1)) (i32.const 0xff)))\n"
+    "  ;; a Fibonacci loop: each iteration ends in (a, b) <- (b, a + b), a pair of moves\n"
+    "  (func (export \"fibloop\") (param $n i32) (result i32) (local $a i32) (local $b i32) (local $t i32)\n"
+    "    (local.set $b (i32.const 1))\n"
+    "    (block $done (loop $l\n"
+    "      (br_if $done (i32.eqz (local.get $n)))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "      (local.set $t (i32.add (local.get $a) (local.get $b)))\n"
+    "      (local.set $a (local.get $b))\n"
+    "      (local.set $b (local.get $t))\n"
+    "      (br $l)))\n"
+    "    (local.get $a)))\n";
+
+static void test_and_not_and_move_loops(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_andn);
+    isola_value v[2] = { i32v(0x0ff0), i32v(0x00ff) };
+    assert_int_equal(call1(fx, "left", v, 2).of.i32, 0x0f00);
+    assert_int_equal(call1(fx, "right", v, 2).of.i32, 0x0f00);
+    isola_value x = i32v(0x1234);
+    assert_int_equal(call1(fx, "self", &x, 1).of.i32, ~0x1234);
+    assert_int_equal(call1(fx, "const", &x, 1).of.i32, 0xcb);
+    isola_value n = i32v(10);
+    assert_int_equal(call1(fx, "fibloop", &n, 1).of.i32, 55);
+    n = i32v(47);
+    assert_int_equal(call1(fx, "fibloop", &n, 1).of.i32, (int32_t)2971215073u);
+}
+
 /* ------------------------------------------------------------ sums of three */
 
 static const char *k_add3 =
@@ -771,6 +812,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sums_of_three, setup, teardown),
         cmocka_unit_test_setup_teardown(test_products_of_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_updates_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_and_not_and_move_loops, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
