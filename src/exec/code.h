@@ -36,6 +36,7 @@
  *   move_br*    [h] [dst | src] [target]   a move, then an unconditional jump
  *   move_pair_br_back [h] [dst | src] [dst2 | src2] [target]   a move_pair, then a loop back-edge
  *   i32_andn    [h] [dst | a] [b | -]     a & ~b
+ *   i32_rotl_xor_rotl [h] [dst | x] [y | j + (k << 8)]   rotl(x, j) ^ rotl(y, k)
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
  *   br_table_and/_add [h] [x | n] [k | -] [targets as br_table]   index = x & k or x + k
  *   call        [h] [funcidx | base]      callee frame starts at fp + base
@@ -167,7 +168,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) \
     X(f32_demote_f64) X(f64_promote_f32) \
     X(i32_add_imm_x2) \
-    X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_add3) X(i32_andn) \
+    X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_add3) X(i32_andn) X(i32_rotl_xor_rotl) \
     X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) \
     X(f64_muladd_mem) X(f64_mulsub_mem) X(i32_shr_u_and) \
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \

@@ -937,6 +937,9 @@ op_f64_mulsub_mem: {
 op_i32_andn:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] & ~(uint32_t)fp[W0(2)]);
     NEXT(3);
+op_i32_rotl_xor_rotl:
+    fp[W0(1)] = rotl32((uint32_t)fp[W1(1)], W1(2)) ^ rotl32((uint32_t)fp[W0(2)], W1(2) >> 8);
+    NEXT(3);
 op_i64_muladd:
     fp[W0(1)] = fp[W1(2)] + fp[W1(1)] * fp[W0(2)];
     NEXT(3);

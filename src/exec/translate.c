@@ -1267,6 +1267,29 @@ static bool try_shr_and(tr *t, const tr_entry *a, uint32_t mask)
 }
 
 /*
+ * rotl(x, j) ^ rotl(y, k) where rotl(y, k) was just taken back (the caller
+ * folds it) and `other` is the temporary rotl(x, j) produced right before
+ * it (the sigma functions of hash rounds): one op. y must not be that
+ * temporary, which the fused op never writes.
+ */
+static bool try_xor_of_rotations(tr *t, const tr_entry *other, uint32_t y, uint32_t k)
+{
+    if (t->oom || other->kind != ENT_HOME || !t->prod_valid || t->prod_end != t->n
+        || t->prod_end != t->prod_at + 3 || t->code[t->prod_at].h != t->handlers[EXEC_OP_i32_rotl_imm]
+        || t->code[t->prod_at + 1].w[0] != other->home || y == other->home)
+        return false;
+    uint32_t x = t->code[t->prod_at + 1].w[1], j = t->code[t->prod_at + 2].w[0] & 31;
+    take_back_producer(t);
+    size_t at = t->n;
+    emit_h(t, EXEC_OP_i32_rotl_xor_rotl);
+    emit_w(t, other->home, x);
+    emit_w(t, y, j | k << 8);
+    push_home(t, WASM_I32);
+    mark_producer(t, at);
+    return true;
+}
+
+/*
  * An i32 add/sub/and/or/xor one of whose operands is the temporary just
  * produced by a shift or rotate by a constant: one op computes both. The
  * temporary is dead (its stack entry was consumed), and the other operand
@@ -1307,6 +1330,8 @@ static bool try_shifted_operand(tr *t, int op, const tr_entry *a, const tr_entry
     uint32_t src = t->code[t->prod_at + 1].w[1], k = t->code[t->prod_at + 2].w[0] & 31;
     uint32_t dst = a->home;
     take_back_producer(t);
+    if (op == EXEC_OP_i32_xor && shift == 2 && try_xor_of_rotations(t, other, src, k))
+        return true;
     size_t at = t->n;
     emit_h(t, base + shift);
     emit_w(t, dst, so);
@@ -1385,6 +1410,14 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
         b.k[0] = 0u - b.k[0];
         op = op == EXEC_OP_i32_sub ? EXEC_OP_i32_add : EXEC_OP_i64_add;
         imm_op = op == EXEC_OP_i32_add ? EXEC_OP_i32_add_imm : EXEC_OP_i64_add_imm;
+    }
+    if (imm && (op == EXEC_OP_i32_rotr || op == EXEC_OP_i64_rotr)) {
+        /* A rotation right by k is one left by width - k: one form for the
+         * peepholes that match rotations. */
+        bool wide = op == EXEC_OP_i64_rotr;
+        b.k[0] = (0u - b.k[0]) & (wide ? 63 : 31);
+        op = wide ? EXEC_OP_i64_rotl : EXEC_OP_i32_rotl;
+        imm_op = wide ? EXEC_OP_i64_rotl_imm : EXEC_OP_i32_rotl_imm;
     }
     if (imm && op == EXEC_OP_i32_and && try_shr_and(t, &a, (uint32_t)b.k[0]))
         return;

@@ -6,7 +6,8 @@
  * paired constant adds, multiply-adds with a loaded addend, f64 add, sub
  * and mul with a loaded right operand, sums of three, products of two
  * loads (dot products) with and without an addend, f64 updates in place
- * (x[i] += a*b), and-not, loops ending in a pair of moves, jumps threaded
+ * (x[i] += a*b), and-not, xors of two rotations, loops ending in a pair of
+ * moves, jumps threaded
  * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
@@ -669,6 +670,12 @@ static const char *k_andn =
     "    (i32.and (local.tee 1 (i32.xor (local.get 0) (i32.const -1))) (local.get 1)))\n"
     "  (func (export \"const\") (param i32) (result i32)\n"
     "    (i32.and (i32.xor (local.get 0) (i32.const -1)) (i32.const 0xff)))\n"
+    "  ;; rotl(x, j) ^ rotl(y, k): one source (a sigma function) and two, and rotations by 0 and 31\n"
+    "  (func (export \"sigma\") (param i32) (result i32)\n"
+    "    (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 2)) (i32.rotr (local.get 0) (i32.const 13)))\n"
+    "             (i32.rotr (local.get 0) (i32.const 22))))\n"
+    "  (func (export \"two\") (param i32 i32) (result i32)\n"
+    "    (i32.xor (i32.rotl (local.get 0) (i32.const 31)) (i32.rotl (local.get 1) (i32.const 0))))\n"
     "  ;; a Fibonacci loop: each iteration ends in (a, b) <- (b, a + b), a pair of moves\n"
     "  (func (export \"fibloop\") (param $n i32) (result i32) (local $a i32) (local $b i32) (local $t i32)\n"
     "    (local.set $b (i32.const 1))\n"
@@ -691,6 +698,12 @@ static void test_and_not_and_move_loops(void **state)
     isola_value x = i32v(0x1234);
     assert_int_equal(call1(fx, "self", &x, 1).of.i32, ~0x1234);
     assert_int_equal(call1(fx, "const", &x, 1).of.i32, 0xcb);
+    isola_value w = i32v((int32_t)0x6a09e667u);
+    uint32_t u = 0x6a09e667u;
+    uint32_t sigma = (u >> 2 | u << 30) ^ (u >> 13 | u << 19) ^ (u >> 22 | u << 10);
+    assert_int_equal(call1(fx, "sigma", &w, 1).of.i32, (int32_t)sigma);
+    isola_value xy[2] = { i32v((int32_t)0x80000001u), i32v(0x1234) };
+    assert_int_equal(call1(fx, "two", xy, 2).of.i32, (int32_t)(0xc0000000u ^ 0x1234u));
     isola_value n = i32v(10);
     assert_int_equal(call1(fx, "fibloop", &n, 1).of.i32, 55);
     n = i32v(47);
