@@ -1152,7 +1152,8 @@ static bool load_parts(const tr *t, const exec_op *ld, int load, uint32_t *k)
  * i32.mul / f64.mul of two values loaded by the two instructions right
  * before it, in operand order (a dot product's a[k] * b[k]): one op loads
  * both and multiplies. The loads wrote only the two temporaries consumed
- * here; the second address must not be the first loaded value.
+ * here; the second address must not be the first loaded value. An i32 add
+ * between the two loads that is independent of the first one moves ahead.
  */
 static bool try_mul_of_loads(tr *t, int op, const tr_entry *a, const tr_entry *b)
 {
@@ -1161,15 +1162,38 @@ static bool try_mul_of_loads(tr *t, int op, const tr_entry *a, const tr_entry *b
         || t->prod_end != t->prod_at + 3 || t->prod_at != t->prev_at + 3)
         return false;
     int load = op == EXEC_OP_i32_mul ? EXEC_OP_i32_load : EXEC_OP_i64_load;
-    const exec_op *lx = &t->code[t->prev_at], *ly = &t->code[t->prod_at];
+    size_t start = t->prev_at;
+    const exec_op *lx = &t->code[t->prev_at], *ly = &t->code[t->prod_at], *mid = NULL;
     uint32_t kx, ky;
+    if (!load_parts(t, lx, load, &kx) && t->prev2_valid && t->prev2_at + 3 == t->prev_at) {
+        /* An address add between the loads (unrolled loops compute the
+         * next row's address there) goes first if it does not touch the
+         * first load's address or value. */
+        mid = lx;
+        lx = &t->code[t->prev2_at];
+        start = t->prev2_at;
+    }
     if (!load_parts(t, lx, load, &kx) || !load_parts(t, ly, load, &ky))
         return false;
     if (a->kind != ENT_HOME || a->home != lx[1].w[0] || b->kind != ENT_HOME || b->home != ly[1].w[0]
         || ly[1].w[1] == lx[1].w[0])
         return false;
+    exec_op m[3];
+    if (mid) {
+        memcpy(m, mid, sizeof m);
+        bool add = m[0].h == t->handlers[EXEC_OP_i32_add], add_imm = m[0].h == t->handlers[EXEC_OP_i32_add_imm];
+        uint32_t d = m[1].w[0], lxv = lx[1].w[0];
+        if ((!add && !add_imm) || d == lxv || d == lx[1].w[1] || m[1].w[1] == lxv || (add && m[2].w[0] == lxv))
+            return false;
+    }
     uint32_t x = lx[1].w[1], offx = lx[2].w[0], y = ly[1].w[1], offy = ly[2].w[0];
-    rewind_code(t, t->prev_at);
+    rewind_code(t, start);
+    if (mid) {
+        emit_word(t, m[0]);
+        emit_word(t, m[1]);
+        emit_word(t, m[2]);
+        t->prod_valid = false;
+    }
     size_t at = t->n;
     emit_h(t, fused);
     emit_w(t, a->home, x);

@@ -515,6 +515,15 @@ static const char *k_dot =
     "  ;; the second address is the first loaded value\n"
     "  (func (export \"chase\") (param $p i32) (result i32) (local $t i32)\n"
     "    (i32.mul (local.tee $t (i32.load (local.get $p))) (i32.load (local.get $t))))\n"
+    "  ;; an address add between the loads: independent of the first load, and not (it moves $p)\n"
+    "  (func (export \"mid\") (param $p i32) (param $q i32) (result i32) (local $r i32)\n"
+    "    local.get $p i32.load\n"
+    "    local.get $q i32.const 4 i32.add local.set $r\n"
+    "    local.get $r i32.load i32.mul)\n"
+    "  (func (export \"bump\") (param $p i32) (result i32)\n"
+    "    local.get $p i32.load\n"
+    "    local.get $p i32.const 4 i32.add local.set $p\n"
+    "    local.get $p i32.load i32.mul)\n"
     "  (func (export \"fdot\") (param $p i32) (param $q i32) (param $acc f64) (result f64)\n"
     "    (f64.add (local.get $acc) (f64.mul (f64.load (local.get $p)) (f64.load offset=8 (local.get $q)))))\n"
     "  (func (export \"fdot_left\") (param $p i32) (param $q i32) (param $acc f64) (result f64)\n"
@@ -552,6 +561,9 @@ static void test_products_of_loads(void **state)
     assert_int_equal(call1(fx, "dot2", pq, 2).of.i32, 2000 + 6000);
     isola_value pqn[3] = { i32v(16), i32v(64), i32v(4) };
     assert_int_equal(call1(fx, "dot", pqn, 3).of.i32, 2000 + 6000 + 12000 + 20000);
+    assert_int_equal(call1(fx, "mid", pq, 2).of.i32, 2 * 2000);      /* p[0] * q[1] */
+    isola_value p2 = i32v(20);
+    assert_int_equal(call1(fx, "bump", &p2, 1).of.i32, 3 * 4);         /* p[1] * p[2] */
     set32(fx, 16, -65536);                       /* wrapping product: -65536 * 65536 = 0 mod 2^32 */
     set32(fx, 64, 65537);
     assert_int_equal(call1(fx, "dot2", pq, 2).of.i32, -65536 + 6000);
