@@ -40,7 +40,8 @@
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
  *   br_table_and/_add [h] [x | n] [k | -] [targets as br_table]   index = x & k or x + k
  *   call        [h] [funcidx | base]      callee frame starts at fp + base
- *   call_direct [h] [funcidx | base] [&module->code[i]]   same, callee code one load away
+ *   call_direct [h] [funcidx | base] [callee code]   same, for a defined function of
+ *               this module (the word holds &module->code[i] until exec_code_link)
  *   simd_op     [h] [dst | a] [b | c] [index | lane]    (wasm_simd_index, simd.h)
  *   simd_load   [h] [dst | addr] [offset | index] [v | lane + size << 8]
  *   simd_store  [h] [v | addr] [offset | index] [lane + size << 8 | -]
@@ -60,7 +61,8 @@
 typedef union exec_op {
     const void *h;           /* handler label address */
     const union exec_op *target;
-    struct exec_code *const *code_slot;   /* call_direct: &isola_module.code[i] */
+    struct exec_code *const *code_slot;   /* call_direct before linking: &isola_module.code[i] */
+    const struct exec_code *callee;       /* call_direct after linking */
     uint64_t u64;
     uint32_t w[2];
 } exec_op;
@@ -198,6 +200,8 @@ typedef struct exec_code {
     uint32_t local_slots;
     uint32_t result_slots;
     uint32_t frame_slots;
+    uint32_t ncalls;         /* call_direct callee words not linked yet (see exec_code_link) */
+    size_t *call_words;      /* their positions in code[]; NULL once linked */
     size_t ncode;
     exec_op code[];
 } exec_code;

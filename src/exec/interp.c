@@ -516,7 +516,7 @@ op_call: {
     DISPATCH();
 }
 op_call_direct: {
-    const exec_code *c = *pc[2].code_slot;
+    const exec_code *c = pc[2].callee;
     uint64_t *nfp = fp + W1(1);
     SPEND_FUEL();
     if (UNLIKELY(fr <= frames_last || nfp + c->frame_slots > stack_end))
@@ -1109,7 +1109,7 @@ isola_func *exec_frame_func(const isola_exec *exec, uint32_t i)
     const exec_frame *fr = exec->frames - i;
     if (fr->func)
         return fr->func;
-    /* A call_direct activation: [h] [funcidx | base] [code slot], then ret_pc. */
+    /* A call_direct activation: [h] [funcidx | base] [callee code], then ret_pc. */
     assert(i > 0 && fr->ret_pc && fr->ret_inst);
     return fr->ret_inst->funcs[fr->ret_pc[-2].w[0]];
 }

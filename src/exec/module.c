@@ -54,6 +54,8 @@ static bool module_translate(isola_module *module, isola_error *err)
             return false;
         }
     }
+    for (uint32_t i = 0; i < ndefined; i++)
+        exec_code_link(module->code[i]);
     return true;
 }
 

@@ -90,6 +90,8 @@ typedef struct tr {
     size_t nrelocs, caprelocs;
     size_t *jumps;           /* forward br / move_br instructions, for thread_jumps */
     size_t njumps, capjumps;
+    size_t *calls;           /* call_direct callee words, linked once the module is translated */
+    size_t ncalls, capcalls;
 
     tr_entry *stack;
     uint32_t sp, capstack;
@@ -923,8 +925,10 @@ static void tr_call(tr *t, const wasm_functype *ft, int op, uint32_t a, bool ind
     emit_w(t, a, base);
     if (indirect)
         emit_w(t, b, islot);
-    if (op == EXEC_OP_call_direct)
+    if (op == EXEC_OP_call_direct) {
+        append_pos(t, &t->calls, &t->ncalls, &t->capcalls, t->n);
         emit_u64(t, (uint64_t)(uintptr_t)&t->mod->code[a - t->wm->nfunc_imports]);
+    }
     for (uint32_t i = 0; i < ft->nresults; i++)
         push_home(t, wasm_functype_results(ft)[i]);
     /* The callee's frame (and a host function's results) extend past the
@@ -2466,6 +2470,9 @@ static exec_code *finish(tr *t, uint32_t funcidx)
     if (c->frame_slots < c->param_slots + EXEC_FRAME_PAD)
         c->frame_slots = c->param_slots + EXEC_FRAME_PAD;
     c->ncode = t->n;
+    c->ncalls = (uint32_t)t->ncalls;
+    c->call_words = t->calls;   /* handed over (tr_free leaves it) */
+    t->calls = NULL;
     memcpy(c->code, t->code, t->n * sizeof(exec_op));
     for (size_t i = 0; i < t->nrelocs; i++) {
         size_t pos = t->relocs[i];
@@ -2484,6 +2491,7 @@ static void tr_free(tr *t)
     free(t->code);
     free(t->relocs);
     free(t->jumps);
+    free(t->calls);
     free(t->local_slot);
     free(t->local_type);
     free(t->brt);
@@ -2537,5 +2545,19 @@ struct exec_code *exec_translate(const isola_module *module, uint32_t funcidx, w
 
 void exec_code_free(struct exec_code *code)
 {
+    if (code)
+        free(code->call_words);
     free(code);
+}
+
+void exec_code_link(struct exec_code *code)
+{
+    for (uint32_t i = 0; i < code->ncalls; i++) {
+        exec_op *w = &code->code[code->call_words[i]];
+        w->callee = *w->code_slot;
+        assert(w->callee);
+    }
+    free(code->call_words);
+    code->call_words = NULL;
+    code->ncalls = 0;
 }

@@ -23,5 +23,8 @@ struct exec_code;
  */
 struct exec_code *exec_translate(const isola_module *module, uint32_t funcidx, wasm_error *err);
 void exec_code_free(struct exec_code *code);
+/* Once every body of the module is translated: points each call_direct of
+ * `code` at its callee's code, saving the callee lookup on every call. */
+void exec_code_link(struct exec_code *code);
 
 #endif
