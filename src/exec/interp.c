@@ -458,10 +458,13 @@ op_br_nz64:
 op_br_nz64_back:
     if (fp[W0(1)] != 0) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); }
     NEXT(3);
+/* The mv_ forms do their move, step over its word and run the plain form. */
 #define BR_INC(name, expr) \
+    op_mv_br_inc_##name##_back: fp[W0(1)] = fp[W1(1)]; pc++; \
     op_br_inc_##name##_back: { uint32_t a = (uint32_t)fp[W1(1)] + W0(2); fp[W0(1)] = a; \
         uint32_t b = (uint32_t)fp[W1(2)]; \
         if (expr) { pc = pc[3].target; SPEND_FUEL(); DISPATCH(); } NEXT(4); } \
+    op_mv_br_inc_##name##_imm_back: fp[W0(1)] = fp[W1(1)]; pc++; \
     op_br_inc_##name##_imm_back: { uint32_t a = (uint32_t)fp[W1(1)] + W0(2); fp[W0(1)] = a; \
         uint32_t b = W1(2); \
         if (expr) { pc = pc[3].target; SPEND_FUEL(); DISPATCH(); } NEXT(4); }

@@ -598,6 +598,22 @@ static int cmp_swap(int c)
  * operand of `ne`) was just produced by `i32.add a, imm` right before the
  * compare, or -1. *other is the operand compared with the sum.
  */
+_Static_assert(EXEC_OP_mv_br_inc_ne_back - EXEC_OP_br_inc_ne_back == 6
+                   && EXEC_OP_mv_br_inc_lt_u_imm_back - EXEC_OP_br_inc_lt_u_imm_back == 6,
+               "the mv_br_inc ops follow the br_inc ops in the same order");
+
+/* Emits the handler word of a br_inc op; a move right before it (a value
+ * carried to the next iteration) joins it as its mv_ form. */
+static void emit_br_inc_h(tr *t, int op)
+{
+    if (last_is_move(t)) {
+        t->code[t->move_at].h = t->handlers[op + 6];
+        t->move_valid = false;
+        return;
+    }
+    emit_h(t, op);
+}
+
 static int loop_inc_op(const tr *t, int k, uint32_t *other)
 {
     int op;
@@ -667,7 +683,7 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
                 size_t add = t->cmp_prev_at;
                 uint32_t d = t->code[add + 1].w[0], a = t->code[add + 1].w[1], kk = t->code[add + 2].w[0];
                 rewind_code(t, add);
-                emit_h(t, inc + (t->cmp_imm ? 1 : 0));
+                emit_br_inc_h(t, inc + (t->cmp_imm ? 1 : 0));
                 emit_w(t, d, a);
                 emit_w(t, kk, other);
             } else {
@@ -686,7 +702,7 @@ static size_t emit_cond_jump(tr *t, tr_entry cond, bool when_true, int64_t targe
             size_t add = t->prod_at;
             uint32_t d = t->code[add + 1].w[0], a = t->code[add + 1].w[1], k = t->code[add + 2].w[0];
             rewind_code(t, add);
-            emit_h(t, EXEC_OP_br_inc_ne_imm_back);
+            emit_br_inc_h(t, EXEC_OP_br_inc_ne_imm_back);
             emit_w(t, d, a);
             emit_w(t, k, 0);
         } else {

@@ -7,7 +7,7 @@
  * and mul with a loaded right operand, sums of three, products of two
  * loads (dot products) with and without an addend, f64 updates in place
  * (x[i] += a*b), and-not, xors of two rotations, loops ending in a pair of
- * moves, jumps threaded
+ * moves or in a copy before the counter test, jumps threaded
  * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
@@ -688,6 +688,35 @@ static const char *k_andn =
     "             (i32.rotr (local.get 0) (i32.const 22))))\n"
     "  (func (export \"two\") (param i32 i32) (result i32)\n"
     "    (i32.xor (i32.rotl (local.get 0) (i32.const 31)) (i32.rotl (local.get 1) (i32.const 0))))\n"
+    "  ;; loops whose back-edge test follows a carried copy (prev <- cur): each br_inc form\n"
+    "  (func (export \"carry_ne\") (param $n i32) (result i32) (local $i i32) (local $p i32) (local $c i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $c (i32.mul (local.get $i) (local.get $i)))\n"
+    "      (local.set $s (i32.add (local.get $s) (i32.sub (local.get $c) (local.get $p))))\n"
+    "      (local.set $p (local.get $c))\n"
+    "      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))\n"
+    "    (i32.add (local.get $s) (local.get $p)))\n"
+    "  (func (export \"carry_lt\") (param $n i32) (result i32) (local $i i32) (local $p i32) (local $c i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $c (i32.mul (local.get $i) (local.get $i)))\n"
+    "      (local.set $s (i32.add (local.get $s) (i32.sub (local.get $c) (local.get $p))))\n"
+    "      (local.set $p (local.get $c))\n"
+    "      (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))\n"
+    "    (i32.add (local.get $s) (local.get $p)))\n"
+    "  (func (export \"carry_ltu_k\") (result i32) (local $i i32) (local $p i32) (local $c i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $c (i32.mul (local.get $i) (local.get $i)))\n"
+    "      (local.set $s (i32.add (local.get $s) (i32.sub (local.get $c) (local.get $p))))\n"
+    "      (local.set $p (local.get $c))\n"
+    "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 10))))\n"
+    "    (i32.add (local.get $s) (local.get $p)))\n"
+    "  (func (export \"carry_down\") (param $n i32) (result i32) (local $p i32) (local $c i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $c (i32.mul (local.get $n) (local.get $n)))\n"
+    "      (local.set $s (i32.add (local.get $s) (i32.sub (local.get $c) (local.get $p))))\n"
+    "      (local.set $p (local.get $c))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    (i32.add (local.get $s) (local.get $p)))\n"
     "  ;; a Fibonacci loop: each iteration ends in (a, b) <- (b, a + b), a pair of moves\n"
     "  (func (export \"fibloop\") (param $n i32) (result i32) (local $a i32) (local $b i32) (local $t i32)\n"
     "    (local.set $b (i32.const 1))\n"
@@ -717,6 +746,10 @@ static void test_and_not_and_move_loops(void **state)
     isola_value xy[2] = { i32v((int32_t)0x80000001u), i32v(0x1234) };
     assert_int_equal(call1(fx, "two", xy, 2).of.i32, (int32_t)(0xc0000000u ^ 0x1234u));
     isola_value n = i32v(10);
+    assert_int_equal(call1(fx, "carry_ne", &n, 1).of.i32, 2 * 81);
+    assert_int_equal(call1(fx, "carry_lt", &n, 1).of.i32, 2 * 81);
+    assert_int_equal(call1(fx, "carry_ltu_k", NULL, 0).of.i32, 2 * 81);
+    assert_int_equal(call1(fx, "carry_down", &n, 1).of.i32, 1 + 1);   /* ends at n = 1: s = 1, p = 1 */
     assert_int_equal(call1(fx, "fibloop", &n, 1).of.i32, 55);
     n = i32v(47);
     assert_int_equal(call1(fx, "fibloop", &n, 1).of.i32, (int32_t)2971215073u);
