@@ -40,6 +40,7 @@
  *   i32_rotl_xor_rotl [h] [dst | x] [y | j + (k << 8)]   rotl(x, j) ^ rotl(y, k)
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
  *   br_table_and/_add [h] [x | n] [k | -] [targets as br_table]   index = x & k or x + k
+ *   finish      [h]                       the bottom frame returned: the run is over
  *   call        [h] [funcidx | base]      callee frame starts at fp + base
  *   call_direct [h] [funcidx | base] [callee code]   same, for a defined function of
  *               this module (the word holds &module->code[i] until exec_code_link)
@@ -142,7 +143,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(br_inc_lt_u_back) X(br_inc_lt_u_imm_back) \
     X(mv_br_inc_ne_back) X(mv_br_inc_ne_imm_back) X(mv_br_inc_lt_s_back) X(mv_br_inc_lt_s_imm_back) \
     X(mv_br_inc_lt_u_back) X(mv_br_inc_lt_u_imm_back) \
-    X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(call) X(call_direct) X(call_import) X(call_indirect) \
+    X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(finish) X(call) X(call_direct) X(call_import) X(call_indirect) \
     X(move) X(move_pair) X(move_br) X(move_br_back) X(move_pair_br_back) X(move2) X(const64) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy) \

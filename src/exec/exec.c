@@ -86,6 +86,7 @@ isola_exec *isola_exec_new(isola_engine *engine, const isola_exec_config *cfg, i
     e->max_depth = depth;
     e->fuel = ISOLA_FUEL_UNLIMITED;
     e->state = EXEC_IDLE;
+    e->finish_op.h = exec_interp_handlers()[EXEC_OP_finish];
     return e;
 }
 
@@ -317,7 +318,8 @@ isola_status isola_exec_call(isola_exec *exec, isola_func *func, const isola_val
 
     const exec_code *c = func->code;
     memset(exec->stack + c->param_slots, 0, (size_t)c->local_slots * sizeof(uint64_t));
-    exec->frames[0] = (exec_frame){ .func = func, .ret_pc = NULL, .ret_fp = NULL, .ret_inst = NULL };
+    exec->frames[0] = (exec_frame){ .func = func, .ret_pc = &exec->finish_op, .ret_fp = exec->stack,
+                                    .ret_inst = func->instance };
     exec->pc = c->code;
     exec->fp = exec->stack;
     exec->depth = 0;

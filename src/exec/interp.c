@@ -406,7 +406,14 @@ static isola_status interp_loop(isola_exec *exec, const void *const **handlers_o
     uint64_t *fp = exec->fp;
     isola_instance *inst = exec->inst;
     exec_frame *const frames = exec->frames;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    /* gcc sees only a few static uses of fr (call and return) and spills
+     * it, putting a stack load and store on every call; r13 is otherwise
+     * little used in this loop. */
+    register exec_frame *fr __asm__("r13") = frames - exec->depth;
+#else
     exec_frame *fr = frames - exec->depth;     /* the running activation (frames grow down) */
+#endif
     /* A call from the activation at frames_last would exceed max_depth:
      * one pointer compare instead of index arithmetic per call. */
     const exec_frame *const frames_last = frames - (exec->max_depth - 1);
@@ -488,8 +495,6 @@ op_ret1:
     fp[0] = fp[W0(1)];
     /* fall through */
 op_ret: {
-    if (UNLIKELY(fr == frames))
-        goto finished;
     pc = fr->ret_pc;
     fp = fr->ret_fp;
     if (UNLIKELY(fr->ret_inst != inst)) {
@@ -500,6 +505,9 @@ op_ret: {
     fr++;   /* back to the caller: frames grow down */
     DISPATCH();
 }
+op_finish:
+    fr = frames;   /* frames[0] returned to here (its ret_pc): undo the pop */
+    goto finished;
 op_call: {
     /* A defined function of this module: same instance, same memory. */
     isola_func *f = funcs[W0(1)];

@@ -19,13 +19,15 @@
 
 /*
  * One activation record. frames[0] is the function isola_exec_call started;
- * its ret_pc is NULL. The caller's state is saved here, so a return restores
- * pc, fp and (for calls across instances) the instance.
+ * its ret_pc is the exec's finish_op, whose handler ends the run, so a
+ * return never tests for the bottom frame. The caller's state is saved
+ * here, so a return restores pc, fp and (for calls across instances) the
+ * instance.
  */
 typedef struct exec_frame {
     isola_func *func;            /* the function running in this activation; NULL when a
                                   * call_direct started it (see exec_frame_func) */
-    const exec_op *ret_pc;       /* where the caller continues; NULL for frames[0] */
+    const exec_op *ret_pc;       /* where the caller continues; &exec->finish_op for frames[0] */
     uint64_t *ret_fp;            /* the caller's frame base */
     isola_instance *ret_inst;    /* the caller's instance */
 } exec_frame;
@@ -83,6 +85,7 @@ struct isola_exec {
     exec_record *record;
     void *block;                 /* what was allocated */
     int32_t pool_slot;           /* the block's slot in engine->exec_pool, or -1: malloc */
+    exec_op finish_op;           /* [op_finish]: where frames[0] returns to */
 };
 
 /* What a host function receives: who called it. */
