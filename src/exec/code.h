@@ -21,6 +21,7 @@
  *   br_<cmp>    [h] [a | b] [target]      b is a slot, or an immediate for *_imm
  *   br_inc_*    [h] [dst | a] [k | b] [target]   dst = a + k, then a fused loop test of dst
  *   mv_br_inc_* [h] [mdst | msrc] [dst | a] [k | b] [target]   a move, then br_inc_*
+ *   br_add_*, mv_br_add_*   as br_inc_*, mv_br_inc_*, with k a slot (a stride: j += step)
  *   f64_mul*    [h] [dst | a] [b | c]   c + a*b, c - a*b, a*b - c (two roundings, as unfused)
  *   i32/i64_muladd [h] [dst | a] [b | c]   c + a*b (wrapping)
  *   f64_muladd_mem, f64_mulsub_mem [h] [a | b] [offset | addr]   m = mem[addr+offset] (f64),
@@ -143,6 +144,10 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(br_inc_lt_u_back) X(br_inc_lt_u_imm_back) \
     X(mv_br_inc_ne_back) X(mv_br_inc_ne_imm_back) X(mv_br_inc_lt_s_back) X(mv_br_inc_lt_s_imm_back) \
     X(mv_br_inc_lt_u_back) X(mv_br_inc_lt_u_imm_back) \
+    X(br_add_ne_back) X(br_add_ne_imm_back) X(br_add_lt_s_back) X(br_add_lt_s_imm_back) \
+    X(br_add_lt_u_back) X(br_add_lt_u_imm_back) \
+    X(mv_br_add_ne_back) X(mv_br_add_ne_imm_back) X(mv_br_add_lt_s_back) X(mv_br_add_lt_s_imm_back) \
+    X(mv_br_add_lt_u_back) X(mv_br_add_lt_u_imm_back) \
     X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(finish) X(call) X(call_direct) X(call_import) X(call_indirect) \
     X(move) X(move_pair) X(move_br) X(move_br_back) X(move_pair_br_back) X(move2) X(const64) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \

@@ -465,19 +465,24 @@ op_br_nz64:
 op_br_nz64_back:
     if (fp[W0(1)] != 0) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); }
     NEXT(3);
-/* The mv_ forms do their move, step over its word and run the plain form. */
-#define BR_INC(name, expr) \
-    op_mv_br_inc_##name##_back: fp[W0(1)] = fp[W1(1)]; pc++; \
-    op_br_inc_##name##_back: { uint32_t a = (uint32_t)fp[W1(1)] + W0(2); fp[W0(1)] = a; \
+/* Loop back-edges fused with the counter's step: br_inc adds a constant,
+ * br_add a slot. The mv_ forms do their move, step over its word and run
+ * the plain form. */
+#define BR_STEP(kind, name, step, expr) \
+    op_mv_br_##kind##_##name##_back: fp[W0(1)] = fp[W1(1)]; pc++; \
+    op_br_##kind##_##name##_back: { uint32_t a = (uint32_t)fp[W1(1)] + (step); fp[W0(1)] = a; \
         uint32_t b = (uint32_t)fp[W1(2)]; \
         if (expr) { pc = pc[3].target; SPEND_FUEL(); DISPATCH(); } NEXT(4); } \
-    op_mv_br_inc_##name##_imm_back: fp[W0(1)] = fp[W1(1)]; pc++; \
-    op_br_inc_##name##_imm_back: { uint32_t a = (uint32_t)fp[W1(1)] + W0(2); fp[W0(1)] = a; \
+    op_mv_br_##kind##_##name##_imm_back: fp[W0(1)] = fp[W1(1)]; pc++; \
+    op_br_##kind##_##name##_imm_back: { uint32_t a = (uint32_t)fp[W1(1)] + (step); fp[W0(1)] = a; \
         uint32_t b = W1(2); \
         if (expr) { pc = pc[3].target; SPEND_FUEL(); DISPATCH(); } NEXT(4); }
-    BR_INC(ne, a != b)
-    BR_INC(lt_s, (int32_t)a < (int32_t)b)
-    BR_INC(lt_u, a < b)
+#define BR_STEPS(kind, step) \
+    BR_STEP(kind, ne, step, a != b) \
+    BR_STEP(kind, lt_s, step, (int32_t)a < (int32_t)b) \
+    BR_STEP(kind, lt_u, step, a < b)
+    BR_STEPS(inc, W0(2))
+    BR_STEPS(add, (uint32_t)fp[W0(2)])
 #define BR_TABLE(name, index, first) \
     op_##name: { \
         uint32_t i = (index), n = W1(1); \

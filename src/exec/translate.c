@@ -599,8 +599,10 @@ static int cmp_swap(int c)
  * compare, or -1. *other is the operand compared with the sum.
  */
 _Static_assert(EXEC_OP_mv_br_inc_ne_back - EXEC_OP_br_inc_ne_back == 6
-                   && EXEC_OP_mv_br_inc_lt_u_imm_back - EXEC_OP_br_inc_lt_u_imm_back == 6,
-               "the mv_br_inc ops follow the br_inc ops in the same order");
+                   && EXEC_OP_mv_br_inc_lt_u_imm_back - EXEC_OP_br_inc_lt_u_imm_back == 6
+                   && EXEC_OP_br_add_ne_back - EXEC_OP_br_inc_ne_back == 12
+                   && EXEC_OP_mv_br_add_lt_u_imm_back - EXEC_OP_br_add_lt_u_imm_back == 6,
+               "br_inc, mv_br_inc, br_add, mv_br_add: six ops each, in the same order");
 
 /* Emits the handler word of a br_inc op; a move right before it (a value
  * carried to the next iteration) joins it as its mv_ form. */
@@ -623,8 +625,12 @@ static int loop_inc_op(const tr *t, int k, uint32_t *other)
     case 3: op = EXEC_OP_br_inc_lt_u_back; break;
     default: return -1;
     }
-    if (t->oom || !t->cmp_prev_valid || t->cmp_prev_at + 3 != t->cmp_at
-        || t->code[t->cmp_prev_at].h != t->handlers[EXEC_OP_i32_add_imm])
+    if (t->oom || !t->cmp_prev_valid || t->cmp_prev_at + 3 != t->cmp_at)
+        return -1;
+    const void *h = t->code[t->cmp_prev_at].h;
+    if (h == t->handlers[EXEC_OP_i32_add])       /* a stride in a slot: the br_add form */
+        op += EXEC_OP_br_add_ne_back - EXEC_OP_br_inc_ne_back;
+    else if (h != t->handlers[EXEC_OP_i32_add_imm])
         return -1;
     uint32_t sum = t->code[t->cmp_prev_at + 1].w[0];
     if (sum == t->cmp_a) {

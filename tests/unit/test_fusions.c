@@ -7,7 +7,7 @@
  * and mul with a loaded right operand, sums of three, products of two
  * loads (dot products) with and without an addend, f64 updates in place
  * (x[i] += a*b), and-not, xors of two rotations, loops ending in a pair of
- * moves or in a copy before the counter test, jumps threaded
+ * moves or in a copy before the counter test, strided loops, jumps threaded
  * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
@@ -717,6 +717,24 @@ static const char *k_andn =
     "      (local.set $p (local.get $c))\n"
     "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
     "    (i32.add (local.get $s) (local.get $p)))\n"
+    "  ;; strided loops (j += step), the step in a slot: each compare, a constant bound, a carried copy\n"
+    "  (func (export \"stride_lt_u\") (param $j i32) (param $step i32) (param $n i32) (result i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s) (local.get $j)))\n"
+    "      (br_if $l (i32.lt_u (local.tee $j (i32.add (local.get $j) (local.get $step))) (local.get $n))))\n"
+    "    (local.get $s))\n"
+    "  (func (export \"stride_lt_s\") (param $j i32) (param $step i32) (result i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s) (local.get $j)))\n"
+    "      (br_if $l (i32.lt_s (local.tee $j (i32.add (local.get $j) (local.get $step))) (i32.const 10))))\n"
+    "    (local.get $s))\n"
+    "  (func (export \"stride_ne\") (param $j i32) (param $step i32) (param $n i32) (result i32) (local $s i32) (local $p i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s) (i32.mul (local.get $p) (i32.const 1000))))\n"
+    "      (local.set $s (i32.add (local.get $s) (local.get $j)))\n"
+    "      (local.set $p (local.get $j))\n"
+    "      (br_if $l (i32.ne (local.get $n) (local.tee $j (i32.add (local.get $j) (local.get $step))))))\n"
+    "    (local.get $s))\n"
     "  ;; a Fibonacci loop: each iteration ends in (a, b) <- (b, a + b), a pair of moves\n"
     "  (func (export \"fibloop\") (param $n i32) (result i32) (local $a i32) (local $b i32) (local $t i32)\n"
     "    (local.set $b (i32.const 1))\n"
@@ -751,6 +769,14 @@ static void test_and_not_and_move_loops(void **state)
     assert_int_equal(call1(fx, "carry_ltu_k", NULL, 0).of.i32, 2 * 81);
     assert_int_equal(call1(fx, "carry_down", &n, 1).of.i32, 1 + 1);   /* ends at n = 1: s = 1, p = 1 */
     assert_int_equal(call1(fx, "fibloop", &n, 1).of.i32, 55);
+    isola_value st[3] = { i32v(1), i32v(3), i32v(11) };             /* 1 4 7 10 */
+    assert_int_equal(call1(fx, "stride_lt_u", st, 3).of.i32, 22);
+    isola_value wrap[3] = { i32v(-2), i32v(1), i32v(2) };           /* -2 as unsigned is past 2 */
+    assert_int_equal(call1(fx, "stride_lt_u", wrap, 3).of.i32, -2);
+    isola_value ss[2] = { i32v(-5), i32v(5) };                      /* -5 0 5 */
+    assert_int_equal(call1(fx, "stride_lt_s", ss, 2).of.i32, 0);
+    isola_value sn[3] = { i32v(0), i32v(2), i32v(8) };              /* 0 2 4 6, carrying the previous */
+    assert_int_equal(call1(fx, "stride_ne", sn, 3).of.i32, 12 + 1000 * (0 + 2 + 4));
     n = i32v(47);
     assert_int_equal(call1(fx, "fibloop", &n, 1).of.i32, (int32_t)2971215073u);
 }
