@@ -134,24 +134,59 @@ static void mempool_pagemap_open(struct mem_pool *pool, pid_t pid)
 }
 
 /*
+ * A word in a page that the kernel empties in every child (MADV_WIPEONFORK,
+ * Linux 4.14): it holds the pid of the process that last checked its
+ * pagemap descriptors, and reads 0 in a new child made by fork, _Fork or
+ * clone (anything that copies the address space). NULL where the kernel
+ * refuses the advice: then every check asks getpid.
+ */
+static _Atomic pid_t *mempool_fork_word;
+static pthread_once_t mempool_fork_once = PTHREAD_ONCE_INIT;
+
+static void mempool_fork_word_init(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t bytes = page > 0 ? (size_t)page : 4096;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    if (madvise(p, bytes, MADV_WIPEONFORK) != 0) {
+        munmap(p, bytes);
+        return;
+    }
+    mempool_fork_word = p;
+    atomic_init(mempool_fork_word, 0);
+}
+
+/*
  * The pool's pagemap descriptor for this process. /proc/self is resolved
  * when it is opened, so in a child made by fork (or _Fork, or clone: no
  * atfork handler is relied on) the inherited descriptor reads the parent's
  * page tables, where pages only the child wrote look untouched and would
- * not be cleared. Comparing the pid (one cheap system call) catches every
- * way of getting there; the child opens its own, under the pool lock.
+ * not be cleared. Comparing the pid catches every way of getting there;
+ * the child opens its own, under the pool lock. getpid is a system call
+ * (about 120 ns here, 7% of a spawn+exit), so it is asked only when the
+ * fork word does not hold the pool's pid: the word is wiped in every new
+ * address space, and a pool's pid can equal it only in the process that
+ * stored both.
  * The descriptor belongs to the library: a host that closes descriptors it
  * does not own (closefrom) breaks this as it breaks WASI's directories.
  */
 static int mempool_pagemap(struct mem_pool *pool)
 {
+    _Atomic pid_t *word = mempool_fork_word;
+    pid_t known = atomic_load_explicit(&pool->pagemap_pid, memory_order_acquire);
+    if (word && known != 0 && atomic_load_explicit(word, memory_order_relaxed) == known)
+        return atomic_load(&pool->pagemap_fd);
     pid_t pid = getpid();
-    if (pid != atomic_load(&pool->pagemap_pid)) {
+    if (pid != known) {
         util_spin_lock(&pool->lock);
         if (pid != atomic_load(&pool->pagemap_pid))
             mempool_pagemap_open(pool, pid);
         util_spin_unlock(&pool->lock);
     }
+    if (word)
+        atomic_store_explicit(word, pid, memory_order_relaxed);
     return atomic_load(&pool->pagemap_fd);
 }
 
@@ -167,8 +202,10 @@ static struct mem_pool *mempool_create(uint64_t slot_bytes, bool clears)
     atomic_init(&pool->pagemap_fd, -1);
     atomic_init(&pool->pagemap_pid, 0);
     pool->scratch = !clears;
-    if (clears)
+    if (clears) {
+        pthread_once(&mempool_fork_once, mempool_fork_word_init);
         mempool_pagemap_open(pool, getpid());
+    }
     long page = sysconf(_SC_PAGESIZE);
     pool->page = page > 0 ? (size_t)page : 4096;
     uint64_t per = MEMPOOL_CHUNK_TARGET / slot_bytes;

@@ -140,6 +140,55 @@ static void test_reuse_after_fork(void **state)
     isola_engine_release(e);
 }
 
+/* Writes 0xAB to every `stride`-th byte of a fresh 4-page memory and
+ * releases it, reading nothing (a read maps the zero page, which pagemap
+ * reports as present: a stale answer would then cover every page). */
+static void dirty_release(isola_engine *e, uint64_t stride)
+{
+    isola_error err;
+    isola_memory *m = isola_memory_new(e, (isola_limits){.min = 4, .max = 4, .has_max = true}, &err);
+    if (!m)
+        return;
+    uint8_t *base = isola_memory_data(m);
+    for (uint64_t at = 0; at < isola_memory_size(m); at += stride)
+        base[at] = 0xAB;
+    isola_memory_release(m);
+}
+
+/* The fork check reads a word the kernel wipes in each child. A child that
+ * used the pool (and so reopened pagemap and stored its own pid there) and
+ * then forks must leave its own child asking again: a grandchild with the
+ * child's descriptor would miss the pages only it wrote. */
+static void test_reuse_after_fork_twice(void **state)
+{
+    (void)state;
+    if (ISOLA_HAS_ASAN)
+        return;
+    isola_engine *e = new_engine(0, 4);
+    dirty_release(e, 7 * 4096);   /* the parent checks first */
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        dirty_release(e, 9 * 4096);
+        pid_t grandchild = fork();
+        if (grandchild < 0)
+            _exit(2);
+        if (grandchild == 0)
+            _exit(dirty_after_reuse(e, 3 * 4096) == -1 ? 0 : 1);
+        int gstatus = 0;
+        if (waitpid(grandchild, &gstatus, 0) != grandchild || !WIFEXITED(gstatus))
+            _exit(3);
+        _exit(WEXITSTATUS(gstatus) != 0 ? 4 : dirty_after_reuse(e, 5 * 4096) == -1 ? 0 : 5);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(dirty_after_reuse(e, 3 * 4096), -1);
+    isola_engine_release(e);
+}
+
 static void test_grow_limits(void **state)
 {
     (void)state;
@@ -285,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_slot_reuse_is_zeroed),
         cmocka_unit_test(test_reuse_after_fork),
+        cmocka_unit_test(test_reuse_after_fork_twice),
         cmocka_unit_test(test_grow_limits),
         cmocka_unit_test(test_private_reservation),
         cmocka_unit_test(test_many_memories),
