@@ -89,8 +89,11 @@
 #define MEMPOOL_DIRTY_BATCH 16
 #define MEMPOOL_DIRTY_BYTES (2ull << 20)
 /* Pagemap entries one read of a batch covers at most (8 bytes each, on the
- * stack): sixteen small slots. */
+ * stack): sixteen small slots. A read costs about as much as 150 entries,
+ * so a read takes in the next slot only across a gap of fewer pages than
+ * MEMPOOL_SCAN_GAP. */
 #define MEMPOOL_SCAN_PAGES 1024
+#define MEMPOOL_SCAN_GAP 128
 
 /* A LIFO stack of free slots; `resident` is per entry for warm slots. */
 typedef struct mempool_stack {
@@ -462,6 +465,17 @@ static uint64_t mempool_page_count(const struct mem_pool *pool, uint64_t bytes)
     return (bytes + pool->page - 1) / pool->page;
 }
 
+/* Whether one pagemap read starting at page `first` and covering `prev`
+ * should also cover `next`, the slot after it by address. */
+static bool mempool_joins_read(const struct mem_pool *pool, uint64_t first, const mempool_dirty_slot *prev,
+                               const mempool_dirty_slot *next)
+{
+    uint64_t prev_end = (uintptr_t)prev->base / pool->page + mempool_page_count(pool, prev->touched);
+    uint64_t next_at = (uintptr_t)next->base / pool->page;
+    return next_at - prev_end < MEMPOOL_SCAN_GAP &&
+           next_at + mempool_page_count(pool, next->touched) - first <= MEMPOOL_SCAN_PAGES;
+}
+
 /* Clears every slot of the batch: slots close together share one pagemap
  * read (one system call for up to sixteen small slots instead of one
  * each); a slot whose read fails is cleared on its own, which falls back
@@ -480,8 +494,7 @@ static void mempool_clear_batch(struct mem_pool *pool, mempool_dirty_slot *batch
     for (size_t i = 0; i < n;) {
         uint64_t first = (uintptr_t)batch[i].base / pool->page;
         size_t j = i + 1;
-        while (j < n && (uintptr_t)batch[j].base / pool->page + mempool_page_count(pool, batch[j].touched) - first <=
-                            MEMPOOL_SCAN_PAGES)
+        while (j < n && mempool_joins_read(pool, first, &batch[j - 1], &batch[j]))
             j++;
         uint64_t span = (uintptr_t)batch[j - 1].base / pool->page +
                         mempool_page_count(pool, batch[j - 1].touched) - first;
