@@ -494,8 +494,10 @@ static bool mempool_joins_read(const struct mem_pool *pool, uint64_t first, cons
  * to mincore. */
 static void mempool_clear_batch(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n)
 {
+    if (n == 0)
+        return;
     for (size_t i = 1; i < n; i++)   /* by address, so neighbours share a read */
-        for (size_t j = i; j > 0 && batch[j - 1].base > batch[j].base; j--) {
+        for (size_t j = i; j > 0 && (uintptr_t)batch[j - 1].base > (uintptr_t)batch[j].base; j--) {
             mempool_dirty_slot t = batch[j];
             batch[j] = batch[j - 1];
             batch[j - 1] = t;
@@ -531,6 +533,8 @@ static void mempool_clear_batch(struct mem_pool *pool, mempool_dirty_slot *batch
  * discarded and goes cold, or out of circulation if even that fails. */
 static void mempool_settle_batch(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n)
 {
+    if (n == 0)
+        return;
     bool cold[MEMPOOL_DIRTY_BATCH] = {false};
     util_spin_lock(&pool->lock);
     for (size_t i = 0; i < n; i++) {
