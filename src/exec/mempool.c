@@ -24,6 +24,18 @@
  *   Both lists are LIFO (the most recently used slot is the warmest);
  *   take prefers warm, then cold, then a never-used slot.
  *
+ * Batched clears
+ *   A pagemap read is a system call of ~0.5 us whatever it returns, about a
+ *   third of a spawn+exit when each release made one. So a slot bound for
+ *   the warm list first waits on a third list, dirty, which take never
+ *   looks at; the release that brings it to MEMPOOL_DIRTY_BATCH slots (or
+ *   MEMPOOL_DIRTY_BYTES) clears the whole batch, sorted by address, with
+ *   one read per run of nearby slots (sixteen small slots fit one). Dirty
+ *   slots count toward the warm bound with all their touched bytes; a trim
+ *   discards them; exec_mempool_flush clears them at once. The cost is a
+ *   few more slots in circulation (fresh ones are taken meanwhile), each
+ *   touched once.
+ *
  * Scratch pools
  *   Execution contexts (exec.c) take their stacks from a pool too, for the
  *   same reasons (a million of them; only touched pages cost RAM), but they
@@ -46,7 +58,7 @@
  *
  * Locking: one spinlock (util/spinlock.h: held for a few list updates,
  *   and every spawn and end takes it) guards the chunk list and the free
- *   lists. It is held across the mmap of a new chunk too, which happens once
+ *   lists (warm, cold, dirty). It is held across the mmap of a new chunk too, which happens once
  *   per slots_per_chunk memories, and across an idle scratch pool's trim;
  *   clearing and madvise on release run outside it.
  */
@@ -84,6 +96,16 @@
 #define MEMPOOL_WARM_MAX_TOUCHED (1ull << 20)
 /* Pages of that at most (pages are 4 KiB or larger). */
 #define MEMPOOL_WARM_MAX_PAGES (MEMPOOL_WARM_MAX_TOUCHED / 4096)
+/* Released slots waiting to be cleared together (see "Batched clears"):
+ * at most this many, and at most this many bytes that may be dirty. */
+#define MEMPOOL_DIRTY_BATCH 16
+#define MEMPOOL_DIRTY_BYTES (2ull << 20)
+/* Pagemap entries one read of a batch covers at most (8 bytes each, on the
+ * stack): sixteen small slots. A read costs about as much as 150 entries,
+ * so a read takes in the next slot only across a gap of fewer pages than
+ * MEMPOOL_SCAN_GAP. */
+#define MEMPOOL_SCAN_PAGES 1024
+#define MEMPOOL_SCAN_GAP 128
 
 /* A LIFO stack of free slots; `resident` is per entry for warm slots. */
 typedef struct mempool_stack {
@@ -101,7 +123,9 @@ struct mem_pool {
     uint64_t next_fresh;         /* slots below this were handed out at least once */
     mempool_stack warm;          /* cleared, pages still resident */
     mempool_stack cold;          /* pages given back to the OS */
-    uint64_t warm_bytes;         /* resident bytes on the warm list */
+    mempool_stack dirty;         /* released, not cleared yet: never taken (resident = touched) */
+    uint64_t dirty_bytes;        /* touched bytes of the dirty list */
+    uint64_t warm_bytes;         /* resident bytes on the warm list, plus dirty_bytes */
     uint64_t in_use;
     size_t page;                 /* the OS page size */
     bool scratch;                /* slots are not cleared between users (see above) */
@@ -134,24 +158,59 @@ static void mempool_pagemap_open(struct mem_pool *pool, pid_t pid)
 }
 
 /*
+ * A word in a page that the kernel empties in every child (MADV_WIPEONFORK,
+ * Linux 4.14): it holds the pid of the process that last checked its
+ * pagemap descriptors, and reads 0 in a new child made by fork, _Fork or
+ * clone (anything that copies the address space). NULL where the kernel
+ * refuses the advice: then every check asks getpid.
+ */
+static _Atomic pid_t *mempool_fork_word;
+static pthread_once_t mempool_fork_once = PTHREAD_ONCE_INIT;
+
+static void mempool_fork_word_init(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t bytes = page > 0 ? (size_t)page : 4096;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    if (madvise(p, bytes, MADV_WIPEONFORK) != 0) {
+        munmap(p, bytes);
+        return;
+    }
+    mempool_fork_word = p;
+    atomic_init(mempool_fork_word, 0);
+}
+
+/*
  * The pool's pagemap descriptor for this process. /proc/self is resolved
  * when it is opened, so in a child made by fork (or _Fork, or clone: no
  * atfork handler is relied on) the inherited descriptor reads the parent's
  * page tables, where pages only the child wrote look untouched and would
- * not be cleared. Comparing the pid (one cheap system call) catches every
- * way of getting there; the child opens its own, under the pool lock.
+ * not be cleared. Comparing the pid catches every way of getting there;
+ * the child opens its own, under the pool lock. getpid is a system call
+ * (about 120 ns here, 7% of a spawn+exit), so it is asked only when the
+ * fork word does not hold the pool's pid: the word is wiped in every new
+ * address space, and a pool's pid can equal it only in the process that
+ * stored both.
  * The descriptor belongs to the library: a host that closes descriptors it
  * does not own (closefrom) breaks this as it breaks WASI's directories.
  */
 static int mempool_pagemap(struct mem_pool *pool)
 {
+    _Atomic pid_t *word = mempool_fork_word;
+    pid_t known = atomic_load_explicit(&pool->pagemap_pid, memory_order_acquire);
+    if (word && known != 0 && atomic_load_explicit(word, memory_order_relaxed) == known)
+        return atomic_load(&pool->pagemap_fd);
     pid_t pid = getpid();
-    if (pid != atomic_load(&pool->pagemap_pid)) {
+    if (pid != known) {
         util_spin_lock(&pool->lock);
         if (pid != atomic_load(&pool->pagemap_pid))
             mempool_pagemap_open(pool, pid);
         util_spin_unlock(&pool->lock);
     }
+    if (word)
+        atomic_store_explicit(word, pid, memory_order_relaxed);
     return atomic_load(&pool->pagemap_fd);
 }
 
@@ -167,8 +226,10 @@ static struct mem_pool *mempool_create(uint64_t slot_bytes, bool clears)
     atomic_init(&pool->pagemap_fd, -1);
     atomic_init(&pool->pagemap_pid, 0);
     pool->scratch = !clears;
-    if (clears)
+    if (clears) {
+        pthread_once(&mempool_fork_once, mempool_fork_word_init);
         mempool_pagemap_open(pool, getpid());
+    }
     long page = sysconf(_SC_PAGESIZE);
     pool->page = page > 0 ? (size_t)page : 4096;
     uint64_t per = MEMPOOL_CHUNK_TARGET / slot_bytes;
@@ -193,6 +254,8 @@ void exec_mempool_free(struct mem_pool *pool)
     free(pool->warm.slots);
     free(pool->warm.resident);
     free(pool->cold.slots);
+    free(pool->dirty.slots);
+    free(pool->dirty.resident);
     int fd = atomic_load(&pool->pagemap_fd);
     if (fd >= 0)
         close(fd);
@@ -310,13 +373,22 @@ static bool mempool_swap_possible(void)
     return sysinfo(&si) != 0 || si.totalswap != 0;
 }
 
+/* state[i] for pagemap entries[i], i < npages. */
+static void mempool_states_from_pagemap(const uint64_t *entries, size_t npages, uint8_t *state)
+{
+    enum { PRESENT = 63, SWAPPED = 62 };
+    for (size_t i = 0; i < npages; i++)
+        state[i] = entries[i] >> PRESENT & 1   ? PAGE_RESIDENT
+                   : entries[i] >> SWAPPED & 1 ? PAGE_ELSEWHERE
+                                               : PAGE_ZERO;
+}
+
 /* Fills state[0..npages) for the pages at base. /proc/self/pagemap answers
  * in one read (present, or swapped / migrating); without it, mincore plus a
  * swap check costs two system calls. False if neither could be asked.
  * npages is at most MEMPOOL_WARM_MAX_PAGES. */
 static bool mempool_page_states(struct mem_pool *pool, uint8_t *base, size_t npages, uint8_t *state)
 {
-    enum { PRESENT = 63, SWAPPED = 62 };
     assert(npages <= MEMPOOL_WARM_MAX_PAGES);
     int fd = mempool_pagemap(pool);
     if (fd >= 0) {
@@ -324,10 +396,7 @@ static bool mempool_page_states(struct mem_pool *pool, uint8_t *base, size_t npa
         size_t want = npages * sizeof entries[0];
         off_t at = (off_t)((uintptr_t)base / pool->page * sizeof entries[0]);
         if (pread(fd, entries, want, at) == (ssize_t)want) {
-            for (size_t i = 0; i < npages; i++)
-                state[i] = entries[i] >> PRESENT & 1   ? PAGE_RESIDENT
-                           : entries[i] >> SWAPPED & 1 ? PAGE_ELSEWHERE
-                                                       : PAGE_ZERO;
+            mempool_states_from_pagemap(entries, npages, state);
             return true;
         }
     }
@@ -340,16 +409,12 @@ static bool mempool_page_states(struct mem_pool *pool, uint8_t *base, size_t npa
     return true;
 }
 
-/* Makes [base, base + bytes) read as zeros while keeping its resident pages:
- * those are cleared with memset; pages that may hold data elsewhere (swap)
- * are discarded; the rest read as zeros already. Returns the resident bytes
- * kept, or UINT64_MAX when that failed (then discard). */
-static uint64_t mempool_clear_resident(struct mem_pool *pool, uint8_t *base, uint64_t bytes)
+/* Makes the npages at base read as zeros, given their states, keeping the
+ * resident ones: those are cleared with memset; pages that may hold data
+ * elsewhere (swap) are discarded; the rest read as zeros already. Returns
+ * the resident bytes kept, or UINT64_MAX when a discard failed. */
+static uint64_t mempool_apply_states(struct mem_pool *pool, uint8_t *base, size_t npages, const uint8_t *state)
 {
-    size_t npages = (size_t)((bytes + pool->page - 1) / pool->page);
-    uint8_t state[MEMPOOL_WARM_MAX_PAGES];
-    if (npages > MEMPOOL_WARM_MAX_PAGES || !mempool_page_states(pool, base, npages, state))
-        return UINT64_MAX;
     uint64_t resident = 0;
     size_t run = 0;   /* start of the current run of pages to discard */
     for (size_t i = 0; i <= npages; i++) {
@@ -364,6 +429,143 @@ static uint64_t mempool_clear_resident(struct mem_pool *pool, uint8_t *base, uin
         run = i + 1;
     }
     return resident;
+}
+
+/* Makes [base, base + bytes) read as zeros while keeping its resident pages
+ * (mempool_apply_states). Returns the resident bytes kept, or UINT64_MAX
+ * when that failed (then discard). */
+static uint64_t mempool_clear_resident(struct mem_pool *pool, uint8_t *base, uint64_t bytes)
+{
+    size_t npages = (size_t)((bytes + pool->page - 1) / pool->page);
+    uint8_t state[MEMPOOL_WARM_MAX_PAGES];
+    if (npages > MEMPOOL_WARM_MAX_PAGES || !mempool_page_states(pool, base, npages, state))
+        return UINT64_MAX;
+    return mempool_apply_states(pool, base, npages, state);
+}
+
+/* ------------------------------------------------------------ batched clears */
+
+/* One released slot of a batch: where it is, what may be dirty, and (after
+ * the clear) the resident bytes it keeps or UINT64_MAX. */
+typedef struct mempool_dirty_slot {
+    uint8_t *base;
+    int32_t slot;
+    uint32_t touched;
+    uint64_t resident;
+} mempool_dirty_slot;
+
+/* Moves the whole dirty list into batch[] (at most MEMPOOL_DIRTY_BATCH
+ * entries); the slots count as in use until mempool_settle_batch. Their
+ * touched bytes stay reserved in warm_bytes. Lock held. */
+static size_t mempool_take_dirty(struct mem_pool *pool, mempool_dirty_slot *batch)
+{
+    size_t n = (size_t)pool->dirty.n;
+    assert(n <= MEMPOOL_DIRTY_BATCH);
+    for (size_t i = 0; i < n; i++)
+        batch[i] = (mempool_dirty_slot){.base = mempool_slot_base(pool, pool->dirty.slots[i]),
+                                        .slot = pool->dirty.slots[i],
+                                        .touched = pool->dirty.resident[i],
+                                        .resident = UINT64_MAX};
+    pool->dirty.n = 0;
+    pool->dirty_bytes = 0;
+    pool->in_use += n;
+    return n;
+}
+
+static uint64_t mempool_page_count(const struct mem_pool *pool, uint64_t bytes)
+{
+    return (bytes + pool->page - 1) / pool->page;
+}
+
+/* Whether one pagemap read starting at page `first` and covering `prev`
+ * should also cover `next`, the slot after it by address. */
+static bool mempool_joins_read(const struct mem_pool *pool, uint64_t first, const mempool_dirty_slot *prev,
+                               const mempool_dirty_slot *next)
+{
+    uint64_t prev_end = (uintptr_t)prev->base / pool->page + mempool_page_count(pool, prev->touched);
+    uint64_t next_at = (uintptr_t)next->base / pool->page;
+    return next_at - prev_end < MEMPOOL_SCAN_GAP &&
+           next_at + mempool_page_count(pool, next->touched) - first <= MEMPOOL_SCAN_PAGES;
+}
+
+/* Clears every slot of the batch: slots close together share one pagemap
+ * read (one system call for up to sixteen small slots instead of one
+ * each); a slot whose read fails is cleared on its own, which falls back
+ * to mincore. */
+static void mempool_clear_batch(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n)
+{
+    if (n == 0)
+        return;
+    for (size_t i = 1; i < n; i++)   /* by address, so neighbours share a read */
+        for (size_t j = i; j > 0 && (uintptr_t)batch[j - 1].base > (uintptr_t)batch[j].base; j--) {
+            mempool_dirty_slot t = batch[j];
+            batch[j] = batch[j - 1];
+            batch[j - 1] = t;
+        }
+    int fd = mempool_pagemap(pool);
+    uint64_t entries[MEMPOOL_SCAN_PAGES];
+    uint8_t state[MEMPOOL_WARM_MAX_PAGES];
+    for (size_t i = 0; i < n;) {
+        uint64_t first = (uintptr_t)batch[i].base / pool->page;
+        size_t j = i + 1;
+        while (j < n && mempool_joins_read(pool, first, &batch[j - 1], &batch[j]))
+            j++;
+        uint64_t span = (uintptr_t)batch[j - 1].base / pool->page +
+                        mempool_page_count(pool, batch[j - 1].touched) - first;
+        assert(span <= MEMPOOL_SCAN_PAGES);   /* one slot's touched pages always fit */
+        size_t want = (size_t)span * sizeof entries[0];
+        bool read = fd >= 0 && pread(fd, entries, want, (off_t)(first * sizeof entries[0])) == (ssize_t)want;
+        for (size_t k = i; k < j; k++) {
+            size_t npages = (size_t)mempool_page_count(pool, batch[k].touched);
+            if (!read) {
+                batch[k].resident = mempool_clear_resident(pool, batch[k].base, batch[k].touched);
+                continue;
+            }
+            mempool_states_from_pagemap(entries + ((uintptr_t)batch[k].base / pool->page - first), npages, state);
+            batch[k].resident = mempool_apply_states(pool, batch[k].base, npages, state);
+        }
+        i = j;
+    }
+}
+
+/* Puts a cleared batch on the warm list (its reservation in warm_bytes
+ * becomes what each slot keeps); a slot whose clear failed has its pages
+ * discarded and goes cold, or out of circulation if even that fails. */
+static void mempool_settle_batch(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n)
+{
+    if (n == 0)
+        return;
+    bool cold[MEMPOOL_DIRTY_BATCH] = {false};
+    util_spin_lock(&pool->lock);
+    for (size_t i = 0; i < n; i++) {
+        pool->warm_bytes -= batch[i].touched;
+        pool->in_use--;
+        if (batch[i].resident != UINT64_MAX &&
+            mempool_stack_push(&pool->warm, batch[i].slot, (uint32_t)batch[i].resident, true))
+            pool->warm_bytes += batch[i].resident;
+        else
+            cold[i] = true;
+    }
+    util_spin_unlock(&pool->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (!cold[i] || !mempool_discard(batch[i].base, batch[i].touched))
+            continue;   /* warm, or leaked: a failed madvise would leave old contents */
+        util_spin_lock(&pool->lock);
+        (void)mempool_stack_push(&pool->cold, batch[i].slot, 0, false);
+        util_spin_unlock(&pool->lock);
+    }
+}
+
+void exec_mempool_flush(struct mem_pool *pool)
+{
+    if (pool->small)
+        exec_mempool_flush(pool->small);
+    mempool_dirty_slot batch[MEMPOOL_DIRTY_BATCH];
+    util_spin_lock(&pool->lock);
+    size_t n = mempool_take_dirty(pool, batch);
+    util_spin_unlock(&pool->lock);
+    mempool_clear_batch(pool, batch, n);
+    mempool_settle_batch(pool, batch, n);
 }
 
 uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_t *slot, uint64_t *slot_bytes)
@@ -404,34 +606,37 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
         mempool_give_scratch(pool, slot, base);
         return;
     }
-    /* Outside the lock: this is the slow part, and the slot is still ours. */
-    uint64_t resident = UINT64_MAX;
+    /* A slot that may stay warm waits on the dirty list until a batch is
+     * full; whoever fills it clears the batch, outside the lock. */
     if (touched <= MEMPOOL_WARM_MAX_TOUCHED) {
+        mempool_dirty_slot batch[MEMPOOL_DIRTY_BATCH];
+        size_t n = 0;
         util_spin_lock(&pool->lock);
-        bool room = pool->warm_bytes + touched <= MEMPOOL_WARM_BYTES;
+        assert(base == mempool_slot_base(pool, slot));
+        bool kept = pool->warm_bytes + touched <= MEMPOOL_WARM_BYTES &&
+                    mempool_stack_push(&pool->dirty, slot, (uint32_t)touched, true);
+        if (kept) {
+            pool->warm_bytes += touched;
+            pool->dirty_bytes += touched;
+            pool->in_use--;
+            if (pool->dirty.n >= MEMPOOL_DIRTY_BATCH || pool->dirty_bytes >= MEMPOOL_DIRTY_BYTES)
+                n = mempool_take_dirty(pool, batch);
+        }
         util_spin_unlock(&pool->lock);
-        if (room)
-            resident = mempool_clear_resident(pool, base, touched);
+        if (kept) {
+            mempool_clear_batch(pool, batch, n);
+            mempool_settle_batch(pool, batch, n);
+            return;
+        }
     }
-    /* If madvise failed the pages would keep old contents, so such a slot is
-     * leaked rather than reused (it cannot fail on a valid private mapping). */
-    if (resident == UINT64_MAX && !mempool_discard(base, touched))
+    /* Cold: its pages go back. If madvise failed they would keep old
+     * contents, so such a slot is leaked rather than reused (it cannot fail
+     * on a valid private mapping). */
+    if (!mempool_discard(base, touched))
         return;
     util_spin_lock(&pool->lock);
     assert(base == mempool_slot_base(pool, slot));
-    bool warm = resident != UINT64_MAX && pool->warm_bytes + resident <= MEMPOOL_WARM_BYTES &&
-                mempool_stack_push(&pool->warm, slot, (uint32_t)resident, true);
-    if (warm)
-        pool->warm_bytes += resident;
     pool->in_use--;
-    util_spin_unlock(&pool->lock);
-    if (warm)
-        return;
-    /* Cold: its pages go back (again, if it was cleared but the warm list
-     * filled up meanwhile). */
-    if (resident != UINT64_MAX && !mempool_discard(base, touched))
-        return;
-    util_spin_lock(&pool->lock);
     /* Out of memory for the list: the slot stays out of circulation. */
     (void)mempool_stack_push(&pool->cold, slot, 0, false);
     util_spin_unlock(&pool->lock);
@@ -442,13 +647,16 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
  * can go, and slots are handed out from the first again. Lock held. */
 static void mempool_forget_free(struct mem_pool *pool)
 {
-    if (pool->in_use != 0 || pool->warm.n != 0)
+    if (pool->in_use != 0 || pool->warm.n != 0 || pool->dirty.n != 0)
         return;
     free(pool->cold.slots);
     free(pool->warm.slots);
     free(pool->warm.resident);
+    free(pool->dirty.slots);
+    free(pool->dirty.resident);
     pool->cold = (mempool_stack){0};
     pool->warm = (mempool_stack){0};
+    pool->dirty = (mempool_stack){0};
     pool->next_fresh = 0;
 }
 
@@ -466,6 +674,27 @@ static bool mempool_trim_idle_scratch(struct mem_pool *pool)
     return true;
 }
 
+/* The dirty list's pages go straight back to the OS (cheaper than clearing
+ * pages nobody will use), its slots to the cold list. */
+static void mempool_trim_dirty(struct mem_pool *pool)
+{
+    mempool_dirty_slot batch[MEMPOOL_DIRTY_BATCH];
+    util_spin_lock(&pool->lock);
+    size_t n = mempool_take_dirty(pool, batch);
+    util_spin_unlock(&pool->lock);
+    bool ok[MEMPOOL_DIRTY_BATCH];
+    for (size_t i = 0; i < n; i++)
+        ok[i] = mempool_discard(batch[i].base, batch[i].touched);
+    util_spin_lock(&pool->lock);
+    for (size_t i = 0; i < n; i++) {
+        pool->warm_bytes -= batch[i].touched;
+        pool->in_use--;
+        if (ok[i])   /* else leaked: a failed madvise would leave old contents */
+            (void)mempool_stack_push(&pool->cold, batch[i].slot, 0, false);
+    }
+    util_spin_unlock(&pool->lock);
+}
+
 void exec_mempool_trim(struct mem_pool *pool)
 {
     if (pool->small)
@@ -476,6 +705,8 @@ void exec_mempool_trim(struct mem_pool *pool)
         util_spin_unlock(&pool->lock);
         if (done)
             return;
+    } else {
+        mempool_trim_dirty(pool);
     }
     for (;;) {
         util_spin_lock(&pool->lock);
@@ -514,7 +745,7 @@ void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out)
     out->chunks = pool->nchunks;
     out->slots_per_chunk = pool->slots_per_chunk;
     out->slots_in_use = pool->in_use;
-    out->slots_free = pool->warm.n + pool->cold.n;
+    out->slots_free = pool->warm.n + pool->cold.n + pool->dirty.n;
     out->warm_bytes = pool->warm_bytes;
     out->slot_bytes = pool->slot_bytes;
     util_spin_unlock(&pool->lock);

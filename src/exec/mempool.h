@@ -45,8 +45,13 @@ uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot);
  * the small class when it fits one. *slot_bytes is the slot's size. */
 uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_t *slot, uint64_t *slot_bytes);
 /* Returns slot `slot` (base `base`), of which the first `touched` bytes may be dirty. Thread-safe.
- * Its resident pages may stay mapped (cleared) for the next take, within a bound. */
+ * Its resident pages may stay mapped (cleared) for later takes, within a bound. Such a slot
+ * is cleared together with others released about then: it is not taken again before that
+ * (exec_mempool_flush forces it). */
 void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched);
+/* Clears the slots released since the last batch now (see "Batched
+ * clears" in mempool.c), so the next takes can reuse them. Thread-safe. */
+void exec_mempool_flush(struct mem_pool *pool);
 /* Gives every page that free slots keep resident back to the OS. Thread-safe. */
 void exec_mempool_trim(struct mem_pool *pool);
 

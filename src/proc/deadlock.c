@@ -51,7 +51,7 @@ static int32_t blocked_on(const proc_process *p)
 static void stall_report(proc_vm *vm, isola_vm_stall *out)
 {
     *out = (isola_vm_stall){0};
-    pthread_mutex_lock(&vm->all_lock);
+    util_spin_lock(&vm->all_lock);
     const proc_process *oldest = NULL;
     for (const proc_process *p = vm->all; p; p = p->all_next) {
         int32_t what = blocked_on(p);
@@ -66,7 +66,7 @@ static void stall_report(proc_vm *vm, isola_vm_stall *out)
         out->oldest_blocked = blocked_on(oldest);
         out->oldest_on_mailbox = oldest->parked_on == oldest->mailbox && out->oldest_blocked == ISOLA_VM_BLOCKED_RECEIVE;
     }
-    pthread_mutex_unlock(&vm->all_lock);
+    util_spin_unlock(&vm->all_lock);
 }
 
 bool proc_vm_deadlocked(proc_vm *vm, uint64_t *epoch, isola_vm_stall *stall)

@@ -101,34 +101,34 @@ proc_limits proc_vm_limits_request(const uint64_t *fuel_per_slice, const uint64_
 
 void proc_vm_register(proc_vm *vm, proc_process *p)
 {
-    pthread_mutex_lock(&vm->all_lock);
+    util_spin_lock(&vm->all_lock);
     p->all_prev = NULL;
     p->all_next = vm->all;
     if (vm->all)
         vm->all->all_prev = p;
     vm->all = p;
-    pthread_mutex_unlock(&vm->all_lock);
+    util_spin_unlock(&vm->all_lock);
 }
 
 void proc_vm_unregister(proc_vm *vm, proc_process *p)
 {
-    pthread_mutex_lock(&vm->all_lock);
+    util_spin_lock(&vm->all_lock);
     if (p->all_prev)
         p->all_prev->all_next = p->all_next;
     else
         vm->all = p->all_next;
     if (p->all_next)
         p->all_next->all_prev = p->all_prev;
-    pthread_mutex_unlock(&vm->all_lock);
+    util_spin_unlock(&vm->all_lock);
 }
 
 /* Kills every live process (shutdown). */
 static void vm_kill_all(proc_vm *vm)
 {
-    pthread_mutex_lock(&vm->all_lock);
+    util_spin_lock(&vm->all_lock);
     for (proc_process *p = vm->all; p; p = p->all_next)
         proc_process_kill(p, PROC_EXIT_KILLED, 0);
-    pthread_mutex_unlock(&vm->all_lock);
+    util_spin_unlock(&vm->all_lock);
 }
 
 void proc_vm_notify_host(proc_vm *vm, proc_process *ended, bool idle)
@@ -153,7 +153,7 @@ isola_vm *isola_vm_new(isola_engine *engine, const isola_vm_config *cfg, isola_e
     }
     vm->engine = engine;
     pthread_mutex_init(&vm->host_lock, NULL);
-    pthread_mutex_init(&vm->all_lock, NULL);
+    util_spin_init(&vm->all_lock);
     pthread_mutex_init(&vm->wait_lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -207,7 +207,6 @@ void isola_vm_release(isola_vm *vm)
     proc_wasi_destroy(vm);
     proc_api_destroy(vm);
     pthread_mutex_destroy(&vm->host_lock);
-    pthread_mutex_destroy(&vm->all_lock);
     pthread_mutex_destroy(&vm->wait_lock);
     pthread_cond_destroy(&vm->wait_cond);
     free(vm);

@@ -17,6 +17,7 @@
 #include "proc/sched.h"
 #include "proc/reuse.h"
 #include "proc/timer.h"
+#include "util/spinlock.h"
 
 /* The host functions of import module "isola" (src/host/isola_api.c). */
 typedef struct proc_api_entry {
@@ -44,7 +45,11 @@ struct proc_vm {
     pthread_cond_t wait_cond;
     atomic_uint host_waiters;      /* host threads in isola_vm_wait_all (or a receive) */
 
-    pthread_mutex_t all_lock;      /* guards the list of live processes, for shutdown */
+    /* Guards the list of live processes (shutdown, deadlock reports). A
+     * spinlock: every spawn and end takes it for two pointer updates; the
+     * rare walks of the whole list (shutdown, a stall report) make others
+     * wait longer, and they yield while they do (util/spinlock.h). */
+    util_spinlock all_lock;
     struct proc_process *all;
 
     atomic_uint_fast64_t next_id;

@@ -1,7 +1,7 @@
 /*
  * util/spinlock.h - the small spinlock that guards the hot shared lists: a
  * message queue, a worker's run queue, the memory pools' free lists, the
- * cache of execution contexts.
+ * cache of execution contexts, the VM's list of live processes.
  *
  * Why a spinlock and not a pthread mutex: each is held only for a few
  * pointer updates (never across a call that blocks or calls back; a memory

@@ -85,7 +85,8 @@ static void test_defaults(void **state)
 }
 
 /* Writes 0xAB to every `stride`-th byte of a fresh 4-page memory, releases
- * it and takes the slot again (the free list is LIFO). Returns the offset of
+ * it, clears the released slots at once (they wait for a batch otherwise)
+ * and takes the slot again (the free list is LIFO). Returns the offset of
  * the first byte that is not zero, -1 if none, -2 if another slot came back.
  * No cmocka asserts: a forked child calls it too. */
 static int64_t dirty_after_reuse(isola_engine *e, uint64_t stride)
@@ -99,6 +100,7 @@ static int64_t dirty_after_reuse(isola_engine *e, uint64_t stride)
     for (uint64_t at = 0; at < isola_memory_size(m); at += stride)
         base[at] = 0xAB;
     isola_memory_release(m);
+    exec_mempool_flush(e->pool);
     isola_memory *m2 = isola_memory_new(e, four, &err);
     int64_t dirty = !m2 || isola_memory_data(m2) != base ? -2 : -1;
     for (uint64_t i = 0; dirty == -1 && i < isola_memory_size(m2); i++)
@@ -114,6 +116,37 @@ static void test_slot_reuse_is_zeroed(void **state)
     isola_engine *e = new_engine(0, 4);
     assert_int_equal(dirty_after_reuse(e, 1), -1);                              /* every byte */
     assert_int_equal(dirty_after_reuse(e, 5 * (uint64_t)sysconf(_SC_PAGESIZE)), -1);   /* scattered pages */
+    isola_engine_release(e);
+}
+
+/* Released slots are cleared in batches, several per pagemap read: fill
+ * more than two batches with memories of different sizes (small and large
+ * slot classes) dirtied at scattered pages, without forcing anything, and
+ * every slot that comes back must read as zeros. */
+static void test_batched_reuse_is_zeroed(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    isola_engine *e = new_engine(0, 16);   /* 1 MiB slots, and the 256 KiB class */
+    isola_memory *mems[N];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            uint32_t pages = i % 3 == 0 ? 8 : 1 + (uint32_t)i % 4;
+            mems[i] = new_memory(e, pages, true, pages);
+            uint8_t *base = isola_memory_data(mems[i]);
+            uint64_t size = isola_memory_size(mems[i]);
+            for (uint64_t j = 0; j < size; j++)
+                assert_int_equal(base[j], 0);
+            for (uint64_t at = (uint64_t)(i * 4096 + 17) % size; at < size; at += (uint64_t)(i % 5 + 1) * 4096 + 1)
+                base[at] = (uint8_t)(0x80 | i);
+        }
+        for (int i = 0; i < N; i++)
+            isola_memory_release(mems[i]);
+    }
+    mempool_stats st;
+    exec_mempool_stats(e->pool, &st);
+    assert_int_equal(st.slots_in_use, 0);
+    exec_mempool_trim(e->pool);
     isola_engine_release(e);
 }
 
@@ -137,6 +170,55 @@ static void test_reuse_after_fork(void **state)
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_int_equal(dirty_after_reuse(e, 5 * 4096), -1);
+    isola_engine_release(e);
+}
+
+/* Writes 0xAB to every `stride`-th byte of a fresh 4-page memory and
+ * releases it, reading nothing (a read maps the zero page, which pagemap
+ * reports as present: a stale answer would then cover every page). */
+static void dirty_release(isola_engine *e, uint64_t stride)
+{
+    isola_error err;
+    isola_memory *m = isola_memory_new(e, (isola_limits){.min = 4, .max = 4, .has_max = true}, &err);
+    if (!m)
+        return;
+    uint8_t *base = isola_memory_data(m);
+    for (uint64_t at = 0; at < isola_memory_size(m); at += stride)
+        base[at] = 0xAB;
+    isola_memory_release(m);
+}
+
+/* The fork check reads a word the kernel wipes in each child. A child that
+ * used the pool (and so reopened pagemap and stored its own pid there) and
+ * then forks must leave its own child asking again: a grandchild with the
+ * child's descriptor would miss the pages only it wrote. */
+static void test_reuse_after_fork_twice(void **state)
+{
+    (void)state;
+    if (ISOLA_HAS_ASAN)
+        return;
+    isola_engine *e = new_engine(0, 4);
+    dirty_release(e, 7 * 4096);   /* the parent checks first */
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        dirty_release(e, 9 * 4096);
+        pid_t grandchild = fork();
+        if (grandchild < 0)
+            _exit(2);
+        if (grandchild == 0)
+            _exit(dirty_after_reuse(e, 3 * 4096) == -1 ? 0 : 1);
+        int gstatus = 0;
+        if (waitpid(grandchild, &gstatus, 0) != grandchild || !WIFEXITED(gstatus))
+            _exit(3);
+        _exit(WEXITSTATUS(gstatus) != 0 ? 4 : dirty_after_reuse(e, 5 * 4096) == -1 ? 0 : 5);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(dirty_after_reuse(e, 3 * 4096), -1);
     isola_engine_release(e);
 }
 
@@ -284,7 +366,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_slot_reuse_is_zeroed),
+        cmocka_unit_test(test_batched_reuse_is_zeroed),
         cmocka_unit_test(test_reuse_after_fork),
+        cmocka_unit_test(test_reuse_after_fork_twice),
         cmocka_unit_test(test_grow_limits),
         cmocka_unit_test(test_private_reservation),
         cmocka_unit_test(test_many_memories),
