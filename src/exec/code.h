@@ -31,6 +31,7 @@
  *               plus c for _muladd_ld2 (f64: two roundings, as unfused); x's load goes first
  *   f64_*_k     [h] [dst | a] [k]       f64 add/sub/mul/div with a constant right operand
  *   i32_shr_u_and  [h] [dst | a] [shift | mask]   (a >> shift) & mask, a bit-field extract
+ *   i32_add_and    [h] [dst | a] [k | mask]       (a + k) & mask, byte arithmetic
  *   i32_<op>_<shift> [h] [dst | a] [b | k]   a op (b shift k), see EXEC_SHIFTED
  *   i32_add_imm_x2 [h] [dst | a] [k | -] [h2] [dst2 | a2] [k2 | -]   two i32_add_imm in one
  *               dispatch; the second keeps its own (skipped) handler word
@@ -181,7 +182,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(i32_add_imm_x2) \
     X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_add3) X(i32_andn) X(i32_rotl_xor_rotl) \
     X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) \
-    X(f64_muladd_mem) X(f64_mulsub_mem) X(i32_shr_u_and) \
+    X(f64_muladd_mem) X(f64_mulsub_mem) X(i32_shr_u_and) X(i32_add_and) \
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \
     X(f64_add_ld) X(f64_add_ldk) X(f64_sub_ld) X(f64_sub_ldk) X(f64_mul_ld) X(f64_mul_ldk) \
     EXEC_SHIFTED(add) EXEC_SHIFTED(sub) EXEC_SHIFTED(and) EXEC_SHIFTED(or) EXEC_SHIFTED(xor) \

@@ -962,6 +962,9 @@ op_i64_muladd:
 op_i32_shr_u_and:
     fp[W0(1)] = ((uint32_t)fp[W1(1)] >> (W0(2) & 31)) & W1(2);
     NEXT(3);
+op_i32_add_and:
+    fp[W0(1)] = ((uint32_t)fp[W1(1)] + W0(2)) & W1(2);
+    NEXT(3);
 #define SHIFTED(OP, expr) \
     op_i32_##OP##_shl: { uint32_t a = (uint32_t)fp[W1(1)], b = (uint32_t)fp[W0(2)] << (W1(2) & 31); \
         fp[W0(1)] = (uint32_t)(expr); NEXT(3); } \

@@ -11,25 +11,34 @@
  * is overwritten, at control-flow merges, and before calls (arguments must
  * sit in consecutive homes: the callee's frame starts at the first one).
  *
- * Peepholes look at the last emitted instruction (and the one before it):
+ * Peepholes look at the last emitted instructions (up to three producers,
+ * kept adjacent by take_back_producer when one is folded away):
  *   - `local.set L` right after an op that produced the top value into its
  *     home retargets that op's destination to L;
  *   - `br_if` / `if` / `select` right after an integer compare fuse with it
  *     (and `eqz` of a compare inverts the compare); a loop back-edge test of
- *     a counter just incremented by a constant becomes one br_inc op;
+ *     a counter just stepped by a constant or a slot becomes one br_inc or
+ *     br_add op, which also takes a move right before the step (mv_ forms);
+ *     a back-edge after a move pair takes the pair;
  *   - a load or store whose address was just computed by i32.add (of a slot
  *     or a constant, or of a shifted index) folds the add in; a store of a
  *     constant takes it as an immediate;
  *   - f64.add / f64.sub of a product just computed (or computed right
- *     before a load of the other operand) folds the f64.mul in;
+ *     before a load of the other operand) folds the f64.mul in; i32/f64.mul
+ *     of two values just loaded loads both (and takes a following add); an
+ *     f64.store of such a sum to where its addend was loaded updates memory
+ *     in place;
  *   - i32 add/sub/and/or/xor of a value just shifted or rotated by a
- *     constant folds the shift in; br_table folds an and/add of a constant
- *     into its index; float compares fuse with a following forward branch;
+ *     constant folds the shift in (two rotations xored: one op); i32.and of a
+ *     complement is and-not, of a constant after a shift or offset one op;
+ *     br_table folds an and/add of a constant into its index; float compares
+ *     fuse with a following forward branch;
  *   - two adjacent i32 adds of constants share one dispatch (rewind_code
  *     undoes that if a later peephole takes the second one).
- * `i32.sub x, k` is translated as `i32.add x, -k`, so the add peepholes
- * cover both. Once the body is done, forward jumps are threaded: one that
- * lands on a return becomes it (thread_jumps).
+ * `i32.sub x, k` is translated as `i32.add x, -k` and a rotation right by a
+ * constant as one left, so the add and rotation peepholes cover both. Once
+ * the body is done, forward jumps are threaded: one that lands on a return
+ * becomes it (thread_jumps).
  * All are valid only while nothing was emitted and no label was bound since
  * the instructions involved, which is checked by code position; folded
  * temporaries are dead because their stack entries were consumed.
@@ -1297,20 +1306,27 @@ static bool try_int_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
     return false;
 }
 
-/* i32.and with a constant of a value just shifted right by a constant: one
- * bit-field extract. The shifted temporary is dead (its entry was consumed). */
-static bool try_shr_and(tr *t, const tr_entry *a, uint32_t mask)
+/* i32.and with a constant of a value just shifted right by a constant (a
+ * bit-field extract) or offset by a constant (byte arithmetic, `(c - '0') &
+ * 255`): one op. The intermediate temporary is dead (its entry was consumed). */
+static bool try_and_imm_of(tr *t, const tr_entry *a, uint32_t mask)
 {
     if (t->oom || a->kind != ENT_HOME || !t->prod_valid || t->prod_end != t->n
-        || t->code[t->prod_at].h != t->handlers[EXEC_OP_i32_shr_u_imm]
-        || t->code[t->prod_at + 1].w[0] != a->home)
+        || t->prod_end != t->prod_at + 3 || t->code[t->prod_at + 1].w[0] != a->home)
         return false;
-    uint32_t src = t->code[t->prod_at + 1].w[1], shift = t->code[t->prod_at + 2].w[0] & 31;
+    const void *h = t->code[t->prod_at].h;
+    int fused = h == t->handlers[EXEC_OP_i32_shr_u_imm] ? EXEC_OP_i32_shr_u_and
+                : h == t->handlers[EXEC_OP_i32_add_imm] ? EXEC_OP_i32_add_and : -1;
+    if (fused < 0)
+        return false;
+    uint32_t src = t->code[t->prod_at + 1].w[1], k = t->code[t->prod_at + 2].w[0];
+    if (fused == EXEC_OP_i32_shr_u_and)
+        k &= 31;
     take_back_producer(t);
     size_t at = t->n;
-    emit_h(t, EXEC_OP_i32_shr_u_and);
+    emit_h(t, fused);
     emit_w(t, a->home, src);
-    emit_w(t, shift, mask);
+    emit_w(t, k, mask);
     push_home(t, WASM_I32);
     mark_producer(t, at);
     return true;
@@ -1469,7 +1485,7 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
         op = wide ? EXEC_OP_i64_rotl : EXEC_OP_i32_rotl;
         imm_op = wide ? EXEC_OP_i64_rotl_imm : EXEC_OP_i32_rotl_imm;
     }
-    if (imm && op == EXEC_OP_i32_and && try_shr_and(t, &a, (uint32_t)b.k[0]))
+    if (imm && op == EXEC_OP_i32_and && try_and_imm_of(t, &a, (uint32_t)b.k[0]))
         return;
     uint32_t sa = operand(t, &a);
     uint32_t sb = imm ? (uint32_t)b.k[0] : operand(t, &b);

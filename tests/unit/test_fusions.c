@@ -7,7 +7,8 @@
  * and mul with a loaded right operand, sums of three, products of two
  * loads (dot products) with and without an addend, f64 updates in place
  * (x[i] += a*b), and-not, xors of two rotations, loops ending in a pair of
- * moves or in a copy before the counter test, strided loops, jumps threaded
+ * moves or in a copy before the counter test, strided loops, masked sums,
+ * jumps threaded
  * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
@@ -735,6 +736,11 @@ static const char *k_andn =
     "      (local.set $p (local.get $j))\n"
     "      (br_if $l (i32.ne (local.get $n) (local.tee $j (i32.add (local.get $j) (local.get $step))))))\n"
     "    (local.get $s))\n"
+    "  ;; (c - 48) & 255 (a digit test's byte arithmetic) and (x + k) & m with a wide mask\n"
+    "  (func (export \"digit\") (param i32) (result i32)\n"
+    "    (i32.and (i32.sub (local.get 0) (i32.const 48)) (i32.const 255)))\n"
+    "  (func (export \"addmask\") (param i32) (result i32)\n"
+    "    (i32.and (i32.add (local.get 0) (i32.const 0x7fffffff)) (i32.const 0xfffffff0)))\n"
     "  ;; a Fibonacci loop: each iteration ends in (a, b) <- (b, a + b), a pair of moves\n"
     "  (func (export \"fibloop\") (param $n i32) (result i32) (local $a i32) (local $b i32) (local $t i32)\n"
     "    (local.set $b (i32.const 1))\n"
@@ -769,6 +775,12 @@ static void test_and_not_and_move_loops(void **state)
     assert_int_equal(call1(fx, "carry_ltu_k", NULL, 0).of.i32, 2 * 81);
     assert_int_equal(call1(fx, "carry_down", &n, 1).of.i32, 1 + 1);   /* ends at n = 1: s = 1, p = 1 */
     assert_int_equal(call1(fx, "fibloop", &n, 1).of.i32, 55);
+    isola_value c = i32v('7');
+    assert_int_equal(call1(fx, "digit", &c, 1).of.i32, 7);
+    c = i32v('/');
+    assert_int_equal(call1(fx, "digit", &c, 1).of.i32, 255);
+    c = i32v(3);
+    assert_int_equal(call1(fx, "addmask", &c, 1).of.i32, (int32_t)0x80000000u);
     isola_value st[3] = { i32v(1), i32v(3), i32v(11) };             /* 1 4 7 10 */
     assert_int_equal(call1(fx, "stride_lt_u", st, 3).of.i32, 22);
     isola_value wrap[3] = { i32v(-2), i32v(1), i32v(2) };           /* -2 as unsigned is past 2 */
