@@ -135,6 +135,12 @@ int32_t proc_endpoint_send(proc_endpoint *endpoint, proc_message *message, proc_
     return status;
 }
 
+proc_waiter *proc_endpoint_take_receiver(proc_endpoint *endpoint, uint64_t tag, uint32_t size,
+                                         uint32_t handle_count)
+{
+    return proc_queue_take_receiver(&endpoint->channel->queues[1 - endpoint->side], tag, size, handle_count);
+}
+
 int32_t proc_endpoint_send_notice(proc_endpoint *endpoint, proc_message *message)
 {
     return proc_queue_push_notice(&endpoint->channel->queues[1 - endpoint->side], message);

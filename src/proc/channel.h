@@ -69,6 +69,13 @@ void proc_endpoint_prefetch_send(const proc_endpoint *endpoint);
  * endpoints which hold endpoints... costs a search of what it holds. */
 int32_t proc_endpoint_send(proc_endpoint *endpoint, proc_message *message, proc_waiter *wait_if_full);
 
+/* Takes the receiver parked on the peer's queue for a hand-off: see
+ * proc_queue_take_receiver. A handed-off message may carry endpoints with
+ * no cycle check: it goes into the receiver's handle table, never into a
+ * queue, so it adds no edge a cycle could be made of. */
+proc_waiter *proc_endpoint_take_receiver(proc_endpoint *endpoint, uint64_t tag, uint32_t size,
+                                         uint32_t handle_count);
+
 /* Sends a system notice into the peer's queue: see proc_queue_push_notice. */
 int32_t proc_endpoint_send_notice(proc_endpoint *endpoint, proc_message *message);
 

@@ -162,12 +162,42 @@ proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err
 
 /* ---------------------------------------------------------------- processes */
 
+proc_process *proc_process_from_waiter(proc_waiter *waiter)
+{
+    return (proc_process *)((char *)waiter - offsetof(proc_process, waiter));
+}
+
 static void process_wake(proc_waiter *waiter)
 {
-    proc_process *p = (proc_process *)((char *)waiter - offsetof(proc_process, waiter));
+    proc_process *p = proc_process_from_waiter(waiter);
     proc_sched_wake(p);
     /* Last touch: after this the process may end and be freed. */
     atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
+}
+
+/*
+ * A sender wants to complete this parked receive itself. Only a process
+ * that has finished suspending (WAITING) can be taken: one still RUNNING
+ * is unwinding from the receive call on its worker and will be woken the
+ * usual way. RUNNABLE with no run queue is the taker's to hold: a wake, a
+ * timer or a kill meanwhile finds it runnable and leaves it alone (a kill
+ * is seen when it runs).
+ */
+static bool process_claim(proc_waiter *waiter)
+{
+    proc_process *p = proc_process_from_waiter(waiter);
+    int expected = PROC_WAITING;
+    return atomic_compare_exchange_strong(&p->state, &expected, PROC_RUNNABLE);
+}
+
+void proc_process_handoff_done(proc_process *p)
+{
+    assert(atomic_load_explicit(&p->state, memory_order_relaxed) == PROC_RUNNABLE);
+    p->recv.delivered = true;
+    /* The park is matched: nothing is in flight any more (process_end waits
+     * for this only once the process runs, which needs the push below). */
+    atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
+    proc_sched_push(&p->vm->sched, p);
 }
 
 static void process_destroy(proc_object *object)
@@ -227,6 +257,7 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
         proc_object_retain(p->parent_ref);
     proc_handle_table_init(&p->handles, granted->handle_count);
     p->waiter.wake = process_wake;
+    p->waiter.claim = process_claim;
     atomic_init(&p->state, PROC_RUNNABLE);
     atomic_init(&p->pending_wakes, 0);
     util_spin_init(&p->link_lock);

@@ -76,6 +76,26 @@ typedef struct proc_module {
     bool *owned;               /* owned[i]: imports[i] is a reference of ours (WASI functions) */
 } proc_module;
 
+/*
+ * A receive that may be completed by its sender (a hand-off, see
+ * proc_queue_take_receiver). The guest API fills the first part just before
+ * it parks the process as a receiver; a sender that took the process
+ * (which was WAITING, so nothing else touches it) copies the message there,
+ * fills the rest and sets `delivered`; the receive call, run again when the
+ * process resumes, then only reports it. Only the guest receive parks
+ * `waiter` as a receiver, so a parked receiver always has these filled in.
+ */
+typedef struct proc_recv_slot {
+    uint8_t *buf;              /* the receiver's buffer (in its linear memory) */
+    uint32_t max;              /* its size: longer messages are cut there */
+    uint8_t *handles_out;      /* where installed handle values go (int32, unaligned) */
+    uint8_t *info;             /* the guest's message info, or NULL */
+    bool delivered;            /* a sender completed this receive */
+    uint64_t tag;              /* the message (valid when delivered) */
+    uint32_t size;
+    uint32_t handle_count;
+} proc_recv_slot;
+
 typedef struct proc_process {
     proc_object header;        /* PROC_OBJ_PROCESS */
     proc_vm *vm;
@@ -107,6 +127,7 @@ typedef struct proc_process {
     uint64_t run_stamp;        /* when it was queued (its worker's clock), for the fair take */
     struct proc_process *all_prev, *all_next;   /* the VM's list of live processes (all_lock) */
     proc_waiter waiter;
+    proc_recv_slot recv;       /* a parked receive a sender may complete */
     atomic_int pending_wakes;  /* parks not yet matched by a wake or a cancel */
     proc_endpoint *parked_on;  /* endpoint whose queue the waiter may be parked in */
 
@@ -186,6 +207,14 @@ void proc_process_end(proc_process *process, proc_exit_kind kind, int32_t reason
  * EFULL/EAGAIN with the waiter). */
 void proc_process_park_begin(proc_process *process);
 void proc_process_parked(proc_process *process, proc_endpoint *endpoint);
+
+/* The process whose waiter `waiter` is. */
+proc_process *proc_process_from_waiter(proc_waiter *waiter);
+
+/* A sender took this process (parked in receive) off a queue and filled
+ * its `recv` slot: marks it delivered and makes it runnable, which is the
+ * wake its parking was owed. The caller must not touch it afterwards. */
+void proc_process_handoff_done(proc_process *process);
 
 /* The process's mailbox queue limits. */
 proc_queue_limits proc_process_queue_limits(const proc_process *process);
