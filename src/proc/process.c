@@ -194,9 +194,14 @@ void proc_process_handoff_done(proc_process *p)
 {
     assert(atomic_load_explicit(&p->state, memory_order_relaxed) == PROC_RUNNABLE);
     p->recv.delivered = true;
-    /* The park is matched: nothing is in flight any more (process_end waits
-     * for this only once the process runs, which needs the push below). */
-    atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
+    /* The park is matched. Our unit is in the count; if it is the only one,
+     * no wake of an earlier park is in flight, and nothing else changes the
+     * count before the process runs again (which needs the push below): a
+     * plain store will do, and saves a locked instruction per message. */
+    if (atomic_load_explicit(&p->pending_wakes, memory_order_acquire) == 1)
+        atomic_store_explicit(&p->pending_wakes, 0, memory_order_release);
+    else
+        atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
     proc_sched_push(&p->vm->sched, p);
 }
 
@@ -425,7 +430,8 @@ void proc_process_park_begin(proc_process *process)
     if (atomic_load_explicit(&process->pending_wakes, memory_order_acquire) != 0 &&
         proc_endpoint_cancel_wait(process->parked_on, &process->waiter))
         atomic_fetch_sub_explicit(&process->pending_wakes, 1, memory_order_relaxed);
-    proc_object_release(proc_endpoint_object(process->parked_on));
+    if (process->parked_on != process->mailbox)   /* see proc_process_parked */
+        proc_object_release(proc_endpoint_object(process->parked_on));
     process->parked_on = NULL;
 }
 
@@ -433,7 +439,10 @@ void proc_process_parked(proc_process *process, proc_endpoint *endpoint)
 {
     assert(!process->parked_on);
     atomic_fetch_add_explicit(&process->pending_wakes, 1, memory_order_relaxed);
-    proc_object_retain(proc_endpoint_object(endpoint));
+    /* The mailbox lives as long as the process (it is released after the
+     * last park_begin, in proc_process_end): no reference needed for it. */
+    if (endpoint != process->mailbox)
+        proc_object_retain(proc_endpoint_object(endpoint));
     process->parked_on = endpoint;
 }
 

@@ -93,15 +93,36 @@ static void sched_notify(proc_sched *sched)
     pthread_mutex_unlock(&sched->sleep_lock);
 }
 
-/* Queues `p` on worker `w` (hot or fifo); returns how many were queued before. */
-static uint32_t worker_push(sched_worker *w, proc_process *p, bool hot)
+/*
+ * Queues `p` on worker `w` (hot or fifo); returns how many were queued
+ * before. `queued` changes only under w->lock, so a plain load and store
+ * update it, except for `publish`: a thread that is not w's own worker must
+ * make its increment visible before it reads `sleeping` (sched_sleep), or
+ * both could miss each other and the process sit with every worker asleep.
+ * w's own worker is awake and runs what it queues; at worst a sleeper it
+ * did not see wakes at the next surplus push.
+ */
+static uint32_t worker_push(sched_worker *w, proc_process *p, bool hot, bool publish)
 {
     util_spin_lock(&w->lock);
     p->run_stamp = w->clock++;
     list_append(hot ? &w->hot : &w->fifo, p);
-    uint32_t before = atomic_fetch_add(&w->queued, 1);
+    uint32_t before;
+    if (publish) {
+        before = atomic_fetch_add(&w->queued, 1);
+    } else {
+        before = atomic_load_explicit(&w->queued, memory_order_relaxed);
+        atomic_store_explicit(&w->queued, before + 1, memory_order_relaxed);
+    }
     util_spin_unlock(&w->lock);
     return before;
+}
+
+/* One fewer queued on `w` (lock held: see worker_push). */
+static void worker_count_taken(sched_worker *w)
+{
+    atomic_store_explicit(&w->queued, atomic_load_explicit(&w->queued, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
 }
 
 /* The oldest of the two lists' heads (the fair choice). Lock held. */
@@ -125,7 +146,7 @@ static proc_process *worker_take(sched_worker *w, bool fair)
     if (!p)
         p = list_pop_head(&w->fifo);
     if (p)
-        atomic_fetch_sub(&w->queued, 1);
+        worker_count_taken(w);
     util_spin_unlock(&w->lock);
     return p;
 }
@@ -152,7 +173,7 @@ static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
     else
         thief->hot_seen[v->index] = v->hot.tail;
     if (p)
-        atomic_fetch_sub(&v->queued, 1);
+        worker_count_taken(v);
     util_spin_unlock(&v->lock);
     return p;
 }
@@ -183,12 +204,12 @@ void proc_sched_push(proc_sched *sched, proc_process *p)
     sched_worker *w = tls_worker;
     if (w && w->sched == sched) {
         /* This worker runs it next; others are woken only for surplus work. */
-        if (worker_push(w, p, true) > 0)
+        if (worker_push(w, p, true, false) > 0)
             sched_notify(sched);
         return;
     }
     uint32_t i = atomic_fetch_add_explicit(&sched->next_inject, 1, memory_order_relaxed) % sched->nworkers;
-    worker_push(&sched->workers[i], p, false);
+    worker_push(&sched->workers[i], p, false, true);
     sched_notify(sched);
 }
 
@@ -258,7 +279,7 @@ static void sched_end_returned(proc_process *p)
 static void sched_requeue(sched_worker *w, proc_process *p)
 {
     atomic_store(&p->state, PROC_RUNNABLE);
-    if (worker_push(w, p, false) > 0)
+    if (worker_push(w, p, false, false) > 0)
         sched_notify(w->sched);
 }
 
