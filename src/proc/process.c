@@ -202,7 +202,7 @@ void proc_process_handoff_done(proc_process *p)
         atomic_store_explicit(&p->pending_wakes, 0, memory_order_release);
     else
         atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
-    proc_sched_push(&p->vm->sched, p);
+    proc_sched_push_woken(&p->vm->sched, p);
 }
 
 static void process_destroy(proc_object *object)

@@ -34,6 +34,7 @@ struct sched_worker {
     sched_list hot;              /* doubly linked (run_prev/run_next); pops at the tail */
     sched_list fifo;             /* pops at the head */
     atomic_uint queued;          /* hot + fifo, read without the lock */
+    _Atomic(proc_process *) next; /* woken by the running process: runs right after it (see proc_sched_wake) */
     proc_sched *sched;
     pthread_t thread;
     uint32_t index;
@@ -166,7 +167,8 @@ static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
         return NULL;
     util_spin_lock(&v->lock);
     proc_process *p = NULL;
-    if (v->fifo.head || v->hot.head != v->hot.tail)
+    if (v->fifo.head || v->hot.head != v->hot.tail ||
+        (v->hot.head && atomic_load_explicit(&v->next, memory_order_relaxed)))
         p = worker_pop_oldest(v);
     else if (v->hot.tail && v->hot.tail == thief->hot_seen[v->index])
         p = list_pop_tail(&v->hot);
@@ -178,6 +180,20 @@ static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
     return p;
 }
 
+/* v's `next`, under the same rule as a lone hot process: taken only when
+ * the thief saw the same one there one spin round earlier. */
+static proc_process *worker_steal_next(sched_worker *v, sched_worker *thief)
+{
+    proc_process *p = atomic_load_explicit(&v->next, memory_order_relaxed);
+    if (!p)
+        return NULL;
+    if (p != thief->hot_seen[v->index]) {
+        thief->hot_seen[v->index] = p;
+        return NULL;
+    }
+    return atomic_exchange_explicit(&v->next, NULL, memory_order_acquire);
+}
+
 /* Steals from another worker (see worker_steal_from). */
 static proc_process *sched_steal(sched_worker *thief)
 {
@@ -185,6 +201,8 @@ static proc_process *sched_steal(sched_worker *thief)
     for (uint32_t i = 1; i < sched->nworkers; i++) {
         sched_worker *v = &sched->workers[(thief->index + i) % sched->nworkers];
         proc_process *p = worker_steal_from(v, thief);
+        if (!p)
+            p = worker_steal_next(v, thief);
         if (p)
             return p;
     }
@@ -226,14 +244,37 @@ static inline void sched_prefetch(const proc_process *p)
     __builtin_prefetch(p->mailbox);
 }
 
+/*
+ * Queues a process just woken. From a worker of its VM, the first one woken
+ * during a slice goes to the worker's `next`: no lock, no list, and it runs
+ * as soon as the slice ends (a message round trip is a wake and a park,
+ * then a switch to the woken process). Only the worker stores into `next`,
+ * and only when it is empty; it takes it back, as do thieves, with an
+ * exchange. Others go on the hot stack as before.
+ */
+void proc_sched_push_woken(proc_sched *sched, proc_process *p)
+{
+    sched_prefetch(p);
+    sched_worker *w = tls_worker;
+    if (w && w->sched == sched) {
+        if (!atomic_load_explicit(&w->next, memory_order_relaxed)) {
+            atomic_store_explicit(&w->next, p, memory_order_release);
+            return;
+        }
+        worker_push(w, p, true, false);
+        sched_notify(sched);   /* `next` is taken: this one is surplus */
+        return;
+    }
+    proc_sched_push(sched, p);
+}
+
 void proc_sched_wake(proc_process *p)
 {
     int s = atomic_load(&p->state);
     for (;;) {
         if (s == PROC_WAITING) {
             if (atomic_compare_exchange_weak(&p->state, &s, PROC_RUNNABLE)) {
-                sched_prefetch(p);
-                proc_sched_push(&p->vm->sched, p);
+                proc_sched_push_woken(&p->vm->sched, p);
                 return;
             }
         } else if (s == PROC_RUNNING) {
@@ -347,10 +388,27 @@ static inline void sched_cpu_relax(void)
 #endif
 }
 
+/* Takes this worker's `next`. A fair take counts it as the newest hot
+ * process: it goes on the hot stack and the oldest runs instead. */
+static proc_process *worker_take_next(sched_worker *w, bool fair)
+{
+    if (!atomic_load_explicit(&w->next, memory_order_relaxed))
+        return NULL;
+    proc_process *p = atomic_exchange_explicit(&w->next, NULL, memory_order_acquire);
+    if (p && fair) {
+        worker_push(w, p, true, false);
+        return NULL;
+    }
+    return p;
+}
+
 /* Finds work: own queue, then the others'; a short spin before giving up. */
 static proc_process *sched_find(sched_worker *w)
 {
-    proc_process *p = worker_take(w, ++w->takes % SCHED_FAIR_PERIOD == 0);
+    bool fair = ++w->takes % SCHED_FAIR_PERIOD == 0;
+    proc_process *p = worker_take_next(w, fair);
+    if (!p)
+        p = worker_take(w, fair);
     if (p)
         return p;
     for (uint32_t round = 0; round < SCHED_SPIN_ROUNDS && !atomic_load(&w->sched->stopping); round++) {
