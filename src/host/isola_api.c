@@ -10,6 +10,7 @@
  */
 #include "proc/process.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,27 +273,32 @@ static void api_op_done(proc_process *p)
     p->op_active = false;
 }
 
-/* The receive call run again after a sender completed it (a hand-off):
- * the bytes and handles are in place; report the message. */
-static isola_host_result api_receive_handed(proc_process *p, uint64_t *slots)
+/*
+ * A sender completed this parked receive (a hand-off, proc_recv_slot): the
+ * bytes and handles are in place. Runs on the sender's thread while it
+ * owns the process, and finishes the call as the receive below would have
+ * on a message: results and info, no timer, no park left; then the process
+ * resumes after the call instead of making it again.
+ */
+static void api_receive_complete(proc_process *p)
 {
     proc_recv_slot *slot = &p->recv;
-    slot->delivered = false;
     proc_process_park_begin(p);
     api_op_done(p);
     if (slot->info) {
         api_recv_info ri = {.tag = slot->tag, .size = slot->size, .handle_count = slot->handle_count};
         memcpy(slot->info, &ri, sizeof ri);
     }
-    return ret_i32(slots, (int32_t)slot->size);
+    ret_i32(slot->results, (int32_t)slot->size);
+    bool completed = isola_exec_host_complete(p->exec);
+    assert(completed && "a parked receiver not suspended in its receive");
+    (void)completed;
 }
 
 static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, void *user)
 {
     (void)user;
     API_PROCESS(call, p);
-    if (p->recv.delivered)
-        return api_receive_handed(p, slots);
     int32_t h = ARG_I32(0);
     uint64_t tag = slots[1];
     uint32_t flags = ARG_U32(2), max = ARG_U32(4), hmax = ARG_U32(6), info_ptr = ARG_U32(7);
@@ -316,7 +322,8 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     }
     proc_process_park_begin(p);
     if (wait)   /* where a sender may deliver while we are parked */
-        p->recv = (proc_recv_slot){.buf = buf, .max = max, .handles_out = hout, .info = info};
+        p->recv = (proc_recv_slot){.buf = buf, .max = max, .handles_out = hout, .info = info,
+                                   .results = slots, .complete = api_receive_complete};
     int32_t installed[PROC_MESSAGE_MAX_HANDLES];
     proc_message *m = NULL;
     int32_t r = proc_vm_receive(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed, &m);

@@ -193,7 +193,6 @@ static bool process_claim(proc_waiter *waiter)
 void proc_process_handoff_done(proc_process *p)
 {
     assert(atomic_load_explicit(&p->state, memory_order_relaxed) == PROC_RUNNABLE);
-    p->recv.delivered = true;
     /* The park is matched. Our unit is in the count; if it is the only one,
      * no wake of an earlier park is in flight, and nothing else changes the
      * count before the process runs again (which needs the push below): a
@@ -202,6 +201,7 @@ void proc_process_handoff_done(proc_process *p)
         atomic_store_explicit(&p->pending_wakes, 0, memory_order_release);
     else
         atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
+    p->recv.complete(p);   /* after the count: its park_begin finds nothing to cancel */
     proc_sched_push_woken(&p->vm->sched, p);
 }
 

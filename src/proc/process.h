@@ -33,6 +33,7 @@
 
 typedef struct proc_vm proc_vm;
 typedef struct proc_link proc_link;
+typedef struct proc_process proc_process;
 
 /* System message tags (guests use tags below 0xFFFFFFFF00000000). */
 #define PROC_TAG_START 0xFFFFFFFFFFFFFF01ull  /* the spawn argument, first in every mailbox */
@@ -81,17 +82,20 @@ typedef struct proc_module {
  * proc_queue_take_receiver). The guest API fills the first part just before
  * it parks the process as a receiver; a sender that took the process
  * (which was WAITING, so nothing else touches it) copies the message there,
- * fills the rest and sets `delivered`; the receive call, run again when the
- * process resumes, then only reports it. Only the guest receive parks
- * `waiter` as a receiver, so a parked receiver always has these filled in.
+ * fills the rest and calls `complete`, which finishes the receive call as
+ * the guest API would have (results, timer, parking) and marks the host
+ * call done (isola_exec_host_complete): the process resumes after it. Only
+ * the guest receive parks `waiter` as a receiver, so a parked receiver
+ * always has these filled in.
  */
 typedef struct proc_recv_slot {
     uint8_t *buf;              /* the receiver's buffer (in its linear memory) */
     uint32_t max;              /* its size: longer messages are cut there */
     uint8_t *handles_out;      /* where installed handle values go (int32, unaligned) */
     uint8_t *info;             /* the guest's message info, or NULL */
-    bool delivered;            /* a sender completed this receive */
-    uint64_t tag;              /* the message (valid when delivered) */
+    uint64_t *results;         /* the blocked host call's result slots */
+    void (*complete)(proc_process *process);
+    uint64_t tag;              /* the message, filled by the sender */
     uint32_t size;
     uint32_t handle_count;
 } proc_recv_slot;
@@ -212,8 +216,9 @@ void proc_process_parked(proc_process *process, proc_endpoint *endpoint);
 proc_process *proc_process_from_waiter(proc_waiter *waiter);
 
 /* A sender took this process (parked in receive) off a queue and filled
- * its `recv` slot: marks it delivered and makes it runnable, which is the
- * wake its parking was owed. The caller must not touch it afterwards. */
+ * its `recv` slot: completes the receive and makes the process runnable,
+ * which is the wake its parking was owed. The caller must not touch it
+ * afterwards. */
 void proc_process_handoff_done(proc_process *process);
 
 /* The process's mailbox queue limits. */
