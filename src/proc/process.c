@@ -162,11 +162,6 @@ proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err
 
 /* ---------------------------------------------------------------- processes */
 
-proc_process *proc_process_from_waiter(proc_waiter *waiter)
-{
-    return (proc_process *)((char *)waiter - offsetof(proc_process, waiter));
-}
-
 static void process_wake(proc_waiter *waiter)
 {
     proc_process *p = proc_process_from_waiter(waiter);

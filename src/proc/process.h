@@ -23,6 +23,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "proc/channel.h"
@@ -218,7 +219,10 @@ void proc_process_park_begin(proc_process *process);
 void proc_process_parked(proc_process *process, proc_endpoint *endpoint);
 
 /* The process whose waiter `waiter` is. */
-proc_process *proc_process_from_waiter(proc_waiter *waiter);
+static inline proc_process *proc_process_from_waiter(proc_waiter *waiter)
+{
+    return (proc_process *)((char *)waiter - offsetof(proc_process, waiter));
+}
 
 /* A sender took this process (parked in receive) off a queue and filled
  * its `recv` slot: completes the receive and makes the process runnable,
