@@ -281,7 +281,7 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
     proc_process_park_begin(p);
     proc_endpoint *parked = NULL;
     int32_t r = proc_vm_send(&p->handles, ARG_I32(0), slots[1], bytes, len, handles, nhandles,
-                             wait ? &p->waiter : NULL, &parked);
+                             wait ? &p->waiter : NULL, &parked, p->send_hint);
     if (r == ISOLA_EFULL && wait) {
         proc_process_parked(p, parked);
         return ISOLA_HOST_BLOCK;

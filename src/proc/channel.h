@@ -94,6 +94,12 @@ static inline int32_t proc_endpoint_receive(proc_endpoint *endpoint, proc_filter
 /* Unparks `waiter` from whichever of this endpoint's two queues it waits on. */
 bool proc_endpoint_cancel_wait(proc_endpoint *endpoint, proc_waiter *waiter);
 
+/* The queue a send through this endpoint goes to (the peer's incoming one). */
+static inline proc_queue *proc_endpoint_send_queue(proc_endpoint *endpoint)
+{
+    return &endpoint->channel->queues[1 - endpoint->side];
+}
+
 /* This endpoint's incoming queue (for limits and usage queries). */
 proc_queue *proc_endpoint_queue(proc_endpoint *endpoint);
 

@@ -119,6 +119,12 @@ typedef struct proc_process {
     proc_waiter waiter;
     proc_endpoint *parked_on;  /* endpoint whose queue the waiter may be parked in */
     proc_endpoint *mailbox;    /* receive end of the mailbox channel */
+    proc_endpoint *mailbox_send;   /* held until the struct is freed: sends to an ended process fail with EPEER */
+    /* Where its last send went: the queue, and the process it was handed to
+     * (0 if queued). Only prefetched when it is next woken (processes in a
+     * ring or a round trip send where they sent before), never followed:
+     * either may be gone, so they are kept as integers. */
+    uintptr_t send_hint[2];
     proc_recv_slot recv;       /* a parked receive a sender may complete */
     /* A blocking host call in progress (receive with timeout, sleep). */
     bool op_active;
@@ -139,9 +145,6 @@ typedef struct proc_process {
     isola_wasi *wasi;          /* its WASI context (PARK mode) if the module imports WASI */
     bool io_parked;            /* a WASI call registered a wait (worker-local) */
     uint32_t io_slot;          /* index+1 of its registration in vm->io, 0: none (io lock) */
-
-    /* Held until the struct is freed: sends to an ended process fail with EPEER. */
-    proc_endpoint *mailbox_send;
 
     /* Scheduling (sched.c; state and waiter are above). */
     struct proc_process *run_next, *run_prev;   /* in a worker's run queue */

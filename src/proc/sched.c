@@ -18,6 +18,7 @@
 #include "proc/process.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -246,6 +247,11 @@ static inline void sched_prefetch(const proc_process *p)
     __builtin_prefetch((const char *)p->exec + 64);
     __builtin_prefetch(p->instance);
     __builtin_prefetch(p->mailbox);
+    /* Where it will probably send: its handles, and where its last send went. */
+    __builtin_prefetch(p->handles.entries);
+    __builtin_prefetch((const void *)p->send_hint[0]);
+    if (p->send_hint[1])
+        __builtin_prefetch((const char *)p->send_hint[1] + offsetof(proc_process, waiter));
 }
 
 /*

@@ -27,7 +27,7 @@
  * a bad handle): the caller sends the ordinary way, which reports errors.
  */
 static bool vm_send_handoff(proc_handle_table *table, proc_endpoint *ep, uint64_t tag, const void *bytes,
-                            uint32_t size, const int32_t *handles, uint32_t handle_count)
+                            uint32_t size, const int32_t *handles, uint32_t handle_count, uintptr_t *hint)
 {
     if (handle_count &&
         (handle_count > PROC_MESSAGE_MAX_HANDLES ||
@@ -37,6 +37,8 @@ static bool vm_send_handoff(proc_handle_table *table, proc_endpoint *ep, uint64_
     if (!w)
         return false;
     proc_process *to = proc_process_from_waiter(w);
+    if (hint)
+        hint[1] = (uintptr_t)to;
     proc_recv_slot *slot = &to->recv;
     /* What completing the receive writes besides the bytes: with many
      * processes these lines are cold, and their misses can overlap the copy's. */
@@ -58,7 +60,7 @@ static bool vm_send_handoff(proc_handle_table *table, proc_endpoint *ep, uint64_
 
 int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, const void *bytes,
                      uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait,
-                     proc_endpoint **parked_on)
+                     proc_endpoint **parked_on, uintptr_t *hint)
 {
     proc_object *obj;
     int32_t r = proc_handle_get(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &obj);
@@ -71,7 +73,12 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
         ep = proc_process_from_object(obj)->mailbox_send;
     else
         return ISOLA_ETYPE;
-    if (size <= PROC_MESSAGE_MAX_BYTES && vm_send_handoff(table, ep, tag, bytes, size, handles, handle_count))
+    if (hint) {
+        hint[0] = (uintptr_t)proc_endpoint_send_queue(ep);
+        hint[1] = 0;
+    }
+    if (size <= PROC_MESSAGE_MAX_BYTES &&
+        vm_send_handoff(table, ep, tag, bytes, size, handles, handle_count, hint))
         return PROC_OK;
     proc_endpoint_prefetch_send(ep);
     proc_message *m;
@@ -337,7 +344,7 @@ int32_t isola_vm_send(isola_vm *vm, int32_t handle, uint64_t tag, const void *by
                       const int32_t *handles, uint32_t handle_count)
 {
     pthread_mutex_lock(&vm->host_lock);
-    int32_t r = proc_vm_send(&vm->host_handles, handle, tag, bytes, len, handles, handle_count, NULL, NULL);
+    int32_t r = proc_vm_send(&vm->host_handles, handle, tag, bytes, len, handles, handle_count, NULL, NULL, NULL);
     pthread_mutex_unlock(&vm->host_lock);
     return r;
 }
