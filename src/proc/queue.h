@@ -23,7 +23,9 @@
  * Waking: the scheduler embeds a proc_waiter in its process and sets `wake`.
  * A queue calls wake at most once per parking, always after dropping its
  * lock (so wake may take scheduler locks or even touch this queue again),
- * and never touches the waiter after calling wake. A woken process retries
+ * and never touches the waiter after calling wake. A receiver taken for a
+ * hand-off (proc_queue_take_receiver) is not woken by the queue: it leaves
+ * unparked, and the taker owes it what the wake would have done. A woken process retries
  * its operation; a wake is a hint, not a promise (another receiver or
  * sender may have got there first), so the retry may park again.
  * Senders parked on a full queue are all woken by each pop: simple and never
