@@ -190,7 +190,8 @@ typedef enum isola_host_result {
     ISOLA_HOST_TRAP,         /* trap with the message given to isola_host_trap() */
     ISOLA_HOST_YIELD,        /* results are written; stop the run with ISOLA_YIELDED after this call */
     ISOLA_HOST_BLOCK,        /* not done: stop the run with ISOLA_SUSPENDED; on resume the
-                                host function is called again with the same arguments */
+                                host function is called again with the same arguments
+                                (unless isola_exec_host_complete finished it meanwhile) */
 } isola_host_result;
 
 typedef isola_host_result (*isola_host_fn)(isola_host_call *call, uint64_t *slots, void *user);
@@ -320,6 +321,12 @@ int64_t isola_exec_fuel(const isola_exec *exec);
 isola_status isola_exec_call(isola_exec *exec, isola_func *func, const isola_value *args, uint32_t nargs);
 /* Continues a call that returned ISOLA_YIELDED or ISOLA_SUSPENDED. */
 isola_status isola_exec_resume(isola_exec *exec);
+/* Completes, from outside, the host call that suspended the run (its
+ * function returned ISOLA_HOST_BLOCK): its results must already be in the
+ * slots it was given. The next resume continues after the call instead of
+ * calling the function again. false (nothing changed) if the run is not
+ * suspended in a host call. Not while the context is running. */
+bool isola_exec_host_complete(isola_exec *exec);
 /* Abandons a yielded or suspended call, leaving the context ready for a new one. */
 void isola_exec_reset(isola_exec *exec);
 /* Copies up to `max` results of the last completed call; returns how many there are. */

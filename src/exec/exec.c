@@ -272,6 +272,7 @@ static isola_status call_host_top(isola_exec *exec)
 static isola_status run(isola_exec *exec)
 {
     exec->state = EXEC_STOPPED;
+    exec->block_next = NULL;
     isola_status st = exec_interp_run(exec);
     if (st == ISOLA_OK || st == ISOLA_TRAPPED)
         exec->state = EXEC_IDLE;
@@ -297,6 +298,7 @@ isola_status isola_exec_call(isola_exec *exec, isola_func *func, const isola_val
             return fail(exec, "argument %u has the wrong type", i);
 
     exec->trapped = false;
+    exec->block_next = NULL;
     exec->entry = func;
     exec->has_results = false;
     uint32_t pslots = type_slots(pt, ft->nparams);
@@ -353,9 +355,23 @@ isola_status isola_exec_resume(isola_exec *exec)
     }
 }
 
+bool isola_exec_host_complete(isola_exec *exec)
+{
+    if (exec->state == EXEC_HOST_BLOCKED) {
+        exec->state = EXEC_HOST_DONE;
+        return true;
+    }
+    if (exec->state != EXEC_STOPPED || !exec->block_next)
+        return false;
+    exec->pc = exec->block_next;
+    exec->block_next = NULL;
+    return true;
+}
+
 void isola_exec_reset(isola_exec *exec)
 {
     exec->state = EXEC_IDLE;
+    exec->block_next = NULL;
     exec->has_results = false;
     exec->depth = 0;
     exec->entry = NULL;

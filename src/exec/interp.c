@@ -1067,6 +1067,7 @@ call_generic:
             SAVE_STATE();
             return ISOLA_YIELDED;
         case ISOLA_HOST_BLOCK:
+            exec->block_next = cnext;
             return ISOLA_SUSPENDED;
         case ISOLA_HOST_TRAP:
         default:

@@ -79,6 +79,9 @@ struct isola_exec {
     uint64_t *fp;
     uint32_t depth;
     isola_instance *inst;
+    /* While a host call the loop made is blocked (ISOLA_HOST_BLOCK): the
+     * instruction after it, where isola_exec_host_complete resumes. */
+    const exec_op *block_next;
 
     bool trapped;                /* record->trap holds the last call's trap */
     bool failed;                 /* record->error says why the last call did not start */

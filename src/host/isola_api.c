@@ -10,6 +10,7 @@
  */
 #include "proc/process.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,14 +50,30 @@ static proc_process *api_process(isola_host_call *call)
     return isola_instance_userdata(isola_host_instance(call));
 }
 
+/* The caller's memory, looked up once for the several ranges of one call. */
+typedef struct api_mem {
+    uint8_t *base;
+    uint64_t size;
+} api_mem;
+
+static inline api_mem api_memory(isola_host_call *call)
+{
+    api_mem m = {0};
+    m.base = isola_host_memory(call, &m.size);
+    return m;
+}
+
 /* The guest range [ptr, ptr+len) as a host pointer, or NULL if out of bounds. */
+static inline uint8_t *api_mem_range(api_mem m, uint32_t ptr, uint64_t len)
+{
+    if (!m.base || (uint64_t)ptr + len > m.size)
+        return len == 0 ? (uint8_t *)"" : NULL;
+    return m.base + ptr;
+}
+
 static uint8_t *api_range(isola_host_call *call, uint32_t ptr, uint64_t len)
 {
-    uint64_t size = 0;
-    uint8_t *mem = isola_host_memory(call, &size);
-    if (!mem || (uint64_t)ptr + len > size)
-        return len == 0 ? (uint8_t *)"" : NULL;
-    return mem + ptr;
+    return api_mem_range(api_memory(call), ptr, len);
 }
 
 #define API_PROCESS(call, p)                                                                           \
@@ -65,15 +82,22 @@ static uint8_t *api_range(isola_host_call *call, uint32_t ptr, uint64_t len)
         return isola_host_trap(call, "the isola API is not available during instantiation")
 
 /* Copies `count` handles out of guest memory (they may be unaligned). */
-static int32_t api_handles_in(isola_host_call *call, uint32_t ptr, uint32_t count, int32_t *out)
+static int32_t api_mem_handles_in(api_mem m, uint32_t ptr, uint32_t count, int32_t *out)
 {
+    if (count == 0)
+        return PROC_OK;
     if (count > PROC_MESSAGE_MAX_HANDLES)
         return ISOLA_EINVAL;
-    uint8_t *src = api_range(call, ptr, (uint64_t)count * 4);
+    uint8_t *src = api_mem_range(m, ptr, (uint64_t)count * 4);
     if (!src)
         return ISOLA_EINVAL;
     memcpy(out, src, (size_t)count * 4);
     return PROC_OK;
+}
+
+static int32_t api_handles_in(isola_host_call *call, uint32_t ptr, uint32_t count, int32_t *out)
+{
+    return api_mem_handles_in(api_memory(call), ptr, count, out);
 }
 
 /*
@@ -248,15 +272,16 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
     (void)user;
     API_PROCESS(call, p);
     uint32_t len = ARG_U32(3), nhandles = ARG_U32(5), flags = ARG_U32(6);
-    const uint8_t *bytes = api_range(call, ARG_U32(2), len);
+    api_mem mem = api_memory(call);
+    const uint8_t *bytes = api_mem_range(mem, ARG_U32(2), len);
     int32_t handles[PROC_MESSAGE_MAX_HANDLES];
-    if (!bytes || (flags & ~SEND_WAIT) || api_handles_in(call, ARG_U32(4), nhandles, handles) != PROC_OK)
+    if (!bytes || (flags & ~SEND_WAIT) || api_mem_handles_in(mem, ARG_U32(4), nhandles, handles) != PROC_OK)
         return ret_i32(slots, ISOLA_EINVAL);
     bool wait = flags & SEND_WAIT;
     proc_process_park_begin(p);
     proc_endpoint *parked = NULL;
     int32_t r = proc_vm_send(&p->handles, ARG_I32(0), slots[1], bytes, len, handles, nhandles,
-                             wait ? &p->waiter : NULL, &parked);
+                             wait ? &p->waiter : NULL, &parked, p->send_hint);
     if (r == ISOLA_EFULL && wait) {
         proc_process_parked(p, parked);
         return ISOLA_HOST_BLOCK;
@@ -272,6 +297,28 @@ static void api_op_done(proc_process *p)
     p->op_active = false;
 }
 
+/*
+ * A sender completed this parked receive (a hand-off, proc_recv_slot): the
+ * bytes and handles are in place. Runs on the sender's thread while it
+ * owns the process, and finishes the call as the receive below would have
+ * on a message: results and info, no timer, no park left; then the process
+ * resumes after the call instead of making it again.
+ */
+static void api_receive_complete(proc_process *p)
+{
+    proc_recv_slot *slot = &p->recv;
+    proc_process_park_begin(p);
+    api_op_done(p);
+    if (slot->info) {
+        api_recv_info ri = {.tag = slot->tag, .size = slot->size, .handle_count = slot->handle_count};
+        memcpy(slot->info, &ri, sizeof ri);
+    }
+    ret_i32(slot->results, (int32_t)slot->size);
+    bool completed = isola_exec_host_complete(p->exec);
+    assert(completed && "a parked receiver not suspended in its receive");
+    (void)completed;
+}
+
 static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, void *user)
 {
     (void)user;
@@ -280,9 +327,10 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     uint64_t tag = slots[1];
     uint32_t flags = ARG_U32(2), max = ARG_U32(4), hmax = ARG_U32(6), info_ptr = ARG_U32(7);
     int64_t timeout = ARG_I64(8);
-    uint8_t *buf = api_range(call, ARG_U32(3), max);
-    uint8_t *hout = api_range(call, ARG_U32(5), (uint64_t)hmax * 4);
-    uint8_t *info = info_ptr ? api_range(call, info_ptr, sizeof(api_recv_info)) : NULL;
+    api_mem mem = api_memory(call);
+    uint8_t *buf = api_mem_range(mem, ARG_U32(3), max);
+    uint8_t *hout = api_mem_range(mem, ARG_U32(5), (uint64_t)hmax * 4);
+    uint8_t *info = info_ptr ? api_mem_range(mem, info_ptr, sizeof(api_recv_info)) : NULL;
     if (!buf || !hout || (info_ptr && !info) || (flags & ~RECEIVE_BY_TAG))
         return ret_i32(slots, ISOLA_EINVAL);
     proc_endpoint *ep = p->mailbox;
@@ -298,6 +346,15 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
         p->op_deadline = timeout < 0 ? UINT64_MAX : proc_now_ns() + (uint64_t)timeout;
     }
     proc_process_park_begin(p);
+    if (wait) {   /* where a sender may deliver while we are parked */
+        proc_recv_slot *slot = &p->recv;
+        slot->buf = buf;
+        slot->max = max;
+        slot->handles_out = hout;
+        slot->info = info;
+        slot->results = slots;
+        slot->complete = api_receive_complete;
+    }
     int32_t installed[PROC_MESSAGE_MAX_HANDLES];
     proc_message *m = NULL;
     int32_t r = proc_vm_receive(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed, &m);

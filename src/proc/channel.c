@@ -140,13 +140,6 @@ int32_t proc_endpoint_send_notice(proc_endpoint *endpoint, proc_message *message
     return proc_queue_push_notice(&endpoint->channel->queues[1 - endpoint->side], message);
 }
 
-int32_t proc_endpoint_receive(proc_endpoint *endpoint, proc_filter filter, uint32_t max_handles,
-                              proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles)
-{
-    return proc_queue_pop(&endpoint->channel->queues[endpoint->side], filter, max_handles, wait_if_empty,
-                          out, needed_handles);
-}
-
 bool proc_endpoint_cancel_wait(proc_endpoint *endpoint, proc_waiter *waiter)
 {
     proc_channel *channel = endpoint->channel;

@@ -69,15 +69,36 @@ void proc_endpoint_prefetch_send(const proc_endpoint *endpoint);
  * endpoints which hold endpoints... costs a search of what it holds. */
 int32_t proc_endpoint_send(proc_endpoint *endpoint, proc_message *message, proc_waiter *wait_if_full);
 
+/* Takes the receiver parked on the peer's queue for a hand-off: see
+ * proc_queue_take_receiver. A handed-off message may carry endpoints with
+ * no cycle check: it goes into the receiver's handle table, never into a
+ * queue, so it adds no edge a cycle could be made of. */
+static inline proc_waiter *proc_endpoint_take_receiver(proc_endpoint *endpoint, uint64_t tag, uint32_t size,
+                                                       uint32_t handle_count)
+{
+    return proc_queue_take_receiver(&endpoint->channel->queues[1 - endpoint->side], tag, size, handle_count);
+}
+
 /* Sends a system notice into the peer's queue: see proc_queue_push_notice. */
 int32_t proc_endpoint_send_notice(proc_endpoint *endpoint, proc_message *message);
 
 /* Receives from this endpoint's queue: see proc_queue_pop. */
-int32_t proc_endpoint_receive(proc_endpoint *endpoint, proc_filter filter, uint32_t max_handles,
-                              proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles);
+static inline int32_t proc_endpoint_receive(proc_endpoint *endpoint, proc_filter filter, uint32_t max_handles,
+                                            proc_waiter *wait_if_empty, proc_message **out,
+                                            uint32_t *needed_handles)
+{
+    return proc_queue_pop(&endpoint->channel->queues[endpoint->side], filter, max_handles, wait_if_empty,
+                          out, needed_handles);
+}
 
 /* Unparks `waiter` from whichever of this endpoint's two queues it waits on. */
 bool proc_endpoint_cancel_wait(proc_endpoint *endpoint, proc_waiter *waiter);
+
+/* The queue a send through this endpoint goes to (the peer's incoming one). */
+static inline proc_queue *proc_endpoint_send_queue(proc_endpoint *endpoint)
+{
+    return &endpoint->channel->queues[1 - endpoint->side];
+}
 
 /* This endpoint's incoming queue (for limits and usage queries). */
 proc_queue *proc_endpoint_queue(proc_endpoint *endpoint);

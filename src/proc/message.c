@@ -36,8 +36,8 @@ static size_t message_block_size(uint32_t size, uint32_t handle_count)
 }
 
 /* Every handle valid for transfer, none twice, none naming `forbidden`. */
-static int32_t message_check_handles(const proc_handle_table *sender, const proc_object *forbidden,
-                                     const int32_t *handles, uint32_t handle_count)
+int32_t proc_message_check_handles(const proc_handle_table *sender, const proc_object *forbidden,
+                                   const int32_t *handles, uint32_t handle_count)
 {
     for (uint32_t i = 0; i < handle_count; i++) {
         const proc_handle_entry *entry;
@@ -62,7 +62,7 @@ int32_t proc_message_build(const proc_handle_table *sender, const proc_object *f
         return ISOLA_EINVAL;
     if ((size && !bytes) || (handle_count && !handles))
         return ISOLA_EINVAL;
-    int32_t status = message_check_handles(sender, forbidden, handles, handle_count);
+    int32_t status = proc_message_check_handles(sender, forbidden, handles, handle_count);
     if (status != PROC_OK)
         return status;
     proc_message *message = message_allocator.alloc(message_block_size(size, handle_count),
@@ -86,6 +86,25 @@ int32_t proc_message_build(const proc_handle_table *sender, const proc_object *f
         memcpy((uint8_t *)(message->handles + handle_count), bytes, size);
     *out = message;
     return PROC_OK;
+}
+
+void proc_message_move_handles(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count,
+                               proc_handle_table *receiver, uint8_t *out_handles)
+{
+    assert(sender != receiver);   /* entries stay valid while the other table grows */
+    for (uint32_t i = 0; i < handle_count; i++) {
+        const proc_handle_entry *entry;
+        int32_t status = proc_handle_lookup(sender, handles[i], PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
+        assert(status == PROC_OK && "hand-off of a handle that was not checked");
+        (void)status;
+        proc_object_retain(entry->object);
+        if (entry->gate)
+            proc_object_retain(&entry->gate->header);
+        int32_t handle = proc_handle_insert(receiver, entry->object, entry->rights, entry->gate);
+        assert(handle > 0 && "proc_message_move_handles without a reservation");
+        memcpy(out_handles + (size_t)i * sizeof handle, &handle, sizeof handle);
+    }
+    proc_message_commit_transfer(sender, handles, handle_count);
 }
 
 void proc_message_commit_transfer(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count)

@@ -21,6 +21,10 @@
  *      into its table; it copies the bytes where it wants (its linear
  *      memory) and frees the block.
  * The message is never shared: at any moment one thread or one queue owns it.
+ *
+ * A hand-off (a receiver already parked, see proc_queue_take_receiver)
+ * skips the block: the bytes go straight from the sender's memory to the
+ * receiver's, and proc_message_move_handles does steps 1-4 for the handles.
  */
 #ifndef ISOLA_PROC_MESSAGE_H
 #define ISOLA_PROC_MESSAGE_H
@@ -68,6 +72,16 @@ void proc_message_set_allocator(const proc_message_allocator *allocator);
 int32_t proc_message_build(const proc_handle_table *sender, const proc_object *forbidden, uint64_t tag,
                            const void *bytes, uint32_t size, const int32_t *handles,
                            uint32_t handle_count, proc_message **out);
+
+/* The checks of step 1 alone (for a hand-off, which builds no block). */
+int32_t proc_message_check_handles(const proc_handle_table *sender, const proc_object *forbidden,
+                                   const int32_t *handles, uint32_t handle_count);
+
+/* A hand-off's steps 1-4 for handles that passed proc_message_check_handles:
+ * moves them from `sender` into `receiver` (which must have room reserved),
+ * writing the new values to out_handles as unaligned int32s. Cannot fail. */
+void proc_message_move_handles(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count,
+                               proc_handle_table *receiver, uint8_t *out_handles);
 
 /* Step 3: closes the sender's transferred handles after the message was queued. */
 void proc_message_commit_transfer(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count);

@@ -164,10 +164,43 @@ proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err
 
 static void process_wake(proc_waiter *waiter)
 {
-    proc_process *p = (proc_process *)((char *)waiter - offsetof(proc_process, waiter));
+    proc_process *p = proc_process_from_waiter(waiter);
     proc_sched_wake(p);
     /* Last touch: after this the process may end and be freed. */
     atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
+}
+
+/*
+ * A sender wants to complete this parked receive itself. Only a process
+ * that has finished suspending (WAITING) can be taken: one still RUNNING
+ * is unwinding from the receive call on its worker and will be woken the
+ * usual way. RUNNABLE with no run queue is the taker's to hold: a wake, a
+ * timer or a kill meanwhile finds it runnable and leaves it alone (a kill
+ * is seen when it runs).
+ */
+static bool process_claim(proc_waiter *waiter)
+{
+    proc_process *p = proc_process_from_waiter(waiter);
+    /* The rest of the hand-off's lines (process.h), while the CAS waits for its own. */
+    __builtin_prefetch(&p->recv, 1);
+    __builtin_prefetch(&p->op_deadline, 1);
+    int expected = PROC_WAITING;
+    return atomic_compare_exchange_strong(&p->state, &expected, PROC_RUNNABLE);
+}
+
+void proc_process_handoff_done(proc_process *p)
+{
+    assert(atomic_load_explicit(&p->state, memory_order_relaxed) == PROC_RUNNABLE);
+    /* The park is matched. Our unit is in the count; if it is the only one,
+     * no wake of an earlier park is in flight, and nothing else changes the
+     * count before the process runs again (which needs the push below): a
+     * plain store will do, and saves a locked instruction per message. */
+    if (atomic_load_explicit(&p->pending_wakes, memory_order_acquire) == 1)
+        atomic_store_explicit(&p->pending_wakes, 0, memory_order_release);
+    else
+        atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
+    p->recv.complete(p);   /* after the count: its park_begin finds nothing to cancel */
+    proc_sched_push_woken(&p->vm->sched, p);
 }
 
 static void process_destroy(proc_object *object)
@@ -227,6 +260,7 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
         proc_object_retain(p->parent_ref);
     proc_handle_table_init(&p->handles, granted->handle_count);
     p->waiter.wake = process_wake;
+    p->waiter.claim = process_claim;
     atomic_init(&p->state, PROC_RUNNABLE);
     atomic_init(&p->pending_wakes, 0);
     util_spin_init(&p->link_lock);
@@ -394,7 +428,8 @@ void proc_process_park_begin(proc_process *process)
     if (atomic_load_explicit(&process->pending_wakes, memory_order_acquire) != 0 &&
         proc_endpoint_cancel_wait(process->parked_on, &process->waiter))
         atomic_fetch_sub_explicit(&process->pending_wakes, 1, memory_order_relaxed);
-    proc_object_release(proc_endpoint_object(process->parked_on));
+    if (process->parked_on != process->mailbox)   /* see proc_process_parked */
+        proc_object_release(proc_endpoint_object(process->parked_on));
     process->parked_on = NULL;
 }
 
@@ -402,7 +437,10 @@ void proc_process_parked(proc_process *process, proc_endpoint *endpoint)
 {
     assert(!process->parked_on);
     atomic_fetch_add_explicit(&process->pending_wakes, 1, memory_order_relaxed);
-    proc_object_retain(proc_endpoint_object(endpoint));
+    /* The mailbox lives as long as the process (it is released after the
+     * last park_begin, in proc_process_end): no reference needed for it. */
+    if (endpoint != process->mailbox)
+        proc_object_retain(proc_endpoint_object(endpoint));
     process->parked_on = endpoint;
 }
 

@@ -23,6 +23,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "proc/channel.h"
@@ -33,6 +34,7 @@
 
 typedef struct proc_vm proc_vm;
 typedef struct proc_link proc_link;
+typedef struct proc_process proc_process;
 
 /* System message tags (guests use tags below 0xFFFFFFFF00000000). */
 #define PROC_TAG_START 0xFFFFFFFFFFFFFF01ull  /* the spawn argument, first in every mailbox */
@@ -76,18 +78,64 @@ typedef struct proc_module {
     bool *owned;               /* owned[i]: imports[i] is a reference of ours (WASI functions) */
 } proc_module;
 
+/*
+ * A receive that may be completed by its sender (a hand-off, see
+ * proc_queue_take_receiver). The guest API fills the first part just before
+ * it parks the process as a receiver; a sender that took the process
+ * (which was WAITING, so nothing else touches it) copies the message there,
+ * fills the rest and calls `complete`, which finishes the receive call as
+ * the guest API would have (results, timer, parking) and marks the host
+ * call done (isola_exec_host_complete): the process resumes after it. Only
+ * the guest receive parks `waiter` as a receiver, so a parked receiver
+ * always has these filled in.
+ */
+typedef struct proc_recv_slot {
+    uint8_t *buf;              /* the receiver's buffer (in its linear memory) */
+    uint32_t max;              /* its size: longer messages are cut there */
+    uint8_t *handles_out;      /* where installed handle values go (int32, unaligned) */
+    uint8_t *info;             /* the guest's message info, or NULL */
+    uint64_t *results;         /* the blocked host call's result slots */
+    void (*complete)(proc_process *process);
+    uint64_t tag;              /* the message, filled by the sender */
+    uint32_t size;
+    uint32_t handle_count;
+} proc_recv_slot;
+
 typedef struct proc_process {
     proc_object header;        /* PROC_OBJ_PROCESS */
     proc_vm *vm;
     uint64_t id;
 
-    /* Held while alive; released by proc_process_end. */
-    isola_instance *instance;
+    /*
+     * What a message hand-off and a wake touch, together at the front (about
+     * four cache lines, from the header on): with thousands of processes the
+     * receiver's lines are cold, and fewer, adjacent lines are fewer misses.
+     */
+    isola_instance *instance;  /* held while alive, like exec and mailbox (see below) */
     isola_exec *exec;
+    _Atomic int state;         /* proc_run_state (sched.c) */
+    atomic_int pending_wakes;  /* parks not yet matched by a wake or a cancel */
+    atomic_bool kill_pending;  /* see proc_process_kill */
+    proc_waiter waiter;
+    proc_endpoint *parked_on;  /* endpoint whose queue the waiter may be parked in */
+    proc_endpoint *mailbox;    /* receive end of the mailbox channel */
+    proc_endpoint *mailbox_send;   /* held until the struct is freed: sends to an ended process fail with EPEER */
+    /* Where its last send went: the queue, and the process it was handed to
+     * (0 if queued). Only prefetched when it is next woken (processes in a
+     * ring or a round trip send where they sent before), never followed:
+     * either may be gone, so they are kept as integers. */
+    uintptr_t send_hint[2];
+    proc_recv_slot recv;       /* a parked receive a sender may complete */
+    /* A blocking host call in progress (receive with timeout, sleep). */
+    bool op_active;
+    uint64_t op_deadline;      /* CLOCK_MONOTONIC ns; UINT64_MAX: none */
+    uint32_t timer_slot;       /* index+1 in the timer heap, 0 when not armed (timer lock) */
+    uint64_t timer_deadline;
+
+    /* Held while alive; released by proc_process_end. */
     isola_func *entry;         /* borrowed from instance */
     proc_module *module;       /* referenced: its host functions, which the instance borrows */
     proc_handle_table handles;
-    proc_endpoint *mailbox;    /* receive end of the mailbox channel */
     proc_quota quota;
     proc_quota *parent_quota;  /* where `granted` goes back to */
     proc_object *parent_ref;   /* keeps parent_quota alive; NULL for host-spawned */
@@ -98,26 +146,12 @@ typedef struct proc_process {
     bool io_parked;            /* a WASI call registered a wait (worker-local) */
     uint32_t io_slot;          /* index+1 of its registration in vm->io, 0: none (io lock) */
 
-    /* Held until the struct is freed: sends to an ended process fail with EPEER. */
-    proc_endpoint *mailbox_send;
-
-    /* Scheduling (sched.c). */
-    _Atomic int state;         /* proc_run_state */
+    /* Scheduling (sched.c; state and waiter are above). */
     struct proc_process *run_next, *run_prev;   /* in a worker's run queue */
     uint64_t run_stamp;        /* when it was queued (its worker's clock), for the fair take */
     struct proc_process *all_prev, *all_next;   /* the VM's list of live processes (all_lock) */
-    proc_waiter waiter;
-    atomic_int pending_wakes;  /* parks not yet matched by a wake or a cancel */
-    proc_endpoint *parked_on;  /* endpoint whose queue the waiter may be parked in */
 
-    /* A blocking host call in progress (receive with timeout, sleep). */
-    bool op_active;
-    uint64_t op_deadline;      /* CLOCK_MONOTONIC ns; UINT64_MAX: none */
-    uint32_t timer_slot;       /* index+1 in the timer heap, 0 when not armed (timer lock) */
-    uint64_t timer_deadline;
-
-    /* Ending. */
-    atomic_bool kill_pending;
+    /* Ending (kill_pending is above: every slice reads it). */
     atomic_int kill_reason;
     atomic_int kill_kind;
     bool exit_requested;       /* set by the exit host call, which then traps */
@@ -186,6 +220,18 @@ void proc_process_end(proc_process *process, proc_exit_kind kind, int32_t reason
  * EFULL/EAGAIN with the waiter). */
 void proc_process_park_begin(proc_process *process);
 void proc_process_parked(proc_process *process, proc_endpoint *endpoint);
+
+/* The process whose waiter `waiter` is. */
+static inline proc_process *proc_process_from_waiter(proc_waiter *waiter)
+{
+    return (proc_process *)((char *)waiter - offsetof(proc_process, waiter));
+}
+
+/* A sender took this process (parked in receive) off a queue and filled
+ * its `recv` slot: completes the receive and makes the process runnable,
+ * which is the wake its parking was owed. The caller must not touch it
+ * afterwards. */
+void proc_process_handoff_done(proc_process *process);
 
 /* The process's mailbox queue limits. */
 proc_queue_limits proc_process_queue_limits(const proc_process *process);

@@ -159,11 +159,27 @@ int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handl
         if (wait_if_empty) {
             assert(wait_if_empty->wake);
             wait_if_empty->filter = filter;
+            wait_if_empty->max_handles = max_handles;
             queue->receiver = wait_if_empty;
         }
     }
     util_spin_unlock(&queue->lock);
     return status;
+}
+
+proc_waiter *proc_queue_take_receiver(proc_queue *queue, uint64_t tag, uint32_t size, uint32_t handle_count)
+{
+    util_spin_lock(&queue->lock);
+    proc_waiter *w = queue->receiver;
+    if (!w || !w->claim || queue->closed || queue->count >= queue->limits.max_count ||
+        queue->bytes + size > queue->limits.max_bytes || (!w->filter.any && w->filter.tag != tag) ||
+        handle_count > w->max_handles || !w->claim(w)) {
+        util_spin_unlock(&queue->lock);
+        return NULL;
+    }
+    queue->receiver = NULL;
+    util_spin_unlock(&queue->lock);
+    return w;
 }
 
 void proc_queue_close(proc_queue *queue)

@@ -14,14 +14,18 @@
  *   - Once `senders_gone` no push can arrive any more: a pop that finds no
  *     matching message reports ISOLA_ECLOSED instead of waiting.
  *   - `receiver` is NULL or the one parked receiver; it is parked only while
- *     no queued message matches its filter.
+ *     no queued message matches its filter. A message taken by a hand-off
+ *     (proc_queue_take_receiver) never enters the queue, so it cannot pass
+ *     a queued message that the receiver would have taken first.
  *   - A waiter is on at most one queue at a time, and the queue owns its
  *     `next` link while it is parked.
  *
  * Waking: the scheduler embeds a proc_waiter in its process and sets `wake`.
  * A queue calls wake at most once per parking, always after dropping its
  * lock (so wake may take scheduler locks or even touch this queue again),
- * and never touches the waiter after calling wake. A woken process retries
+ * and never touches the waiter after calling wake. A receiver taken for a
+ * hand-off (proc_queue_take_receiver) is not woken by the queue: it leaves
+ * unparked, and the taker owes it what the wake would have done. A woken process retries
  * its operation; a wake is a hint, not a promise (another receiver or
  * sender may have got there first), so the retry may park again.
  * Senders parked on a full queue are all woken by each pop: simple and never
@@ -66,6 +70,11 @@ struct proc_waiter {
     proc_wake_fn wake;       /* set by the scheduler */
     proc_waiter *next;       /* queue-owned while parked as a sender */
     proc_filter filter;      /* a parked receiver's filter (set by proc_queue_pop) */
+    uint32_t max_handles;    /* ... and how many handles it takes (set by proc_queue_pop) */
+    /* NULL, or: try to take this parked receiver for a hand-off (see
+     * proc_queue_take_receiver). Called under the queue lock; must not block
+     * or take a queue lock. True: the caller now owns the receiver. */
+    bool (*claim)(proc_waiter *waiter);
 };
 
 typedef struct proc_queue_limits {
@@ -110,10 +119,22 @@ int32_t proc_queue_push_notice(proc_queue *queue, proc_message *message);
  *   stays queued and *needed_handles says how many it needs.
  * ISOLA_ECLOSED: no match and no sender left.
  * ISOLA_EAGAIN: no match yet; if `wait_if_empty` is non-NULL it is parked
- *   with `filter` and will be woken by a matching push or by closure.
+ *   with `filter` and `max_handles` and will be woken by a matching push or by closure.
  * ISOLA_EBUSY: no match and another receiver is already parked. */
 int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handles,
                        proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles);
+
+/*
+ * Hand-off: a send that finds a receiver parked on this queue may deliver
+ * straight into it instead of queuing (one copy, no block). Takes the parked
+ * receiver when the queue would accept a `size`-byte message now (open,
+ * below both limits), the receiver's filter matches `tag`, it takes at least
+ * `handle_count` handles, and its claim() succeeds. Returns it unparked: the
+ * caller delivers the message and then owes it the wake (whatever the
+ * claim's owner defines as such); nothing was queued and nothing else
+ * changed. NULL: nothing was taken; push as usual.
+ */
+proc_waiter *proc_queue_take_receiver(proc_queue *queue, uint64_t tag, uint32_t size, uint32_t handle_count);
 
 /* The receiving side is gone: refuse further pushes, free what is queued
  * (outside the lock) and wake everyone parked so they see ISOLA_EPEER. */

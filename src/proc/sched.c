@@ -10,10 +10,15 @@
  * cache transfer; and spawn trees (skynet) run depth first, so a million
  * leaves never exist at once. The fair take (the oldest process, every
  * SCHED_FAIR_PERIOD takes) bounds how long LIFO order can pass anyone over.
+ * Why `next` beside the hot stack: in a round trip the woken process is the
+ * only one, and the waker parks right after; a slot only this worker fills
+ * saves the lock and the list of a push and a take per message, at the
+ * price of one exchange (a thief may take it).
  */
 #include "proc/process.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -34,6 +39,7 @@ struct sched_worker {
     sched_list hot;              /* doubly linked (run_prev/run_next); pops at the tail */
     sched_list fifo;             /* pops at the head */
     atomic_uint queued;          /* hot + fifo, read without the lock */
+    _Atomic(proc_process *) next; /* woken by the running process: runs right after it (see proc_sched_wake) */
     proc_sched *sched;
     pthread_t thread;
     uint32_t index;
@@ -93,15 +99,36 @@ static void sched_notify(proc_sched *sched)
     pthread_mutex_unlock(&sched->sleep_lock);
 }
 
-/* Queues `p` on worker `w` (hot or fifo); returns how many were queued before. */
-static uint32_t worker_push(sched_worker *w, proc_process *p, bool hot)
+/*
+ * Queues `p` on worker `w` (hot or fifo); returns how many were queued
+ * before. `queued` changes only under w->lock, so a plain load and store
+ * update it, except for `publish`: a thread that is not w's own worker must
+ * make its increment visible before it reads `sleeping` (sched_sleep), or
+ * both could miss each other and the process sit with every worker asleep.
+ * w's own worker is awake and runs what it queues; at worst a sleeper it
+ * did not see wakes at the next surplus push.
+ */
+static uint32_t worker_push(sched_worker *w, proc_process *p, bool hot, bool publish)
 {
     util_spin_lock(&w->lock);
     p->run_stamp = w->clock++;
     list_append(hot ? &w->hot : &w->fifo, p);
-    uint32_t before = atomic_fetch_add(&w->queued, 1);
+    uint32_t before;
+    if (publish) {
+        before = atomic_fetch_add(&w->queued, 1);
+    } else {
+        before = atomic_load_explicit(&w->queued, memory_order_relaxed);
+        atomic_store_explicit(&w->queued, before + 1, memory_order_relaxed);
+    }
     util_spin_unlock(&w->lock);
     return before;
+}
+
+/* One fewer queued on `w` (lock held: see worker_push). */
+static void worker_count_taken(sched_worker *w)
+{
+    atomic_store_explicit(&w->queued, atomic_load_explicit(&w->queued, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
 }
 
 /* The oldest of the two lists' heads (the fair choice). Lock held. */
@@ -125,7 +152,7 @@ static proc_process *worker_take(sched_worker *w, bool fair)
     if (!p)
         p = list_pop_head(&w->fifo);
     if (p)
-        atomic_fetch_sub(&w->queued, 1);
+        worker_count_taken(w);
     util_spin_unlock(&w->lock);
     return p;
 }
@@ -145,16 +172,31 @@ static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
         return NULL;
     util_spin_lock(&v->lock);
     proc_process *p = NULL;
-    if (v->fifo.head || v->hot.head != v->hot.tail)
+    if (v->fifo.head || v->hot.head != v->hot.tail ||
+        (v->hot.head && atomic_load_explicit(&v->next, memory_order_relaxed)))
         p = worker_pop_oldest(v);
     else if (v->hot.tail && v->hot.tail == thief->hot_seen[v->index])
         p = list_pop_tail(&v->hot);
     else
         thief->hot_seen[v->index] = v->hot.tail;
     if (p)
-        atomic_fetch_sub(&v->queued, 1);
+        worker_count_taken(v);
     util_spin_unlock(&v->lock);
     return p;
+}
+
+/* v's `next`, under the same rule as a lone hot process: taken only when
+ * the thief saw the same one there one spin round earlier. */
+static proc_process *worker_steal_next(sched_worker *v, sched_worker *thief)
+{
+    proc_process *p = atomic_load_explicit(&v->next, memory_order_relaxed);
+    if (!p)
+        return NULL;
+    if (p != thief->hot_seen[v->index]) {
+        thief->hot_seen[v->index] = p;
+        return NULL;
+    }
+    return atomic_exchange_explicit(&v->next, NULL, memory_order_acquire);
 }
 
 /* Steals from another worker (see worker_steal_from). */
@@ -164,6 +206,8 @@ static proc_process *sched_steal(sched_worker *thief)
     for (uint32_t i = 1; i < sched->nworkers; i++) {
         sched_worker *v = &sched->workers[(thief->index + i) % sched->nworkers];
         proc_process *p = worker_steal_from(v, thief);
+        if (!p)
+            p = worker_steal_next(v, thief);
         if (p)
             return p;
     }
@@ -183,12 +227,12 @@ void proc_sched_push(proc_sched *sched, proc_process *p)
     sched_worker *w = tls_worker;
     if (w && w->sched == sched) {
         /* This worker runs it next; others are woken only for surplus work. */
-        if (worker_push(w, p, true) > 0)
+        if (worker_push(w, p, true, false) > 0)
             sched_notify(sched);
         return;
     }
     uint32_t i = atomic_fetch_add_explicit(&sched->next_inject, 1, memory_order_relaxed) % sched->nworkers;
-    worker_push(&sched->workers[i], p, false);
+    worker_push(&sched->workers[i], p, false, true);
     sched_notify(sched);
 }
 
@@ -203,6 +247,35 @@ static inline void sched_prefetch(const proc_process *p)
     __builtin_prefetch((const char *)p->exec + 64);
     __builtin_prefetch(p->instance);
     __builtin_prefetch(p->mailbox);
+    /* Where it will probably send: its handles, and where its last send went. */
+    __builtin_prefetch(p->handles.entries);
+    __builtin_prefetch((const void *)p->send_hint[0]);
+    if (p->send_hint[1])
+        __builtin_prefetch((const char *)p->send_hint[1] + offsetof(proc_process, waiter));
+}
+
+/*
+ * Queues a process just woken. From a worker of its VM, the first one woken
+ * during a slice goes to the worker's `next`: no lock, no list, and it runs
+ * as soon as the slice ends (a message round trip is a wake and a park,
+ * then a switch to the woken process). Only the worker stores into `next`,
+ * and only when it is empty; it takes it back, as do thieves, with an
+ * exchange. Others go on the hot stack as before.
+ */
+void proc_sched_push_woken(proc_sched *sched, proc_process *p)
+{
+    sched_prefetch(p);
+    sched_worker *w = tls_worker;
+    if (w && w->sched == sched) {
+        if (!atomic_load_explicit(&w->next, memory_order_relaxed)) {
+            atomic_store_explicit(&w->next, p, memory_order_release);
+            return;
+        }
+        worker_push(w, p, true, false);
+        sched_notify(sched);   /* `next` is taken: this one is surplus */
+        return;
+    }
+    proc_sched_push(sched, p);
 }
 
 void proc_sched_wake(proc_process *p)
@@ -211,8 +284,7 @@ void proc_sched_wake(proc_process *p)
     for (;;) {
         if (s == PROC_WAITING) {
             if (atomic_compare_exchange_weak(&p->state, &s, PROC_RUNNABLE)) {
-                sched_prefetch(p);
-                proc_sched_push(&p->vm->sched, p);
+                proc_sched_push_woken(&p->vm->sched, p);
                 return;
             }
         } else if (s == PROC_RUNNING) {
@@ -258,7 +330,7 @@ static void sched_end_returned(proc_process *p)
 static void sched_requeue(sched_worker *w, proc_process *p)
 {
     atomic_store(&p->state, PROC_RUNNABLE);
-    if (worker_push(w, p, false) > 0)
+    if (worker_push(w, p, false, false) > 0)
         sched_notify(w->sched);
 }
 
@@ -326,10 +398,27 @@ static inline void sched_cpu_relax(void)
 #endif
 }
 
+/* Takes this worker's `next`. A fair take counts it as the newest hot
+ * process: it goes on the hot stack and the oldest runs instead. */
+static proc_process *worker_take_next(sched_worker *w, bool fair)
+{
+    if (!atomic_load_explicit(&w->next, memory_order_relaxed))
+        return NULL;
+    proc_process *p = atomic_exchange_explicit(&w->next, NULL, memory_order_acquire);
+    if (p && fair) {
+        worker_push(w, p, true, false);
+        return NULL;
+    }
+    return p;
+}
+
 /* Finds work: own queue, then the others'; a short spin before giving up. */
 static proc_process *sched_find(sched_worker *w)
 {
-    proc_process *p = worker_take(w, ++w->takes % SCHED_FAIR_PERIOD == 0);
+    bool fair = ++w->takes % SCHED_FAIR_PERIOD == 0;
+    proc_process *p = worker_take_next(w, fair);
+    if (!p)
+        p = worker_take(w, fair);
     if (p)
         return p;
     for (uint32_t round = 0; round < SCHED_SPIN_ROUNDS && !atomic_load(&w->sched->stopping); round++) {

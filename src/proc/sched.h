@@ -5,19 +5,23 @@
  * time, so a busy loop cannot keep its worker: at the end of the slice it
  * goes behind everyone else.
  *
- * A worker's run queue has two parts (see sched.c for why):
+ * A worker's run queue has two lists and a slot (see sched.c for why):
  *   hot   a LIFO stack of processes made runnable by the process running on
  *         this worker (children it spawned, receivers of its messages): they
  *         run next, on this thread, while what they share is in cache; a
  *         tree of spawns is walked depth first, so few of it is alive at once.
  *   fifo  processes whose slice ran out, and those made runnable by other
  *         threads (the host, the timer thread, another VM's worker).
+ *   next  one slot beside them: the first process woken by the running one
+ *         (a message's receiver), run as soon as that slice ends, with no
+ *         lock (a round trip is a wake, a park and a switch).
  * Fairness: every SCHED_FAIR_PERIOD-th take is the oldest process in either
- * part (by the time it became runnable), so a process with k processes
- * older than it on its worker runs within SCHED_FAIR_PERIOD * (k + 1) slices
- * of that worker, whatever the others do. Thieves take the oldest too, but
- * leave a worker's lone hot process alone until it has sat there for one
- * spin round (the worker is about to run it itself).
+ * list (by the time it became runnable; `next` counts as the newest), so a
+ * process with k processes older than it on its worker runs within
+ * SCHED_FAIR_PERIOD * (k + 1) slices of that worker, whatever the others
+ * do. Thieves take the oldest too, but leave a worker's lone hot process
+ * (or its `next`) alone until it has sat there for one spin round (the
+ * worker is about to run it itself).
  *
  * Blocking: a host call that cannot finish parks the process (on a queue
  * or a timer) and returns ISOLA_HOST_BLOCK; the run stops with
@@ -67,6 +71,11 @@ void proc_sched_stop(proc_sched *sched);
 /* Queues a RUNNABLE process: on the calling worker's hot stack when called
  * from a worker of this scheduler, else on some worker's fifo. */
 void proc_sched_push(proc_sched *sched, struct proc_process *process);
+
+/* Queues a process that was just woken (RUNNABLE): on a worker of this
+ * scheduler it runs right after the current slice (`next`, see sched.c),
+ * or on the hot stack if another was woken first; else as proc_sched_push. */
+void proc_sched_push_woken(proc_sched *sched, struct proc_process *process);
 
 /* Wakes a process: WAITING -> RUNNABLE (queued), RUNNING -> RUNNING_WOKEN,
  * anything else unchanged. Callable from any thread. */

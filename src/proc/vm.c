@@ -18,9 +18,49 @@
 
 /* ---------------------------------------------------------------- shared ipc */
 
+/*
+ * A send to a process parked in receive on `ep`'s peer queue completes that
+ * receive here: the bytes go from the sender's memory straight into the
+ * receiver's buffer and the handles straight into its table, with no block
+ * and nothing queued (process.h, proc_recv_slot). False when no receiver
+ * could be taken (none parked, filter or limits say no, not suspended yet,
+ * a bad handle): the caller sends the ordinary way, which reports errors.
+ */
+static bool vm_send_handoff(proc_handle_table *table, proc_endpoint *ep, uint64_t tag, const void *bytes,
+                            uint32_t size, const int32_t *handles, uint32_t handle_count, uintptr_t *hint)
+{
+    if (handle_count &&
+        (handle_count > PROC_MESSAGE_MAX_HANDLES ||
+         proc_message_check_handles(table, proc_endpoint_peer(ep), handles, handle_count) != PROC_OK))
+        return false;
+    proc_waiter *w = proc_endpoint_take_receiver(ep, tag, size, handle_count);
+    if (!w)
+        return false;
+    proc_process *to = proc_process_from_waiter(w);
+    if (hint)
+        hint[1] = (uintptr_t)to;
+    proc_recv_slot *slot = &to->recv;
+    /* What completing the receive writes besides the bytes: with many
+     * processes these lines are cold, and their misses can overlap the copy's. */
+    __builtin_prefetch(slot->results, 1);
+    __builtin_prefetch(to->exec, 1);
+    if (slot->info)
+        __builtin_prefetch(slot->info, 1);
+    uint32_t n = size < slot->max ? size : slot->max;
+    if (n)
+        memcpy(slot->buf, bytes, n);
+    if (handle_count)
+        proc_message_move_handles(table, handles, handle_count, &to->handles, slot->handles_out);
+    slot->tag = tag;
+    slot->size = size;
+    slot->handle_count = handle_count;
+    proc_process_handoff_done(to);
+    return true;
+}
+
 int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, const void *bytes,
                      uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait,
-                     proc_endpoint **parked_on)
+                     proc_endpoint **parked_on, uintptr_t *hint)
 {
     proc_object *obj;
     int32_t r = proc_handle_get(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &obj);
@@ -33,6 +73,13 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
         ep = proc_process_from_object(obj)->mailbox_send;
     else
         return ISOLA_ETYPE;
+    if (hint) {
+        hint[0] = (uintptr_t)proc_endpoint_send_queue(ep);
+        hint[1] = 0;
+    }
+    if (size <= PROC_MESSAGE_MAX_BYTES &&
+        vm_send_handoff(table, ep, tag, bytes, size, handles, handle_count, hint))
+        return PROC_OK;
     proc_endpoint_prefetch_send(ep);
     proc_message *m;
     r = proc_message_build(table, proc_endpoint_peer(ep), tag, bytes, size, handles, handle_count, &m);
@@ -296,7 +343,7 @@ int32_t isola_vm_send(isola_vm *vm, int32_t handle, uint64_t tag, const void *by
                       const int32_t *handles, uint32_t handle_count)
 {
     pthread_mutex_lock(&vm->host_lock);
-    int32_t r = proc_vm_send(&vm->host_handles, handle, tag, bytes, len, handles, handle_count, NULL, NULL);
+    int32_t r = proc_vm_send(&vm->host_handles, handle, tag, bytes, len, handles, handle_count, NULL, NULL, NULL);
     pthread_mutex_unlock(&vm->host_lock);
     return r;
 }

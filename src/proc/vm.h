@@ -95,11 +95,14 @@ void proc_wasi_release(proc_process *process);
 #ifndef ISOLA_PROC_VM_IPC
 #define ISOLA_PROC_VM_IPC
 /* Sends through `handle` in `table`: a channel endpoint, or a process
- * (into its mailbox); needs SEND. If the queue is full and `wait` is given,
- * it is parked and *parked_on names the endpoint to cancel on. */
+ * (into its mailbox); needs SEND. A receiver parked there takes the message
+ * directly when it can (a hand-off, see vm.c); else it is queued. If the
+ * queue is full and `wait` is given, it is parked and *parked_on names the
+ * endpoint to cancel on. On success `hint` (may be NULL) gets where the
+ * message went (process.h, send_hint). */
 int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, const void *bytes,
                      uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait,
-                     proc_endpoint **parked_on);
+                     proc_endpoint **parked_on, uintptr_t *hint);
 
 /* Pops the first message matching `filter` from `endpoint` into `table`,
  * installing at most `max_handles` handles (written to out_handles). */

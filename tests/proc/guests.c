@@ -329,3 +329,151 @@ __attribute__((export_name("linker"))) int32_t linker(void)
     isola_receive(ISOLA_MAILBOX, ISOLA_TAG_EXIT, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, ISOLA_FOREVER);
     return 77;
 }
+
+/*
+ * Hand-off tests (a send that finds its receiver parked completes the
+ * receive itself). The child's mode is arg[0]; handles[0] is where it
+ * replies (modes 2 and 4) or the endpoint it receives on (mode 5).
+ *   1  receive one message with handles; reply through the handle it got:
+ *      {size, handle count, tag, bytes intact}
+ *   2  receive tag 9 first, then anything: reply {first tag, second tag}
+ *   3  receive forever, with room for handles (to be killed while parked)
+ *   4  receive with a 1 ms timeout until tag 0: reply {messages, sum, timeouts > 0}
+ *   5  receive on handles[0] until tag 0, with room for handles
+ */
+__attribute__((export_name("handoff_child"))) int32_t handoff_child(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t mode = arg_u32(&s, 0);
+    isola_msg_info info;
+    if (mode == 1) {
+        char b[8] = {0};
+        int32_t h[4] = {0};
+        int32_t n = isola_receive(ISOLA_MAILBOX, 0, 0, b, sizeof b, h, 4, &info, ISOLA_FOREVER);
+        int32_t ok = b[0] == 'h' && b[1] == 'e' && b[2] == 'l' && b[3] == 'l' && b[4] == 'o';
+        int32_t out[4] = {n, (int32_t)info.handle_count, (int32_t)info.tag, ok};
+        return isola_send(h[0], 1, out, sizeof out, 0, 0, 0);
+    }
+    if (mode == 2) {
+        uint32_t x;
+        isola_receive(ISOLA_MAILBOX, 9, ISOLA_RECV_TAG, &x, 4, 0, 0, &info, ISOLA_FOREVER);
+        int32_t out[2] = {(int32_t)info.tag, 0};
+        isola_recv_any(&x, 4, 0, 0, &info);
+        out[1] = (int32_t)info.tag;
+        return isola_send(s.handles[0], 2, out, sizeof out, 0, 0, 0);
+    }
+    if (mode == 3) {
+        for (;;) {
+            uint32_t x;
+            int32_t h[4];
+            isola_receive(ISOLA_MAILBOX, 0, 0, &x, 4, h, 4, &info, ISOLA_FOREVER);
+        }
+    }
+    if (mode == 4) {
+        int32_t out[3] = {0, 0, 0};
+        for (;;) {
+            uint32_t x;
+            int32_t n = isola_receive(ISOLA_MAILBOX, 0, 0, &x, 4, 0, 0, &info, 1000000);
+            if (n == ISOLA_EAGAIN) {
+                out[2] = 1;
+                continue;
+            }
+            if (n != 4 || info.tag == 0)
+                break;
+            out[0]++;
+            out[1] += (int32_t)x;
+        }
+        return isola_send(s.handles[0], 4, out, sizeof out, 0, 0, 0);
+    }
+    for (;;) {
+        uint32_t x;
+        int32_t h[4];
+        if (isola_receive(s.handles[0], 0, 0, &x, 4, h, 4, &info, ISOLA_FOREVER) < 0 || info.tag == 0)
+            return 0;
+    }
+}
+
+static int32_t handoff_spawn(int32_t module, uint32_t mode, int32_t *handles, uint32_t n)
+{
+    isola_limits lim = {.memory_pages = 2, .handle_count = 8, .queue_count = 8};
+    return isola_spawn(module, "handoff_child", 13, &mode, 4, handles, n, &lim);
+}
+
+/* Drives the hand-off tests: handles[0] = module, handles[1] = report.
+ * Reports 12 int32 results (test_proc.c lists what each should be). The
+ * sleeps give each child time to park, so that sends find it WAITING. */
+__attribute__((export_name("handoff"))) int32_t handoff(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t mod = s.handles[0], me;   /* a fresh self handle per child: spawn moves it */
+    int32_t out[12];
+    isola_msg_info info;
+    int32_t reply[4] = {0};
+    /* Handles travel in a hand-off: moved out of the sender, usable by the receiver. */
+    int32_t ch[2];
+    isola_channel_create(ch);
+    int32_t c = handoff_spawn(mod, 1, 0, 0);
+    isola_sleep(5000000);
+    out[0] = isola_send(c, 3, "hello", 5, &ch[1], 1, 0);
+    out[1] = isola_close(ch[1]);
+    isola_receive(ch[0], 0, 0, reply, sizeof reply, 0, 0, &info, 5000000000LL);
+    out[2] = reply[0] * 1000 + reply[1] * 100 + reply[2] * 10 + reply[3];
+    /* A receiver's own endpoint cannot be handed to it. */
+    int32_t ch2[2];
+    isola_channel_create(ch2);
+    int32_t own = isola_duplicate(ch2[0], ISOLA_RIGHT_RECEIVE | ISOLA_RIGHT_TRANSFER);
+    handoff_spawn(mod, 5, &ch2[0], 1);
+    isola_sleep(5000000);
+    out[3] = isola_send(ch2[1], 1, "x", 1, &own, 1, 0);
+    out[4] = isola_send(ch2[1], 0, 0, 0, 0, 0, 0);
+    /* A message whose tag the parked receiver does not want is queued, and
+     * does not pass it: the wanted tag still arrives first. */
+    me = isola_self();
+    c = handoff_spawn(mod, 2, &me, 1);
+    isola_sleep(5000000);
+    uint32_t x = 1;
+    isola_send(c, 8, &x, 4, 0, 0, 0);
+    isola_sleep(2000000);
+    isola_send(c, 9, &x, 4, 0, 0, 0);
+    isola_receive(ISOLA_MAILBOX, 2, ISOLA_RECV_TAG, reply, 8, 0, 0, &info, 5000000000LL);
+    out[5] = reply[0];
+    out[6] = reply[1];
+    /* Killed while parked, right after a hand-off gave it a handle: the
+     * handle goes with it, so our end of that channel sees ECLOSED. */
+    int32_t ch3[2];
+    isola_channel_create(ch3);
+    c = handoff_spawn(mod, 3, 0, 0);
+    isola_sleep(5000000);
+    out[7] = isola_send(c, 1, &x, 4, &ch3[1], 1, 0);
+    isola_kill(c, 5);
+    out[8] = isola_receive(ch3[0], 0, 0, reply, 4, 0, 0, &info, 5000000000LL);
+    /* Killed and sent to at once, many times: nothing is lost or leaked. */
+    int32_t bad = 0;
+    for (int i = 0; i < 50; i++) {
+        c = handoff_spawn(mod, 3, 0, 0);
+        if (i & 1)
+            isola_sleep(100000);
+        isola_kill(c, 5);
+        int32_t r = isola_send(c, 1, &x, 4, 0, 0, 0);
+        bad += r != 0 && r != ISOLA_EPEER;
+        isola_close(c);
+    }
+    out[9] = bad;
+    /* Sends racing receive timeouts: every message arrives exactly once. */
+    me = isola_self();
+    c = handoff_spawn(mod, 4, &me, 1);
+    for (uint32_t i = 1; i <= 300; i++) {
+        isola_send(c, 1, &i, 4, 0, 0, ISOLA_SEND_WAIT);
+        if (i % 3)
+            isola_sleep((int64_t)(i % 3) * 500000);
+    }
+    isola_send(c, 0, 0, 0, 0, 0, ISOLA_SEND_WAIT);
+    reply[2] = 0;
+    isola_receive(ISOLA_MAILBOX, 4, ISOLA_RECV_TAG, reply, 12, 0, 0, &info, 5000000000LL);
+    out[10] = reply[0] == 300 && reply[1] == 300 * 301 / 2;
+    out[11] = reply[2];
+    isola_send(s.handles[1], 12, out, sizeof out, 0, 0, 0);
+    return 0;
+}

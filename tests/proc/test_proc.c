@@ -180,6 +180,40 @@ static void test_monitor_link_timeout(void)
     isola_vm_close(vm, recv2);
 }
 
+/* A send that finds its receiver parked completes the receive itself
+ * (guests.c, "handoff"): with handles, against a tag filter, the
+ * receiver's own endpoint, kills and receive timeouts. */
+static void test_handoff(void)
+{
+    int32_t send_end, recv_end = host_channel(&send_end);
+    int32_t hs[2] = {dup_module(), send_end};
+    int32_t p = spawn("handoff", NULL, 0, hs, 2);
+    int32_t out[12] = {0};
+    CHECK(isola_vm_receive(vm, recv_end, 0, 12, out, sizeof out, NULL, NULL, 0, NULL, 30000000000LL) ==
+          (int32_t)sizeof out);
+    printf("hand-off results:");
+    for (int i = 0; i < 12; i++)
+        printf(" %d", out[i]);
+    printf("\n");
+    CHECK(out[0] == 0);             /* sent, carrying a channel end */
+    CHECK(out[1] == -1);            /* ISOLA_EBADHANDLE: the end moved */
+    CHECK(out[2] == 5 * 1000 + 1 * 100 + 3 * 10 + 1);   /* size 5, 1 handle, tag 3, bytes intact */
+    CHECK(out[3] == -11);           /* ISOLA_EINVAL: the receiver's own endpoint */
+    CHECK(out[4] == 0);
+    CHECK(out[5] == 9 && out[6] == 8);   /* the wanted tag first, the other kept */
+    CHECK(out[7] == 0);
+    CHECK(out[8] == -9);            /* ISOLA_ECLOSED: the handed end died with the receiver */
+    CHECK(out[9] == 0);             /* kill + send: sent or EPEER, nothing else */
+    CHECK(out[10] == 1);            /* 300 messages, each once, beside timeouts */
+    CHECK(out[11] == 1);            /* ... and some receives did time out */
+    isola_proc_exit ex = {.kind = -1};
+    CHECK(isola_vm_wait(vm, p, 10000000000LL, &ex) == 0);
+    CHECK(ex.kind == 0);
+    CHECK(isola_vm_wait_all(vm, 10000000000LL) == 0);
+    isola_vm_close(vm, p);
+    isola_vm_close(vm, recv_end);
+}
+
 static uint8_t *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -266,6 +300,7 @@ int main(int argc, char **argv)
     test_membomb();
     test_forger();
     test_monitor_link_timeout();
+    test_handoff();
     test_fair_single_worker(engine, module);
     isola_vm_release(vm);
     isola_module_release(module);

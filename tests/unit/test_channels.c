@@ -551,6 +551,69 @@ static void test_receiver_parks_and_wakes(void **state)
     proc_handle_table_fini(&t.table);
 }
 
+/* A waiter that can be taken for a hand-off when `claimable`. */
+typedef struct claim_waiter {
+    test_waiter base;
+    bool claimable;
+    int claims;
+} claim_waiter;
+
+static bool test_claim(proc_waiter *waiter)
+{
+    claim_waiter *c = (claim_waiter *)waiter;
+    c->claims++;
+    return c->claimable;
+}
+
+/* proc_queue_take_receiver: only a parked receiver that wants the message,
+ * can take its handles, sits on a queue that would accept it and lets
+ * itself be claimed; otherwise nothing changes. */
+static void test_take_receiver_for_handoff(void **state)
+{
+    (void)state;
+    two_ends t;
+    two_ends_open(&t, small_limits, 16);
+    proc_object *a;
+    assert_int_equal(proc_handle_get(&t.table, t.a, PROC_OBJ_ENDPOINT, 0, &a), PROC_OK);
+    proc_endpoint *from = (proc_endpoint *)a;
+    proc_queue *queue = proc_endpoint_queue((proc_endpoint *)proc_endpoint_peer(from));
+    claim_waiter r = {.base = new_waiter(), .claimable = false};
+    r.base.waiter.claim = test_claim;
+    proc_message *m = NULL;
+    int32_t h[2];
+    assert_null(proc_endpoint_take_receiver(from, 5, 1, 0));   /* nobody parked */
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(5), &r.base.waiter, h, 1, &m), ISOLA_EAGAIN);
+    assert_null(proc_endpoint_take_receiver(from, 4, 1, 0));   /* another tag */
+    assert_null(proc_endpoint_take_receiver(from, 5, 1, 2));   /* more handles than it takes */
+    assert_int_equal(r.claims, 0);
+    assert_null(proc_endpoint_take_receiver(from, 5, 1, 0));   /* the claim says no (still running) */
+    assert_int_equal(r.claims, 1);
+    assert_ptr_equal(queue->receiver, &r.base.waiter);   /* still parked */
+    /* A full queue refuses a hand-off as it would refuse the push. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(send_bytes(&t.table, t.a, 1, "m"), PROC_OK);
+    r.claimable = true;
+    assert_null(proc_endpoint_take_receiver(from, 5, 1, 0));
+    assert_int_equal(r.claims, 1);
+    for (int i = 0; i < 4; i++)
+        expect_message(&t.table, t.b, proc_filter_tag(1), 1, "m");
+    /* Now it is taken: unparked, not woken, nothing queued. */
+    assert_ptr_equal(proc_endpoint_take_receiver(from, 5, 1, 1), &r.base.waiter);
+    assert_int_equal(r.claims, 2);
+    assert_null(queue->receiver);
+    assert_int_equal(r.base.woken, 0);
+    assert_int_equal(queue->count, 0);
+    assert_false(proc_endpoint_cancel_wait((proc_endpoint *)proc_endpoint_peer(from), &r.base.waiter));
+    /* A waiter with no claim (a host thread) is never taken. */
+    test_waiter plain = new_waiter();
+    assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_any(), &plain.waiter, h, 1, &m), ISOLA_EAGAIN);
+    assert_null(proc_endpoint_take_receiver(from, 5, 1, 0));
+    assert_int_equal(send_bytes(&t.table, t.a, 5, "x"), PROC_OK);
+    assert_int_equal(plain.woken, 1);
+    expect_message(&t.table, t.b, proc_filter_any(), 5, "x");
+    proc_handle_table_fini(&t.table);
+}
+
 static void test_senders_park_on_full_queue(void **state)
 {
     (void)state;
@@ -897,6 +960,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_endpoint_tree_allowed_and_freed, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_deep_endpoint_chain_bounded, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_receiver_parks_and_wakes, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_take_receiver_for_handoff, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_senders_park_on_full_queue, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_receiver_handle_limit, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_mailbox_pattern, count_setup, count_teardown),

@@ -312,6 +312,7 @@ struct host_state {
     bool yield;
     bool trap;
     uint32_t seen_mem;
+    uint64_t *blocked_slots;   /* the slots of the last call that blocked */
 };
 
 static isola_host_result host_f(isola_host_call *call, uint64_t *slots, void *user)
@@ -333,6 +334,7 @@ static isola_host_result host_f(isola_host_call *call, uint64_t *slots, void *us
         return isola_host_trap(call, "host says no (%d)", 7);
     if (hs->block_times > 0) {
         hs->block_times--;
+        hs->blocked_slots = slots;
         return ISOLA_HOST_BLOCK;
     }
     slots[0] = (uint32_t)slots[0] * 2;
@@ -398,6 +400,57 @@ static void test_host_block_yield_trap(void **state)
     hs.block_times = 1;
     assert_int_equal(isola_exec_call(fx->exec, hf, &a, 1), ISOLA_SUSPENDED);
     assert_int_equal(isola_exec_resume(fx->exec), ISOLA_OK);
+
+    isola_instance_release(inst);
+    isola_func_release(hf);
+}
+
+/* A blocked host call completed from outside (isola_exec_host_complete,
+ * what a message hand-off does): the resume continues after the call with
+ * the results written into its slots, and the function is not called again. */
+static void test_host_complete_from_outside(void **state)
+{
+    fixture *fx = *state;
+    struct host_state hs = { 0 };
+    isola_func *hf;
+    isola_instance *inst = host_instance(fx, &hs, &hf);
+    isola_func *run = export_func(inst, "run");
+    isola_value a = i32v(20), r;
+
+    assert_false(isola_exec_host_complete(fx->exec));   /* nothing is suspended */
+    hs.block_times = 1;
+    assert_int_equal(isola_exec_call(fx->exec, run, &a, 1), ISOLA_SUSPENDED);
+    hs.blocked_slots[0] = 99;
+    assert_true(isola_exec_host_complete(fx->exec));
+    assert_false(isola_exec_host_complete(fx->exec));   /* once */
+    assert_int_equal(isola_exec_resume(fx->exec), ISOLA_OK);
+    assert_int_equal(hs.calls, 1);
+    assert_int_equal(isola_exec_results(fx->exec, &r, 1), 1);
+    assert_int_equal(r.of.i32, 100);
+
+    /* A call that blocked and then returned on resume leaves nothing to
+     * complete; nor does a run stopped by fuel. */
+    hs.calls = 0;
+    hs.block_times = 1;
+    assert_int_equal(isola_exec_call(fx->exec, run, &a, 1), ISOLA_SUSPENDED);
+    assert_int_equal(isola_exec_resume(fx->exec), ISOLA_OK);
+    assert_false(isola_exec_host_complete(fx->exec));
+    isola_exec_set_fuel(fx->exec, 0);
+    assert_int_equal(isola_exec_call(fx->exec, run, &a, 1), ISOLA_YIELDED);
+    assert_false(isola_exec_host_complete(fx->exec));
+    isola_exec_set_fuel(fx->exec, ISOLA_FUEL_UNLIMITED);
+    assert_int_equal(isola_exec_resume(fx->exec), ISOLA_OK);
+
+    /* A host function called directly: its results are the call's. */
+    hs.calls = 0;
+    hs.block_times = 1;
+    assert_int_equal(isola_exec_call(fx->exec, hf, &a, 1), ISOLA_SUSPENDED);
+    hs.blocked_slots[0] = 7;
+    assert_true(isola_exec_host_complete(fx->exec));
+    assert_int_equal(isola_exec_resume(fx->exec), ISOLA_OK);
+    assert_int_equal(hs.calls, 1);
+    assert_int_equal(isola_exec_results(fx->exec, &r, 1), 1);
+    assert_int_equal(r.of.i32, 7);
 
     isola_instance_release(inst);
     isola_func_release(hf);
@@ -582,6 +635,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fuel_yield_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_on_other_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_block_yield_trap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_complete_from_outside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_traps_and_backtrace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deep_recursion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_instance, setup, teardown),
