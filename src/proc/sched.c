@@ -9,7 +9,8 @@
  * (never contended unless someone steals), no cross-thread wake-up and no
  * cache transfer; and spawn trees (skynet) run depth first, so a million
  * leaves never exist at once. The fair take (the oldest process, every
- * SCHED_FAIR_PERIOD takes) bounds how long LIFO order can pass anyone over.
+ * SCHED_FAIR_PERIOD takes but at most once a millisecond) bounds how long
+ * LIFO order can pass anyone over.
  * Why `next` beside the hot stack: in a round trip the woken process is the
  * only one, and the waker parks right after; a slot only this worker fills
  * saves the lock and the list of a push and a take per message, at the
@@ -27,6 +28,13 @@
 #include "util/spinlock.h"
 
 #define SCHED_FAIR_PERIOD 32u
+/* ... and at most one fair take per this much time on the worker's clock:
+ * with tiny slices (a spawn tree's leaves run for a microsecond) a fair
+ * take every 32 starts a new subtree every few dozen microseconds, the
+ * tree is walked breadth first and its unstarted branches pile up. */
+#ifndef SCHED_FAIR_INTERVAL_NS
+#define SCHED_FAIR_INTERVAL_NS 1000000u
+#endif
 #define SCHED_SPIN_ROUNDS 200u
 
 typedef struct sched_list {
@@ -44,6 +52,7 @@ struct sched_worker {
     pthread_t thread;
     uint32_t index;
     uint32_t takes;              /* worker-local: counts toward the fair take */
+    uint64_t fair_at;            /* worker-local: proc_now_ns() of the last fair take */
     proc_process **hot_seen;     /* worker-local, one per victim: the lone hot process seen there */
 } __attribute__((aligned(64)));
 
@@ -412,10 +421,23 @@ static proc_process *worker_take_next(sched_worker *w, bool fair)
     return p;
 }
 
+/* Whether this take is a fair one: every SCHED_FAIR_PERIOD-th, once
+ * SCHED_FAIR_INTERVAL_NS has passed since the last (see sched.h). */
+static bool sched_fair_turn(sched_worker *w)
+{
+    if (++w->takes % SCHED_FAIR_PERIOD != 0)
+        return false;
+    uint64_t now = proc_now_ns();
+    if (now - w->fair_at < SCHED_FAIR_INTERVAL_NS)
+        return false;
+    w->fair_at = now;
+    return true;
+}
+
 /* Finds work: own queue, then the others'; a short spin before giving up. */
 static proc_process *sched_find(sched_worker *w)
 {
-    bool fair = ++w->takes % SCHED_FAIR_PERIOD == 0;
+    bool fair = sched_fair_turn(w);
     proc_process *p = worker_take_next(w, fair);
     if (!p)
         p = worker_take(w, fair);

@@ -15,11 +15,13 @@
  *   next  one slot beside them: the first process woken by the running one
  *         (a message's receiver), run as soon as that slice ends, with no
  *         lock (a round trip is a wake, a park and a switch).
- * Fairness: every SCHED_FAIR_PERIOD-th take is the oldest process in either
- * list (by the time it became runnable; `next` counts as the newest), so a
- * process with k processes older than it on its worker runs within
- * SCHED_FAIR_PERIOD * (k + 1) slices of that worker, whatever the others
- * do. Thieves take the oldest too, but leave a worker's lone hot process
+ * Fairness: every SCHED_FAIR_PERIOD-th take, if SCHED_FAIR_INTERVAL_NS
+ * (1 ms) has passed since the last such take, is the oldest process in
+ * either list (by the time it became runnable; `next` counts as the
+ * newest), so a process with k processes older than it on its worker runs
+ * within (k + 1) * max(SCHED_FAIR_PERIOD slices, 1 ms plus one slice) of
+ * that worker, whatever the others do. The time floor keeps spawn trees
+ * depth first when slices are tiny. Thieves take the oldest too, but leave a worker's lone hot process
  * (or its `next`) alone until it has sat there for one spin round (the
  * worker is about to run it itself).
  *
