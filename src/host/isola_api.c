@@ -357,7 +357,7 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     }
     int32_t installed[PROC_MESSAGE_MAX_HANDLES];
     proc_message *m = NULL;
-    int32_t r = proc_vm_receive(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed, &m);
+    int32_t r = proc_ipc_receive_on(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed, &m);
     if (r == PROC_OK) {
         api_op_done(p);
         uint32_t n = m->size < max ? m->size : max;

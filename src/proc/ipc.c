@@ -23,17 +23,13 @@ int32_t proc_ipc_channel_create(proc_handle_table *table, proc_queue_limits limi
     return PROC_OK;
 }
 
-int32_t proc_ipc_send(proc_handle_table *table, int32_t endpoint, uint64_t tag, const void *bytes,
-                      uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait_if_full)
+int32_t proc_ipc_send_on(proc_handle_table *table, proc_endpoint *from, uint64_t tag, const void *bytes,
+                         uint32_t size, const int32_t *handles, uint32_t handle_count,
+                         proc_waiter *wait_if_full)
 {
-    proc_object *object;
-    int32_t status = proc_handle_get(table, endpoint, PROC_OBJ_ENDPOINT, ISOLA_RIGHT_SEND, &object);
-    if (status != PROC_OK)
-        return status;
-    proc_endpoint *from = (proc_endpoint *)object;
     proc_message *message;
-    status = proc_message_build(table, proc_endpoint_peer(from), tag, bytes, size, handles, handle_count,
-                                &message);
+    int32_t status = proc_message_build(table, proc_endpoint_peer(from), tag, bytes, size, handles,
+                                        handle_count, &message);
     if (status != PROC_OK)
         return status;
     status = proc_endpoint_send(from, message, wait_if_full);
@@ -46,12 +42,35 @@ int32_t proc_ipc_send(proc_handle_table *table, int32_t endpoint, uint64_t tag, 
     return PROC_OK;
 }
 
-/* How many handles `table` can take right now without allocating. */
-static uint32_t ipc_handle_room(const proc_handle_table *table)
+int32_t proc_ipc_send(proc_handle_table *table, int32_t endpoint, uint64_t tag, const void *bytes,
+                      uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait_if_full)
 {
-    uint32_t by_limit = table->limit - table->live;
-    uint32_t by_storage = table->capacity - table->live;
-    return by_limit < by_storage ? by_limit : by_storage;
+    proc_object *object;
+    int32_t status = proc_handle_get(table, endpoint, PROC_OBJ_ENDPOINT, ISOLA_RIGHT_SEND, &object);
+    if (status != PROC_OK)
+        return status;
+    return proc_ipc_send_on(table, (proc_endpoint *)object, tag, bytes, size, handles, handle_count,
+                            wait_if_full);
+}
+
+int32_t proc_ipc_receive_on(proc_handle_table *table, proc_endpoint *at, proc_filter filter,
+                            uint32_t max_handles, proc_waiter *wait_if_empty, int32_t *out_handles,
+                            proc_message **out)
+{
+    /* Room is reserved first (growing the slot array if need be), so a
+     * message that fits is installed without a failure path. */
+    uint32_t room = table->limit > table->live ? table->limit - table->live : 0;
+    if (max_handles > room)
+        max_handles = room;
+    if (max_handles > PROC_MESSAGE_MAX_HANDLES)
+        max_handles = PROC_MESSAGE_MAX_HANDLES;
+    if (max_handles && proc_handle_reserve(table, max_handles) != PROC_OK)
+        max_handles = 0;
+    uint32_t needed = 0;
+    int32_t status = proc_endpoint_receive(at, filter, max_handles, wait_if_empty, out, &needed);
+    if (status == PROC_OK)
+        proc_message_install_handles(*out, table, out_handles);
+    return status;
 }
 
 int32_t proc_ipc_receive(proc_handle_table *table, int32_t endpoint, proc_filter filter,
@@ -62,26 +81,6 @@ int32_t proc_ipc_receive(proc_handle_table *table, int32_t endpoint, proc_filter
     int32_t status = proc_handle_get(table, endpoint, PROC_OBJ_ENDPOINT, ISOLA_RIGHT_RECEIVE, &object);
     if (status != PROC_OK)
         return status;
-    proc_endpoint *at = (proc_endpoint *)object;
-    for (;;) {
-        uint32_t room = ipc_handle_room(table);
-        uint32_t max_handles = room < handle_capacity ? room : handle_capacity;
-        uint32_t needed = 0;
-        proc_message *message;
-        status = proc_endpoint_receive(at, filter, max_handles, wait_if_empty, &message, &needed);
-        if (status == PROC_OK) {
-            proc_message_install_handles(message, table, out_handles);
-            *out = message;
-            return PROC_OK;
-        }
-        if (status != ISOLA_ELIMIT)
-            return status;
-        if (needed > handle_capacity)
-            return ISOLA_ELIMIT;
-        /* Make room (grow the slot array) and look again: the first match
-         * may have changed meanwhile if the endpoint has other receivers. */
-        status = proc_handle_reserve(table, needed);
-        if (status != PROC_OK)
-            return status;
-    }
+    return proc_ipc_receive_on(table, (proc_endpoint *)object, filter, handle_capacity, wait_if_empty,
+                               out_handles, out);
 }

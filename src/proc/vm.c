@@ -81,19 +81,10 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
         vm_send_handoff(table, ep, tag, bytes, size, handles, handle_count, hint))
         return PROC_OK;
     proc_endpoint_prefetch_send(ep);
-    proc_message *m;
-    r = proc_message_build(table, proc_endpoint_peer(ep), tag, bytes, size, handles, handle_count, &m);
-    if (r != PROC_OK)
-        return r;
-    r = proc_endpoint_send(ep, m, wait);
-    if (r != PROC_OK) {
-        proc_message_free(m);
-        if (r == ISOLA_EFULL && wait && parked_on)
-            *parked_on = ep;
-        return r;
-    }
-    proc_message_commit_transfer(table, handles, handle_count);
-    return PROC_OK;
+    r = proc_ipc_send_on(table, ep, tag, bytes, size, handles, handle_count, wait);
+    if (r == ISOLA_EFULL && wait && parked_on)
+        *parked_on = ep;
+    return r;
 }
 
 int32_t proc_vm_receive_endpoint(proc_handle_table *table, int32_t handle, proc_endpoint **out)
@@ -102,23 +93,6 @@ int32_t proc_vm_receive_endpoint(proc_handle_table *table, int32_t handle, proc_
     int32_t r = proc_handle_get(table, handle, PROC_OBJ_ENDPOINT, ISOLA_RIGHT_RECEIVE, &obj);
     if (r == PROC_OK)
         *out = (proc_endpoint *)obj;
-    return r;
-}
-
-int32_t proc_vm_receive(proc_handle_table *table, proc_endpoint *endpoint, proc_filter filter,
-                        uint32_t max_handles, proc_waiter *wait, int32_t *out_handles, proc_message **out)
-{
-    uint32_t room = table->limit > table->live ? table->limit - table->live : 0;
-    if (max_handles > room)
-        max_handles = room;
-    if (max_handles > PROC_MESSAGE_MAX_HANDLES)
-        max_handles = PROC_MESSAGE_MAX_HANDLES;
-    if (max_handles && proc_handle_reserve(table, max_handles) != PROC_OK)
-        max_handles = 0;
-    uint32_t needed = 0;
-    int32_t r = proc_endpoint_receive(endpoint, filter, max_handles, wait, out, &needed);
-    if (r == PROC_OK)
-        proc_message_install_handles(*out, table, out_handles);
     return r;
 }
 
@@ -401,8 +375,8 @@ int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t t
         proc_message *m = NULL;
         r = proc_vm_receive_endpoint(&vm->host_handles, endpoint, &ep);
         if (r == PROC_OK)
-            r = proc_vm_receive(&vm->host_handles, ep, filter, handles_max, timeout_ns ? &hw.waiter : NULL,
-                                installed, &m);
+            r = proc_ipc_receive_on(&vm->host_handles, ep, filter, handles_max, timeout_ns ? &hw.waiter : NULL,
+                                    installed, &m);
         if (r == PROC_OK) {
             pthread_mutex_unlock(&vm->host_lock);
             uint32_t n = m->size < max ? m->size : max;

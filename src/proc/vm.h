@@ -104,11 +104,6 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
                      uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait,
                      proc_endpoint **parked_on, uintptr_t *hint);
 
-/* Pops the first message matching `filter` from `endpoint` into `table`,
- * installing at most `max_handles` handles (written to out_handles). */
-int32_t proc_vm_receive(proc_handle_table *table, proc_endpoint *endpoint, proc_filter filter,
-                        uint32_t max_handles, proc_waiter *wait, int32_t *out_handles, proc_message **out);
-
 /* Resolves a receive handle: an endpoint with RECEIVE. */
 int32_t proc_vm_receive_endpoint(proc_handle_table *table, int32_t handle, proc_endpoint **out);
 
