@@ -20,7 +20,13 @@
  *     pages already in place. Warm slots hold at most MEMPOOL_WARM_BYTES of
  *     resident pages in all; past that, and on exec_mempool_trim, slots go
  *   - cold: madvise(MADV_DONTNEED) hands the pages back, RSS drops, and
- *     the slot reads as zeros when it is next touched.
+ *     the slot reads as zeros when it is next touched. Each madvise that
+ *     unmaps pages flushes the TLB of every core running a thread of this
+ *     process (an interrupt per core, tens of microseconds on a VM), so
+ *     cold-bound slots wait on a fourth list, discarding, and go back
+ *     MEMPOOL_DISCARD_BATCH at a time (or once they hold
+ *     MEMPOOL_DISCARD_BYTES), sorted, adjacent slots in one call; a trim or
+ *     exec_mempool_flush gives back what waits.
  *   Both lists are LIFO (the most recently used slot is the warmest);
  *   take prefers warm, then cold, then a never-used slot.
  *
@@ -58,7 +64,7 @@
  *
  * Locking: one spinlock (util/spinlock.h: held for a few list updates,
  *   and every spawn and end takes it) guards the chunk list and the free
- *   lists (warm, cold, dirty). It is held across the mmap of a new chunk too, which happens once
+ *   lists (warm, cold, dirty, discarding). It is held across the mmap of a new chunk too, which happens once
  *   per slots_per_chunk memories, and across an idle scratch pool's trim;
  *   clearing and madvise on release run outside it.
  */
@@ -104,6 +110,10 @@
  * stack): sixteen small slots. A read costs about as much as 150 entries,
  * so a read takes in the next slot only across a gap of fewer pages than
  * MEMPOOL_SCAN_GAP. */
+/* Released slots whose pages go back together (see "cold" above): at
+ * most this many, holding at most this many bytes that may be resident. */
+#define MEMPOOL_DISCARD_BATCH 64
+#define MEMPOOL_DISCARD_BYTES (8ull << 20)
 #define MEMPOOL_SCAN_PAGES 1024
 #define MEMPOOL_SCAN_GAP 128
 
@@ -124,6 +134,8 @@ struct mem_pool {
     mempool_stack warm;          /* cleared, pages still resident */
     mempool_stack cold;          /* pages given back to the OS */
     mempool_stack dirty;         /* released, not cleared yet: never taken (resident = touched) */
+    mempool_stack discarding;    /* released, pages not given back yet: never taken (resident = touched) */
+    uint64_t discarding_bytes;   /* touched bytes of the discarding list */
     uint64_t dirty_bytes;        /* touched bytes of the dirty list */
     uint64_t warm_bytes;         /* resident bytes on the warm list, plus dirty_bytes */
     uint64_t in_use;
@@ -256,6 +268,8 @@ void exec_mempool_free(struct mem_pool *pool)
     free(pool->cold.slots);
     free(pool->dirty.slots);
     free(pool->dirty.resident);
+    free(pool->discarding.slots);
+    free(pool->discarding.resident);
     int fd = atomic_load(&pool->pagemap_fd);
     if (fd >= 0)
         close(fd);
@@ -556,6 +570,69 @@ static void mempool_settle_batch(struct mem_pool *pool, mempool_dirty_slot *batc
     }
 }
 
+/* Moves the discarding list into batch[] (at most MEMPOOL_DISCARD_BATCH);
+ * the slots count as in use until mempool_discard_batch. Lock held. */
+static size_t mempool_take_discarding(struct mem_pool *pool, mempool_dirty_slot *batch)
+{
+    size_t n = (size_t)pool->discarding.n;
+    assert(n <= MEMPOOL_DISCARD_BATCH);
+    for (size_t i = 0; i < n; i++)
+        batch[i] = (mempool_dirty_slot){.base = mempool_slot_base(pool, pool->discarding.slots[i]),
+                                        .slot = pool->discarding.slots[i],
+                                        .touched = pool->discarding.resident[i]};
+    pool->discarding.n = 0;
+    pool->discarding_bytes = 0;
+    pool->in_use += n;
+    return n;
+}
+
+static int mempool_by_base(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const mempool_dirty_slot *)a)->base;
+    uintptr_t y = (uintptr_t)((const mempool_dirty_slot *)b)->base;
+    return x < y ? -1 : x > y;
+}
+
+/* Gives back the pages of a taken batch, one madvise per run of adjacent
+ * slots (a run's range also covers the untouched tails of all but its
+ * last slot, which are free too), and puts the slots on the cold list. A
+ * run whose madvise fails stays out of circulation: it could keep old
+ * contents. */
+static void mempool_discard_batch(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n)
+{
+    if (n == 0)
+        return;
+    qsort(batch, n, sizeof batch[0], mempool_by_base);
+    bool ok[MEMPOOL_DISCARD_BATCH];
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && batch[j].base == batch[j - 1].base + pool->slot_bytes)
+            j++;
+        uint64_t bytes = (uint64_t)(batch[j - 1].base - batch[i].base) + batch[j - 1].touched;
+        bool done = mempool_discard(batch[i].base, bytes);
+        for (size_t k = i; k < j; k++)
+            ok[k] = done;
+        i = j;
+    }
+    util_spin_lock(&pool->lock);
+    for (size_t i = 0; i < n; i++) {
+        pool->in_use--;
+        if (ok[i])
+            (void)mempool_stack_push(&pool->cold, batch[i].slot, 0, false);
+    }
+    util_spin_unlock(&pool->lock);
+}
+
+/* Gives back whatever waits on the discarding list now. */
+static void mempool_flush_discarding(struct mem_pool *pool)
+{
+    mempool_dirty_slot batch[MEMPOOL_DISCARD_BATCH];
+    util_spin_lock(&pool->lock);
+    size_t n = mempool_take_discarding(pool, batch);
+    util_spin_unlock(&pool->lock);
+    mempool_discard_batch(pool, batch, n);
+}
+
 void exec_mempool_flush(struct mem_pool *pool)
 {
     if (pool->small)
@@ -566,6 +643,7 @@ void exec_mempool_flush(struct mem_pool *pool)
     util_spin_unlock(&pool->lock);
     mempool_clear_batch(pool, batch, n);
     mempool_settle_batch(pool, batch, n);
+    mempool_flush_discarding(pool);
 }
 
 uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_t *slot, uint64_t *slot_bytes)
@@ -629,13 +707,29 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
             return;
         }
     }
-    /* Cold: its pages go back. If madvise failed they would keep old
-     * contents, so such a slot is leaked rather than reused (it cannot fail
-     * on a valid private mapping). */
+    /* Cold: its pages go back, with a batch's (see "cold" above). */
+    mempool_dirty_slot batch[MEMPOOL_DISCARD_BATCH];
+    size_t n = 0;
+    util_spin_lock(&pool->lock);
+    assert(base == mempool_slot_base(pool, slot));
+    bool queued = touched <= UINT32_MAX && mempool_stack_push(&pool->discarding, slot, (uint32_t)touched, true);
+    if (queued) {
+        pool->in_use--;
+        pool->discarding_bytes += touched;
+        if (pool->discarding.n >= MEMPOOL_DISCARD_BATCH || pool->discarding_bytes >= MEMPOOL_DISCARD_BYTES)
+            n = mempool_take_discarding(pool, batch);
+    }
+    util_spin_unlock(&pool->lock);
+    if (queued) {
+        mempool_discard_batch(pool, batch, n);
+        return;
+    }
+    /* A 4 GiB slot, or out of memory for the list: given back alone. If madvise failed the
+     * slot would keep old contents, so it is leaked rather than reused (it
+     * cannot fail on a valid private mapping). */
     if (!mempool_discard(base, touched))
         return;
     util_spin_lock(&pool->lock);
-    assert(base == mempool_slot_base(pool, slot));
     pool->in_use--;
     /* Out of memory for the list: the slot stays out of circulation. */
     (void)mempool_stack_push(&pool->cold, slot, 0, false);
@@ -647,16 +741,19 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
  * can go, and slots are handed out from the first again. Lock held. */
 static void mempool_forget_free(struct mem_pool *pool)
 {
-    if (pool->in_use != 0 || pool->warm.n != 0 || pool->dirty.n != 0)
+    if (pool->in_use != 0 || pool->warm.n != 0 || pool->dirty.n != 0 || pool->discarding.n != 0)
         return;
     free(pool->cold.slots);
     free(pool->warm.slots);
     free(pool->warm.resident);
     free(pool->dirty.slots);
     free(pool->dirty.resident);
+    free(pool->discarding.slots);
+    free(pool->discarding.resident);
     pool->cold = (mempool_stack){0};
     pool->warm = (mempool_stack){0};
     pool->dirty = (mempool_stack){0};
+    pool->discarding = (mempool_stack){0};
     pool->next_fresh = 0;
 }
 
@@ -707,6 +804,7 @@ void exec_mempool_trim(struct mem_pool *pool)
             return;
     } else {
         mempool_trim_dirty(pool);
+        mempool_flush_discarding(pool);
     }
     for (;;) {
         util_spin_lock(&pool->lock);
@@ -745,7 +843,7 @@ void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out)
     out->chunks = pool->nchunks;
     out->slots_per_chunk = pool->slots_per_chunk;
     out->slots_in_use = pool->in_use;
-    out->slots_free = pool->warm.n + pool->cold.n + pool->dirty.n;
+    out->slots_free = pool->warm.n + pool->cold.n + pool->dirty.n + pool->discarding.n;
     out->warm_bytes = pool->warm_bytes;
     out->slot_bytes = pool->slot_bytes;
     util_spin_unlock(&pool->lock);

@@ -150,6 +150,43 @@ static void test_batched_reuse_is_zeroed(void **state)
     isola_engine_release(e);
 }
 
+/* Memories too big to stay warm give their pages back in batches, one
+ * madvise per run of adjacent slots: release them in an order that leaves
+ * runs and gaps, with different sizes side by side, and every slot that
+ * comes back (cold ones first) must read as zeros. */
+static void test_discarded_reuse_is_zeroed(void **state)
+{
+    (void)state;
+    enum { N = 80 };
+    isola_engine *e = new_engine(0, 0);   /* 16 MiB slots; 17+ pages go cold */
+    isola_memory *mems[N];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            uint32_t pages = 17 + (uint32_t)(i * 7 + round) % 16;
+            mems[i] = new_memory(e, pages, true, pages);
+            uint8_t *base = isola_memory_data(mems[i]);
+            uint64_t size = isola_memory_size(mems[i]);
+            for (uint64_t at = 0; at < size; at += 4093)
+                assert_int_equal(base[at], 0);
+            assert_int_equal(base[size - 1], 0);
+            for (uint64_t at = (uint64_t)i; at < size; at += 4093)
+                base[at] = (uint8_t)(0x80 | i);
+            base[size - 1] = 0xFF;
+        }
+        for (int i = 0; i < N; i += 2)
+            isola_memory_release(mems[i]);
+        for (int i = N - 1; i > 0; i -= 2)
+            isola_memory_release(mems[i]);
+    }
+    mempool_stats st;
+    exec_mempool_stats(e->pool, &st);
+    assert_int_equal(st.slots_in_use, 0);
+    exec_mempool_trim(e->pool);
+    exec_mempool_stats(e->pool, &st);
+    assert_int_equal(st.slots_in_use, 0);
+    isola_engine_release(e);
+}
+
 /* The pool asks /proc/self/pagemap which pages to clear. A forked child
  * must ask about its own page tables, not its parent's: the parent never
  * touched the pages the child writes, so a stale answer would leave them
@@ -367,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_slot_reuse_is_zeroed),
         cmocka_unit_test(test_batched_reuse_is_zeroed),
+        cmocka_unit_test(test_discarded_reuse_is_zeroed),
         cmocka_unit_test(test_reuse_after_fork),
         cmocka_unit_test(test_reuse_after_fork_twice),
         cmocka_unit_test(test_grow_limits),
