@@ -39,6 +39,7 @@
  *   move_br*    [h] [dst | src] [target]   a move, then an unconditional jump
  *   move_pair_br_back [h] [dst | src] [dst2 | src2] [target]   a move_pair, then a loop back-edge
  *   i32_andn    [h] [dst | a] [b | -]     a & ~b
+ *   i32_bits_<op1>_<op2> [h] [dst | a] [b | c]   (a op1 b) op2 c, op1 and op2 each and, or, xor
  *   i32_rotl_xor_rotl [h] [dst | x] [y | j + (k << 8)]   rotl(x, j) ^ rotl(y, k)
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
  *   br_table_and/_add [h] [x | n] [k | -] [targets as br_table]   index = x & k or x + k
@@ -117,6 +118,10 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
  * (addr + k mod 2^32) + off like i64_load_addk's. They follow each other in
  * the list below (the translator relies on it). */
 
+/* Two bitwise ops in a row, (a op1 b) op2 c, in op1-major order (see
+ * translate.c, try_bits_chain). */
+#define EXEC_BITS2(OP1) X(i32_bits_##OP1##_and) X(i32_bits_##OP1##_or) X(i32_bits_##OP1##_xor)
+
 /* i32 ops whose right operand is a temporary just shifted or rotated by a
  * constant: [h] [dst | a] [b | k]   dst = a OP (b SHIFT k). */
 #define EXEC_SHIFTED(OP) X(i32_##OP##_shl) X(i32_##OP##_shr_u) X(i32_##OP##_rotl)
@@ -181,6 +186,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f32_demote_f64) X(f64_promote_f32) \
     X(i32_add_imm_x2) \
     X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_add3) X(i32_andn) X(i32_rotl_xor_rotl) \
+    EXEC_BITS2(and) EXEC_BITS2(or) EXEC_BITS2(xor) \
     X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) \
     X(f64_muladd_mem) X(f64_mulsub_mem) X(i32_shr_u_and) X(i32_add_and) \
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \

@@ -955,6 +955,11 @@ op_f64_mulsub_mem: {
 op_i32_andn:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] & ~(uint32_t)fp[W0(2)]);
     NEXT(3);
+#define BITS2(n1, o1, n2, o2) \
+    op_i32_bits_##n1##_##n2: \
+        fp[W0(1)] = (uint32_t)(((uint32_t)fp[W1(1)] o1 (uint32_t)fp[W0(2)]) o2 (uint32_t)fp[W1(2)]); NEXT(3);
+#define BITS2_ALL(n1, o1) BITS2(n1, o1, and, &) BITS2(n1, o1, or, |) BITS2(n1, o1, xor, ^)
+    BITS2_ALL(and, &) BITS2_ALL(or, |) BITS2_ALL(xor, ^)
 op_i32_rotl_xor_rotl:
     fp[W0(1)] = rotl32((uint32_t)fp[W1(1)], W1(2)) ^ rotl32((uint32_t)fp[W0(2)], W1(2) >> 8);
     NEXT(3);

@@ -1270,6 +1270,49 @@ static bool try_add_into_mul_of_loads(tr *t, int op, const tr_entry *a, const tr
     return true;
 }
 
+/* Index 0, 1, 2 of an i32 and, or, xor (slot forms), else -1. */
+static int bits_index(const tr *t, int op_or_neg, const void *h)
+{
+    static const int ops[3] = {EXEC_OP_i32_and, EXEC_OP_i32_or, EXEC_OP_i32_xor};
+    for (int i = 0; i < 3; i++)
+        if (h ? h == t->handlers[ops[i]] : op_or_neg == ops[i])
+            return i;
+    return -1;
+}
+
+_Static_assert(EXEC_OP_i32_bits_xor_xor - EXEC_OP_i32_bits_and_and == 8, "nine i32_bits ops, op1-major");
+
+/* An i32 and/or/xor one of whose operands is the temporary just produced
+ * by another and/or/xor of two slots: (a op1 b) op2 c in one op (masks and
+ * selections in hash rounds: Maj is two such ops instead of four). The
+ * other operand is read where it is, so a constant keeps the ops apart. */
+static bool try_bits_chain(tr *t, int op, const tr_entry *a, const tr_entry *b)
+{
+    int i2 = bits_index(t, op, NULL);
+    if (i2 < 0 || t->oom || !t->prod_valid || t->prod_end != t->n || t->prod_end != t->prod_at + 3)
+        return false;
+    int i1 = bits_index(t, 0, t->code[t->prod_at].h);
+    if (i1 < 0)
+        return false;
+    uint32_t tmp = t->code[t->prod_at + 1].w[0];
+    bool right = b->kind == ENT_HOME && b->home == tmp;
+    bool left = !right && a->kind == ENT_HOME && a->home == tmp;
+    const tr_entry *other = right ? a : b;
+    if ((!left && !right) || other->kind == ENT_CONST)
+        return false;
+    uint32_t c = other->kind == ENT_LOCAL ? other->slot : other->home;
+    uint32_t x = t->code[t->prod_at + 1].w[1], y = t->code[t->prod_at + 2].w[0];
+    uint32_t dst = a->home;
+    take_back_producer(t);
+    size_t at = t->n;
+    emit_h(t, EXEC_OP_i32_bits_and_and + 3 * i1 + i2);
+    emit_w(t, dst, x);
+    emit_w(t, y, c);
+    push_home(t, WASM_I32);
+    mark_producer(t, at);
+    return true;
+}
+
 /* i32.and of a value just complemented (xor with -1): a & ~b in one op
  * (`(e & f) ^ (~e & g)` in hash rounds, masks cleared by ~mask). */
 static bool try_and_not(tr *t, int op, const tr_entry *a, const tr_entry *b)
@@ -1443,6 +1486,7 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
     tr_entry a = pop(t);
     if (try_f64_muladd(t, op, &a, &b) || try_f64_muladd_load(t, op, &a, &b) || try_int_muladd(t, op, &a, &b)
         || try_add_into_mul_of_loads(t, op, &a, &b) || try_mul_of_loads(t, op, &a, &b) || try_and_not(t, op, &a, &b)
+        || try_bits_chain(t, op, &a, &b)
         || try_shifted_operand(t, op, &a, &b) || try_f64_load_operand(t, op, &a, &b))
         return;
     int kop = f64_const_op(op);

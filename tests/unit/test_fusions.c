@@ -8,7 +8,7 @@
  * loads (dot products) with and without an addend, f64 updates in place
  * (x[i] += a*b), and-not, xors of two rotations, loops ending in a pair of
  * moves or in a copy before the counter test, strided loops, masked sums,
- * jumps threaded
+ * two bitwise ops in a row, jumps threaded
  * into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
@@ -741,6 +741,23 @@ static const char *k_andn =
     "    (i32.and (i32.sub (local.get 0) (i32.const 48)) (i32.const 255)))\n"
     "  (func (export \"addmask\") (param i32) (result i32)\n"
     "    (i32.and (i32.add (local.get 0) (i32.const 0x7fffffff)) (i32.const 0xfffffff0)))\n"
+    "  ;; two bitwise ops in a row: all nine pairs, the first result on either side of the\n"
+    "  ;; second, Maj(a, b, c) = ((a ^ b) & c) ^ (a & b), and a constant third operand\n"
+    "  (func (export \"bits\") (param $a i32) (param $b i32) (param $c i32) (result i32)\n"
+    "    (i32.add (i32.add (i32.add (i32.and (i32.and (local.get $a) (local.get $b)) (local.get $c))\n"
+    "                               (i32.or (local.get $c) (i32.and (local.get $a) (local.get $b))))\n"
+    "                      (i32.add (i32.xor (i32.and (local.get $a) (local.get $b)) (local.get $c))\n"
+    "                               (i32.and (i32.or (local.get $a) (local.get $b)) (local.get $c))))\n"
+    "             (i32.add (i32.add (i32.or (local.get $c) (i32.or (local.get $a) (local.get $b)))\n"
+    "                               (i32.xor (i32.or (local.get $a) (local.get $b)) (local.get $c)))\n"
+    "                      (i32.add (i32.and (i32.xor (local.get $a) (local.get $b)) (local.get $c))\n"
+    "                               (i32.add (i32.or (i32.xor (local.get $a) (local.get $b)) (local.get $c))\n"
+    "                                        (i32.xor (local.get $c) (i32.xor (local.get $a) (local.get $b))))))))\n"
+    "  (func (export \"maj\") (param $a i32) (param $b i32) (param $c i32) (result i32)\n"
+    "    (i32.xor (i32.and (i32.xor (local.get $a) (local.get $b)) (local.get $c))\n"
+    "             (i32.and (local.get $a) (local.get $b))))\n"
+    "  (func (export \"bits_k\") (param $a i32) (param $b i32) (result i32)\n"
+    "    (i32.xor (i32.and (local.get $a) (local.get $b)) (i32.const 0xf0f0)))\n"
     "  ;; a Fibonacci loop: each iteration ends in (a, b) <- (b, a + b), a pair of moves\n"
     "  (func (export \"fibloop\") (param $n i32) (result i32) (local $a i32) (local $b i32) (local $t i32)\n"
     "    (local.set $b (i32.const 1))\n"
@@ -775,6 +792,14 @@ static void test_and_not_and_move_loops(void **state)
     assert_int_equal(call1(fx, "carry_ltu_k", NULL, 0).of.i32, 2 * 81);
     assert_int_equal(call1(fx, "carry_down", &n, 1).of.i32, 1 + 1);   /* ends at n = 1: s = 1, p = 1 */
     assert_int_equal(call1(fx, "fibloop", &n, 1).of.i32, 55);
+    uint32_t ba = 0xdeadbeefu, bb = 0x0ff1ce55u, bc = 0x12345678u;
+    uint32_t want = ((ba & bb) & bc) + (bc | (ba & bb)) + ((ba & bb) ^ bc) + ((ba | bb) & bc)
+                    + (bc | (ba | bb)) + ((ba | bb) ^ bc) + ((ba ^ bb) & bc) + ((ba ^ bb) | bc)
+                    + (bc ^ (ba ^ bb));
+    isola_value abc[3] = { i32v((int32_t)ba), i32v((int32_t)bb), i32v((int32_t)bc) };
+    assert_int_equal(call1(fx, "bits", abc, 3).of.i32, (int32_t)want);
+    assert_int_equal(call1(fx, "maj", abc, 3).of.i32, (int32_t)((ba & bb) ^ (ba & bc) ^ (bb & bc)));
+    assert_int_equal(call1(fx, "bits_k", abc, 2).of.i32, (int32_t)((ba & bb) ^ 0xf0f0u));
     isola_value c = i32v('7');
     assert_int_equal(call1(fx, "digit", &c, 1).of.i32, 7);
     c = i32v('/');
