@@ -31,6 +31,7 @@
  *   - i32 add/sub/and/or/xor of a value just shifted or rotated by a
  *     constant folds the shift in (two rotations xored: one op); i32.and of a
  *     complement is and-not, of a constant after a shift or offset one op;
+ *     two and/or/xor of slots in a row are one op;
  *     br_table folds an and/add of a constant into its index; float compares
  *     fuse with a following forward branch;
  *   - two adjacent i32 adds of constants share one dispatch (rewind_code
