@@ -89,16 +89,26 @@ find_isola_bench() {
 ISOLA_BENCH=${ISOLA_BENCH:-$(find_isola_bench)}
 ISOLA_GUESTS=${ISOLA_GUESTS:-$(dirname "$ISOLA_BENCH")/guests.wasm}
 
-# isola_command: the command that runs every isola benchmark once (one run
-# per repetition), or nothing (exit 1) when the driver is not there yet.
-# bench_proc's second argument divides the sizes, like QUICK here.
+# isola_command RUN...: the command that runs the isola benchmarks of these
+# Erlang runs once (one run per repetition), or nothing (exit 1) when the
+# driver is not there yet. bench_proc's second argument divides the sizes,
+# like QUICK here; its third names the benchmarks to run.
 isola_command() {
     [[ -x $ISOLA_BENCH && -f $ISOLA_GUESTS ]] || return 1
+    local run only=""
+    for run in "$@"; do
+        case $run in
+            spawn_exit) run=spawn ;;
+            spawn_wait) run=wait ;;
+            spawn_mem) run=mem ;;
+        esac
+        only+=${only:+,}$run
+    done
     # Line-buffered, so the benchmarks that finished are still read when a
     # later one hangs and is killed.
     local linebuf=""
     command -v stdbuf >/dev/null && linebuf="stdbuf -oL "
-    echo "$linebuf$ISOLA_BENCH $ISOLA_GUESTS $((QUICK ? 10 : 1))"
+    echo "$linebuf$ISOLA_BENCH $ISOLA_GUESTS $((QUICK ? 10 : 1)) $only"
 }
 
 # isola_results FILE: the driver's output as RESULT lines with the keys in
@@ -245,7 +255,7 @@ main() {
     done
 
     local iso_cmd iso_note
-    if iso_cmd=$(isola_command); then
+    if iso_cmd=$(isola_command "${runs[@]}"); then
         iso_note=$iso_cmd
     else
         iso_cmd="" iso_note="not found: $ISOLA_BENCH with $ISOLA_GUESTS (column is n/a; set ISOLA_BENCH=...)"
