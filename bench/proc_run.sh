@@ -98,9 +98,9 @@ isola_command() {
     local run only=""
     for run in "$@"; do
         case $run in
-            spawn_exit) run=spawn ;;
-            spawn_wait) run=wait ;;
-            spawn_mem) run=mem ;;
+            spawn_exit) run="spawn" ;;
+            spawn_wait) run="wait" ;;
+            spawn_mem) run="mem" ;;
         esac
         only+=${only:+,}$run
     done
