@@ -934,24 +934,17 @@ op_f64_muladd_ld2: {
     NEXT(5);
 }
 /* x[i] += a*b, x[i] -= a*b (code.h): one bounds check for the load and the store. */
-op_f64_muladd_mem: {
-    MEM_EA(ea, W1(2), 8);
-    uint64_t bits;
-    memcpy(&bits, mem + ea, 8);
-    double m = f64_of(fp[W0(1)]) * f64_of(fp[W1(1)]);
-    bits = of_f64(f64_of(bits) + m);
-    memcpy(mem + ea, &bits, 8);
-    NEXT(3);
-}
-op_f64_mulsub_mem: {
-    MEM_EA(ea, W1(2), 8);
-    uint64_t bits;
-    memcpy(&bits, mem + ea, 8);
-    double m = f64_of(fp[W0(1)]) * f64_of(fp[W1(1)]);
-    bits = of_f64(f64_of(bits) - m);
-    memcpy(mem + ea, &bits, 8);
-    NEXT(3);
-}
+#define F64_UPDATE(name, OP) \
+    op_##name: { \
+        MEM_EA(ea, W1(2), 8); \
+        uint64_t bits; \
+        memcpy(&bits, mem + ea, 8); \
+        double m = f64_of(fp[W0(1)]) * f64_of(fp[W1(1)]); \
+        bits = of_f64(f64_of(bits) OP m); \
+        memcpy(mem + ea, &bits, 8); \
+        NEXT(3); \
+    }
+    F64_UPDATE(f64_muladd_mem, +) F64_UPDATE(f64_mulsub_mem, -)
 op_i32_andn:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] & ~(uint32_t)fp[W0(2)]);
     NEXT(3);

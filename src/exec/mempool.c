@@ -468,22 +468,31 @@ typedef struct mempool_dirty_slot {
     uint64_t resident;
 } mempool_dirty_slot;
 
-/* Moves the whole dirty list into batch[] (at most MEMPOOL_DIRTY_BATCH
- * entries); the slots count as in use until mempool_settle_batch. Their
- * touched bytes stay reserved in warm_bytes. Lock held. */
-static size_t mempool_take_dirty(struct mem_pool *pool, mempool_dirty_slot *batch)
+/* Moves a whole waiting list (dirty or discarding: resident = touched)
+ * into batch[] (at most `max` entries) and zeroes its byte count; the
+ * slots count as in use until the batch is settled. Lock held. */
+static size_t mempool_take_list(struct mem_pool *pool, mempool_stack *list, uint64_t *bytes,
+                                mempool_dirty_slot *batch, size_t max)
 {
-    size_t n = (size_t)pool->dirty.n;
-    assert(n <= MEMPOOL_DIRTY_BATCH);
+    size_t n = (size_t)list->n;
+    assert(n <= max);
+    (void)max;
     for (size_t i = 0; i < n; i++)
-        batch[i] = (mempool_dirty_slot){.base = mempool_slot_base(pool, pool->dirty.slots[i]),
-                                        .slot = pool->dirty.slots[i],
-                                        .touched = pool->dirty.resident[i],
+        batch[i] = (mempool_dirty_slot){.base = mempool_slot_base(pool, list->slots[i]),
+                                        .slot = list->slots[i],
+                                        .touched = list->resident[i],
                                         .resident = UINT64_MAX};
-    pool->dirty.n = 0;
-    pool->dirty_bytes = 0;
+    list->n = 0;
+    *bytes = 0;
     pool->in_use += n;
     return n;
+}
+
+/* The dirty list into batch[]: its touched bytes stay reserved in
+ * warm_bytes until mempool_settle_batch. Lock held. */
+static size_t mempool_take_dirty(struct mem_pool *pool, mempool_dirty_slot *batch)
+{
+    return mempool_take_list(pool, &pool->dirty, &pool->dirty_bytes, batch, MEMPOOL_DIRTY_BATCH);
 }
 
 static uint64_t mempool_page_count(const struct mem_pool *pool, uint64_t bytes)
@@ -570,20 +579,10 @@ static void mempool_settle_batch(struct mem_pool *pool, mempool_dirty_slot *batc
     }
 }
 
-/* Moves the discarding list into batch[] (at most MEMPOOL_DISCARD_BATCH);
- * the slots count as in use until mempool_discard_batch. Lock held. */
+/* The discarding list into batch[], until mempool_discard_batch. Lock held. */
 static size_t mempool_take_discarding(struct mem_pool *pool, mempool_dirty_slot *batch)
 {
-    size_t n = (size_t)pool->discarding.n;
-    assert(n <= MEMPOOL_DISCARD_BATCH);
-    for (size_t i = 0; i < n; i++)
-        batch[i] = (mempool_dirty_slot){.base = mempool_slot_base(pool, pool->discarding.slots[i]),
-                                        .slot = pool->discarding.slots[i],
-                                        .touched = pool->discarding.resident[i]};
-    pool->discarding.n = 0;
-    pool->discarding_bytes = 0;
-    pool->in_use += n;
-    return n;
+    return mempool_take_list(pool, &pool->discarding, &pool->discarding_bytes, batch, MEMPOOL_DISCARD_BATCH);
 }
 
 static int mempool_by_base(const void *a, const void *b)
