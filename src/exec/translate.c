@@ -997,6 +997,25 @@ static void tr_local_set(tr *t, uint32_t l, bool tee)
 }
 
 /* Emits `op dst, a` (and `b` word if has_b) with the result pushed as type rt. */
+/* Emits a three-word op [h] [w1] [w2] producing the top value (its
+ * destination in w1's low half) and records it as the last producer. */
+static void emit_produced(tr *t, int op, uint32_t dst, uint32_t a, uint32_t b, uint32_t c, wasm_valtype type)
+{
+    size_t at = t->n;
+    emit_h(t, op);
+    emit_w(t, dst, a);
+    emit_w(t, b, c);
+    push_home(t, type);
+    mark_producer(t, at);
+}
+
+/* The slot holding a non-constant entry's value. */
+static uint32_t entry_slot(const tr_entry *e)
+{
+    assert(e->kind != ENT_CONST);
+    return e->kind == ENT_LOCAL ? e->slot : e->home;
+}
+
 static void emit_unary(tr *t, int op, wasm_valtype rt)
 {
     tr_entry a = pop(t);
@@ -1033,12 +1052,7 @@ static bool try_f64_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
     /* When the product is the right operand, the other one's home is below
      * every slot the multiply reads: a constant may be put there now. */
     uint32_t sc = operand(t, other);
-    size_t at = t->n;
-    emit_h(t, fused);
-    emit_w(t, dst, ma);
-    emit_w(t, mb, sc);
-    push_home(t, WASM_F64);
-    mark_producer(t, at);
+    emit_produced(t, fused, dst, ma, mb, sc, WASM_F64);
     return true;
 }
 
@@ -1079,12 +1093,7 @@ static bool try_f64_muladd_load(tr *t, int op, const tr_entry *a, const tr_entry
     t->prod_at = load_at;
     t->prod_end = t->n;
     t->prev_valid = false;
-    size_t at = t->n;
-    emit_h(t, op == EXEC_OP_f64_add ? EXEC_OP_f64_muladd : EXEC_OP_f64_mulrsub);
-    emit_w(t, prod, ma);
-    emit_w(t, mb, x);
-    push_home(t, WASM_F64);
-    mark_producer(t, at);
+    emit_produced(t, op == EXEC_OP_f64_add ? EXEC_OP_f64_muladd : EXEC_OP_f64_mulrsub, prod, ma, mb, x, WASM_F64);
     return true;
 }
 
@@ -1159,12 +1168,7 @@ static bool try_fold_into_add(tr *t, int producer, int fused, tr_entry *a, tr_en
     uint32_t ma = t->code[t->prod_at + 1].w[1], mb = t->code[t->prod_at + 2].w[0];
     take_back_producer(t);
     uint32_t sc = operand(t, other);
-    size_t at = t->n;
-    emit_h(t, fused);
-    emit_w(t, dst, ma);
-    emit_w(t, mb, sc);
-    push_home(t, a->type);
-    mark_producer(t, at);
+    emit_produced(t, fused, dst, ma, mb, sc, a->type);
     return true;
 }
 
@@ -1263,7 +1267,7 @@ static bool try_add_into_mul_of_loads(tr *t, int op, const tr_entry *a, const tr
     size_t at = t->n;
     emit_h(t, mul + 1);
     emit_w(t, a->home, w[1].w[1]);
-    emit_w(t, w[2].w[0], other->kind == ENT_LOCAL ? other->slot : other->home);
+    emit_w(t, w[2].w[0], entry_slot(other));
     emit_word(t, w[3]);
     emit_word(t, w[4]);
     push_home(t, a->type);
@@ -1301,16 +1305,11 @@ static bool try_bits_chain(tr *t, int op, const tr_entry *a, const tr_entry *b)
     const tr_entry *other = right ? a : b;
     if ((!left && !right) || other->kind == ENT_CONST)
         return false;
-    uint32_t c = other->kind == ENT_LOCAL ? other->slot : other->home;
+    uint32_t c = entry_slot(other);
     uint32_t x = t->code[t->prod_at + 1].w[1], y = t->code[t->prod_at + 2].w[0];
     uint32_t dst = a->home;
     take_back_producer(t);
-    size_t at = t->n;
-    emit_h(t, EXEC_OP_i32_bits_and_and + 3 * i1 + i2);
-    emit_w(t, dst, x);
-    emit_w(t, y, c);
-    push_home(t, WASM_I32);
-    mark_producer(t, at);
+    emit_produced(t, EXEC_OP_i32_bits_and_and + 3 * i1 + i2, dst, x, y, c, WASM_I32);
     return true;
 }
 
@@ -1328,15 +1327,10 @@ static bool try_and_not(tr *t, int op, const tr_entry *a, const tr_entry *b)
     const tr_entry *other = right ? a : b;
     if ((!left && !right) || other->kind == ENT_CONST)
         return false;
-    uint32_t so = other->kind == ENT_LOCAL ? other->slot : other->home;
+    uint32_t so = entry_slot(other);
     uint32_t dst = a->home;
     take_back_producer(t);
-    size_t at = t->n;
-    emit_h(t, EXEC_OP_i32_andn);
-    emit_w(t, dst, so);
-    emit_w(t, src, 0);
-    push_home(t, WASM_I32);
-    mark_producer(t, at);
+    emit_produced(t, EXEC_OP_i32_andn, dst, so, src, 0, WASM_I32);
     return true;
 }
 
@@ -1367,12 +1361,7 @@ static bool try_and_imm_of(tr *t, const tr_entry *a, uint32_t mask)
     if (fused == EXEC_OP_i32_shr_u_and)
         k &= 31;
     take_back_producer(t);
-    size_t at = t->n;
-    emit_h(t, fused);
-    emit_w(t, a->home, src);
-    emit_w(t, k, mask);
-    push_home(t, WASM_I32);
-    mark_producer(t, at);
+    emit_produced(t, fused, a->home, src, k, mask, WASM_I32);
     return true;
 }
 
@@ -1390,12 +1379,7 @@ static bool try_xor_of_rotations(tr *t, const tr_entry *other, uint32_t y, uint3
         return false;
     uint32_t x = t->code[t->prod_at + 1].w[1], j = t->code[t->prod_at + 2].w[0] & 31;
     take_back_producer(t);
-    size_t at = t->n;
-    emit_h(t, EXEC_OP_i32_rotl_xor_rotl);
-    emit_w(t, other->home, x);
-    emit_w(t, y, j | k << 8);
-    push_home(t, WASM_I32);
-    mark_producer(t, at);
+    emit_produced(t, EXEC_OP_i32_rotl_xor_rotl, other->home, x, y, j | k << 8, WASM_I32);
     return true;
 }
 
@@ -1436,18 +1420,13 @@ static bool try_shifted_operand(tr *t, int op, const tr_entry *a, const tr_entry
     const tr_entry *other = right ? a : b;
     if (other->kind == ENT_CONST)
         return false;
-    uint32_t so = other->kind == ENT_LOCAL ? other->slot : other->home;
+    uint32_t so = entry_slot(other);
     uint32_t src = t->code[t->prod_at + 1].w[1], k = t->code[t->prod_at + 2].w[0] & 31;
     uint32_t dst = a->home;
     take_back_producer(t);
     if (op == EXEC_OP_i32_xor && shift == 2 && try_xor_of_rotations(t, other, src, k))
         return true;
-    size_t at = t->n;
-    emit_h(t, base + shift);
-    emit_w(t, dst, so);
-    emit_w(t, src, k);
-    push_home(t, WASM_I32);
-    mark_producer(t, at);
+    emit_produced(t, base + shift, dst, so, src, k, WASM_I32);
     return true;
 }
 
@@ -1565,14 +1544,9 @@ static void emit_compare(tr *t, int c, bool is64)
     }
     uint32_t sa = operand(t, &a);
     uint32_t sb = imm ? (uint32_t)b.k[0] : operand(t, &b);
-    size_t at = t->n;
-    emit_h(t, (is64 ? EXEC_OP_i64_eq : EXEC_OP_i32_eq) + 2 * c + (imm ? 1 : 0));
-    emit_w(t, dst, sa);
-    emit_w(t, sb, 0);
-    push_home(t, WASM_I32);
-    mark_producer(t, at);
+    emit_produced(t, (is64 ? EXEC_OP_i64_eq : EXEC_OP_i32_eq) + 2 * c + (imm ? 1 : 0), dst, sa, sb, 0, WASM_I32);
     t->cmp_valid = true;
-    t->cmp_at = at;
+    t->cmp_at = t->prod_at;
     t->cmp_end = t->n;
     t->cmp_kind = c;
     t->cmp_is64 = is64;
@@ -1900,12 +1874,7 @@ static void tr_select(tr *t)
     }
     uint32_t sx = operand(t, &x), sy = operand(t, &y);
     uint32_t sc = operand(t, &c);
-    size_t at = t->n;
-    emit_h(t, x.type == WASM_V128 ? EXEC_OP_select2 : EXEC_OP_select);
-    emit_w(t, x.home, sx);
-    emit_w(t, sy, sc);
-    push_home(t, x.type);
-    mark_producer(t, at);
+    emit_produced(t, x.type == WASM_V128 ? EXEC_OP_select2 : EXEC_OP_select, x.home, sx, sy, sc, x.type);
 }
 
 /* ------------------------------------------------------------ numeric opcode tables */
