@@ -22,10 +22,14 @@
  *   br_inc_*    [h] [dst | a] [k | b] [target]   dst = a + k, then a fused loop test of dst
  *   mv_br_inc_* [h] [mdst | msrc] [dst | a] [k | b] [target]   a move, then br_inc_*
  *   br_add_*, mv_br_add_*   as br_inc_*, mv_br_inc_*, with k a slot (a stride: j += step)
+ *   i32_add_imm_br_inc_* [h] [dst | a] [k | -] [br_inc_*'s words]   an i32_add_imm (a pointer's
+ *               step), then the br_inc_* after it, whose own handler word is skipped
  *   f64_mul*    [h] [dst | a] [b | c]   c + a*b, c - a*b, a*b - c (two roundings, as unfused)
  *   i32/i64_muladd [h] [dst | a] [b | c]   c + a*b (wrapping)
  *   f64_muladd_mem, f64_mulsub_mem [h] [a | b] [offset | addr]   m = mem[addr+offset] (f64),
  *               mem[addr+offset] = m + a*b or m - a*b (two roundings): `x[i] += a*b` in one op
+ *   f64_muladd_mem_addk, f64_mulsub_mem_addk [h] [k | base] [a | b] [offset | addr]
+ *               addr = base + k (i32, wrapping) into its slot, then the op above
  *   i32/f64_mul_ld2, _muladd_ld2 [h] [dst | x] [y | c] [offx | kx] [offy | ky]
  *               both factors loaded: mem[(x + kx mod 2^32) + offx] * mem[(y + ky ...) + offy],
  *               plus c for _muladd_ld2 (f64: two roundings, as unfused); x's load goes first
@@ -35,9 +39,12 @@
  *   i32_<op>_<shift> [h] [dst | a] [b | k]   a op (b shift k), see EXEC_SHIFTED
  *   i32_add_imm_x2 [h] [dst | a] [k | -] [h2] [dst2 | a2] [k2 | -]   two i32_add_imm in one
  *               dispatch; the second keeps its own (skipped) handler word
+ *   i32_add_x2  [h] [dst | a] [b | -] [h2] [dst2 | a2] [b2 | -]   the same for two i32_add
  *   move_pair   [h] [dst | src] [dst2 | src2]   two moves, in order
  *   move_br*    [h] [dst | src] [target]   a move, then an unconditional jump
- *   move_pair_br_back [h] [dst | src] [dst2 | src2] [target]   a move_pair, then a loop back-edge
+ *   move3, move4 [h] [dst | src] ... (three or four pairs)   that many moves, in order
+ *   move_pair_br_back, move3_br_back, move4_br_back [h] [dst | src] ... [target]   the moves,
+ *               then a loop back-edge
  *   i32_andn    [h] [dst | a] [b | -]     a & ~b
  *   i32_bits_<op1>_<op2> [h] [dst | a] [b | c]   (a op1 b) op2 c, op1 and op2 each and, or, xor
  *   i32_rotl_xor_rotl [h] [dst | x] [y | j + (k << 8)]   rotl(x, j) ^ rotl(y, k)
@@ -154,8 +161,11 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(br_add_lt_u_back) X(br_add_lt_u_imm_back) \
     X(mv_br_add_ne_back) X(mv_br_add_ne_imm_back) X(mv_br_add_lt_s_back) X(mv_br_add_lt_s_imm_back) \
     X(mv_br_add_lt_u_back) X(mv_br_add_lt_u_imm_back) \
+    X(i32_add_imm_br_inc_ne_back) X(i32_add_imm_br_inc_ne_imm_back) X(i32_add_imm_br_inc_lt_s_back) \
+    X(i32_add_imm_br_inc_lt_s_imm_back) X(i32_add_imm_br_inc_lt_u_back) X(i32_add_imm_br_inc_lt_u_imm_back) \
     X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(finish) X(call) X(call_direct) X(call_import) X(call_indirect) \
-    X(move) X(move_pair) X(move_br) X(move_br_back) X(move_pair_br_back) X(move2) X(const64) X(const128) X(select) X(select2) \
+    X(move) X(move_pair) X(move3) X(move4) X(move_br) X(move_br_back) X(move_pair_br_back) X(move3_br_back) \
+    X(move4_br_back) X(move2) X(const64) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy) \
     X(table_init) X(elem_drop) \
@@ -184,11 +194,11 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u) \
     X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) \
     X(f32_demote_f64) X(f64_promote_f32) \
-    X(i32_add_imm_x2) \
+    X(i32_add_imm_x2) X(i32_add_x2) \
     X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_add3) X(i32_andn) X(i32_rotl_xor_rotl) \
     EXEC_BITS2(and) EXEC_BITS2(or) EXEC_BITS2(xor) \
     X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) \
-    X(f64_muladd_mem) X(f64_mulsub_mem) X(i32_shr_u_and) X(i32_add_and) \
+    X(f64_muladd_mem) X(f64_mulsub_mem) X(f64_muladd_mem_addk) X(f64_mulsub_mem_addk) X(i32_shr_u_and) X(i32_add_and) \
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \
     X(f64_add_ld) X(f64_add_ldk) X(f64_sub_ld) X(f64_sub_ldk) X(f64_mul_ld) X(f64_mul_ldk) \
     EXEC_SHIFTED(add) EXEC_SHIFTED(sub) EXEC_SHIFTED(and) EXEC_SHIFTED(or) EXEC_SHIFTED(xor) \

@@ -485,6 +485,12 @@ op_br_nz64_back:
     BR_STEP(kind, lt_u, step, a < b)
     BR_STEPS(inc, W0(2))
     BR_STEPS(add, (uint32_t)fp[W0(2)])
+/* A pointer's step before a br_inc back-edge (code.h). */
+#define ADD_IMM_BR_INC(name) \
+    op_i32_add_imm_br_inc_##name##_back: \
+        fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + W0(2)); pc += 3; goto op_br_inc_##name##_back;
+    ADD_IMM_BR_INC(ne) ADD_IMM_BR_INC(ne_imm) ADD_IMM_BR_INC(lt_s) ADD_IMM_BR_INC(lt_s_imm)
+    ADD_IMM_BR_INC(lt_u) ADD_IMM_BR_INC(lt_u_imm)
 #define BR_TABLE(name, index, first) \
     op_##name: { \
         uint32_t i = (index), n = W1(1); \
@@ -578,6 +584,17 @@ op_move_pair:
     fp[W0(1)] = fp[W1(1)];
     fp[W0(2)] = fp[W1(2)];
     NEXT(3);
+op_move3:
+    fp[W0(1)] = fp[W1(1)];
+    fp[W0(2)] = fp[W1(2)];
+    fp[W0(3)] = fp[W1(3)];
+    NEXT(4);
+op_move4:
+    fp[W0(1)] = fp[W1(1)];
+    fp[W0(2)] = fp[W1(2)];
+    fp[W0(3)] = fp[W1(3)];
+    fp[W0(4)] = fp[W1(4)];
+    NEXT(5);
 op_move_br:
     fp[W0(1)] = fp[W1(1)];
     pc = pc[2].target;
@@ -591,6 +608,21 @@ op_move_pair_br_back:
     fp[W0(1)] = fp[W1(1)];
     fp[W0(2)] = fp[W1(2)];
     pc = pc[3].target;
+    SPEND_FUEL();
+    DISPATCH();
+op_move3_br_back:
+    fp[W0(1)] = fp[W1(1)];
+    fp[W0(2)] = fp[W1(2)];
+    fp[W0(3)] = fp[W1(3)];
+    pc = pc[4].target;
+    SPEND_FUEL();
+    DISPATCH();
+op_move4_br_back:
+    fp[W0(1)] = fp[W1(1)];
+    fp[W0(2)] = fp[W1(2)];
+    fp[W0(3)] = fp[W1(3)];
+    fp[W0(4)] = fp[W1(4)];
+    pc = pc[5].target;
     SPEND_FUEL();
     DISPATCH();
 op_move2:
@@ -911,6 +943,10 @@ op_i32_add_imm_x2:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + W0(2));
     fp[W0(4)] = (uint32_t)((uint32_t)fp[W1(4)] + W0(5));
     NEXT(6);
+op_i32_add_x2:
+    fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + (uint32_t)fp[W0(2)]);
+    fp[W0(4)] = (uint32_t)((uint32_t)fp[W1(4)] + (uint32_t)fp[W0(5)]);
+    NEXT(6);
 op_i32_muladd:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(2)] + (uint32_t)fp[W1(1)] * (uint32_t)fp[W0(2)]);
     NEXT(3);
@@ -945,6 +981,16 @@ op_f64_muladd_ld2: {
         NEXT(3); \
     }
     F64_UPDATE(f64_muladd_mem, +) F64_UPDATE(f64_mulsub_mem, -)
+/* The address add first (code.h); the rest of the op is laid out as the
+ * plain update's, one word on. */
+op_f64_muladd_mem_addk:
+    fp[W1(3)] = (uint32_t)((uint32_t)fp[W1(1)] + W0(1));
+    pc++;
+    goto op_f64_muladd_mem;
+op_f64_mulsub_mem_addk:
+    fp[W1(3)] = (uint32_t)((uint32_t)fp[W1(1)] + W0(1));
+    pc++;
+    goto op_f64_mulsub_mem;
 op_i32_andn:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] & ~(uint32_t)fp[W0(2)]);
     NEXT(3);

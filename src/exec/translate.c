@@ -67,6 +67,8 @@ typedef struct tr_entry {
     uint32_t home;           /* canonical slot of this stack position */
     uint32_t slot;           /* ENT_LOCAL: the local's slot */
     uint64_t k[2];           /* ENT_CONST: the value (k[1] for v128) */
+    bool loaded;             /* ENT_HOME: written by the plain i64_load at load_at */
+    size_t load_at;
 } tr_entry;
 
 enum tr_ctrl_kind { CTRL_FUNC, CTRL_BLOCK, CTRL_LOOP, CTRL_IF, CTRL_ELSE };
@@ -84,6 +86,8 @@ typedef struct tr_ctrl {
     size_t *fix;             /* target words to patch with this frame's end */
     uint32_t nfix, capfix;
 } tr_ctrl;
+
+#define TR_ADDS 4            /* i32 adds tracked for pairing and folding */
 
 typedef struct tr {
     const isola_module *mod;
@@ -129,11 +133,16 @@ typedef struct tr {
     uint32_t cmp_a, cmp_b, cmp_dst;
     bool cmp_prev_valid;     /* an op producing into cmp_at's start, right before the compare */
     size_t cmp_prev_at;
-    bool move_valid;         /* a single `move` was emitted at move_at (pairs with the next move or jump) */
+    uint32_t move_count;     /* a run of this many moves (0-4) was emitted at move_at (last_move_run) */
     size_t move_at;
-    bool move_pair_valid;    /* a move_pair was emitted at move_at (takes a following back-edge) */
-    bool pair_valid;         /* the add_imm at pair_first runs the one at pair_second too */
+    bool pair_valid;         /* the add at pair_first runs the one at pair_second too */
     size_t pair_first, pair_second;
+    int pair_op;             /* what they are: i32_add_imm or i32_add */
+    bool add_valid[TR_ADDS]; /* the last i32_add or i32_add_imm ops emitted, newest first */
+    size_t add_at[TR_ADDS];  /* (add_ending_at) */
+    bool upd_valid;          /* the f64_muladd/mulsub at upd_at folded in a value that the */
+    size_t upd_at, upd_load_at;   /* i64_load at upd_load_at wrote (see try_update_far) */
+    size_t effect_at;        /* no op with an effect (op_is_pure) starts at or after this */
 
     uint32_t *brt;           /* br_table targets being translated */
     uint32_t capbrt;
@@ -166,6 +175,53 @@ static bool grow_array(tr *t, void **p, size_t elem, size_t need, size_t *cap)
     return true;
 }
 
+/*
+ * True for ops without an effect that a later op could observe: no store,
+ * call, branch, global or table write, and no trap other than an
+ * out-of-bounds load. A load can be moved past a run of these ops
+ * (try_update_far): if it traps, it traps with the same message, and no
+ * state the embedder can see has changed in between. SIMD ops are left
+ * out, to keep the list short.
+ */
+static bool op_is_pure(int op)
+{
+    switch (op) {
+#define X(name) case EXEC_OP_##name:
+    X(move) X(move_pair) X(move3) X(move4) X(move2) X(const64) X(const128) X(select) X(select2)
+    X(global_get) X(global_get2) X(memory_size) X(table_size) X(ref_func)
+    X(i32_load) X(i64_load) X(i32_load8_s) X(i32_load8_u) X(i32_load16_s) X(i32_load16_u)
+    X(i64_load8_s) X(i64_load8_u) X(i64_load16_s) X(i64_load16_u) X(i64_load32_s) X(i64_load32_u)
+    EXEC_FUSED_MEM(i32_load) EXEC_FUSED_MEM(i64_load) EXEC_FUSED_MEM(i32_load8_u)
+    EXEC_FUSED_MEM(i32_load8_s) EXEC_FUSED_MEM(i32_load16_u) EXEC_FUSED_MEM(i32_load16_s)
+    EXEC_INDEXED_MEM(i32_load) EXEC_INDEXED_MEM(i64_load) EXEC_INDEXED_MEM(i32_load16_u)
+    EXEC_INDEXED_MEM(i32_load16_s)
+    EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) EXEC_CMPS(EXEC_SEL_I32)
+    EXEC_IMM_BINOPS(i32) EXEC_IMM_BINOPS(i64)
+    X(i32_eqz) X(i32_clz) X(i32_ctz) X(i32_popcnt) X(i32_rotl) X(i32_rotl_imm) X(i32_rotr) X(i32_rotr_imm)
+    X(i32_extend8_s) X(i32_extend16_s)
+    X(i64_eqz) X(i64_clz) X(i64_ctz) X(i64_popcnt) X(i64_rotl) X(i64_rotl_imm) X(i64_rotr) X(i64_rotr_imm)
+    X(i64_extend8_s) X(i64_extend16_s) X(i64_extend32_s)
+    EXEC_FLOAT_OPS(f32) EXEC_FLOAT_OPS(f64) EXEC_FCMPS(EXEC_F32_K) EXEC_FCMPS(EXEC_F64_K)
+    X(i32_wrap_i64) X(i64_extend_i32_s) X(i64_extend_i32_u)
+    X(i32_trunc_sat_f32_s) X(i32_trunc_sat_f32_u) X(i32_trunc_sat_f64_s) X(i32_trunc_sat_f64_u)
+    X(i64_trunc_sat_f32_s) X(i64_trunc_sat_f32_u) X(i64_trunc_sat_f64_s) X(i64_trunc_sat_f64_u)
+    X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u)
+    X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u)
+    X(f32_demote_f64) X(f64_promote_f32)
+    X(i32_add_imm_x2) X(i32_add_x2) X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd)
+    X(i32_add3) X(i32_andn) X(i32_rotl_xor_rotl)
+    EXEC_BITS2(and) EXEC_BITS2(or) EXEC_BITS2(xor)
+    X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) X(i32_shr_u_and) X(i32_add_and)
+    X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k)
+    X(f64_add_ld) X(f64_add_ldk) X(f64_sub_ld) X(f64_sub_ldk) X(f64_mul_ld) X(f64_mul_ldk)
+    EXEC_SHIFTED(add) EXEC_SHIFTED(sub) EXEC_SHIFTED(and) EXEC_SHIFTED(or) EXEC_SHIFTED(xor)
+#undef X
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void emit_word(tr *t, exec_op w)
 {
     if (!grow_array(t, (void **)&t->code, sizeof(exec_op), t->n + 1, &t->cap))
@@ -175,6 +231,14 @@ static void emit_word(tr *t, exec_op w)
 
 static void emit_h(tr *t, int op)
 {
+    if (!op_is_pure(op))
+        t->effect_at = t->n + 1;
+    if (op == EXEC_OP_i32_add_imm || op == EXEC_OP_i32_add) {
+        memmove(&t->add_valid[1], &t->add_valid[0], (TR_ADDS - 1) * sizeof t->add_valid[0]);
+        memmove(&t->add_at[1], &t->add_at[0], (TR_ADDS - 1) * sizeof t->add_at[0]);
+        t->add_valid[0] = true;
+        t->add_at[0] = t->n;
+    }
     exec_op w = { .h = t->handlers[op] };
     emit_word(t, w);
 }
@@ -203,6 +267,7 @@ static void append_pos(tr *t, size_t **list, size_t *n, size_t *cap, size_t pos)
 /* Notes a target word at `pos`, relocated to an address at the end. */
 static void add_reloc(tr *t, size_t pos)
 {
+    t->effect_at = pos + 1;   /* a branch, whatever handler word it got */
     append_pos(t, &t->relocs, &t->nrelocs, &t->caprelocs, pos);
 }
 
@@ -243,9 +308,18 @@ static void rewind_code(tr *t, size_t pos)
     assert(pos <= t->n);
     if (t->pair_valid && pos <= t->pair_second) {
         if (pos > t->pair_first && !t->oom)
-            t->code[t->pair_first].h = t->handlers[EXEC_OP_i32_add_imm];
+            t->code[t->pair_first].h = t->handlers[t->pair_op];
         t->pair_valid = false;
     }
+    /* Adds taken back (into a load, a branch) uncover the ones before. */
+    int kept = 0;
+    for (int i = 0; i < TR_ADDS; i++)
+        if (t->add_valid[i] && t->add_at[i] < pos)
+            t->add_at[kept++] = t->add_at[i];
+    for (int i = 0; i < TR_ADDS; i++)
+        t->add_valid[i] = i < kept;
+    if (pos <= t->upd_at)
+        t->upd_valid = false;
     while (t->njumps > 0 && t->jumps[t->njumps - 1] >= pos)
         t->njumps--;
     /* Peepholes never take back a jump's target word (relocs stay sorted). */
@@ -259,22 +333,42 @@ static void bind_here(tr *t)
     t->pair_valid = false;   /* code before a label is final */
     t->prod_valid = false;
     t->cmp_valid = false;
-    t->move_valid = false;
-    t->move_pair_valid = false;
+    t->move_count = 0;
+    memset(t->add_valid, 0, sizeof t->add_valid);
+    t->effect_at = t->n;
 }
 
-/* True when the last instruction emitted is a single `move`, with no label since. */
+/* The position of the i32 add op `op` (i32_add or i32_add_imm, unpaired
+ * and unchanged) that ends at `end`, if it is one of the last TR_ADDS emitted
+ * and no label came since; else SIZE_MAX. */
+static size_t add_ending_at(const tr *t, size_t end, int op)
+{
+    for (int i = 0; i < TR_ADDS; i++)
+        if (t->add_valid[i] && t->add_at[i] + 3 == end && !t->oom && t->code[t->add_at[i]].h == t->handlers[op])
+            return t->add_at[i];
+    return SIZE_MAX;
+}
+
+/* The ops running 1-4 moves in one dispatch, plain and ending in a loop's
+ * back-edge (code.h). */
+static const int k_move_run_op[5] = { -1, EXEC_OP_move, EXEC_OP_move_pair, EXEC_OP_move3, EXEC_OP_move4 };
+static const int k_move_run_back_op[5] = { -1, EXEC_OP_move_br_back, EXEC_OP_move_pair_br_back,
+                                           EXEC_OP_move3_br_back, EXEC_OP_move4_br_back };
+#define TR_MOVE_RUN_MAX 4
+
+/* How many moves the last instruction emitted runs, if it is a run of
+ * moves with no label since; else 0. */
+static uint32_t last_move_run(const tr *t)
+{
+    uint32_t n = t->move_count;
+    if (t->oom || n == 0 || t->move_at + 1 + n != t->n || t->code[t->move_at].h != t->handlers[k_move_run_op[n]])
+        return 0;
+    return n;
+}
+
 static bool last_is_move(const tr *t)
 {
-    return !t->oom && t->move_valid && t->move_at + 2 == t->n
-           && t->code[t->move_at].h == t->handlers[EXEC_OP_move];
-}
-
-/* True when the last instruction emitted is a move_pair, with no label since. */
-static bool last_is_move_pair(const tr *t)
-{
-    return !t->oom && t->move_pair_valid && t->move_at + 3 == t->n
-           && t->code[t->move_at].h == t->handlers[EXEC_OP_move_pair];
+    return last_move_run(t) == 1;
 }
 
 static void mark_producer(tr *t, size_t at)
@@ -380,18 +474,19 @@ static void emit_move(tr *t, uint32_t dst, const tr_entry *e)
         emit_w(t, dst, src);
         return;
     }
-    /* Runs of moves (phi copies at loop ends, call arguments) dispatch once per pair. */
-    if (last_is_move(t)) {
-        t->code[t->move_at].h = t->handlers[EXEC_OP_move_pair];
+    /* Runs of moves (phi copies at loop ends, call arguments, a hash's
+     * rotating state) dispatch once per four. */
+    uint32_t run = last_move_run(t);
+    if (run > 0 && run < TR_MOVE_RUN_MAX) {
+        t->code[t->move_at].h = t->handlers[k_move_run_op[run + 1]];
         emit_w(t, dst, src);
-        t->move_valid = false;
-        t->move_pair_valid = true;
+        t->move_count = run + 1;
         return;
     }
     size_t at = t->n;
     emit_h(t, EXEC_OP_move);
     emit_w(t, dst, src);
-    t->move_valid = true;
+    t->move_count = 1;
     t->move_at = at;
 }
 
@@ -399,15 +494,16 @@ static void emit_move(tr *t, uint32_t dst, const tr_entry *e)
  * a move emitted right before it into a move_br op of the same layout. */
 static void emit_jump_h(tr *t, bool back)
 {
-    if (back && last_is_move_pair(t)) {
+    uint32_t run = last_move_run(t);
+    if (back && run > 1) {
         /* Loops carrying several values end in runs of moves. */
-        t->code[t->move_at].h = t->handlers[EXEC_OP_move_pair_br_back];
-        t->move_pair_valid = false;
+        t->code[t->move_at].h = t->handlers[k_move_run_back_op[run]];
+        t->move_count = 0;
         return;
     }
-    if (last_is_move(t)) {
+    if (run == 1) {
         t->code[t->move_at].h = t->handlers[back ? EXEC_OP_move_br_back : EXEC_OP_move_br];
-        t->move_valid = false;
+        t->move_count = 0;
         if (!back)
             note_jump(t, t->move_at);
         return;
@@ -615,14 +711,21 @@ _Static_assert(EXEC_OP_mv_br_inc_ne_back - EXEC_OP_br_inc_ne_back == 6
                "br_inc, mv_br_inc, br_add, mv_br_add: six ops each, in the same order");
 
 /* Emits the handler word of a br_inc op; a move right before it (a value
- * carried to the next iteration) joins it as its mv_ form. */
+ * carried to the next iteration) joins it as its mv_ form, and an add_imm
+ * right before it (a pointer's step) runs it through its _br_inc form. */
+_Static_assert(EXEC_OP_i32_add_imm_br_inc_lt_u_imm_back - EXEC_OP_i32_add_imm_br_inc_ne_back == 5,
+               "i32_add_imm_br_inc: one op per br_inc op, in the same order");
 static void emit_br_inc_h(tr *t, int op)
 {
     if (last_is_move(t)) {
         t->code[t->move_at].h = t->handlers[op + 6];
-        t->move_valid = false;
+        t->move_count = 0;
         return;
     }
+    size_t at = add_ending_at(t, t->n, EXEC_OP_i32_add_imm);
+    if (op >= EXEC_OP_br_inc_ne_back && op <= EXEC_OP_br_inc_lt_u_imm_back && at != SIZE_MAX
+        && !(t->pair_valid && (t->pair_first == at || t->pair_second == at)))
+        t->code[at].h = t->handlers[EXEC_OP_i32_add_imm_br_inc_ne_back + (op - EXEC_OP_br_inc_ne_back)];
     emit_h(t, op);
 }
 
@@ -1052,6 +1155,9 @@ static bool try_f64_muladd(tr *t, int op, tr_entry *a, tr_entry *b)
     /* When the product is the right operand, the other one's home is below
      * every slot the multiply reads: a constant may be put there now. */
     uint32_t sc = operand(t, other);
+    t->upd_valid = other->kind == ENT_HOME && other->loaded && fused != EXEC_OP_f64_mulrsub;
+    t->upd_at = t->n;
+    t->upd_load_at = other->load_at;
     emit_produced(t, fused, dst, ma, mb, sc, WASM_F64);
     return true;
 }
@@ -1189,6 +1295,25 @@ static bool load_parts(const tr *t, const exec_op *ld, int load, uint32_t *k)
 }
 
 /*
+ * Two adjacent add_imm (pointer and counter bumps: loops often have
+ * several), or two adjacent i32.add (two row addresses), dispatch once: the
+ * first one's handler becomes the _x2 op, which also runs the second one,
+ * left whole in place so later peepholes can still read, retarget or remove
+ * it (rewind_code undoes the pairing).
+ */
+static void pair_adds(tr *t, int op, size_t first, size_t second)
+{
+    if (t->oom || first + 3 != second || t->code[first].h != t->handlers[op]
+        || (t->pair_valid && t->pair_second == first))
+        return;
+    t->code[first].h = t->handlers[op == EXEC_OP_i32_add ? EXEC_OP_i32_add_x2 : EXEC_OP_i32_add_imm_x2];
+    t->pair_valid = true;
+    t->pair_op = op;
+    t->pair_first = first;
+    t->pair_second = second;
+}
+
+/*
  * i32.mul / f64.mul of two values loaded by the two instructions right
  * before it, in operand order (a dot product's a[k] * b[k]): one op loads
  * both and multiplies. The loads wrote only the two temporaries consumed
@@ -1233,6 +1358,11 @@ static bool try_mul_of_loads(tr *t, int op, const tr_entry *a, const tr_entry *b
         emit_word(t, m[1]);
         emit_word(t, m[2]);
         t->prod_valid = false;
+        /* it may now pair with an add right before (a second row's address) */
+        int mop = m[0].h == t->handlers[EXEC_OP_i32_add] ? EXEC_OP_i32_add : EXEC_OP_i32_add_imm;
+        size_t first = add_ending_at(t, start, mop);
+        if (first != SIZE_MAX)
+            pair_adds(t, mop, first, start);
     }
     size_t at = t->n;
     emit_h(t, fused);
@@ -1430,24 +1560,6 @@ static bool try_shifted_operand(tr *t, int op, const tr_entry *a, const tr_entry
     return true;
 }
 
-/*
- * Two adjacent add_imm (pointer and counter bumps: loops often have
- * several) dispatch once: the first one's handler becomes add_imm_x2, which
- * also runs the second one, left whole in place so later peepholes can
- * still read, retarget or remove it (rewind_code undoes the pairing).
- */
-static void pair_add_imm(tr *t, size_t second)
-{
-    if (t->oom || !t->prod_valid || t->prod_end != second
-        || t->code[t->prod_at].h != t->handlers[EXEC_OP_i32_add_imm]
-        || (t->pair_valid && t->pair_second == t->prod_at))
-        return;
-    t->code[t->prod_at].h = t->handlers[EXEC_OP_i32_add_imm_x2];
-    t->pair_valid = true;
-    t->pair_first = t->prod_at;
-    t->pair_second = second;
-}
-
 /* The f64 op with a constant right operand (one 64-bit immediate word), or -1. */
 static int f64_const_op(int op)
 {
@@ -1520,8 +1632,8 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
         emit_u64(t, b.k[0]);
     else
         emit_w(t, sb, 0);
-    if (imm && op == EXEC_OP_i32_add)
-        pair_add_imm(t, at);
+    if (op == EXEC_OP_i32_add && t->prod_valid && t->prod_end == at)
+        pair_adds(t, imm ? imm_op : op, t->prod_at, at);
     push_home(t, rt);
     mark_producer(t, at);
 }
@@ -1754,6 +1866,10 @@ static void emit_load(tr *t, int op, wasm_valtype rt, uint32_t offset)
     size_t at = emit_mem(t, op, a.home, &a, s, offset);
     push_home(t, rt);
     mark_producer(t, at);
+    if (!t->oom && t->sp > 0 && t->code[at].h == t->handlers[EXEC_OP_i64_load]) {
+        t->stack[t->sp - 1].loaded = true;
+        t->stack[t->sp - 1].load_at = at;
+    }
 }
 
 /* The store op taking its value as a constant, or -1. */
@@ -1766,6 +1882,30 @@ static int store_k_op(int op)
     case EXEC_OP_store64: return EXEC_OP_store64_k;
     default: return -1;
     }
+}
+
+/*
+ * True when the op right before `start` is `addr = base + k` (an i32_add_imm
+ * into the update's address slot, as `p - 24; local.tee` leaves it), which
+ * the update may compute itself (its _addk form): `mid`, if not NULL, is an
+ * op that will move ahead of both, so it must not read the address nor
+ * write either slot.
+ */
+_Static_assert(EXEC_OP_f64_muladd_mem_addk == EXEC_OP_f64_muladd_mem + 2
+                   && EXEC_OP_f64_mulsub_mem_addk == EXEC_OP_f64_mulsub_mem + 2,
+               "each f64 update's _addk form is two ops after it");
+static bool address_add_before(const tr *t, size_t start, uint32_t addr, const exec_op *mid, uint32_t *base,
+                               uint32_t *k)
+{
+    size_t at = add_ending_at(t, start, EXEC_OP_i32_add_imm);
+    if (at == SIZE_MAX)
+        return false;
+    const exec_op *add = &t->code[at];
+    if (add[1].w[0] != addr)
+        return false;
+    *base = add[1].w[1];
+    *k = add[2].w[0];
+    return !mid || (mid[1].w[0] != *base && mid[1].w[1] != addr && mid[2].w[0] != addr);
 }
 
 /*
@@ -1807,13 +1947,86 @@ static bool try_update_in_place(tr *t, int op, const tr_entry *v, const tr_entry
         if (md == x || md == addr || m[1].w[1] == x || m[2].w[0] == x)
             return false;
     }
-    rewind_code(t, start);
+    uint32_t base, k;
+    bool addk = address_add_before(t, start, addr, mid ? m : NULL, &base, &k);
+    rewind_code(t, addk ? start - 3 : start);
     t->prod_valid = false;
     if (mid) {
         emit_word(t, m[0]);
         emit_word(t, m[1]);
         emit_word(t, m[2]);
     }
+    emit_h(t, addk ? fused + 2 : fused);
+    if (addk)
+        emit_w(t, k, base);
+    emit_w(t, ma, mb);
+    emit_w(t, offset, addr);
+    return true;
+}
+
+/* Shifts a tracked code position for remove_words. */
+static void shift_pos(size_t *pos, size_t at, size_t len)
+{
+    if (*pos > at)
+        *pos -= len;
+}
+
+/*
+ * Takes out the `len` words of the op at `at`, moving the code after it
+ * down. No jump, branch target or call word may lie after `at` (the caller
+ * checked effect_at). The peephole trackers that point past it move along;
+ * the label-sensitive ones are dropped.
+ */
+static void remove_words(tr *t, size_t at, size_t len)
+{
+    assert(at + len <= t->n && at >= t->effect_at);
+    assert(t->nrelocs == 0 || t->relocs[t->nrelocs - 1] < at);
+    assert(t->njumps == 0 || t->jumps[t->njumps - 1] < at);
+    assert(t->ncalls == 0 || t->calls[t->ncalls - 1] < at);
+    memmove(&t->code[at], &t->code[at + len], (t->n - at - len) * sizeof(exec_op));
+    t->n -= len;
+    size_t *tracked[] = { &t->prod_at, &t->prod_end, &t->prev_at, &t->prev2_at, &t->pair_first,
+                          &t->pair_second, &t->upd_at };
+    for (size_t i = 0; i < sizeof tracked / sizeof tracked[0]; i++)
+        shift_pos(tracked[i], at, len);
+    for (int i = 0; i < TR_ADDS; i++)
+        shift_pos(&t->add_at[i], at, len);
+    t->cmp_valid = false;
+    t->move_count = 0;
+}
+
+/*
+ * f64.store of `m + a*b` or `m - a*b` to the address m was loaded from,
+ * where that load came earlier with only pure ops after it (nbody loads
+ * `v` first, then computes the long product for `v -= d * f`): the load is
+ * taken out and the update becomes one f64_muladd_mem/mulsub_mem. Nothing
+ * after the load writes memory or state, branches, or traps other than as
+ * a load does (effect_at), so memory read at the store holds the same
+ * bytes, and a trap is the same trap. The address slot is not written in
+ * between: a local would have been copied out of the entry by local.set,
+ * and a temporary lies below the loaded one. The loaded value was a
+ * temporary that only the update read.
+ */
+static bool try_update_far(tr *t, int op, const tr_entry *v, const tr_entry *a, uint32_t offset)
+{
+    if (op != EXEC_OP_store64 || t->oom || v->kind != ENT_HOME || a->kind == ENT_CONST || !t->upd_valid
+        || !t->prod_valid || t->prod_at != t->upd_at || t->prod_end != t->n || t->prod_end != t->prod_at + 3)
+        return false;
+    const exec_op *upd = &t->code[t->upd_at];
+    int fused = upd->h == t->handlers[EXEC_OP_f64_muladd] ? EXEC_OP_f64_muladd_mem
+                : upd->h == t->handlers[EXEC_OP_f64_mulsub] ? EXEC_OP_f64_mulsub_mem : -1;
+    size_t at = t->upd_load_at;
+    if (fused < 0 || at < t->effect_at || at + 3 > t->upd_at)
+        return false;
+    const exec_op *ld = &t->code[at];
+    uint32_t addr = entry_slot(a), x = upd[2].w[1], ma = upd[1].w[1], mb = upd[2].w[0];
+    if (upd[1].w[0] != v->home || ld->h != t->handlers[EXEC_OP_i64_load] || ld[1].w[0] != x
+        || ld[1].w[1] != addr || ld[2].w[0] != offset || x < t->temp_base || x == addr || ma == x || mb == x)
+        return false;
+    remove_words(t, at, 3);
+    rewind_code(t, t->upd_at);
+    t->prod_valid = false;
+    t->upd_valid = false;
     emit_h(t, fused);
     emit_w(t, ma, mb);
     emit_w(t, offset, addr);
@@ -1833,7 +2046,7 @@ static void emit_store(tr *t, int op, uint32_t offset)
         emit_mem(t, kop, (uint32_t)v.k[0], &a, sa, offset);
         return;
     }
-    if (try_update_in_place(t, op, &v, &a, offset))
+    if (try_update_in_place(t, op, &v, &a, offset) || try_update_far(t, op, &v, &a, offset))
         return;
     uint32_t sv = operand(t, &v);
     uint32_t sa = operand(t, &a);

@@ -8,8 +8,10 @@
  * loads (dot products) with and without an addend, f64 updates in place
  * (x[i] += a*b), and-not, xors of two rotations, loops ending in a pair of
  * moves or in a copy before the counter test, strided loops, masked sums,
- * two bitwise ops in a row, jumps threaded
- * into the return they lead to),
+ * two bitwise ops in a row, f64 updates whose load came long before (and
+ * the effects that must keep them apart), updates computing their own
+ * address, pointer steps before a loop's back-edge, pairs of adds, runs of
+ * three and four moves, jumps threaded into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
  * operands needed a constant materialised (a following local.set used to
@@ -670,6 +672,249 @@ static void test_updates_in_place(void **state)
     assert_true(getf(fx, 65536 - 8) == 2.0);
 }
 
+/* ------------------------------------------------------------ updates after a far load, steps, runs */
+
+static const char *k_far =
+    "(module (memory 1)\n"
+    "  (global $g (export \"g\") (mut i32) (i32.const 0))\n"
+    "  (func (export \"setf\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
+    "  (func (export \"set\") (param i32 i32) (i32.store (local.get 0) (local.get 1)))\n"
+    "  (func (export \"getf\") (param i32) (result f64) (f64.load (local.get 0)))\n"
+    "  ;; nbody's shape: v is loaded first, the product is long: v -= d * (m * (k / sqrt(d2)))\n"
+    "  (func (export \"far_sub\") (param $p i32) (param $d f64) (param $m f64)\n"
+    "    (f64.store (local.get $p)\n"
+    "      (f64.sub (f64.load (local.get $p))\n"
+    "        (f64.mul (local.get $d)\n"
+    "          (f64.mul (local.get $m) (f64.div (f64.const 2) (f64.sqrt (f64.mul (local.get $d) (local.get $d)))))))))\n"
+    "  (func (export \"far_add\") (param $p i32) (param $d f64) (param $m f64)\n"
+    "    (f64.store offset=8 (local.get $p)\n"
+    "      (f64.add (f64.load offset=8 (local.get $p))\n"
+    "        (f64.mul (f64.add (local.get $d) (f64.load offset=16 (local.get $p))) (f64.mul (local.get $m) (local.get $m))))))\n"
+    "  ;; an effect between the load and the store: no update at the store\n"
+    "  (func (export \"store_between\") (param $p i32) (param $d f64)\n"
+    "    local.get $p\n"
+    "    local.get $p\n"
+    "    f64.load\n"
+    "    local.get $d\n"
+    "    local.get $p\n"
+    "    i64.const 0x4059000000000000\n"
+    "    i64.store\n"
+    "    local.get $d\n"
+    "    f64.mul\n"
+    "    f64.sub\n"
+    "    f64.store)\n"
+    "  (func (export \"global_between\") (param $p i32) (param $d f64)\n"
+    "    local.get $p\n"
+    "    local.get $p\n"
+    "    f64.load\n"
+    "    local.get $d\n"
+    "    i32.const 1\n"
+    "    global.set $g\n"
+    "    local.get $d\n"
+    "    f64.mul\n"
+    "    f64.sub\n"
+    "    f64.store)\n"
+    "  (func (export \"div_between\") (param $p i32) (param $d f64) (param $z i32)\n"
+    "    local.get $p\n"
+    "    local.get $p\n"
+    "    f64.load\n"
+    "    local.get $d\n"
+    "    i32.const 7\n"
+    "    local.get $z\n"
+    "    i32.div_s\n"
+    "    f64.convert_i32_s\n"
+    "    f64.mul\n"
+    "    f64.sub\n"
+    "    f64.store)\n"
+    "  ;; the address computed as q = p - 24 (local.tee), and the update at q: with and\n"
+    "  ;; without an independent product before it; q is returned\n"
+    "  (func (export \"addk\") (param $p i32) (param $a f64) (param $b f64) (result i32) (local $q i32)\n"
+    "    (f64.store (local.tee $q (i32.sub (local.get $p) (i32.const 24)))\n"
+    "      (f64.add (f64.load (local.get $q)) (f64.mul (local.get $a) (local.get $b))))\n"
+    "    (local.get $q))\n"
+    "  (func (export \"addk_mid\") (param $p i32) (param $a f64) (param $b f64) (result i32) (local $q i32) (local $t f64)\n"
+    "    (f64.store (local.tee $q (i32.sub (local.get $p) (i32.const 16)))\n"
+    "      (f64.sub (f64.load (local.get $q)) (f64.mul (local.get $a) (local.tee $t (f64.mul (local.get $b) (local.get $b))))))\n"
+    "    (i32.add (local.get $q) (i32.trunc_f64_s (local.get $t))))\n"
+    "  ;; a pointer step right before each br_inc back-edge: sums n i32s from p\n"
+    "  (func (export \"sum_ne\") (param $p i32) (param $n i32) (result i32) (local $i i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s) (i32.load (local.get $p))))\n"
+    "      (local.set $p (i32.add (local.get $p) (i32.const 4)))\n"
+    "      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))\n"
+    "    (i32.add (local.get $s) (local.get $p)))\n"
+    "  (func (export \"sum_lt_s\") (param $p i32) (param $n i32) (result i32) (local $i i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s) (i32.load (local.get $p))))\n"
+    "      (local.set $p (i32.add (local.get $p) (i32.const 4)))\n"
+    "      (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))\n"
+    "    (i32.add (local.get $s) (local.get $p)))\n"
+    "  (func (export \"sum_lt_u_k\") (param $p i32) (result i32) (local $i i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s) (i32.load (local.get $p))))\n"
+    "      (local.set $p (i32.add (local.get $p) (i32.const 4)))\n"
+    "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 3))))\n"
+    "    (i32.add (local.get $s) (local.get $p)))\n"
+    "  (func (export \"sum_down\") (param $p i32) (param $n i32) (result i32) (local $s i32)\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (local.get $s) (i32.load (local.get $p))))\n"
+    "      (local.set $p (i32.add (local.get $p) (i32.const -4)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    (i32.add (local.get $s) (local.get $p)))\n"
+    "  ;; the step writes the counter's own input: p is the counter\n"
+    "  (func (export \"step_self\") (param $p i32) (result i32)\n"
+    "    (loop $l\n"
+    "      (local.set $p (i32.add (local.get $p) (i32.const 10)))\n"
+    "      (br_if $l (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 100))))\n"
+    "    (local.get $p))\n"
+    "  ;; two row addresses (adds) computed for a product of loads, as matmul's unrolled loop\n"
+    "  (func (export \"rows\") (param $i i32) (param $a i32) (param $b i32) (result i32) (local $x i32) (local $y i32)\n"
+    "    (i32.add\n"
+    "      (i32.mul\n"
+    "        (i32.load offset=4 (local.tee $x (i32.add (local.get $i) (local.get $a))))\n"
+    "        (i32.load offset=4 (local.tee $y (i32.add (local.get $i) (local.get $b)))))\n"
+    "      (i32.mul (local.get $x) (i32.const 1000))))\n"
+    "  ;; loops carrying 3, 4, 7 and 8 values around (a hash's rotating state)\n"
+    "  (func (export \"rot3\") (param $n i32) (result i32) (local $a i32) (local $b i32) (local $c i32) (local $t i32)\n"
+    "    (local.set $a (i32.const 1)) (local.set $b (i32.const 2)) (local.set $c (i32.const 3))\n"
+    "    (block $done (loop $l\n"
+    "      (br_if $done (i32.eqz (local.get $n)))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "      (local.set $t (i32.add (i32.mul (local.get $a) (i32.const 10)) (local.get $c)))\n"
+    "      (local.set $a (local.get $b)) (local.set $b (local.get $c)) (local.set $c (local.get $t))\n"
+    "      (br $l)))\n"
+    "    (i32.add (i32.mul (local.get $a) (i32.const 1000000)) (i32.add (i32.mul (local.get $b) (i32.const 1000)) (local.get $c))))\n"
+    "  (func (export \"rot7\") (param $n i32) (result i32)\n"
+    "    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $f i32) (local $g i32) (local $t i32)\n"
+    "    (local.set $a (i32.const 1)) (local.set $b (i32.const 2)) (local.set $c (i32.const 3)) (local.set $d (i32.const 4))\n"
+    "    (local.set $e (i32.const 5)) (local.set $f (i32.const 6)) (local.set $g (i32.const 7))\n"
+    "    (block $done (loop $l\n"
+    "      (br_if $done (i32.eqz (local.get $n)))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "      (local.set $t (i32.add (i32.mul (local.get $a) (i32.const 3)) (local.get $g)))\n"
+    "      (local.set $a (local.get $b)) (local.set $b (local.get $c)) (local.set $c (local.get $d))\n"
+    "      (local.set $d (local.get $e)) (local.set $e (local.get $f)) (local.set $f (local.get $g))\n"
+    "      (local.set $g (local.get $t))\n"
+    "      (br $l)))\n"
+    "    (i32.xor (i32.xor (i32.xor (local.get $a) (i32.shl (local.get $b) (i32.const 4)))\n"
+    "                      (i32.xor (i32.shl (local.get $c) (i32.const 8)) (i32.shl (local.get $d) (i32.const 12))))\n"
+    "             (i32.xor (i32.xor (i32.shl (local.get $e) (i32.const 16)) (i32.shl (local.get $f) (i32.const 20)))\n"
+    "                      (i32.shl (local.get $g) (i32.const 24)))))\n"
+    "  (func (export \"rot8\") (param $n i32) (result i32)\n"
+    "    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $f i32) (local $g i32) (local $h i32) (local $t i32)\n"
+    "    (local.set $a (i32.const 1)) (local.set $b (i32.const 2)) (local.set $c (i32.const 3)) (local.set $d (i32.const 4))\n"
+    "    (local.set $e (i32.const 5)) (local.set $f (i32.const 6)) (local.set $g (i32.const 7)) (local.set $h (i32.const 8))\n"
+    "    (block $done (loop $l\n"
+    "      (br_if $done (i32.eqz (local.get $n)))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "      (local.set $t (i32.add (i32.mul (local.get $a) (i32.const 3)) (local.get $h)))\n"
+    "      (local.set $a (local.get $b)) (local.set $b (local.get $c)) (local.set $c (local.get $d))\n"
+    "      (local.set $d (local.get $e)) (local.set $e (local.get $f)) (local.set $f (local.get $g))\n"
+    "      (local.set $g (local.get $h)) (local.set $h (local.get $t))\n"
+    "      (br $l)))\n"
+    "    (i32.xor (i32.xor (i32.xor (local.get $a) (i32.shl (local.get $b) (i32.const 4)))\n"
+    "                      (i32.xor (i32.shl (local.get $c) (i32.const 8)) (i32.shl (local.get $d) (i32.const 12))))\n"
+    "             (i32.xor (i32.xor (i32.shl (local.get $e) (i32.const 16)) (i32.shl (local.get $f) (i32.const 20)))\n"
+    "                      (i32.xor (i32.shl (local.get $g) (i32.const 24)) (i32.shl (local.get $h) (i32.const 28)))))))\n";
+
+/* The value rot3/rot7/rot8 compute: k values rotating n times. */
+static int32_t rotate_ref(int k, int32_t n)
+{
+    uint32_t v[8];
+    for (int i = 0; i < k; i++)
+        v[i] = (uint32_t)i + 1;
+    for (int32_t j = 0; j < n; j++) {
+        uint32_t t = v[0] * (k == 3 ? 10u : 3u) + v[k - 1];
+        memmove(&v[0], &v[1], (size_t)(k - 1) * sizeof v[0]);
+        v[k - 1] = t;
+    }
+    if (k == 3)
+        return (int32_t)(v[0] * 1000000u + v[1] * 1000u + v[2]);
+    uint32_t r = 0;
+    for (int i = 0; i < k; i++)
+        r ^= v[i] << (4 * i);
+    return (int32_t)r;
+}
+
+static int32_t global_g(fixture *fx)
+{
+    isola_extern ex;
+    assert_true(isola_instance_export(fx->inst, "g", &ex));
+    return isola_global_get(ex.of.global).of.i32;
+}
+
+static void test_far_updates_steps_and_runs(void **state)
+{
+    fixture *fx = *state;
+    load(fx, k_far);
+    /* v -= d * (m * (2 / sqrt(d*d))), all exact: 10 - 2 * 3 */
+    setf(fx, 8, 10.0);
+    update(fx, "far_sub", 8, 2.0, 3.0);
+    assert_true(getf(fx, 8) == 4.0);
+    setf(fx, 8, 1.0);
+    setf(fx, 16, 0.5);
+    update(fx, "far_add", 0, 1.0, 2.0);
+    assert_true(getf(fx, 8) == 1.0 + 1.5 * 4.0);
+    isola_value far_out[3] = { i32v(65536 - 4), f64v(1.0), f64v(1.0) };
+    expect_oob(fx, "far_sub", far_out, 3);
+
+    /* A store, a global.set or a division between the load and the update. */
+    setf(fx, 8, 10.0);
+    isola_value sb[2] = { i32v(8), f64v(2.0) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "store_between"), sb, 2), ISOLA_OK);
+    assert_true(getf(fx, 8) == 6.0);   /* the value loaded before the store of 100.0 */
+    isola_value gb_out[2] = { i32v(65536 - 4), f64v(2.0) };
+    expect_oob(fx, "global_between", gb_out, 2);
+    assert_int_equal(global_g(fx), 0);   /* the load trapped before the global was set */
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "global_between"), sb, 2), ISOLA_OK);
+    assert_true(getf(fx, 8) == 2.0 && global_g(fx) == 1);
+    isola_value db_out[3] = { i32v(65536), f64v(2.0), i32v(0) };
+    expect_oob(fx, "div_between", db_out, 3);   /* not a division by zero */
+    isola_value db[3] = { i32v(8), f64v(2.0), i32v(1) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "div_between"), db, 3), ISOLA_OK);
+    assert_true(getf(fx, 8) == 2.0 - 14.0);
+
+    /* The update's address q = p - k, computed by the op, kept in q, wrapping. */
+    setf(fx, 24, 1.0);
+    isola_value ak[3] = { i32v(48), f64v(2.0), f64v(3.0) };
+    assert_int_equal(call1(fx, "addk", ak, 3).of.i32, 24);
+    assert_true(getf(fx, 24) == 7.0);
+    setf(fx, 32, 20.0);
+    assert_int_equal(call1(fx, "addk_mid", ak, 3).of.i32, 32 + 9);
+    assert_true(getf(fx, 32) == 2.0);
+    isola_value ak_wrap[3] = { i32v(8), f64v(2.0), f64v(3.0) };
+    expect_oob(fx, "addk", ak_wrap, 3);
+    isola_value ak_end[3] = { i32v(65536 + 24 - 7), f64v(2.0), f64v(3.0) };
+    expect_oob(fx, "addk", ak_end, 3);
+
+    /* A pointer step before each form of loop back-edge. */
+    set32(fx, 0, 1);
+    set32(fx, 4, 2);
+    set32(fx, 8, 3);
+    isola_value pn[2] = { i32v(0), i32v(3) };
+    assert_int_equal(call1(fx, "sum_ne", pn, 2).of.i32, 6 + 12);
+    assert_int_equal(call1(fx, "sum_lt_s", pn, 2).of.i32, 6 + 12);
+    assert_int_equal(call1(fx, "sum_lt_u_k", pn, 1).of.i32, 6 + 12);
+    isola_value down[2] = { i32v(8), i32v(3) };
+    assert_int_equal(call1(fx, "sum_down", down, 2).of.i32, 6 - 4);
+    isola_value zero = i32v(0);
+    assert_int_equal(call1(fx, "step_self", &zero, 1).of.i32, 110);
+
+    /* Two row addresses for a product of loads. */
+    set32(fx, 12, 5);
+    set32(fx, 20, 7);
+    isola_value rows[3] = { i32v(0), i32v(8), i32v(16) };
+    assert_int_equal(call1(fx, "rows", rows, 3).of.i32, 35 + 8000);
+
+    /* Loops carrying 3, 7 and 8 values. */
+    for (int32_t n = 0; n < 12; n += 5) {
+        isola_value nv = i32v(n);
+        assert_int_equal(call1(fx, "rot3", &nv, 1).of.i32, rotate_ref(3, n));
+        assert_int_equal(call1(fx, "rot7", &nv, 1).of.i32, rotate_ref(7, n));
+        assert_int_equal(call1(fx, "rot8", &nv, 1).of.i32, rotate_ref(8, n));
+    }
+}
+
 /* ------------------------------------------------------------ and-not, loops carrying pairs */
 
 static const char *k_andn =
@@ -934,6 +1179,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_products_of_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_updates_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_and_not_and_move_loops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_far_updates_steps_and_runs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
