@@ -23,7 +23,7 @@
  *   mv_br_inc_* [h] [mdst | msrc] [dst | a] [k | b] [target]   a move, then br_inc_*
  *   br_add_*, mv_br_add_*   as br_inc_*, mv_br_inc_*, with k a slot (a stride: j += step)
  *   i32_add_imm_br_inc_* [h] [dst | a] [k | -] [br_inc_*'s words]   an i32_add_imm (a pointer's
- *               step), then the br_inc_* after it, whose own handler word is skipped
+ *               step), then the br_inc_* after it, whose handler word is skipped
  *   f64_mul*    [h] [dst | a] [b | c]   c + a*b, c - a*b, a*b - c (two roundings, as unfused)
  *   i32/i64_muladd [h] [dst | a] [b | c]   c + a*b (wrapping)
  *   f64_muladd_mem, f64_mulsub_mem [h] [a | b] [offset | addr]   m = mem[addr+offset] (f64),
@@ -54,6 +54,8 @@
  *   call        [h] [funcidx | base]      callee frame starts at fp + base
  *   call_direct [h] [funcidx | base] [callee code]   same, for a defined function of
  *               this module (the word holds &module->code[i] until exec_code_link)
+ *   i32_add_imm_call_direct [h] [dst | a] [k | -] [call_direct's words]   an i32_add_imm (an
+ *               argument's n - 1), then the call_direct after it, whose handler word is skipped
  *   simd_op     [h] [dst | a] [b | c] [index | lane]    (wasm_simd_index, simd.h)
  *   simd_load   [h] [dst | addr] [offset | index] [v | lane + size << 8]
  *   simd_store  [h] [v | addr] [offset | index] [lane + size << 8 | -]
@@ -93,6 +95,14 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
  * [h] [dst | x] [y | a] [b or imm | -] */
 #define EXEC_SEL_I32(C) X(select_i32_##C) X(select_i32_##C##_imm)
 #define EXEC_CMP_I64(C) X(i64_##C) X(i64_##C##_imm)
+
+/* The loop tests fused with the counter's step (br_inc, br_add and their
+ * forms), one op per compare, plain and against an immediate:
+ * EXEC_BR_STEP_OPS ops per family, families in a fixed order. */
+#define EXEC_BR_STEP(F) \
+    X(F##_ne_back) X(F##_ne_imm_back) X(F##_lt_s_back) X(F##_lt_s_imm_back) X(F##_lt_u_back) \
+    X(F##_lt_u_imm_back) X(F##_gt_s_back) X(F##_gt_s_imm_back) X(F##_gt_u_back) X(F##_gt_u_imm_back)
+#define EXEC_BR_STEP_OPS 10
 
 /* Integer binary ops that also have an immediate form (b a constant). */
 #define EXEC_IMM_BINOPS(T) \
@@ -153,17 +163,9 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(br_z) X(br_z_back) X(br_nz) X(br_nz_back) \
     X(br_z64) X(br_z64_back) X(br_nz64) X(br_nz64_back) \
     EXEC_CMPS(EXEC_BR_I32) EXEC_CMPS(EXEC_BR_I64) \
-    X(br_inc_ne_back) X(br_inc_ne_imm_back) X(br_inc_lt_s_back) X(br_inc_lt_s_imm_back) \
-    X(br_inc_lt_u_back) X(br_inc_lt_u_imm_back) \
-    X(mv_br_inc_ne_back) X(mv_br_inc_ne_imm_back) X(mv_br_inc_lt_s_back) X(mv_br_inc_lt_s_imm_back) \
-    X(mv_br_inc_lt_u_back) X(mv_br_inc_lt_u_imm_back) \
-    X(br_add_ne_back) X(br_add_ne_imm_back) X(br_add_lt_s_back) X(br_add_lt_s_imm_back) \
-    X(br_add_lt_u_back) X(br_add_lt_u_imm_back) \
-    X(mv_br_add_ne_back) X(mv_br_add_ne_imm_back) X(mv_br_add_lt_s_back) X(mv_br_add_lt_s_imm_back) \
-    X(mv_br_add_lt_u_back) X(mv_br_add_lt_u_imm_back) \
-    X(i32_add_imm_br_inc_ne_back) X(i32_add_imm_br_inc_ne_imm_back) X(i32_add_imm_br_inc_lt_s_back) \
-    X(i32_add_imm_br_inc_lt_s_imm_back) X(i32_add_imm_br_inc_lt_u_back) X(i32_add_imm_br_inc_lt_u_imm_back) \
-    X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(finish) X(call) X(call_direct) X(call_import) X(call_indirect) \
+    EXEC_BR_STEP(br_inc) EXEC_BR_STEP(mv_br_inc) EXEC_BR_STEP(br_add) EXEC_BR_STEP(mv_br_add) \
+    EXEC_BR_STEP(i32_add_imm_br_inc) \
+    X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(finish) X(call) X(call_direct) X(i32_add_imm_call_direct) X(call_import) X(call_indirect) \
     X(move) X(move_pair) X(move3) X(move4) X(move_br) X(move_br_back) X(move_pair_br_back) X(move3_br_back) \
     X(move4_br_back) X(move2) X(const64) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \

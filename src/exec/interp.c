@@ -482,7 +482,9 @@ op_br_nz64_back:
 #define BR_STEPS(kind, step) \
     BR_STEP(kind, ne, step, a != b) \
     BR_STEP(kind, lt_s, step, (int32_t)a < (int32_t)b) \
-    BR_STEP(kind, lt_u, step, a < b)
+    BR_STEP(kind, lt_u, step, a < b) \
+    BR_STEP(kind, gt_s, step, (int32_t)a > (int32_t)b) \
+    BR_STEP(kind, gt_u, step, a > b)
     BR_STEPS(inc, W0(2))
     BR_STEPS(add, (uint32_t)fp[W0(2)])
 /* A pointer's step before a br_inc back-edge (code.h). */
@@ -490,7 +492,8 @@ op_br_nz64_back:
     op_i32_add_imm_br_inc_##name##_back: \
         fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + W0(2)); pc += 3; goto op_br_inc_##name##_back;
     ADD_IMM_BR_INC(ne) ADD_IMM_BR_INC(ne_imm) ADD_IMM_BR_INC(lt_s) ADD_IMM_BR_INC(lt_s_imm)
-    ADD_IMM_BR_INC(lt_u) ADD_IMM_BR_INC(lt_u_imm)
+    ADD_IMM_BR_INC(lt_u) ADD_IMM_BR_INC(lt_u_imm) ADD_IMM_BR_INC(gt_s) ADD_IMM_BR_INC(gt_s_imm)
+    ADD_IMM_BR_INC(gt_u) ADD_IMM_BR_INC(gt_u_imm)
 #define BR_TABLE(name, index, first) \
     op_##name: { \
         uint32_t i = (index), n = W1(1); \
@@ -555,6 +558,10 @@ op_call_direct: {
     pc = c->code;
     DISPATCH();
 }
+op_i32_add_imm_call_direct:   /* an argument computed right before the call (code.h) */
+    fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + W0(2));
+    pc += 3;
+    goto op_call_direct;
 op_call_import:
     callee = funcs[W0(1)];
     cbase = W1(1);

@@ -349,6 +349,17 @@ static size_t add_ending_at(const tr *t, size_t end, int op)
     return SIZE_MAX;
 }
 
+/* An unpaired add_imm right before the op about to be emitted becomes
+ * `fused`, which runs the add and then that op (whose handler word it
+ * skips): a pointer's step before a back-edge, an argument's n - 1 before
+ * a call. */
+static void run_add_imm_into(tr *t, int fused)
+{
+    size_t at = add_ending_at(t, t->n, EXEC_OP_i32_add_imm);
+    if (at != SIZE_MAX && !(t->pair_valid && (t->pair_first == at || t->pair_second == at)))
+        t->code[at].h = t->handlers[fused];
+}
+
 /* The ops running 1-4 moves in one dispatch, plain and ending in a loop's
  * back-edge (code.h). */
 static const int k_move_run_op[5] = { -1, EXEC_OP_move, EXEC_OP_move_pair, EXEC_OP_move3, EXEC_OP_move4 };
@@ -704,28 +715,24 @@ static int cmp_swap(int c)
  * operand of `ne`) was just produced by `i32.add a, imm` right before the
  * compare, or -1. *other is the operand compared with the sum.
  */
-_Static_assert(EXEC_OP_mv_br_inc_ne_back - EXEC_OP_br_inc_ne_back == 6
-                   && EXEC_OP_mv_br_inc_lt_u_imm_back - EXEC_OP_br_inc_lt_u_imm_back == 6
-                   && EXEC_OP_br_add_ne_back - EXEC_OP_br_inc_ne_back == 12
-                   && EXEC_OP_mv_br_add_lt_u_imm_back - EXEC_OP_br_add_lt_u_imm_back == 6,
-               "br_inc, mv_br_inc, br_add, mv_br_add: six ops each, in the same order");
+_Static_assert(EXEC_OP_mv_br_inc_ne_back - EXEC_OP_br_inc_ne_back == EXEC_BR_STEP_OPS
+                   && EXEC_OP_br_add_ne_back - EXEC_OP_br_inc_ne_back == 2 * EXEC_BR_STEP_OPS
+                   && EXEC_OP_mv_br_add_ne_back - EXEC_OP_br_add_ne_back == EXEC_BR_STEP_OPS
+                   && EXEC_OP_i32_add_imm_br_inc_ne_back - EXEC_OP_br_inc_ne_back == 4 * EXEC_BR_STEP_OPS,
+               "br_inc, mv_br_inc, br_add, mv_br_add, i32_add_imm_br_inc: EXEC_BR_STEP's order");
 
 /* Emits the handler word of a br_inc op; a move right before it (a value
  * carried to the next iteration) joins it as its mv_ form, and an add_imm
  * right before it (a pointer's step) runs it through its _br_inc form. */
-_Static_assert(EXEC_OP_i32_add_imm_br_inc_lt_u_imm_back - EXEC_OP_i32_add_imm_br_inc_ne_back == 5,
-               "i32_add_imm_br_inc: one op per br_inc op, in the same order");
 static void emit_br_inc_h(tr *t, int op)
 {
     if (last_is_move(t)) {
-        t->code[t->move_at].h = t->handlers[op + 6];
+        t->code[t->move_at].h = t->handlers[op + EXEC_BR_STEP_OPS];
         t->move_count = 0;
         return;
     }
-    size_t at = add_ending_at(t, t->n, EXEC_OP_i32_add_imm);
-    if (op >= EXEC_OP_br_inc_ne_back && op <= EXEC_OP_br_inc_lt_u_imm_back && at != SIZE_MAX
-        && !(t->pair_valid && (t->pair_first == at || t->pair_second == at)))
-        t->code[at].h = t->handlers[EXEC_OP_i32_add_imm_br_inc_ne_back + (op - EXEC_OP_br_inc_ne_back)];
+    if (op >= EXEC_OP_br_inc_ne_back && op <= EXEC_OP_br_inc_gt_u_imm_back)
+        run_add_imm_into(t, op + 4 * EXEC_BR_STEP_OPS);
     emit_h(t, op);
 }
 
@@ -736,6 +743,8 @@ static int loop_inc_op(const tr *t, int k, uint32_t *other)
     case 1: op = EXEC_OP_br_inc_ne_back; break;
     case 2: op = EXEC_OP_br_inc_lt_s_back; break;
     case 3: op = EXEC_OP_br_inc_lt_u_back; break;
+    case 4: op = EXEC_OP_br_inc_gt_s_back; break;
+    case 5: op = EXEC_OP_br_inc_gt_u_back; break;
     default: return -1;
     }
     if (t->oom || !t->cmp_prev_valid || t->cmp_prev_at + 3 != t->cmp_at)
@@ -1056,6 +1065,8 @@ static void tr_call(tr *t, const wasm_functype *ft, int op, uint32_t a, bool ind
     if (indirect)
         islot = operand(t, &idx);
     t->sp -= np;
+    if (op == EXEC_OP_call_direct)
+        run_add_imm_into(t, EXEC_OP_i32_add_imm_call_direct);
     emit_h(t, op);
     emit_w(t, a, base);
     if (indirect)

@@ -767,6 +767,17 @@ static const char *k_far =
     "      (local.set $p (i32.add (local.get $p) (i32.const 10)))\n"
     "      (br_if $l (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 100))))\n"
     "    (local.get $p))\n"
+    "  ;; an argument computed right before a call; loops counting down by 2 while n > bound\n"
+    "  (func $triple (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))\n"
+    "  (func (export \"call_arg\") (param $n i32) (result i32) (call $triple (i32.sub (local.get $n) (i32.const 1))))\n"
+    "  (func (export \"down_gt_u\") (param $n i32) (result i32) (local $s i32)\n"
+    "    (loop $l (local.set $s (i32.add (local.get $s) (local.get $n)))\n"
+    "      (br_if $l (i32.gt_u (local.tee $n (i32.add (local.get $n) (i32.const -2))) (i32.const 1))))\n"
+    "    (i32.add (local.get $s) (i32.mul (local.get $n) (i32.const 1000))))\n"
+    "  (func (export \"down_gt_s\") (param $n i32) (param $b i32) (result i32) (local $s i32)\n"
+    "    (loop $l (local.set $s (i32.add (local.get $s) (local.get $n)))\n"
+    "      (br_if $l (i32.gt_s (local.tee $n (i32.add (local.get $n) (i32.const -2))) (local.get $b))))\n"
+    "    (i32.add (local.get $s) (i32.mul (local.get $n) (i32.const 1000))))\n"
     "  ;; two row addresses (adds) computed for a product of loads, as matmul's unrolled loop\n"
     "  (func (export \"rows\") (param $i i32) (param $a i32) (param $b i32) (result i32) (local $x i32) (local $y i32)\n"
     "    (i32.add\n"
@@ -899,6 +910,15 @@ static void test_far_updates_steps_and_runs(void **state)
     assert_int_equal(call1(fx, "sum_down", down, 2).of.i32, 6 - 4);
     isola_value zero = i32v(0);
     assert_int_equal(call1(fx, "step_self", &zero, 1).of.i32, 110);
+
+    /* n - 1 passed to a call; counting down while above a bound, unsigned and signed. */
+    isola_value five = i32v(5);
+    assert_int_equal(call1(fx, "call_arg", &five, 1).of.i32, 12);
+    isola_value seven = i32v(7), six = i32v(6);
+    assert_int_equal(call1(fx, "down_gt_u", &seven, 1).of.i32, 7 + 5 + 3 + 1000);
+    assert_int_equal(call1(fx, "down_gt_u", &six, 1).of.i32, 6 + 4 + 2);
+    isola_value gs[2] = { i32v(3), i32v(-3) };   /* unsigned, -3 would end the loop at once */
+    assert_int_equal(call1(fx, "down_gt_s", gs, 2).of.i32, 3 + 1 - 1 - 3000);
 
     /* Two row addresses for a product of loads. */
     set32(fx, 12, 5);
