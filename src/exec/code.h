@@ -48,6 +48,8 @@
  *   i32_andn    [h] [dst | a] [b | -]     a & ~b
  *   i32_bits_<op1>_<op2> [h] [dst | a] [b | c]   (a op1 b) op2 c, op1 and op2 each and, or, xor
  *   i32_rotl_xor_rotl [h] [dst | x] [y | j + (k << 8)]   rotl(x, j) ^ rotl(y, k)
+ *   i32_rotl_xor_rotl_xor_rotl, _xor_shr_u [h] [dst | x] [y | z] [j + (k << 8) + (l << 16) | -]
+ *               rotl(x, j) ^ rotl(y, k) ^ rotl(z, l), or ^ (z >> l): SHA-2's sigma functions
  *   br_table    [h] [index | n] [target 0] ... [target n-1] [default]
  *   br_table_and/_add [h] [x | n] [k | -] [targets as br_table]   index = x & k or x + k
  *   finish      [h]                       the bottom frame returned: the run is over
@@ -198,6 +200,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f32_demote_f64) X(f64_promote_f32) \
     X(i32_add_imm_x2) X(i32_add_x2) \
     X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_add3) X(i32_andn) X(i32_rotl_xor_rotl) \
+    X(i32_rotl_xor_rotl_xor_rotl) X(i32_rotl_xor_rotl_xor_shr_u) \
     EXEC_BITS2(and) EXEC_BITS2(or) EXEC_BITS2(xor) \
     X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) \
     X(f64_muladd_mem) X(f64_mulsub_mem) X(f64_muladd_mem_addk) X(f64_mulsub_mem_addk) X(i32_shr_u_and) X(i32_add_and) \

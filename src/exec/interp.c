@@ -1009,6 +1009,18 @@ op_i32_andn:
 op_i32_rotl_xor_rotl:
     fp[W0(1)] = rotl32((uint32_t)fp[W1(1)], W1(2)) ^ rotl32((uint32_t)fp[W0(2)], W1(2) >> 8);
     NEXT(3);
+op_i32_rotl_xor_rotl_xor_rotl: {
+    uint32_t m = W0(3);
+    fp[W0(1)] = rotl32((uint32_t)fp[W1(1)], m) ^ rotl32((uint32_t)fp[W0(2)], m >> 8)
+                ^ rotl32((uint32_t)fp[W1(2)], m >> 16);
+    NEXT(4);
+}
+op_i32_rotl_xor_rotl_xor_shr_u: {
+    uint32_t m = W0(3);
+    fp[W0(1)] = rotl32((uint32_t)fp[W1(1)], m) ^ rotl32((uint32_t)fp[W0(2)], m >> 8)
+                ^ ((uint32_t)fp[W1(2)] >> ((m >> 16) & 31));
+    NEXT(4);
+}
 op_i64_muladd:
     fp[W0(1)] = fp[W1(2)] + fp[W1(1)] * fp[W0(2)];
     NEXT(3);

@@ -210,6 +210,7 @@ static bool op_is_pure(int op)
     X(f32_demote_f64) X(f64_promote_f32)
     X(i32_add_imm_x2) X(i32_add_x2) X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd)
     X(i32_add3) X(i32_andn) X(i32_rotl_xor_rotl)
+    X(i32_rotl_xor_rotl_xor_rotl) X(i32_rotl_xor_rotl_xor_shr_u)
     EXEC_BITS2(and) EXEC_BITS2(or) EXEC_BITS2(xor)
     X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) X(i32_shr_u_and) X(i32_add_and)
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k)
@@ -1525,6 +1526,30 @@ static bool try_xor_of_rotations(tr *t, const tr_entry *other, uint32_t y, uint3
 }
 
 /*
+ * rotl(x, j) ^ rotl(y, k) just computed (a temporary, `other`), xored with
+ * rotl(z, l) or z >> l: SHA-2's big and small sigma functions in one op.
+ * z must not be that temporary, whose value the fused op never writes.
+ */
+static bool try_xor_of_three(tr *t, const tr_entry *other, uint32_t z, uint32_t l, bool rot)
+{
+    if (t->oom || other->kind != ENT_HOME || !t->prod_valid || t->prod_end != t->n
+        || t->prod_end != t->prod_at + 3 || t->code[t->prod_at].h != t->handlers[EXEC_OP_i32_rotl_xor_rotl]
+        || t->code[t->prod_at + 1].w[0] != other->home || z == other->home)
+        return false;
+    uint32_t x = t->code[t->prod_at + 1].w[1], y = t->code[t->prod_at + 2].w[0];
+    uint32_t jk = t->code[t->prod_at + 2].w[1];
+    take_back_producer(t);
+    size_t at = t->n;
+    emit_h(t, rot ? EXEC_OP_i32_rotl_xor_rotl_xor_rotl : EXEC_OP_i32_rotl_xor_rotl_xor_shr_u);
+    emit_w(t, other->home, x);
+    emit_w(t, y, z);
+    emit_w(t, jk | l << 16, 0);
+    push_home(t, WASM_I32);
+    mark_producer(t, at);
+    return true;
+}
+
+/*
  * An i32 add/sub/and/or/xor one of whose operands is the temporary just
  * produced by a shift or rotate by a constant: one op computes both. The
  * temporary is dead (its stack entry was consumed), and the other operand
@@ -1566,6 +1591,8 @@ static bool try_shifted_operand(tr *t, int op, const tr_entry *a, const tr_entry
     uint32_t dst = a->home;
     take_back_producer(t);
     if (op == EXEC_OP_i32_xor && shift == 2 && try_xor_of_rotations(t, other, src, k))
+        return true;
+    if (op == EXEC_OP_i32_xor && shift >= 1 && try_xor_of_three(t, other, src, k, shift == 2))
         return true;
     emit_produced(t, base + shift, dst, so, src, k, WASM_I32);
     return true;

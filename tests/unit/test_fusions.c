@@ -11,7 +11,7 @@
  * two bitwise ops in a row, f64 updates whose load came long before (and
  * the effects that must keep them apart), updates computing their own
  * address, pointer steps before a loop's back-edge, pairs of adds, runs of
- * three and four moves, jumps threaded into the return they lead to),
+ * three and four moves, xors of three rotations or shifts, jumps threaded into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
  * operands needed a constant materialised (a following local.set used to
@@ -767,6 +767,13 @@ static const char *k_far =
     "      (local.set $p (i32.add (local.get $p) (i32.const 10)))\n"
     "      (br_if $l (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 100))))\n"
     "    (local.get $p))\n"
+    "  ;; SHA-256's small sigma (two rotations and a shift), and three rotations of three values\n"
+    "  (func (export \"small_sigma\") (param i32) (result i32)\n"
+    "    (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 7)) (i32.rotr (local.get 0) (i32.const 18)))\n"
+    "             (i32.shr_u (local.get 0) (i32.const 3))))\n"
+    "  (func (export \"rot_three\") (param i32 i32 i32) (result i32)\n"
+    "    (i32.xor (i32.xor (i32.rotl (local.get 0) (i32.const 5)) (i32.rotl (local.get 1) (i32.const 31)))\n"
+    "             (i32.rotl (local.get 2) (i32.const 0))))\n"
     "  ;; an argument computed right before a call; loops counting down by 2 while n > bound\n"
     "  (func $triple (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))\n"
     "  (func (export \"call_arg\") (param $n i32) (result i32) (call $triple (i32.sub (local.get $n) (i32.const 1))))\n"
@@ -910,6 +917,14 @@ static void test_far_updates_steps_and_runs(void **state)
     assert_int_equal(call1(fx, "sum_down", down, 2).of.i32, 6 - 4);
     isola_value zero = i32v(0);
     assert_int_equal(call1(fx, "step_self", &zero, 1).of.i32, 110);
+
+    /* Sigma functions. */
+    uint32_t u = 0x510e527fu;
+    isola_value uv = i32v((int32_t)u);
+    assert_int_equal(call1(fx, "small_sigma", &uv, 1).of.i32,
+                     (int32_t)((u >> 7 | u << 25) ^ (u >> 18 | u << 14) ^ (u >> 3)));
+    isola_value xyz[3] = { i32v((int32_t)0x80000001u), i32v(3), i32v(0x1234) };
+    assert_int_equal(call1(fx, "rot_three", xyz, 3).of.i32, (int32_t)(0x30u ^ 0x80000001u ^ 0x1234u));
 
     /* n - 1 passed to a call; counting down while above a bound, unsigned and signed. */
     isola_value five = i32v(5);
