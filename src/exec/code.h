@@ -28,6 +28,8 @@
  *   i32/i64_muladd [h] [dst | a] [b | c]   c + a*b (wrapping)
  *   f64_muladd_mem, f64_mulsub_mem [h] [a | b] [offset | addr]   m = mem[addr+offset] (f64),
  *               mem[addr+offset] = m + a*b or m - a*b (two roundings): `x[i] += a*b` in one op
+ *   f64_muladd_ld_mem, f64_mulsub_ld_mem [h] [a | y] [offy | ky] [offset | addr]   the same
+ *               with b loaded, from (y + ky mod 2^32) + offy: `x[i] += a * y[i]` (axpy)
  *   f64_muladd_mem_addk, f64_mulsub_mem_addk [h] [k | base] [a | b] [offset | addr]
  *               addr = base + k (i32, wrapping) into its slot, then the op above
  *   i32/f64_mul_ld2, _muladd_ld2 [h] [dst | x] [y | c] [offx | kx] [offy | ky]
@@ -203,7 +205,8 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(i32_rotl_xor_rotl_xor_rotl) X(i32_rotl_xor_rotl_xor_shr_u) \
     EXEC_BITS2(and) EXEC_BITS2(or) EXEC_BITS2(xor) \
     X(i32_mul_ld2) X(i32_muladd_ld2) X(f64_mul_ld2) X(f64_muladd_ld2) \
-    X(f64_muladd_mem) X(f64_mulsub_mem) X(f64_muladd_mem_addk) X(f64_mulsub_mem_addk) X(i32_shr_u_and) X(i32_add_and) \
+    X(f64_muladd_mem) X(f64_mulsub_mem) X(f64_muladd_mem_addk) X(f64_mulsub_mem_addk) \
+    X(f64_muladd_ld_mem) X(f64_mulsub_ld_mem) X(i32_shr_u_and) X(i32_add_and) \
     X(f64_add_k) X(f64_sub_k) X(f64_mul_k) X(f64_div_k) \
     X(f64_add_ld) X(f64_add_ldk) X(f64_sub_ld) X(f64_sub_ldk) X(f64_mul_ld) X(f64_mul_ldk) \
     EXEC_SHIFTED(add) EXEC_SHIFTED(sub) EXEC_SHIFTED(and) EXEC_SHIFTED(or) EXEC_SHIFTED(xor) \

@@ -988,6 +988,20 @@ op_f64_muladd_ld2: {
         NEXT(3); \
     }
     F64_UPDATE(f64_muladd_mem, +) F64_UPDATE(f64_mulsub_mem, -)
+/* x[i] += a * y[i] (code.h): y's address is checked, and faults, first. */
+#define F64_AXPY(name, OP) \
+    op_##name: { \
+        LD2_EA(ey, W1(1), W0(2), W1(2), 8); \
+        LD2_EA(ex, W1(3), W0(3), 0, 8); \
+        uint64_t bx, by; \
+        memcpy(&by, mem + ey, 8); \
+        memcpy(&bx, mem + ex, 8); \
+        double m = f64_of(fp[W0(1)]) * f64_of(by); \
+        bx = of_f64(f64_of(bx) OP m); \
+        memcpy(mem + ex, &bx, 8); \
+        NEXT(4); \
+    }
+    F64_AXPY(f64_muladd_ld_mem, +) F64_AXPY(f64_mulsub_ld_mem, -)
 /* The address add first (code.h); the rest of the op is laid out as the
  * plain update's, one word on. */
 op_f64_muladd_mem_addk:

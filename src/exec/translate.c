@@ -2002,6 +2002,40 @@ static bool try_update_in_place(tr *t, int op, const tr_entry *v, const tr_entry
     return true;
 }
 
+/*
+ * f64.store of `x + a*y` or `x - a*y` back to where x was loaded, with y
+ * loaded by the multiply itself (f64_mul_ld/_ldk): an axpy, `x[i] += a *
+ * y[i]`, in one op. The three ops are adjacent producers; the loaded x and
+ * the product are temporaries consumed here, and neither the multiply's
+ * factor nor its address is the loaded x.
+ */
+static bool try_update_axpy(tr *t, int op, const tr_entry *v, const tr_entry *a, uint32_t offset)
+{
+    if (op != EXEC_OP_store64 || t->oom || v->kind != ENT_HOME || a->kind == ENT_CONST || !t->prod_valid
+        || !t->prev_valid || !t->prev2_valid || t->prod_end != t->n || t->prod_end != t->prod_at + 3)
+        return false;
+    const exec_op *sum = &t->code[t->prod_at], *mul = &t->code[t->prev_at], *ld = &t->code[t->prev2_at];
+    bool add = sum->h == t->handlers[EXEC_OP_f64_add];
+    bool ldk = mul->h == t->handlers[EXEC_OP_f64_mul_ldk];
+    if ((!add && sum->h != t->handlers[EXEC_OP_f64_sub]) || (!ldk && mul->h != t->handlers[EXEC_OP_f64_mul_ld])
+        || ld->h != t->handlers[EXEC_OP_i64_load])
+        return false;
+    uint32_t addr = entry_slot(a), x = ld[1].w[0], p = mul[1].w[0], factor = mul[1].w[1], y = mul[2].w[0];
+    uint32_t l = sum[1].w[1], r = sum[2].w[0];
+    bool shape = (l == x && r == p) || (add && l == p && r == x);
+    if (!shape || sum[1].w[0] != v->home || ld[1].w[1] != addr || ld[2].w[0] != offset || x < t->temp_base
+        || p < t->temp_base || x == p || x == addr || p == addr || factor == x || y == x)
+        return false;
+    uint32_t offy = mul[2].w[1], ky = ldk ? mul[3].w[0] : 0;
+    rewind_code(t, t->prev2_at);
+    t->prod_valid = false;
+    emit_h(t, add ? EXEC_OP_f64_muladd_ld_mem : EXEC_OP_f64_mulsub_ld_mem);
+    emit_w(t, factor, y);
+    emit_w(t, offy, ky);
+    emit_w(t, offset, addr);
+    return true;
+}
+
 /* Shifts a tracked code position for remove_words. */
 static void shift_pos(size_t *pos, size_t at, size_t len)
 {
@@ -2084,7 +2118,8 @@ static void emit_store(tr *t, int op, uint32_t offset)
         emit_mem(t, kop, (uint32_t)v.k[0], &a, sa, offset);
         return;
     }
-    if (try_update_in_place(t, op, &v, &a, offset) || try_update_far(t, op, &v, &a, offset))
+    if (try_update_in_place(t, op, &v, &a, offset) || try_update_far(t, op, &v, &a, offset)
+        || try_update_axpy(t, op, &v, &a, offset))
         return;
     uint32_t sv = operand(t, &v);
     uint32_t sa = operand(t, &a);

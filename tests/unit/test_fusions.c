@@ -11,7 +11,7 @@
  * two bitwise ops in a row, f64 updates whose load came long before (and
  * the effects that must keep them apart), updates computing their own
  * address, pointer steps before a loop's back-edge, pairs of adds, runs of
- * three and four moves, xors of three rotations or shifts, jumps threaded into the return they lead to),
+ * three and four moves, xors of three rotations or shifts, axpy updates, jumps threaded into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
  * operands needed a constant materialised (a following local.set used to
@@ -767,6 +767,12 @@ static const char *k_far =
     "      (local.set $p (i32.add (local.get $p) (i32.const 10)))\n"
     "      (br_if $l (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (i32.const 100))))\n"
     "    (local.get $p))\n"
+    "  ;; axpy: x[p] += a * y[q + 16 + 8], and x[p] -= a * y[q]\n"
+    "  (func (export \"axpy\") (param $p i32) (param $q i32) (param $a f64)\n"
+    "    (f64.store (local.get $p) (f64.add (f64.load (local.get $p))\n"
+    "      (f64.mul (local.get $a) (f64.load offset=8 (i32.add (local.get $q) (i32.const 16)))))))\n"
+    "  (func (export \"axmy\") (param $p i32) (param $q i32) (param $a f64)\n"
+    "    (f64.store (local.get $p) (f64.sub (f64.load (local.get $p)) (f64.mul (local.get $a) (f64.load (local.get $q))))))\n"
     "  ;; SHA-256's small sigma (two rotations and a shift), and three rotations of three values\n"
     "  (func (export \"small_sigma\") (param i32) (result i32)\n"
     "    (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 7)) (i32.rotr (local.get 0) (i32.const 18)))\n"
@@ -917,6 +923,25 @@ static void test_far_updates_steps_and_runs(void **state)
     assert_int_equal(call1(fx, "sum_down", down, 2).of.i32, 6 - 4);
     isola_value zero = i32v(0);
     assert_int_equal(call1(fx, "step_self", &zero, 1).of.i32, 110);
+
+    /* axpy: y's address wrapping, x and y the same, each out of bounds. */
+    setf(fx, 40, 1.0);
+    setf(fx, 48, 3.0);
+    isola_value ax[3] = { i32v(40), i32v(24), f64v(2.0) };
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "axpy"), ax, 3), ISOLA_OK);
+    assert_true(getf(fx, 40) == 7.0);
+    setf(fx, 8, 5.0);
+    isola_value ax_wrap[3] = { i32v(40), i32v(-16), f64v(1.0) };   /* y at (-16 + 16) + 8 */
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "axpy"), ax_wrap, 3), ISOLA_OK);
+    assert_true(getf(fx, 40) == 12.0);
+    isola_value am[3] = { i32v(40), i32v(40), f64v(0.5) };          /* x -= x / 2 */
+    assert_int_equal(isola_exec_call(fx->exec, fn(fx, "axmy"), am, 3), ISOLA_OK);
+    assert_true(getf(fx, 40) == 6.0);
+    isola_value ax_xout[3] = { i32v(65536 - 4), i32v(0), f64v(1.0) };
+    expect_oob(fx, "axmy", ax_xout, 3);
+    isola_value ax_yout[3] = { i32v(0), i32v(65536 - 24 - 4), f64v(1.0) };
+    expect_oob(fx, "axpy", ax_yout, 3);
+    assert_true(getf(fx, 40) == 6.0);
 
     /* Sigma functions. */
     uint32_t u = 0x510e527fu;
