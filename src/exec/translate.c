@@ -67,7 +67,7 @@ typedef struct tr_entry {
     uint32_t home;           /* canonical slot of this stack position */
     uint32_t slot;           /* ENT_LOCAL: the local's slot */
     uint64_t k[2];           /* ENT_CONST: the value (k[1] for v128) */
-    bool loaded;             /* ENT_HOME: written by the plain i64_load at load_at */
+    bool loaded;             /* ENT_HOME: written by the i64_load(_addk) at load_at */
     size_t load_at;
 } tr_entry;
 
@@ -113,6 +113,7 @@ typedef struct tr {
     uint32_t nctrl, capctrl;
 
     uint32_t nlocals;        /* params + declared locals */
+    size_t *local_set_at;    /* per local slot: code position after its last local.set/tee */
     uint32_t *local_slot;
     wasm_valtype *local_type;
     uint32_t param_slots, local_slots, temp_base, max_slots;
@@ -1104,6 +1105,7 @@ static void tr_local_set(tr *t, uint32_t l, bool tee)
     } else {
         emit_move(t, slot, &v);
     }
+    t->local_set_at[slot] = t->n;
     if (tee) {
         tr_entry *e = push(t, ENT_LOCAL, v.type);
         if (e)
@@ -1258,6 +1260,54 @@ static bool try_f64_load_operand(tr *t, int op, tr_entry *a, const tr_entry *b)
         emit_w(t, k, 0);
     push_home(t, WASM_F64);
     mark_producer(t, at);
+    return true;
+}
+
+static void remove_words(tr *t, size_t at, size_t len);
+
+/*
+ * The same when the right operand was loaded earlier, with only pure ops
+ * since (clang schedules loads early): the load is taken out and the op
+ * loads it itself. As for try_update_far, the bytes and any trap are the
+ * same; the address must be a local that no local.set wrote since the load
+ * (a temporary's slot is reused at once).
+ */
+static bool far_loaded(const tr *t, const tr_entry *e)
+{
+    return e->kind == ENT_HOME && e->loaded && e->load_at >= t->effect_at && e->load_at + 3 <= t->n;
+}
+
+static bool try_f64_far_load_operand(tr *t, int op, tr_entry *a, tr_entry *b)
+{
+    int fop = f64_load_op(op);
+    if (fop < 0 || t->oom || a->kind == ENT_CONST || b->kind == ENT_CONST)
+        return false;
+    /* add and mul commute (a NaN's payload is not specified) */
+    bool swap = !far_loaded(t, b) && op != EXEC_OP_f64_sub && far_loaded(t, a);
+    tr_entry *other = swap ? b : a, *loaded = swap ? a : b;
+    if (!far_loaded(t, loaded))
+        return false;
+    uint32_t dst = a->home;
+    size_t at = loaded->load_at;
+    const exec_op *ld = &t->code[at];
+    bool addk = ld->h == t->handlers[EXEC_OP_i64_load_addk];
+    if ((!addk && ld->h != t->handlers[EXEC_OP_i64_load]) || ld[1].w[0] != loaded->home)
+        return false;
+    uint32_t addr = ld[1].w[1], off = ld[2].w[0], k = ld[2].w[1];
+    if (addr >= t->temp_base || t->local_set_at[addr] > at)
+        return false;
+    remove_words(t, at, 3);
+    t->prod_valid = false;   /* the trackers may have pointed at the load */
+    t->prev_valid = false;
+    uint32_t sa = operand(t, other);
+    size_t pos = t->n;
+    emit_h(t, addk ? fop + 1 : fop);
+    emit_w(t, dst, sa);
+    emit_w(t, addr, off);
+    if (addk)
+        emit_w(t, k, 0);
+    push_home(t, WASM_F64);
+    mark_producer(t, pos);
     return true;
 }
 
@@ -1617,7 +1667,8 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
     if (try_f64_muladd(t, op, &a, &b) || try_f64_muladd_load(t, op, &a, &b) || try_int_muladd(t, op, &a, &b)
         || try_add_into_mul_of_loads(t, op, &a, &b) || try_mul_of_loads(t, op, &a, &b) || try_and_not(t, op, &a, &b)
         || try_bits_chain(t, op, &a, &b)
-        || try_shifted_operand(t, op, &a, &b) || try_f64_load_operand(t, op, &a, &b))
+        || try_shifted_operand(t, op, &a, &b) || try_f64_load_operand(t, op, &a, &b)
+        || try_f64_far_load_operand(t, op, &a, &b))
         return;
     int kop = f64_const_op(op);
     if (kop >= 0 && b.kind == ENT_CONST) {
@@ -1904,7 +1955,8 @@ static void emit_load(tr *t, int op, wasm_valtype rt, uint32_t offset)
     size_t at = emit_mem(t, op, a.home, &a, s, offset);
     push_home(t, rt);
     mark_producer(t, at);
-    if (!t->oom && t->sp > 0 && t->code[at].h == t->handlers[EXEC_OP_i64_load]) {
+    if (!t->oom && t->sp > 0
+        && (t->code[at].h == t->handlers[EXEC_OP_i64_load] || t->code[at].h == t->handlers[EXEC_OP_i64_load_addk])) {
         t->stack[t->sp - 1].loaded = true;
         t->stack[t->sp - 1].load_at = at;
     }
@@ -2063,6 +2115,10 @@ static void remove_words(tr *t, size_t at, size_t len)
         shift_pos(tracked[i], at, len);
     for (int i = 0; i < TR_ADDS; i++)
         shift_pos(&t->add_at[i], at, len);
+    shift_pos(&t->upd_load_at, at, len);
+    for (uint32_t i = 0; i < t->sp; i++)
+        if (t->stack[i].loaded)
+            shift_pos(&t->stack[i].load_at, at, len);
     t->cmp_valid = false;
     t->move_count = 0;
 }
@@ -2731,6 +2787,9 @@ static bool setup_locals(tr *t, const wasm_func *f)
         t->param_slots = 0;
     t->local_slots = slot - t->param_slots;
     t->temp_base = slot;
+    t->local_set_at = calloc((size_t)slot + 1, sizeof(size_t));
+    if (!t->local_set_at)
+        return false;
     t->max_slots = slot;
     uint32_t rslots = 0;
     for (uint32_t i = 0; i < t->ftype->nresults; i++)
@@ -2832,6 +2891,7 @@ static void tr_free(tr *t)
     free(t->calls);
     free(t->local_slot);
     free(t->local_type);
+    free(t->local_set_at);
     free(t->brt);
 }
 

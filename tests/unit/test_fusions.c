@@ -11,7 +11,8 @@
  * two bitwise ops in a row, f64 updates whose load came long before (and
  * the effects that must keep them apart), updates computing their own
  * address, pointer steps before a loop's back-edge, pairs of adds, runs of
- * three and four moves, xors of three rotations or shifts, axpy updates, jumps threaded into the return they lead to),
+ * three and four moves, xors of three rotations or shifts, axpy updates,
+ * f64 operands loaded early, jumps threaded into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
  * operands needed a constant materialised (a following local.set used to
@@ -773,6 +774,19 @@ static const char *k_far =
     "      (f64.mul (local.get $a) (f64.load offset=8 (i32.add (local.get $q) (i32.const 16)))))))\n"
     "  (func (export \"axmy\") (param $p i32) (param $q i32) (param $a f64)\n"
     "    (f64.store (local.get $p) (f64.sub (f64.load (local.get $p)) (f64.mul (local.get $a) (f64.load (local.get $q))))))\n"
+    "  ;; an f64 operand loaded early: a * sqrt(b) with the load on the left, x - f(b) (no fold),\n"
+    "  ;; and the load's address local written before the use\n"
+    "  (func (export \"early_mul\") (param $p i32) (param $b f64) (result f64)\n"
+    "    (f64.mul (f64.load offset=8 (local.get $p)) (f64.sqrt (f64.add (local.get $b) (local.get $b)))))\n"
+    "  (func (export \"early_sub\") (param $p i32) (param $b f64) (result f64)\n"
+    "    (f64.sub (f64.load (local.get $p)) (f64.sqrt (local.get $b))))\n"
+    "  (func (export \"early_moved\") (param $q i32) (param $a f64) (result f64)\n"
+    "    local.get $a\n"
+    "    local.get $q\n"
+    "    f64.load\n"
+    "    i32.const 0\n"
+    "    local.set $q\n"
+    "    f64.mul)\n"
     "  ;; SHA-256's small sigma (two rotations and a shift), and three rotations of three values\n"
     "  (func (export \"small_sigma\") (param i32) (result i32)\n"
     "    (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 7)) (i32.rotr (local.get 0) (i32.const 18)))\n"
@@ -942,6 +956,18 @@ static void test_far_updates_steps_and_runs(void **state)
     isola_value ax_yout[3] = { i32v(0), i32v(65536 - 24 - 4), f64v(1.0) };
     expect_oob(fx, "axpy", ax_yout, 3);
     assert_true(getf(fx, 40) == 6.0);
+
+    /* Operands loaded early. */
+    setf(fx, 0, 100.0);
+    setf(fx, 56, 3.0);
+    isola_value em[2] = { i32v(48), f64v(8.0) };
+    assert_true(call1(fx, "early_mul", em, 2).of.f64 == 12.0);
+    isola_value es[2] = { i32v(56), f64v(4.0) };
+    assert_true(call1(fx, "early_sub", es, 2).of.f64 == 1.0);
+    isola_value emv[2] = { i32v(56), f64v(2.0) };
+    assert_true(call1(fx, "early_moved", emv, 2).of.f64 == 6.0);
+    isola_value em_out[2] = { i32v(65536 - 8), f64v(8.0) };
+    expect_oob(fx, "early_mul", em_out, 2);
 
     /* Sigma functions. */
     uint32_t u = 0x510e527fu;
