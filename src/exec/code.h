@@ -42,6 +42,8 @@
  *   i32_add_imm_x2 [h] [dst | a] [k | -] [h2] [dst2 | a2] [k2 | -]   two i32_add_imm in one
  *               dispatch; the second keeps its own (skipped) handler word
  *   i32_add_x2  [h] [dst | a] [b | -] [h2] [dst2 | a2] [b2 | -]   the same for two i32_add
+ *   i32_shr_u_and_x2 [h] [dst | a] [shift | mask] [h2] [dst2 | a2] [shift2 | mask2]   two bit-field
+ *               extracts, the same way
  *   move_pair   [h] [dst | src] [dst2 | src2]   two moves, in order
  *   move_br*    [h] [dst | src] [target]   a move, then an unconditional jump
  *   move3, move4 [h] [dst | src] ... (three or four pairs)   that many moves, in order
@@ -122,6 +124,8 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
 /* Loads and stores fused with the i32.add (slot or immediate) that computed
  * their address: [h] [dst/value | a] [offset | b or k]. */
 #define EXEC_FUSED_MEM(N) X(N##_add) X(N##_addk)
+/* i32_load_shl_addk [h] [dst | base] [offset | k] [shift | src]: base = src << shift
+ * (kept in its slot), then an i32_load_addk from it. */
 /* Stores of a constant value k (the low 32 bits; store64 sign-extends it):
  * [h] [k | addr] [offset | -], and fused with the address add like the above. */
 #define EXEC_STORE_K(N) X(N##_k) X(N##_k_add) X(N##_k_addk)
@@ -185,7 +189,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     EXEC_FUSED_MEM(store8) EXEC_FUSED_MEM(store16) EXEC_FUSED_MEM(store32) EXEC_FUSED_MEM(store64) \
     EXEC_INDEXED_MEM(i32_load) EXEC_INDEXED_MEM(i64_load) EXEC_INDEXED_MEM(i32_load16_u) \
     EXEC_INDEXED_MEM(i32_load16_s) EXEC_INDEXED_MEM(store16) EXEC_INDEXED_MEM(store32) \
-    EXEC_INDEXED_MEM(store64) \
+    EXEC_INDEXED_MEM(store64) X(i32_load_shl_addk) \
     EXEC_STORE_K(store8) EXEC_STORE_K(store16) EXEC_STORE_K(store32) EXEC_STORE_K(store64) \
     EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) EXEC_CMPS(EXEC_SEL_I32) \
     EXEC_IMM_BINOPS(i32) EXEC_IMM_BINOPS(i64) EXEC_INT_OTHER(i32) EXEC_INT_OTHER(i64) \
@@ -200,7 +204,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u) \
     X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u) \
     X(f32_demote_f64) X(f64_promote_f32) \
-    X(i32_add_imm_x2) X(i32_add_x2) \
+    X(i32_add_imm_x2) X(i32_add_x2) X(i32_shr_u_and_x2) \
     X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd) X(i32_add3) X(i32_andn) X(i32_rotl_xor_rotl) \
     X(i32_rotl_xor_rotl_xor_rotl) X(i32_rotl_xor_rotl_xor_shr_u) \
     EXEC_BITS2(and) EXEC_BITS2(or) EXEC_BITS2(xor) \

@@ -950,6 +950,20 @@ op_i32_add_imm_x2:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + W0(2));
     fp[W0(4)] = (uint32_t)((uint32_t)fp[W1(4)] + W0(5));
     NEXT(6);
+op_i32_load_shl_addk: {   /* code.h */
+    fp[W1(1)] = (uint32_t)((uint32_t)fp[W1(3)] << (W0(3) & 31));
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[W1(1)] + W1(2)) + W0(2);
+    if (UNLIKELY(ea + 4 > memsize))
+        TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access");
+    uint32_t v;
+    memcpy(&v, mem + ea, 4);
+    fp[W0(1)] = v;
+    NEXT(4);
+}
+op_i32_shr_u_and_x2:
+    fp[W0(1)] = ((uint32_t)fp[W1(1)] >> (W0(2) & 31)) & W1(2);
+    fp[W0(4)] = ((uint32_t)fp[W1(4)] >> (W0(5) & 31)) & W1(5);
+    NEXT(6);
 op_i32_add_x2:
     fp[W0(1)] = (uint32_t)((uint32_t)fp[W1(1)] + (uint32_t)fp[W0(2)]);
     fp[W0(4)] = (uint32_t)((uint32_t)fp[W1(4)] + (uint32_t)fp[W0(5)]);

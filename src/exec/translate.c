@@ -138,7 +138,7 @@ typedef struct tr {
     size_t move_at;
     bool pair_valid;         /* the add at pair_first runs the one at pair_second too */
     size_t pair_first, pair_second;
-    int pair_op;             /* what they are: i32_add_imm or i32_add */
+    int pair_op;             /* what they are (pair_op_of) */
     bool add_valid[TR_ADDS]; /* the last i32_add or i32_add_imm ops emitted, newest first */
     size_t add_at[TR_ADDS];  /* (add_ending_at) */
     bool upd_valid;          /* the f64_muladd/mulsub at upd_at folded in a value that the */
@@ -195,7 +195,7 @@ static bool op_is_pure(int op)
     EXEC_FUSED_MEM(i32_load) EXEC_FUSED_MEM(i64_load) EXEC_FUSED_MEM(i32_load8_u)
     EXEC_FUSED_MEM(i32_load8_s) EXEC_FUSED_MEM(i32_load16_u) EXEC_FUSED_MEM(i32_load16_s)
     EXEC_INDEXED_MEM(i32_load) EXEC_INDEXED_MEM(i64_load) EXEC_INDEXED_MEM(i32_load16_u)
-    EXEC_INDEXED_MEM(i32_load16_s)
+    EXEC_INDEXED_MEM(i32_load16_s) X(i32_load_shl_addk)
     EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) EXEC_CMPS(EXEC_SEL_I32)
     EXEC_IMM_BINOPS(i32) EXEC_IMM_BINOPS(i64)
     X(i32_eqz) X(i32_clz) X(i32_ctz) X(i32_popcnt) X(i32_rotl) X(i32_rotl_imm) X(i32_rotr) X(i32_rotr_imm)
@@ -209,7 +209,7 @@ static bool op_is_pure(int op)
     X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u)
     X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u)
     X(f32_demote_f64) X(f64_promote_f32)
-    X(i32_add_imm_x2) X(i32_add_x2) X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd)
+    X(i32_add_imm_x2) X(i32_add_x2) X(i32_shr_u_and_x2) X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd)
     X(i32_add3) X(i32_andn) X(i32_rotl_xor_rotl)
     X(i32_rotl_xor_rotl_xor_rotl) X(i32_rotl_xor_rotl_xor_shr_u)
     EXEC_BITS2(and) EXEC_BITS2(or) EXEC_BITS2(xor)
@@ -1356,19 +1356,32 @@ static bool load_parts(const tr *t, const exec_op *ld, int load, uint32_t *k)
     return false;
 }
 
+/* The op running two adjacent `op`s in one dispatch (see pair_ops), or -1. */
+static int pair_op_of(int op)
+{
+    switch (op) {
+    case EXEC_OP_i32_add_imm: return EXEC_OP_i32_add_imm_x2;
+    case EXEC_OP_i32_add: return EXEC_OP_i32_add_x2;
+    case EXEC_OP_i32_shr_u_and: return EXEC_OP_i32_shr_u_and_x2;
+    default: return -1;
+    }
+}
+
 /*
  * Two adjacent add_imm (pointer and counter bumps: loops often have
- * several), or two adjacent i32.add (two row addresses), dispatch once: the
- * first one's handler becomes the _x2 op, which also runs the second one,
- * left whole in place so later peepholes can still read, retarget or remove
- * it (rewind_code undoes the pairing).
+ * several), two adjacent i32.add (two row addresses) or two bit-field
+ * extracts (an instruction's fields) dispatch once: the first one's handler
+ * becomes the _x2 op, which also runs the second one, left whole in place
+ * so later peepholes can still read, retarget or remove it (rewind_code
+ * undoes the pairing).
  */
-static void pair_adds(tr *t, int op, size_t first, size_t second)
+static void pair_ops(tr *t, int op, size_t first, size_t second)
 {
-    if (t->oom || first + 3 != second || t->code[first].h != t->handlers[op]
+    int x2 = pair_op_of(op);
+    if (x2 < 0 || t->oom || first + 3 != second || t->code[first].h != t->handlers[op]
         || (t->pair_valid && t->pair_second == first))
         return;
-    t->code[first].h = t->handlers[op == EXEC_OP_i32_add ? EXEC_OP_i32_add_x2 : EXEC_OP_i32_add_imm_x2];
+    t->code[first].h = t->handlers[x2];
     t->pair_valid = true;
     t->pair_op = op;
     t->pair_first = first;
@@ -1424,7 +1437,7 @@ static bool try_mul_of_loads(tr *t, int op, const tr_entry *a, const tr_entry *b
         int mop = m[0].h == t->handlers[EXEC_OP_i32_add] ? EXEC_OP_i32_add : EXEC_OP_i32_add_imm;
         size_t first = add_ending_at(t, start, mop);
         if (first != SIZE_MAX)
-            pair_adds(t, mop, first, start);
+            pair_ops(t, mop, first, start);
     }
     size_t at = t->n;
     emit_h(t, fused);
@@ -1553,7 +1566,12 @@ static bool try_and_imm_of(tr *t, const tr_entry *a, uint32_t mask)
     if (fused == EXEC_OP_i32_shr_u_and)
         k &= 31;
     take_back_producer(t);
+    size_t at = t->n;
+    bool after = t->prod_valid && t->prod_end == at;
+    size_t before = t->prod_at;
     emit_produced(t, fused, a->home, src, k, mask, WASM_I32);
+    if (after)
+        pair_ops(t, fused, before, at);
     return true;
 }
 
@@ -1722,7 +1740,7 @@ static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtyp
     else
         emit_w(t, sb, 0);
     if (op == EXEC_OP_i32_add && t->prod_valid && t->prod_end == at)
-        pair_adds(t, imm ? imm_op : op, t->prod_at, at);
+        pair_ops(t, imm ? imm_op : op, t->prod_at, at);
     push_home(t, rt);
     mark_producer(t, at);
 }
@@ -1900,6 +1918,27 @@ static bool try_indexed_mem(tr *t, int op, uint32_t x, uint32_t offset)
 }
 
 /*
+ * i32.load from (base + k) + offset where base = src << shift was computed
+ * right before (a table index scaled into a local, as a bytecode
+ * interpreter's fetch does): one op computes base, keeps it in its slot,
+ * and loads.
+ */
+static bool try_scaled_load(tr *t, uint32_t x, uint32_t base, uint32_t k, uint32_t offset)
+{
+    if (t->oom || !t->prod_valid || t->prod_end != t->n || t->prod_end != t->prod_at + 3
+        || t->code[t->prod_at].h != t->handlers[EXEC_OP_i32_shl_imm] || t->code[t->prod_at + 1].w[0] != base)
+        return false;
+    uint32_t src = t->code[t->prod_at + 1].w[1], shift = t->code[t->prod_at + 2].w[0] & 31;
+    assert(t->prod_at + 3 == t->n);
+    take_back_producer(t);
+    emit_h(t, EXEC_OP_i32_load_shl_addk);
+    emit_w(t, x, base);
+    emit_w(t, offset, k);
+    emit_w(t, shift, src);
+    return true;
+}
+
+/*
  * Emits a memory op whose address is entry `a` (first word: [x | addr]).
  * When the address was just computed by i32.add (a common base + index or
  * base + constant shape), the add is folded in: the fused op adds with 32-bit
@@ -1935,6 +1974,8 @@ static size_t emit_mem(tr *t, int op, uint32_t x, const tr_entry *a, uint32_t sa
             uint32_t b = t->code[t->prod_at + 2].w[0];
             size_t start2 = t->prod_at;
             take_back_producer(t);   /* two loads in a row stay visible as such */
+            if (!reg && op == EXEC_OP_i32_load && try_scaled_load(t, x, base, b, offset))
+                return start2 - 3;
             emit_h(t, reg ? fused : fused + 1);
             emit_w(t, x, base);
             emit_w(t, offset, b);

@@ -12,7 +12,8 @@
  * the effects that must keep them apart), updates computing their own
  * address, pointer steps before a loop's back-edge, pairs of adds, runs of
  * three and four moves, xors of three rotations or shifts, axpy updates,
- * f64 operands loaded early, jumps threaded into the return they lead to),
+ * f64 operands loaded early, scaled indexes kept and loaded from, pairs of
+ * bit-field extracts, jumps threaded into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
  * operands needed a constant materialised (a following local.set used to
@@ -787,6 +788,13 @@ static const char *k_far =
     "    i32.const 0\n"
     "    local.set $q\n"
     "    f64.mul)\n"
+    "  ;; a bytecode fetch: o = pc << 3 kept in a local, then a load from o + 16 + 4; and two\n"
+    "  ;; bit fields of the loaded word\n"
+    "  (func (export \"fetch\") (param $pc i32) (result i32) (local $o i32) (local $w i32) (local $a i32) (local $b i32)\n"
+    "    (local.set $w (i32.load offset=4 (i32.add (local.tee $o (i32.shl (local.get $pc) (i32.const 3))) (i32.const 16))))\n"
+    "    (local.set $a (i32.and (i32.shr_u (local.get $w) (i32.const 8)) (i32.const 15)))\n"
+    "    (local.set $b (i32.and (i32.shr_u (local.get $w) (i32.const 28)) (i32.const 3)))\n"
+    "    (i32.add (i32.add (local.get $o) (local.get $a)) (i32.mul (local.get $b) (i32.const 1000))))\n"
     "  ;; SHA-256's small sigma (two rotations and a shift), and three rotations of three values\n"
     "  (func (export \"small_sigma\") (param i32) (result i32)\n"
     "    (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 7)) (i32.rotr (local.get 0) (i32.const 18)))\n"
@@ -968,6 +976,16 @@ static void test_far_updates_steps_and_runs(void **state)
     assert_true(call1(fx, "early_moved", emv, 2).of.f64 == 6.0);
     isola_value em_out[2] = { i32v(65536 - 8), f64v(8.0) };
     expect_oob(fx, "early_mul", em_out, 2);
+
+    /* A scaled index kept in a local, then loaded from; two bit fields. */
+    set32(fx, 28, (int32_t)0x30000a00u);
+    isola_value pc = i32v(1);
+    assert_int_equal(call1(fx, "fetch", &pc, 1).of.i32, 8 + 10 + 3000);
+    set32(fx, 20, 0x500);
+    pc = i32v(0x20000000);                       /* pc << 3 wraps to 0 */
+    assert_int_equal(call1(fx, "fetch", &pc, 1).of.i32, 5);
+    pc = i32v(8191);                             /* o = 65528: the load is out of bounds */
+    expect_oob(fx, "fetch", &pc, 1);
 
     /* Sigma functions. */
     uint32_t u = 0x510e527fu;
