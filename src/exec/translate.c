@@ -34,8 +34,13 @@
  *     two and/or/xor of slots in a row are one op;
  *     br_table folds an and/add of a constant into its index; float compares
  *     fuse with a following forward branch;
- *   - two adjacent i32 adds of constants share one dispatch (rewind_code
- *     undoes that if a later peephole takes the second one).
+ *   - two adjacent i32 adds (of constants or of slots) or bit-field
+ *     extracts share one dispatch (rewind_code undoes that if a later
+ *     peephole takes the second one), and so does an add of a constant
+ *     right before a br_inc back-edge or a call_direct;
+ *   - an f64 value loaded earlier, with only pure ops since (effect_at,
+ *     local_set_at), is loaded by the f64 op or the in-place update that
+ *     uses it (try_f64_far_load_operand, try_update_far).
  * `i32.sub x, k` is translated as `i32.add x, -k` and a rotation right by a
  * constant as one left, so the add and rotation peepholes cover both. Once
  * the body is done, forward jumps are threaded: one that lands on a return
