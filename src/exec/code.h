@@ -101,6 +101,8 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
  * [h] [dst | x] [y | a] [b or imm | -] */
 #define EXEC_SEL_I32(C) X(select_i32_##C) X(select_i32_##C##_imm)
 #define EXEC_CMP_I64(C) X(i64_##C) X(i64_##C##_imm)
+/* an i32 add of the compare's result: [h] [dst | x] [a | b or imm]   x + (a C b) */
+#define EXEC_ADD_CMP_I32(C) X(i32_add_##C) X(i32_add_##C##_imm)
 
 /* The loop tests fused with the counter's step (br_inc, br_add and their
  * forms), one op per compare, plain and against an immediate:
@@ -191,7 +193,7 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     EXEC_INDEXED_MEM(i32_load16_s) EXEC_INDEXED_MEM(store16) EXEC_INDEXED_MEM(store32) \
     EXEC_INDEXED_MEM(store64) X(i32_load_shl_addk) \
     EXEC_STORE_K(store8) EXEC_STORE_K(store16) EXEC_STORE_K(store32) EXEC_STORE_K(store64) \
-    EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) EXEC_CMPS(EXEC_SEL_I32) \
+    EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) EXEC_CMPS(EXEC_SEL_I32) EXEC_CMPS(EXEC_ADD_CMP_I32) \
     EXEC_IMM_BINOPS(i32) EXEC_IMM_BINOPS(i64) EXEC_INT_OTHER(i32) EXEC_INT_OTHER(i64) \
     X(i64_extend32_s) \
     EXEC_FLOAT_OPS(f32) EXEC_FLOAT_OPS(f64) \

@@ -349,18 +349,28 @@ static void prof_init(void)
     op_br_##T##_##name##_imm_back: { U a = (U)fp[W0(1)], b = IMM(W1(1)); \
         if (expr) { pc = pc[2].target; SPEND_FUEL(); DISPATCH(); } NEXT(3); }
 
-#define SELCMP(name, expr) \
-    op_select_i32_##name: { uint32_t a = (uint32_t)fp[W1(2)], b = (uint32_t)fp[W0(3)]; \
+/* select fused with the i32 compare of its condition (i32 only). */
+#define SELCMP(T, U, name, expr, IMM) \
+    op_select_##T##_##name: { U a = (U)fp[W1(2)], b = (U)fp[W0(3)]; \
         fp[W0(1)] = (expr) ? fp[W1(1)] : fp[W0(2)]; NEXT(4); } \
-    op_select_i32_##name##_imm: { uint32_t a = (uint32_t)fp[W1(2)], b = W0(3); \
+    op_select_##T##_##name##_imm: { U a = (U)fp[W1(2)], b = IMM(W0(3)); \
         fp[W0(1)] = (expr) ? fp[W1(1)] : fp[W0(2)]; NEXT(4); }
 
-#define CMPS(T, U, S, IMM) \
-    CMPOP(T, U, eq, a == b, IMM) CMPOP(T, U, ne, a != b, IMM) \
-    CMPOP(T, U, lt_s, (S)a < (S)b, IMM) CMPOP(T, U, lt_u, a < b, IMM) \
-    CMPOP(T, U, gt_s, (S)a > (S)b, IMM) CMPOP(T, U, gt_u, a > b, IMM) \
-    CMPOP(T, U, le_s, (S)a <= (S)b, IMM) CMPOP(T, U, le_u, a <= b, IMM) \
-    CMPOP(T, U, ge_s, (S)a >= (S)b, IMM) CMPOP(T, U, ge_u, a >= b, IMM)
+/* x + (a cmp b): a count of matches (i32 only). */
+#define ADDCMP(T, U, name, expr, IMM) \
+    op_##T##_add_##name: { U a = (U)fp[W0(2)], b = (U)fp[W1(2)]; \
+        fp[W0(1)] = (U)((U)fp[W1(1)] + (U)(expr)); NEXT(3); } \
+    op_##T##_add_##name##_imm: { U a = (U)fp[W0(2)], b = IMM(W1(2)); \
+        fp[W0(1)] = (U)((U)fp[W1(1)] + (U)(expr)); NEXT(3); }
+
+/* Each compare condition, as M(T, U, name, expr, IMM) with a and b of type U. */
+#define EACH_CMP(M, T, U, S, IMM) \
+    M(T, U, eq, a == b, IMM) M(T, U, ne, a != b, IMM) \
+    M(T, U, lt_s, (S)a < (S)b, IMM) M(T, U, lt_u, a < b, IMM) \
+    M(T, U, gt_s, (S)a > (S)b, IMM) M(T, U, gt_u, a > b, IMM) \
+    M(T, U, le_s, (S)a <= (S)b, IMM) M(T, U, le_u, a <= b, IMM) \
+    M(T, U, ge_s, (S)a >= (S)b, IMM) M(T, U, ge_u, a >= b, IMM)
+#define CMPS(T, U, S, IMM) EACH_CMP(CMPOP, T, U, S, IMM)
 
 /* A float compare with a constant, and fused with a forward branch (true and negated). */
 #define FCMPOP(T, FT, get, name, expr) \
@@ -807,11 +817,8 @@ op_memory_fill: {
     /* ------------------------------------------------ integer arithmetic */
     CMPS(i32, uint32_t, int32_t, IMM32)
     CMPS(i64, uint64_t, int64_t, IMM64)
-    SELCMP(eq, a == b) SELCMP(ne, a != b)
-    SELCMP(lt_s, (int32_t)a < (int32_t)b) SELCMP(lt_u, a < b)
-    SELCMP(gt_s, (int32_t)a > (int32_t)b) SELCMP(gt_u, a > b)
-    SELCMP(le_s, (int32_t)a <= (int32_t)b) SELCMP(le_u, a <= b)
-    SELCMP(ge_s, (int32_t)a >= (int32_t)b) SELCMP(ge_u, a >= b)
+    EACH_CMP(SELCMP, i32, uint32_t, int32_t, IMM32)
+    EACH_CMP(ADDCMP, i32, uint32_t, int32_t, IMM32)
     BINOP(i32, uint32_t, add, a + b, IMM32)
     BINOP(i32, uint32_t, sub, a - b, IMM32)
     BINOP(i32, uint32_t, mul, a * b, IMM32)

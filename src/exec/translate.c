@@ -201,7 +201,7 @@ static bool op_is_pure(int op)
     EXEC_FUSED_MEM(i32_load8_s) EXEC_FUSED_MEM(i32_load16_u) EXEC_FUSED_MEM(i32_load16_s)
     EXEC_INDEXED_MEM(i32_load) EXEC_INDEXED_MEM(i64_load) EXEC_INDEXED_MEM(i32_load16_u)
     EXEC_INDEXED_MEM(i32_load16_s) X(i32_load_shl_addk)
-    EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) EXEC_CMPS(EXEC_SEL_I32)
+    EXEC_CMPS(EXEC_CMP_I32) EXEC_CMPS(EXEC_CMP_I64) EXEC_CMPS(EXEC_SEL_I32) EXEC_CMPS(EXEC_ADD_CMP_I32)
     EXEC_IMM_BINOPS(i32) EXEC_IMM_BINOPS(i64)
     X(i32_eqz) X(i32_clz) X(i32_ctz) X(i32_popcnt) X(i32_rotl) X(i32_rotl_imm) X(i32_rotr) X(i32_rotr_imm)
     X(i32_extend8_s) X(i32_extend16_s)
@@ -1683,11 +1683,35 @@ static int f64_const_op(int op)
     }
 }
 
+/*
+ * i32.add of an i32 compare's result just computed (a count of matches,
+ * `n += a != b`): one op. The other operand is read from where it is, so a
+ * constant there keeps the two ops apart.
+ */
+static bool try_add_of_compare(tr *t, int op, const tr_entry *a, const tr_entry *b)
+{
+    if (op != EXEC_OP_i32_add || t->oom || !t->cmp_valid || t->cmp_end != t->n || t->cmp_is64 || t->cmp_float
+        || t->cmp_kind == CMP_EQZ || !t->prod_valid || t->prod_at != t->cmp_at || t->prod_end != t->n)
+        return false;
+    bool right = b->kind == ENT_HOME && b->home == t->cmp_dst;
+    bool left = !right && a->kind == ENT_HOME && a->home == t->cmp_dst;
+    const tr_entry *other = right ? a : b;
+    if ((!left && !right) || other->kind == ENT_CONST)
+        return false;
+    int fused = EXEC_OP_i32_add_eq + 2 * t->cmp_kind + (t->cmp_imm ? 1 : 0);
+    uint32_t ca = t->cmp_a, cb = t->cmp_b, dst = a->home, so = entry_slot(other);
+    take_back_producer(t);
+    t->cmp_valid = false;
+    emit_produced(t, fused, dst, so, ca, cb, WASM_I32);
+    return true;
+}
+
 static void emit_binary(tr *t, int op, int imm_op, bool commutative, wasm_valtype rt, bool is64)
 {
     tr_entry b = pop(t);
     tr_entry a = pop(t);
-    if (try_f64_muladd(t, op, &a, &b) || try_f64_muladd_load(t, op, &a, &b) || try_int_muladd(t, op, &a, &b)
+    if (try_add_of_compare(t, op, &a, &b) || try_f64_muladd(t, op, &a, &b) || try_f64_muladd_load(t, op, &a, &b)
+        || try_int_muladd(t, op, &a, &b)
         || try_add_into_mul_of_loads(t, op, &a, &b) || try_mul_of_loads(t, op, &a, &b) || try_and_not(t, op, &a, &b)
         || try_bits_chain(t, op, &a, &b)
         || try_shifted_operand(t, op, &a, &b) || try_f64_load_operand(t, op, &a, &b)

@@ -13,7 +13,7 @@
  * address, pointer steps before a loop's back-edge, pairs of adds, runs of
  * three and four moves, xors of three rotations or shifts, axpy updates,
  * f64 operands loaded early, scaled indexes kept and loaded from, pairs of
- * bit-field extracts, jumps threaded into the return they lead to),
+ * bit-field extracts, adds of compares, jumps threaded into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
  * regression for the producer position of table.grow/table.get when their
  * operands needed a constant materialised (a following local.set used to
@@ -795,6 +795,12 @@ static const char *k_far =
     "    (local.set $a (i32.and (i32.shr_u (local.get $w) (i32.const 8)) (i32.const 15)))\n"
     "    (local.set $b (i32.and (i32.shr_u (local.get $w) (i32.const 28)) (i32.const 3)))\n"
     "    (i32.add (i32.add (local.get $o) (local.get $a)) (i32.mul (local.get $b) (i32.const 1000))))\n"
+    "  ;; counts: n + (a != b), n + (a <s 5), (a >u b) + n, n + !(a == b)\n"
+    "  (func (export \"counts\") (param $n i32) (param $a i32) (param $b i32) (result i32)\n"
+    "    (i32.add (i32.mul (i32.add (local.get $n) (i32.ne (local.get $a) (local.get $b))) (i32.const 1000))\n"
+    "      (i32.add (i32.mul (i32.add (local.get $n) (i32.lt_s (local.get $a) (i32.const 5))) (i32.const 100))\n"
+    "        (i32.add (i32.mul (i32.add (i32.gt_u (local.get $a) (local.get $b)) (local.get $n)) (i32.const 10))\n"
+    "          (i32.add (local.get $n) (i32.eqz (i32.eq (local.get $a) (local.get $b))))))))\n"
     "  ;; SHA-256's small sigma (two rotations and a shift), and three rotations of three values\n"
     "  (func (export \"small_sigma\") (param i32) (result i32)\n"
     "    (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 7)) (i32.rotr (local.get 0) (i32.const 18)))\n"
@@ -986,6 +992,12 @@ static void test_far_updates_steps_and_runs(void **state)
     assert_int_equal(call1(fx, "fetch", &pc, 1).of.i32, 5);
     pc = i32v(8191);                             /* o = 65528: the load is out of bounds */
     expect_oob(fx, "fetch", &pc, 1);
+
+    /* Adds of compares. */
+    isola_value c1[3] = { i32v(1), i32v(-1), i32v(3) };   /* ne, <s 5, >u (as unsigned) */
+    assert_int_equal(call1(fx, "counts", c1, 3).of.i32, 2000 + 200 + 20 + 2);
+    isola_value c2[3] = { i32v(1), i32v(7), i32v(7) };    /* equal, not below 5 */
+    assert_int_equal(call1(fx, "counts", c2, 3).of.i32, 1000 + 100 + 10 + 1);
 
     /* Sigma functions. */
     uint32_t u = 0x510e527fu;
