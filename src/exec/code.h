@@ -46,9 +46,9 @@
  *               extracts, the same way
  *   move_pair   [h] [dst | src] [dst2 | src2]   two moves, in order
  *   move_br*    [h] [dst | src] [target]   a move, then an unconditional jump
- *   move3, move4 [h] [dst | src] ... (three or four pairs)   that many moves, in order
- *   move_pair_br_back, move3_br_back, move4_br_back [h] [dst | src] ... [target]   the moves,
- *               then a loop back-edge
+ *   move3 ... move8 [h] [dst | src] ... (that many pairs)   that many moves, in order
+ *   move_pair_br_back, move3_br_back ... move8_br_back [h] [dst | src] ... [target]   the
+ *               moves, then a loop back-edge
  *   i32_andn    [h] [dst | a] [b | -]     a & ~b
  *   i32_bits_<op1>_<op2> [h] [dst | a] [b | c]   (a op1 b) op2 c, op1 and op2 each and, or, xor
  *   i32_rotl_xor_rotl [h] [dst | x] [y | j + (k << 8)]   rotl(x, j) ^ rotl(y, k)
@@ -111,6 +111,9 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(F##_ne_back) X(F##_ne_imm_back) X(F##_lt_s_back) X(F##_lt_s_imm_back) X(F##_lt_u_back) \
     X(F##_lt_u_imm_back) X(F##_gt_s_back) X(F##_gt_s_imm_back) X(F##_gt_u_back) X(F##_gt_u_imm_back)
 #define EXEC_BR_STEP_OPS 10
+
+/* Runs of n moves, plain and ending in a loop's back-edge. */
+#define EXEC_MOVE_RUN(n) X(move##n) X(move##n##_br_back)
 
 /* Integer binary ops that also have an immediate form (b a constant). */
 #define EXEC_IMM_BINOPS(T) \
@@ -176,8 +179,8 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     EXEC_BR_STEP(br_inc) EXEC_BR_STEP(mv_br_inc) EXEC_BR_STEP(br_add) EXEC_BR_STEP(mv_br_add) \
     EXEC_BR_STEP(i32_add_imm_br_inc) \
     X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(finish) X(call) X(call_direct) X(i32_add_imm_call_direct) X(call_import) X(call_indirect) \
-    X(move) X(move_pair) X(move3) X(move4) X(move_br) X(move_br_back) X(move_pair_br_back) X(move3_br_back) \
-    X(move4_br_back) X(move2) X(const64) X(const128) X(select) X(select2) \
+    X(move) X(move_pair) X(move_br) X(move_br_back) X(move_pair_br_back) \
+    EXEC_MOVE_RUN(3) EXEC_MOVE_RUN(4) EXEC_MOVE_RUN(5) EXEC_MOVE_RUN(6) EXEC_MOVE_RUN(7) EXEC_MOVE_RUN(8) X(move2) X(const64) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy) \
     X(table_init) X(elem_drop) \

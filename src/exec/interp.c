@@ -601,17 +601,6 @@ op_move_pair:
     fp[W0(1)] = fp[W1(1)];
     fp[W0(2)] = fp[W1(2)];
     NEXT(3);
-op_move3:
-    fp[W0(1)] = fp[W1(1)];
-    fp[W0(2)] = fp[W1(2)];
-    fp[W0(3)] = fp[W1(3)];
-    NEXT(4);
-op_move4:
-    fp[W0(1)] = fp[W1(1)];
-    fp[W0(2)] = fp[W1(2)];
-    fp[W0(3)] = fp[W1(3)];
-    fp[W0(4)] = fp[W1(4)];
-    NEXT(5);
 op_move_br:
     fp[W0(1)] = fp[W1(1)];
     pc = pc[2].target;
@@ -627,21 +616,18 @@ op_move_pair_br_back:
     pc = pc[3].target;
     SPEND_FUEL();
     DISPATCH();
-op_move3_br_back:
-    fp[W0(1)] = fp[W1(1)];
-    fp[W0(2)] = fp[W1(2)];
-    fp[W0(3)] = fp[W1(3)];
-    pc = pc[4].target;
-    SPEND_FUEL();
-    DISPATCH();
-op_move4_br_back:
-    fp[W0(1)] = fp[W1(1)];
-    fp[W0(2)] = fp[W1(2)];
-    fp[W0(3)] = fp[W1(3)];
-    fp[W0(4)] = fp[W1(4)];
-    pc = pc[5].target;
-    SPEND_FUEL();
-    DISPATCH();
+/* Runs of 3 to 8 moves, in order, and the same ending in a loop's back-edge. */
+#define MOVE_AT(i) fp[W0(i)] = fp[W1(i)];
+#define MOVES3 MOVE_AT(1) MOVE_AT(2) MOVE_AT(3)
+#define MOVES4 MOVES3 MOVE_AT(4)
+#define MOVES5 MOVES4 MOVE_AT(5)
+#define MOVES6 MOVES5 MOVE_AT(6)
+#define MOVES7 MOVES6 MOVE_AT(7)
+#define MOVES8 MOVES7 MOVE_AT(8)
+#define MOVE_RUN(n) \
+    op_move##n: MOVES##n NEXT((n) + 1); \
+    op_move##n##_br_back: MOVES##n pc = pc[(n) + 1].target; SPEND_FUEL(); DISPATCH();
+    MOVE_RUN(3) MOVE_RUN(4) MOVE_RUN(5) MOVE_RUN(6) MOVE_RUN(7) MOVE_RUN(8)
 op_move2:
     fp[W0(1)] = fp[W1(1)];
     fp[W0(1) + 1] = fp[W1(1) + 1];

@@ -139,7 +139,7 @@ typedef struct tr {
     uint32_t cmp_a, cmp_b, cmp_dst;
     bool cmp_prev_valid;     /* an op producing into cmp_at's start, right before the compare */
     size_t cmp_prev_at;
-    uint32_t move_count;     /* a run of this many moves (0-4) was emitted at move_at (last_move_run) */
+    uint32_t move_count;     /* a run of this many moves (0-8) was emitted at move_at (last_move_run) */
     size_t move_at;
     bool pair_valid;         /* the add at pair_first runs the one at pair_second too */
     size_t pair_first, pair_second;
@@ -193,7 +193,7 @@ static bool op_is_pure(int op)
 {
     switch (op) {
 #define X(name) case EXEC_OP_##name:
-    X(move) X(move_pair) X(move3) X(move4) X(move2) X(const64) X(const128) X(select) X(select2)
+    X(move) X(move_pair) X(move3) X(move4) X(move5) X(move6) X(move7) X(move8) X(move2) X(const64) X(const128) X(select) X(select2)
     X(global_get) X(global_get2) X(memory_size) X(table_size) X(ref_func)
     X(i32_load) X(i64_load) X(i32_load8_s) X(i32_load8_u) X(i32_load16_s) X(i32_load16_u)
     X(i64_load8_s) X(i64_load8_u) X(i64_load16_s) X(i64_load16_u) X(i64_load32_s) X(i64_load32_u)
@@ -367,12 +367,17 @@ static void run_add_imm_into(tr *t, int fused)
         t->code[at].h = t->handlers[fused];
 }
 
-/* The ops running 1-4 moves in one dispatch, plain and ending in a loop's
+/* The ops running 1-8 moves in one dispatch, plain and ending in a loop's
  * back-edge (code.h). */
-static const int k_move_run_op[5] = { -1, EXEC_OP_move, EXEC_OP_move_pair, EXEC_OP_move3, EXEC_OP_move4 };
-static const int k_move_run_back_op[5] = { -1, EXEC_OP_move_br_back, EXEC_OP_move_pair_br_back,
-                                           EXEC_OP_move3_br_back, EXEC_OP_move4_br_back };
-#define TR_MOVE_RUN_MAX 4
+#define TR_MOVE_RUN_MAX 8
+static const int k_move_run_op[TR_MOVE_RUN_MAX + 1] = {
+    -1, EXEC_OP_move, EXEC_OP_move_pair, EXEC_OP_move3, EXEC_OP_move4,
+    EXEC_OP_move5, EXEC_OP_move6, EXEC_OP_move7, EXEC_OP_move8,
+};
+static const int k_move_run_back_op[TR_MOVE_RUN_MAX + 1] = {
+    -1, EXEC_OP_move_br_back, EXEC_OP_move_pair_br_back, EXEC_OP_move3_br_back, EXEC_OP_move4_br_back,
+    EXEC_OP_move5_br_back, EXEC_OP_move6_br_back, EXEC_OP_move7_br_back, EXEC_OP_move8_br_back,
+};
 
 /* How many moves the last instruction emitted runs, if it is a run of
  * moves with no label since; else 0. */
@@ -493,7 +498,7 @@ static void emit_move(tr *t, uint32_t dst, const tr_entry *e)
         return;
     }
     /* Runs of moves (phi copies at loop ends, call arguments, a hash's
-     * rotating state) dispatch once per four. */
+     * rotating state) dispatch once per eight. */
     uint32_t run = last_move_run(t);
     if (run > 0 && run < TR_MOVE_RUN_MAX) {
         t->code[t->move_at].h = t->handlers[k_move_run_op[run + 1]];

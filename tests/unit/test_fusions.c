@@ -11,7 +11,7 @@
  * two bitwise ops in a row, f64 updates whose load came long before (and
  * the effects that must keep them apart), updates computing their own
  * address, pointer steps before a loop's back-edge, pairs of adds, runs of
- * three and four moves, xors of three rotations or shifts, axpy updates,
+ * three to eight moves, xors of three rotations or shifts, axpy updates,
  * f64 operands loaded early, scaled indexes kept and loaded from, pairs of
  * bit-field extracts, adds of compares, jumps threaded into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
@@ -801,6 +801,12 @@ static const char *k_far =
     "      (i32.add (i32.mul (i32.add (local.get $n) (i32.lt_s (local.get $a) (i32.const 5))) (i32.const 100))\n"
     "        (i32.add (i32.mul (i32.add (i32.gt_u (local.get $a) (local.get $b)) (local.get $n)) (i32.const 10))\n"
     "          (i32.add (local.get $n) (i32.eqz (i32.eq (local.get $a) (local.get $b))))))))\n"
+    "  ;; a run of six copies (parameters rotated through locals)\n"
+    "  (func (export \"copies\") (param $a i32) (param $b i32) (param $c i32) (result i32)\n"
+    "    (local $x i32) (local $y i32) (local $z i32)\n"
+    "    (local.set $x (local.get $b)) (local.set $y (local.get $c)) (local.set $z (local.get $a))\n"
+    "    (local.set $a (local.get $y)) (local.set $b (local.get $z)) (local.set $c (local.get $x))\n"
+    "    (i32.add (i32.mul (local.get $a) (i32.const 100)) (i32.add (i32.mul (local.get $b) (i32.const 10)) (local.get $c))))\n"
     "  ;; SHA-256's small sigma (two rotations and a shift), and three rotations of three values\n"
     "  (func (export \"small_sigma\") (param i32) (result i32)\n"
     "    (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 7)) (i32.rotr (local.get 0) (i32.const 18)))\n"
@@ -993,6 +999,9 @@ static void test_far_updates_steps_and_runs(void **state)
     pc = i32v(8191);                             /* o = 65528: the load is out of bounds */
     expect_oob(fx, "fetch", &pc, 1);
 
+    isola_value abc3[3] = { i32v(1), i32v(2), i32v(3) };
+    assert_int_equal(call1(fx, "copies", abc3, 3).of.i32, 312);
+
     /* Adds of compares. */
     isola_value c1[3] = { i32v(1), i32v(-1), i32v(3) };   /* ne, <s 5, >u (as unsigned) */
     assert_int_equal(call1(fx, "counts", c1, 3).of.i32, 2000 + 200 + 20 + 2);
@@ -1022,7 +1031,7 @@ static void test_far_updates_steps_and_runs(void **state)
     isola_value rows[3] = { i32v(0), i32v(8), i32v(16) };
     assert_int_equal(call1(fx, "rows", rows, 3).of.i32, 35 + 8000);
 
-    /* Loops carrying 3, 7 and 8 values. */
+    /* Loops carrying 3, 7 and 8 values (one run of moves each). */
     for (int32_t n = 0; n < 12; n += 5) {
         isola_value nv = i32v(n);
         assert_int_equal(call1(fx, "rot3", &nv, 1).of.i32, rotate_ref(3, n));
