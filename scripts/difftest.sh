@@ -9,6 +9,8 @@
 #   scripts/difftest.sh [--seed S] [-v] [COUNT]   COUNT modules (default 200) from seed S (default 1)
 #   scripts/difftest.sh --replay                  tests/diff/regressions/*.wasm against their .expected
 #   scripts/difftest.sh --check FILE.wasm         one module, both engines
+#   scripts/difftest.sh --shapes [--seed S] [-v] [COUNT]   modules of the translator's fused
+#                                                 shapes (tests/diff/shapes.py) instead
 #
 # Environment: ISOLA_DIFF_MAX_EXTRA (random bytes per module above 512, default
 # 24000), ISOLA_DIFF_RUN (the diff_run binary; default: built into
@@ -27,8 +29,9 @@ while [ $# -gt 0 ]; do
     --seed) seed=$2; shift ;;
     --replay) mode=replay ;;
     --check) mode=check; file=$2; shift ;;
+    --shapes) mode=shapes ;;
     -v) verbose=-v ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) count=$1 ;;
     esac
     shift
@@ -47,6 +50,11 @@ mkdir -p "$work"
 case $mode in
 replay) exec python3 "$root/tests/diff/difftest.py" "$run" "$work" --replay "$root/tests/diff/regressions" ;;
 check) exec python3 "$root/tests/diff/difftest.py" "$run" "$work" --check "$file" ;;
+shapes)
+    for tool in wat2wasm wasm-interp; do
+        command -v $tool >/dev/null || { echo "difftest: $tool not installed" >&2; exit 1; }
+    done
+    exec python3 "$root/tests/diff/shapes.py" "$run" "$work" "$seed" "$count" $verbose ;;
 esac
 for tool in wasm-opt wasm-interp; do
     command -v $tool >/dev/null || { echo "difftest: $tool not installed" >&2; exit 1; }
