@@ -184,6 +184,9 @@ def main(argv):
             print("seed %d: %s %s (saved in %s)" % (seed, verdict, detail, d), flush=True)
         elif verbose:
             print("seed %d: %s" % (seed, verdict), flush=True)
+        if (seed - first + 1) % 1000 == 0:
+            print("  ... %d modules: %s" % (seed - first + 1, ", ".join("%s %d" % kv for kv in sorted(counts.items()))),
+                  flush=True)
     print("shapes: seeds %d..%d: %s" % (first, first + count - 1,
                                         ", ".join("%s %d" % kv for kv in sorted(counts.items()))))
     bad = sum(v for k, v in counts.items() if k in difftest.FINDINGS or k == "generator-error")
