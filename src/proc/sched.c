@@ -27,6 +27,11 @@
 #include "proc/vm.h"
 #include "util/spinlock.h"
 
+/* The longest slice, whatever the process was granted: a kill, which takes
+ * effect between slices, and the processes waiting on this worker never
+ * wait more than this much fuel (some milliseconds of a tight loop). */
+#define SCHED_SLICE_MAX (UINT64_C(1) << 22)
+
 #define SCHED_FAIR_PERIOD 32u
 /* ... and at most one fair take per this much time on the worker's clock:
  * with tiny slices (a spawn tree's leaves run for a microsecond) a fair
@@ -352,8 +357,8 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
         return;
     }
     uint64_t slice = p->granted.fuel_per_slice;
-    if (slice == 0 || slice > (uint64_t)INT64_MAX)
-        slice = (uint64_t)INT64_MAX;
+    if (slice == 0 || slice > SCHED_SLICE_MAX)
+        slice = SCHED_SLICE_MAX;
     isola_exec_set_fuel(p->exec, (int64_t)slice);
     isola_status st;
     if (!p->started) {

@@ -469,6 +469,9 @@ static void case_spin(void)
     int32_t s2 = spawn(MOD_MISC, "spin_calls", NULL, 0, NULL, 0, NULL);
     isola_proc_limits capped = {.fuel_total = 3000000};
     int32_t s3 = spawn(MOD_MISC, "spin", NULL, 0, NULL, 0, &capped);
+    /* The host may grant an unlimited slice: it is still cut into slices. */
+    isola_proc_limits unlimited = {.fuel_per_slice = UINT64_MAX};
+    int32_t s4 = spawn(MOD_MISC, "spin", NULL, 0, NULL, 0, &unlimited);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (uint32_t i = 0; i < 50; i++)
@@ -479,12 +482,16 @@ static void case_spin(void)
     isola_proc_exit ex;
     CHECK_EQ(isola_vm_wait(vm, s1, 0, &ex), ISOLA_EAGAIN, "spin still running");
     CHECK_EQ(isola_vm_wait(vm, s2, 0, &ex), ISOLA_EAGAIN, "spin_calls still running");
+    CHECK_EQ(isola_vm_wait(vm, s4, 0, &ex), ISOLA_EAGAIN, "unlimited spin still running");
     CHECK_EQ(isola_vm_kill(vm, s1, 9), 0, "kill spin");
     CHECK_EQ(isola_vm_kill(vm, s2, 10), 0, "kill spin_calls");
+    CHECK_EQ(isola_vm_kill(vm, s4, 11), 0, "kill unlimited spin");
     expect_exit(s1, EXIT_KILLED, 9, "spin");
     expect_exit(s2, EXIT_KILLED, 10, "spin_calls");
+    expect_exit(s4, EXIT_KILLED, 11, "unlimited spin");
     nb_stop(&nb);
-    printf("spin: 1 worker, 2 endless loops + 1 fuel-capped: 50 neighbour rounds in %.0f ms\n", ms);
+    printf("spin: 1 worker, 2 endless loops + 1 fuel-capped + 1 with an unlimited slice: 50 neighbour rounds in %.0f ms\n",
+           ms);
 }
 
 /* ---------------------------------------------------------------- memory bombs */
