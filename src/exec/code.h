@@ -178,9 +178,11 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     EXEC_CMPS(EXEC_BR_I32) EXEC_CMPS(EXEC_BR_I64) \
     EXEC_BR_STEP(br_inc) EXEC_BR_STEP(mv_br_inc) EXEC_BR_STEP(br_add) EXEC_BR_STEP(mv_br_add) \
     EXEC_BR_STEP(i32_add_imm_br_inc) \
-    X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(finish) X(call) X(call_direct) X(i32_add_imm_call_direct) X(call_import) X(call_indirect) \
+    X(br_table) X(br_table_and) X(br_table_add) X(ret) X(ret1) X(finish) \
+    X(call) X(call_direct) X(i32_add_imm_call_direct) X(call_import) X(call_indirect) \
     X(move) X(move_pair) X(move_br) X(move_br_back) X(move_pair_br_back) \
-    EXEC_MOVE_RUN(3) EXEC_MOVE_RUN(4) EXEC_MOVE_RUN(5) EXEC_MOVE_RUN(6) EXEC_MOVE_RUN(7) EXEC_MOVE_RUN(8) X(move2) X(const64) X(const128) X(select) X(select2) \
+    EXEC_MOVE_RUN(3) EXEC_MOVE_RUN(4) EXEC_MOVE_RUN(5) EXEC_MOVE_RUN(6) EXEC_MOVE_RUN(7) EXEC_MOVE_RUN(8) \
+    X(move2) X(const64) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy) \
     X(table_init) X(elem_drop) \

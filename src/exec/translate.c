@@ -146,8 +146,8 @@ typedef struct tr {
     int pair_op;             /* what they are (pair_op_of) */
     bool add_valid[TR_ADDS]; /* the last i32_add or i32_add_imm ops emitted, newest first */
     size_t add_at[TR_ADDS];  /* (add_ending_at) */
-    bool upd_valid;          /* the f64_muladd/mulsub at upd_at folded in a value that the */
-    size_t upd_at, upd_load_at;   /* i64_load at upd_load_at wrote (see try_update_far) */
+    bool upd_valid;          /* the f64_muladd/mulsub at upd_at adds to a value loaded */
+    size_t upd_at, upd_load_at;   /* by the i64_load at upd_load_at (try_update_far) */
     size_t effect_at;        /* no op with an effect (op_is_pure) starts at or after this */
 
     uint32_t *brt;           /* br_table targets being translated */
@@ -193,7 +193,8 @@ static bool op_is_pure(int op)
 {
     switch (op) {
 #define X(name) case EXEC_OP_##name:
-    X(move) X(move_pair) X(move3) X(move4) X(move5) X(move6) X(move7) X(move8) X(move2) X(const64) X(const128) X(select) X(select2)
+    X(move) X(move_pair) X(move3) X(move4) X(move5) X(move6) X(move7) X(move8) X(move2)
+    X(const64) X(const128) X(select) X(select2)
     X(global_get) X(global_get2) X(memory_size) X(table_size) X(ref_func)
     X(i32_load) X(i64_load) X(i32_load8_s) X(i32_load8_u) X(i32_load16_s) X(i32_load16_u)
     X(i64_load8_s) X(i64_load8_u) X(i64_load16_s) X(i64_load16_u) X(i64_load32_s) X(i64_load32_u)
@@ -214,7 +215,8 @@ static bool op_is_pure(int op)
     X(f32_convert_i32_s) X(f32_convert_i32_u) X(f32_convert_i64_s) X(f32_convert_i64_u)
     X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s) X(f64_convert_i64_u)
     X(f32_demote_f64) X(f64_promote_f32)
-    X(i32_add_imm_x2) X(i32_add_x2) X(i32_shr_u_and_x2) X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd)
+    X(i32_add_imm_x2) X(i32_add_x2) X(i32_shr_u_and_x2)
+    X(f64_muladd) X(f64_mulsub) X(f64_mulrsub) X(i32_muladd) X(i64_muladd)
     X(i32_add3) X(i32_andn) X(i32_rotl_xor_rotl)
     X(i32_rotl_xor_rotl_xor_rotl) X(i32_rotl_xor_rotl_xor_shr_u)
     EXEC_BITS2(and) EXEC_BITS2(or) EXEC_BITS2(xor)
