@@ -279,6 +279,8 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
         return ret_i32(slots, ISOLA_EINVAL);
     bool wait = flags & SEND_WAIT;
     proc_process_park_begin(p);
+    if (wait)
+        proc_process_park_count(p);
     proc_endpoint *parked = NULL;
     int32_t r = proc_vm_send(&p->handles, ARG_I32(0), slots[1], bytes, len, handles, nhandles,
                              wait ? &p->waiter : NULL, &parked, p->send_hint);
@@ -286,6 +288,8 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
         proc_process_parked(p, parked);
         return ISOLA_HOST_BLOCK;
     }
+    if (wait)
+        proc_process_park_uncount(p);
     return ret_i32(slots, r);
 }
 
@@ -304,16 +308,16 @@ static void api_op_done(proc_process *p)
  * on a message: results and info, no timer, no park left; then the process
  * resumes after the call instead of making it again.
  */
-static void api_receive_complete(proc_process *p)
+static void api_receive_complete(proc_process *p, proc_recv_msg msg)
 {
     proc_recv_slot *slot = &p->recv;
     proc_process_park_begin(p);
     api_op_done(p);
     if (slot->info) {
-        api_recv_info ri = {.tag = slot->tag, .size = slot->size, .handle_count = slot->handle_count};
+        api_recv_info ri = {.tag = msg.tag, .size = msg.size, .handle_count = msg.handle_count};
         memcpy(slot->info, &ri, sizeof ri);
     }
-    ret_i32(slot->results, (int32_t)slot->size);
+    ret_i32(slot->results, (int32_t)msg.size);
     bool completed = isola_exec_host_complete(p->exec);
     assert(completed && "a parked receiver not suspended in its receive");
     (void)completed;
@@ -357,7 +361,11 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     }
     int32_t installed[PROC_MESSAGE_MAX_HANDLES];
     proc_message *m = NULL;
+    if (wait)
+        proc_process_park_count(p);
     int32_t r = proc_ipc_receive_on(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed, &m);
+    if (wait && r != ISOLA_EAGAIN)
+        proc_process_park_uncount(p);
     if (r == PROC_OK) {
         api_op_done(p);
         uint32_t n = m->size < max ? m->size : max;

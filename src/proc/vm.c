@@ -51,10 +51,7 @@ static bool vm_send_handoff(proc_handle_table *table, proc_endpoint *ep, uint64_
         memcpy(slot->buf, bytes, n);
     if (handle_count)
         proc_message_move_handles(table, handles, handle_count, &to->handles, slot->handles_out);
-    slot->tag = tag;
-    slot->size = size;
-    slot->handle_count = handle_count;
-    proc_process_handoff_done(to);
+    proc_process_handoff_done(to, (proc_recv_msg){.tag = tag, .size = size, .handle_count = handle_count});
     return true;
 }
 
