@@ -240,6 +240,11 @@ typedef struct isola_instance_limits {
      * imports (a process VM): those reference counts are cache lines every
      * instantiation and every release would write, on whatever core. */
     bool host_imports_borrowed;
+    /* true: the caller keeps `module` alive for as long as the instance
+     * lives, so the instance takes no reference to it (the same reason: a
+     * module's count is one cache line every spawn and end of a process VM
+     * writes, from every core, with a locked instruction). */
+    bool module_borrowed;
 } isola_instance_limits;
 
 /*

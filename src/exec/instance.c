@@ -44,6 +44,7 @@
 #include "exec/memory.h"
 #include "exec/table.h"
 #include "util/error.h"
+#include "util/refcount.h"
 
 /* ------------------------------------------------------------ import checks */
 
@@ -141,7 +142,7 @@ static isola_instance *instance_alloc(isola_engine *engine, isola_module *module
     isola_instance *inst = (isola_instance *)block;
     atomic_init(&inst->refcount, 1);
     inst->engine = engine;
-    inst->module = isola_module_retain(module);
+    inst->module = module;   /* counted by isola_instantiate unless borrowed */
     inst->funcs = (isola_func **)(block + funcs);
     inst->own_funcs = (isola_func *)(block + own);
     inst->memories = (isola_memory **)(block + memories);
@@ -264,7 +265,8 @@ static void instance_free(isola_instance *inst)
         isola_global_release(inst->globals[i]);
     for (uint32_t i = 0; i < inst->nimported_instances; i++)
         isola_instance_release(inst->imported_instances[i]);
-    isola_module_release(inst->module);
+    if (!inst->module_borrowed)
+        isola_module_release(inst->module);
     free(inst);   /* the arrays are in the same block */
 }
 
@@ -467,8 +469,11 @@ static bool instance_imports_ref_holders(const wasm_module *m)
 }
 
 /* Takes the references a borrowing instance did not take. */
-static void instance_own_host_imports(isola_instance *inst)
+static void instance_own_borrowed(isola_instance *inst)
 {
+    if (inst->module_borrowed)
+        isola_module_retain(inst->module);
+    inst->module_borrowed = false;
     if (!inst->host_imports_borrowed)
         return;
     for (uint32_t i = 0; i < inst->module->wasm->nfunc_imports; i++)
@@ -499,6 +504,9 @@ isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
         return NULL;
     }
     inst->host_imports_borrowed = limits && limits->host_imports_borrowed;
+    inst->module_borrowed = limits && limits->module_borrowed;
+    if (!inst->module_borrowed)
+        isola_module_retain(module);
     instance_link_imports(inst, imports);
     instance_define_funcs(inst);
     if (!instance_define_objects(inst, limits, err)) {
@@ -517,7 +525,7 @@ isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
          * valid. The engine keeps it beyond the caller's reach, so it must
          * own its imports again. */
         if (funcs_escaped)
-            instance_own_host_imports(inst);
+            instance_own_borrowed(inst);
         if (!funcs_escaped || !exec_engine_keep_instance(engine, inst))
             isola_instance_release(inst);
         return NULL;
@@ -533,7 +541,7 @@ isola_instance *isola_instance_retain(isola_instance *instance)
 
 void isola_instance_release(isola_instance *instance)
 {
-    if (instance && atomic_fetch_sub(&instance->refcount, 1) == 1)
+    if (instance && util_ref_drop(&instance->refcount))
         instance_free(instance);
 }
 

@@ -10,6 +10,7 @@
 #include "exec/translate.h"
 #include "exec/types.h"
 #include "util/error.h"
+#include "util/refcount.h"
 #include "wasm/decode.h"
 #include "wasm/validate.h"
 
@@ -127,7 +128,7 @@ isola_module *isola_module_retain(isola_module *module)
 
 void isola_module_release(isola_module *module)
 {
-    if (module && atomic_fetch_sub(&module->refcount, 1) == 1)
+    if (module && util_ref_drop(&module->refcount))
         module_free(module);
 }
 

@@ -135,6 +135,7 @@ struct isola_instance {
     isola_instance **imported_instances;  /* instances whose functions we import (referenced) */
     uint32_t nimported_instances;
     bool host_imports_borrowed;      /* isola_instance_limits: no references to host imports */
+    bool module_borrowed;            /* isola_instance_limits: no reference to `module` */
 
     void *userdata;
 };

@@ -146,6 +146,9 @@ static int32_t api_spawn_wasi(proc_process *p, const uint8_t *arg, uint32_t arg_
 static uint64_t api_default_fuel(proc_process *p)
 {
     uint64_t want = proc_limits_default().fuel_total;
+    /* Limits never change after spawn: an unlimited total needs no lock. */
+    if (p->quota.limits.fuel_total == PROC_LIMIT_UNLIMITED64)
+        return want;
     util_spin_lock(&p->quota.lock);
     uint64_t limit = p->quota.limits.fuel_total, used = p->quota.fuel_used;
     util_spin_unlock(&p->quota.lock);

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "util/refcount.h"
+
 /* Endpoints a cycle search may visit before it gives up (and refuses). */
 #define CHANNEL_SEARCH_MAX 1024u
 
@@ -83,7 +85,7 @@ static void endpoint_destroy(proc_object *object)
     /* Both queues must be told before the count drops: once it does, the
      * peer's destroy may free the block on another thread. */
     proc_queue_mark_senders_gone(&channel->queues[1 - side]);
-    if (atomic_fetch_sub_explicit(&channel->live_endpoints, 1, memory_order_acq_rel) == 1) {
+    if (util_ref_drop(&channel->live_endpoints)) {
         proc_queue_fini(&channel->queues[0]);
         proc_queue_fini(&channel->queues[1]);
         free(channel);

@@ -61,6 +61,10 @@ typedef struct proc_quota {
      * give back goes on to `up`, the quota its own grant came from. */
     struct proc_quota *up;
     bool ended;
+    /* A spawn has been charged here (proc_quota_spawn): children may give
+     * back at any time. Written and read only by the owner's own thread
+     * (it is the one that spawns), so no lock. */
+    bool had_children;
 } proc_quota;
 
 /* Everything unlimited: for processes the host spawns when it sets no limits. */
@@ -95,6 +99,9 @@ void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_lim
 
 /* Own memory growth by `pages`: PROC_OK or ISOLA_ELIMIT (nothing charged). */
 int32_t proc_quota_charge_pages(proc_quota *quota, uint32_t pages);
+/* The same for a quota no other thread can reach yet (a process being
+ * spawned): without the lock. */
+int32_t proc_quota_charge_pages_unshared(proc_quota *quota, uint32_t pages);
 
 /* Own memory shrink (a memory freed). */
 void proc_quota_release_pages(proc_quota *quota, uint32_t pages);

@@ -259,7 +259,6 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
         return ISOLA_ENOMEM;
     proc_object_init(&p->header, PROC_OBJ_PROCESS, process_destroy);
     p->vm = vm;
-    p->id = atomic_fetch_add(&vm->next_id, 1) + 1;
     p->granted = *granted;
     proc_quota_init(&p->quota, *granted);
     p->parent_quota = spawner->quota;
@@ -296,10 +295,12 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
                       : proc_reuse_exec(&p->vm->reuse, p->vm->engine, &cfg, err);
     if (!p->exec)
         return false;
-    /* Every process of a module links the same host functions; holding the
-     * module instead of counting each function per spawn and end keeps ~15
-     * shared cache lines out of every spawn. */
-    isola_instance_limits il = {.max_memory_pages = p->granted.memory_pages, .host_imports_borrowed = true};
+    /* Every process of a module links the same host functions and shares
+     * the same isola_module; holding the proc_module (which owns both)
+     * instead of counting each function and the module per spawn and end
+     * keeps ~16 shared cache lines out of every spawn. */
+    isola_instance_limits il = {.max_memory_pages = p->granted.memory_pages, .host_imports_borrowed = true,
+                                .module_borrowed = true};
     p->module = m;
     proc_object_retain(&m->header);
     if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
@@ -379,7 +380,7 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         isola_wasi_release(wasi);
     }
     wasi = NULL;
-    if (r == PROC_OK && proc_quota_charge_pages(&p->quota, module->initial_pages) != PROC_OK) {
+    if (r == PROC_OK && proc_quota_charge_pages_unshared(&p->quota, module->initial_pages) != PROC_OK) {
         r = ISOLA_ELIMIT;
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial memory exceeds the memory limit");
     } else if (r == PROC_OK && !process_instantiate(p, module, name, name_len, err)) {
@@ -405,10 +406,13 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         return r;
     }
     proc_message_commit_transfer(spawner->table, handles, handle_count);
+    /* Ids count successful spawns, so the count is the last id given. */
+    p->id = atomic_fetch_add(&vm->spawned, 1) + 1;
     atomic_fetch_add(&vm->live, 1);
+    /* The caller's reference (the first one is the scheduler's), taken
+     * while no other thread can see the process: a plain increment. */
+    proc_object_retain_unshared(&p->header);
     proc_vm_register(vm, p);
-    atomic_fetch_add(&vm->spawned, 1);
-    proc_object_retain(&p->header);   /* the caller's; the first one is the scheduler's */
     *out = p;
     proc_sched_push(&vm->sched, p);
     return PROC_OK;
@@ -480,11 +484,35 @@ void proc_process_parked(proc_process *process, proc_endpoint *endpoint)
     process->parked_on = endpoint;
 }
 
+/*
+ * Takes an ended process out of vm->live; true when the VM is now empty.
+ * A host waiting for the VM to empty must also find its memory back, so
+ * the end that takes the count to zero marks the word as trimming in the
+ * same step, trims the caches and only then clears the mark: the word
+ * reads 0 (empty) only after that. Ends that are not the last (a spawn
+ * may come between the load and the CAS, so no end knows before) are one
+ * CAS.
+ */
+static bool process_uncount(proc_vm *vm)
+{
+    uint_fast64_t v = atomic_load_explicit(&vm->live, memory_order_relaxed), to;
+    do {
+        assert((v & PROC_VM_LIVE_MASK) != 0);
+        to = (v & PROC_VM_LIVE_MASK) == 1 ? v - 1 + PROC_VM_TRIMMING : v - 1;
+    } while (!atomic_compare_exchange_weak(&vm->live, &v, to));
+    if ((v & PROC_VM_LIVE_MASK) != 1)
+        return false;
+    proc_reuse_trim(&vm->reuse, vm->engine);   /* cached memory goes back */
+    return atomic_fetch_sub(&vm->live, PROC_VM_TRIMMING) == PROC_VM_TRIMMING;
+}
+
 void proc_process_end(proc_process *p, proc_exit_kind kind, int32_t reason)
 {
     proc_vm *vm = p->vm;
     assert(!atomic_load(&p->done));
-    atomic_store(&p->state, PROC_DONE);
+    /* Every other change of state is a CAS (a wake), which sees DONE; a
+     * plain store does. */
+    atomic_store_explicit(&p->state, PROC_DONE, memory_order_release);
     proc_timer_cancel(&vm->timers, p);
     proc_process_park_begin(p);
     /* A wake already taken off a queue may still be running: wait for it. */
@@ -503,14 +531,6 @@ void proc_process_end(proc_process *p, proc_exit_kind kind, int32_t reason)
     proc_links_fire(p, kind, reason);
     proc_vm_unregister(vm, p);
     atomic_store(&p->done, true);   /* seq_cst: isola_vm_wait counts itself, then reads it */
-    /* A host waiting for the VM to empty must also find its memory back:
-     * `ending` keeps the VM from reading as empty until the trim is done,
-     * and whoever takes it back to 0 with nothing alive tells the host. */
-    atomic_fetch_add(&vm->ending, 1);
-    bool idle = atomic_fetch_sub(&vm->live, 1) == 1;
-    if (idle)
-        proc_reuse_trim(&vm->reuse, vm->engine);   /* cached memory goes back */
-    bool last_out = atomic_fetch_sub(&vm->ending, 1) == 1 && atomic_load(&vm->live) == 0;
-    proc_vm_notify_host(vm, p, last_out);
+    proc_vm_notify_host(vm, p, process_uncount(vm));
     proc_object_release(&p->header);   /* the scheduler's reference */
 }

@@ -493,7 +493,7 @@ static bool vm_empty(proc_vm *vm, void *arg)
 {
     (void)arg;
     /* Empty means reclaimed too: the last end's trim has finished. */
-    return atomic_load(&vm->live) == 0 && atomic_load(&vm->ending) == 0;
+    return atomic_load(&vm->live) == 0;
 }
 
 int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, isola_proc_exit *exit)
@@ -562,7 +562,7 @@ int32_t isola_vm_revoke(isola_vm *vm, int32_t revoker)
 
 uint64_t isola_vm_live(const isola_vm *vm)
 {
-    return atomic_load(&((proc_vm *)vm)->live);
+    return proc_vm_live(vm);
 }
 
 uint64_t isola_vm_spawned(const isola_vm *vm)

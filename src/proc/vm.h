@@ -52,11 +52,23 @@ struct proc_vm {
     util_spinlock all_lock;
     struct proc_process *all;
 
-    atomic_uint_fast64_t next_id;
-    atomic_uint_fast64_t live;     /* processes spawned and not yet ended */
-    atomic_uint ending;            /* ends between their `live` decrement and their trim */
-    atomic_uint_fast64_t spawned;
+    /* Processes spawned and not yet ended (the low 32 bits), plus
+     * PROC_VM_TRIMMING for each end that took the count to zero and is
+     * trimming the caches (proc_process_end): the VM is empty, memory
+     * returned, only when the whole word is 0. One word, so a process end
+     * that is not the last costs one locked instruction. */
+    atomic_uint_fast64_t live;
+    atomic_uint_fast64_t spawned;  /* also the last process id given */
 };
+
+#define PROC_VM_LIVE_MASK 0xFFFFFFFFull
+#define PROC_VM_TRIMMING (1ull << 32)
+
+/* Processes spawned and not yet ended. */
+static inline uint64_t proc_vm_live(const proc_vm *vm)
+{
+    return atomic_load(&((proc_vm *)vm)->live) & PROC_VM_LIVE_MASK;
+}
 
 /* Adds/removes a live process to/from the VM's list. */
 void proc_vm_register(proc_vm *vm, proc_process *p);
