@@ -140,6 +140,7 @@ typedef struct proc_process {
     uint64_t op_deadline;      /* CLOCK_MONOTONIC ns; UINT64_MAX: none */
     uint32_t timer_slot;       /* index+1 in the timer heap, 0 when not armed (timer lock) */
     uint64_t timer_deadline;
+    bool timer_used;           /* it has armed a timer (its own thread: proc_timer_arm) */
 
     /* Held while alive; released by proc_process_end. */
     isola_func *entry;         /* borrowed from instance */
