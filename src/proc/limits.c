@@ -19,18 +19,6 @@ proc_limits proc_limits_unlimited(void)
     };
 }
 
-proc_limits proc_limits_default(void)
-{
-    return (proc_limits){
-        .memory_pages = 256,
-        .fuel_per_slice = 10000,
-        .fuel_total = PROC_LIMIT_UNLIMITED64,
-        .queue_count = 1024,
-        .queue_bytes = 1u << 20,
-        .handle_count = 1024,
-        .live_children = 1024,
-    };
-}
 
 void proc_quota_init(proc_quota *quota, proc_limits limits)
 {

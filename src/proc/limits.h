@@ -75,7 +75,21 @@ proc_limits proc_limits_unlimited(void);
  * 1024 messages / 1 MiB, 1024 handles, 1024 live descendants). Grants
  * are clamped, so a default request may take all a small parent has left:
  * spawners that start many children should ask for specific amounts. */
-proc_limits proc_limits_default(void);
+static inline proc_limits proc_limits_default(void)
+{
+    /* Inline: every spawn starts from it, and a struct built field by field
+     * in another function and read back in wider pieces stalls the loads
+     * (3% of a spawn and exit). */
+    return (proc_limits){
+        .memory_pages = 256,
+        .fuel_per_slice = 10000,
+        .fuel_total = PROC_LIMIT_UNLIMITED64,
+        .queue_count = 1024,
+        .queue_bytes = 1u << 20,
+        .handle_count = 1024,
+        .live_children = 1024,
+    };
+}
 
 void proc_quota_init(proc_quota *quota, proc_limits limits);
 
