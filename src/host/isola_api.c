@@ -47,7 +47,7 @@ static inline isola_host_result ret_i32(uint64_t *slots, int32_t v)
 
 static proc_process *api_process(isola_host_call *call)
 {
-    return isola_instance_userdata(isola_host_instance(call));
+    return isola_host_userdata(call);
 }
 
 /* The caller's memory, looked up once for the several ranges of one call. */
@@ -282,17 +282,13 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
         return ret_i32(slots, ISOLA_EINVAL);
     bool wait = flags & SEND_WAIT;
     proc_process_park_begin(p);
-    if (wait)
-        proc_process_park_count(p);
     proc_endpoint *parked = NULL;
     int32_t r = proc_vm_send(&p->handles, ARG_I32(0), slots[1], bytes, len, handles, nhandles,
                              wait ? &p->waiter : NULL, &parked, p->send_hint);
     if (r == ISOLA_EFULL && wait) {
-        proc_process_parked(p, parked);
+        proc_process_parked(p, parked);   /* counted by proc_vm_send */
         return ISOLA_HOST_BLOCK;
     }
-    if (wait)
-        proc_process_park_uncount(p);
     return ret_i32(slots, r);
 }
 

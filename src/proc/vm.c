@@ -78,9 +78,18 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
         vm_send_handoff(table, ep, tag, bytes, size, handles, handle_count, hint))
         return PROC_OK;
     proc_endpoint_prefetch_send(ep);
+    /* Counted before the queue may park it; here, not in the caller,
+     * because the hand-off above (the usual case) parks nothing. */
+    proc_process *sender = wait ? proc_process_from_waiter(wait) : NULL;
+    if (sender)
+        proc_process_park_count(sender);
     r = proc_ipc_send_on(table, ep, tag, bytes, size, handles, handle_count, wait);
-    if (r == ISOLA_EFULL && wait && parked_on)
-        *parked_on = ep;
+    if (r == ISOLA_EFULL && sender) {
+        if (parked_on)
+            *parked_on = ep;
+    } else if (sender) {
+        proc_process_park_uncount(sender);
+    }
     return r;
 }
 

@@ -109,9 +109,10 @@ void proc_wasi_release(proc_process *process);
 /* Sends through `handle` in `table`: a channel endpoint, or a process
  * (into its mailbox); needs SEND. A receiver parked there takes the message
  * directly when it can (a hand-off, see vm.c); else it is queued. If the
- * queue is full and `wait` is given, it is parked and *parked_on names the
- * endpoint to cancel on. On success `hint` (may be NULL) gets where the
- * message went (process.h, send_hint). */
+ * queue is full and `wait` (a process's waiter) is given, it is parked,
+ * counted (proc_process_park_count), and *parked_on names the endpoint to
+ * cancel on. On success `hint` (may be NULL) gets where the message went
+ * (process.h, send_hint). */
 int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, const void *bytes,
                      uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait,
                      proc_endpoint **parked_on, uintptr_t *hint);
