@@ -272,9 +272,7 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
     atomic_init(&p->pending_wakes, 0);
     util_spin_init(&p->link_lock);
     p->op_deadline = UINT64_MAX;
-    /* The mailbox's reverse direction is never used: one empty message. */
-    proc_queue_limits unused = {.max_count = 1, .max_bytes = 0};
-    int32_t r = proc_channel_create(proc_process_queue_limits(p), unused, &p->mailbox, &p->mailbox_send);
+    int32_t r = proc_channel_create_one_way(proc_process_queue_limits(p), &p->mailbox, &p->mailbox_send);
     if (r != PROC_OK) {
         proc_object_release(p->parent_ref);
         free(p);
@@ -387,8 +385,9 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         r = error_status(err, p->exec);
     } else if (r == PROC_OK) {
         /* Straight into the queue: no handle names a mailbox's receiving
-         * end, so the start message cannot close an endpoint cycle. */
-        r = proc_queue_push(proc_endpoint_queue(p->mailbox), start, NULL);
+         * end, so the start message cannot close an endpoint cycle; and
+         * nothing can reach the process yet, so no lock. */
+        r = proc_queue_push_unshared(proc_endpoint_queue(p->mailbox), start);
         if (r == PROC_OK)
             start = NULL;
         else
