@@ -287,6 +287,15 @@ static void instance_hold_owner(isola_instance *inst, isola_instance *owner)
 static void instance_link_imports(isola_instance *inst, const isola_extern *imports)
 {
     const wasm_module *m = inst->module->wasm;
+    if (inst->host_imports_borrowed && m->nimports == m->nfunc_imports) {
+        /* Functions only, none counted: a process's imports, every spawn. */
+        for (uint32_t i = 0; i < m->nimports; i++) {
+            assert(imports[i].kind == ISOLA_EXTERN_FUNC);
+            inst->funcs[i] = imports[i].of.func;
+            instance_hold_owner(inst, imports[i].of.func->instance);
+        }
+        return;
+    }
     uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
         const isola_extern *ext = &imports[i];
@@ -321,15 +330,14 @@ static void instance_define_funcs(isola_instance *inst)
 {
     const isola_module *module = inst->module;
     const wasm_module *m = module->wasm;
-    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
-        isola_func *f = &inst->own_funcs[i - m->nfunc_imports];
-        uint32_t typeidx = m->funcs[i].typeidx;
-        f->type_id = module->type_ids[typeidx];
-        f->type = &m->types[typeidx];
-        f->instance = inst;
-        f->code = module->code[i - m->nfunc_imports];
-        f->func_index = i;
-        inst->funcs[i] = f;
+    uint32_t ndefined = m->nfuncs - m->nfunc_imports;
+    if (ndefined)
+        memcpy(inst->own_funcs, module->func_template, ndefined * sizeof *inst->own_funcs);
+    isola_func **defined = inst->funcs + m->nfunc_imports;
+    for (uint32_t i = 0; i < ndefined; i++) {
+        assert(inst->own_funcs[i].func_index == m->nfunc_imports + i);
+        inst->own_funcs[i].instance = inst;
+        defined[i] = &inst->own_funcs[i];
     }
 }
 
