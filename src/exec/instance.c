@@ -88,6 +88,23 @@ static bool instance_import_matches(isola_engine *engine, const isola_module *mo
     return false;
 }
 
+/* The common case in one compact loop: every import a function of this
+ * engine with the expected type (module->import_type_ids). False when
+ * not, or when the module imports anything else. */
+static bool instance_funcs_match(isola_engine *engine, const isola_module *module, const isola_extern *imports,
+                                 uint32_t nimports)
+{
+    if (nimports != module->wasm->nfunc_imports)
+        return false;
+    for (uint32_t i = 0; i < nimports; i++) {
+        const isola_func *f = imports[i].of.func;
+        if (imports[i].kind != ISOLA_EXTERN_FUNC || !f || exec_func_engine(f) != engine ||
+            f->type_id != module->import_type_ids[i])
+            return false;
+    }
+    return true;
+}
+
 static bool instance_check_imports(isola_engine *engine, const isola_module *module,
                                    const isola_extern *imports, uint32_t nimports, isola_error *err)
 {
@@ -97,6 +114,10 @@ static bool instance_check_imports(isola_engine *engine, const isola_module *mod
                               m->nimports, nimports);
     if (nimports && !imports)
         return util_error_set(err, ISOLA_ERR_ARGUMENT, "imports missing");
+    if (instance_funcs_match(engine, module, imports, nimports))
+        return true;
+    /* Something does not match, or not all are functions: the general
+     * check, which also names the import. */
     for (uint32_t i = 0; i < nimports; i++) {
         const wasm_import *imp = &m->imports[i];
         const isola_extern *ext = &imports[i];

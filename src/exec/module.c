@@ -24,6 +24,7 @@ static void module_free(isola_module *module)
     }
     free(module->code);
     free(module->func_template);
+    free(module->import_type_ids);
     free(module->type_ids);
     wasm_module_free(module->wasm);
     free(module);
@@ -61,10 +62,17 @@ static bool module_translate(isola_module *module, isola_error *err)
     return true;
 }
 
-/* module->func_template from the translated code (see runtime.h). */
+/* module->func_template from the translated code, and
+ * module->import_type_ids (see runtime.h). */
 static bool module_func_template(isola_module *module, isola_error *err)
 {
     const wasm_module *m = module->wasm;
+    module->import_type_ids = calloc(m->nimports ? m->nimports : 1, sizeof *module->import_type_ids);
+    if (!module->import_type_ids)
+        return util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory loading a module");
+    for (uint32_t i = 0; i < m->nimports; i++)
+        if (m->imports[i].kind == WASM_EXTERN_FUNC)
+            module->import_type_ids[i] = module->type_ids[m->imports[i].type.typeidx];
     uint32_t ndefined = m->nfuncs - m->nfunc_imports;
     module->func_template = calloc(ndefined ? ndefined : 1, sizeof *module->func_template);
     if (!module->func_template)

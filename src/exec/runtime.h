@@ -54,6 +54,10 @@ struct isola_module {
      * `instance`: copied in one go by instantiation (instance.c) instead of
      * built field by field from four arrays per function per spawn. */
     struct isola_func *func_template;
+    /* The canonical type id of each function import, in import order: what
+     * checking a spawn's imports compares, without walking the imports'
+     * descriptions (names and all) each time. */
+    uint32_t *import_type_ids;
 };
 
 /*
