@@ -53,6 +53,12 @@ typedef struct pagescan_arg {
 #define PAGESCAN_REGIONS 128
 
 static atomic_bool pagescan_unsupported;
+static atomic_bool pagescan_disabled;   /* tests only (exec_pagescan_set_enabled) */
+
+void exec_pagescan_set_enabled(bool enabled)
+{
+    atomic_store(&pagescan_disabled, !enabled);
+}
 
 static uint8_t pagescan_state(uint64_t categories)
 {
@@ -63,7 +69,8 @@ static uint8_t pagescan_state(uint64_t categories)
 
 bool exec_pagescan(int fd, uintptr_t base, size_t npages, size_t page_bytes, uint8_t *state)
 {
-    if (fd < 0 || atomic_load_explicit(&pagescan_unsupported, memory_order_relaxed))
+    if (fd < 0 || atomic_load_explicit(&pagescan_unsupported, memory_order_relaxed) ||
+        atomic_load_explicit(&pagescan_disabled, memory_order_relaxed))
         return false;
     memset(state, PAGE_ZERO, npages);
     /* Zeroed though the kernel writes what it returns: tools that do not

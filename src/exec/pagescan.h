@@ -24,4 +24,8 @@ enum {
  * caller reads the pagemap entries instead. Thread-safe. */
 bool exec_pagescan(int fd, uintptr_t base, size_t npages, size_t page_bytes, uint8_t *state);
 
+/* For tests: false makes exec_pagescan refuse, as on a kernel without the
+ * ioctl, so the pool's other path (reading pagemap entries) runs here too. */
+void exec_pagescan_set_enabled(bool enabled);
+
 #endif

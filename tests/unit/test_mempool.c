@@ -241,6 +241,23 @@ static void test_pagescan_states(void **state)
     munmap(m, PAGES * page);
 }
 
+/* The same reuse checks with the page scan refused, as on kernels before
+ * 6.7: the pool reads pagemap entries instead. */
+static void test_reuse_without_pagescan(void **state)
+{
+    exec_pagescan_set_enabled(false);
+    test_slot_reuse_is_zeroed(state);
+    test_batched_reuse_is_zeroed(state);
+}
+
+/* Teardown: the scan back on, also after a failed check. */
+static int pagescan_enable(void **state)
+{
+    (void)state;
+    exec_pagescan_set_enabled(true);
+    return 0;
+}
+
 /* Pages a memory only read (mapped to the zero page) between pages it
  * wrote, in batches of small slots cleared together: every slot that comes
  * back reads as zeros, and read-only pages cost no clearing. */
@@ -495,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_batched_reuse_is_zeroed),
         cmocka_unit_test(test_discarded_reuse_is_zeroed),
         cmocka_unit_test(test_pagescan_states),
+        cmocka_unit_test_teardown(test_reuse_without_pagescan, pagescan_enable),
         cmocka_unit_test(test_read_pages_reuse_is_zeroed),
         cmocka_unit_test(test_reuse_after_fork),
         cmocka_unit_test(test_reuse_after_fork_twice),
