@@ -205,6 +205,9 @@ void isola_func_type(const isola_func *func, isola_functype *type);
 /* Inside a host function: the caller's context. */
 isola_instance *isola_host_instance(isola_host_call *call);     /* the calling wasm instance */
 isola_exec *isola_host_exec(isola_host_call *call);
+/* The calling instance's userdata (isola_instance_set_userdata): one call
+ * instead of two for a host whose every function starts there. */
+void *isola_host_userdata(isola_host_call *call);
 /* The caller's memory 0 and its size in bytes; NULL if it has none. */
 uint8_t *isola_host_memory(isola_host_call *call, uint64_t *size);
 /* Records a trap message (printf-style) and returns ISOLA_HOST_TRAP. */
@@ -240,6 +243,11 @@ typedef struct isola_instance_limits {
      * imports (a process VM): those reference counts are cache lines every
      * instantiation and every release would write, on whatever core. */
     bool host_imports_borrowed;
+    /* true: the caller keeps `module` alive for as long as the instance
+     * lives, so the instance takes no reference to it (the same reason: a
+     * module's count is one cache line every spawn and end of a process VM
+     * writes, from every core, with a locked instruction). */
+    bool module_borrowed;
 } isola_instance_limits;
 
 /*

@@ -403,6 +403,11 @@ isola_exec *isola_host_exec(isola_host_call *call)
     return call->exec;
 }
 
+void *isola_host_userdata(isola_host_call *call)
+{
+    return call->instance ? call->instance->userdata : NULL;
+}
+
 uint8_t *isola_host_memory(isola_host_call *call, uint64_t *size)
 {
     isola_memory *m = call->instance ? call->instance->memory0 : NULL;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/refcount.h"
 
 isola_global *exec_global_create(wasm_globaltype type, const uint64_t value[2], isola_error *err)
 {
@@ -115,7 +116,7 @@ isola_global *isola_global_new(isola_engine *engine, isola_value value, bool mut
 
 void isola_global_release(isola_global *global)
 {
-    if (global && atomic_fetch_sub(&global->refcount, 1) == 1)
+    if (global && util_ref_drop(&global->refcount))
         free(global);
 }
 

@@ -12,6 +12,7 @@
 #include "exec/global.h"
 #include "exec/types.h"
 #include "util/error.h"
+#include "util/refcount.h"
 
 static bool hostfunc_check_type(const isola_functype *type, isola_error *err)
 {
@@ -77,7 +78,7 @@ void isola_func_release(isola_func *func)
     if (!func || !exec_func_is_host(func))
         return;
     exec_host_func *h = func->host;
-    if (atomic_fetch_sub(&h->refcount, 1) == 1) {
+    if (util_ref_drop(&h->refcount)) {
         free(h->type.types);
         free(h);
     }

@@ -44,6 +44,7 @@
 #include "exec/memory.h"
 #include "exec/table.h"
 #include "util/error.h"
+#include "util/refcount.h"
 
 /* ------------------------------------------------------------ import checks */
 
@@ -87,6 +88,23 @@ static bool instance_import_matches(isola_engine *engine, const isola_module *mo
     return false;
 }
 
+/* The common case in one compact loop: every import a function of this
+ * engine with the expected type (module->import_type_ids). False when
+ * not, or when the module imports anything else. */
+static bool instance_funcs_match(isola_engine *engine, const isola_module *module, const isola_extern *imports,
+                                 uint32_t nimports)
+{
+    if (nimports != module->wasm->nfunc_imports)
+        return false;
+    for (uint32_t i = 0; i < nimports; i++) {
+        const isola_func *f = imports[i].of.func;
+        if (imports[i].kind != ISOLA_EXTERN_FUNC || !f || exec_func_engine(f) != engine ||
+            f->type_id != module->import_type_ids[i])
+            return false;
+    }
+    return true;
+}
+
 static bool instance_check_imports(isola_engine *engine, const isola_module *module,
                                    const isola_extern *imports, uint32_t nimports, isola_error *err)
 {
@@ -96,6 +114,10 @@ static bool instance_check_imports(isola_engine *engine, const isola_module *mod
                               m->nimports, nimports);
     if (nimports && !imports)
         return util_error_set(err, ISOLA_ERR_ARGUMENT, "imports missing");
+    if (instance_funcs_match(engine, module, imports, nimports))
+        return true;
+    /* Something does not match, or not all are functions: the general
+     * check, which also names the import. */
     for (uint32_t i = 0; i < nimports; i++) {
         const wasm_import *imp = &m->imports[i];
         const isola_extern *ext = &imports[i];
@@ -141,7 +163,7 @@ static isola_instance *instance_alloc(isola_engine *engine, isola_module *module
     isola_instance *inst = (isola_instance *)block;
     atomic_init(&inst->refcount, 1);
     inst->engine = engine;
-    inst->module = isola_module_retain(module);
+    inst->module = module;   /* counted by isola_instantiate unless borrowed */
     inst->funcs = (isola_func **)(block + funcs);
     inst->own_funcs = (isola_func *)(block + own);
     inst->memories = (isola_memory **)(block + memories);
@@ -264,7 +286,8 @@ static void instance_free(isola_instance *inst)
         isola_global_release(inst->globals[i]);
     for (uint32_t i = 0; i < inst->nimported_instances; i++)
         isola_instance_release(inst->imported_instances[i]);
-    isola_module_release(inst->module);
+    if (!inst->module_borrowed)
+        isola_module_release(inst->module);
     free(inst);   /* the arrays are in the same block */
 }
 
@@ -285,6 +308,15 @@ static void instance_hold_owner(isola_instance *inst, isola_instance *owner)
 static void instance_link_imports(isola_instance *inst, const isola_extern *imports)
 {
     const wasm_module *m = inst->module->wasm;
+    if (inst->host_imports_borrowed && m->nimports == m->nfunc_imports) {
+        /* Functions only, none counted: a process's imports, every spawn. */
+        for (uint32_t i = 0; i < m->nimports; i++) {
+            assert(imports[i].kind == ISOLA_EXTERN_FUNC);
+            inst->funcs[i] = imports[i].of.func;
+            instance_hold_owner(inst, imports[i].of.func->instance);
+        }
+        return;
+    }
     uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
         const isola_extern *ext = &imports[i];
@@ -319,15 +351,14 @@ static void instance_define_funcs(isola_instance *inst)
 {
     const isola_module *module = inst->module;
     const wasm_module *m = module->wasm;
-    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
-        isola_func *f = &inst->own_funcs[i - m->nfunc_imports];
-        uint32_t typeidx = m->funcs[i].typeidx;
-        f->type_id = module->type_ids[typeidx];
-        f->type = &m->types[typeidx];
-        f->instance = inst;
-        f->code = module->code[i - m->nfunc_imports];
-        f->func_index = i;
-        inst->funcs[i] = f;
+    uint32_t ndefined = m->nfuncs - m->nfunc_imports;
+    if (ndefined)
+        memcpy(inst->own_funcs, module->func_template, ndefined * sizeof *inst->own_funcs);
+    isola_func **defined = inst->funcs + m->nfunc_imports;
+    for (uint32_t i = 0; i < ndefined; i++) {
+        assert(inst->own_funcs[i].func_index == m->nfunc_imports + i);
+        inst->own_funcs[i].instance = inst;
+        defined[i] = &inst->own_funcs[i];
     }
 }
 
@@ -467,8 +498,11 @@ static bool instance_imports_ref_holders(const wasm_module *m)
 }
 
 /* Takes the references a borrowing instance did not take. */
-static void instance_own_host_imports(isola_instance *inst)
+static void instance_own_borrowed(isola_instance *inst)
 {
+    if (inst->module_borrowed)
+        isola_module_retain(inst->module);
+    inst->module_borrowed = false;
     if (!inst->host_imports_borrowed)
         return;
     for (uint32_t i = 0; i < inst->module->wasm->nfunc_imports; i++)
@@ -499,6 +533,9 @@ isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
         return NULL;
     }
     inst->host_imports_borrowed = limits && limits->host_imports_borrowed;
+    inst->module_borrowed = limits && limits->module_borrowed;
+    if (!inst->module_borrowed)
+        isola_module_retain(module);
     instance_link_imports(inst, imports);
     instance_define_funcs(inst);
     if (!instance_define_objects(inst, limits, err)) {
@@ -517,7 +554,7 @@ isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
          * valid. The engine keeps it beyond the caller's reach, so it must
          * own its imports again. */
         if (funcs_escaped)
-            instance_own_host_imports(inst);
+            instance_own_borrowed(inst);
         if (!funcs_escaped || !exec_engine_keep_instance(engine, inst))
             isola_instance_release(inst);
         return NULL;
@@ -533,7 +570,7 @@ isola_instance *isola_instance_retain(isola_instance *instance)
 
 void isola_instance_release(isola_instance *instance)
 {
-    if (instance && atomic_fetch_sub(&instance->refcount, 1) == 1)
+    if (instance && util_ref_drop(&instance->refcount))
         instance_free(instance);
 }
 

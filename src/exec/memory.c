@@ -14,6 +14,7 @@
 
 #include "exec/mempool.h"
 #include "util/error.h"
+#include "util/refcount.h"
 
 isola_memory *exec_memory_create(isola_engine *engine, wasm_limits declared, uint32_t cap_pages,
                                  isola_error *err)
@@ -112,7 +113,7 @@ isola_memory *isola_memory_new(isola_engine *engine, isola_limits pages, isola_e
 
 void isola_memory_release(isola_memory *memory)
 {
-    if (memory && atomic_fetch_sub(&memory->refcount, 1) == 1)
+    if (memory && util_ref_drop(&memory->refcount))
         memory_free(memory);
 }
 

@@ -10,6 +10,7 @@
 #include "exec/translate.h"
 #include "exec/types.h"
 #include "util/error.h"
+#include "util/refcount.h"
 #include "wasm/decode.h"
 #include "wasm/validate.h"
 
@@ -22,6 +23,8 @@ static void module_free(isola_module *module)
                 exec_code_free(module->code[i]);
     }
     free(module->code);
+    free(module->func_template);
+    free(module->import_type_ids);
     free(module->type_ids);
     wasm_module_free(module->wasm);
     free(module);
@@ -56,6 +59,31 @@ static bool module_translate(isola_module *module, isola_error *err)
     }
     for (uint32_t i = 0; i < ndefined; i++)
         exec_code_link(module->code[i]);
+    return true;
+}
+
+/* module->func_template from the translated code, and
+ * module->import_type_ids (see runtime.h). */
+static bool module_func_template(isola_module *module, isola_error *err)
+{
+    const wasm_module *m = module->wasm;
+    module->import_type_ids = calloc(m->nimports ? m->nimports : 1, sizeof *module->import_type_ids);
+    if (!module->import_type_ids)
+        return util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory loading a module");
+    for (uint32_t i = 0; i < m->nimports; i++)
+        if (m->imports[i].kind == WASM_EXTERN_FUNC)
+            module->import_type_ids[i] = module->type_ids[m->imports[i].type.typeidx];
+    uint32_t ndefined = m->nfuncs - m->nfunc_imports;
+    module->func_template = calloc(ndefined ? ndefined : 1, sizeof *module->func_template);
+    if (!module->func_template)
+        return util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory loading a module");
+    for (uint32_t i = 0; i < ndefined; i++) {
+        uint32_t typeidx = m->funcs[m->nfunc_imports + i].typeidx;
+        module->func_template[i] = (isola_func){.type_id = module->type_ids[typeidx],
+                                                .func_index = m->nfunc_imports + i,
+                                                .type = &m->types[typeidx],
+                                                .code = module->code[i]};
+    }
     return true;
 }
 
@@ -103,7 +131,8 @@ isola_module *isola_module_load(isola_engine *engine, const uint8_t *bytes, size
     module->engine = engine;
     module->wasm = m;
     atomic_init(&module->refcount, 1);
-    if (!module_intern_types(module, err) || !module_translate(module, err)) {
+    if (!module_intern_types(module, err) || !module_translate(module, err) ||
+        !module_func_template(module, err)) {
         module_free(module);
         return NULL;
     }
@@ -127,7 +156,7 @@ isola_module *isola_module_retain(isola_module *module)
 
 void isola_module_release(isola_module *module)
 {
-    if (module && atomic_fetch_sub(&module->refcount, 1) == 1)
+    if (module && util_ref_drop(&module->refcount))
         module_free(module);
 }
 

@@ -8,6 +8,7 @@
 
 #include "exec/global.h"
 #include "util/error.h"
+#include "util/refcount.h"
 
 isola_table *exec_table_create(wasm_valtype elemtype, wasm_limits declared, isola_error *err)
 {
@@ -104,7 +105,7 @@ isola_table *isola_table_new(isola_engine *engine, isola_valtype elem, isola_lim
 
 void isola_table_release(isola_table *table)
 {
-    if (table && atomic_fetch_sub(&table->refcount, 1) == 1)
+    if (table && util_ref_drop(&table->refcount))
         table_free(table);
 }
 

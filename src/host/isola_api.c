@@ -47,7 +47,7 @@ static inline isola_host_result ret_i32(uint64_t *slots, int32_t v)
 
 static proc_process *api_process(isola_host_call *call)
 {
-    return isola_instance_userdata(isola_host_instance(call));
+    return isola_host_userdata(call);
 }
 
 /* The caller's memory, looked up once for the several ranges of one call. */
@@ -146,6 +146,9 @@ static int32_t api_spawn_wasi(proc_process *p, const uint8_t *arg, uint32_t arg_
 static uint64_t api_default_fuel(proc_process *p)
 {
     uint64_t want = proc_limits_default().fuel_total;
+    /* Limits never change after spawn: an unlimited total needs no lock. */
+    if (p->quota.limits.fuel_total == PROC_LIMIT_UNLIMITED64)
+        return want;
     util_spin_lock(&p->quota.lock);
     uint64_t limit = p->quota.limits.fuel_total, used = p->quota.fuel_used;
     util_spin_unlock(&p->quota.lock);
@@ -283,7 +286,7 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
     int32_t r = proc_vm_send(&p->handles, ARG_I32(0), slots[1], bytes, len, handles, nhandles,
                              wait ? &p->waiter : NULL, &parked, p->send_hint);
     if (r == ISOLA_EFULL && wait) {
-        proc_process_parked(p, parked);
+        proc_process_parked(p, parked);   /* counted by proc_vm_send */
         return ISOLA_HOST_BLOCK;
     }
     return ret_i32(slots, r);
@@ -304,16 +307,16 @@ static void api_op_done(proc_process *p)
  * on a message: results and info, no timer, no park left; then the process
  * resumes after the call instead of making it again.
  */
-static void api_receive_complete(proc_process *p)
+static void api_receive_complete(proc_process *p, proc_recv_msg msg)
 {
     proc_recv_slot *slot = &p->recv;
     proc_process_park_begin(p);
     api_op_done(p);
     if (slot->info) {
-        api_recv_info ri = {.tag = slot->tag, .size = slot->size, .handle_count = slot->handle_count};
+        api_recv_info ri = {.tag = msg.tag, .size = msg.size, .handle_count = msg.handle_count};
         memcpy(slot->info, &ri, sizeof ri);
     }
-    ret_i32(slot->results, (int32_t)slot->size);
+    ret_i32(slot->results, (int32_t)msg.size);
     bool completed = isola_exec_host_complete(p->exec);
     assert(completed && "a parked receiver not suspended in its receive");
     (void)completed;
@@ -357,7 +360,11 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     }
     int32_t installed[PROC_MESSAGE_MAX_HANDLES];
     proc_message *m = NULL;
+    if (wait)
+        proc_process_park_count(p);
     int32_t r = proc_ipc_receive_on(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed, &m);
+    if (wait && r != ISOLA_EAGAIN)
+        proc_process_park_uncount(p);
     if (r == PROC_OK) {
         api_op_done(p);
         uint32_t n = m->size < max ? m->size : max;

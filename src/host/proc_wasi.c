@@ -31,7 +31,7 @@
 
 static proc_process *caller(isola_host_call *call)
 {
-    return isola_instance_userdata(isola_host_instance(call));
+    return isola_host_userdata(call);
 }
 
 /* Drops what an earlier park registered: it either fired or is moot now. */

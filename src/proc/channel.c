@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "util/refcount.h"
+
 /* Endpoints a cycle search may visit before it gives up (and refuses). */
 #define CHANNEL_SEARCH_MAX 1024u
 
@@ -77,13 +79,18 @@ static void endpoint_destroy(proc_object *object)
     proc_endpoint *endpoint = (proc_endpoint *)object;
     proc_channel *channel = endpoint->channel;
     uint32_t side = endpoint->side;
+    /* A one-way channel's queues[1] is empty and unwatched: nothing to tell it. */
+    assert(!channel->one_way || (!channel->queues[1].head && !channel->queues[1].receiver &&
+                                 !channel->queues[1].senders_head));
     /* Closing frees queued messages, which may destroy other endpoints (even
      * the peer, if only a message in this queue held it): no lock is held here. */
-    proc_queue_close(&channel->queues[side]);
+    if (!channel->one_way || side == 0)
+        proc_queue_close(&channel->queues[side]);
     /* Both queues must be told before the count drops: once it does, the
      * peer's destroy may free the block on another thread. */
-    proc_queue_mark_senders_gone(&channel->queues[1 - side]);
-    if (atomic_fetch_sub_explicit(&channel->live_endpoints, 1, memory_order_acq_rel) == 1) {
+    if (!channel->one_way || side == 1)
+        proc_queue_mark_senders_gone(&channel->queues[1 - side]);
+    if (util_ref_drop(&channel->live_endpoints)) {
         proc_queue_fini(&channel->queues[0]);
         proc_queue_fini(&channel->queues[1]);
         free(channel);
@@ -97,6 +104,7 @@ int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1
     if (!channel)
         return ISOLA_ENOMEM;
     atomic_init(&channel->live_endpoints, 2);
+    channel->one_way = false;
     for (uint32_t side = 0; side < 2; side++) {
         proc_object_init(&channel->endpoints[side].header, PROC_OBJ_ENDPOINT, endpoint_destroy);
         channel->endpoints[side].channel = channel;
@@ -106,6 +114,21 @@ int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1
     proc_queue_init(&channel->queues[1], limits1);
     *end0 = &channel->endpoints[0];
     *end1 = &channel->endpoints[1];
+    return PROC_OK;
+}
+
+int32_t proc_channel_create_one_way(proc_queue_limits limits, proc_endpoint **receiver, proc_endpoint **sender)
+{
+    proc_queue_limits none = {.max_count = 1, .max_bytes = 0};
+    int32_t r = proc_channel_create(limits, none, receiver, sender);
+    if (r != PROC_OK)
+        return r;
+    /* Closed from the start, as if endpoint 1 had been destroyed as a
+     * receiver and endpoint 0 as a sender: a push there would fail. */
+    proc_channel *channel = (*receiver)->channel;
+    channel->one_way = true;
+    channel->queues[1].closed = true;
+    channel->queues[1].senders_gone = true;
     return PROC_OK;
 }
 

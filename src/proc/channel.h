@@ -44,6 +44,7 @@ typedef struct proc_endpoint {
 
 struct proc_channel {
     atomic_uint live_endpoints;
+    bool one_way;            /* queues[1] is never used (proc_channel_create_one_way) */
     proc_endpoint endpoints[2];
     proc_queue queues[2];
 };
@@ -53,6 +54,14 @@ struct proc_channel {
  * PROC_OK or ISOLA_ENOMEM. */
 int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1, proc_endpoint **end0,
                             proc_endpoint **end1);
+
+/* A channel whose endpoint 0 only receives and endpoint 1 only sends (a
+ * process's mailbox: no handle names either end, their owner uses them so),
+ * so queues[1] stays empty with nobody parked on it: it is closed from
+ * the start, and destroying an endpoint skips its lock (two locked
+ * instructions per process end). */
+int32_t proc_channel_create_one_way(proc_queue_limits limits, proc_endpoint **receiver,
+                                    proc_endpoint **sender);
 
 /* The other end (for identity checks only: it may already be destroyed). */
 const proc_object *proc_endpoint_peer(const proc_endpoint *endpoint);

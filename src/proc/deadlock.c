@@ -74,11 +74,11 @@ bool proc_vm_deadlocked(proc_vm *vm, uint64_t *epoch, isola_vm_stall *stall)
     uint64_t first, second;
     bool quiet = proc_sched_quiet(&vm->sched, &first);
     *epoch = first;
-    if (!quiet || atomic_load(&vm->live) == 0)
+    if (!quiet || proc_vm_live(vm) == 0)
         return false;
     if (proc_timers_armed(&vm->timers) != 0 || proc_io_any_parked(&vm->io))
         return false;
-    if (!proc_sched_quiet(&vm->sched, &second) || second != first || atomic_load(&vm->live) == 0)
+    if (!proc_sched_quiet(&vm->sched, &second) || second != first || proc_vm_live(vm) == 0)
         return false;
     if (stall)
         stall_report(vm, stall);

@@ -19,18 +19,6 @@ proc_limits proc_limits_unlimited(void)
     };
 }
 
-proc_limits proc_limits_default(void)
-{
-    return (proc_limits){
-        .memory_pages = 256,
-        .fuel_per_slice = 10000,
-        .fuel_total = PROC_LIMIT_UNLIMITED64,
-        .queue_count = 1024,
-        .queue_bytes = 1u << 20,
-        .handle_count = 1024,
-        .live_children = 1024,
-    };
-}
 
 void proc_quota_init(proc_quota *quota, proc_limits limits)
 {
@@ -88,6 +76,7 @@ int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_
     }
     if (have->fuel_total != PROC_LIMIT_UNLIMITED64)
         parent->fuel_used += g.fuel_total;
+    parent->had_children = true;
     util_spin_unlock(&parent->lock);
     *granted = g;
     return PROC_OK;
@@ -133,32 +122,46 @@ void proc_quota_child_exit(proc_quota *parent, const proc_limits *granted, uint6
 void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_limits *granted)
 {
     /* Under the owner's lock, so that a child ending at the same time either
-     * gives back before (and is not held any more) or after (and is passed on). */
-    util_spin_lock(&quota->lock);
+     * gives back before (and is not held any more) or after (and is passed
+     * on). An owner that never spawned has no child to race with (most
+     * processes are leaves): its own thread is the only one here. */
+    bool shared = quota->had_children;
+    if (shared)
+        util_spin_lock(&quota->lock);
     uint32_t children_held = quota->limits.live_children != PROC_LIMIT_UNLIMITED32 ? quota->children_used : 0;
     uint32_t pages_held = quota->limits.memory_pages != PROC_LIMIT_UNLIMITED32 ? quota->child_pages : 0;
     uint64_t fuel_burnt = quota->fuel_used;   /* own fuel and what its live children hold */
     quota->ended = true;
     quota->up = parent;
-    util_spin_unlock(&quota->lock);
+    if (shared)
+        util_spin_unlock(&quota->lock);
     assert(children_held <= granted->live_children || granted->live_children == PROC_LIMIT_UNLIMITED32);
     assert(pages_held <= granted->memory_pages || granted->memory_pages == PROC_LIMIT_UNLIMITED32);
     quota_give_back(parent, 1 + granted->live_children - children_held, granted->memory_pages - pages_held,
                     unburnt(granted, fuel_burnt));
 }
 
+static int32_t quota_charge_pages(proc_quota *quota, uint32_t pages)
+{
+    if (quota->limits.memory_pages == PROC_LIMIT_UNLIMITED32)
+        return PROC_OK;
+    if (pages > quota->limits.memory_pages - quota->pages_used)
+        return ISOLA_ELIMIT;
+    quota->pages_used += pages;
+    return PROC_OK;
+}
+
 int32_t proc_quota_charge_pages(proc_quota *quota, uint32_t pages)
 {
-    int32_t status = PROC_OK;
     util_spin_lock(&quota->lock);
-    if (quota->limits.memory_pages != PROC_LIMIT_UNLIMITED32) {
-        if (pages > quota->limits.memory_pages - quota->pages_used)
-            status = ISOLA_ELIMIT;
-        else
-            quota->pages_used += pages;
-    }
+    int32_t status = quota_charge_pages(quota, pages);
     util_spin_unlock(&quota->lock);
     return status;
+}
+
+int32_t proc_quota_charge_pages_unshared(proc_quota *quota, uint32_t pages)
+{
+    return quota_charge_pages(quota, pages);
 }
 
 void proc_quota_release_pages(proc_quota *quota, uint32_t pages)

@@ -222,29 +222,38 @@ int32_t proc_child_detach(proc_process *parent, proc_process *child)
     return PROC_OK;
 }
 
-/* `p` is ending: off its parent's list, and its own children are killed.
- * A listed child cannot finish ending (it needs our lock to unlist itself),
- * so under the lock each can be retained; the kills (which queue the
- * children) happen after it, as the lock is only for pointer updates.
- * Unlisted, their sibling links are ours: nobody else lists them again. */
-static void children_on_end(proc_process *p)
+/* `p` is ending: off its parent's list. */
+static void child_on_end(proc_process *p)
 {
     proc_process *parent = child_parent(p);
-    if (parent) {
-        util_spin_lock(&parent->link_lock);
-        if (p->child_listed)
-            child_unlink(parent, p);
-        p->child_ended = true;
-        util_spin_unlock(&parent->link_lock);
-    }
-    util_spin_lock(&p->link_lock);
+    if (!parent)
+        return;
+    util_spin_lock(&parent->link_lock);
+    if (p->child_listed)
+        child_unlink(parent, p);
+    p->child_ended = true;
+    util_spin_unlock(&parent->link_lock);
+}
+
+/* Takes `p`'s children off its list (p->link_lock held). A listed child
+ * cannot finish ending (it needs our lock to unlist itself), so under the
+ * lock each can be retained; the kills (which queue the children) happen
+ * after it, as the lock is only for pointer updates. Unlisted, their
+ * sibling links are ours: nobody else lists them again. */
+static proc_process *children_take(proc_process *p)
+{
     proc_process *list = p->children;
     p->children = NULL;
     for (proc_process *c = list; c; c = c->sibling_next) {
         c->child_listed = false;
         proc_object_retain(&c->header);
     }
-    util_spin_unlock(&p->link_lock);
+    return list;
+}
+
+/* Kills the children taken by children_take. */
+static void children_kill(proc_process *list)
+{
     while (list) {
         proc_process *child = list;
         list = child->sibling_next;
@@ -258,12 +267,17 @@ static void children_on_end(proc_process *p)
 
 void proc_links_fire(proc_process *p, proc_exit_kind kind, int32_t reason)
 {
-    children_on_end(p);
+    child_on_end(p);
+    /* Children and links in one hold of our lock (each one is a locked
+     * instruction on every process end). Closing the links first does not
+     * change the children: only we adopt them, and we are ending. */
     util_spin_lock(&p->link_lock);
     p->links_closed = true;
     proc_link *list = p->links;
     p->links = NULL;
+    proc_process *children = children_take(p);
     util_spin_unlock(&p->link_lock);
+    children_kill(children);
     while (list) {
         proc_link *e = list;
         list = e->next;

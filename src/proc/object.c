@@ -2,14 +2,16 @@
  * proc/object.c - reference counting of kernel objects.
  *
  * Retain is relaxed (the caller already holds a reference, so nothing is
- * published by it); release is a release-decrement and the thread that
- * reaches 0 issues an acquire fence, so every write made through other
- * references happens-before `destroy`.
+ * published by it); release drops the reference with acquire-release
+ * ordering, or sees that it holds the last one (util/refcount.h), so
+ * every write made through other references happens-before `destroy`.
  */
 #include "proc/object.h"
 
 #include <assert.h>
 #include <stddef.h>
+
+#include "util/refcount.h"
 
 void proc_object_init(proc_object *object, proc_object_type type, proc_object_destroy_fn destroy)
 {
@@ -22,21 +24,24 @@ void proc_object_init(proc_object *object, proc_object_type type, proc_object_de
 
 void proc_object_retain(proc_object *object)
 {
-    uint_fast32_t before = atomic_fetch_add_explicit(&object->refcount, 1, memory_order_relaxed);
+    unsigned before = atomic_fetch_add_explicit(&object->refcount, 1, memory_order_relaxed);
     assert(before >= 1 && "retain of a dead object");
     (void)before;
+}
+
+void proc_object_retain_unshared(proc_object *object)
+{
+    unsigned before = atomic_load_explicit(&object->refcount, memory_order_relaxed);
+    assert(before >= 1 && "retain of a dead object");
+    atomic_store_explicit(&object->refcount, before + 1, memory_order_relaxed);
 }
 
 void proc_object_release(proc_object *object)
 {
     if (!object)
         return;
-    uint_fast32_t before = atomic_fetch_sub_explicit(&object->refcount, 1, memory_order_release);
-    assert(before >= 1 && "release of a dead object");
-    if (before == 1) {
-        atomic_thread_fence(memory_order_acquire);
+    if (util_ref_drop(&object->refcount))
         object->destroy(object);
-    }
 }
 
 uint32_t proc_object_refcount(const proc_object *object)

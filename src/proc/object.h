@@ -35,7 +35,7 @@ typedef struct proc_object proc_object;
 typedef void (*proc_object_destroy_fn)(proc_object *object);
 
 struct proc_object {
-    atomic_uint_fast32_t refcount;
+    atomic_uint refcount;
     proc_object_type type;
     proc_object_destroy_fn destroy;
 };
@@ -45,6 +45,10 @@ void proc_object_init(proc_object *object, proc_object_type type, proc_object_de
 
 /* Takes one more reference. */
 void proc_object_retain(proc_object *object);
+
+/* The same for an object no other thread can reach yet (being built): a
+ * plain increment instead of a locked one. */
+void proc_object_retain_unshared(proc_object *object);
 
 /* Drops one reference; destroys the object when it was the last. NULL is allowed. */
 void proc_object_release(proc_object *object);

@@ -174,9 +174,16 @@ static void process_wake(proc_waiter *waiter)
  * A sender wants to complete this parked receive itself. Only a process
  * that has finished suspending (WAITING) can be taken: one still RUNNING
  * is unwinding from the receive call on its worker and will be woken the
- * usual way. RUNNABLE with no run queue is the taker's to hold: a wake, a
- * timer or a kill meanwhile finds it runnable and leaves it alone (a kill
- * is seen when it runs).
+ * usual way.
+ *
+ * The claim makes it RUNNING at once, not RUNNABLE: from here on it is the
+ * taker's and then its next worker's, exactly as if it ran, and its first
+ * slice need not store RUNNING again (sched_run_slice). That store is a
+ * locked instruction, and a round trip made two of them (about 5% of its
+ * time). A wake, a timer or a kill meanwhile finds it RUNNING and marks it
+ * RUNNING_WOKEN: a kill is seen when it runs (the CAS below comes before
+ * that slice's read of kill_pending), and any other such wake only makes
+ * its next blocking call look again, as every wake may.
  */
 static bool process_claim(proc_waiter *waiter)
 {
@@ -185,12 +192,13 @@ static bool process_claim(proc_waiter *waiter)
     __builtin_prefetch(&p->recv, 1);
     __builtin_prefetch(&p->op_deadline, 1);
     int expected = PROC_WAITING;
-    return atomic_compare_exchange_strong(&p->state, &expected, PROC_RUNNABLE);
+    return atomic_compare_exchange_strong(&p->state, &expected, PROC_RUNNING);
 }
 
-void proc_process_handoff_done(proc_process *p)
+void proc_process_handoff_done(proc_process *p, proc_recv_msg msg)
 {
-    assert(atomic_load_explicit(&p->state, memory_order_relaxed) == PROC_RUNNABLE);
+    assert(atomic_load_explicit(&p->state, memory_order_relaxed) == PROC_RUNNING ||
+           atomic_load_explicit(&p->state, memory_order_relaxed) == PROC_RUNNING_WOKEN);
     /* The park is matched. Our unit is in the count; if it is the only one,
      * no wake of an earlier park is in flight, and nothing else changes the
      * count before the process runs again (which needs the push below): a
@@ -199,7 +207,7 @@ void proc_process_handoff_done(proc_process *p)
         atomic_store_explicit(&p->pending_wakes, 0, memory_order_release);
     else
         atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
-    p->recv.complete(p);   /* after the count: its park_begin finds nothing to cancel */
+    p->recv.complete(p, msg);   /* after the count: its park_begin finds nothing to cancel */
     proc_sched_push_woken(&p->vm->sched, p);
 }
 
@@ -251,7 +259,6 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
         return ISOLA_ENOMEM;
     proc_object_init(&p->header, PROC_OBJ_PROCESS, process_destroy);
     p->vm = vm;
-    p->id = atomic_fetch_add(&vm->next_id, 1) + 1;
     p->granted = *granted;
     proc_quota_init(&p->quota, *granted);
     p->parent_quota = spawner->quota;
@@ -265,9 +272,7 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
     atomic_init(&p->pending_wakes, 0);
     util_spin_init(&p->link_lock);
     p->op_deadline = UINT64_MAX;
-    /* The mailbox's reverse direction is never used: one empty message. */
-    proc_queue_limits unused = {.max_count = 1, .max_bytes = 0};
-    int32_t r = proc_channel_create(proc_process_queue_limits(p), unused, &p->mailbox, &p->mailbox_send);
+    int32_t r = proc_channel_create_one_way(proc_process_queue_limits(p), &p->mailbox, &p->mailbox_send);
     if (r != PROC_OK) {
         proc_object_release(p->parent_ref);
         free(p);
@@ -288,10 +293,12 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
                       : proc_reuse_exec(&p->vm->reuse, p->vm->engine, &cfg, err);
     if (!p->exec)
         return false;
-    /* Every process of a module links the same host functions; holding the
-     * module instead of counting each function per spawn and end keeps ~15
-     * shared cache lines out of every spawn. */
-    isola_instance_limits il = {.max_memory_pages = p->granted.memory_pages, .host_imports_borrowed = true};
+    /* Every process of a module links the same host functions and shares
+     * the same isola_module; holding the proc_module (which owns both)
+     * instead of counting each function and the module per spawn and end
+     * keeps ~16 shared cache lines out of every spawn. */
+    isola_instance_limits il = {.max_memory_pages = p->granted.memory_pages, .host_imports_borrowed = true,
+                                .module_borrowed = true};
     p->module = m;
     proc_object_retain(&m->header);
     if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
@@ -371,15 +378,16 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         isola_wasi_release(wasi);
     }
     wasi = NULL;
-    if (r == PROC_OK && proc_quota_charge_pages(&p->quota, module->initial_pages) != PROC_OK) {
+    if (r == PROC_OK && proc_quota_charge_pages_unshared(&p->quota, module->initial_pages) != PROC_OK) {
         r = ISOLA_ELIMIT;
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial memory exceeds the memory limit");
     } else if (r == PROC_OK && !process_instantiate(p, module, name, name_len, err)) {
         r = error_status(err, p->exec);
     } else if (r == PROC_OK) {
         /* Straight into the queue: no handle names a mailbox's receiving
-         * end, so the start message cannot close an endpoint cycle. */
-        r = proc_queue_push(proc_endpoint_queue(p->mailbox), start, NULL);
+         * end, so the start message cannot close an endpoint cycle; and
+         * nothing can reach the process yet, so no lock. */
+        r = proc_queue_push_unshared(proc_endpoint_queue(p->mailbox), start);
         if (r == PROC_OK)
             start = NULL;
         else
@@ -397,10 +405,13 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         return r;
     }
     proc_message_commit_transfer(spawner->table, handles, handle_count);
+    /* Ids count successful spawns, so the count is the last id given. */
+    p->id = atomic_fetch_add(&vm->spawned, 1) + 1;
     atomic_fetch_add(&vm->live, 1);
+    /* The caller's reference (the first one is the scheduler's), taken
+     * while no other thread can see the process: a plain increment. */
+    proc_object_retain_unshared(&p->header);
     proc_vm_register(vm, p);
-    atomic_fetch_add(&vm->spawned, 1);
-    proc_object_retain(&p->header);   /* the caller's; the first one is the scheduler's */
     *out = p;
     proc_sched_push(&vm->sched, p);
     return PROC_OK;
@@ -433,10 +444,38 @@ void proc_process_park_begin(proc_process *process)
     process->parked_on = NULL;
 }
 
+/*
+ * pending_wakes counts a park before any queue can see the waiter, so it
+ * never goes below zero: zero means every earlier park has been matched
+ * and its wake has finished (a wake's decrement is its last touch). Then
+ * nothing else can change the count until this park is visible, and a
+ * plain store does what a locked add would (one less per receive that
+ * waits, about 6% of a round trip). The queue's lock orders the store
+ * before any wake of this park.
+ */
+void proc_process_park_count(proc_process *process)
+{
+    assert(!process->parked_on);
+    if (atomic_load_explicit(&process->pending_wakes, memory_order_acquire) == 0)
+        atomic_store_explicit(&process->pending_wakes, 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&process->pending_wakes, 1, memory_order_relaxed);
+}
+
+void proc_process_park_uncount(proc_process *process)
+{
+    assert(!process->parked_on);
+    /* One left is our own unit: no wake in flight to race with. */
+    if (atomic_load_explicit(&process->pending_wakes, memory_order_relaxed) == 1)
+        atomic_store_explicit(&process->pending_wakes, 0, memory_order_release);
+    else
+        atomic_fetch_sub_explicit(&process->pending_wakes, 1, memory_order_release);
+}
+
 void proc_process_parked(proc_process *process, proc_endpoint *endpoint)
 {
     assert(!process->parked_on);
-    atomic_fetch_add_explicit(&process->pending_wakes, 1, memory_order_relaxed);
+    assert(atomic_load_explicit(&process->pending_wakes, memory_order_relaxed) != 0);
     /* The mailbox lives as long as the process (it is released after the
      * last park_begin, in proc_process_end): no reference needed for it. */
     if (endpoint != process->mailbox)
@@ -444,11 +483,35 @@ void proc_process_parked(proc_process *process, proc_endpoint *endpoint)
     process->parked_on = endpoint;
 }
 
+/*
+ * Takes an ended process out of vm->live; true when the VM is now empty.
+ * A host waiting for the VM to empty must also find its memory back, so
+ * the end that takes the count to zero marks the word as trimming in the
+ * same step, trims the caches and only then clears the mark: the word
+ * reads 0 (empty) only after that. Ends that are not the last (a spawn
+ * may come between the load and the CAS, so no end knows before) are one
+ * CAS.
+ */
+static bool process_uncount(proc_vm *vm)
+{
+    uint_fast64_t v = atomic_load_explicit(&vm->live, memory_order_relaxed), to;
+    do {
+        assert((v & PROC_VM_LIVE_MASK) != 0);
+        to = (v & PROC_VM_LIVE_MASK) == 1 ? v - 1 + PROC_VM_TRIMMING : v - 1;
+    } while (!atomic_compare_exchange_weak(&vm->live, &v, to));
+    if ((v & PROC_VM_LIVE_MASK) != 1)
+        return false;
+    proc_reuse_trim(&vm->reuse, vm->engine);   /* cached memory goes back */
+    return atomic_fetch_sub(&vm->live, PROC_VM_TRIMMING) == PROC_VM_TRIMMING;
+}
+
 void proc_process_end(proc_process *p, proc_exit_kind kind, int32_t reason)
 {
     proc_vm *vm = p->vm;
     assert(!atomic_load(&p->done));
-    atomic_store(&p->state, PROC_DONE);
+    /* Every other change of state is a CAS (a wake), which sees DONE; a
+     * plain store does. */
+    atomic_store_explicit(&p->state, PROC_DONE, memory_order_release);
     proc_timer_cancel(&vm->timers, p);
     proc_process_park_begin(p);
     /* A wake already taken off a queue may still be running: wait for it. */
@@ -467,14 +530,6 @@ void proc_process_end(proc_process *p, proc_exit_kind kind, int32_t reason)
     proc_links_fire(p, kind, reason);
     proc_vm_unregister(vm, p);
     atomic_store(&p->done, true);   /* seq_cst: isola_vm_wait counts itself, then reads it */
-    /* A host waiting for the VM to empty must also find its memory back:
-     * `ending` keeps the VM from reading as empty until the trim is done,
-     * and whoever takes it back to 0 with nothing alive tells the host. */
-    atomic_fetch_add(&vm->ending, 1);
-    bool idle = atomic_fetch_sub(&vm->live, 1) == 1;
-    if (idle)
-        proc_reuse_trim(&vm->reuse, vm->engine);   /* cached memory goes back */
-    bool last_out = atomic_fetch_sub(&vm->ending, 1) == 1 && atomic_load(&vm->live) == 0;
-    proc_vm_notify_host(vm, p, last_out);
+    proc_vm_notify_host(vm, p, process_uncount(vm));
     proc_object_release(&p->header);   /* the scheduler's reference */
 }

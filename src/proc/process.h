@@ -60,7 +60,7 @@ typedef struct proc_down_payload {
 
 typedef enum proc_run_state {
     PROC_RUNNABLE,       /* in a run queue, or about to be */
-    PROC_RUNNING,        /* on a worker */
+    PROC_RUNNING,        /* on a worker, or claimed for a hand-off and about to be (process_claim) */
     PROC_RUNNING_WOKEN,  /* on a worker, and woken meanwhile: run again instead of waiting */
     PROC_WAITING,        /* blocked in a host call: in no run queue, on no thread */
     PROC_DONE,
@@ -78,16 +78,28 @@ typedef struct proc_module {
     bool *owned;               /* owned[i]: imports[i] is a reference of ours (WASI functions) */
 } proc_module;
 
+/* What a sender tells the receive it completes: the message's tag, full
+ * size and handle count. Passed by value (in registers): the receiver's
+ * complete() reads it right after the sender made it, and through memory
+ * the read of size and handle_count as one word could not be forwarded
+ * from the two stores that wrote them, a stall of about 5% of a round
+ * trip. */
+typedef struct proc_recv_msg {
+    uint64_t tag;
+    uint32_t size;
+    uint32_t handle_count;
+} proc_recv_msg;
+
 /*
  * A receive that may be completed by its sender (a hand-off, see
- * proc_queue_take_receiver). The guest API fills the first part just before
- * it parks the process as a receiver; a sender that took the process
- * (which was WAITING, so nothing else touches it) copies the message there,
- * fills the rest and calls `complete`, which finishes the receive call as
- * the guest API would have (results, timer, parking) and marks the host
- * call done (isola_exec_host_complete): the process resumes after it. Only
- * the guest receive parks `waiter` as a receiver, so a parked receiver
- * always has these filled in.
+ * proc_queue_take_receiver). The guest API fills it in just before it
+ * parks the process as a receiver; a sender that took the process (which
+ * was WAITING, so nothing else touches it) copies the message's bytes and
+ * handles to where it says and calls `complete` with the rest, which
+ * finishes the receive call as the guest API would have (results, info,
+ * timer, parking) and marks the host call done (isola_exec_host_complete):
+ * the process resumes after it. Only the guest receive parks `waiter` as a
+ * receiver, so a parked receiver always has this filled in.
  */
 typedef struct proc_recv_slot {
     uint8_t *buf;              /* the receiver's buffer (in its linear memory) */
@@ -95,10 +107,7 @@ typedef struct proc_recv_slot {
     uint8_t *handles_out;      /* where installed handle values go (int32, unaligned) */
     uint8_t *info;             /* the guest's message info, or NULL */
     uint64_t *results;         /* the blocked host call's result slots */
-    void (*complete)(proc_process *process);
-    uint64_t tag;              /* the message, filled by the sender */
-    uint32_t size;
-    uint32_t handle_count;
+    void (*complete)(proc_process *process, proc_recv_msg msg);
 } proc_recv_slot;
 
 typedef struct proc_process {
@@ -131,6 +140,7 @@ typedef struct proc_process {
     uint64_t op_deadline;      /* CLOCK_MONOTONIC ns; UINT64_MAX: none */
     uint32_t timer_slot;       /* index+1 in the timer heap, 0 when not armed (timer lock) */
     uint64_t timer_deadline;
+    bool timer_used;           /* it has armed a timer (its own thread: proc_timer_arm) */
 
     /* Held while alive; released by proc_process_end. */
     isola_func *entry;         /* borrowed from instance */
@@ -215,10 +225,14 @@ void proc_process_kill(proc_process *process, proc_exit_kind kind, int32_t reaso
  * notifies links, monitors and the host. Drops the scheduler's reference. */
 void proc_process_end(proc_process *process, proc_exit_kind kind, int32_t reason);
 
-/* Parking on a queue: proc_process_park_begin cancels any earlier park;
- * proc_process_parked records a new one (after a push/pop returned
- * EFULL/EAGAIN with the waiter). */
+/* Parking on a queue: proc_process_park_begin cancels any earlier park.
+ * A new one is counted (proc_process_park_count) before the push/pop that
+ * may park the waiter, then recorded when that returned EFULL/EAGAIN with
+ * the waiter (proc_process_parked), or uncounted when it did not park it
+ * (proc_process_park_uncount). */
 void proc_process_park_begin(proc_process *process);
+void proc_process_park_count(proc_process *process);
+void proc_process_park_uncount(proc_process *process);
 void proc_process_parked(proc_process *process, proc_endpoint *endpoint);
 
 /* The process whose waiter `waiter` is. */
@@ -227,11 +241,11 @@ static inline proc_process *proc_process_from_waiter(proc_waiter *waiter)
     return (proc_process *)((char *)waiter - offsetof(proc_process, waiter));
 }
 
-/* A sender took this process (parked in receive) off a queue and filled
- * its `recv` slot: completes the receive and makes the process runnable,
- * which is the wake its parking was owed. The caller must not touch it
- * afterwards. */
-void proc_process_handoff_done(proc_process *process);
+/* A sender took this process (parked in receive) off a queue and put the
+ * message's bytes and handles where its `recv` slot says: completes the
+ * receive with `msg` and makes the process runnable, which is the wake its
+ * parking was owed. The caller must not touch it afterwards. */
+void proc_process_handoff_done(proc_process *process, proc_recv_msg msg);
 
 /* The process's mailbox queue limits. */
 proc_queue_limits proc_process_queue_limits(const proc_process *process);

@@ -62,22 +62,28 @@ static proc_waiter *queue_detach_senders(proc_queue *queue)
     return senders;
 }
 
-static int32_t queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full, bool notice)
+/* `shared`: other threads may use the queue, so take its lock (false only
+ * for proc_queue_push_unshared). */
+static int32_t queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full, bool notice,
+                          bool shared)
 {
     assert(message && !message->next);
     if (!notice && message->size > queue->limits.max_bytes)
         return ISOLA_ETOOBIG;
     proc_waiter *wake = NULL;
-    util_spin_lock(&queue->lock);
+    if (shared)
+        util_spin_lock(&queue->lock);
     if (queue->closed) {
-        util_spin_unlock(&queue->lock);
+        if (shared)
+            util_spin_unlock(&queue->lock);
         return ISOLA_EPEER;
     }
     if (!notice &&
         (queue->count >= queue->limits.max_count || queue->bytes + message->size > queue->limits.max_bytes)) {
         if (wait_if_full)
             queue_park_sender(queue, wait_if_full);
-        util_spin_unlock(&queue->lock);
+        if (shared)
+            util_spin_unlock(&queue->lock);
         return ISOLA_EFULL;
     }
     if (queue->tail)
@@ -91,7 +97,8 @@ static int32_t queue_push(proc_queue *queue, proc_message *message, proc_waiter 
         wake = queue->receiver;
         queue->receiver = NULL;
     }
-    util_spin_unlock(&queue->lock);
+    if (shared)
+        util_spin_unlock(&queue->lock);
     if (wake)
         wake->wake(wake);
     return PROC_OK;
@@ -99,12 +106,18 @@ static int32_t queue_push(proc_queue *queue, proc_message *message, proc_waiter 
 
 int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full)
 {
-    return queue_push(queue, message, wait_if_full, false);
+    return queue_push(queue, message, wait_if_full, false, true);
+}
+
+int32_t proc_queue_push_unshared(proc_queue *queue, proc_message *message)
+{
+    assert(!queue->receiver && !queue->senders_head);
+    return queue_push(queue, message, NULL, false, false);
 }
 
 int32_t proc_queue_push_notice(proc_queue *queue, proc_message *message)
 {
-    return queue_push(queue, message, NULL, true);
+    return queue_push(queue, message, NULL, true, true);
 }
 
 /* Unlinks `message` (whose predecessor is `prev`, NULL for the head). */

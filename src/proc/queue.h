@@ -108,6 +108,10 @@ void proc_queue_fini(proc_queue *queue);
  * when a message leaves the queue or the queue closes). */
 int32_t proc_queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full);
 
+/* The same for a queue no other thread can reach yet (a new process's
+ * mailbox, for its start message): no lock, and nobody parked to wake. */
+int32_t proc_queue_push_unshared(proc_queue *queue, proc_message *message);
+
 /* Appends a system notice (a DOWN or EXIT message) regardless of the count
  * and byte limits: a supervisor must learn of every end even when its
  * mailbox is busy. PROC_OK, or ISOLA_EPEER (closed; the caller keeps it). */

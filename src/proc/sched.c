@@ -348,10 +348,21 @@ static void sched_requeue(sched_worker *w, proc_process *p)
         sched_notify(w->sched);
 }
 
-/* Runs one slice of `p` (state RUNNABLE, owned by this worker). */
+/*
+ * Runs one slice of `p`, owned by this worker: RUNNABLE, or already RUNNING
+ * (perhaps woken since) when a sender claimed it for a hand-off
+ * (process.c, process_claim). Only this worker changes the state of a
+ * RUNNABLE process, so a plain load tells the two apart; the seq_cst store
+ * (or the claim's CAS) before the kill_pending load is what makes a kill
+ * that found it RUNNABLE visible here.
+ */
 static void sched_run_slice(sched_worker *w, proc_process *p)
 {
-    atomic_store(&p->state, PROC_RUNNING);
+    int s = atomic_load_explicit(&p->state, memory_order_relaxed);
+    if (s == PROC_RUNNABLE)
+        atomic_store(&p->state, PROC_RUNNING);
+    else
+        assert(s == PROC_RUNNING || s == PROC_RUNNING_WOKEN);
     if (atomic_load(&p->kill_pending)) {
         proc_process_end(p, (proc_exit_kind)atomic_load(&p->kill_kind), atomic_load(&p->kill_reason));
         return;

@@ -74,7 +74,8 @@ void proc_sched_stop(proc_sched *sched);
  * from a worker of this scheduler, else on some worker's fifo. */
 void proc_sched_push(proc_sched *sched, struct proc_process *process);
 
-/* Queues a process that was just woken (RUNNABLE): on a worker of this
+/* Queues a process that was just woken (RUNNABLE, or RUNNING when claimed
+ * for a hand-off, see sched_run_slice): on a worker of this
  * scheduler it runs right after the current slice (`next`, see sched.c),
  * or on the hot stack if another was woken first; else as proc_sched_push. */
 void proc_sched_push_woken(proc_sched *sched, struct proc_process *process);

@@ -62,6 +62,7 @@ static void heap_remove(proc_timers *t, proc_process *p)
 
 bool proc_timer_arm(proc_timers *t, proc_process *p, uint64_t deadline)
 {
+    p->timer_used = true;
     pthread_mutex_lock(&t->lock);
     if (p->timer_slot)
         heap_remove(t, p);
@@ -87,6 +88,11 @@ bool proc_timer_arm(proc_timers *t, proc_process *p, uint64_t deadline)
 
 void proc_timer_cancel(proc_timers *t, proc_process *p)
 {
+    /* Every process end cancels: most never armed a timer, and the lock
+     * (one for the whole VM) would be two locked instructions and a line
+     * shared by every worker. Never armed, it cannot be in the heap. */
+    if (!p->timer_used)
+        return;
     pthread_mutex_lock(&t->lock);
     if (p->timer_slot)
         heap_remove(t, p);

@@ -31,7 +31,9 @@ void proc_timers_stop(proc_timers *timers);
 /* Arms (or moves) the process's timer. false when out of memory. */
 bool proc_timer_arm(proc_timers *timers, struct proc_process *process, uint64_t deadline_ns);
 
-/* Disarms it if armed. After return the timer will not fire. */
+/* Disarms it if armed. After return the timer will not fire. Called, like
+ * proc_timer_arm, only by the process's own thread (its host calls, its
+ * end); one that never armed a timer costs nothing, not even the lock. */
 void proc_timer_cancel(proc_timers *timers, struct proc_process *process);
 
 /* Timers armed now (a fire removes its timer and wakes under the lock, so

@@ -51,10 +51,7 @@ static bool vm_send_handoff(proc_handle_table *table, proc_endpoint *ep, uint64_
         memcpy(slot->buf, bytes, n);
     if (handle_count)
         proc_message_move_handles(table, handles, handle_count, &to->handles, slot->handles_out);
-    slot->tag = tag;
-    slot->size = size;
-    slot->handle_count = handle_count;
-    proc_process_handoff_done(to);
+    proc_process_handoff_done(to, (proc_recv_msg){.tag = tag, .size = size, .handle_count = handle_count});
     return true;
 }
 
@@ -81,9 +78,18 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
         vm_send_handoff(table, ep, tag, bytes, size, handles, handle_count, hint))
         return PROC_OK;
     proc_endpoint_prefetch_send(ep);
+    /* Counted before the queue may park it; here, not in the caller,
+     * because the hand-off above (the usual case) parks nothing. */
+    proc_process *sender = wait ? proc_process_from_waiter(wait) : NULL;
+    if (sender)
+        proc_process_park_count(sender);
     r = proc_ipc_send_on(table, ep, tag, bytes, size, handles, handle_count, wait);
-    if (r == ISOLA_EFULL && wait && parked_on)
-        *parked_on = ep;
+    if (r == ISOLA_EFULL && sender) {
+        if (parked_on)
+            *parked_on = ep;
+    } else if (sender) {
+        proc_process_park_uncount(sender);
+    }
     return r;
 }
 
@@ -496,7 +502,7 @@ static bool vm_empty(proc_vm *vm, void *arg)
 {
     (void)arg;
     /* Empty means reclaimed too: the last end's trim has finished. */
-    return atomic_load(&vm->live) == 0 && atomic_load(&vm->ending) == 0;
+    return atomic_load(&vm->live) == 0;
 }
 
 int32_t isola_vm_wait(isola_vm *vm, int32_t process_handle, int64_t timeout_ns, isola_proc_exit *exit)
@@ -565,7 +571,7 @@ int32_t isola_vm_revoke(isola_vm *vm, int32_t revoker)
 
 uint64_t isola_vm_live(const isola_vm *vm)
 {
-    return atomic_load(&((proc_vm *)vm)->live);
+    return proc_vm_live(vm);
 }
 
 uint64_t isola_vm_spawned(const isola_vm *vm)

@@ -52,11 +52,23 @@ struct proc_vm {
     util_spinlock all_lock;
     struct proc_process *all;
 
-    atomic_uint_fast64_t next_id;
-    atomic_uint_fast64_t live;     /* processes spawned and not yet ended */
-    atomic_uint ending;            /* ends between their `live` decrement and their trim */
-    atomic_uint_fast64_t spawned;
+    /* Processes spawned and not yet ended (the low 32 bits), plus
+     * PROC_VM_TRIMMING for each end that took the count to zero and is
+     * trimming the caches (proc_process_end): the VM is empty, memory
+     * returned, only when the whole word is 0. One word, so a process end
+     * that is not the last costs one locked instruction. */
+    atomic_uint_fast64_t live;
+    atomic_uint_fast64_t spawned;  /* also the last process id given */
 };
+
+#define PROC_VM_LIVE_MASK 0xFFFFFFFFull
+#define PROC_VM_TRIMMING (1ull << 32)
+
+/* Processes spawned and not yet ended. */
+static inline uint64_t proc_vm_live(const proc_vm *vm)
+{
+    return atomic_load(&((proc_vm *)vm)->live) & PROC_VM_LIVE_MASK;
+}
 
 /* Adds/removes a live process to/from the VM's list. */
 void proc_vm_register(proc_vm *vm, proc_process *p);
@@ -97,9 +109,10 @@ void proc_wasi_release(proc_process *process);
 /* Sends through `handle` in `table`: a channel endpoint, or a process
  * (into its mailbox); needs SEND. A receiver parked there takes the message
  * directly when it can (a hand-off, see vm.c); else it is queued. If the
- * queue is full and `wait` is given, it is parked and *parked_on names the
- * endpoint to cancel on. On success `hint` (may be NULL) gets where the
- * message went (process.h, send_hint). */
+ * queue is full and `wait` (a process's waiter) is given, it is parked,
+ * counted (proc_process_park_count), and *parked_on names the endpoint to
+ * cancel on. On success `hint` (may be NULL) gets where the message went
+ * (process.h, send_hint). */
 int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, const void *bytes,
                      uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait,
                      proc_endpoint **parked_on, uintptr_t *hint);

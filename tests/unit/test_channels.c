@@ -2,7 +2,8 @@
  * test_channels.c - messages and channels end to end at the kernel-object
  * layer: bytes copied once into one allocation, handles moved (gone from the
  * sender) and all-or-nothing on failure, bounded queues, selective receive
- * by tag, peer close, parking and waking of receivers and senders, several
+ * by tag, peer close, one-way channels (mailboxes), parking and waking of
+ * receivers and senders, several
  * threads sending to one queue, and a timing of a 16-byte ping-pong.
  */
 #include <pthread.h>
@@ -707,6 +708,37 @@ static void test_mailbox_pattern(void **state)
     proc_handle_table_fini(&owner);
 }
 
+/* A one-way channel (a process's mailbox): messages, with handles, go from
+ * endpoint 1 to endpoint 0 as on any channel; the other direction is
+ * closed from the start; either endpoint may go first, and what is still
+ * queued is freed with its handles. */
+static void test_one_way_channel(void **state)
+{
+    (void)state;
+    for (int first = 0; first < 2; first++) {
+        proc_endpoint *rx, *tx;
+        assert_int_equal(proc_channel_create_one_way(roomy_limits, &rx, &tx), PROC_OK);
+        proc_handle_table table;
+        proc_handle_table_init(&table, 8);
+        int32_t in = proc_handle_insert(&table, proc_endpoint_object(rx), ALL_ENDPOINT_RIGHTS, NULL);
+        int32_t out = proc_handle_insert(&table, proc_endpoint_object(tx), ALL_ENDPOINT_RIGHTS, NULL);
+        atomic_int destroyed = 0;
+        int32_t x = insert_test_object(&table, &destroyed, ISOLA_RIGHT_TRANSFER);
+        assert_int_equal(send_bytes(&table, out, 1, "one"), PROC_OK);
+        assert_int_equal(proc_ipc_send(&table, out, 2, "two", 3, &x, 1, NULL), PROC_OK);
+        assert_int_equal(send_bytes(&table, in, 3, "back"), ISOLA_ETOOBIG);   /* takes no bytes */
+        assert_int_equal(proc_ipc_send(&table, in, 3, NULL, 0, NULL, 0, NULL), ISOLA_EPEER);   /* nor anything */
+        assert_int_equal(try_receive(&table, out, proc_filter_any()), ISOLA_ECLOSED);
+        expect_message(&table, in, proc_filter_any(), 1, "one");
+        /* "two" and the object it carries stay queued until an end goes. */
+        assert_int_equal(proc_handle_close(&table, first ? out : in), PROC_OK);
+        assert_int_equal(destroyed, first ? 0 : 1);
+        assert_int_equal(proc_handle_close(&table, first ? in : out), PROC_OK);
+        assert_int_equal(destroyed, 1);
+        proc_handle_table_fini(&table);
+    }
+}
+
 static void test_revoked_endpoint_cannot_send(void **state)
 {
     (void)state;
@@ -950,6 +982,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bytes_copied_once_into_one_block, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_handles_move_with_message, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_send_all_or_nothing, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_one_way_channel, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_queue_bounded_by_count_and_bytes, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_receive_selects_by_tag_without_reordering, count_setup,
                                         count_teardown),

@@ -1,9 +1,11 @@
 /*
  * test_handles.c - handle tables and revocation: forged and stale handles,
  * rights and type checks, duplicate with fewer rights, take for transfer,
- * the handle-count limit, the last close destroying the object, and
- * revokers (including chained ones and revocation reaching duplicates).
+ * the handle-count limit, the last close destroying the object (also when
+ * threads race to drop the last references), and revokers (including
+ * chained ones and revocation reaching duplicates).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,6 +207,44 @@ static void test_many_handles_grow(void **state)
     assert_int_equal(destroyed, 1);
 }
 
+/* Threads that each hold one reference drop them at once: the object is
+ * destroyed exactly once, whichever of them sees the count at 1 and skips
+ * the decrement (util/refcount.h). */
+typedef struct release_race {
+    proc_object *object;
+    pthread_barrier_t *start;
+} release_race;
+
+static void *release_race_thread(void *arg)
+{
+    release_race *r = arg;
+    pthread_barrier_wait(r->start);
+    proc_object_release(r->object);
+    return NULL;
+}
+
+static void test_concurrent_release_destroys_once(void **state)
+{
+    (void)state;
+    enum { THREADS = 4, ROUNDS = 1000 };
+    for (int round = 0; round < ROUNDS; round++) {
+        int destroyed = 0;
+        proc_object *object = test_object_new(PROC_OBJ_MODULE, &destroyed);
+        for (int i = 1; i < THREADS; i++)
+            proc_object_retain(object);
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, THREADS);
+        release_race race = {.object = object, .start = &start};
+        pthread_t threads[THREADS];
+        for (int i = 0; i < THREADS; i++)
+            assert_int_equal(pthread_create(&threads[i], NULL, release_race_thread, &race), 0);
+        for (int i = 0; i < THREADS; i++)
+            pthread_join(threads[i], NULL);
+        pthread_barrier_destroy(&start);
+        assert_int_equal(destroyed, 1);
+    }
+}
+
 static void test_duplicate_with_fewer_rights(void **state)
 {
     (void)state;
@@ -374,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_free_slots_reused_oldest_first),
         cmocka_unit_test(test_handle_count_limit),
         cmocka_unit_test(test_many_handles_grow),
+        cmocka_unit_test(test_concurrent_release_destroys_once),
         cmocka_unit_test(test_duplicate_with_fewer_rights),
         cmocka_unit_test(test_take_for_transfer),
         cmocka_unit_test(test_revocation),

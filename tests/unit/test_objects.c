@@ -613,6 +613,58 @@ static void test_borrowed_host_imports(void **state)
     isola_engine_release(e);
 }
 
+/* module_borrowed: no reference taken or dropped on the module, unless a
+ * failed start leaves the instance to the engine, which must then own it:
+ * the module must outlive the caller's release (its code is what the
+ * kept functions run). */
+static void test_borrowed_module(void **state)
+{
+    (void)state;
+    isola_engine *e = isola_engine_new(NULL, NULL);
+    isola_module *m = load(e, "(module (func (export \"seven\") (result i32) i32.const 7))");
+    isola_instance_limits borrowed = {.module_borrowed = true};
+    isola_error err;
+    isola_instance *i1 = isola_instantiate(e, m, NULL, 0, &borrowed, NULL, &err);
+    assert_non_null(i1);
+    assert_int_equal(atomic_load(&m->refcount), 1);
+    isola_instance *i2 = isola_instantiate(e, m, NULL, 0, NULL, NULL, &err);
+    assert_int_equal(atomic_load(&m->refcount), 2);
+    isola_exec *x = isola_exec_new(e, NULL, NULL);
+    isola_value r;
+    assert_int_equal(isola_exec_call(x, get_export(i1, "seven", ISOLA_EXTERN_FUNC).of.func, NULL, 0), ISOLA_OK);
+    assert_int_equal(isola_exec_results(x, &r, 1), 1);
+    assert_int_equal(r.of.i32, 7);
+    isola_instance_release(i1);
+    assert_int_equal(atomic_load(&m->refcount), 2);
+    isola_instance_release(i2);
+    assert_int_equal(atomic_load(&m->refcount), 1);
+
+    /* A start that traps after writing into an imported table: kept by the
+     * engine, with its own reference to the module. */
+    isola_module *ma = load(e, EXPORTER);
+    isola_instance *a = instantiate(e, ma, NULL, 0);
+    isola_module *mz = load(e,
+        "(module (import \"a\" \"tab\" (table 10 funcref))\n"
+        "  (func $g (result i32) i32.const 5) (elem (table 0) (i32.const 4) func $g)\n"
+        "  (func $start unreachable) (start $start))");
+    isola_extern zi[1] = {get_export(a, "tab", ISOLA_EXTERN_TABLE)};
+    assert_null(isola_instantiate(e, mz, zi, 1, &borrowed, x, &err));
+    assert_int_equal(err.kind, ISOLA_ERR_TRAP);
+    assert_int_equal(atomic_load(&mz->refcount), 2);
+    isola_module_release(mz);   /* the kept instance's reference remains */
+    isola_value v;
+    assert_true(isola_table_get(zi[0].of.table, 4, &v));
+    assert_int_equal(isola_exec_call(x, v.of.funcref, NULL, 0), ISOLA_OK);
+    assert_int_equal(isola_exec_results(x, &r, 1), 1);
+    assert_int_equal(r.of.i32, 5);
+
+    isola_exec_release(x);
+    isola_instance_release(a);
+    isola_module_release(ma);
+    isola_module_release(m);
+    isola_engine_release(e);
+}
+
 static void test_release_order(void **state)
 {
     (void)state;
@@ -819,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_segments_and_globals),
         cmocka_unit_test(test_trap_keeps_earlier_writes),
         cmocka_unit_test(test_borrowed_host_imports),
+        cmocka_unit_test(test_borrowed_module),
         cmocka_unit_test(test_release_order),
         cmocka_unit_test(test_instance_limits),
         cmocka_unit_test(test_start_function),
