@@ -47,6 +47,8 @@
  *   move_pair   [h] [dst | src] [dst2 | src2]   two moves, in order
  *   move_br*    [h] [dst | src] [target]   a move, then an unconditional jump
  *   move3 ... move8 [h] [dst | src] ... (that many pairs)   that many moves, in order
+ *   const64     [h] [dst | -] [k]       dst = k (64 bits)
+ *   const2 ... const8 [h] ([dst | -] [k]) x n   that many constants, in order
  *   move_pair_br_back, move3_br_back ... move8_br_back [h] [dst | src] ... [target]   the
  *               moves, then a loop back-edge
  *   i32_andn    [h] [dst | a] [b | -]     a & ~b
@@ -114,6 +116,8 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
 
 /* Runs of n moves, plain and ending in a loop's back-edge. */
 #define EXEC_MOVE_RUN(n) X(move##n) X(move##n##_br_back)
+/* Runs of n constants put into slots. */
+#define EXEC_CONST_RUN(n) X(const##n)
 
 /* Integer binary ops that also have an immediate form (b a constant). */
 #define EXEC_IMM_BINOPS(T) \
@@ -182,7 +186,8 @@ _Static_assert(sizeof(exec_op) == 8, "exec_op must be one word");
     X(call) X(call_direct) X(i32_add_imm_call_direct) X(call_import) X(call_indirect) \
     X(move) X(move_pair) X(move_br) X(move_br_back) X(move_pair_br_back) \
     EXEC_MOVE_RUN(3) EXEC_MOVE_RUN(4) EXEC_MOVE_RUN(5) EXEC_MOVE_RUN(6) EXEC_MOVE_RUN(7) EXEC_MOVE_RUN(8) \
-    X(move2) X(const64) X(const128) X(select) X(select2) \
+    X(move2) X(const64) EXEC_CONST_RUN(2) EXEC_CONST_RUN(3) EXEC_CONST_RUN(4) EXEC_CONST_RUN(5) \
+    EXEC_CONST_RUN(6) EXEC_CONST_RUN(7) EXEC_CONST_RUN(8) X(const128) X(select) X(select2) \
     X(global_get) X(global_set) X(global_get2) X(global_set2) \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy) \
     X(table_init) X(elem_drop) \

@@ -635,6 +635,17 @@ op_move2:
 op_const64:
     fp[W0(1)] = pc[2].u64;
     NEXT(3);
+/* Runs of 2 to 8 constants (code.h). */
+#define CONST_AT(i) fp[W0(2 * (i) - 1)] = pc[2 * (i)].u64;
+#define CONSTS2 CONST_AT(1) CONST_AT(2)
+#define CONSTS3 CONSTS2 CONST_AT(3)
+#define CONSTS4 CONSTS3 CONST_AT(4)
+#define CONSTS5 CONSTS4 CONST_AT(5)
+#define CONSTS6 CONSTS5 CONST_AT(6)
+#define CONSTS7 CONSTS6 CONST_AT(7)
+#define CONSTS8 CONSTS7 CONST_AT(8)
+#define CONST_RUN(n) op_const##n: CONSTS##n NEXT(2 * (n) + 1);
+    CONST_RUN(2) CONST_RUN(3) CONST_RUN(4) CONST_RUN(5) CONST_RUN(6) CONST_RUN(7) CONST_RUN(8)
 op_const128:
     fp[W0(1)] = pc[2].u64;
     fp[W0(1) + 1] = pc[3].u64;

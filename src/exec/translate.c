@@ -141,6 +141,8 @@ typedef struct tr {
     size_t cmp_prev_at;
     uint32_t move_count;     /* a run of this many moves (0-8) was emitted at move_at (last_move_run) */
     size_t move_at;
+    uint32_t const_count;    /* the same for constants (last_const_run) */
+    size_t const_at;
     bool pair_valid;         /* the add at pair_first runs the one at pair_second too */
     size_t pair_first, pair_second;
     int pair_op;             /* what they are (pair_op_of) */
@@ -194,7 +196,8 @@ static bool op_is_pure(int op)
     switch (op) {
 #define X(name) case EXEC_OP_##name:
     X(move) X(move_pair) X(move3) X(move4) X(move5) X(move6) X(move7) X(move8) X(move2)
-    X(const64) X(const128) X(select) X(select2)
+    X(const64) X(const2) X(const3) X(const4) X(const5) X(const6) X(const7) X(const8) X(const128)
+    X(select) X(select2)
     X(global_get) X(global_get2) X(memory_size) X(table_size) X(ref_func)
     X(i32_load) X(i64_load) X(i32_load8_s) X(i32_load8_u) X(i32_load16_s) X(i32_load16_u)
     X(i64_load8_s) X(i64_load8_u) X(i64_load16_s) X(i64_load16_u) X(i64_load32_s) X(i64_load32_u)
@@ -329,6 +332,11 @@ static void rewind_code(tr *t, size_t pos)
         t->add_valid[i] = i < kept;
     if (pos <= t->upd_at)
         t->upd_valid = false;
+    if (t->const_count && pos < t->const_at + 1 + 2 * (size_t)t->const_count) {
+        /* peepholes take back ops, never part of a run of constants */
+        assert(pos <= t->const_at);
+        t->const_count = 0;
+    }
     while (t->njumps > 0 && t->jumps[t->njumps - 1] >= pos)
         t->njumps--;
     /* Peepholes never take back a jump's target word (relocs stay sorted). */
@@ -343,6 +351,7 @@ static void bind_here(tr *t)
     t->prod_valid = false;
     t->cmp_valid = false;
     t->move_count = 0;
+    t->const_count = 0;
     memset(t->add_valid, 0, sizeof t->add_valid);
     t->effect_at = t->n;
 }
@@ -394,6 +403,39 @@ static uint32_t last_move_run(const tr *t)
 static bool last_is_move(const tr *t)
 {
     return last_move_run(t) == 1;
+}
+
+/* Constants put into slots, 1-8 in one dispatch (arguments of calls). */
+static const int k_const_run_op[TR_MOVE_RUN_MAX + 1] = {
+    -1, EXEC_OP_const64, EXEC_OP_const2, EXEC_OP_const3, EXEC_OP_const4,
+    EXEC_OP_const5, EXEC_OP_const6, EXEC_OP_const7, EXEC_OP_const8,
+};
+
+/* How many constants the last instruction emitted puts into slots, if it
+ * is a run of them with no label since; else 0. */
+static uint32_t last_const_run(const tr *t)
+{
+    uint32_t n = t->const_count;
+    if (t->oom || n == 0 || t->const_at + 1 + 2 * n != t->n
+        || t->code[t->const_at].h != t->handlers[k_const_run_op[n]])
+        return 0;
+    return n;
+}
+
+/* Emits `dst = k` (64 bits), joining a run of constants right before. */
+static void emit_const64(tr *t, uint32_t dst, uint64_t k)
+{
+    uint32_t run = last_const_run(t);
+    if (run > 0 && run < TR_MOVE_RUN_MAX) {
+        t->code[t->const_at].h = t->handlers[k_const_run_op[run + 1]];
+        t->const_count = run + 1;
+    } else {
+        t->const_at = t->n;
+        t->const_count = 1;
+        emit_h(t, EXEC_OP_const64);
+    }
+    emit_w(t, dst, 0);
+    emit_u64(t, k);
 }
 
 static void mark_producer(tr *t, size_t at)
@@ -483,12 +525,15 @@ static tr_entry pop(tr *t)
 static void emit_move(tr *t, uint32_t dst, const tr_entry *e)
 {
     bool wide = e->type == WASM_V128;
+    if (e->kind == ENT_CONST && !wide) {
+        emit_const64(t, dst, e->k[0]);
+        return;
+    }
     if (e->kind == ENT_CONST) {
-        emit_h(t, wide ? EXEC_OP_const128 : EXEC_OP_const64);
+        emit_h(t, EXEC_OP_const128);
         emit_w(t, dst, 0);
         emit_u64(t, e->k[0]);
-        if (wide)
-            emit_u64(t, e->k[1]);
+        emit_u64(t, e->k[1]);
         return;
     }
     uint32_t src = e->kind == ENT_LOCAL ? e->slot : e->home;
@@ -570,6 +615,12 @@ static void materialize_aliases(tr *t, uint32_t slot)
 
 static void materialize_top(tr *t, uint32_t count)
 {
+    /* Constants first, then locals: each goes to its own home, and a
+     * local is never a home, so the order is free; this way each kind
+     * makes one run (call arguments are mostly constants and locals). */
+    for (uint32_t i = t->sp - count; i < t->sp; i++)
+        if (t->stack[i].kind == ENT_CONST && t->stack[i].type != WASM_V128)
+            materialize(t, &t->stack[i]);
     for (uint32_t i = t->sp - count; i < t->sp; i++)
         materialize(t, &t->stack[i]);
 }
@@ -2198,6 +2249,7 @@ static void remove_words(tr *t, size_t at, size_t len)
             shift_pos(&t->stack[i].load_at, at, len);
     t->cmp_valid = false;
     t->move_count = 0;
+    t->const_count = 0;
 }
 
 /*

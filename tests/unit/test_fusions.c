@@ -11,7 +11,7 @@
  * two bitwise ops in a row, f64 updates whose load came long before (and
  * the effects that must keep them apart), updates computing their own
  * address, pointer steps before a loop's back-edge, pairs of adds, runs of
- * three to eight moves, xors of three rotations or shifts, axpy updates,
+ * three to eight moves or constants, xors of three rotations or shifts, axpy updates,
  * f64 operands loaded early, scaled indexes kept and loaded from, pairs of
  * bit-field extracts, adds of compares, jumps threaded into the return they lead to),
  * run on inputs where a wrong rewrite would give a different answer. Also a
@@ -807,6 +807,19 @@ static const char *k_far =
     "    (local.set $x (local.get $b)) (local.set $y (local.get $c)) (local.set $z (local.get $a))\n"
     "    (local.set $a (local.get $y)) (local.set $b (local.get $z)) (local.set $c (local.get $x))\n"
     "    (i32.add (i32.mul (local.get $a) (i32.const 100)) (i32.add (i32.mul (local.get $b) (i32.const 10)) (local.get $c))))\n"
+    "  ;; a call with ten arguments: constants (one v128, one past a run of eight) and locals mixed\n"
+    "  (func $ten (param i64 i32 i64 f64 i32 i32 i64 v128 i32 i32) (result i64)\n"
+    "    (i64.add (i64.add (i64.add (local.get 0) (i64.mul (i64.extend_i32_s (local.get 1)) (i64.const 10)))\n"
+    "                      (i64.add (i64.mul (local.get 2) (i64.const 100)) (i64.trunc_f64_s (f64.mul (local.get 3) (f64.const 1000)))))\n"
+    "             (i64.add (i64.add (i64.mul (i64.extend_i32_s (local.get 4)) (i64.const 10000))\n"
+    "                               (i64.mul (i64.extend_i32_s (local.get 5)) (i64.const 100000)))\n"
+    "                      (i64.add (i64.add (i64.mul (local.get 6) (i64.const 1000000))\n"
+    "                                        (i64.mul (i64x2.extract_lane 1 (local.get 7)) (i64.const 10000000)))\n"
+    "                               (i64.add (i64.mul (i64.extend_i32_s (local.get 8)) (i64.const 100000000))\n"
+    "                                        (i64.mul (i64.extend_i32_s (local.get 9)) (i64.const 1000000000)))))))\n"
+    "  (func (export \"args\") (param $x i32) (result i64)\n"
+    "    (call $ten (i64.const 1) (local.get $x) (i64.const 3) (f64.const 4) (i32.const 5) (i32.const 6)\n"
+    "               (i64.const 7) (v128.const i64x2 0 8) (i32.const 9) (local.get $x)))\n"
     "  ;; SHA-256's small sigma (two rotations and a shift), and three rotations of three values\n"
     "  (func (export \"small_sigma\") (param i32) (result i32)\n"
     "    (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 7)) (i32.rotr (local.get 0) (i32.const 18)))\n"
@@ -1001,6 +1014,9 @@ static void test_far_updates_steps_and_runs(void **state)
 
     isola_value abc3[3] = { i32v(1), i32v(2), i32v(3) };
     assert_int_equal(call1(fx, "copies", abc3, 3).of.i32, 312);
+
+    isola_value two = i32v(2);   /* every argument lands in its own slot */
+    assert_int_equal(call1(fx, "args", &two, 1).of.i64, 2987654321LL);
 
     /* Adds of compares. */
     isola_value c1[3] = { i32v(1), i32v(-1), i32v(3) };   /* ne, <s 5, >u (as unsigned) */
