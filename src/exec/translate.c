@@ -19,7 +19,8 @@
  *     (and `eqz` of a compare inverts the compare); a loop back-edge test of
  *     a counter just stepped by a constant or a slot becomes one br_inc or
  *     br_add op, which also takes a move right before the step (mv_ forms);
- *     a back-edge after a move pair takes the pair;
+ *     runs of up to eight moves or constants are one op each, and a
+ *     back-edge after a run of moves takes the run;
  *   - a load or store whose address was just computed by i32.add (of a slot
  *     or a constant, or of a shifted index) folds the add in; a store of a
  *     constant takes it as an immediate;
