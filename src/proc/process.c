@@ -475,7 +475,9 @@ void proc_process_park_uncount(proc_process *process)
 void proc_process_parked(proc_process *process, proc_endpoint *endpoint)
 {
     assert(!process->parked_on);
-    assert(atomic_load_explicit(&process->pending_wakes, memory_order_relaxed) != 0);
+    /* The park was counted (proc_process_park_count) before the waiter was
+     * visible, and a wake on another thread may have matched it since: the
+     * count may already be back to zero here. */
     /* The mailbox lives as long as the process (it is released after the
      * last park_begin, in proc_process_end): no reference needed for it. */
     if (endpoint != process->mailbox)
