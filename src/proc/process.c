@@ -162,6 +162,17 @@ proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err
 
 /* ---------------------------------------------------------------- processes */
 
+/* Takes back the caller's own unit of pending_wakes. When it is the only
+ * one left, no wake is in flight to race with, so a plain store does what
+ * a locked decrement would. */
+static void pending_wakes_drop_own(proc_process *p)
+{
+    if (atomic_load_explicit(&p->pending_wakes, memory_order_acquire) == 1)
+        atomic_store_explicit(&p->pending_wakes, 0, memory_order_release);
+    else
+        atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
+}
+
 static void process_wake(proc_waiter *waiter)
 {
     proc_process *p = proc_process_from_waiter(waiter);
@@ -203,10 +214,7 @@ void proc_process_handoff_done(proc_process *p, proc_recv_msg msg)
      * no wake of an earlier park is in flight, and nothing else changes the
      * count before the process runs again (which needs the push below): a
      * plain store will do, and saves a locked instruction per message. */
-    if (atomic_load_explicit(&p->pending_wakes, memory_order_acquire) == 1)
-        atomic_store_explicit(&p->pending_wakes, 0, memory_order_release);
-    else
-        atomic_fetch_sub_explicit(&p->pending_wakes, 1, memory_order_release);
+    pending_wakes_drop_own(p);
     p->recv.complete(p, msg);   /* after the count: its park_begin finds nothing to cancel */
     proc_sched_push_woken(&p->vm->sched, p);
 }
@@ -465,11 +473,7 @@ void proc_process_park_count(proc_process *process)
 void proc_process_park_uncount(proc_process *process)
 {
     assert(!process->parked_on);
-    /* One left is our own unit: no wake in flight to race with. */
-    if (atomic_load_explicit(&process->pending_wakes, memory_order_relaxed) == 1)
-        atomic_store_explicit(&process->pending_wakes, 0, memory_order_release);
-    else
-        atomic_fetch_sub_explicit(&process->pending_wakes, 1, memory_order_release);
+    pending_wakes_drop_own(process);
 }
 
 void proc_process_parked(proc_process *process, proc_endpoint *endpoint)
