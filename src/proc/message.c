@@ -4,6 +4,7 @@
 #include "proc/message.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +55,11 @@ int32_t proc_message_check_handles(const proc_handle_table *sender, const proc_o
     return PROC_OK;
 }
 
-int32_t proc_message_build(const proc_handle_table *sender, const proc_object *forbidden, uint64_t tag,
-                           const void *bytes, uint32_t size, const int32_t *handles,
-                           uint32_t handle_count, proc_message **out)
+/* Builds the block; `counted`: the message takes its own references (else
+ * it borrows the sender's until proc_message_commit_move). */
+static int32_t message_build(const proc_handle_table *sender, const proc_object *forbidden, uint64_t tag,
+                             const void *bytes, uint32_t size, const int32_t *handles,
+                             uint32_t handle_count, bool counted, proc_message **out)
 {
     if (handle_count > PROC_MESSAGE_MAX_HANDLES || size > PROC_MESSAGE_MAX_BYTES)
         return ISOLA_EINVAL;
@@ -77,15 +80,31 @@ int32_t proc_message_build(const proc_handle_table *sender, const proc_object *f
         const proc_handle_entry *entry;
         status = proc_handle_lookup(sender, handles[i], PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
         assert(status == PROC_OK);
-        proc_object_retain(entry->object);
-        if (entry->gate)
-            proc_object_retain(&entry->gate->header);
+        if (counted) {
+            proc_object_retain(entry->object);
+            if (entry->gate)
+                proc_object_retain(&entry->gate->header);
+        }
         message->handles[i] = (proc_message_handle){entry->object, entry->gate, entry->rights};
     }
     if (size)
         memcpy((uint8_t *)(message->handles + handle_count), bytes, size);
     *out = message;
     return PROC_OK;
+}
+
+int32_t proc_message_build(const proc_handle_table *sender, const proc_object *forbidden, uint64_t tag,
+                           const void *bytes, uint32_t size, const int32_t *handles,
+                           uint32_t handle_count, proc_message **out)
+{
+    return message_build(sender, forbidden, tag, bytes, size, handles, handle_count, true, out);
+}
+
+int32_t proc_message_build_borrowing(const proc_handle_table *sender, const proc_object *forbidden,
+                                     uint64_t tag, const void *bytes, uint32_t size, const int32_t *handles,
+                                     uint32_t handle_count, proc_message **out)
+{
+    return message_build(sender, forbidden, tag, bytes, size, handles, handle_count, false, out);
 }
 
 void proc_message_move_handles(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count,
@@ -97,14 +116,12 @@ void proc_message_move_handles(proc_handle_table *sender, const int32_t *handles
         int32_t status = proc_handle_lookup(sender, handles[i], PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
         assert(status == PROC_OK && "hand-off of a handle that was not checked");
         (void)status;
-        proc_object_retain(entry->object);
-        if (entry->gate)
-            proc_object_retain(&entry->gate->header);
+        /* The sender's references move with the entries: no count changes. */
         int32_t handle = proc_handle_insert(receiver, entry->object, entry->rights, entry->gate);
         assert(handle > 0 && "proc_message_move_handles without a reservation");
         memcpy(out_handles + (size_t)i * sizeof handle, &handle, sizeof handle);
     }
-    proc_message_commit_transfer(sender, handles, handle_count);
+    proc_message_commit_move(sender, handles, handle_count);
 }
 
 void proc_message_commit_transfer(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count)
@@ -112,6 +129,16 @@ void proc_message_commit_transfer(proc_handle_table *sender, const int32_t *hand
     for (uint32_t i = 0; i < handle_count; i++) {
         int32_t status = proc_handle_close(sender, handles[i]);
         assert(status == PROC_OK && "transferred handle changed between build and commit");
+        (void)status;
+    }
+}
+
+void proc_message_commit_move(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count)
+{
+    for (uint32_t i = 0; i < handle_count; i++) {
+        proc_handle_entry gone;
+        int32_t status = proc_handle_take(sender, handles[i], &gone);
+        assert(status == PROC_OK && "moved handle changed between build and commit");
         (void)status;
     }
 }
@@ -129,6 +156,18 @@ void proc_message_install_handles(proc_message *message, proc_handle_table *rece
     }
 }
 
+static void message_free_block(proc_message *message)
+{
+    message_allocator.free(message, message_block_size(message->size, message->handle_count),
+                           message_allocator.context);
+}
+
+void proc_message_free_borrowing(proc_message *message)
+{
+    if (message)
+        message_free_block(message);
+}
+
 void proc_message_free(proc_message *message)
 {
     if (!message)
@@ -138,6 +177,5 @@ void proc_message_free(proc_message *message)
         if (message->handles[i].gate)
             proc_object_release(&message->handles[i].gate->header);
     }
-    message_allocator.free(message, message_block_size(message->size, message->handle_count),
-                           message_allocator.context);
+    message_free_block(message);
 }

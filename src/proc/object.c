@@ -44,6 +44,22 @@ void proc_object_release(proc_object *object)
         object->destroy(object);
 }
 
+void proc_object_retain_n(proc_object *object, uint32_t n)
+{
+    unsigned before = atomic_fetch_add_explicit(&object->refcount, n, memory_order_relaxed);
+    assert(before >= 1 && "retain of a dead object");
+    (void)before;
+}
+
+void proc_object_release_n(proc_object *object, uint32_t n)
+{
+    assert(n >= 1);
+    unsigned before = atomic_fetch_sub_explicit(&object->refcount, n, memory_order_acq_rel);
+    assert(before >= n && "release of more references than held");
+    if (before == n)
+        object->destroy(object);
+}
+
 uint32_t proc_object_refcount(const proc_object *object)
 {
     return (uint32_t)atomic_load_explicit(&object->refcount, memory_order_relaxed);

@@ -53,6 +53,10 @@ void proc_object_retain_unshared(proc_object *object);
 /* Drops one reference; destroys the object when it was the last. NULL is allowed. */
 void proc_object_release(proc_object *object);
 
+/* Takes, or drops, n references at once (a worker's stock, proc/local.h). */
+void proc_object_retain_n(proc_object *object, uint32_t n);
+void proc_object_release_n(proc_object *object, uint32_t n);
+
 /* The current count, for tests and assertions (racy by nature when shared). */
 uint32_t proc_object_refcount(const proc_object *object);
 

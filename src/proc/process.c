@@ -237,12 +237,25 @@ proc_queue_limits proc_process_queue_limits(const proc_process *process)
     return l;
 }
 
+/* A context with the process stack config: this worker's, the VM's cache's, or a new one. */
+static isola_exec *process_exec_new(proc_vm *vm, proc_local *local, const isola_exec_config *cfg,
+                                    isola_error *err)
+{
+    isola_exec *e = proc_local_take_exec(local);
+    if (!e)
+        return proc_reuse_exec(&vm->reuse, vm->engine, cfg, err);
+    isola_exec_reset(e);
+    return e;
+}
+
 /* Releases what a live (or half-built) process holds. */
 static void process_release_resources(proc_process *p)
 {
-    if (p->exec && p->exec_cached)
-        proc_reuse_exec_done(&p->vm->reuse, p->exec);
-    else if (p->exec)
+    proc_local *local = proc_sched_local(&p->vm->sched);
+    if (p->exec && p->exec_cached) {
+        if (!proc_local_keep_exec(local, p->exec))
+            proc_reuse_exec_done(&p->vm->reuse, p->exec);
+    } else if (p->exec)
         isola_exec_release(p->exec);
     p->exec = NULL;
     if (p->instance)
@@ -250,7 +263,7 @@ static void process_release_resources(proc_process *p)
     p->instance = NULL;
     p->entry = NULL;
     if (p->module)   /* after the instance, which borrowed its functions */
-        proc_object_release(&p->module->header);
+        proc_local_module_release(local, p->module);
     p->module = NULL;
     proc_handle_table_fini(&p->handles);
     proc_wasi_release(p);
@@ -296,9 +309,9 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
     isola_exec_config cfg = {.stack_slots = PROC_STACK_SLOTS, .max_call_depth = PROC_CALL_DEPTH};
     /* WASI processes are ordinary programs (deep recursion, big frames):
      * they get the engine's default stack, committed as it is touched. */
+    proc_local *local = proc_sched_local(&p->vm->sched);
     p->exec_cached = !m->wasi;
-    p->exec = m->wasi ? isola_exec_new(p->vm->engine, NULL, err)
-                      : proc_reuse_exec(&p->vm->reuse, p->vm->engine, &cfg, err);
+    p->exec = m->wasi ? isola_exec_new(p->vm->engine, NULL, err) : process_exec_new(p->vm, local, &cfg, err);
     if (!p->exec)
         return false;
     /* Every process of a module links the same host functions and shares
@@ -308,7 +321,7 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
     isola_instance_limits il = {.max_memory_pages = p->granted.memory_pages, .host_imports_borrowed = true,
                                 .module_borrowed = true};
     p->module = m;
-    proc_object_retain(&m->header);
+    proc_local_module_retain(local, m);
     if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
         il.max_memory_pages = 0;
     /* The module's start function runs here, on the spawner's thread: give
@@ -362,8 +375,10 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         wasi = NULL;
     }
     proc_message *start = NULL;
-    int32_t r = proc_message_build(spawner->table, NULL, PROC_TAG_START, arg, arg_len, handles,
-                                   handle_count, &start);
+    /* Borrowing: the child's mailbox is out of every other thread's reach
+     * until the commit below. */
+    int32_t r = proc_message_build_borrowing(spawner->table, NULL, PROC_TAG_START, arg, arg_len, handles,
+                                             handle_count, &start);
     if (r != PROC_OK) {
         isola_wasi_release(wasi);
         set_error(err, ISOLA_ERR_ARGUMENT, "spawn: %s", proc_status_message(r));
@@ -373,7 +388,7 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
     r = proc_quota_spawn(spawner->quota, requested, &granted);
     if (r != PROC_OK) {
         isola_wasi_release(wasi);
-        proc_message_free(start);
+        proc_message_free_borrowing(start);
         set_error(err, ISOLA_ERR_RESOURCE, "spawn: %s", proc_status_message(r));
         return r;
     }
@@ -404,7 +419,7 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: out of memory");
     }
     if (r != PROC_OK) {
-        proc_message_free(start);
+        proc_message_free_borrowing(start);
         if (p) {
             process_release_resources(p);
             proc_object_release(&p->header);
@@ -412,7 +427,7 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         proc_quota_child_exit(spawner->quota, &granted, 0);
         return r;
     }
-    proc_message_commit_transfer(spawner->table, handles, handle_count);
+    proc_message_commit_move(spawner->table, handles, handle_count);
     /* Ids count successful spawns, so the count is the last id given. */
     p->id = atomic_fetch_add(&vm->spawned, 1) + 1;
     atomic_fetch_add(&vm->live, 1);
@@ -507,6 +522,9 @@ static bool process_uncount(proc_vm *vm)
     } while (!atomic_compare_exchange_weak(&vm->live, &v, to));
     if ((v & PROC_VM_LIVE_MASK) != 1)
         return false;
+    proc_local *local = proc_sched_local(&vm->sched);
+    if (local)
+        proc_local_flush(local, &vm->reuse);
     proc_reuse_trim(&vm->reuse, vm->engine);   /* cached memory goes back */
     return atomic_fetch_sub(&vm->live, PROC_VM_TRIMMING) == PROC_VM_TRIMMING;
 }

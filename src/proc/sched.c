@@ -59,6 +59,7 @@ struct sched_worker {
     uint32_t takes;              /* worker-local: counts toward the fair take */
     uint64_t fair_at;            /* worker-local: proc_now_ns() of the last fair take */
     proc_process **hot_seen;     /* worker-local, one per victim: the lone hot process seen there */
+    proc_local local __attribute__((aligned(64)));   /* worker-local: its own line(s) */
 } __attribute__((aligned(64)));
 
 static _Thread_local sched_worker *tls_worker;
@@ -477,9 +478,17 @@ static void sched_all_idle(proc_sched *sched)
     proc_vm_idle(sched->vm);
 }
 
-/* Sleeps until work may be queued; false when the scheduler stops. */
-static bool sched_sleep(proc_sched *sched)
+proc_local *proc_sched_local(proc_sched *sched)
 {
+    sched_worker *w = tls_worker;
+    return w && w->sched == sched ? &w->local : NULL;
+}
+
+/* Sleeps until work may be queued; false when the scheduler stops. */
+static bool sched_sleep(sched_worker *w)
+{
+    proc_sched *sched = w->sched;
+    proc_local_flush(&w->local, &sched->vm->reuse);   /* an idle VM holds nothing per worker */
     pthread_mutex_lock(&sched->sleep_lock);
     atomic_fetch_add(&sched->sleeping, 1);
     /* Pushers queue, then read `sleeping`; we count ourselves, then read the
@@ -502,9 +511,10 @@ static void *sched_worker_main(void *arg)
         proc_process *p = sched_find(w);
         if (p)
             sched_run_slice(w, p);
-        else if (!sched_sleep(w->sched))
+        else if (!sched_sleep(w))
             break;
     }
+    proc_local_flush(&w->local, &w->sched->vm->reuse);
     tls_worker = NULL;
     return NULL;
 }

@@ -45,6 +45,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proc/local.h"
+
 struct proc_process;
 struct proc_vm;
 
@@ -63,6 +65,10 @@ typedef struct proc_sched {
     atomic_uint_fast64_t idle_epoch;  /* +1 each time the last worker goes to sleep (sleep_lock) */
     struct proc_vm *vm;
 } proc_sched;
+
+/* The calling worker's own stock (proc/local.h), NULL when the caller is
+ * not a worker of this scheduler. */
+proc_local *proc_sched_local(proc_sched *sched);
 
 /* Starts `nworkers` workers (0: one per online CPU). false on failure. */
 bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers);

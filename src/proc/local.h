@@ -1,0 +1,54 @@
+/*
+ * proc/local.h - what a worker keeps for itself, so that a spawn and an
+ * end on that worker touch no cache line another core writes: execution
+ * contexts left by ended processes, and a stock of references to the
+ * module it spawns from most.
+ *
+ * Why: with two workers, every shared lock or count that a spawn and an
+ * end take moves its cache line between the cores (skynet spawns 1.1
+ * million processes, and a child often ends on the other worker). The
+ * VM-wide context cache (reuse.h) and the module's reference count were
+ * two such lines per process, each taken twice.
+ *
+ * Only the worker's own thread touches its proc_local. What it holds is
+ * bounded and goes back (proc_local_flush) when the worker is about to
+ * sleep and when it stops, so an idle VM holds nothing here: a module
+ * whose handles are all closed goes away once its processes have ended
+ * and the workers have run out of work.
+ */
+#ifndef ISOLA_PROC_LOCAL_H
+#define ISOLA_PROC_LOCAL_H
+
+#include <stdint.h>
+
+#include "isola/engine.h"
+
+struct proc_module;
+struct proc_reuse;
+
+/* Contexts a worker keeps: a spawn burst's worth, 4 KiB of stack page each. */
+#define PROC_LOCAL_EXECS 32u
+/* Module references taken from (or given back to) the shared count at once. */
+#define PROC_LOCAL_MODULE_BATCH 64u
+
+typedef struct proc_local {
+    isola_exec *execs[PROC_LOCAL_EXECS];   /* made with the process stack config */
+    uint32_t nexecs;
+    uint32_t module_refs;                  /* references to `module` held here */
+    struct proc_module *module;            /* NULL when module_refs is 0 */
+} proc_local;
+
+/* A cached context (not reset), or NULL. `local` may be NULL (not a worker). */
+isola_exec *proc_local_take_exec(proc_local *local);
+/* Keeps `exec`; false when full (the caller hands it on). */
+bool proc_local_keep_exec(proc_local *local, isola_exec *exec);
+
+/* A reference to `m` for a new process; the caller holds one already. */
+void proc_local_module_retain(proc_local *local, struct proc_module *m);
+/* Drops a process's reference to `m`. */
+void proc_local_module_release(proc_local *local, struct proc_module *m);
+
+/* Hands everything back: contexts to `reuse`, references to their modules. */
+void proc_local_flush(proc_local *local, struct proc_reuse *reuse);
+
+#endif
