@@ -56,6 +56,31 @@ void exec_mempool_flush(struct mem_pool *pool);
 void exec_mempool_trim(struct mem_pool *pool);
 
 void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out);
+
+/*
+ * A thread's own small slots (see "Thread caches" in mempool.c): released
+ * slots waiting to be cleared, and cleared ones ready to take, of one small
+ * pool, taken and given without the pool's lock. The owner (a worker of
+ * the process layer) embeds it, binds it to its thread and flushes it
+ * before it sleeps and before it stops; its slots count as in use meanwhile.
+ */
+#define MEMPOOL_CACHE_SLOTS 16
+typedef struct mempool_cached_slot {
+    uint8_t *base;
+    int32_t slot;
+    uint32_t bytes;              /* dirty: touched; ready: resident */
+} mempool_cached_slot;
+typedef struct mempool_cache {
+    struct mem_pool *pool;       /* the pool its slots are from (NULL: not yet used) */
+    uint32_t ndirty, nready;
+    mempool_cached_slot dirty[MEMPOOL_CACHE_SLOTS];
+    mempool_cached_slot ready[MEMPOOL_CACHE_SLOTS];
+} mempool_cache;
+
+/* Makes `cache` the calling thread's from now on (NULL: none). */
+void exec_mempool_cache_bind(mempool_cache *cache);
+/* Clears what is dirty and gives every slot back to its pool. Owner's thread only. */
+void exec_mempool_cache_flush(mempool_cache *cache);
 /* Slots in use in this pool and its small class together: the memories
  * alive in pool slots (a slot being trimmed counts for that moment). */
 uint64_t exec_mempool_in_use(struct mem_pool *pool);

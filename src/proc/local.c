@@ -66,8 +66,14 @@ void proc_local_module_release(proc_local *local, proc_module *m)
     }
 }
 
+void proc_local_bind(proc_local *local)
+{
+    exec_mempool_cache_bind(local ? &local->memory : NULL);
+}
+
 void proc_local_flush(proc_local *local, proc_reuse *reuse)
 {
+    exec_mempool_cache_flush(&local->memory);
     while (local->nexecs)
         proc_reuse_exec_done(reuse, local->execs[--local->nexecs]);
     local_module_flush(local);

@@ -1,8 +1,9 @@
 /*
  * proc/local.h - what a worker keeps for itself, so that a spawn and an
  * end on that worker touch no cache line another core writes: execution
- * contexts left by ended processes, and a stock of references to the
- * module it spawns from most.
+ * contexts left by ended processes, linear memory slots (the engine's
+ * mempool_cache, bound to the worker's thread), and a stock of references
+ * to the module it spawns from most.
  *
  * Why: with two workers, every shared lock or count that a spawn and an
  * end take moves its cache line between the cores (skynet spawns 1.1
@@ -21,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "exec/mempool.h"
 #include "isola/engine.h"
 
 struct proc_module;
@@ -36,7 +38,11 @@ typedef struct proc_local {
     uint32_t nexecs;
     uint32_t module_refs;                  /* references to `module` held here */
     struct proc_module *module;            /* NULL when module_refs is 0 */
+    mempool_cache memory;                  /* small memory slots (exec/mempool.h) */
 } proc_local;
+
+/* Binds what the engine keeps per thread to the calling thread (the worker's own). */
+void proc_local_bind(proc_local *local);
 
 /* A cached context (not reset), or NULL. `local` may be NULL (not a worker). */
 isola_exec *proc_local_take_exec(proc_local *local);
@@ -48,7 +54,8 @@ void proc_local_module_retain(proc_local *local, struct proc_module *m);
 /* Drops a process's reference to `m`. */
 void proc_local_module_release(proc_local *local, struct proc_module *m);
 
-/* Hands everything back: contexts to `reuse`, references to their modules. */
+/* Hands everything back: contexts to `reuse`, references to their
+ * modules, memory slots to their pool. */
 void proc_local_flush(proc_local *local, struct proc_reuse *reuse);
 
 #endif

@@ -507,6 +507,7 @@ static void *sched_worker_main(void *arg)
 {
     sched_worker *w = arg;
     tls_worker = w;
+    proc_local_bind(&w->local);
     while (!atomic_load(&w->sched->stopping)) {
         proc_process *p = sched_find(w);
         if (p)
@@ -515,6 +516,7 @@ static void *sched_worker_main(void *arg)
             break;
     }
     proc_local_flush(&w->local, &w->sched->vm->reuse);
+    proc_local_bind(NULL);
     tls_worker = NULL;
     return NULL;
 }
