@@ -434,7 +434,6 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
     /* The caller's reference (the first one is the scheduler's), taken
      * while no other thread can see the process: a plain increment. */
     proc_object_retain_unshared(&p->header);
-    proc_vm_register(vm, p);
     *out = p;
     proc_sched_push(&vm->sched, p);
     return PROC_OK;

@@ -159,7 +159,8 @@ typedef struct proc_process {
     /* Scheduling (sched.c; state and waiter are above). */
     struct proc_process *run_next, *run_prev;   /* in a worker's run queue */
     uint64_t run_stamp;        /* when it was queued (its worker's clock), for the fair take */
-    struct proc_process *all_prev, *all_next;   /* the VM's list of live processes (all_lock) */
+    struct proc_process *all_prev, *all_next;   /* the VM's list (all_lock) */
+    bool listed;               /* on that list: its worker's to change (vm.h) */
 
     /* Ending (kill_pending is above: every slice reads it). */
     atomic_int kill_reason;

@@ -368,6 +368,10 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
         proc_process_end(p, (proc_exit_kind)atomic_load(&p->kill_kind), atomic_load(&p->kill_reason));
         return;
     }
+    if (!p->listed && atomic_load_explicit(&p->vm->killing_all, memory_order_relaxed)) {
+        proc_process_end(p, PROC_EXIT_KILLED, 0);   /* queued before the shutdown's walk saw it */
+        return;
+    }
     uint64_t slice = p->granted.fuel_per_slice;
     if (slice == 0 || slice > SCHED_SLICE_MAX)
         slice = SCHED_SLICE_MAX;
@@ -395,6 +399,8 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
             proc_process_end(p, PROC_EXIT_LIMIT, 0);
             return;
         }
+        if (!p->listed)
+            proc_vm_register(p->vm, p);
         sched_requeue(w, p);
         return;
     case ISOLA_SUSPENDED: {
@@ -402,6 +408,8 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
             proc_process_end(p, PROC_EXIT_LIMIT, 0);
             return;
         }
+        if (!p->listed)   /* before it can wait: shutdown and stall reports find it */
+            proc_vm_register(p->vm, p);
         int expected = PROC_RUNNING;
         if (atomic_compare_exchange_strong(&p->state, &expected, PROC_WAITING))
             return;   /* from here on only a wake may touch it */

@@ -6,6 +6,7 @@
 #include "proc/process.h"
 
 #include <stdio.h>
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -128,17 +129,25 @@ proc_limits proc_vm_limits_request(const uint64_t *fuel_per_slice, const uint64_
 
 void proc_vm_register(proc_vm *vm, proc_process *p)
 {
+    assert(!p->listed);
     util_spin_lock(&vm->all_lock);
     p->all_prev = NULL;
     p->all_next = vm->all;
     if (vm->all)
         vm->all->all_prev = p;
     vm->all = p;
+    p->listed = true;
+    bool shutting_down = atomic_load_explicit(&vm->killing_all, memory_order_relaxed);
     util_spin_unlock(&vm->all_lock);
+    if (shutting_down)   /* vm_kill_all has walked the list already */
+        proc_process_kill(p, PROC_EXIT_KILLED, 0);
 }
 
 void proc_vm_unregister(proc_vm *vm, proc_process *p)
 {
+    if (!p->listed)
+        return;
+    p->listed = false;
     util_spin_lock(&vm->all_lock);
     if (p->all_prev)
         p->all_prev->all_next = p->all_next;
@@ -153,6 +162,7 @@ void proc_vm_unregister(proc_vm *vm, proc_process *p)
 static void vm_kill_all(proc_vm *vm)
 {
     util_spin_lock(&vm->all_lock);
+    atomic_store_explicit(&vm->killing_all, true, memory_order_relaxed);
     for (proc_process *p = vm->all; p; p = p->all_next)
         proc_process_kill(p, PROC_EXIT_KILLED, 0);
     util_spin_unlock(&vm->all_lock);

@@ -45,12 +45,19 @@ struct proc_vm {
     pthread_cond_t wait_cond;
     atomic_uint host_waiters;      /* host threads in isola_vm_wait_all (or a receive) */
 
-    /* Guards the list of live processes (shutdown, deadlock reports). A
-     * spinlock: every spawn and end takes it for two pointer updates; the
-     * rare walks of the whole list (shutdown, a stall report) make others
-     * wait longer, and they yield while they do (util/spinlock.h). */
+    /* Guards the list of processes that have been suspended or preempted
+     * at least once (shutdown, deadlock reports). A process joins it at the
+     * end of its first slice that does not end it (sched.c), so one that
+     * runs to its end in one slice (most short-lived ones) never takes
+     * this lock: with two workers, the list's lock and neighbours were
+     * lines the spawning and the ending core both wrote. Every blocked
+     * process is on it, which is all a stall report needs; shutdown sets
+     * killing_all under the lock, and a process joining after that is
+     * killed as it joins. A spinlock: the rare walks of the whole list
+     * make others wait longer, and they yield while they do. */
     util_spinlock all_lock;
     struct proc_process *all;
+    atomic_bool killing_all;       /* set (under all_lock) by the shutdown's kill */
 
     /* Processes spawned and not yet ended (the low 32 bits), plus
      * PROC_VM_TRIMMING for each end that took the count to zero and is
@@ -70,7 +77,8 @@ static inline uint64_t proc_vm_live(const proc_vm *vm)
     return atomic_load(&((proc_vm *)vm)->live) & PROC_VM_LIVE_MASK;
 }
 
-/* Adds/removes a live process to/from the VM's list. */
+/* Adds a process to the VM's list (its worker, before it may wait), or
+ * takes it off when it ends (a no-op if it never joined). */
 void proc_vm_register(proc_vm *vm, proc_process *p);
 void proc_vm_unregister(proc_vm *vm, proc_process *p);
 

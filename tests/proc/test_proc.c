@@ -267,6 +267,35 @@ static void test_fair_single_worker(isola_engine *engine, isola_module *module)
     isola_vm_release(one);   /* kills them */
 }
 
+/* Shutdown with processes at every stage: queued and never run, in their
+ * first slice (not yet on the VM's list, see vm.h), blocked in receive and
+ * spinning. Releasing the VM must end them all and return (a process that
+ * joined the list after the shutdown's walk would keep it waiting forever);
+ * done many times to hit the window between a first slice and the walk. */
+static void test_shutdown_mid_spawn(isola_engine *engine, isola_module *module)
+{
+    for (int round = 0; round < 40; round++) {
+        isola_vm_config cfg = {.workers = 2};
+        isola_error err = {0};
+        isola_vm *v = isola_vm_new(engine, &cfg, &err);
+        CHECK(v != NULL);
+        if (!v)
+            return;
+        int32_t mh = isola_vm_load(v, module, &err);
+        for (int i = 0; i < 200; i++) {
+            const char *entry = i % 3 == 0 ? "spin" : i % 3 == 1 ? "waiter" : "nop";
+            int32_t p = isola_vm_spawn(v, mh, entry, NULL, 0, NULL, 0, NULL, NULL);
+            CHECK(p > 0);
+            isola_vm_close(v, p);
+        }
+        if (round % 2) {
+            struct timespec pause = {.tv_nsec = 100000 * round};
+            nanosleep(&pause, NULL);
+        }
+        isola_vm_release(v);   /* kills every process, waits for the ends */
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -302,6 +331,7 @@ int main(int argc, char **argv)
     test_monitor_link_timeout();
     test_handoff();
     test_fair_single_worker(engine, module);
+    test_shutdown_mid_spawn(engine, module);
     isola_vm_release(vm);
     isola_module_release(module);
     isola_engine_release(engine);
