@@ -669,30 +669,45 @@ static void mempool_clear_batch(struct mem_pool *pool, mempool_dirty_slot *batch
     }
 }
 
+static size_t mempool_take_discarding(struct mem_pool *pool, mempool_dirty_slot *batch);
+static void mempool_discard_batch(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n);
+
 /* Puts a cleared batch on the warm list (its reservation in warm_bytes
- * becomes what each slot keeps); a slot whose clear failed has its pages
- * discarded and goes cold, or out of circulation if even that fails. */
+ * becomes what each slot keeps). A slot whose clear failed, or (from a
+ * thread cache, whose slots were not counted toward the warm bound) one
+ * that no longer fits under it, waits on the discarding list with the
+ * rest that go cold: one madvise per batch, not one per slot, since each
+ * interrupts every core running a thread of ours (a million ending
+ * waiters spent 80% of their time there); if even the list fails, alone. */
 static void mempool_settle_batch(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n, bool reserved)
 {
     if (n == 0)
         return;
-    bool cold[MEMPOOL_DIRTY_BATCH] = {false};
+    bool alone[MEMPOOL_DIRTY_BATCH] = {false};
+    mempool_dirty_slot discard[MEMPOOL_DISCARD_BATCH];
+    size_t ndiscard = 0;
     util_spin_lock(&pool->lock);
     for (size_t i = 0; i < n; i++) {
         if (reserved)
             pool->warm_bytes -= batch[i].touched;
         pool->in_use--;
-        /* A cache's slots were not counted toward the warm bound: check it now. */
         bool fits = reserved || pool->warm_bytes + batch[i].resident <= MEMPOOL_WARM_BYTES;
         if (batch[i].resident != UINT64_MAX && fits &&
-            mempool_warm_push(&pool->warm, batch[i].slot, (uint32_t)batch[i].resident))
+            mempool_warm_push(&pool->warm, batch[i].slot, (uint32_t)batch[i].resident)) {
             pool->warm_bytes += batch[i].resident;
-        else
-            cold[i] = true;
+        } else if (mempool_stack_push(&pool->discarding, batch[i].slot, batch[i].touched, true)) {
+            pool->discarding_bytes += batch[i].touched;
+            if (ndiscard == 0 && (pool->discarding.n >= MEMPOOL_DISCARD_BATCH ||
+                                  pool->discarding_bytes >= MEMPOOL_DISCARD_BYTES))
+                ndiscard = mempool_take_discarding(pool, discard);
+        } else {
+            alone[i] = true;
+        }
     }
     util_spin_unlock(&pool->lock);
+    mempool_discard_batch(pool, discard, ndiscard);
     for (size_t i = 0; i < n; i++) {
-        if (!cold[i] || !mempool_discard(batch[i].base, batch[i].touched))
+        if (!alone[i] || !mempool_discard(batch[i].base, batch[i].touched))
             continue;   /* warm, or leaked: a failed madvise would leave old contents */
         util_spin_lock(&pool->lock);
         (void)mempool_stack_push(&pool->cold, batch[i].slot, 0, false);
