@@ -1002,26 +1002,28 @@ void exec_mempool_trim(struct mem_pool *pool)
         mempool_trim_dirty(pool);
         mempool_flush_discarding(pool);
     }
+    /* Lowest first, so a batch is mostly runs of adjacent slots: one
+     * madvise (and one round of TLB-shootdown interrupts) per run. */
+    uint64_t extent = MEMPOOL_WARM_MAX_TOUCHED < pool->slot_bytes ? MEMPOOL_WARM_MAX_TOUCHED : pool->slot_bytes;
     for (;;) {
+        mempool_dirty_slot batch[MEMPOOL_DISCARD_BATCH];
+        size_t n = 0;
         util_spin_lock(&pool->lock);
         if (pool->warm.n == 0) {
             mempool_forget_free(pool);
             util_spin_unlock(&pool->lock);
             return;
         }
-        pool->warm.n--;
-        int32_t s = pool->warm.slots[pool->warm.n];
-        pool->warm_bytes -= pool->warm.resident[pool->warm.n];
-        pool->in_use++;   /* ours while its pages go back */
-        uint8_t *base = mempool_slot_base(pool, s);
+        while (n < MEMPOOL_DISCARD_BATCH && pool->warm.n > 0) {
+            uint32_t resident;
+            int32_t s = mempool_warm_pop(&pool->warm, &resident);
+            pool->warm_bytes -= resident;
+            pool->in_use++;   /* ours while its pages go back */
+            batch[n++] = (mempool_dirty_slot){.base = mempool_slot_base(pool, s), .slot = s,
+                                              .touched = (uint32_t)extent, .resident = resident};
+        }
         util_spin_unlock(&pool->lock);
-        bool ok = mempool_discard(base, MEMPOOL_WARM_MAX_TOUCHED < pool->slot_bytes ? MEMPOOL_WARM_MAX_TOUCHED
-                                                                                    : pool->slot_bytes);
-        util_spin_lock(&pool->lock);
-        pool->in_use--;
-        if (ok)
-            (void)mempool_stack_push(&pool->cold, s, 0, false);
-        util_spin_unlock(&pool->lock);
+        mempool_discard_batch(pool, batch, n);
     }
 }
 
