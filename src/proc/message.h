@@ -15,7 +15,10 @@
  *   2. The message is queued (queue.h). If that fails, proc_message_free
  *      drops the message's references and the sender has lost nothing.
  *   3. On success proc_message_commit_transfer closes the sender's handles:
- *      a transfer moves a handle, it is gone from the sender.
+ *      a transfer moves a handle, it is gone from the sender. (A spawn's
+ *      start message, which nobody can receive before this step, borrows
+ *      the sender's references instead, and proc_message_commit_move
+ *      forgets the sender's entries: no count changes at all.)
  *   4. The receiver dequeues it, reserves room in its handle table and calls
  *      proc_message_install_handles, which moves the message's references
  *      into its table; it copies the bytes where it wants (its linear
