@@ -215,7 +215,6 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
     api_charge_fuel(call, API_SPAWN_FUEL);
     r = proc_spawn(p->vm, &sp, module, name, name_len, arg, arg_len, handles, nhandles, &req, &child, NULL);
     if (r == PROC_OK) {
-        proc_child_adopt(p, child);   /* ended with us unless detached */
         r = proc_handle_insert(&p->handles, &child->header, API_CHILD_RIGHTS, NULL);
         for (uint32_t i = 0; i < ndirs; i++)   /* moved, like any handle passed to spawn */
             proc_handle_close(&p->handles, dir_handles[i]);

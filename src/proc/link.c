@@ -28,7 +28,7 @@ static atomic_uint_fast64_t next_ref = 1;
 static bool link_insert(proc_process *target, proc_link *entry)
 {
     util_spin_lock(&target->link_lock);
-    bool open = !target->links_closed;
+    bool open = !atomic_load_explicit(&target->links_closed, memory_order_relaxed);
     if (open) {
         entry->next = target->links;
         target->links = entry;
@@ -195,12 +195,25 @@ static void child_unlink(proc_process *parent, proc_process *child)
     child->child_listed = false;
 }
 
-void proc_child_adopt(proc_process *parent, proc_process *child)
+/*
+ * Children join their parent's list lazily: at the end of their first
+ * slice that does not end them (sched.c), on their own worker. A child
+ * that runs to its end in one slice (most short-lived ones) never takes
+ * the parent's lock, at its spawn or at its end; with two workers the
+ * parent's lock and the siblings' links were lines both cores wrote. One
+ * that has not joined when its parent ends is killed when it would join,
+ * or before its first slice (proc_child_orphaned), so a subtree still
+ * ends with its root.
+ */
+void proc_child_join(proc_process *child)
 {
-    assert(child_parent(child) == parent);
+    proc_process *parent = child_parent(child);
+    if (!parent || child->child_joined)
+        return;
+    child->child_joined = true;
     util_spin_lock(&parent->link_lock);
-    /* The child runs from the moment it was queued: it may be gone already. */
-    if (!child->child_ended && !parent->links_closed) {
+    bool orphan = atomic_load_explicit(&parent->links_closed, memory_order_relaxed) && !child->child_detached;
+    if (!orphan && !child->child_detached) {
         child->sibling_prev = NULL;
         child->sibling_next = parent->children;
         if (parent->children)
@@ -209,6 +222,17 @@ void proc_child_adopt(proc_process *parent, proc_process *child)
         child->child_listed = true;
     }
     util_spin_unlock(&parent->link_lock);
+    if (orphan)
+        proc_process_kill(child, PROC_EXIT_KILLED, PROC_REASON_PARENT_ENDED);
+}
+
+bool proc_child_orphaned(const proc_process *child)
+{
+    const proc_process *parent = child_parent(child);
+    /* A racy peek (the flag is set under the parent's lock): a parent
+     * ending right now is caught by proc_child_join instead. */
+    return parent && !child->child_joined && !child->child_detached &&
+           atomic_load_explicit(&parent->links_closed, memory_order_relaxed);
 }
 
 int32_t proc_child_detach(proc_process *parent, proc_process *child)
@@ -218,20 +242,21 @@ int32_t proc_child_detach(proc_process *parent, proc_process *child)
     util_spin_lock(&parent->link_lock);
     if (child->child_listed)
         child_unlink(parent, child);
+    child->child_detached = true;
     util_spin_unlock(&parent->link_lock);
     return PROC_OK;
 }
 
-/* `p` is ending: off its parent's list. */
+/* `p` is ending: off its parent's list. One that never joined is on no
+ * list, and only its own worker could have put it there: no lock. */
 static void child_on_end(proc_process *p)
 {
     proc_process *parent = child_parent(p);
-    if (!parent)
+    if (!parent || !p->child_joined)
         return;
     util_spin_lock(&parent->link_lock);
     if (p->child_listed)
         child_unlink(parent, p);
-    p->child_ended = true;
     util_spin_unlock(&parent->link_lock);
 }
 
@@ -272,7 +297,7 @@ void proc_links_fire(proc_process *p, proc_exit_kind kind, int32_t reason)
      * instruction on every process end). Closing the links first does not
      * change the children: only we adopt them, and we are ending. */
     util_spin_lock(&p->link_lock);
-    p->links_closed = true;
+    atomic_store_explicit(&p->links_closed, true, memory_order_relaxed);
     proc_link *list = p->links;
     p->links = NULL;
     proc_process *children = children_take(p);

@@ -43,9 +43,14 @@ int32_t proc_link_add(proc_process *a, proc_process *b);
  * ISOLA_REASON_PARENT_ENDED). */
 #define PROC_REASON_PARENT_ENDED INT32_MIN
 
-/* Lists `child`, just spawned by `parent` (which is running), as its child.
- * Does nothing if the child has ended already. */
-void proc_child_adopt(proc_process *parent, proc_process *child);
+/* A process spawned by another (its parent_ref) is its parent's child
+ * from the spawn: it ends when the parent ends unless detached. It joins
+ * the parent's list at the end of its first slice that does not end it
+ * (proc_child_join, on its own worker: killed there if the parent has
+ * ended since); before its first slice the scheduler asks
+ * proc_child_orphaned and ends it if its parent is gone. */
+void proc_child_join(proc_process *child);
+bool proc_child_orphaned(const proc_process *child);
 
 /* `child` will outlive `parent`: PROC_OK (also when it has ended), or
  * ISOLA_EINVAL when it is not parent's child. */

@@ -175,7 +175,7 @@ typedef struct proc_process {
 
     /* Links and monitors (link.c), under link_lock. */
     util_spinlock link_lock;
-    bool links_closed;         /* ended: no new links or monitors */
+    atomic_bool links_closed;  /* ended: no new links, monitors or children (set under link_lock) */
     bool trap_exits;
     proc_link *links;
 
@@ -183,8 +183,9 @@ typedef struct proc_process {
      * detach, so that its end ends them. Under the PARENT's link_lock. */
     struct proc_process *children;                      /* our list's head */
     struct proc_process *sibling_prev, *sibling_next;   /* in the parent's list */
-    bool child_listed;         /* in the parent's list */
-    bool child_ended;          /* ended before the parent could list it */
+    bool child_listed;         /* in the parent's list (parent's link_lock) */
+    bool child_detached;       /* detach()ed: never to be listed (parent's link_lock) */
+    bool child_joined;         /* tried to join the parent's list: its own worker's (link.c) */
 } proc_process;
 
 static inline proc_process *proc_process_from_object(proc_object *object)

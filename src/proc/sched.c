@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "proc/link.h"
 #include "proc/sched.h"
 #include "proc/vm.h"
 #include "util/spinlock.h"
@@ -349,6 +350,16 @@ static void sched_requeue(sched_worker *w, proc_process *p)
         sched_notify(w->sched);
 }
 
+/* After a process's first slice that did not end it: onto the VM's list
+ * (shutdown and stall reports find it, vm.h) and its parent's (link.h). */
+static void sched_join_lists(proc_process *p)
+{
+    if (p->listed)
+        return;
+    proc_vm_register(p->vm, p);
+    proc_child_join(p);
+}
+
 /*
  * Runs one slice of `p`, owned by this worker: RUNNABLE, or already RUNNING
  * (perhaps woken since) when a sender claimed it for a hand-off
@@ -370,6 +381,10 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
     }
     if (!p->listed && atomic_load_explicit(&p->vm->killing_all, memory_order_relaxed)) {
         proc_process_end(p, PROC_EXIT_KILLED, 0);   /* queued before the shutdown's walk saw it */
+        return;
+    }
+    if (!p->started && proc_child_orphaned(p)) {
+        proc_process_end(p, PROC_EXIT_KILLED, PROC_REASON_PARENT_ENDED);   /* see link.h */
         return;
     }
     uint64_t slice = p->granted.fuel_per_slice;
@@ -399,8 +414,7 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
             proc_process_end(p, PROC_EXIT_LIMIT, 0);
             return;
         }
-        if (!p->listed)
-            proc_vm_register(p->vm, p);
+        sched_join_lists(p);
         sched_requeue(w, p);
         return;
     case ISOLA_SUSPENDED: {
@@ -408,8 +422,7 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
             proc_process_end(p, PROC_EXIT_LIMIT, 0);
             return;
         }
-        if (!p->listed)   /* before it can wait: shutdown and stall reports find it */
-            proc_vm_register(p->vm, p);
+        sched_join_lists(p);   /* before it can wait */
         int expected = PROC_RUNNING;
         if (atomic_compare_exchange_strong(&p->state, &expected, PROC_WAITING))
             return;   /* from here on only a wake may touch it */

@@ -89,6 +89,25 @@ ISOLA_EXPORT("parent") int32_t parent(void)
     isola_exit(5);
 }
 
+/* arg = {count}; handles[0] = module, handles[1] = report. Spawns `count`
+ * waiters, sends the host a handle to each (tag 22), and returns at once:
+ * most children have not run when their parent ends, and must still end
+ * with it (killed, PARENT_ENDED). */
+ISOLA_EXPORT("spawn_and_quit") int32_t spawn_and_quit(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t n = arg_u32(&s, 0);
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t child = isola_spawn(s.handles[0], "waiter", 6, 0, 0, 0, 0, &small);
+        if (child < 0)
+            return child;
+        int32_t copy = isola_duplicate(child, PROC_RIGHTS_ALL);
+        isola_send(s.handles[1], 22, &i, 4, &copy, 1, ISOLA_SEND_WAIT);
+    }
+    return 0;
+}
+
 /*
  * Quota stays exact. arg = {rounds, detach}; handles[0] = module,
  * handles[1] = report. Its live_children quota is 2 (set by the host): a

@@ -124,6 +124,36 @@ static void test_detached_child(void)
     printf("children: a detached child outlives its parent\n");
 }
 
+/* A parent that ends right after spawning: its children, most of which
+ * never ran (they join the parent's list only after a first slice, see
+ * src/proc/link.h), end with it all the same. */
+static void test_children_of_quick_parent(void)
+{
+    enum { N = 6 };
+    int32_t send_end, rep = host_channel(&send_end);
+    uint32_t n = N;
+    int32_t hs[2] = {dup_module(), send_end};
+    isola_proc_limits lim = {.memory_pages = 16, .handle_count = 32, .queue_count = 16, .live_children = N};
+    int32_t p = isola_vm_spawn(vm, module_h, "spawn_and_quit", &n, 4, hs, 2, &lim, NULL);
+    CHECK(p > 0);
+    int32_t kids[N];
+    for (int i = 0; i < N; i++) {
+        uint32_t index = 99;
+        kids[i] = -1;
+        CHECK(receive(rep, 22, &index, 4, &kids[i]) == 4 && index == (uint32_t)i && kids[i] > 0);
+    }
+    isola_proc_exit ex = wait_exit(p);
+    CHECK(ex.kind == 0 && ex.reason == 0);
+    for (int i = 0; i < N; i++) {
+        ex = wait_exit(kids[i]);
+        CHECK(ex.kind == KILLED && ex.reason == ISOLA_VM_REASON_PARENT_ENDED);
+        isola_vm_close(vm, kids[i]);
+    }
+    isola_vm_close(vm, p);
+    isola_vm_close(vm, rep);
+    printf("children: a parent that ends at once still takes its unstarted children with it\n");
+}
+
 /* Grandparent ends: its child is killed, and that child's end kills its own. */
 static void test_cascade(void)
 {
@@ -368,6 +398,7 @@ int main(int argc, char **argv)
     test_child_killed_with_parent();
     test_detached_child();
     test_cascade();
+    test_children_of_quick_parent();
     test_quota_exact(0);
     test_quota_exact(1);
     test_guest_revocation();
