@@ -212,8 +212,9 @@ void proc_child_join(proc_process *child)
         return;
     child->child_joined = true;
     util_spin_lock(&parent->link_lock);
-    bool orphan = atomic_load_explicit(&parent->links_closed, memory_order_relaxed) && !child->child_detached;
-    if (!orphan && !child->child_detached) {
+    bool detached = atomic_load_explicit(&child->child_detached, memory_order_relaxed);
+    bool orphan = atomic_load_explicit(&parent->links_closed, memory_order_relaxed) && !detached;
+    if (!orphan && !detached) {
         child->sibling_prev = NULL;
         child->sibling_next = parent->children;
         if (parent->children)
@@ -229,10 +230,12 @@ void proc_child_join(proc_process *child)
 bool proc_child_orphaned(const proc_process *child)
 {
     const proc_process *parent = child_parent(child);
-    /* A racy peek (the flag is set under the parent's lock): a parent
-     * ending right now is caught by proc_child_join instead. */
-    return parent && !child->child_joined && !child->child_detached &&
-           atomic_load_explicit(&parent->links_closed, memory_order_relaxed);
+    /* A peek without the parent's lock: a parent ending right now is
+     * caught by proc_child_join instead. A detach comes before its
+     * parent's end on the parent's thread, so once the end's release
+     * store of links_closed is seen (acquire), so is the detach. */
+    return parent && !child->child_joined && atomic_load_explicit(&parent->links_closed, memory_order_acquire) &&
+           !atomic_load_explicit(&child->child_detached, memory_order_relaxed);
 }
 
 int32_t proc_child_detach(proc_process *parent, proc_process *child)
@@ -242,7 +245,7 @@ int32_t proc_child_detach(proc_process *parent, proc_process *child)
     util_spin_lock(&parent->link_lock);
     if (child->child_listed)
         child_unlink(parent, child);
-    child->child_detached = true;
+    atomic_store_explicit(&child->child_detached, true, memory_order_relaxed);
     util_spin_unlock(&parent->link_lock);
     return PROC_OK;
 }
@@ -297,7 +300,7 @@ void proc_links_fire(proc_process *p, proc_exit_kind kind, int32_t reason)
      * instruction on every process end). Closing the links first does not
      * change the children: only we adopt them, and we are ending. */
     util_spin_lock(&p->link_lock);
-    atomic_store_explicit(&p->links_closed, true, memory_order_relaxed);
+    atomic_store_explicit(&p->links_closed, true, memory_order_release);   /* see proc_child_orphaned */
     proc_link *list = p->links;
     p->links = NULL;
     proc_process *children = children_take(p);

@@ -184,7 +184,7 @@ typedef struct proc_process {
     struct proc_process *children;                      /* our list's head */
     struct proc_process *sibling_prev, *sibling_next;   /* in the parent's list */
     bool child_listed;         /* in the parent's list (parent's link_lock) */
-    bool child_detached;       /* detach()ed: never to be listed (parent's link_lock) */
+    atomic_bool child_detached; /* detach()ed: never to be listed (written under the parent's link_lock) */
     bool child_joined;         /* tried to join the parent's list: its own worker's (link.c) */
 } proc_process;
 
