@@ -63,16 +63,17 @@ static uint64_t rss_bytes(void)
 }
 
 #if defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define SCALE_ASAN 1
 #endif
 #endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(SCALE_ASAN)
+#if (defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)) && !defined(SCALE_ASAN)
 #define SCALE_ASAN 1
 #endif
 
 /* AddressSanitizer's allocator keeps freed blocks in quarantine and never
- * returns them, so RSS says nothing there: the check runs in normal builds. */
+ * returns them, and ThreadSanitizer keeps the shadow of every page once
+ * touched, so RSS says nothing there: the check runs in normal builds. */
 static bool near_baseline(uint64_t rss, uint64_t base)
 {
 #ifdef SCALE_ASAN
