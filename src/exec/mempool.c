@@ -412,16 +412,22 @@ static int32_t mempool_warm_pop(mempool_stack *st, uint32_t *resident)
 
 static _Thread_local mempool_cache *mempool_tls_cache;
 
-/* The calling thread's cache when it may hold `pool`'s slots: a small
- * class pool (one cache serves one pool; the first it meets). */
-static mempool_cache *mempool_cache_for(struct mem_pool *pool)
+/* The calling thread's cache, locked, when it may hold `pool`'s slots: a
+ * small class pool (one cache serves one pool; the first it meets). The
+ * lock is the owner's but for a trim's drain: uncontended, on a line no
+ * other core writes. Lock order: a cache, then its pool. */
+static mempool_cache *mempool_cache_lock_for(struct mem_pool *pool)
 {
     mempool_cache *c = mempool_tls_cache;
     if (!c || pool->scratch || pool->slot_bytes > MEMPOOL_SMALL_SLOT_BYTES)
         return NULL;
+    util_spin_lock(&c->lock);
     if (!c->pool)
         c->pool = pool;
-    return c->pool == pool ? c : NULL;
+    if (c->pool == pool)
+        return c;
+    util_spin_unlock(&c->lock);
+    return NULL;
 }
 
 /* Slots a cache takes from its pool at once when it runs dry. */
@@ -441,20 +447,22 @@ static void mempool_cache_refill(struct mem_pool *pool, mempool_cache *c)
 
 uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot)
 {
-    mempool_cache *c = mempool_cache_for(pool);
-    if (c && c->nready > 0) {
-        mempool_cached_slot got = c->ready[--c->nready];
-        *slot = got.slot;
-        return got.base;
+    mempool_cache *c = mempool_cache_lock_for(pool);
+    if (c) {
+        if (c->nready == 0) {
+            util_spin_lock(&pool->lock);
+            mempool_cache_refill(pool, c);
+            util_spin_unlock(&pool->lock);
+        }
+        bool got = c->nready > 0;
+        mempool_cached_slot taken = got ? c->ready[--c->nready] : (mempool_cached_slot){0};
+        util_spin_unlock(&c->lock);
+        if (got) {
+            *slot = taken.slot;
+            return taken.base;
+        }
     }
     util_spin_lock(&pool->lock);
-    if (c && pool->warm.n > 0) {
-        mempool_cache_refill(pool, c);
-        util_spin_unlock(&pool->lock);
-        mempool_cached_slot got = c->ready[--c->nready];
-        *slot = got.slot;
-        return got.base;
-    }
     int32_t s;
     if (pool->warm.n > 0) {
         uint32_t resident;
@@ -834,14 +842,21 @@ static void mempool_cache_clear(mempool_cache *c, bool all)
 /* Keeps a released small slot in this thread's cache; false when there is none for `pool`. */
 static bool mempool_cache_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched)
 {
-    mempool_cache *c = mempool_cache_for(pool);
+    mempool_cache *c = mempool_cache_lock_for(pool);
     if (!c)
         return false;
     assert(touched <= pool->slot_bytes && c->ndirty < MEMPOOL_CACHE_SLOTS);
     c->dirty[c->ndirty++] = (mempool_cached_slot){base, slot, (uint32_t)touched};
     if (c->ndirty == MEMPOOL_CACHE_SLOTS)
         mempool_cache_clear(c, false);
+    util_spin_unlock(&c->lock);
     return true;
+}
+
+void exec_mempool_cache_init(mempool_cache *cache)
+{
+    *cache = (mempool_cache){0};
+    util_spin_init(&cache->lock);
 }
 
 void exec_mempool_cache_bind(mempool_cache *cache)
@@ -851,20 +866,20 @@ void exec_mempool_cache_bind(mempool_cache *cache)
 
 void exec_mempool_cache_flush(mempool_cache *cache)
 {
-    if (!cache->pool)
-        return;
-    mempool_cache_clear(cache, true);
-    if (cache->nready == 0)
-        return;
-    mempool_dirty_slot batch[MEMPOOL_CACHE_SLOTS];
+    util_spin_lock(&cache->lock);
+    if (cache->pool)
+        mempool_cache_clear(cache, true);
     size_t n = cache->nready;
+    mempool_dirty_slot batch[MEMPOOL_CACHE_SLOTS];
     for (size_t i = 0; i < n; i++)
         /* touched: the whole slot, should its pages have to go (resident is a count, not an extent) */
         batch[i] = (mempool_dirty_slot){.base = cache->ready[i].base, .slot = cache->ready[i].slot,
                                         .touched = (uint32_t)cache->pool->slot_bytes,
                                         .resident = cache->ready[i].bytes};
     cache->nready = 0;
-    mempool_settle_batch(cache->pool, batch, n, false);
+    if (n)
+        mempool_settle_batch(cache->pool, batch, n, false);
+    util_spin_unlock(&cache->lock);
 }
 
 void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched)

@@ -65,21 +65,26 @@ void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out);
  * before it sleeps and before it stops; its slots count as in use meanwhile.
  */
 #define MEMPOOL_CACHE_SLOTS 16
+#include "util/spinlock.h"
 typedef struct mempool_cached_slot {
     uint8_t *base;
     int32_t slot;
     uint32_t bytes;              /* dirty: touched; ready: resident */
 } mempool_cached_slot;
 typedef struct mempool_cache {
+    util_spinlock lock;          /* the owner's, but a trim may flush it from another thread */
     struct mem_pool *pool;       /* the pool its slots are from (NULL: not yet used) */
     uint32_t ndirty, nready;
     mempool_cached_slot dirty[MEMPOOL_CACHE_SLOTS];
     mempool_cached_slot ready[MEMPOOL_CACHE_SLOTS];
 } mempool_cache;
 
+void exec_mempool_cache_init(mempool_cache *cache);
 /* Makes `cache` the calling thread's from now on (NULL: none). */
 void exec_mempool_cache_bind(mempool_cache *cache);
-/* Clears what is dirty and gives every slot back to its pool. Owner's thread only. */
+/* Clears what is dirty and gives every slot back to its pool. Any thread:
+ * a trim drains every worker's cache, so that the pool it trims has no
+ * slot in use and can drop its free lists. */
 void exec_mempool_cache_flush(mempool_cache *cache);
 /* Slots in use in this pool and its small class together: the memories
  * alive in pool slots (a slot being trimmed counts for that moment). */

@@ -11,19 +11,33 @@
 #include "proc/process.h"
 #include "proc/reuse.h"
 
+void proc_local_init(proc_local *local)
+{
+    *local = (proc_local){0};
+    util_spin_init(&local->lock);
+    exec_mempool_cache_init(&local->memory);
+}
+
 isola_exec *proc_local_take_exec(proc_local *local)
 {
-    if (!local || local->nexecs == 0)
+    if (!local)
         return NULL;
-    return local->execs[--local->nexecs];
+    util_spin_lock(&local->lock);
+    isola_exec *e = local->nexecs ? local->execs[--local->nexecs] : NULL;
+    util_spin_unlock(&local->lock);
+    return e;
 }
 
 bool proc_local_keep_exec(proc_local *local, isola_exec *exec)
 {
-    if (!local || local->nexecs == PROC_LOCAL_EXECS)
+    if (!local)
         return false;
-    local->execs[local->nexecs++] = exec;
-    return true;
+    util_spin_lock(&local->lock);
+    bool kept = local->nexecs < PROC_LOCAL_EXECS;
+    if (kept)
+        local->execs[local->nexecs++] = exec;
+    util_spin_unlock(&local->lock);
+    return kept;
 }
 
 /* Gives the stocked references back to the shared count. */
@@ -71,10 +85,22 @@ void proc_local_bind(proc_local *local)
     exec_mempool_cache_bind(local ? &local->memory : NULL);
 }
 
-void proc_local_flush(proc_local *local, proc_reuse *reuse)
+void proc_local_drain(proc_local *local, proc_reuse *reuse)
 {
     exec_mempool_cache_flush(&local->memory);
-    while (local->nexecs)
-        proc_reuse_exec_done(reuse, local->execs[--local->nexecs]);
+    isola_exec *execs[PROC_LOCAL_EXECS];
+    util_spin_lock(&local->lock);
+    uint32_t n = local->nexecs;
+    for (uint32_t i = 0; i < n; i++)
+        execs[i] = local->execs[i];
+    local->nexecs = 0;
+    util_spin_unlock(&local->lock);
+    for (uint32_t i = 0; i < n; i++)
+        proc_reuse_exec_done(reuse, execs[i]);
+}
+
+void proc_local_flush(proc_local *local, proc_reuse *reuse)
+{
+    proc_local_drain(local, reuse);
     local_module_flush(local);
 }

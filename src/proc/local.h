@@ -11,11 +11,16 @@
  * VM-wide context cache (reuse.h) and the module's reference count were
  * two such lines per process, each taken twice.
  *
- * Only the worker's own thread touches its proc_local. What it holds is
- * bounded and goes back (proc_local_flush) when the worker is about to
- * sleep and when it stops, so an idle VM holds nothing here: a module
- * whose handles are all closed goes away once its processes have ended
- * and the workers have run out of work.
+ * Only the worker's own thread uses its proc_local, with one exception:
+ * the trim when the VM empties drains every worker's contexts and memory
+ * slots (proc_local_drain), so that the pools it trims have nothing in
+ * use and drop their free lists too (megabytes after a million
+ * processes). Contexts and slots are therefore under a lock of their own,
+ * uncontended but for that drain. What a worker holds is bounded and goes
+ * back (proc_local_flush) when it is about to sleep and when it stops, so
+ * an idle VM holds nothing here: a module whose handles are all closed
+ * goes away once its processes have ended and the workers have run out
+ * of work.
  */
 #ifndef ISOLA_PROC_LOCAL_H
 #define ISOLA_PROC_LOCAL_H
@@ -24,6 +29,7 @@
 
 #include "exec/mempool.h"
 #include "isola/engine.h"
+#include "util/spinlock.h"
 
 struct proc_module;
 struct proc_reuse;
@@ -34,6 +40,7 @@ struct proc_reuse;
 #define PROC_LOCAL_MODULE_BATCH 64u
 
 typedef struct proc_local {
+    util_spinlock lock;                    /* execs (see above) */
     isola_exec *execs[PROC_LOCAL_EXECS];   /* made with the process stack config */
     uint32_t nexecs;
     uint32_t module_refs;                  /* references to `module` held here */
@@ -41,6 +48,7 @@ typedef struct proc_local {
     mempool_cache memory;                  /* small memory slots (exec/mempool.h) */
 } proc_local;
 
+void proc_local_init(proc_local *local);
 /* Binds what the engine keeps per thread to the calling thread (the worker's own). */
 void proc_local_bind(proc_local *local);
 
@@ -55,7 +63,9 @@ void proc_local_module_retain(proc_local *local, struct proc_module *m);
 void proc_local_module_release(proc_local *local, struct proc_module *m);
 
 /* Hands everything back: contexts to `reuse`, references to their
- * modules, memory slots to their pool. */
+ * modules, memory slots to their pool. The owner's thread only. */
 void proc_local_flush(proc_local *local, struct proc_reuse *reuse);
+/* Contexts and memory slots alone, from any thread. */
+void proc_local_drain(proc_local *local, struct proc_reuse *reuse);
 
 #endif

@@ -524,6 +524,7 @@ static bool process_uncount(proc_vm *vm)
     proc_local *local = proc_sched_local(&vm->sched);
     if (local)
         proc_local_flush(local, &vm->reuse);
+    proc_sched_drain_locals(&vm->sched, &vm->reuse);   /* the other workers' */
     proc_reuse_trim(&vm->reuse, vm->engine);   /* cached memory goes back */
     return atomic_fetch_sub(&vm->live, PROC_VM_TRIMMING) == PROC_VM_TRIMMING;
 }

@@ -499,6 +499,12 @@ static void sched_all_idle(proc_sched *sched)
     proc_vm_idle(sched->vm);
 }
 
+void proc_sched_drain_locals(proc_sched *sched, struct proc_reuse *reuse)
+{
+    for (uint32_t i = 0; i < sched->nworkers; i++)
+        proc_local_drain(&sched->workers[i].local, reuse);
+}
+
 proc_local *proc_sched_local(proc_sched *sched)
 {
     sched_worker *w = tls_worker;
@@ -565,6 +571,7 @@ bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers)
         sched_worker *w = &sched->workers[i];
         *w = (sched_worker){.sched = sched, .index = i, .hot_seen = seen + (size_t)i * nworkers};
         util_spin_init(&w->lock);
+        proc_local_init(&w->local);
     }
     sched->nworkers = nworkers;
     for (uint32_t i = 0; i < nworkers; i++) {

@@ -70,6 +70,11 @@ typedef struct proc_sched {
  * not a worker of this scheduler. */
 proc_local *proc_sched_local(proc_sched *sched);
 
+/* Drains every worker's contexts and memory slots into the shared caches
+ * (proc_local_drain), for the trim when the VM empties. Any thread. */
+struct proc_reuse;
+void proc_sched_drain_locals(proc_sched *sched, struct proc_reuse *reuse);
+
 /* Starts `nworkers` workers (0: one per online CPU). false on failure. */
 bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers);
 
