@@ -50,6 +50,7 @@ TIMEOUT=${TIMEOUT:-600}
 ROWS=(
     "spawn_exit|spawn_exit|spawn_exit_ns_per_proc|ns/process|low|-|< 1000"
     "spawn_rate|spawn_exit|spawn_exit_procs_per_sec|processes/s|high|-|> 1000000"
+    "spawn_1core|spawn_exit_1core|spawn_exit_ns_per_proc_1core|ns/process|low|-|< 1000"
     "spawn_wait|spawn_wait|spawn_wait_total_ms|ms|low|3200|-"
     "idle_bytes|spawn_mem|idle_proc_bytes_rss|bytes/process|low|2666|-"
     "pingpong|pingpong|pingpong_ns_per_roundtrip|ns/round trip|low|527|< 200"
@@ -57,7 +58,7 @@ ROWS=(
     "skynet|skynet|skynet_ms|ms|low|3700|< 1500"
 )
 # Rows the issue wants at least twice as fast as Erlang.
-TWICE_ROWS=" spawn_exit spawn_rate spawn_wait pingpong ring skynet "
+TWICE_ROWS=" spawn_exit spawn_rate spawn_1core spawn_wait pingpong ring skynet "
 
 # erlang_command RUN: the erl command line of one Erlang run (word list).
 erlang_command() {
@@ -65,6 +66,7 @@ erlang_command() {
     local base="$ERL -noshell -pa $ERL_OUT"
     case $1 in
     spawn_exit) echo "$base -run spawn main exit $((1000000 / q))" ;;
+    spawn_exit_1core) echo "$ERL +S 1 -noshell -pa $ERL_OUT -run spawn main exit $((1000000 / q))" ;;
     spawn_wait) echo "$ERL $ERL_BIG -noshell -pa $ERL_OUT -run spawn main wait $((1000000 / q))" ;;
     spawn_mem) echo "$base -run spawn main mem $((100000 / q))" ;;
     pingpong) echo "$base -run pingpong main $((1000000 / q))" ;;
@@ -99,6 +101,7 @@ isola_command() {
     for run in "$@"; do
         case $run in
             spawn_exit) run="spawn" ;;
+            spawn_exit_1core) run="spawn1" ;;
             spawn_wait) run="wait" ;;
             spawn_mem) run="mem" ;;
         esac
@@ -277,8 +280,12 @@ main() {
                 erl_dead[$run]=1
                 continue
             fi
+            # A run of one scheduler reports under the same keys: they get
+            # its suffix (spawn_exit_1core -> spawn_exit_ns_per_proc_1core).
+            local suffix=""
+            [[ $run == *_1core ]] && suffix=_1core
             while read -r line key value; do
-                VALUES[$key]+="$value "
+                VALUES[$key$suffix]+="$value "
             done < <(grep '^RESULT ' "$f")
         done
         if [[ -n $iso_cmd ]] && ((!iso_dead)); then
