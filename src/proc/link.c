@@ -297,8 +297,9 @@ void proc_links_fire(proc_process *p, proc_exit_kind kind, int32_t reason)
 {
     child_on_end(p);
     /* Children and links in one hold of our lock (each one is a locked
-     * instruction on every process end). Closing the links first does not
-     * change the children: only we adopt them, and we are ending. */
+     * instruction on every process end). A child joins under this lock:
+     * one that joined is taken below, one that joins later finds
+     * links_closed and ends itself (proc_child_join). */
     util_spin_lock(&p->link_lock);
     atomic_store_explicit(&p->links_closed, true, memory_order_release);   /* see proc_child_orphaned */
     proc_link *list = p->links;
