@@ -220,18 +220,26 @@ int32_t proc_handle_close(proc_handle_table *table, int32_t handle)
     return PROC_OK;
 }
 
-int32_t proc_handle_take(proc_handle_table *table, int32_t handle, proc_handle_entry *out)
+int32_t proc_handle_remove(proc_handle_table *table, int32_t handle, proc_handle_entry *out)
 {
-    const proc_handle_entry *entry;
-    int32_t status = proc_handle_lookup(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
-    if (status != PROC_OK)
-        return status;
+    const proc_handle_entry *entry = handle_entry(table, handle);
+    if (!entry)
+        return ISOLA_EBADHANDLE;
     out->object = entry->object;
     out->gate = entry->gate;
     out->rights = entry->rights;
     out->generation = 0;
     handle_slot_free(table, handle_index(handle));
     return PROC_OK;
+}
+
+int32_t proc_handle_take(proc_handle_table *table, int32_t handle, proc_handle_entry *out)
+{
+    const proc_handle_entry *entry;
+    int32_t status = proc_handle_lookup(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
+    if (status != PROC_OK)
+        return status;
+    return proc_handle_remove(table, handle, out);
 }
 
 int32_t proc_handle_derive_revocable(proc_handle_table *table, int32_t handle, uint32_t rights,

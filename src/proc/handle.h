@@ -103,6 +103,13 @@ int32_t proc_handle_close(proc_handle_table *table, int32_t handle);
  * object, gate and rights into *out: the caller now owns those references. */
 int32_t proc_handle_take(proc_handle_table *table, int32_t handle, proc_handle_entry *out);
 
+/* The same without any check but that the handle is live: for a transfer
+ * whose checks were made earlier. A revoker on another thread may revoke
+ * the gate in between; the entry must still go (its references are moving
+ * on, to a message or another table, where the revocation holds as well).
+ * ISOLA_EBADHANDLE only for a handle that is not in the table. */
+int32_t proc_handle_remove(proc_handle_table *table, int32_t handle, proc_handle_entry *out);
+
 /* The common start of every operation that makes a new handle from
  * `handle`: it needs ISOLA_RIGHT_DUPLICATE, `rights` must be a known subset
  * of its rights, and `slots` table entries are reserved. On success *object

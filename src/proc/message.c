@@ -110,18 +110,19 @@ int32_t proc_message_build_borrowing(const proc_handle_table *sender, const proc
 void proc_message_move_handles(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count,
                                proc_handle_table *receiver, uint8_t *out_handles)
 {
-    assert(sender != receiver);   /* entries stay valid while the other table grows */
+    assert(sender != receiver);
     for (uint32_t i = 0; i < handle_count; i++) {
-        const proc_handle_entry *entry;
-        int32_t status = proc_handle_lookup(sender, handles[i], PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
-        assert(status == PROC_OK && "hand-off of a handle that was not checked");
+        /* The sender's references move with the entries: no count changes.
+         * Not a checked take: the checks were made (proc_message_check_handles),
+         * and a revocation since then must not keep the entry behind. */
+        proc_handle_entry moved;
+        int32_t status = proc_handle_remove(sender, handles[i], &moved);
+        assert(status == PROC_OK && "hand-off of a handle that is not in the table");
         (void)status;
-        /* The sender's references move with the entries: no count changes. */
-        int32_t handle = proc_handle_insert(receiver, entry->object, entry->rights, entry->gate);
+        int32_t handle = proc_handle_insert(receiver, moved.object, moved.rights, moved.gate);
         assert(handle > 0 && "proc_message_move_handles without a reservation");
         memcpy(out_handles + (size_t)i * sizeof handle, &handle, sizeof handle);
     }
-    proc_message_commit_move(sender, handles, handle_count);
 }
 
 void proc_message_commit_transfer(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count)
@@ -136,8 +137,10 @@ void proc_message_commit_transfer(proc_handle_table *sender, const int32_t *hand
 void proc_message_commit_move(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count)
 {
     for (uint32_t i = 0; i < handle_count; i++) {
+        /* Not a checked take: a revoke since the build must not keep the
+         * entry here, or two owners would share one reference. */
         proc_handle_entry gone;
-        int32_t status = proc_handle_take(sender, handles[i], &gone);
+        int32_t status = proc_handle_remove(sender, handles[i], &gone);
         assert(status == PROC_OK && "moved handle changed between build and commit");
         (void)status;
     }

@@ -3,7 +3,8 @@
  * rights and type checks, duplicate with fewer rights, take for transfer,
  * the handle-count limit, the last close destroying the object (also when
  * threads race to drop the last references), and revokers (including
- * chained ones and revocation reaching duplicates).
+ * chained ones and revocation reaching duplicates, and a revocation
+ * racing a transfer that moves references without counting them).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -11,10 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "proc/handle.h"
+#include "proc/message.h"
 #include "proc/object.h"
 #include "proc/revoker.h"
 #include "proc/status.h"
@@ -378,6 +381,52 @@ static void test_chained_revokers(void **state)
     assert_int_equal(destroyed, 1);
 }
 
+/* A revocation between a transfer's checks and its commit (another thread
+ * revokes while a spawn runs the child's start function, or during a
+ * hand-off): the moved entries must still leave the sender, or the sender
+ * and the receiver would own one reference between them and the object
+ * would be destroyed twice. Both ways a transfer moves references without
+ * counting them: a borrowing message, and a table-to-table move. */
+static void test_revoked_during_move(void **state)
+{
+    (void)state;
+    for (int way = 0; way < 2; way++) {
+        proc_handle_table sender, receiver;
+        proc_handle_table_init(&sender, 16);
+        proc_handle_table_init(&receiver, 16);
+        int destroyed = 0;
+        uint32_t rights = ISOLA_RIGHT_SEND | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER;
+        int32_t original = insert_new(&sender, &destroyed, rights);
+        int32_t derived, revoker;
+        assert_int_equal(proc_handle_derive_revocable(&sender, original, rights, &derived, &revoker), PROC_OK);
+        assert_int_equal(proc_handle_reserve(&receiver, 1), PROC_OK);
+        int32_t moved = 0;
+        if (way == 0) {
+            proc_message *m = NULL;
+            assert_int_equal(proc_message_build_borrowing(&sender, NULL, 1, NULL, 0, &derived, 1, &m), PROC_OK);
+            assert_int_equal(proc_handle_revoke(&sender, revoker), PROC_OK);   /* "another thread" */
+            proc_message_commit_move(&sender, &derived, 1);
+            proc_message_install_handles(m, &receiver, &moved);
+            proc_message_free(m);
+        } else {
+            assert_int_equal(proc_message_check_handles(&sender, NULL, &derived, 1), PROC_OK);
+            assert_int_equal(proc_handle_revoke(&sender, revoker), PROC_OK);
+            uint8_t out[4];
+            proc_message_move_handles(&sender, &derived, 1, &receiver, out);
+            memcpy(&moved, out, sizeof moved);
+        }
+        /* Gone from the sender, revoked at the receiver, destroyed once. */
+        assert_int_equal(proc_handle_close(&sender, derived), ISOLA_EBADHANDLE);
+        proc_object *got;
+        assert_int_equal(proc_handle_get(&receiver, moved, PROC_OBJ_NONE, 0, &got), ISOLA_EREVOKED);
+        assert_int_equal(proc_handle_close(&receiver, moved), PROC_OK);
+        assert_int_equal(destroyed, 0);   /* the original still holds it */
+        proc_handle_table_fini(&sender);
+        proc_handle_table_fini(&receiver);
+        assert_int_equal(destroyed, 1);
+    }
+}
+
 static void test_revoke_without_derivation_rights(void **state)
 {
     (void)state;
@@ -420,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_revocation),
         cmocka_unit_test(test_chained_revokers),
         cmocka_unit_test(test_revoke_without_derivation_rights),
+        cmocka_unit_test(test_revoked_during_move),
         cmocka_unit_test(test_status_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
