@@ -677,6 +677,9 @@ static void mempool_clear_batch(struct mem_pool *pool, mempool_dirty_slot *batch
     }
 }
 
+/* A settle takes batches of either kind. */
+_Static_assert(MEMPOOL_CACHE_SLOTS <= MEMPOOL_DIRTY_BATCH, "a cache's batch must fit a settle");
+
 static size_t mempool_take_discarding(struct mem_pool *pool, mempool_dirty_slot *batch);
 static void mempool_discard_batch(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n);
 
@@ -879,6 +882,7 @@ void exec_mempool_cache_flush(mempool_cache *cache)
     cache->nready = 0;
     if (n)
         mempool_settle_batch(cache->pool, batch, n, false);
+    cache->pool = NULL;   /* empty: free to serve whichever pool comes next */
     util_spin_unlock(&cache->lock);
 }
 

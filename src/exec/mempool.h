@@ -73,7 +73,7 @@ typedef struct mempool_cached_slot {
 } mempool_cached_slot;
 typedef struct mempool_cache {
     util_spinlock lock;          /* the owner's, but a trim may flush it from another thread */
-    struct mem_pool *pool;       /* the pool its slots are from (NULL: not yet used) */
+    struct mem_pool *pool;       /* the pool its slots are from (NULL: empty, none yet) */
     uint32_t ndirty, nready;
     mempool_cached_slot dirty[MEMPOOL_CACHE_SLOTS];
     mempool_cached_slot ready[MEMPOOL_CACHE_SLOTS];

@@ -44,7 +44,8 @@ typedef struct proc_local {
     isola_exec *execs[PROC_LOCAL_EXECS];   /* made with the process stack config */
     uint32_t nexecs;
     uint32_t module_refs;                  /* references to `module` held here */
-    struct proc_module *module;            /* NULL when module_refs is 0 */
+    struct proc_module *module;            /* whose references those are; with 0 of them, only
+                                            * compared (it may be gone), never dereferenced */
     mempool_cache memory;                  /* small memory slots (exec/mempool.h) */
 } proc_local;
 
