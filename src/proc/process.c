@@ -193,7 +193,7 @@ static void process_wake(proc_waiter *waiter)
  * locked instruction, and a round trip made two of them (about 5% of its
  * time). A wake, a timer or a kill meanwhile finds it RUNNING and marks it
  * RUNNING_WOKEN: a kill is seen when it runs (the CAS below comes before
- * that slice's read of kill_pending), and any other such wake only makes
+ * that slice's read of kill_word), and any other such wake only makes
  * its next blocking call look again, as every wake may.
  */
 static bool process_claim(proc_waiter *waiter)
@@ -443,11 +443,10 @@ void proc_process_kill(proc_process *process, proc_exit_kind kind, int32_t reaso
 {
     if (atomic_load(&process->done))
         return;
-    bool expected = false;
-    atomic_store(&process->kill_reason, reason);
-    atomic_store(&process->kill_kind, (int)kind);
-    if (!atomic_compare_exchange_strong(&process->kill_pending, &expected, true))
-        return;   /* the first kill decides the reason */
+    uint64_t expected = 0;
+    uint64_t word = PROC_KILL_PENDING | (uint64_t)(uint32_t)kind << 32 | (uint32_t)reason;
+    if (!atomic_compare_exchange_strong(&process->kill_word, &expected, word))
+        return;   /* the first kill decides the kind and the reason */
     proc_sched_wake(process);
 }
 

@@ -58,6 +58,19 @@ typedef struct proc_down_payload {
     int32_t reason;
 } proc_down_payload;
 
+#define PROC_KILL_PENDING (UINT64_C(1) << 63)
+
+/* The kind and reason of a kill word (see proc_process.kill_word). */
+static inline proc_exit_kind proc_kill_kind(uint64_t word)
+{
+    return (proc_exit_kind)((word >> 32) & 0xFF);
+}
+
+static inline int32_t proc_kill_reason(uint64_t word)
+{
+    return (int32_t)(uint32_t)word;
+}
+
 typedef enum proc_run_state {
     PROC_RUNNABLE,       /* in a run queue, or about to be */
     PROC_RUNNING,        /* on a worker, or claimed for a hand-off and about to be (process_claim) */
@@ -124,7 +137,10 @@ typedef struct proc_process {
     isola_exec *exec;
     _Atomic int state;         /* proc_run_state (sched.c) */
     atomic_int pending_wakes;  /* parks not yet matched by a wake or a cancel */
-    atomic_bool kill_pending;  /* see proc_process_kill */
+    /* 0, or the first kill: PROC_KILL_PENDING | kind << 32 | (uint32_t)reason,
+     * one word so that a later kill cannot mix its kind or reason into the
+     * first one's (proc_process_kill; every slice reads it). */
+    _Atomic uint64_t kill_word;
     proc_waiter waiter;
     proc_endpoint *parked_on;  /* endpoint whose queue the waiter may be parked in */
     proc_endpoint *mailbox;    /* receive end of the mailbox channel */
@@ -162,9 +178,7 @@ typedef struct proc_process {
     struct proc_process *all_prev, *all_next;   /* the VM's list (all_lock) */
     bool listed;               /* on that list: its worker's to change (vm.h) */
 
-    /* Ending (kill_pending is above: every slice reads it). */
-    atomic_int kill_reason;
-    atomic_int kill_kind;
+    /* Ending (the kill word is above: every slice reads it). */
     bool exit_requested;       /* set by the exit host call, which then traps */
     int32_t exit_reason;
     uint64_t fuel_burnt;

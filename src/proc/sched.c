@@ -365,7 +365,7 @@ static void sched_join_lists(proc_process *p)
  * (perhaps woken since) when a sender claimed it for a hand-off
  * (process.c, process_claim). Only this worker changes the state of a
  * RUNNABLE process, so a plain load tells the two apart; the seq_cst store
- * (or the claim's CAS) before the kill_pending load is what makes a kill
+ * (or the claim's CAS) before the kill_word load is what makes a kill
  * that found it RUNNABLE visible here.
  */
 static void sched_run_slice(sched_worker *w, proc_process *p)
@@ -375,8 +375,9 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
         atomic_store(&p->state, PROC_RUNNING);
     else
         assert(s == PROC_RUNNING || s == PROC_RUNNING_WOKEN);
-    if (atomic_load(&p->kill_pending)) {
-        proc_process_end(p, (proc_exit_kind)atomic_load(&p->kill_kind), atomic_load(&p->kill_reason));
+    uint64_t kill = atomic_load(&p->kill_word);
+    if (kill) {
+        proc_process_end(p, proc_kill_kind(kill), proc_kill_reason(kill));
         return;
     }
     if (!p->listed && atomic_load_explicit(&p->vm->killing_all, memory_order_relaxed)) {

@@ -103,6 +103,23 @@ static void test_spawn_many(void)
     isola_vm_close(vm, p);
 }
 
+/* Two kills of a running process: the first decides the reason. (The
+ * kind and reason were stored before the first-kill check, so a later kill
+ * overwrote them; the spinner runs until its slice ends, long after both.) */
+static void test_first_kill_decides(void)
+{
+    for (int i = 0; i < 20; i++) {
+        int32_t p = spawn("spin", NULL, 0, NULL, 0);
+        CHECK(p > 0);
+        CHECK(isola_vm_kill(vm, p, 7) == 0);
+        isola_vm_kill(vm, p, 9);   /* 0, or an error if it has ended already */
+        isola_proc_exit ex = {.kind = -1};
+        CHECK(isola_vm_wait(vm, p, 2000000000LL, &ex) == 0);
+        CHECK(ex.kind == 3 && ex.reason == 7);   /* KILLED, the first reason */
+        isola_vm_close(vm, p);
+    }
+}
+
 /* An endless loop and a trapping process do not disturb a ping-pong neighbour. */
 static void test_hostile_neighbours(void)
 {
@@ -326,6 +343,7 @@ int main(int argc, char **argv)
     test_ring();
     test_spawn_many();
     test_hostile_neighbours();
+    test_first_kill_decides();
     test_membomb();
     test_forger();
     test_monitor_link_timeout();
