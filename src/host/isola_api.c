@@ -325,6 +325,12 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
 {
     (void)user;
     API_PROCESS(call, p);
+    /* First of all: a call made again after a wake (the same arguments)
+     * leaves its old park, and if it fails below, its deadline and timer
+     * too. Its handle may have been revoked while it waited; returning
+     * with the park and op_active left behind would let a later sleep
+     * inherit the deadline and a sender complete the wrong call. */
+    proc_process_park_begin(p);
     int32_t h = ARG_I32(0);
     uint64_t tag = slots[1];
     uint32_t flags = ARG_U32(2), max = ARG_U32(4), hmax = ARG_U32(6), info_ptr = ARG_U32(7);
@@ -333,13 +339,17 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     uint8_t *buf = api_mem_range(mem, ARG_U32(3), max);
     uint8_t *hout = api_mem_range(mem, ARG_U32(5), (uint64_t)hmax * 4);
     uint8_t *info = info_ptr ? api_mem_range(mem, info_ptr, sizeof(api_recv_info)) : NULL;
-    if (!buf || !hout || (info_ptr && !info) || (flags & ~RECEIVE_BY_TAG))
+    if (!buf || !hout || (info_ptr && !info) || (flags & ~RECEIVE_BY_TAG)) {
+        api_op_done(p);
         return ret_i32(slots, ISOLA_EINVAL);
+    }
     proc_endpoint *ep = p->mailbox;
     if (h != 0) {
         int32_t r = proc_vm_receive_endpoint(&p->handles, h, &ep);
-        if (r != PROC_OK)
+        if (r != PROC_OK) {
+            api_op_done(p);
             return ret_i32(slots, r);
+        }
     }
     proc_filter filter = (flags & RECEIVE_BY_TAG) ? proc_filter_tag(tag) : proc_filter_any();
     bool wait = timeout != 0;
@@ -347,7 +357,6 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
         p->op_active = true;
         p->op_deadline = timeout < 0 ? UINT64_MAX : proc_now_ns() + (uint64_t)timeout;
     }
-    proc_process_park_begin(p);
     if (wait) {   /* where a sender may deliver while we are parked */
         proc_recv_slot *slot = &p->recv;
         slot->buf = buf;
@@ -510,6 +519,7 @@ static isola_host_result api_sleep(isola_host_call *call, uint64_t *slots, void 
 {
     (void)user;
     API_PROCESS(call, p);
+    proc_process_park_begin(p);   /* nothing is parked here: a stale park must not catch a hand-off */
     int64_t ns = ARG_I64(0);
     if (!p->op_active) {
         if (ns <= 0)
