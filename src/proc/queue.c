@@ -34,14 +34,44 @@ void proc_queue_fini(proc_queue *queue)
     queue->bytes = 0;
 }
 
-/* Calls wake on a detached list of waiters (linked through `next`). */
-static void queue_wake_list(proc_waiter *waiter)
+/* Senders woken per hold of the lock (see queue_take_senders). */
+#define QUEUE_WAKE_CHUNK 32
+
+/*
+ * Takes up to QUEUE_WAKE_CHUNK parked senders off the list into batch[],
+ * links cleared (lock held). Links are read only under the lock: a waiter
+ * off the list can run before its wake arrives (a spurious wake lets it
+ * retry its call; its cancel then finds nothing here) and park on another
+ * queue, reusing `next`, and a walk of a detached list after the unlock
+ * would then follow that link into the other queue's list.
+ */
+static size_t queue_take_senders(proc_queue *queue, proc_waiter **batch)
 {
-    while (waiter) {
-        proc_waiter *next = waiter->next;
-        waiter->next = NULL;
-        waiter->wake(waiter);   /* the waiter may be reused from here on */
-        waiter = next;
+    size_t n = 0;
+    while (n < QUEUE_WAKE_CHUNK && queue->senders_head) {
+        proc_waiter *w = queue->senders_head;
+        queue->senders_head = w->next;
+        w->next = NULL;
+        batch[n++] = w;
+    }
+    if (!queue->senders_head)
+        queue->senders_tail = NULL;
+    return n;
+}
+
+/* Wakes batch[0..n) taken by queue_take_senders, then the senders still
+ * parked, a chunk per hold of the lock (lock not held; the caller keeps
+ * the queue alive). */
+static void queue_wake_senders(proc_queue *queue, proc_waiter **batch, size_t n)
+{
+    for (;;) {
+        for (size_t i = 0; i < n; i++)
+            batch[i]->wake(batch[i]);   /* the waiter may be reused from here on */
+        if (n < QUEUE_WAKE_CHUNK)
+            return;
+        util_spin_lock(&queue->lock);
+        n = queue_take_senders(queue, batch);
+        util_spin_unlock(&queue->lock);
     }
 }
 
@@ -55,12 +85,6 @@ static void queue_park_sender(proc_queue *queue, proc_waiter *waiter)
     queue->senders_tail = waiter;
 }
 
-static proc_waiter *queue_detach_senders(proc_queue *queue)
-{
-    proc_waiter *senders = queue->senders_head;
-    queue->senders_head = queue->senders_tail = NULL;
-    return senders;
-}
 
 /* `shared`: other threads may use the queue, so take its lock (false only
  * for proc_queue_push_unshared). */
@@ -156,9 +180,10 @@ int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handl
          * wake (it polled) must not stay registered. */
         if (wait_if_empty && queue->receiver == wait_if_empty)
             queue->receiver = NULL;
-        proc_waiter *senders = queue_detach_senders(queue);
+        proc_waiter *senders[QUEUE_WAKE_CHUNK];
+        size_t nsenders = queue_take_senders(queue, senders);
         util_spin_unlock(&queue->lock);
-        queue_wake_list(senders);
+        queue_wake_senders(queue, senders, nsenders);
         *out = message;
         return PROC_OK;
     }
@@ -203,14 +228,14 @@ void proc_queue_close(proc_queue *queue)
     queue->head = queue->tail = NULL;
     queue->count = 0;
     queue->bytes = 0;
-    proc_waiter *waiters = queue_detach_senders(queue);
-    if (queue->receiver) {
-        queue->receiver->next = waiters;
-        waiters = queue->receiver;
-        queue->receiver = NULL;
-    }
+    proc_waiter *senders[QUEUE_WAKE_CHUNK];
+    size_t nsenders = queue_take_senders(queue, senders);
+    proc_waiter *receiver = queue->receiver;
+    queue->receiver = NULL;
     util_spin_unlock(&queue->lock);
-    queue_wake_list(waiters);
+    if (receiver)
+        receiver->wake(receiver);
+    queue_wake_senders(queue, senders, nsenders);
     queue_free_list(drained);
 }
 
