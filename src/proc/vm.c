@@ -412,24 +412,30 @@ int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t t
             pthread_mutex_unlock(&vm->host_lock);
             break;
         }
+        /* Ours while we wait: another host thread may close the handle,
+         * and a timeout still has to take hw off the endpoint's queue. */
+        proc_object *held = proc_endpoint_object(ep);
+        proc_object_retain(held);
         pthread_mutex_lock(&vm->wait_lock);
         pthread_mutex_unlock(&vm->host_lock);
         bool timed_out = false;
         while (!atomic_load(&hw.woken) && !timed_out)
             timed_out = !host_wait_until(vm, deadline);
         pthread_mutex_unlock(&vm->wait_lock);
-        if (timed_out) {
-            if (!proc_endpoint_cancel_wait(ep, &hw.waiter)) {
-                /* A wake is on its way: let it finish touching hw. */
-                pthread_mutex_lock(&vm->wait_lock);
-                while (!atomic_load(&hw.woken))
-                    pthread_cond_wait(&vm->wait_cond, &vm->wait_lock);
-                pthread_mutex_unlock(&vm->wait_lock);
-                continue;   /* it may have brought a message */
-            }
+        bool cancelled = timed_out && proc_endpoint_cancel_wait(ep, &hw.waiter);
+        if (timed_out && !cancelled) {
+            /* A wake is on its way: let it finish touching hw. */
+            pthread_mutex_lock(&vm->wait_lock);
+            while (!atomic_load(&hw.woken))
+                pthread_cond_wait(&vm->wait_cond, &vm->wait_lock);
+            pthread_mutex_unlock(&vm->wait_lock);
+        }
+        proc_object_release(held);
+        if (cancelled) {
             r = ISOLA_EAGAIN;
             break;
         }
+        /* Woken (it may have brought a message), or a wake raced the timeout: look again. */
     }
     atomic_fetch_sub(&vm->host_waiters, 1);
     return r;
