@@ -38,17 +38,19 @@ void proc_queue_fini(proc_queue *queue)
 #define QUEUE_WAKE_CHUNK 32
 
 /*
- * Takes up to QUEUE_WAKE_CHUNK parked senders off the list into batch[],
- * links cleared (lock held). Links are read only under the lock: a waiter
- * off the list can run before its wake arrives (a spurious wake lets it
- * retry its call; its cancel then finds nothing here) and park on another
- * queue, reusing `next`, and a walk of a detached list after the unlock
- * would then follow that link into the other queue's list.
+ * Takes up to `max` (at most QUEUE_WAKE_CHUNK) parked senders off the list
+ * into batch[], links cleared (lock held). Links are read only under the
+ * lock: a waiter off the list can run before its wake arrives (a spurious
+ * wake lets it retry its call; its cancel then finds nothing here) and
+ * park on another queue, reusing `next`, and a walk of a detached list
+ * after the unlock would then follow that link into the other queue's
+ * list. With `rest`, also counts the senders left parked.
  */
-static size_t queue_take_senders(proc_queue *queue, proc_waiter **batch)
+static size_t queue_take_senders(proc_queue *queue, proc_waiter **batch, size_t max, size_t *rest)
 {
+    assert(max <= QUEUE_WAKE_CHUNK);
     size_t n = 0;
-    while (n < QUEUE_WAKE_CHUNK && queue->senders_head) {
+    while (n < max && queue->senders_head) {
         proc_waiter *w = queue->senders_head;
         queue->senders_head = w->next;
         w->next = NULL;
@@ -56,22 +58,32 @@ static size_t queue_take_senders(proc_queue *queue, proc_waiter **batch)
     }
     if (!queue->senders_head)
         queue->senders_tail = NULL;
+    if (rest) {
+        *rest = 0;
+        for (const proc_waiter *w = queue->senders_head; w; w = w->next)
+            (*rest)++;
+    }
     return n;
 }
 
-/* Wakes batch[0..n) taken by queue_take_senders, then the senders still
- * parked, a chunk per hold of the lock (lock not held; the caller keeps
- * the queue alive). */
-static void queue_wake_senders(proc_queue *queue, proc_waiter **batch, size_t n)
+/* Wakes batch[0..n) taken by queue_take_senders, then up to `rest` more
+ * of the senders still parked (those that were parked when the first
+ * batch was taken: one that re-parks meanwhile is not woken again), a
+ * chunk per hold of the lock. Lock not held; the caller keeps the queue
+ * alive. */
+static void queue_wake_senders(proc_queue *queue, proc_waiter **batch, size_t n, size_t rest)
 {
     for (;;) {
         for (size_t i = 0; i < n; i++)
             batch[i]->wake(batch[i]);   /* the waiter may be reused from here on */
-        if (n < QUEUE_WAKE_CHUNK)
+        if (rest == 0)
             return;
         util_spin_lock(&queue->lock);
-        n = queue_take_senders(queue, batch);
+        n = queue_take_senders(queue, batch, rest < QUEUE_WAKE_CHUNK ? rest : QUEUE_WAKE_CHUNK, NULL);
         util_spin_unlock(&queue->lock);
+        if (n == 0)
+            return;
+        rest -= n;
     }
 }
 
@@ -181,9 +193,9 @@ int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handl
         if (wait_if_empty && queue->receiver == wait_if_empty)
             queue->receiver = NULL;
         proc_waiter *senders[QUEUE_WAKE_CHUNK];
-        size_t nsenders = queue_take_senders(queue, senders);
+        size_t rest, nsenders = queue_take_senders(queue, senders, QUEUE_WAKE_CHUNK, &rest);
         util_spin_unlock(&queue->lock);
-        queue_wake_senders(queue, senders, nsenders);
+        queue_wake_senders(queue, senders, nsenders, rest);
         *out = message;
         return PROC_OK;
     }
@@ -229,13 +241,13 @@ void proc_queue_close(proc_queue *queue)
     queue->count = 0;
     queue->bytes = 0;
     proc_waiter *senders[QUEUE_WAKE_CHUNK];
-    size_t nsenders = queue_take_senders(queue, senders);
+    size_t rest, nsenders = queue_take_senders(queue, senders, QUEUE_WAKE_CHUNK, &rest);
     proc_waiter *receiver = queue->receiver;
     queue->receiver = NULL;
     util_spin_unlock(&queue->lock);
     if (receiver)
         receiver->wake(receiver);
-    queue_wake_senders(queue, senders, nsenders);
+    queue_wake_senders(queue, senders, nsenders, rest);
     queue_free_list(drained);
 }
 
