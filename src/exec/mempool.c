@@ -445,43 +445,49 @@ static void mempool_cache_refill(struct mem_pool *pool, mempool_cache *c)
     }
 }
 
+/* Takes a slot from the lists (warm, cold, then a fresh one); false when
+ * no chunk can be mapped. Lock held. */
+static bool mempool_take_locked(struct mem_pool *pool, int32_t *slot)
+{
+    if (pool->warm.n > 0) {
+        uint32_t resident;
+        *slot = mempool_warm_pop(&pool->warm, &resident);
+        pool->warm_bytes -= resident;
+    } else if (pool->cold.n > 0) {
+        *slot = pool->cold.slots[--pool->cold.n];
+    } else {
+        if (pool->next_fresh == (uint64_t)pool->nchunks * pool->slots_per_chunk && !mempool_add_chunk(pool))
+            return false;
+        *slot = (int32_t)pool->next_fresh++;
+    }
+    pool->in_use++;
+    return true;
+}
+
 uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot)
 {
     mempool_cache *c = mempool_cache_lock_for(pool);
-    if (c) {
-        if (c->nready == 0) {
-            util_spin_lock(&pool->lock);
+    int32_t s = -1;
+    uint8_t *base = NULL;
+    if (!c || c->nready == 0) {
+        /* One hold of the pool's lock: a refill of the cache, or else (no
+         * warm slot to refill with, or no cache) one slot as usual. */
+        util_spin_lock(&pool->lock);
+        if (c)
             mempool_cache_refill(pool, c);
-            util_spin_unlock(&pool->lock);
-        }
-        bool got = c->nready > 0;
-        mempool_cached_slot taken = got ? c->ready[--c->nready] : (mempool_cached_slot){0};
+        if ((!c || c->nready == 0) && mempool_take_locked(pool, &s))
+            base = mempool_slot_base(pool, s);
+        util_spin_unlock(&pool->lock);
+    }
+    if (c && c->nready > 0) {
+        mempool_cached_slot taken = c->ready[--c->nready];
+        s = taken.slot;
+        base = taken.base;
+    }
+    if (c)
         util_spin_unlock(&c->lock);
-        if (got) {
-            *slot = taken.slot;
-            return taken.base;
-        }
-    }
-    util_spin_lock(&pool->lock);
-    int32_t s;
-    if (pool->warm.n > 0) {
-        uint32_t resident;
-        s = mempool_warm_pop(&pool->warm, &resident);
-        pool->warm_bytes -= resident;
-    } else if (pool->cold.n > 0) {
-        s = pool->cold.slots[--pool->cold.n];
-    } else {
-        if (pool->next_fresh == (uint64_t)pool->nchunks * pool->slots_per_chunk &&
-            !mempool_add_chunk(pool)) {
-            util_spin_unlock(&pool->lock);
-            return NULL;
-        }
-        s = (int32_t)pool->next_fresh++;
-    }
-    pool->in_use++;
-    uint8_t *base = mempool_slot_base(pool, s);
-    util_spin_unlock(&pool->lock);
-    *slot = s;
+    if (base)
+        *slot = s;
     return base;
 }
 
