@@ -405,15 +405,13 @@ isola_exec *isola_host_exec(isola_host_call *call)
 
 void *isola_host_userdata(isola_host_call *call)
 {
-    return call->instance ? call->instance->userdata : NULL;
+    return exec_call_userdata(call);
 }
 
 uint8_t *isola_host_memory(isola_host_call *call, uint64_t *size)
 {
-    isola_memory *m = call->instance ? call->instance->memory0 : NULL;
-    if (size)
-        *size = m ? m->size : 0;
-    return m ? m->base : NULL;
+    uint64_t ignored;
+    return exec_call_memory(call, size ? size : &ignored);
 }
 
 isola_host_result isola_host_trap(isola_host_call *call, const char *fmt, ...)

@@ -91,12 +91,6 @@ struct isola_exec {
     exec_op finish_op;           /* [op_finish]: where frames[0] returns to */
 };
 
-/* What a host function receives: who called it. */
-struct isola_host_call {
-    isola_exec *exec;
-    isola_instance *instance;
-};
-
 /*
  * Runs from the saved registers (exec->pc, fp, depth, inst) until frames[0]
  * returns (ISOLA_OK, results in stack[0..]), a trap (ISOLA_TRAPPED, exec->trap

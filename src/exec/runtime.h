@@ -148,6 +148,26 @@ struct isola_instance {
     void *userdata;
 };
 
+/* What a host function receives: who called it (instance NULL when the
+ * host called the function directly). The accessors are inline because
+ * the isola API's calls (host/) read them on every message. */
+struct isola_host_call {
+    isola_exec *exec;
+    isola_instance *instance;
+};
+
+static inline void *exec_call_userdata(const isola_host_call *call)
+{
+    return call->instance ? call->instance->userdata : NULL;
+}
+
+static inline uint8_t *exec_call_memory(const isola_host_call *call, uint64_t *size)
+{
+    isola_memory *m = call->instance ? call->instance->memory0 : NULL;
+    *size = m ? m->size : 0;
+    return m ? m->base : NULL;
+}
+
 /* The engine whose type registry f->type_id belongs to. */
 static inline isola_engine *exec_func_engine(const isola_func *f)
 {

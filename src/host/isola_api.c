@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/runtime.h"
 #include "host/proc_wasi.h"
 #include "proc/ipc.h"
 #include "proc/link.h"
@@ -47,7 +48,7 @@ static inline isola_host_result ret_i32(uint64_t *slots, int32_t v)
 
 static proc_process *api_process(isola_host_call *call)
 {
-    return isola_host_userdata(call);
+    return exec_call_userdata(call);
 }
 
 /* The caller's memory, looked up once for the several ranges of one call. */
@@ -58,8 +59,8 @@ typedef struct api_mem {
 
 static inline api_mem api_memory(isola_host_call *call)
 {
-    api_mem m = {0};
-    m.base = isola_host_memory(call, &m.size);
+    api_mem m;
+    m.base = exec_call_memory(call, &m.size);
     return m;
 }
 

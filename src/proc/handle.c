@@ -9,16 +9,6 @@
 
 #define HANDLE_INITIAL_CAPACITY 4u
 
-static uint32_t handle_index(int32_t handle)
-{
-    return (uint32_t)handle & (PROC_HANDLE_MAX_SLOTS - 1);
-}
-
-static uint32_t handle_generation(int32_t handle)
-{
-    return (uint32_t)handle >> PROC_HANDLE_INDEX_BITS;
-}
-
 static int32_t handle_make(uint32_t index, uint32_t generation)
 {
     assert(index < PROC_HANDLE_MAX_SLOTS);
@@ -133,44 +123,9 @@ int32_t proc_handle_insert(proc_handle_table *table, proc_object *object, uint32
     return handle_make(index, entry->generation);
 }
 
-/* The live entry `handle` names, or NULL for anything else (forged, stale, closed). */
 static proc_handle_entry *handle_entry(const proc_handle_table *table, int32_t handle)
 {
-    if (handle <= 0)
-        return NULL;
-    uint32_t index = handle_index(handle);
-    if (index >= table->fresh)
-        return NULL;
-    proc_handle_entry *entry = &table->entries[index];
-    if (!entry->object || entry->generation != handle_generation(handle))
-        return NULL;
-    return entry;
-}
-
-int32_t proc_handle_lookup(const proc_handle_table *table, int32_t handle, proc_object_type type,
-                           uint32_t rights, const proc_handle_entry **out)
-{
-    const proc_handle_entry *entry = handle_entry(table, handle);
-    if (!entry)
-        return ISOLA_EBADHANDLE;
-    if (entry->gate && proc_revoker_is_revoked(entry->gate))
-        return ISOLA_EREVOKED;
-    if (type != PROC_OBJ_NONE && entry->object->type != type)
-        return ISOLA_ETYPE;
-    if ((entry->rights & rights) != rights)
-        return ISOLA_EACCES;
-    *out = entry;
-    return PROC_OK;
-}
-
-int32_t proc_handle_get(const proc_handle_table *table, int32_t handle, proc_object_type type,
-                        uint32_t rights, proc_object **object)
-{
-    const proc_handle_entry *entry;
-    int32_t status = proc_handle_lookup(table, handle, type, rights, &entry);
-    if (status == PROC_OK)
-        *object = entry->object;
-    return status;
+    return (proc_handle_entry *)proc_handle_entry_of(table, handle);
 }
 
 int32_t proc_handle_prepare_copy(proc_handle_table *table, int32_t handle, uint32_t rights, uint32_t slots,
@@ -212,7 +167,7 @@ int32_t proc_handle_close(proc_handle_table *table, int32_t handle)
         return ISOLA_EBADHANDLE;
     proc_object *object = entry->object;
     proc_revoker *gate = entry->gate;
-    handle_slot_free(table, handle_index(handle));
+    handle_slot_free(table, proc_handle_index(handle));
     /* Release after the slot is consistent: destroy may run arbitrary code. */
     proc_object_release(object);
     if (gate)
@@ -229,7 +184,7 @@ int32_t proc_handle_remove(proc_handle_table *table, int32_t handle, proc_handle
     out->gate = entry->gate;
     out->rights = entry->rights;
     out->generation = 0;
-    handle_slot_free(table, handle_index(handle));
+    handle_slot_free(table, proc_handle_index(handle));
     return PROC_OK;
 }
 

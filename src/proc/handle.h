@@ -30,6 +30,7 @@
 #ifndef ISOLA_PROC_HANDLE_H
 #define ISOLA_PROC_HANDLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "proc/object.h"
@@ -81,15 +82,60 @@ int32_t proc_handle_reserve(proc_handle_table *table, uint32_t count);
 int32_t proc_handle_insert(proc_handle_table *table, proc_object *object, uint32_t rights,
                            proc_revoker *gate);
 
+static inline uint32_t proc_handle_index(int32_t handle)
+{
+    return (uint32_t)handle & (PROC_HANDLE_MAX_SLOTS - 1);
+}
+
+static inline uint32_t proc_handle_generation(int32_t handle)
+{
+    return (uint32_t)handle >> PROC_HANDLE_INDEX_BITS;
+}
+
+/* The live entry `handle` names, or NULL for anything else (forged, stale, closed). */
+static inline const proc_handle_entry *proc_handle_entry_of(const proc_handle_table *table, int32_t handle)
+{
+    if (handle <= 0)
+        return NULL;
+    uint32_t index = proc_handle_index(handle);
+    if (index >= table->fresh)
+        return NULL;
+    const proc_handle_entry *entry = &table->entries[index];
+    if (!entry->object || entry->generation != proc_handle_generation(handle))
+        return NULL;
+    return entry;
+}
+
 /* Checks `handle`: live, not revoked, of `type` (PROC_OBJ_NONE: any type)
  * and holding every bit of `rights`. On PROC_OK stores the entry (valid
- * until the next insert or close on this table) in *entry. */
-int32_t proc_handle_lookup(const proc_handle_table *table, int32_t handle, proc_object_type type,
-                           uint32_t rights, const proc_handle_entry **entry);
+ * until the next insert or close on this table) in *entry. Inline: every
+ * send and receive starts here. */
+static inline int32_t proc_handle_lookup(const proc_handle_table *table, int32_t handle, proc_object_type type,
+                                         uint32_t rights, const proc_handle_entry **out)
+{
+    const proc_handle_entry *entry = proc_handle_entry_of(table, handle);
+    if (!entry)
+        return ISOLA_EBADHANDLE;
+    if (entry->gate && proc_revoker_is_revoked(entry->gate))
+        return ISOLA_EREVOKED;
+    if (type != PROC_OBJ_NONE && entry->object->type != type)
+        return ISOLA_ETYPE;
+    if ((entry->rights & rights) != rights)
+        return ISOLA_EACCES;
+    *out = entry;
+    return PROC_OK;
+}
 
 /* proc_handle_lookup that gives only the object (borrowed, same lifetime). */
-int32_t proc_handle_get(const proc_handle_table *table, int32_t handle, proc_object_type type,
-                        uint32_t rights, proc_object **object);
+static inline int32_t proc_handle_get(const proc_handle_table *table, int32_t handle, proc_object_type type,
+                                      uint32_t rights, proc_object **object)
+{
+    const proc_handle_entry *entry;
+    int32_t status = proc_handle_lookup(table, handle, type, rights, &entry);
+    if (status == PROC_OK)
+        *object = entry->object;
+    return status;
+}
 
 /* A new handle to the same object with `rights`, which must be a subset of
  * the source's (ISOLA_EACCES otherwise). Needs ISOLA_RIGHT_DUPLICATE.

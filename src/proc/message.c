@@ -77,7 +77,7 @@ static int32_t message_build(const proc_handle_table *sender, const proc_object 
     message->size = size;
     message->handle_count = handle_count;
     for (uint32_t i = 0; i < handle_count; i++) {
-        const proc_handle_entry *entry;
+        const proc_handle_entry *entry = NULL;   /* checked when the message was sized */
         status = proc_handle_lookup(sender, handles[i], PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
         assert(status == PROC_OK);
         if (counted) {

@@ -197,7 +197,7 @@ static void test_handles_move_with_message(void **state)
     atomic_int destroyed = 0;
     int32_t x = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER | ISOLA_RIGHT_KILL);
     int32_t y = insert_test_object(&t.table, &destroyed, ISOLA_RIGHT_TRANSFER);
-    proc_object *x_object, *got;
+    proc_object *x_object = NULL, *got = NULL;
     assert_int_equal(proc_handle_get(&t.table, x, PROC_OBJ_NONE, 0, &x_object), PROC_OK);
     uint32_t sender_before = proc_handle_count(&t.table);
     int32_t moving[2] = {x, y};
@@ -255,7 +255,7 @@ static void test_send_all_or_nothing(void **state)
     int32_t one[1] = {movable};
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "x", 1, one, 1, NULL), ISOLA_EFULL);
     assert_int_equal(proc_handle_count(&t.table), before);
-    proc_object *got;
+    proc_object *got = NULL;
     assert_int_equal(proc_handle_get(&t.table, movable, PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &got), PROC_OK);
     assert_int_equal(proc_object_refcount(got), 1);
 
@@ -284,7 +284,7 @@ static void test_queue_bounded_by_count_and_bytes(void **state)
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, NULL, 0, NULL, 0, NULL), ISOLA_EFULL); /* 4 messages */
     uint32_t count;
     uint64_t bytes;
-    proc_object *b;
+    proc_object *b = NULL;
     assert_int_equal(proc_handle_get(&t.table, t.b, PROC_OBJ_ENDPOINT, 0, &b), PROC_OK);
     proc_queue_usage(proc_endpoint_queue((proc_endpoint *)b), &count, &bytes);
     assert_int_equal(count, 4);
@@ -295,7 +295,7 @@ static void test_queue_bounded_by_count_and_bytes(void **state)
     proc_handle_table_init(&none, 0);
     proc_message *notice;
     assert_int_equal(proc_message_build(&none, NULL, 99, big, 16, NULL, 0, &notice), PROC_OK);
-    proc_object *a;
+    proc_object *a = NULL;
     assert_int_equal(proc_handle_get(&t.table, t.a, PROC_OBJ_ENDPOINT, 0, &a), PROC_OK);
     assert_int_equal(proc_endpoint_send_notice((proc_endpoint *)a, notice), PROC_OK);
     proc_queue_usage(proc_endpoint_queue((proc_endpoint *)b), &count, &bytes);
@@ -534,7 +534,7 @@ static void test_receiver_parks_and_wakes(void **state)
 
     /* Cancel (a timeout): no wake afterwards. */
     assert_int_equal(proc_ipc_receive(&t.table, t.b, proc_filter_tag(8), &r.waiter, h, 1, &m), ISOLA_EAGAIN);
-    proc_object *b;
+    proc_object *b = NULL;
     assert_int_equal(proc_handle_get(&t.table, t.b, PROC_OBJ_ENDPOINT, 0, &b), PROC_OK);
     assert_true(proc_endpoint_cancel_wait((proc_endpoint *)b, &r.waiter));
     assert_false(proc_endpoint_cancel_wait((proc_endpoint *)b, &r.waiter));
@@ -574,7 +574,7 @@ static void test_take_receiver_for_handoff(void **state)
     (void)state;
     two_ends t;
     two_ends_open(&t, small_limits, 16);
-    proc_object *a;
+    proc_object *a = NULL;
     assert_int_equal(proc_handle_get(&t.table, t.a, PROC_OBJ_ENDPOINT, 0, &a), PROC_OK);
     proc_endpoint *from = (proc_endpoint *)a;
     proc_queue *queue = proc_endpoint_queue((proc_endpoint *)proc_endpoint_peer(from));
@@ -626,7 +626,7 @@ static void test_senders_park_on_full_queue(void **state)
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s1.waiter), ISOLA_EFULL);
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s2.waiter), ISOLA_EFULL);
     assert_int_equal(proc_ipc_send(&t.table, t.a, 0, "m", 1, NULL, 0, &s3.waiter), ISOLA_EFULL);
-    proc_object *a;
+    proc_object *a = NULL;
     assert_int_equal(proc_handle_get(&t.table, t.a, PROC_OBJ_ENDPOINT, 0, &a), PROC_OK);
     assert_true(proc_endpoint_cancel_wait((proc_endpoint *)a, &s3.waiter)); /* s3 was killed */
     assert_int_equal(try_receive(&t.table, t.b, proc_filter_any()), PROC_OK);
@@ -688,7 +688,7 @@ static void test_mailbox_pattern(void **state)
     int32_t inbox, address;
     assert_int_equal(proc_ipc_channel_create(&owner, roomy_limits, ALL_ENDPOINT_RIGHTS, &inbox, &address),
                      PROC_OK);
-    proc_object *addr_object;
+    proc_object *addr_object = NULL;
     assert_int_equal(proc_handle_get(&owner, address, PROC_OBJ_ENDPOINT, 0, &addr_object), PROC_OK);
     proc_object_retain(addr_object);
     int32_t c1 = proc_handle_insert(&client1, addr_object, ISOLA_RIGHT_SEND, NULL);

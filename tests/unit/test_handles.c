@@ -96,7 +96,7 @@ static void test_forged_handles(void **state)
         h + (int32_t)(1u << PROC_HANDLE_INDEX_BITS),       /* wrong generation */
         (int32_t)((1u << PROC_HANDLE_INDEX_BITS) | (PROC_HANDLE_MAX_SLOTS - 1)), /* far index */
     };
-    proc_object *got;
+    proc_object *got = NULL;
     for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
         assert_int_equal(proc_handle_get(&table, forged[i], PROC_OBJ_NONE, 0, &got), ISOLA_EBADHANDLE);
         assert_int_equal(proc_handle_close(&table, forged[i]), ISOLA_EBADHANDLE);
@@ -134,7 +134,7 @@ static void test_stale_handle_after_slot_reuse(void **state)
     int32_t now = insert_new(&table, &destroyed, ISOLA_RIGHTS_ALL);
     assert_int_not_equal(now, old);
     assert_int_equal((uint32_t)now & (PROC_HANDLE_MAX_SLOTS - 1), (uint32_t)old & (PROC_HANDLE_MAX_SLOTS - 1));
-    proc_object *got;
+    proc_object *got = NULL;
     assert_int_equal(proc_handle_get(&table, old, PROC_OBJ_NONE, 0, &got), ISOLA_EBADHANDLE);
     assert_int_equal(proc_handle_get(&table, now, PROC_OBJ_NONE, 0, &got), PROC_OK);
 
@@ -258,7 +258,7 @@ static void test_duplicate_with_fewer_rights(void **state)
     int32_t h = insert_new(&table, &destroyed, all);
     int32_t send_only = proc_handle_duplicate(&table, h, ISOLA_RIGHT_SEND);
     assert_true(send_only > 0 && send_only != h);
-    proc_object *a, *b;
+    proc_object *a = NULL, *b = NULL;
     assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_NONE, 0, &a), PROC_OK);
     assert_int_equal(proc_handle_get(&table, send_only, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &b), PROC_OK);
     assert_ptr_equal(a, b);
@@ -293,7 +293,7 @@ static void test_take_for_transfer(void **state)
     assert_int_equal(proc_handle_count(&from), 2);
     assert_int_equal(proc_handle_take(&from, movable, &taken), PROC_OK);
     assert_int_equal(proc_handle_count(&from), 1);
-    proc_object *got;
+    proc_object *got = NULL;
     assert_int_equal(proc_handle_get(&from, movable, PROC_OBJ_NONE, 0, &got), ISOLA_EBADHANDLE);
     assert_int_equal(proc_object_refcount(taken.object), 1);
     int32_t moved = proc_handle_insert(&to, taken.object, taken.rights, taken.gate);
@@ -328,7 +328,7 @@ static void test_revocation(void **state)
     assert_non_null(taken.gate);
     int32_t far = proc_handle_insert(&other, taken.object, taken.rights, taken.gate);
     assert_true(far > 0);
-    proc_object *got;
+    proc_object *got = NULL;
     assert_int_equal(proc_handle_get(&other, far, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &got), PROC_OK);
 
     /* The revoker handle needs REVOKE; a plain handle is not a revoker. */
@@ -363,7 +363,7 @@ static void test_chained_revokers(void **state)
     assert_int_equal(proc_handle_derive_revocable(&table, original, rights, &outer, &outer_revoker), PROC_OK);
     assert_int_equal(proc_handle_derive_revocable(&table, outer, rights, &inner, &inner_revoker), PROC_OK);
     assert_int_equal(proc_handle_derive_revocable(&table, outer, rights, &sibling, &sibling_revoker), PROC_OK);
-    proc_object *got;
+    proc_object *got = NULL;
     /* Revoking the inner revoker cuts only the inner handle. */
     assert_int_equal(proc_handle_revoke(&table, inner_revoker), PROC_OK);
     assert_int_equal(proc_handle_get(&table, inner, PROC_OBJ_NONE, 0, &got), ISOLA_EREVOKED);
@@ -417,7 +417,7 @@ static void test_revoked_during_move(void **state)
         }
         /* Gone from the sender, revoked at the receiver, destroyed once. */
         assert_int_equal(proc_handle_close(&sender, derived), ISOLA_EBADHANDLE);
-        proc_object *got;
+        proc_object *got = NULL;
         assert_int_equal(proc_handle_get(&receiver, moved, PROC_OBJ_NONE, 0, &got), ISOLA_EREVOKED);
         assert_int_equal(proc_handle_close(&receiver, moved), PROC_OK);
         assert_int_equal(destroyed, 0);   /* the original still holds it */
