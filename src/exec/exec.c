@@ -8,8 +8,10 @@
  * registers, and hands over to exec_interp_run (interp.c). A host function
  * called directly (not from wasm) is run here without the loop. The context
  * state machine (interp.h, enum exec_state) decides what isola_exec_resume
- * does.
+ * does. Contexts start small and grow once (isola_exec_new,
+ * exec_stack_grow).
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -37,6 +39,14 @@ static size_t round16(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
+/*
+ * A new context is one small block from malloc: its first frames, the
+ * head and the bottom of its value stack (interp.h). A million processes
+ * blocked in receive each hold a context; in a block of their own they
+ * would each touch a page (a fault and 4 KiB); in the heap their ~1.5 KB
+ * share pages. The configured size is reserved only when a call needs more
+ * (exec_stack_grow), which a small process never does.
+ */
 isola_exec *isola_exec_new(isola_engine *engine, const isola_exec_config *cfg, isola_error *err)
 {
     if (!engine) {
@@ -47,57 +57,89 @@ isola_exec *isola_exec_new(isola_engine *engine, const isola_exec_config *cfg, i
     uint32_t depth = cfg && cfg->max_call_depth ? cfg->max_call_depth : EXEC_DEFAULT_MAX_DEPTH;
     if (slots < EXEC_MIN_STACK_SLOTS)
         slots = EXEC_MIN_STACK_SLOTS;
-    /*
-     * One block, laid out as interp.h shows. A call writes the head, frames
-     * from the top of their region down and values from the bottom of theirs
-     * up, so what a small process touches is one run around the head; in a
-     * pool slot (page aligned) the head is placed EXEC_HOT_FRAMES frames
-     * above a page boundary so that run is one page. The record is written
-     * only on a trap or an error.
-     */
-    size_t record = round16(sizeof(exec_record));
-    size_t frames = round16((size_t)depth * sizeof(exec_frame));
+    uint32_t small_frames = depth < EXEC_SMALL_FRAMES ? depth : EXEC_SMALL_FRAMES;
+    size_t frames = round16((size_t)small_frames * sizeof(exec_frame));
     size_t head = round16(sizeof(isola_exec));
-    size_t values = (size_t)slots * sizeof(uint64_t);
-    size_t page = 4096, hot_below = EXEC_HOT_FRAMES * sizeof(exec_frame);
-    size_t pad = (page - (record + frames - hot_below) % page) % page;
-    size_t total = pad + record + frames + head + values;
-    int32_t slot = -1;
-    uint8_t *block = total <= exec_mempool_slot_bytes(engine->exec_pool)
-                         ? exec_mempool_take(engine->exec_pool, &slot) : NULL;
-    if (!block) {
-        pad = 0;
-        slot = -1;
-        block = malloc(record + frames + head + values);
-    }
+    uint8_t *block = malloc(frames + head + (size_t)EXEC_SMALL_SLOTS * sizeof(uint64_t));
     if (!block) {
         set_err(err, ISOLA_ERR_RESOURCE, "out of memory allocating an execution context");
         return NULL;
     }
-    isola_exec *e = (isola_exec *)(block + pad + record + frames);
+    isola_exec *e = (isola_exec *)(block + frames);
     memset(e, 0, sizeof *e);
     e->engine = engine;
-    e->record = (exec_record *)(block + pad);
     e->block = block;
-    e->pool_slot = slot;
+    e->region_slot = -1;
     e->frames = (exec_frame *)e - 1;
+    e->frame_cap = small_frames;
     e->stack = (uint64_t *)((uint8_t *)e + head);
-    e->stack_end = e->stack + slots;
+    e->stack_end = e->stack + EXEC_SMALL_SLOTS;
     e->max_depth = depth;
+    e->max_slots = slots;
     e->fuel = ISOLA_FUEL_UNLIMITED;
     e->state = EXEC_IDLE;
+    e->error = "";
     e->finish_op.h = exec_interp_handlers()[EXEC_OP_finish];
     return e;
+}
+
+/*
+ * The region's layout is the small block's without the head:
+ * [frames ... frames[0]] [values ->], placed in a pool slot (page aligned)
+ * so that the EXEC_HOT_FRAMES frames nearest frames[0] and the bottom of
+ * the values share one page.
+ */
+bool exec_stack_grow(isola_exec *exec, bool live)
+{
+    if (exec->region)
+        return false;
+    size_t frames = round16((size_t)exec->max_depth * sizeof(exec_frame));
+    size_t values = (size_t)exec->max_slots * sizeof(uint64_t);
+    size_t page = 4096, hot_below = EXEC_HOT_FRAMES * sizeof(exec_frame);
+    size_t pad = (page - (frames - hot_below) % page) % page;
+    int32_t slot = -1;
+    uint8_t *base = pad + frames + values <= exec_mempool_slot_bytes(exec->engine->exec_pool)
+                        ? exec_mempool_take(exec->engine->exec_pool, &slot) : NULL;
+    if (!base) {
+        pad = 0;
+        slot = -1;
+        base = malloc(frames + values);
+        if (!base)
+            return false;
+    }
+    exec_frame *nframes = (exec_frame *)(base + pad + frames) - 1;
+    uint64_t *nstack = (uint64_t *)(base + pad + frames);
+    uint64_t *ostack = exec->stack;
+    assert(exec->depth < exec->frame_cap && exec->max_slots >= (size_t)(exec->stack_end - ostack));
+    if (live) {
+        /* Every pointer into the old values moves by the same distance. */
+        for (uint32_t i = 0; i <= exec->depth; i++) {
+            exec_frame f = exec->frames[-(ptrdiff_t)i];
+            f.ret_fp = nstack + (f.ret_fp - ostack);
+            nframes[-(ptrdiff_t)i] = f;
+        }
+        memcpy(nstack, ostack, (size_t)(exec->stack_end - ostack) * sizeof(uint64_t));
+        exec->fp = nstack + (exec->fp - ostack);
+    }
+    exec->frames = nframes;
+    exec->frame_cap = exec->max_depth;
+    exec->stack = nstack;
+    exec->stack_end = nstack + exec->max_slots;
+    exec->region = base;
+    exec->region_slot = slot;
+    return true;
 }
 
 void isola_exec_release(isola_exec *exec)
 {
     if (!exec)
         return;
-    if (exec->pool_slot >= 0)
-        exec_mempool_give(exec->engine->exec_pool, exec->pool_slot, exec->block, 0);
+    if (exec->region_slot >= 0)
+        exec_mempool_give(exec->engine->exec_pool, exec->region_slot, exec->region, 0);
     else
-        free(exec->block);
+        free(exec->region);
+    free(exec->record);
+    free(exec->block);
 }
 
 void isola_exec_set_fuel(isola_exec *exec, int64_t fuel)
@@ -112,9 +154,29 @@ int64_t isola_exec_fuel(const isola_exec *exec)
 
 /* ------------------------------------------------------------ traps */
 
+/* The record, allocated the first time it is needed; NULL without memory. */
+static exec_record *exec_record_need(isola_exec *exec)
+{
+    if (!exec->record)
+        exec->record = calloc(1, sizeof *exec->record);
+    return exec->record;
+}
+
 void exec_record_trap(isola_exec *exec, isola_trap_kind kind, const char *message, uint32_t nframes)
 {
-    exec_record *rec = exec->record;
+    exec_record *rec = exec_record_need(exec);
+    isola_trap *trap = &exec->trap;
+    trap->kind = kind;
+    trap->nframes = 0;
+    trap->frames = NULL;
+    /* Without a record: the message (a literal, or the fallback of
+     * exec_host_trap_message) and no backtrace. */
+    trap->message = message ? message : "trap";
+    exec->trapped = true;
+    exec->state = EXEC_IDLE;
+    exec->depth = 0;
+    if (!rec)
+        return;
     if (message != rec->trap_message)
         snprintf(rec->trap_message, sizeof rec->trap_message, "%s", message ? message : "trap");
     uint32_t n = 0;
@@ -131,24 +193,25 @@ void exec_record_trap(isola_exec *exec, isola_trap_kind kind, const char *messag
             fi->module_name = wm->module_name;
         }
     }
-    rec->trap.kind = kind;
-    rec->trap.message = rec->trap_message;
-    rec->trap.nframes = n;
-    rec->trap.frames = rec->trap_frames;
-    exec->trapped = true;
-    exec->state = EXEC_IDLE;
-    exec->depth = 0;
+    trap->message = rec->trap_message;
+    trap->nframes = n;
+    trap->frames = rec->trap_frames;
+}
+
+const char *exec_host_trap_message(const isola_exec *exec)
+{
+    return exec->record ? exec->record->trap_message : "a host function trapped (no memory for its message)";
 }
 
 const isola_trap *isola_exec_trap(const isola_exec *exec)
 {
     static const isola_trap no_trap = {0};
-    return exec->trapped ? &exec->record->trap : &no_trap;
+    return exec->trapped ? &exec->trap : &no_trap;
 }
 
 const char *isola_exec_error(const isola_exec *exec)
 {
-    return exec->failed ? exec->record->error : "";
+    return exec->failed ? exec->error : "";
 }
 
 static const char *trap_kind_name(isola_trap_kind k)
@@ -196,10 +259,14 @@ static isola_status fail(isola_exec *exec, const char *fmt, ...) __attribute__((
 
 static isola_status fail(isola_exec *exec, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(exec->record->error, sizeof exec->record->error, fmt, ap);
-    va_end(ap);
+    exec_record *rec = exec_record_need(exec);
+    if (rec) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(rec->error, sizeof rec->error, fmt, ap);
+        va_end(ap);
+    }
+    exec->error = rec ? rec->error : "the call could not start (no memory to say why)";
     exec->failed = true;
     return ISOLA_FAILED;
 }
@@ -264,7 +331,7 @@ static isola_status call_host_top(isola_exec *exec)
         return ISOLA_SUSPENDED;
     case ISOLA_HOST_TRAP:
     default:
-        exec_record_trap(exec, ISOLA_TRAP_HOST, exec->record->trap_message, 0);
+        exec_record_trap(exec, ISOLA_TRAP_HOST, exec_host_trap_message(exec), 0);
         return ISOLA_TRAPPED;
     }
 }
@@ -307,8 +374,10 @@ isola_status isola_exec_call(isola_exec *exec, isola_func *func, const isola_val
     if (func->code && func->code->frame_slots > need)
         need = func->code->frame_slots;
     if (need > (uint64_t)(exec->stack_end - exec->stack)) {
-        exec_record_trap(exec, ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted", 0);
-        return ISOLA_TRAPPED;
+        if (need > exec->max_slots || !exec_stack_grow(exec, false)) {
+            exec_record_trap(exec, ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted", 0);
+            return ISOLA_TRAPPED;
+        }
     }
     uint64_t *slot = exec->stack;
     for (uint32_t i = 0; i < nargs; i++) {
@@ -418,7 +487,9 @@ isola_host_result isola_host_trap(isola_host_call *call, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(call->exec->record->trap_message, sizeof call->exec->record->trap_message, fmt, ap);
+    exec_record *rec = exec_record_need(call->exec);
+    if (rec)
+        vsnprintf(rec->trap_message, sizeof rec->trap_message, fmt, ap);
     va_end(ap);
     return ISOLA_HOST_TRAP;
 }

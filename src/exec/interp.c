@@ -258,8 +258,10 @@ static void prof_init(void)
  * measure what it costs (bench/README.md). */
 #ifndef ISOLA_INTERP_NO_FUEL
 #define SPEND_FUEL() do { if (UNLIKELY(fuel <= 0)) goto out_of_fuel; fuel--; } while (0)
+#define REFUND_FUEL() (fuel++)
 #else
 #define SPEND_FUEL() do { if (0) goto out_of_fuel; } while (0)
+#define REFUND_FUEL() ((void)0)
 #endif
 #define RELOAD_MEM() do { \
         isola_memory *m0_ = inst->memory0; \
@@ -415,7 +417,7 @@ static isola_status interp_loop(isola_exec *exec, const void *const **handlers_o
     const exec_op *pc = exec->pc;
     uint64_t *fp = exec->fp;
     isola_instance *inst = exec->inst;
-    exec_frame *const frames = exec->frames;
+    exec_frame *frames = exec->frames;   /* these three change only when the stack grows */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
     /* gcc's allocator does not know which handlers are hot: it spilled fr
      * (a few static uses, all in calls and returns) and the memory base
@@ -427,10 +429,11 @@ static isola_status interp_loop(isola_exec *exec, const void *const **handlers_o
     exec_frame *fr = frames - exec->depth;     /* the running activation (frames grow down) */
     uint8_t *mem;
 #endif
-    /* A call from the activation at frames_last would exceed max_depth:
-     * one pointer compare instead of index arithmetic per call. */
-    const exec_frame *const frames_last = frames - (exec->max_depth - 1);
-    uint64_t *const stack_end = exec->stack_end;
+    /* A call from the activation at frames_last would need more frames
+     * than the context has: one pointer compare instead of index
+     * arithmetic per call. */
+    const exec_frame *frames_last = frames - (exec->frame_cap - 1);
+    uint64_t *stack_end = exec->stack_end;
     int64_t fuel = exec->fuel;
     isola_func **funcs = inst->funcs;
     uint64_t memsize;
@@ -1168,7 +1171,7 @@ call_generic:
             return ISOLA_SUSPENDED;
         case ISOLA_HOST_TRAP:
         default:
-            TRAP(ISOLA_TRAP_HOST, exec->record->trap_message);
+            TRAP(ISOLA_TRAP_HOST, exec_host_trap_message(exec));
         }
     } else {
         const exec_code *c = callee->code;
@@ -1206,6 +1209,17 @@ finished:
      * two moves in the calls' hot path, before the stack check. */
 stack_exhausted:
     SAVE_STATE();
+    /* A small context grows once, then the call runs again (pc is still
+     * the call instruction; its fuel was spent already). */
+    if (exec_stack_grow(exec, true)) {
+        fp = exec->fp;
+        frames = exec->frames;
+        fr = frames - exec->depth;
+        frames_last = frames - (exec->frame_cap - 1);
+        stack_end = exec->stack_end;
+        REFUND_FUEL();
+        DISPATCH();
+    }
     exec_record_trap(exec, ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted", (uint32_t)(frames - fr) + 1);
     return ISOLA_TRAPPED;
 

@@ -40,26 +40,34 @@ enum exec_state {
 };
 
 #define EXEC_MAX_TRAP_FRAMES 64
-/* Frames that share the head's page in a pooled context (see isola_exec_new). */
+/* Frames that share a page with the bottom of the value stack in a grown
+ * context's region (see exec_stack_grow). */
 #define EXEC_HOT_FRAMES 8
+/* A new context's own room: enough for a small process's whole life (its
+ * entry, a helper or two and a host call with nine arguments). */
+#define EXEC_SMALL_FRAMES 8u
+#define EXEC_SMALL_SLOTS 128u
 
 /* What a context writes only when a trap or a failed call is reported:
- * kept apart from the hot head so it costs no page until then. */
+ * allocated the first time one is (exec_record_need), so it costs nothing
+ * until then. */
 typedef struct exec_record {
-    isola_trap trap;
     char trap_message[256];
     isola_frame_info trap_frames[EXEC_MAX_TRAP_FRAMES];
     char error[256];             /* why the last call failed to start */
 } exec_record;
 
 /*
- * One block holds a context (see isola_exec_new for why in this order):
+ * A context starts as one small block (see isola_exec_new for why):
  *
- *   [exec_record] [frames ... frames[1] frames[0]] [isola_exec] [stack ->]
+ *   [frames EXEC_SMALL_FRAMES-1 ... frames[0]] [isola_exec] [EXEC_SMALL_SLOTS values ->]
  *
  * Frames grow DOWN from just below the head and values grow up from just
- * above it, so the head, the first frames and the bottom of the value stack
- * share one page: a small process touches one page of its context.
+ * above it. A small process never leaves it, so what it costs is about
+ * 1.5 KB of heap, shared pages with its neighbours, not a page of its own.
+ * A call that does not fit moves the frames and values once to a region
+ * of the configured size (exec_stack_grow); the head stays where it is,
+ * so pointers to the context and &finish_op stay valid.
  * Activation i is frames[-i].
  */
 struct isola_exec {
@@ -67,7 +75,9 @@ struct isola_exec {
     uint64_t *stack;
     uint64_t *stack_end;
     exec_frame *frames;          /* activation 0; activation i is at frames - i */
-    uint32_t max_depth;
+    uint32_t frame_cap;          /* activations that fit now (i < frame_cap) */
+    uint32_t max_depth;          /* ... and at most, once grown */
+    uint32_t max_slots;          /* value slots at most, once grown */
     int64_t fuel;
 
     enum exec_state state;
@@ -83,11 +93,14 @@ struct isola_exec {
      * instruction after it, where isola_exec_host_complete resumes. */
     const exec_op *block_next;
 
-    bool trapped;                /* record->trap holds the last call's trap */
-    bool failed;                 /* record->error says why the last call did not start */
-    exec_record *record;
-    void *block;                 /* what was allocated */
-    int32_t pool_slot;           /* the block's slot in engine->exec_pool, or -1: malloc */
+    bool trapped;                /* `trap` describes the last call's trap */
+    bool failed;                 /* `error` says why the last call did not start */
+    isola_trap trap;
+    const char *error;
+    exec_record *record;         /* NULL until a trap or an error needs it */
+    void *block;                 /* the head's block (malloc) */
+    void *region;                /* frames and values once grown, else NULL */
+    int32_t region_slot;         /* its slot in engine->exec_pool, or -1: malloc */
     exec_op finish_op;           /* [op_finish]: where frames[0] returns to */
 };
 
@@ -103,5 +116,15 @@ isola_func *exec_frame_func(const isola_exec *exec, uint32_t i);
 
 /* Records a trap with its backtrace from frames[0..nframes-1]; used by interp.c and exec.c. */
 void exec_record_trap(isola_exec *exec, isola_trap_kind kind, const char *message, uint32_t nframes);
+
+/* The message a host function left with isola_host_trap (a fixed one if
+ * there was no memory to keep it). */
+const char *exec_host_trap_message(const isola_exec *exec);
+
+/* Gives a small context a region of the configured size. `live`: a run is
+ * stopped in it (registers saved), so its exec->depth + 1 activations and
+ * values move there, with every saved pointer into them. False when it is
+ * grown already or out of memory. */
+bool exec_stack_grow(isola_exec *exec, bool live);
 
 #endif

@@ -577,6 +577,69 @@ static void test_deep_recursion(void **state)
     isola_instance_release(inst);
 }
 
+/* A new context is small (EXEC_SMALL_FRAMES frames) and grows when a call
+ * does not fit: the frames below, their values and the host call's slots
+ * must be where the run left them, whether it grows on its first deep call
+ * or after blocking and yielding at a small depth. */
+static const char *k_deep_host =
+    "(module\n"
+    "  (import \"env\" \"f\" (func $f (param i32) (result i32)))\n"
+    "  (memory 1)\n"
+    "  (func $deep (export \"deep\") (param i32) (result i32) (local i32)\n"
+    "    (local.set 1 (i32.mul (local.get 0) (i32.const 1000)))\n"
+    "    (if (result i32) (i32.eqz (local.get 0))\n"
+    "      (then (i32.add (call $f (i32.const 21)) (i32.const 0)))\n"
+    "      (else (i32.add (local.get 1)\n"
+    "        (i32.add (call $f (i32.const 0)) (call $deep (i32.sub (local.get 0) (i32.const 1)))))))))\n";
+
+static void test_stack_grows_mid_run(void **state)
+{
+    fixture *fx = *state;
+    struct host_state hs = { 0 };
+    isola_valtype i32 = ISOLA_I32;
+    isola_functype ft = { 1, 1, &i32, &i32 };
+    isola_error err;
+    isola_func *hf = isola_func_new(fx->engine, &ft, host_f, &hs, &err);
+    assert_non_null(hf);
+    isola_extern imp = { .kind = ISOLA_EXTERN_FUNC, .of.func = hf };
+    isola_instance *inst = instantiate(fx, k_deep_host, &imp, 1);
+    isola_func *deep = export_func(inst, "deep");
+    /* deep(n) = sum(k * 1000, k = 1..n) + f(21) = 500 n (n + 1) + 42 */
+    for (int32_t n = 0; n <= 40; n += 5) {
+        isola_exec *ex = isola_exec_new(fx->engine, NULL, &err);
+        assert_non_null(ex);
+        /* Block in the first host call (depth 1, before any growth) and
+         * yield on fuel every few calls, so the growth happens in a run
+         * that was stopped and resumed. */
+        hs.block_times = 1;
+        isola_exec_set_fuel(ex, 7);
+        isola_value a = i32v(n);
+        isola_status st = isola_exec_call(ex, deep, &a, 1);
+        int stops = 0;
+        while (st == ISOLA_YIELDED || st == ISOLA_SUSPENDED) {
+            stops++;
+            isola_exec_set_fuel(ex, 7);
+            st = isola_exec_resume(ex);
+        }
+        assert_int_equal(st, ISOLA_OK);
+        assert_true(stops > 0);
+        isola_value r;
+        assert_int_equal(isola_exec_results(ex, &r, 1), 1);
+        assert_int_equal(r.of.i32, 500 * n * (n + 1) + 42);
+        /* Grown or not, the context takes the next call and traps cleanly. */
+        isola_exec_set_fuel(ex, ISOLA_FUEL_UNLIMITED);
+        a = i32v(3);
+        assert_int_equal(call_i32(ex, deep, &a, 1), 6042);
+        isola_instance *traps = instantiate(fx, k_traps, NULL, 0);
+        expect_trap(ex, export_func(traps, "inf"), NULL, 0, ISOLA_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+        assert_int_equal(isola_exec_trap(ex)->nframes, 64);
+        isola_instance_release(traps);
+        isola_exec_release(ex);
+    }
+    isola_instance_release(inst);
+    isola_func_release(hf);
+}
+
 /* ------------------------------------------------------------ across instances */
 
 static const char *k_lib =
@@ -638,6 +701,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_host_complete_from_outside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_traps_and_backtrace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deep_recursion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stack_grows_mid_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_instance, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
