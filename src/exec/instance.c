@@ -588,9 +588,16 @@ bool isola_instance_export_n(isola_instance *instance, const char *name, size_t 
 {
     if (!instance || (!name && len) || !out)
         return false;
-    const wasm_export *exp = wasm_module_find_export(instance->module->wasm, name ? name : "", len);
-    if (!exp)
-        return false;
+    isola_module *module = instance->module;
+    const wasm_module *m = module->wasm;
+    uint32_t hint = atomic_load_explicit(&module->export_hint, memory_order_relaxed);
+    const wasm_export *exp = hint < m->nexports ? &m->exports[hint] : NULL;
+    if (!exp || exp->name.len != len || (len && memcmp(exp->name.data, name, len) != 0)) {
+        exp = wasm_module_find_export(m, name ? name : "", len);
+        if (!exp)
+            return false;
+        atomic_store_explicit(&module->export_hint, (uint32_t)(exp - m->exports), memory_order_relaxed);
+    }
     out->kind = (isola_extern_kind)exp->kind;
     switch (exp->kind) {
     case WASM_EXTERN_FUNC: out->of.func = instance->funcs[exp->index]; break;

@@ -58,6 +58,11 @@ struct isola_module {
      * checking a spawn's imports compares, without walking the imports'
      * descriptions (names and all) each time. */
     uint32_t *import_type_ids;
+    /* The export found by the last lookup by name (isola_instance_export_n):
+     * processes of a module are spawned from the same entry, and trying it
+     * first spares a search of every export name per spawn. A hint only:
+     * any value below wasm->nexports is safe. */
+    atomic_uint export_hint;
 };
 
 /*
