@@ -43,7 +43,7 @@ static size_t round16(size_t n)
  * A new context is one small block from malloc: its first frames, the
  * head and the bottom of its value stack (interp.h). A million processes
  * blocked in receive each hold a context; in a block of their own they
- * would each touch a page (a fault and 4 KiB); in the heap their ~1.5 KB
+ * would each touch a page (a fault and 4 KiB); in the heap their ~1 KB
  * share pages. The configured size is reserved only when a call needs more
  * (exec_stack_grow), which a small process never does.
  */

@@ -44,9 +44,11 @@ enum exec_state {
  * context's region (see exec_stack_grow). */
 #define EXEC_HOT_FRAMES 8
 /* A new context's own room: enough for a small process's whole life (its
- * entry, a helper or two and a host call with nine arguments). */
+ * entry, a helper or two and a host call with nine arguments; the test
+ * and example guests grow beyond it only in deep recursion). With the
+ * 208-byte head the block is 976 bytes, one 1 KiB malloc size class. */
 #define EXEC_SMALL_FRAMES 8u
-#define EXEC_SMALL_SLOTS 128u
+#define EXEC_SMALL_SLOTS 64u
 
 /* What a context writes only when a trap or a failed call is reported:
  * allocated the first time one is (exec_record_need), so it costs nothing
@@ -64,7 +66,7 @@ typedef struct exec_record {
  *
  * Frames grow DOWN from just below the head and values grow up from just
  * above it. A small process never leaves it, so what it costs is about
- * 1.5 KB of heap, shared pages with its neighbours, not a page of its own.
+ * 1 KB of heap, shared pages with its neighbours, not a page of its own.
  * A call that does not fit moves the frames and values once to a region
  * of the configured size (exec_stack_grow); the head stays where it is,
  * so pointers to the context and &finish_op stay valid.
