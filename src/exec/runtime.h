@@ -68,12 +68,9 @@ struct isola_module {
 /*
  * A function instance: what a funcref points to and what a table holds.
  * Either a wasm function of some instance (instance != NULL, code != NULL)
- * or a host function (host != NULL).
- */
-/*
- * A function: one per defined function of every instance (so every spawn
- * makes nfuncs of them: keep it small), and one per host function, whose
- * extra state lives in the exec_host_func around it.
+ * or a host function (host != NULL), whose extra state lives in the
+ * exec_host_func around it. Every spawn makes one per defined function,
+ * so keep it small.
  */
 struct isola_func {
     uint32_t type_id;                  /* canonical signature id: equal ids, equal types */
