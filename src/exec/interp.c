@@ -1214,8 +1214,8 @@ stack_exhausted:
      * the call instruction, whose fuel was spent already. Re-entering
      * rather than reloading here keeps frames, frames_last and stack_end
      * constant in the loop: as variables assigned in one handler they
-     * would need merging at every label, and compiling this file with the
-     * sanitizers took 75% longer. */
+     * would need merging at every label (clang with the fuzz build's
+     * sanitizers took 367 s on this file instead of 211 s). */
     if (exec_stack_grow(exec, true)) {
         exec->fuel = REFUND_FUEL(exec->fuel);
         return interp_loop(exec, NULL);
