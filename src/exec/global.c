@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/instance.h"
 #include "util/error.h"
 #include "util/refcount.h"
 
@@ -75,7 +76,7 @@ isola_value exec_value_from_slots(wasm_valtype type, const uint64_t in[2])
     return v;
 }
 
-void exec_const_eval(const isola_instance *inst, const wasm_constexpr *e, uint64_t out[2])
+void exec_const_eval(isola_instance *inst, const wasm_constexpr *e, uint64_t out[2])
 {
     out[0] = out[1] = 0;
     switch (e->op) {
@@ -87,7 +88,8 @@ void exec_const_eval(const isola_instance *inst, const wasm_constexpr *e, uint64
     case WASM_CONST_REF_NULL: break;
     case WASM_CONST_REF_FUNC:
         assert(e->value.index < inst->module->wasm->nfuncs);
-        out[0] = (uint64_t)(uintptr_t)inst->funcs[e->value.index];
+        /* Without memory for the function object: a null reference. */
+        out[0] = (uint64_t)(uintptr_t)exec_instance_func(inst, e->value.index);
         break;
     case WASM_CONST_GLOBAL_GET:
         assert(e->value.index < inst->module->wasm->nglobals && inst->globals[e->value.index]);

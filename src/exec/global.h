@@ -23,6 +23,6 @@ bool exec_valtype_ok(int t);
 
 /* Evaluates a validated constant expression in `inst` (whose globals and
  * funcs used by `e` must already exist) into two slots. */
-void exec_const_eval(const isola_instance *inst, const wasm_constexpr *e, uint64_t out[2]);
+void exec_const_eval(isola_instance *inst, const wasm_constexpr *e, uint64_t out[2]);
 
 #endif

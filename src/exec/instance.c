@@ -9,6 +9,13 @@
  * function. An out-of-bounds segment traps, and writes made by earlier
  * segments into imported tables and memories stay.
  *
+ * Function objects
+ *   A call inside the module goes to the callee's code (call_direct), so
+ *   an instance's function objects are made only for functions that escape
+ *   (exec_instance_func): an export, a funcref, a table element, the start
+ *   function, a backtrace. A process of a module with dozens of functions
+ *   typically makes one, its entry, instead of copying them all per spawn.
+ *
  * Lifetimes
  *   An instance holds a reference on every object it imports and on every
  *   instance that defined one of them (the owner of a function, table,
@@ -150,7 +157,6 @@ static isola_instance *instance_alloc(isola_engine *engine, isola_module *module
     const wasm_module *m = module->wasm;
     size_t at = sizeof(isola_instance);
     size_t funcs = instance_carve(&at, m->nfuncs, sizeof(isola_func *), _Alignof(isola_func *));
-    size_t own = instance_carve(&at, m->nfuncs - m->nfunc_imports, sizeof(isola_func), _Alignof(isola_func));
     size_t memories = instance_carve(&at, m->nmemories, sizeof(isola_memory *), _Alignof(isola_memory *));
     size_t tables = instance_carve(&at, m->ntables, sizeof(isola_table *), _Alignof(isola_table *));
     size_t globals = instance_carve(&at, m->nglobals, sizeof(isola_global *), _Alignof(isola_global *));
@@ -165,7 +171,6 @@ static isola_instance *instance_alloc(isola_engine *engine, isola_module *module
     inst->engine = engine;
     inst->module = module;   /* counted by isola_instantiate unless borrowed */
     inst->funcs = (isola_func **)(block + funcs);
-    inst->own_funcs = (isola_func *)(block + own);
     inst->memories = (isola_memory **)(block + memories);
     inst->tables = (isola_table **)(block + tables);
     inst->globals = (isola_global **)(block + globals);
@@ -175,13 +180,33 @@ static isola_instance *instance_alloc(isola_engine *engine, isola_module *module
     return inst;
 }
 
+/* A funcref in a table or global names a live function: a host function
+ * or one of a live instance (a dying instance scrubs its own, below). */
 static bool instance_is_own_func(const isola_instance *inst, uint64_t ref)
 {
+    const isola_func *f = (const isola_func *)(uintptr_t)ref;
+    return f && f->instance == inst;
+}
+
+isola_func *exec_instance_func(isola_instance *inst, uint32_t index)
+{
     const wasm_module *m = inst->module->wasm;
-    uintptr_t p = (uintptr_t)ref;
-    uintptr_t lo = (uintptr_t)inst->own_funcs;
-    uintptr_t hi = (uintptr_t)(inst->own_funcs + (m->nfuncs - m->nfunc_imports));
-    return p >= lo && p < hi;
+    assert(index < m->nfuncs);
+    isola_func *f = __atomic_load_n(&inst->funcs[index], __ATOMIC_ACQUIRE);
+    if (f)
+        return f;
+    assert(index >= m->nfunc_imports);
+    isola_func *made = malloc(sizeof *made);
+    if (!made)
+        return NULL;
+    *made = inst->module->func_template[index - m->nfunc_imports];
+    made->instance = inst;
+    /* Another thread may have made it meanwhile (an export looked up by
+     * the host while the instance runs): the first one stays. */
+    if (__atomic_compare_exchange_n(&inst->funcs[index], &f, made, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return made;
+    free(made);
+    return f;
 }
 
 /* Nulls every reference to one of `dead`'s own functions in `t`. */
@@ -286,6 +311,9 @@ static void instance_free(isola_instance *inst)
         isola_global_release(inst->globals[i]);
     for (uint32_t i = 0; i < inst->nimported_instances; i++)
         isola_instance_release(inst->imported_instances[i]);
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
+        if (inst->funcs[i])   /* most never were made; free(NULL) is no cheap no-op in jemalloc */
+            free(inst->funcs[i]);
     if (!inst->module_borrowed)
         isola_module_release(inst->module);
     free(inst);   /* the arrays are in the same block */
@@ -347,21 +375,6 @@ static void instance_link_imports(isola_instance *inst, const isola_extern *impo
 
 /* ------------------------------------------------------------ definitions */
 
-static void instance_define_funcs(isola_instance *inst)
-{
-    const isola_module *module = inst->module;
-    const wasm_module *m = module->wasm;
-    uint32_t ndefined = m->nfuncs - m->nfunc_imports;
-    if (ndefined)
-        memcpy(inst->own_funcs, module->func_template, ndefined * sizeof *inst->own_funcs);
-    isola_func **defined = inst->funcs + m->nfunc_imports;
-    for (uint32_t i = 0; i < ndefined; i++) {
-        assert(inst->own_funcs[i].func_index == m->nfunc_imports + i);
-        inst->own_funcs[i].instance = inst;
-        defined[i] = &inst->own_funcs[i];
-    }
-}
-
 static uint32_t instance_memory_cap(const isola_engine *engine, const isola_instance_limits *limits)
 {
     uint32_t cap = engine->config.max_memory_pages;
@@ -402,7 +415,7 @@ static bool instance_define_objects(isola_instance *inst, const isola_instance_l
 
 /* ------------------------------------------------------------ segments */
 
-static uint32_t instance_offset(const isola_instance *inst, const wasm_constexpr *e)
+static uint32_t instance_offset(isola_instance *inst, const wasm_constexpr *e)
 {
     uint64_t v[2];
     exec_const_eval(inst, e, v);
@@ -459,7 +472,12 @@ static bool instance_run_start(isola_instance *inst, isola_exec *exec, isola_err
             return false;
     }
     bool ok = false;
-    switch (isola_exec_call(exec, inst->funcs[m->start], NULL, 0)) {
+    isola_func *start = exec_instance_func(inst, m->start);
+    if (!start) {
+        isola_exec_release(own);
+        return util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory calling the start function");
+    }
+    switch (isola_exec_call(exec, start, NULL, 0)) {
     case ISOLA_OK:
         ok = true;
         break;
@@ -537,7 +555,6 @@ isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
     if (!inst->module_borrowed)
         isola_module_retain(module);
     instance_link_imports(inst, imports);
-    instance_define_funcs(inst);
     if (!instance_define_objects(inst, limits, err)) {
         isola_instance_release(inst);
         return NULL;
@@ -600,7 +617,11 @@ bool isola_instance_export_n(isola_instance *instance, const char *name, size_t 
     }
     out->kind = (isola_extern_kind)exp->kind;
     switch (exp->kind) {
-    case WASM_EXTERN_FUNC: out->of.func = instance->funcs[exp->index]; break;
+    case WASM_EXTERN_FUNC:
+        out->of.func = exec_instance_func(instance, exp->index);
+        if (!out->of.func)
+            return false;
+        break;
     case WASM_EXTERN_TABLE: out->of.table = instance->tables[exp->index]; break;
     case WASM_EXTERN_MEMORY: out->of.memory = instance->memories[exp->index]; break;
     case WASM_EXTERN_GLOBAL: out->of.global = instance->globals[exp->index]; break;

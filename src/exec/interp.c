@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/instance.h"
 #include "exec/interp.h"
 #include "exec/memory.h"
 #include "exec/simd.h"
@@ -539,7 +540,9 @@ op_finish:
     goto finished;
 op_call: {
     /* A defined function of this module: same instance, same memory. */
-    isola_func *f = funcs[W0(1)];
+    isola_func *f = __atomic_load_n(&funcs[W0(1)], __ATOMIC_ACQUIRE);   /* see exec_instance_func */
+    if (UNLIKELY(!f) && !(f = exec_instance_func(inst, W0(1))))
+        TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "out of memory for a function object");
     const exec_code *c = f->code;
     uint64_t *nfp = fp + W1(1);
     SPEND_FUEL();
@@ -681,9 +684,13 @@ op_global_set2: {
     g->value[1] = fp[W0(1) + 1];
     NEXT(2);
 }
-op_ref_func:
-    fp[W0(1)] = (uint64_t)(uintptr_t)funcs[W1(1)];
+op_ref_func: {
+    isola_func *f = __atomic_load_n(&funcs[W1(1)], __ATOMIC_ACQUIRE);
+    if (UNLIKELY(!f) && !(f = exec_instance_func(inst, W1(1))))
+        TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "out of memory for a function object");
+    fp[W0(1)] = (uint64_t)(uintptr_t)f;
     NEXT(2);
+}
 
     /* ------------------------------------------------ tables */
 op_table_get: {
@@ -1240,9 +1247,14 @@ isola_func *exec_frame_func(const isola_exec *exec, uint32_t i)
     const exec_frame *fr = exec->frames - i;
     if (fr->func)
         return fr->func;
-    /* A call_direct activation: [h] [funcidx | base] [callee code], then ret_pc. */
+    /* A call_direct activation: [h] [funcidx | base] [callee code], then
+     * ret_pc. Without memory for the function object, the module's
+     * template names it (with no instance, so no module name). */
     assert(i > 0 && fr->ret_pc && fr->ret_inst);
-    return fr->ret_inst->funcs[fr->ret_pc[-2].w[0]];
+    uint32_t index = fr->ret_pc[-2].w[0];
+    isola_func *f = exec_instance_func(fr->ret_inst, index);
+    const wasm_module *m = fr->ret_inst->module->wasm;
+    return f ? f : &fr->ret_inst->module->func_template[index - m->nfunc_imports];
 }
 
 const void *const *exec_interp_handlers(void)

@@ -50,9 +50,9 @@ struct isola_module {
     /* Translated code of each defined function: code[i] belongs to function
      * index wasm->nfunc_imports + i. Immutable and shared by all instances. */
     struct exec_code **code;
-    /* The defined functions as every instance starts them, all but their
-     * `instance`: copied in one go by instantiation (instance.c) instead of
-     * built field by field from four arrays per function per spawn. */
+    /* The defined functions as an instance's function objects start, all
+     * but their `instance`: each is copied when first needed
+     * (exec_instance_func), not built from four arrays. */
     struct isola_func *func_template;
     /* The canonical type id of each function import, in import order: what
      * checking a spawn's imports compares, without walking the imports'
@@ -69,8 +69,9 @@ struct isola_module {
  * A function instance: what a funcref points to and what a table holds.
  * Either a wasm function of some instance (instance != NULL, code != NULL)
  * or a host function (host != NULL), whose extra state lives in the
- * exec_host_func around it. Every spawn makes one per defined function,
- * so keep it small.
+ * exec_host_func around it. An instance makes one for each of its
+ * functions that escapes (a funcref, a table element, an export, the start
+ * function), on first use.
  */
 struct isola_func {
     uint32_t type_id;                  /* canonical signature id: equal ids, equal types */
@@ -130,8 +131,10 @@ struct isola_instance {
     /* Index spaces, imports first. Imported entries point at the exporter's
      * objects (and hold a reference on them, except host functions when
      * host_imports_borrowed); the rest are this instance's. */
+    /* funcs[i] of a defined function is NULL until something needs its
+     * function object (exec_instance_func): a call inside the module goes
+     * straight to the code, so most of a process's functions never do. */
     isola_func **funcs;
-    isola_func *own_funcs;           /* the defined functions' instances */
     isola_memory **memories;
     isola_table **tables;
     isola_global **globals;

@@ -715,7 +715,8 @@ static void test_release_order(void **state)
     b = instantiate(e, mb, imports, 4);
     isola_value v;
     assert_true(isola_table_get(imports[1].of.table, 1, &v));
-    assert_ptr_equal(v.of.funcref, &b->own_funcs[0]);
+    assert_ptr_equal(v.of.funcref, b->funcs[1]);          /* $mine, made when the segment stored it */
+    assert_ptr_equal(v.of.funcref->instance, b);
     isola_instance_release(b);
     assert_true(isola_table_get(imports[1].of.table, 1, &v));
     assert_null(v.of.funcref);
