@@ -200,7 +200,9 @@ void exec_record_trap(isola_exec *exec, isola_trap_kind kind, const char *messag
 
 const char *exec_host_trap_message(const isola_exec *exec)
 {
-    return exec->record ? exec->record->trap_message : "a host function trapped (no memory for its message)";
+    /* No record: the host function gave no message, or there was no
+     * memory to keep it. */
+    return exec->record ? exec->record->trap_message : "a host function trapped";
 }
 
 const isola_trap *isola_exec_trap(const isola_exec *exec)

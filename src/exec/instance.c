@@ -180,12 +180,58 @@ static isola_instance *instance_alloc(isola_engine *engine, isola_module *module
     return inst;
 }
 
-/* A funcref in a table or global names a live function: a host function
- * or one of a live instance (a dying instance scrubs its own, below). */
-static bool instance_is_own_func(const isola_instance *inst, uint64_t ref)
+/*
+ * The function objects a dying instance made, sorted, to tell its funcrefs
+ * from others without reading through them: a table outside the scrubbed
+ * closure (see the top of the file) may hold a funcref whose instance is
+ * gone already. Without memory for the sorted copy, the instance's own
+ * array is searched one by one.
+ */
+typedef struct instance_made {
+    const isola_func **sorted;   /* NULL: search `inst->funcs` instead */
+    size_t n;
+    const isola_instance *inst;
+} instance_made;
+
+static int instance_cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(const isola_func *const *)a, y = (uintptr_t)*(const isola_func *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* False when the instance made no function object: nothing to scrub. */
+static bool instance_made_collect(const isola_instance *inst, instance_made *out)
+{
+    const wasm_module *m = inst->module->wasm;
+    size_t n = 0;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
+        n += inst->funcs[i] != NULL;
+    *out = (instance_made){NULL, n, inst};
+    if (n == 0)
+        return false;
+    out->sorted = malloc(n * sizeof *out->sorted);
+    if (!out->sorted)
+        return true;
+    n = 0;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
+        if (inst->funcs[i])
+            out->sorted[n++] = inst->funcs[i];
+    qsort(out->sorted, n, sizeof *out->sorted, instance_cmp_ptr);
+    return true;
+}
+
+static bool instance_is_own_func(const instance_made *made, uint64_t ref)
 {
     const isola_func *f = (const isola_func *)(uintptr_t)ref;
-    return f && f->instance == inst;
+    if (!f)
+        return false;
+    if (made->sorted)
+        return bsearch(&f, made->sorted, made->n, sizeof *made->sorted, instance_cmp_ptr) != NULL;
+    const wasm_module *m = made->inst->module->wasm;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
+        if (made->inst->funcs[i] == f)
+            return true;
+    return false;
 }
 
 isola_func *exec_instance_func(isola_instance *inst, uint32_t index)
@@ -210,7 +256,7 @@ isola_func *exec_instance_func(isola_instance *inst, uint32_t index)
 }
 
 /* Nulls every reference to one of `dead`'s own functions in `t`. */
-static void instance_scrub_table(const isola_instance *dead, isola_table *t)
+static void instance_scrub_table(const instance_made *dead, isola_table *t)
 {
     if (!t || t->elemtype != WASM_FUNCREF)
         return;
@@ -219,14 +265,14 @@ static void instance_scrub_table(const isola_instance *dead, isola_table *t)
             t->elems[j] = 0;
 }
 
-static void instance_scrub_global(const isola_instance *dead, isola_global *g)
+static void instance_scrub_global(const instance_made *dead, isola_global *g)
 {
     if (g && g->type == WASM_FUNCREF && instance_is_own_func(dead, g->value[0]))
         g->value[0] = 0;
 }
 
 /* Scrubs every table and global (own and imported) of `holder`. */
-static void instance_scrub_holder(const isola_instance *dead, const isola_instance *holder)
+static void instance_scrub_holder(const instance_made *dead, const isola_instance *holder)
 {
     const wasm_module *m = holder->module->wasm;
     for (uint32_t i = 0; i < m->ntables; i++)
@@ -243,18 +289,17 @@ static void instance_scrub_holder(const isola_instance *dead, const isola_instan
  * imports only from instances that already exist); `seen` just avoids
  * rescanning shared ancestors.
  */
-static void instance_scrub(isola_instance *inst)
+static void instance_scrub_made(const instance_made *made)
 {
+    const isola_instance *inst = made->inst;
     const wasm_module *m = inst->module->wasm;
-    if (m->nfuncs == m->nfunc_imports)
-        return;
     /* Its own tables and globals die with it; only imported ones matter. */
     for (uint32_t i = 0; i < m->ntable_imports; i++)
-        instance_scrub_table(inst, inst->tables[i]);
+        instance_scrub_table(made, inst->tables[i]);
     for (uint32_t i = 0; i < m->nglobal_imports; i++)
-        instance_scrub_global(inst, inst->globals[i]);
+        instance_scrub_global(made, inst->globals[i]);
     if (inst->nimported_instances == 0)
-        return;   /* imports only host objects (a process's usual case) */
+        return;
 
     size_t cap = 16 + inst->nimported_instances, nstack = 0, nseen = 0;
     const isola_instance **stack = malloc(cap * sizeof *stack);
@@ -284,17 +329,29 @@ static void instance_scrub(isola_instance *inst)
                 break;
         }
         seen[nseen++] = x;
-        instance_scrub_holder(inst, x);
+        instance_scrub_holder(made, x);
         for (uint32_t i = 0; i < x->nimported_instances; i++)
             stack[nstack++] = x->imported_instances[i];
     }
     if (!ok) {
         /* Out of memory: at least cover the direct exporters. */
         for (uint32_t i = 0; i < inst->nimported_instances; i++)
-            instance_scrub_holder(inst, inst->imported_instances[i]);
+            instance_scrub_holder(made, inst->imported_instances[i]);
     }
     free(stack);
     free(seen);
+}
+
+static void instance_scrub(isola_instance *inst)
+{
+    const wasm_module *m = inst->module->wasm;
+    if (m->ntable_imports == 0 && m->nglobal_imports == 0 && inst->nimported_instances == 0)
+        return;   /* imports only host functions (a process's usual case) */
+    instance_made made;
+    if (!instance_made_collect(inst, &made))
+        return;   /* no function of it ever escaped */
+    instance_scrub_made(&made);
+    free(made.sorted);
 }
 
 static void instance_free(isola_instance *inst)

@@ -120,7 +120,8 @@ isola_func *exec_frame_func(const isola_exec *exec, uint32_t i);
 void exec_record_trap(isola_exec *exec, isola_trap_kind kind, const char *message, uint32_t nframes);
 
 /* The message a host function left with isola_host_trap (a fixed one if
- * there was no memory to keep it). */
+ * it left none and no earlier trap made the record, or there was no
+ * memory to keep it). */
 const char *exec_host_trap_message(const isola_exec *exec);
 
 /* Gives a small context a region of the configured size. `live`: a run is
