@@ -24,8 +24,9 @@ struct exec_code;            /* translated function body: see translate.h */
 struct mem_pool;             /* reserved address space for memories: see mempool.h */
 struct type_registry;        /* canonical function types: see types.h */
 
-/* Slot size of the engine's pool of execution stacks: contexts whose
- * stacks fit (a process's do) come from it, bigger ones from malloc. */
+/* Slot size of the engine's pool of execution stacks: a context that
+ * outgrows its first small block (exec_stack_grow) takes its region from
+ * it when the configured stack fits (a process's does), else from malloc. */
 #define EXEC_POOL_SLOT_BYTES (64u << 10)
 
 struct isola_engine {
