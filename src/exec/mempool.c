@@ -57,8 +57,9 @@
  *   back before it sleeps, so an idle process holds none.
  *
  * Scratch pools
- *   Execution contexts (exec.c) take their stacks from a pool too, for the
- *   same reasons (a million of them; only touched pages cost RAM), but they
+ *   Execution contexts (exec.c) that outgrow their first small block take
+ *   their stacks from a pool too, for the same reasons (many of them; only
+ *   touched pages cost RAM), but they
  *   write every slot before reading it, so nothing is cleared: a released
  *   slot goes onto the warm list as it is, with no system call, and only a
  *   trim gives its pages back (the whole reservation at once when no slot
