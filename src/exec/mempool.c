@@ -122,14 +122,14 @@
  * at most this many, and at most this many bytes that may be dirty. */
 #define MEMPOOL_DIRTY_BATCH 16
 #define MEMPOOL_DIRTY_BYTES (2ull << 20)
-/* Pagemap entries one read of a batch covers at most (8 bytes each, on the
- * stack): sixteen small slots. A read costs about as much as 150 entries,
- * so a read takes in the next slot only across a gap of fewer pages than
- * MEMPOOL_SCAN_GAP. */
 /* Released slots whose pages go back together (see "cold" above): at
  * most this many, holding at most this many bytes that may be resident. */
 #define MEMPOOL_DISCARD_BATCH 64
 #define MEMPOOL_DISCARD_BYTES (8ull << 20)
+/* Pagemap entries one read of a batch covers at most (8 bytes each, on the
+ * stack): sixteen small slots. A read costs about as much as 150 entries,
+ * so a read takes in the next slot only across a gap of fewer pages than
+ * MEMPOOL_SCAN_GAP. */
 #define MEMPOOL_SCAN_PAGES 1024
 #define MEMPOOL_SCAN_GAP 128
 
