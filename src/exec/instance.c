@@ -234,14 +234,11 @@ static bool instance_is_own_func(const instance_made *made, uint64_t ref)
     return false;
 }
 
-isola_func *exec_instance_func(isola_instance *inst, uint32_t index)
+isola_func *exec_instance_func_make(isola_instance *inst, uint32_t index)
 {
     const wasm_module *m = inst->module->wasm;
-    assert(index < m->nfuncs);
-    isola_func *f = __atomic_load_n(&inst->funcs[index], __ATOMIC_ACQUIRE);
-    if (f)
-        return f;
-    assert(index >= m->nfunc_imports);
+    assert(index < m->nfuncs && index >= m->nfunc_imports);
+    isola_func *f = NULL;
     isola_func *made = malloc(sizeof *made);
     if (!made)
         return NULL;

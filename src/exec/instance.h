@@ -13,10 +13,17 @@
  * subtyping: bigger minimum, and a maximum no bigger than the declared one.) */
 bool exec_limits_match(uint32_t actual_min, wasm_limits actual, wasm_limits declared);
 
+/* Makes the function object of defined function `index` (see below). */
+isola_func *exec_instance_func_make(isola_instance *inst, uint32_t index);
+
 /* The function object of function `index` of `inst` (what a funcref, a
  * table element, an export or a backtrace needs), made on first use from
  * the module's template; NULL only if that allocation fails. Safe to call
- * from several threads at once. */
-isola_func *exec_instance_func(isola_instance *inst, uint32_t index);
+ * from several threads at once. Inline: the interpreter's ref.func asks. */
+static inline isola_func *exec_instance_func(isola_instance *inst, uint32_t index)
+{
+    isola_func *f = __atomic_load_n(&inst->funcs[index], __ATOMIC_ACQUIRE);
+    return f ? f : exec_instance_func_make(inst, index);
+}
 
 #endif

@@ -540,8 +540,8 @@ op_finish:
     goto finished;
 op_call: {
     /* A defined function of this module: same instance, same memory. */
-    isola_func *f = __atomic_load_n(&funcs[W0(1)], __ATOMIC_ACQUIRE);   /* see exec_instance_func */
-    if (UNLIKELY(!f) && !(f = exec_instance_func(inst, W0(1))))
+    isola_func *f = exec_instance_func(inst, W0(1));
+    if (UNLIKELY(!f))
         TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "out of memory for a function object");
     const exec_code *c = f->code;
     uint64_t *nfp = fp + W1(1);
@@ -685,8 +685,8 @@ op_global_set2: {
     NEXT(2);
 }
 op_ref_func: {
-    isola_func *f = __atomic_load_n(&funcs[W1(1)], __ATOMIC_ACQUIRE);
-    if (UNLIKELY(!f) && !(f = exec_instance_func(inst, W1(1))))
+    isola_func *f = exec_instance_func(inst, W1(1));
+    if (UNLIKELY(!f))
         TRAP(ISOLA_TRAP_STACK_EXHAUSTED, "out of memory for a function object");
     fp[W0(1)] = (uint64_t)(uintptr_t)f;
     NEXT(2);
