@@ -239,8 +239,10 @@ int main(int argc, char **argv)
         bench_spawn_one_core(engine, module, 1000000 / div);
     if (selected(only, "pingpong"))
         bench_pingpong(1000000 / div);
+    /* BENCH_RING=N: a ring of N processes (default 10,000), to see what
+     * the number of cold processes costs a hop. */
     if (selected(only, "ring"))
-        bench_ring(10000 / (div > 10 ? 10 : div), 100);
+        bench_ring(getenv("BENCH_RING") ? (uint32_t)atoi(getenv("BENCH_RING")) : 10000 / (div > 10 ? 10 : div), 100);
     if (selected(only, "wait"))
         bench_wait(1000000 / div, "wait");
     if (selected(only, "mem"))
