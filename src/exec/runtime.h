@@ -167,9 +167,15 @@ static inline void *exec_call_userdata(const isola_host_call *call)
     return call->instance ? call->instance->userdata : NULL;
 }
 
+/* The caller's memory 0 object, or NULL. */
+static inline const isola_memory *exec_call_memory0(const isola_host_call *call)
+{
+    return call->instance ? call->instance->memory0 : NULL;
+}
+
 static inline uint8_t *exec_call_memory(const isola_host_call *call, uint64_t *size)
 {
-    isola_memory *m = call->instance ? call->instance->memory0 : NULL;
+    const isola_memory *m = exec_call_memory0(call);
     *size = m ? m->size : 0;
     return m ? m->base : NULL;
 }

@@ -284,7 +284,7 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
     proc_process_park_begin(p);
     proc_endpoint *parked = NULL;
     int32_t r = proc_vm_send(&p->handles, ARG_I32(0), slots[1], bytes, len, handles, nhandles,
-                             wait ? &p->waiter : NULL, &parked, p->send_hint);
+                             wait ? &p->waiter : NULL, &parked, &p->send_hint);
     if (r == ISOLA_EFULL && wait) {
         proc_process_parked(p, parked);   /* counted by proc_vm_send */
         return ISOLA_HOST_BLOCK;
@@ -365,6 +365,7 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
         slot->handles_out = hout;
         slot->info = info;
         slot->results = slots;
+        slot->memory = exec_call_memory0(call);
         slot->complete = api_receive_complete;
     }
     int32_t installed[PROC_MESSAGE_MAX_HANDLES];

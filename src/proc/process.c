@@ -230,8 +230,8 @@ static void process_destroy(proc_object *object)
 
 proc_queue_limits proc_process_queue_limits(const proc_process *process)
 {
-    proc_queue_limits l = {.max_count = process->granted.queue_count,
-                           .max_bytes = process->granted.queue_bytes};
+    proc_queue_limits l = {.max_count = process->quota.limits.queue_count,
+                           .max_bytes = process->quota.limits.queue_bytes};
     if (l.max_count == 0)
         l.max_count = 1;
     return l;
@@ -275,12 +275,16 @@ static void process_release_resources(proc_process *p)
 static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const proc_limits *granted,
                              proc_process **out)
 {
-    proc_process *p = calloc(1, sizeof *p);
+    /* Line-aligned, so the hot front is five lines, not six (process.h). */
+    size_t size = (sizeof(proc_process) + PROC_CACHE_LINE - 1) / PROC_CACHE_LINE * PROC_CACHE_LINE;
+    proc_process *p = aligned_alloc(PROC_CACHE_LINE, size);
     if (!p)
         return ISOLA_ENOMEM;
+    memset(p, 0, sizeof *p);
     proc_object_init(&p->header, PROC_OBJ_PROCESS, process_destroy);
     p->vm = vm;
-    p->granted = *granted;
+    p->fuel_per_slice = granted->fuel_per_slice;
+    p->fuel_limited = granted->fuel_total != PROC_LIMIT_UNLIMITED64;
     proc_quota_init(&p->quota, *granted);
     p->parent_quota = spawner->quota;
     p->parent_ref = spawner->parent_ref;
@@ -318,7 +322,7 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
      * the same isola_module; holding the proc_module (which owns both)
      * instead of counting each function and the module per spawn and end
      * keeps ~16 shared cache lines out of every spawn. */
-    isola_instance_limits il = {.max_memory_pages = p->granted.memory_pages, .host_imports_borrowed = true,
+    isola_instance_limits il = {.max_memory_pages = p->quota.limits.memory_pages, .host_imports_borrowed = true,
                                 .module_borrowed = true};
     p->module = m;
     proc_local_module_retain(local, m);
@@ -327,8 +331,7 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
     /* The module's start function runs here, on the spawner's thread: give
      * it one slice of fuel, or an endless start loop would hang the spawner
      * (a cached context also carries the last owner's leftover fuel). */
-    isola_exec_set_fuel(p->exec, p->granted.fuel_per_slice > INT64_MAX ? INT64_MAX
-                                                                        : (int64_t)p->granted.fuel_per_slice);
+    isola_exec_set_fuel(p->exec, p->fuel_per_slice > INT64_MAX ? INT64_MAX : (int64_t)p->fuel_per_slice);
     p->instance = isola_instantiate(p->vm->engine, m->module, m->imports, m->nimports, &il, p->exec, err);
     if (!p->instance)
         return false;
@@ -547,7 +550,7 @@ void proc_process_end(proc_process *p, proc_exit_kind kind, int32_t reason)
     }
     process_release_resources(p);
     /* Children still alive keep their share of our grant (quotas nest). */
-    proc_quota_owner_exit(&p->quota, p->parent_quota, &p->granted);
+    proc_quota_owner_exit(&p->quota, p->parent_quota, &p->quota.limits);
     p->end_kind = kind;
     p->end_reason = reason;
     proc_links_fire(p, kind, reason);

@@ -120,19 +120,43 @@ typedef struct proc_recv_slot {
     uint8_t *handles_out;      /* where installed handle values go (int32, unaligned) */
     uint8_t *info;             /* the guest's message info, or NULL */
     uint64_t *results;         /* the blocked host call's result slots */
+    const void *memory;        /* the receiver's memory object: only prefetched (proc_send_hint) */
     void (*complete)(proc_process *process, proc_recv_msg msg);
 } proc_recv_slot;
 
+/*
+ * Where a process's last send went, to be prefetched the next time it is
+ * woken (sched.c): processes in a ring or a round trip send where they sent
+ * before, and with thousands of them the receiver's lines are cold by then.
+ * Asked for a slice ahead of the send, the misses overlap one another and
+ * the sender's run instead of stalling the hand-off one after another.
+ * Addresses only, never followed: any of them may be freed by then, and a
+ * prefetch of a stale address is harmless where a load would not be.
+ */
+typedef struct proc_send_hint {
+    uintptr_t channel;         /* the channel sent into (endpoints and queues) */
+    /* The rest only after a hand-off (else 0): the receiver, and what
+     * completing its receive and then resuming it touch. */
+    uintptr_t process;
+    uintptr_t exec;            /* its context's head */
+    uintptr_t results;         /* the blocked receive's result slots */
+    uintptr_t buf;             /* its receive buffer and message info (linear memory) */
+    uintptr_t info;
+    uintptr_t instance;        /* the instance block (its function table follows it) */
+    uintptr_t memory;          /* the memory object the interpreter reloads from */
+} proc_send_hint;
+
 typedef struct proc_process {
+    /*
+     * What a message hand-off, a wake, a slice and a send touch: the first
+     * five cache lines, packed (the struct's size class keeps them aligned;
+     * process_alloc asserts the layout). With thousands of processes each
+     * one is cold when a message reaches it (a ring touches every process
+     * once a lap), so every line more here is a cache miss more per hop.
+     */
+    /* line 0: what a send to it and a wake read first */
     proc_object header;        /* PROC_OBJ_PROCESS */
     proc_vm *vm;
-    uint64_t id;
-
-    /*
-     * What a message hand-off and a wake touch, together at the front (about
-     * four cache lines, from the header on): with thousands of processes the
-     * receiver's lines are cold, and fewer, adjacent lines are fewer misses.
-     */
     isola_instance *instance;  /* held while alive, like exec and mailbox (see below) */
     isola_exec *exec;
     _Atomic int state;         /* proc_run_state (sched.c) */
@@ -141,32 +165,35 @@ typedef struct proc_process {
      * one word so that a later kill cannot mix its kind or reason into the
      * first one's (proc_process_kill; every slice reads it). */
     _Atomic uint64_t kill_word;
+    proc_endpoint *mailbox_send;   /* held until the struct is freed: sends to an ended process fail with EPEER */
+    /* line 1: parking */
     proc_waiter waiter;
     proc_endpoint *parked_on;  /* endpoint whose queue the waiter may be parked in */
     proc_endpoint *mailbox;    /* receive end of the mailbox channel */
-    proc_endpoint *mailbox_send;   /* held until the struct is freed: sends to an ended process fail with EPEER */
-    /* Where its last send went: the queue, and the process it was handed to
-     * (0 if queued). Only prefetched when it is next woken (processes in a
-     * ring or a round trip send where they sent before), never followed:
-     * either may be gone, so they are kept as integers. */
-    uintptr_t send_hint[2];
+    /* line 2: the parked receive and the current blocking call */
     proc_recv_slot recv;       /* a parked receive a sender may complete */
-    /* A blocking host call in progress (receive with timeout, sleep). */
-    bool op_active;
-    uint64_t op_deadline;      /* CLOCK_MONOTONIC ns; UINT64_MAX: none */
+    uint64_t op_deadline;      /* of the blocking call in progress: CLOCK_MONOTONIC ns; UINT64_MAX: none */
+    /* line 3: its own handles (a send looks one up), and what every slice reads */
+    proc_handle_table handles;
+    uint64_t fuel_per_slice;   /* quota.limits.fuel_per_slice */
+    bool op_active;            /* a blocking host call in progress (receive with timeout, sleep) */
+    bool started;
+    bool listed;               /* on the VM's list: its worker's to change (vm.h) */
+    bool fuel_limited;         /* quota.limits.fuel_total is finite: slices are charged to quota */
     uint32_t timer_slot;       /* index+1 in the timer heap, 0 when not armed (timer lock) */
+    uint64_t id;
+    /* line 4: read when it is woken */
+    proc_send_hint send_hint;
+
     uint64_t timer_deadline;
     bool timer_used;           /* it has armed a timer (its own thread: proc_timer_arm) */
 
     /* Held while alive; released by proc_process_end. */
     isola_func *entry;         /* borrowed from instance */
     proc_module *module;       /* referenced: its host functions, which the instance borrows */
-    proc_handle_table handles;
-    proc_quota quota;
-    proc_quota *parent_quota;  /* where `granted` goes back to */
+    proc_quota quota;          /* its limits are what the spawn granted */
+    proc_quota *parent_quota;  /* where what it was granted (quota.limits) goes back to */
     proc_object *parent_ref;   /* keeps parent_quota alive; NULL for host-spawned */
-    proc_limits granted;
-    bool started;
     bool exec_cached;          /* exec came from vm->reuse (process stack config) */
     isola_wasi *wasi;          /* its WASI context (PARK mode) if the module imports WASI */
     bool io_parked;            /* a WASI call registered a wait (worker-local) */
@@ -175,13 +202,11 @@ typedef struct proc_process {
     /* Scheduling (sched.c; state and waiter are above). */
     struct proc_process *run_next, *run_prev;   /* in a worker's run queue */
     uint64_t run_stamp;        /* when it was queued (its worker's clock), for the fair take */
-    struct proc_process *all_prev, *all_next;   /* the VM's list (all_lock) */
-    bool listed;               /* on that list: its worker's to change (vm.h) */
+    struct proc_process *all_prev, *all_next;   /* the VM's list (all_lock); `listed` is above */
 
     /* Ending (the kill word is above: every slice reads it). */
     bool exit_requested;       /* set by the exit host call, which then traps */
     int32_t exit_reason;
-    uint64_t fuel_burnt;
     atomic_bool done;
     atomic_uint host_watchers; /* host threads in isola_vm_wait for it */
     int32_t end_kind;          /* proc_exit_kind, valid once done */
@@ -201,6 +226,16 @@ typedef struct proc_process {
     atomic_bool child_detached; /* detach()ed: never to be listed (written under the parent's link_lock) */
     bool child_joined;         /* tried to join the parent's list: its own worker's (link.c) */
 } proc_process;
+
+#define PROC_CACHE_LINE 64
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(offsetof(proc_process, mailbox_send) < PROC_CACHE_LINE &&
+                   offsetof(proc_process, waiter) == PROC_CACHE_LINE &&
+                   offsetof(proc_process, send_hint) == 4 * PROC_CACHE_LINE &&
+                   sizeof(proc_send_hint) == PROC_CACHE_LINE,
+               "the hot front of a process is five cache lines");
+#define PROC_PROCESS_HOT_LINES 5
+#endif
 
 static inline proc_process *proc_process_from_object(proc_object *object)
 {

@@ -257,6 +257,28 @@ void proc_sched_push(proc_sched *sched, proc_process *p)
  * resume reads first now lets those misses overlap each other and the rest
  * of the waker's slice instead of stalling one after another (a ring of
  * 10,000 processes on one worker: 22% less time per hop). */
+static inline void sched_prefetch_lines(uintptr_t at, unsigned lines)
+{
+    for (unsigned i = 0; i < lines; i++)
+        __builtin_prefetch((const char *)at + i * PROC_CACHE_LINE);
+}
+
+/* Where it will probably send (process.h, proc_send_hint): what that send
+ * will touch, a whole slice ahead. */
+static inline void sched_prefetch_hint(const proc_send_hint *h)
+{
+    sched_prefetch_lines(h->channel, (sizeof(proc_channel) + PROC_CACHE_LINE - 1) / PROC_CACHE_LINE);
+    if (!h->process)
+        return;
+    sched_prefetch_lines(h->process, PROC_PROCESS_HOT_LINES);
+    sched_prefetch_lines(h->exec, 2);
+    __builtin_prefetch((const void *)h->results);
+    __builtin_prefetch((const void *)h->buf);
+    __builtin_prefetch((const void *)h->info);
+    sched_prefetch_lines(h->instance, 3);
+    __builtin_prefetch((const void *)h->memory);
+}
+
 static inline void sched_prefetch(const proc_process *p)
 {
     __builtin_prefetch(p->exec);
@@ -265,9 +287,7 @@ static inline void sched_prefetch(const proc_process *p)
     __builtin_prefetch(p->mailbox);
     /* Where it will probably send: its handles, and where its last send went. */
     __builtin_prefetch(p->handles.entries);
-    __builtin_prefetch((const void *)p->send_hint[0]);
-    if (p->send_hint[1])
-        __builtin_prefetch((const char *)p->send_hint[1] + offsetof(proc_process, waiter));
+    sched_prefetch_hint(&p->send_hint);
 }
 
 /*
@@ -314,12 +334,14 @@ void proc_sched_wake(proc_process *p)
 
 /* ---------------------------------------------------------------- one slice */
 
-/* Charges the slice's fuel; false when the process's total ran out. */
+/* Charges the slice's fuel; false when the process's total ran out. An
+ * unlimited total is not counted, so the quota's lines stay cold. */
 static bool sched_charge_fuel(proc_process *p, uint64_t slice)
 {
+    if (!p->fuel_limited)
+        return true;
     int64_t left = isola_exec_fuel(p->exec);
     uint64_t burnt = slice - (uint64_t)(left < 0 ? 0 : left);
-    p->fuel_burnt += burnt;
     return proc_quota_charge_fuel(&p->quota, burnt) == PROC_OK;
 }
 
@@ -388,7 +410,7 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
         proc_process_end(p, PROC_EXIT_KILLED, PROC_REASON_PARENT_ENDED);   /* see link.h */
         return;
     }
-    uint64_t slice = p->granted.fuel_per_slice;
+    uint64_t slice = p->fuel_per_slice;
     if (slice == 0 || slice > SCHED_SLICE_MAX)
         slice = SCHED_SLICE_MAX;
     isola_exec_set_fuel(p->exec, (int64_t)slice);

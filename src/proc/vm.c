@@ -28,7 +28,7 @@
  * a bad handle): the caller sends the ordinary way, which reports errors.
  */
 static bool vm_send_handoff(proc_handle_table *table, proc_endpoint *ep, uint64_t tag, const void *bytes,
-                            uint32_t size, const int32_t *handles, uint32_t handle_count, uintptr_t *hint)
+                            uint32_t size, const int32_t *handles, uint32_t handle_count, proc_send_hint *hint)
 {
     if (handle_count &&
         (handle_count > PROC_MESSAGE_MAX_HANDLES ||
@@ -38,9 +38,16 @@ static bool vm_send_handoff(proc_handle_table *table, proc_endpoint *ep, uint64_
     if (!w)
         return false;
     proc_process *to = proc_process_from_waiter(w);
-    if (hint)
-        hint[1] = (uintptr_t)to;
     proc_recv_slot *slot = &to->recv;
+    if (hint) {
+        hint->process = (uintptr_t)to;
+        hint->exec = (uintptr_t)to->exec;
+        hint->results = (uintptr_t)slot->results;
+        hint->buf = (uintptr_t)slot->buf;
+        hint->info = (uintptr_t)slot->info;
+        hint->instance = (uintptr_t)to->instance;
+        hint->memory = (uintptr_t)slot->memory;
+    }
     /* What completing the receive writes besides the bytes: with many
      * processes these lines are cold, and their misses can overlap the copy's. */
     __builtin_prefetch(slot->results, 1);
@@ -58,7 +65,7 @@ static bool vm_send_handoff(proc_handle_table *table, proc_endpoint *ep, uint64_
 
 int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, const void *bytes,
                      uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait,
-                     proc_endpoint **parked_on, uintptr_t *hint)
+                     proc_endpoint **parked_on, proc_send_hint *hint)
 {
     proc_object *obj;
     int32_t r = proc_handle_get(table, handle, PROC_OBJ_NONE, ISOLA_RIGHT_SEND, &obj);
@@ -71,10 +78,8 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
         ep = proc_process_from_object(obj)->mailbox_send;
     else
         return ISOLA_ETYPE;
-    if (hint) {
-        hint[0] = (uintptr_t)proc_endpoint_send_queue(ep);
-        hint[1] = 0;
-    }
+    if (hint)
+        *hint = (proc_send_hint){.channel = (uintptr_t)ep->channel};
     if (size <= PROC_MESSAGE_MAX_BYTES &&
         vm_send_handoff(table, ep, tag, bytes, size, handles, handle_count, hint))
         return PROC_OK;

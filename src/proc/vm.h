@@ -120,10 +120,10 @@ void proc_wasi_release(proc_process *process);
  * queue is full and `wait` (a process's waiter) is given, it is parked,
  * counted (proc_process_park_count), and *parked_on names the endpoint to
  * cancel on. On success `hint` (may be NULL) gets where the message went
- * (process.h, send_hint). */
+ * (process.h, proc_send_hint). */
 int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, const void *bytes,
                      uint32_t size, const int32_t *handles, uint32_t handle_count, proc_waiter *wait,
-                     proc_endpoint **parked_on, uintptr_t *hint);
+                     proc_endpoint **parked_on, proc_send_hint *hint);
 
 /* Resolves a receive handle: an endpoint with RECEIVE. */
 int32_t proc_vm_receive_endpoint(proc_handle_table *table, int32_t handle, proc_endpoint **out);
