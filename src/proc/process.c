@@ -201,7 +201,7 @@ static bool process_claim(proc_waiter *waiter)
     proc_process *p = proc_process_from_waiter(waiter);
     /* The rest of the hand-off's lines (process.h), while the CAS waits for its own. */
     __builtin_prefetch(&p->recv, 1);
-    __builtin_prefetch(&p->op_deadline, 1);
+    __builtin_prefetch(&p->op_active, 1);
     int expected = PROC_WAITING;
     return atomic_compare_exchange_strong(&p->state, &expected, PROC_RUNNING);
 }

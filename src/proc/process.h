@@ -134,14 +134,14 @@ typedef struct proc_recv_slot {
  * prefetch of a stale address is harmless where a load would not be.
  */
 typedef struct proc_send_hint {
-    uintptr_t channel;         /* the channel sent into (endpoints and queues) */
+    uintptr_t endpoint;        /* the endpoint sent through */
+    uintptr_t queue;           /* the queue sent into */
     /* The rest only after a hand-off (else 0): the receiver, and what
      * completing its receive and then resuming it touch. */
     uintptr_t process;
     uintptr_t exec;            /* its context's head */
     uintptr_t results;         /* the blocked receive's result slots */
-    uintptr_t buf;             /* its receive buffer and message info (linear memory) */
-    uintptr_t info;
+    uintptr_t buf;             /* its receive buffer (linear memory; its info is usually beside it) */
     uintptr_t instance;        /* the instance block (its function table follows it) */
     uintptr_t memory;          /* the memory object the interpreter reloads from */
 } proc_send_hint;

@@ -252,12 +252,10 @@ void proc_sched_push(proc_sched *sched, proc_process *p)
     sched_notify(sched);
 }
 
-/* A woken process usually runs next on this thread, but with thousands of
- * processes its state is no longer in cache. Asking for the lines the
- * resume reads first now lets those misses overlap each other and the rest
- * of the waker's slice instead of stalling one after another (a ring of
- * 10,000 processes on one worker: 22% less time per hop). */
-static inline void sched_prefetch_lines(uintptr_t at, unsigned lines)
+/* always_inline, here and below: GCC 12 finds a function of nothing but
+ * prefetches free of side effects and drops calls to it that it has not
+ * inlined first. */
+static inline __attribute__((always_inline)) void sched_prefetch_lines(uintptr_t at, unsigned lines)
 {
     for (unsigned i = 0; i < lines; i++)
         __builtin_prefetch((const char *)at + i * PROC_CACHE_LINE);
@@ -265,21 +263,28 @@ static inline void sched_prefetch_lines(uintptr_t at, unsigned lines)
 
 /* Where it will probably send (process.h, proc_send_hint): what that send
  * will touch, a whole slice ahead. */
-static inline void sched_prefetch_hint(const proc_send_hint *h)
+static inline __attribute__((always_inline)) void sched_prefetch_hint(const proc_send_hint *h)
 {
-    sched_prefetch_lines(h->channel, (sizeof(proc_channel) + PROC_CACHE_LINE - 1) / PROC_CACHE_LINE);
+    __builtin_prefetch((const void *)h->endpoint);
+    __builtin_prefetch((const void *)h->queue);
+    __builtin_prefetch((const char *)h->queue + sizeof(proc_queue) - 1);
     if (!h->process)
         return;
     sched_prefetch_lines(h->process, PROC_PROCESS_HOT_LINES);
     sched_prefetch_lines(h->exec, 2);
     __builtin_prefetch((const void *)h->results);
     __builtin_prefetch((const void *)h->buf);
-    __builtin_prefetch((const void *)h->info);
-    sched_prefetch_lines(h->instance, 3);
+    sched_prefetch_lines(h->instance, 2);   /* the struct and the first imports' functions */
     __builtin_prefetch((const void *)h->memory);
 }
 
-static inline void sched_prefetch(const proc_process *p)
+/* A woken process usually runs next on this thread, but with thousands of
+ * processes its state is no longer in cache. Asking for the lines the
+ * resume reads first now lets those misses overlap each other and the rest
+ * of the waker's slice instead of stalling one after another (a ring of
+ * 10,000 processes on one worker: 22% less time per hop; with the lines
+ * of the hint as well, about 850 -> 300 ns in interleaved runs). */
+static inline __attribute__((always_inline)) void sched_prefetch(const proc_process *p)
 {
     __builtin_prefetch(p->exec);
     __builtin_prefetch((const char *)p->exec + 64);

@@ -44,7 +44,6 @@ static bool vm_send_handoff(proc_handle_table *table, proc_endpoint *ep, uint64_
         hint->exec = (uintptr_t)to->exec;
         hint->results = (uintptr_t)slot->results;
         hint->buf = (uintptr_t)slot->buf;
-        hint->info = (uintptr_t)slot->info;
         hint->instance = (uintptr_t)to->instance;
         hint->memory = (uintptr_t)slot->memory;
     }
@@ -79,7 +78,7 @@ int32_t proc_vm_send(proc_handle_table *table, int32_t handle, uint64_t tag, con
     else
         return ISOLA_ETYPE;
     if (hint)
-        *hint = (proc_send_hint){.channel = (uintptr_t)ep->channel};
+        *hint = (proc_send_hint){.endpoint = (uintptr_t)ep, .queue = (uintptr_t)proc_endpoint_send_queue(ep)};
     if (size <= PROC_MESSAGE_MAX_BYTES &&
         vm_send_handoff(table, ep, tag, bytes, size, handles, handle_count, hint))
         return PROC_OK;
