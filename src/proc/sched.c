@@ -265,6 +265,8 @@ static inline __attribute__((always_inline)) void sched_prefetch_lines(uintptr_t
  * will touch, a whole slice ahead. */
 static inline __attribute__((always_inline)) void sched_prefetch_hint(const proc_send_hint *h)
 {
+    if (!h->queue)
+        return;   /* it has not sent yet */
     __builtin_prefetch((const void *)h->endpoint);
     __builtin_prefetch((const void *)h->queue);
     __builtin_prefetch((const char *)h->queue + sizeof(proc_queue) - 1);
