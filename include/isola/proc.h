@@ -102,7 +102,9 @@ int32_t isola_vm_send(isola_vm *vm, int32_t handle, uint64_t tag, const void *by
  * otherwise the first with `tag`. Copies at most `max` bytes, writes the
  * message's tag to *tag_out (may be NULL) and its handles to handles_out.
  * Waits up to timeout_ns (ISOLA_VM_WAIT_FOREVER: no limit). Returns the
- * message size, or a negative status (ISOLA_EAGAIN = -10 on timeout). */
+ * message size, or a negative status (ISOLA_EAGAIN = -10 on timeout;
+ * without a limit, ISOLA_VM_EDEADLOCK when the VM is deadlocked, as for
+ * isola_vm_wait below: no process could ever send it anything). */
 int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t tag, void *buf,
                          uint32_t max, uint64_t *tag_out, int32_t *handles_out, uint32_t handles_max,
                          uint32_t *handle_count_out, int64_t timeout_ns);

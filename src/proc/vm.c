@@ -378,6 +378,24 @@ static bool host_wait_until(proc_vm *vm, uint64_t deadline)
     return true;
 }
 
+/*
+ * For a host thread waiting without a time limit, wait_lock held: whether
+ * the VM is deadlocked (*deadlocked), checked with the lock dropped (the
+ * check takes the scheduler's sleep lock, under which the last worker to
+ * fall asleep takes wait_lock). True when the caller must not wait now:
+ * deadlocked, or a worker fell asleep during the check (the idle epoch
+ * moved), whose hint to us came before we were waiting. Otherwise the next
+ * such hint wakes the wait, since we hold wait_lock from here into it.
+ */
+static bool host_check_deadlock(proc_vm *vm, bool *deadlocked)
+{
+    uint64_t epoch = 0;
+    pthread_mutex_unlock(&vm->wait_lock);
+    *deadlocked = proc_vm_deadlocked(vm, &epoch, NULL);
+    pthread_mutex_lock(&vm->wait_lock);
+    return *deadlocked || atomic_load(&vm->sched.idle_epoch) != epoch;
+}
+
 int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t tag, void *buf,
                          uint32_t max, uint64_t *tag_out, int32_t *handles_out, uint32_t handles_max,
                          uint32_t *handle_count_out, int64_t timeout_ns)
@@ -422,12 +440,16 @@ int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t t
         proc_object_retain(held);
         pthread_mutex_lock(&vm->wait_lock);
         pthread_mutex_unlock(&vm->host_lock);
-        bool timed_out = false;
-        while (!atomic_load(&hw.woken) && !timed_out)
+        bool timed_out = false, deadlocked = false;
+        while (!atomic_load(&hw.woken) && !timed_out && !deadlocked) {
+            if (deadline == UINT64_MAX && host_check_deadlock(vm, &deadlocked))
+                continue;   /* deadlocked, or the epoch moved: look again */
             timed_out = !host_wait_until(vm, deadline);
+        }
         pthread_mutex_unlock(&vm->wait_lock);
-        bool cancelled = timed_out && proc_endpoint_cancel_wait(ep, &hw.waiter);
-        if (timed_out && !cancelled) {
+        bool gave_up = timed_out || deadlocked;
+        bool cancelled = gave_up && proc_endpoint_cancel_wait(ep, &hw.waiter);
+        if (gave_up && !cancelled) {
             /* A wake is on its way: let it finish touching hw. */
             pthread_mutex_lock(&vm->wait_lock);
             while (!atomic_load(&hw.woken))
@@ -436,7 +458,7 @@ int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t t
         }
         proc_object_release(held);
         if (cancelled) {
-            r = ISOLA_EAGAIN;
+            r = deadlocked ? ISOLA_EDEADLOCK : ISOLA_EAGAIN;
             break;
         }
         /* Woken (it may have brought a message), or a wake raced the timeout: look again. */

@@ -285,6 +285,17 @@ static void test_deadlock_alone(void)
     isola_proc_exit ex;
     CHECK(isola_vm_wait(vm, p, ISOLA_VM_WAIT_FOREVER, &ex) == ISOLA_VM_EDEADLOCK);
     CHECK(isola_vm_wait(vm, p, SECOND / 20, &ex) == -10);   /* a time limit: the usual EAGAIN */
+    /* A receive that only the stuck process could answer is reported too,
+     * and leaves the endpoint as it was: a later message still arrives. */
+    int32_t rx, tx;
+    CHECK(isola_vm_channel(vm, &rx, &tx) == 0);
+    char got[4];
+    CHECK(isola_vm_receive(vm, rx, 1, 0, got, 4, NULL, NULL, 0, NULL, ISOLA_VM_WAIT_FOREVER) == ISOLA_VM_EDEADLOCK);
+    CHECK(isola_vm_receive(vm, rx, 1, 0, got, 4, NULL, NULL, 0, NULL, SECOND / 20) == -10);
+    CHECK(isola_vm_send(vm, tx, 3, "abc", 3, NULL, 0) == 0);
+    CHECK(isola_vm_receive(vm, rx, 1, 0, got, 4, NULL, NULL, 0, NULL, ISOLA_VM_WAIT_FOREVER) == 3);
+    isola_vm_close(vm, tx);
+    isola_vm_close(vm, rx);
     isola_vm_stall st;
     CHECK(isola_vm_stalled(vm, &st) == 1);
     CHECK(st.blocked == 1 && st.receiving == 1 && st.sending == 0);
