@@ -3,7 +3,8 @@
  * end on that worker touch no cache line another core writes: execution
  * contexts left by ended processes, linear memory slots (the engine's
  * mempool_cache, bound to the worker's thread), and a stock of references
- * to the module it spawns from most.
+ * to the module it spawns from most (proc_object_stock, bound to the
+ * thread too: its spawns, ends and module handles all use it).
  *
  * Why: with two workers, every shared lock or count that a spawn and an
  * end take moves its cache line between the cores (skynet spawns 1.1
@@ -29,23 +30,19 @@
 
 #include "exec/mempool.h"
 #include "isola/engine.h"
+#include "proc/object.h"
 #include "util/spinlock.h"
 
-struct proc_module;
 struct proc_reuse;
 
 /* Contexts a worker keeps: a spawn burst's worth, 4 KiB of stack page each. */
 #define PROC_LOCAL_EXECS 32u
-/* Module references taken from (or given back to) the shared count at once. */
-#define PROC_LOCAL_MODULE_BATCH 64u
 
 typedef struct proc_local {
     util_spinlock lock;                    /* execs (see above) */
     isola_exec *execs[PROC_LOCAL_EXECS];   /* made with the process stack config */
     uint32_t nexecs;
-    uint32_t module_refs;                  /* references to `module` held here */
-    struct proc_module *module;            /* whose references those are; with 0 of them, only
-                                            * compared (it may be gone), never dereferenced */
+    proc_object_stock modules;             /* module references (proc/object.h) */
     mempool_cache memory;                  /* small memory slots (exec/mempool.h) */
 } proc_local;
 
@@ -57,11 +54,6 @@ void proc_local_bind(proc_local *local);
 isola_exec *proc_local_take_exec(proc_local *local);
 /* Keeps `exec`; false when full (the caller hands it on). */
 bool proc_local_keep_exec(proc_local *local, isola_exec *exec);
-
-/* A reference to `m` for a new process; the caller holds one already. */
-void proc_local_module_retain(proc_local *local, struct proc_module *m);
-/* Drops a process's reference to `m`. */
-void proc_local_module_release(proc_local *local, struct proc_module *m);
 
 /* Hands everything back: contexts to `reuse`, references to their
  * modules, memory slots to their pool. The owner's thread only. */

@@ -40,6 +40,29 @@ struct proc_object {
     proc_object_destroy_fn destroy;
 };
 
+/*
+ * A thread's stock of references to one shared, long-lived object (a
+ * module: every spawn from it and every handle to it takes a reference).
+ * A thread with a stock bound (proc_object_bind_stock; the workers do,
+ * proc/local.h) takes those references from it and gives them back to it,
+ * and trades with the shared count only PROC_OBJECT_STOCK_BATCH at a time,
+ * so that a spawn on one core and an end on the other do not move the
+ * count's cache line between them for each process. References in a stock
+ * are real ones: the object lives at least until the stock is flushed.
+ */
+#define PROC_OBJECT_STOCK_BATCH 64u
+
+typedef struct proc_object_stock {
+    proc_object *object;   /* whose references these are; with refs 0 only compared
+                            * (it may be gone), never dereferenced */
+    uint32_t refs;
+} proc_object_stock;
+
+/* Binds `stock` (NULL: none) to the calling thread. */
+void proc_object_bind_stock(proc_object_stock *stock);
+/* Gives a stock's references back to the shared count (its thread only). */
+void proc_object_stock_flush(proc_object_stock *stock);
+
 /* Sets the header of a new object: refcount 1 (owned by the creator). */
 void proc_object_init(proc_object *object, proc_object_type type, proc_object_destroy_fn destroy);
 

@@ -263,7 +263,7 @@ static void process_release_resources(proc_process *p)
     p->instance = NULL;
     p->entry = NULL;
     if (p->module)   /* after the instance, which borrowed its functions */
-        proc_local_module_release(local, p->module);
+        proc_object_release(&p->module->header);
     p->module = NULL;
     proc_handle_table_fini(&p->handles);
     proc_wasi_release(p);
@@ -325,7 +325,7 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
     isola_instance_limits il = {.max_memory_pages = p->quota.limits.memory_pages, .host_imports_borrowed = true,
                                 .module_borrowed = true};
     p->module = m;
-    proc_local_module_retain(local, m);
+    proc_object_retain(&m->header);
     if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
         il.max_memory_pages = 0;
     /* The module's start function runs here, on the spawner's thread: give

@@ -248,6 +248,52 @@ static void test_concurrent_release_destroys_once(void **state)
     }
 }
 
+/* A thread's stock of module references: retains and releases there trade
+ * with the shared count in batches; the stock follows the module last
+ * retained; a release of another module, and any other object, go to the
+ * count; a module dies only when its stock references are given back,
+ * exactly once. */
+static void test_reference_stock(void **state)
+{
+    (void)state;
+    int destroyed = 0, other_destroyed = 0, third_destroyed = 0, endpoint_destroyed = 0;
+    proc_object *module = test_object_new(PROC_OBJ_MODULE, &destroyed);
+    proc_object *other = test_object_new(PROC_OBJ_MODULE, &other_destroyed);
+    proc_object *third = test_object_new(PROC_OBJ_MODULE, &third_destroyed);
+    proc_object *endpoint = test_object_new(PROC_OBJ_ENDPOINT, &endpoint_destroyed);
+    proc_object_stock stock = {0};
+    proc_object_bind_stock(&stock);
+    proc_object_retain(module);
+    assert_int_equal(proc_object_refcount(module), 1 + PROC_OBJECT_STOCK_BATCH);
+    assert_int_equal(stock.refs, PROC_OBJECT_STOCK_BATCH - 1);
+    for (uint32_t i = 0; i < 3 * PROC_OBJECT_STOCK_BATCH; i++)
+        proc_object_retain(module);
+    for (uint32_t i = 0; i < 3 * PROC_OBJECT_STOCK_BATCH + 1; i++)
+        proc_object_release(module);
+    assert_true(proc_object_refcount(module) <= 1 + 2 * PROC_OBJECT_STOCK_BATCH);
+    proc_object_release(module);   /* the creator's: the stock keeps it alive */
+    assert_int_equal(destroyed, 0);
+    proc_object_retain(other);     /* the stock moves on: `module` gets its references back, and dies */
+    assert_int_equal(destroyed, 1);
+    assert_int_equal(proc_object_refcount(other), 1 + PROC_OBJECT_STOCK_BATCH);
+    proc_object_retain_n(third, 1);
+    proc_object_release(third);    /* not the stock's module: straight to its count */
+    assert_int_equal(proc_object_refcount(third), 1);
+    proc_object_retain(endpoint);  /* never stocked */
+    assert_int_equal(proc_object_refcount(endpoint), 2);
+    proc_object_release(endpoint);
+    proc_object_release(endpoint);
+    proc_object_release(other);
+    proc_object_release(other);
+    assert_int_equal(other_destroyed, 0);
+    proc_object_bind_stock(NULL);
+    proc_object_stock_flush(&stock);
+    assert_int_equal(other_destroyed, 1);
+    assert_int_equal(stock.refs, 0);
+    proc_object_release(third);
+    assert_int_equal(third_destroyed + endpoint_destroyed + destroyed, 3);
+}
+
 static void test_duplicate_with_fewer_rights(void **state)
 {
     (void)state;
@@ -471,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_revoke_without_derivation_rights),
         cmocka_unit_test(test_revoked_during_move),
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_reference_stock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
