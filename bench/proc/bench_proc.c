@@ -7,7 +7,8 @@
  * Usage: bench_proc guests.wasm [scale [only]]   (scale 1 = the issue's
  * sizes; only = comma-separated names: spawn,spawn1,pingpong,ring,wait,mem,
  * skynet; spawn1 is spawn on a VM of one worker)
- * Environment: BENCH_WORKERS=N runs N worker threads (default one per CPU).
+ * Environment: BENCH_WORKERS=N runs N worker threads (default one per CPU);
+ * BENCH_RING=N makes the ring N processes (default 10,000).
  */
 #include <stdbool.h>
 #include <stdio.h>
