@@ -519,17 +519,13 @@ static bool host_wait_for(proc_vm *vm, uint64_t deadline, bool (*done)(proc_vm *
     *deadlocked = false;
     atomic_fetch_add(&vm->host_waiters, 1);
     bool ok = true;
-    while (ok && !done(vm, arg)) {
-        uint64_t epoch = 0;
-        if (deadline == UINT64_MAX && proc_vm_deadlocked(vm, &epoch, NULL)) {
-            *deadlocked = true;
-            break;
-        }
-        pthread_mutex_lock(&vm->wait_lock);
-        if (!done(vm, arg) && (deadline != UINT64_MAX || atomic_load(&vm->sched.idle_epoch) == epoch))
-            ok = host_wait_until(vm, deadline);
-        pthread_mutex_unlock(&vm->wait_lock);
+    pthread_mutex_lock(&vm->wait_lock);
+    while (ok && !done(vm, arg) && !*deadlocked) {
+        if (deadline == UINT64_MAX && host_check_deadlock(vm, deadlocked))
+            continue;   /* deadlocked, or the epoch moved: look again */
+        ok = host_wait_until(vm, deadline);
     }
+    pthread_mutex_unlock(&vm->wait_lock);
     atomic_fetch_sub(&vm->host_waiters, 1);
     return done(vm, arg);
 }
