@@ -453,10 +453,9 @@ void proc_process_kill(proc_process *process, proc_exit_kind kind, int32_t reaso
     proc_sched_wake(process);
 }
 
-void proc_process_park_begin(proc_process *process)
+void proc_process_park_cancel(proc_process *process)
 {
-    if (!process->parked_on)
-        return;
+    assert(process->parked_on);
     /* No wake pending: the queue that parked us has unparked us and the wake
      * is over (the usual case after a receive that waited), so there is no
      * registration to look for in either queue. */
@@ -468,41 +467,10 @@ void proc_process_park_begin(proc_process *process)
     process->parked_on = NULL;
 }
 
-/*
- * pending_wakes counts a park before any queue can see the waiter, so it
- * never goes below zero: zero means every earlier park has been matched
- * and its wake has finished (a wake's decrement is its last touch). Then
- * nothing else can change the count until this park is visible, and a
- * plain store does what a locked add would (one less per receive that
- * waits, about 6% of a round trip). The queue's lock orders the store
- * before any wake of this park.
- */
-void proc_process_park_count(proc_process *process)
-{
-    assert(!process->parked_on);
-    if (atomic_load_explicit(&process->pending_wakes, memory_order_acquire) == 0)
-        atomic_store_explicit(&process->pending_wakes, 1, memory_order_relaxed);
-    else
-        atomic_fetch_add_explicit(&process->pending_wakes, 1, memory_order_relaxed);
-}
-
 void proc_process_park_uncount(proc_process *process)
 {
     assert(!process->parked_on);
     pending_wakes_drop_own(process);
-}
-
-void proc_process_parked(proc_process *process, proc_endpoint *endpoint)
-{
-    assert(!process->parked_on);
-    /* The park was counted (proc_process_park_count) before the waiter was
-     * visible, and a wake on another thread may have matched it since: the
-     * count may already be back to zero here. */
-    /* The mailbox lives as long as the process (it is released after the
-     * last park_begin, in proc_process_end): no reference needed for it. */
-    if (endpoint != process->mailbox)
-        proc_object_retain(proc_endpoint_object(endpoint));
-    process->parked_on = endpoint;
 }
 
 /*
