@@ -582,23 +582,11 @@ static void instance_own_borrowed(isola_instance *inst)
     inst->host_imports_borrowed = false;
 }
 
-/* ------------------------------------------------------------ public API */
-
-isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
-                                  const isola_extern *imports, uint32_t nimports,
-                                  const isola_instance_limits *limits, isola_exec *exec,
-                                  isola_error *err)
+/* Everything of an instantiation after the import check: allocation,
+ * linking, definitions, segments and the start function. */
+static isola_instance *instance_create(isola_engine *engine, isola_module *module, const isola_extern *imports,
+                                       const isola_instance_limits *limits, isola_exec *exec, isola_error *err)
 {
-    if (!engine || !module) {
-        util_error_set(err, ISOLA_ERR_ARGUMENT, "isola_instantiate needs an engine and a module");
-        return NULL;
-    }
-    if (module->engine != engine) {
-        util_error_set(err, ISOLA_ERR_ARGUMENT, "the module was loaded by another engine");
-        return NULL;
-    }
-    if (!instance_check_imports(engine, module, imports, nimports, err))
-        return NULL;
     isola_instance *inst = instance_alloc(engine, module);
     if (!inst) {
         util_error_set(err, ISOLA_ERR_RESOURCE, "out of memory allocating an instance");
@@ -631,6 +619,41 @@ isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
         return NULL;
     }
     return inst;
+}
+
+bool exec_check_imports(isola_engine *engine, const isola_module *module, const isola_extern *imports,
+                        uint32_t nimports, isola_error *err)
+{
+    if (module->engine != engine)
+        return util_error_set(err, ISOLA_ERR_ARGUMENT, "the module was loaded by another engine");
+    return instance_check_imports(engine, module, imports, nimports, err);
+}
+
+isola_instance *exec_instantiate_checked(isola_engine *engine, isola_module *module, const isola_extern *imports,
+                                         const isola_instance_limits *limits, isola_exec *exec, isola_error *err)
+{
+    assert(module->engine == engine);
+    return instance_create(engine, module, imports, limits, exec, err);
+}
+
+/* ------------------------------------------------------------ public API */
+
+isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
+                                  const isola_extern *imports, uint32_t nimports,
+                                  const isola_instance_limits *limits, isola_exec *exec,
+                                  isola_error *err)
+{
+    if (!engine || !module) {
+        util_error_set(err, ISOLA_ERR_ARGUMENT, "isola_instantiate needs an engine and a module");
+        return NULL;
+    }
+    if (module->engine != engine) {
+        util_error_set(err, ISOLA_ERR_ARGUMENT, "the module was loaded by another engine");
+        return NULL;
+    }
+    if (!instance_check_imports(engine, module, imports, nimports, err))
+        return NULL;
+    return instance_create(engine, module, imports, limits, exec, err);
 }
 
 isola_instance *isola_instance_retain(isola_instance *instance)

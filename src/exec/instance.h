@@ -13,6 +13,16 @@
  * subtyping: bigger minimum, and a maximum no bigger than the declared one.) */
 bool exec_limits_match(uint32_t actual_min, wasm_limits actual, wasm_limits declared);
 
+/* For a host that instantiates one module many times from one import list
+ * it never changes (the process layer: a module's imports are resolved
+ * once, at load): the check isola_instantiate makes at every call, once
+ * (false with err set), then instantiations that skip it. The engine must
+ * be the module's; the imports must be the ones checked, alive and unchanged. */
+bool exec_check_imports(isola_engine *engine, const isola_module *module, const isola_extern *imports,
+                        uint32_t nimports, isola_error *err);
+isola_instance *exec_instantiate_checked(isola_engine *engine, isola_module *module, const isola_extern *imports,
+                                         const isola_instance_limits *limits, isola_exec *exec, isola_error *err);
+
 /* Makes the function object of defined function `index` (see below). */
 isola_func *exec_instance_func_make(isola_instance *inst, uint32_t index);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "exec/instance.h"
 #include "proc/link.h"
 #include "proc/message.h"
 #include "proc/vm.h"
@@ -156,6 +157,11 @@ proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err
             proc_object_release(&m->header);
             return NULL;
         }
+    }
+    /* Once here, not at every spawn (exec_instantiate_checked). */
+    if (!exec_check_imports(vm->engine, module, m->imports, n, err)) {
+        proc_object_release(&m->header);
+        return NULL;
     }
     return m;
 }
@@ -332,7 +338,7 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
      * it one slice of fuel, or an endless start loop would hang the spawner
      * (a cached context also carries the last owner's leftover fuel). */
     isola_exec_set_fuel(p->exec, p->fuel_per_slice > INT64_MAX ? INT64_MAX : (int64_t)p->fuel_per_slice);
-    p->instance = isola_instantiate(p->vm->engine, m->module, m->imports, m->nimports, &il, p->exec, err);
+    p->instance = exec_instantiate_checked(p->vm->engine, m->module, m->imports, &il, p->exec, err);
     if (!p->instance)
         return false;
     isola_instance_set_userdata(p->instance, p);

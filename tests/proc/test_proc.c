@@ -313,6 +313,25 @@ static void test_shutdown_mid_spawn(isola_engine *engine, isola_module *module)
     }
 }
 
+/* A module whose `isola` import has the wrong type is refused when the VM
+ * loads it (its imports are checked once, there, not at every spawn). */
+static void test_load_checks_import_types(isola_engine *engine)
+{
+    /* (module (import "isola" "send" (func (param i32)))) */
+    static const uint8_t wrong_send[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01,
+                                         0x60, 0x01, 0x7f, 0x00, 0x02, 0x0e, 0x01, 0x05, 0x69, 0x73, 0x6f,
+                                         0x6c, 0x61, 0x04, 0x73, 0x65, 0x6e, 0x64, 0x00, 0x00};
+    isola_error err = {0};
+    isola_module *bad = isola_module_load(engine, wrong_send, sizeof wrong_send, &err);
+    CHECK(bad != NULL);
+    if (!bad)
+        return;
+    CHECK(isola_vm_load(vm, bad, &err) < 0);
+    CHECK(err.kind == ISOLA_ERR_LINK && strstr(err.message, "send") != NULL);
+    isola_module_release(bad);
+    printf("load: a wrongly typed isola import is refused: %s\n", err.message);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -350,6 +369,7 @@ int main(int argc, char **argv)
     test_handoff();
     test_fair_single_worker(engine, module);
     test_shutdown_mid_spawn(engine, module);
+    test_load_checks_import_types(engine);
     isola_vm_release(vm);
     isola_module_release(module);
     isola_engine_release(engine);
