@@ -150,10 +150,11 @@ typedef struct proc_send_hint {
 typedef struct proc_process {
     /*
      * What a message hand-off, a wake, a slice and a send touch: the first
-     * five cache lines, packed (the struct's size class keeps them aligned;
-     * process_alloc asserts the layout). With thousands of processes each
-     * one is cold when a message reaches it (a ring touches every process
-     * once a lap), so every line more here is a cache miss more per hop.
+     * five cache lines, packed (process_alloc allocates the struct
+     * line-aligned; a static assert below keeps the layout). With
+     * thousands of processes each one is cold when a message reaches it (a
+     * ring touches every process once a lap), so every line more here is a
+     * cache miss more per hop.
      */
     /* line 0: what a send to it and a wake read first */
     proc_object header;        /* PROC_OBJ_PROCESS */
