@@ -647,11 +647,7 @@ isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
         util_error_set(err, ISOLA_ERR_ARGUMENT, "isola_instantiate needs an engine and a module");
         return NULL;
     }
-    if (module->engine != engine) {
-        util_error_set(err, ISOLA_ERR_ARGUMENT, "the module was loaded by another engine");
-        return NULL;
-    }
-    if (!instance_check_imports(engine, module, imports, nimports, err))
+    if (!exec_check_imports(engine, module, imports, nimports, err))
         return NULL;
     return instance_create(engine, module, imports, limits, exec, err);
 }

@@ -230,13 +230,13 @@ typedef struct proc_process {
 } proc_process;
 
 #define PROC_CACHE_LINE 64
+#define PROC_PROCESS_HOT_LINES 5
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(offsetof(proc_process, mailbox_send) < PROC_CACHE_LINE &&
                    offsetof(proc_process, waiter) == PROC_CACHE_LINE &&
                    offsetof(proc_process, send_hint) == 4 * PROC_CACHE_LINE &&
                    sizeof(proc_send_hint) == PROC_CACHE_LINE,
-               "the hot front of a process is five cache lines");
-#define PROC_PROCESS_HOT_LINES 5
+               "the hot front of a process is PROC_PROCESS_HOT_LINES cache lines");
 #endif
 
 static inline proc_process *proc_process_from_object(proc_object *object)
