@@ -175,13 +175,21 @@ static proc_process *worker_take(sched_worker *w, bool fair)
 }
 
 /*
- * What a thief may take from victim `v`: the oldest queued process, except
- * that a lone process on v's hot list is left alone the first time the thief
- * sees it. A process that was just made runnable by the one v is running
- * (a message hand-off, a spawn) is usually taken by v itself within a
- * microsecond, when the sender parks; stealing it then only moves the
- * process, its messages and every lock they share to another core. If the
- * same process is still there one spin round later, v is busy, and it goes.
+ * What a thief may take from victim `v`: the oldest on v's fifo, else the
+ * oldest on its hot list. The fifo holds processes whose slice ran out (long
+ * runners, and a spawner between bursts) and those queued by other threads:
+ * work that is worth a move, and whose lines are no longer hot on v. A hot
+ * process was just made runnable by v's running one and shares its cache;
+ * stealing a stream of short ones (a spawner's children) moves each child,
+ * and then its freed memory, across cores, and costs more than running them
+ * all on v (spawn+exit, two workers: 990 -> 805 ns once thieves took the
+ * spawner instead).
+ * A lone process on v's hot list is left alone the first time the thief
+ * sees it: made runnable by the one v is running (a message hand-off, a
+ * spawn), it is usually taken by v itself within a microsecond, when the
+ * sender parks; stealing it then only moves the process, its messages and
+ * every lock they share to another core. If the same process is still
+ * there one spin round later, v is busy, and it goes.
  */
 static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
 {
@@ -189,9 +197,11 @@ static proc_process *worker_steal_from(sched_worker *v, sched_worker *thief)
         return NULL;
     util_spin_lock(&v->lock);
     proc_process *p = NULL;
-    if (v->fifo.head || v->hot.head != v->hot.tail ||
-        (v->hot.head && atomic_load_explicit(&v->next, memory_order_relaxed)))
-        p = worker_pop_oldest(v);
+    if (v->fifo.head)
+        p = list_pop_head(&v->fifo);
+    else if (v->hot.head != v->hot.tail ||
+             (v->hot.head && atomic_load_explicit(&v->next, memory_order_relaxed)))
+        p = list_pop_head(&v->hot);
     else if (v->hot.tail && v->hot.tail == thief->hot_seen[v->index])
         p = list_pop_tail(&v->hot);
     else

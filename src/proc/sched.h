@@ -21,7 +21,8 @@
  * newest), so a process with k processes older than it on its worker runs
  * within (k + 1) * max(SCHED_FAIR_PERIOD slices, 1 ms plus one slice) of
  * that worker, whatever the others do. The time floor keeps spawn trees
- * depth first when slices are tiny. Thieves take the oldest too, but leave a worker's lone hot process
+ * depth first when slices are tiny. Thieves take the oldest of a worker's
+ * fifo first, then the oldest of its hot list, but leave a lone hot process
  * (or its `next`) alone until it has sat there for one spin round (the
  * worker is about to run it itself).
  *
