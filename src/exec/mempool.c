@@ -54,7 +54,10 @@
  *   thread get them back, still in its cache, without the lock; only what
  *   does not fit goes to the pool, and an empty cache refills a few slots
  *   under one lock. Cached slots count as in use; the owner flushes them
- *   back before it sleeps, so an idle process holds none.
+ *   back before it sleeps, so an idle process holds none. Of a batch, only
+ *   the slots the cache or the pool's warm list can keep are cleared; the
+ *   rest are discarded as they are (clearing pages only to hand them back
+ *   was a tenth of a million waiters' end).
  *
  * Scratch pools
  *   Execution contexts (exec.c) that outgrow their first small block take
@@ -826,18 +829,41 @@ static void mempool_give_scratch(struct mem_pool *pool, int32_t slot, uint8_t *b
     util_spin_unlock(&pool->lock);
 }
 
-/* Clears the cache's dirty slots (one batched read); keeps what fits among
- * its ready slots, and with `all` or no room gives the rest to the pool. */
+/* How many of a cache's n dirty slots are worth clearing: those its ready
+ * list keeps, then those whose touched bytes (what they can keep at most)
+ * fit under the pool's warm bound now. The rest would be cleared only to be
+ * discarded, a memset per page and a pagemap read thrown away (a million
+ * ending waiters spent a tenth of their time there), so they go cold as
+ * they are. A pool that fills meanwhile sends a cleared slot cold too. */
+static size_t mempool_cache_clear_count(const mempool_cache *c, size_t n, bool all)
+{
+    size_t keep = all ? 0 : MEMPOOL_CACHE_SLOTS - c->nready;
+    if (keep >= n)
+        return n;
+    struct mem_pool *pool = c->pool;
+    util_spin_lock(&pool->lock);
+    uint64_t room = MEMPOOL_WARM_BYTES > pool->warm_bytes ? MEMPOOL_WARM_BYTES - pool->warm_bytes : 0;
+    util_spin_unlock(&pool->lock);
+    size_t k = keep;
+    for (uint64_t need = 0; k < n && need + c->dirty[k].bytes <= room; k++)
+        need += c->dirty[k].bytes;
+    return k;
+}
+
+/* Clears the cache's dirty slots worth it (one batched read); keeps what
+ * fits among its ready slots, and with `all` or no room gives the rest to
+ * the pool. */
 static void mempool_cache_clear(mempool_cache *c, bool all)
 {
     struct mem_pool *pool = c->pool;
     mempool_dirty_slot batch[MEMPOOL_CACHE_SLOTS];
     size_t n = c->ndirty;
+    size_t nclear = mempool_cache_clear_count(c, n, all);
     for (size_t i = 0; i < n; i++)
         batch[i] = (mempool_dirty_slot){.base = c->dirty[i].base, .slot = c->dirty[i].slot,
                                         .touched = c->dirty[i].bytes, .resident = UINT64_MAX};
     c->ndirty = 0;
-    mempool_clear_batch(pool, batch, n);
+    mempool_clear_batch(pool, batch, nclear);
     size_t back = 0;
     for (size_t i = 0; i < n; i++) {
         if (!all && batch[i].resident != UINT64_MAX && c->nready < MEMPOOL_CACHE_SLOTS)

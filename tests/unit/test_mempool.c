@@ -1,6 +1,7 @@
 /*
  * test_mempool.c - the memory pool and linear memories: slot reuse gives
- * zeroed memory (also in a forked child, and with pages only read), the
+ * zeroed memory (also in a forked child, with pages only read, and from
+ * a thread cache past the warm bound), the
  * kernel's page scan, 100,000 live memories fit in a few mappings and give their
  * RSS back, growth respects every cap, big memories get private reservations.
  */
@@ -213,6 +214,51 @@ static void test_discarded_reuse_is_zeroed(void **state)
     exec_mempool_trim(e->pool);
     exec_mempool_stats(e->pool, &st);
     assert_int_equal(st.slots_in_use, 0);
+    isola_engine_release(e);
+}
+
+/* A thread cache clears only the released slots that can stay warm; past
+ * the pool's warm bound (16 MiB) the rest go cold as they are. Release
+ * more fully written 256 KiB slots through a bound cache than the bound
+ * holds, then take as many again: every byte must read as zero, the warm
+ * bytes must stay within the bound, and nothing may stay in use. */
+static void test_cache_past_warm_bound_is_zeroed(void **state)
+{
+    (void)state;
+    enum { N = 160 };   /* 40 MiB written, more than twice the bound */
+    isola_engine *e = new_engine(0, 4);   /* 256 KiB slots: a thread cache serves them */
+    mempool_cache cache;
+    exec_mempool_cache_init(&cache);
+    exec_mempool_cache_bind(&cache);
+    isola_memory **mems = calloc(N, sizeof *mems);
+    assert_non_null(mems);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            mems[i] = new_memory(e, 4, true, 4);
+            assert_true(mems[i]->pool_slot >= 0);
+            uint64_t *words = (uint64_t *)isola_memory_data(mems[i]);
+            uint64_t nwords = isola_memory_size(mems[i]) / sizeof *words;
+            uint64_t any = 0;
+            for (uint64_t j = 0; j < nwords; j++) {
+                any |= words[j];
+                words[j] = 0x0101010101010101u * (uint64_t)(i + 1);
+            }
+            assert_int_equal(any, 0);
+        }
+        for (int i = 0; i < N; i++)
+            isola_memory_release(mems[i]);
+        mempool_stats st;
+        exec_mempool_stats(e->pool, &st);
+        assert_true(st.warm_bytes <= (16u << 20));
+    }
+    exec_mempool_cache_flush(&cache);
+    exec_mempool_cache_bind(NULL);
+    mempool_stats st;
+    exec_mempool_stats(e->pool, &st);
+    assert_int_equal(st.slots_in_use, 0);
+    assert_true(st.warm_bytes <= (16u << 20));
+    free(mems);
+    exec_mempool_trim(e->pool);
     isola_engine_release(e);
 }
 
@@ -525,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_slot_reuse_is_zeroed),
         cmocka_unit_test(test_batched_reuse_is_zeroed),
         cmocka_unit_test(test_discarded_reuse_is_zeroed),
+        cmocka_unit_test(test_cache_past_warm_bound_is_zeroed),
         cmocka_unit_test(test_pagescan_states),
         cmocka_unit_test_teardown(test_reuse_without_pagescan, pagescan_enable),
         cmocka_unit_test(test_read_pages_reuse_is_zeroed),
