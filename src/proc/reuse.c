@@ -7,7 +7,10 @@
  * get written at once (frames[0], the entry's slots); a cached one already
  * has them, and LIFO order hands out the one used most recently, still in
  * cache. Linear memories get the same treatment in the engine's pool
- * (exec/mempool.c, warm slots). Both caches are bounded, and proc_reuse_trim
+ * (exec/mempool.c, warm slots), and when there are none to reuse, idle
+ * workers populate the first pages of the fresh slots that spawns take
+ * next (proc_reuse_prefault), off the spawner's path. Both caches and the
+ * prefaulted pages are bounded, and proc_reuse_trim
  * empties them, so the resident size of a VM whose processes have all ended
  * returns to its baseline.
  */
@@ -66,6 +69,11 @@ void proc_reuse_exec_done(proc_reuse *reuse, isola_exec *exec)
     util_spin_unlock(&reuse->lock);
     if (!kept)
         isola_exec_release(exec);
+}
+
+bool proc_reuse_prefault(isola_engine *engine)
+{
+    return exec_mempool_prefault(engine->pool, PROC_REUSE_PREFAULT);
 }
 
 void proc_reuse_trim(proc_reuse *reuse, isola_engine *engine)

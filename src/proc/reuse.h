@@ -1,12 +1,14 @@
 /*
  * proc/reuse.h - what ended processes leave for the next spawn: a bounded
  * cache of execution contexts (their stacks already have pages behind
- * them), and the trim that gives cached memory back to the OS when the VM
- * falls idle. See reuse.c for why.
+ * them), the first pages of fresh memory slots prepared by idle workers,
+ * and the trim that gives cached memory back to the OS when the VM falls
+ * idle. See reuse.c for why.
  */
 #ifndef ISOLA_PROC_REUSE_H
 #define ISOLA_PROC_REUSE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "isola/engine.h"
@@ -31,6 +33,14 @@ isola_exec *proc_reuse_exec(proc_reuse *reuse, isola_engine *engine, const isola
                             isola_error *err);
 /* Hands back a context made by proc_reuse_exec (cached, or released when full). */
 void proc_reuse_exec_done(proc_reuse *reuse, isola_exec *exec);
+
+/* Fresh memory slots prepared per call of proc_reuse_prefault, at most. */
+#define PROC_REUSE_PREFAULT 2u
+
+/* Work for a worker with nothing to run: prepares the first pages of the
+ * memory slots the next spawns will take, while spawns find none to reuse
+ * (exec_mempool_prefault). Returns whether there was any to do. */
+bool proc_reuse_prefault(isola_engine *engine);
 
 /* Gives cached memory back to the OS: cached contexts, the engine's warm
  * memory slots and (with glibc) free heap pages. For when nothing runs. */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "proc/link.h"
+#include "proc/reuse.h"
 #include "proc/sched.h"
 #include "proc/vm.h"
 #include "util/spinlock.h"
@@ -528,6 +529,8 @@ static proc_process *sched_find(sched_worker *w)
     for (uint32_t round = 0; round < SCHED_SPIN_ROUNDS && !atomic_load(&w->sched->stopping); round++) {
         if ((p = worker_take(w, false)) || (p = sched_steal(w)))
             return p;
+        if (proc_reuse_prefault(w->sched->vm->engine))
+            continue;   /* a few microseconds of a spawner's page faults, taken off its path */
         for (int i = 0; i < 32; i++)
             sched_cpu_relax();
     }

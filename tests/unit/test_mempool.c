@@ -1,7 +1,7 @@
 /*
  * test_mempool.c - the memory pool and linear memories: slot reuse gives
  * zeroed memory (also in a forked child, with pages only read, and from
- * a thread cache past the warm bound), the
+ * a thread cache past the warm bound), fresh slots prefaulted ahead, the
  * kernel's page scan, 100,000 live memories fit in a few mappings and give their
  * RSS back, growth respects every cap, big memories get private reservations.
  */
@@ -259,6 +259,59 @@ static void test_cache_past_warm_bound_is_zeroed(void **state)
     assert_true(st.warm_bytes <= (16u << 20));
     free(mems);
     exec_mempool_trim(e->pool);
+    isola_engine_release(e);
+}
+
+static bool page_resident(const uint8_t *p)
+{
+    unsigned char v = 0;
+    assert_int_equal(mincore((void *)p, (size_t)sysconf(_SC_PAGESIZE), &v), 0);
+    return v & 1;
+}
+
+/* An idle thread populates the first page of the fresh slots the next
+ * takes will get, a bounded distance ahead, only while takes find nothing
+ * to reuse; a slot taken after that still reads as zeros, and a trim gives
+ * the pages back. */
+static void test_prefault_ahead_of_takes(void **state)
+{
+    (void)state;
+    isola_engine *e = new_engine(0, 4);   /* 256 KiB slots, one class */
+    assert_false(exec_mempool_prefault(e->pool, 8));   /* no take yet: no demand */
+    isola_memory *first = new_memory(e, 1, true, 4);
+    uint8_t *base = isola_memory_data(first);
+    uint64_t slot = exec_mempool_slot_bytes(e->pool);
+    assert_false(page_resident(base + slot));
+    if (!exec_mempool_prefault(e->pool, 8)) {
+        skip();   /* a kernel without MADV_POPULATE_WRITE (before 5.14) */
+    }
+    int calls = 1;
+    while (exec_mempool_prefault(e->pool, 8))
+        calls++;
+    assert_int_equal(calls, 8);   /* 64 slots ahead, 8 a call */
+    for (int i = 1; i <= 64; i++)
+        assert_true(page_resident(base + (uint64_t)i * slot));
+    assert_false(page_resident(base + 65 * slot));
+    assert_false(page_resident(base + slot + 4096));   /* first pages only */
+    isola_memory *second = new_memory(e, 4, true, 4);
+    uint8_t *at = isola_memory_data(second);
+    assert_ptr_equal(at, base + slot);
+    for (uint64_t i = 0; i < isola_memory_size(second); i++)
+        assert_int_equal(at[i], 0);
+    memset(at, 0x5A, 4096);
+    assert_true(exec_mempool_prefault(e->pool, 8));   /* one more fresh take: one more slot */
+    assert_true(page_resident(base + 65 * slot));
+    assert_false(exec_mempool_prefault(e->pool, 8));
+    isola_memory_release(first);
+    isola_memory_release(second);
+    exec_mempool_flush(e->pool);
+    isola_memory *third = new_memory(e, 1, true, 4);   /* a warm slot: no fresh take */
+    assert_false(exec_mempool_prefault(e->pool, 8));
+    isola_memory_release(third);
+    exec_mempool_trim(e->pool);
+    for (int i = 0; i <= 65; i++)
+        if (page_resident(base + (uint64_t)i * slot))
+            fail_msg("slot %d keeps its first page after the trim", i);
     isola_engine_release(e);
 }
 
@@ -572,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_batched_reuse_is_zeroed),
         cmocka_unit_test(test_discarded_reuse_is_zeroed),
         cmocka_unit_test(test_cache_past_warm_bound_is_zeroed),
+        cmocka_unit_test(test_prefault_ahead_of_takes),
         cmocka_unit_test(test_pagescan_states),
         cmocka_unit_test_teardown(test_reuse_without_pagescan, pagescan_enable),
         cmocka_unit_test(test_read_pages_reuse_is_zeroed),
