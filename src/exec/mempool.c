@@ -64,12 +64,14 @@
  *   before, and the first touch (the instance's data segments, copied by
  *   the spawner) is a page fault of about 2.5 us on a VM: a third of such a
  *   spawn. While fresh slots are being taken, an idle thread (a worker with
- *   nothing to run) may call exec_mempool_prefault, which populates the
- *   first page of the next few fresh slots (MADV_POPULATE_WRITE, which
- *   never changes a page's contents, so a slot taken meanwhile is safe), so
- *   the spawner finds it in place. At most MEMPOOL_PREFAULT_AHEAD slots
- *   ahead; a trim gives those pages back (bar the few an idle thread may
- *   be populating during that trim: zeros, and reused by the next takes).
+ *   nothing to run) may call exec_mempool_prefault, which populates, in the
+ *   next few fresh slots, the pages resident in the last slot taken (a few
+ *   at most; one mincore tells which): where that one's instance wrote its
+ *   data segments, the next one will too. MADV_POPULATE_WRITE never changes
+ *   a page's contents, so a slot taken meanwhile is safe, and the spawner
+ *   finds its pages in place. At most MEMPOOL_PREFAULT_AHEAD slots ahead; a
+ *   trim gives those pages back (bar the few an idle thread may be
+ *   populating during that trim: zeros, and reused by the next takes).
  *
  * Scratch pools
  *   Execution contexts (exec.c) that outgrow their first small block take
@@ -145,9 +147,12 @@
  * with 512 (1.8 s). A batch is 12 KiB on the stack. */
 #define MEMPOOL_DISCARD_BATCH 512
 #define MEMPOOL_DISCARD_BYTES (8ull << 20)
-/* Fresh slots whose first page an idle thread populates ahead of the
- * takes (see "Prefaulting"), at most: 256 KiB of RSS. */
+/* Fresh slots an idle thread prepares ahead of the takes (see
+ * "Prefaulting"), at most; pages it populates in each, at most (1 MiB of
+ * RSS in all); pages of the model slot it looks at (a small slot's). */
 #define MEMPOOL_PREFAULT_AHEAD 64u
+#define MEMPOOL_PREFAULT_PAGES 4u
+#define MEMPOOL_PREFAULT_SCAN 64u
 /* Pagemap entries one read of a batch covers at most (8 bytes each, on the
  * stack): sixteen small slots. A read costs about as much as 150 entries,
  * so a read takes in the next slot only across a gap of fewer pages than
@@ -1070,12 +1075,46 @@ static void mempool_trim_dirty(struct mem_pool *pool)
     util_spin_unlock(&pool->lock);
 }
 
+/* The page offsets (at most MEMPOOL_PREFAULT_PAGES) resident in the slot
+ * at `model`: what a take of this pool has touched by the time prefaulting
+ * can look, in practice the instance's data segments. */
+static unsigned mempool_model_pages(const struct mem_pool *pool, const uint8_t *model, uint32_t *pages)
+{
+    unsigned char vec[MEMPOOL_PREFAULT_SCAN];
+    size_t npages = pool->slot_bytes / pool->page;
+    if (npages > MEMPOOL_PREFAULT_SCAN)
+        npages = MEMPOOL_PREFAULT_SCAN;
+    if (mincore((void *)model, npages * pool->page, vec) != 0)
+        return 0;
+    unsigned n = 0;
+    for (size_t i = 0; i < npages && n < MEMPOOL_PREFAULT_PAGES; i++)
+        if (vec[i] & 1)
+            pages[n++] = (uint32_t)i;
+    return n;
+}
+
+/* Populates `npages` pages of the slot at `base`; false when the kernel
+ * cannot (before Linux 5.14). */
+static bool mempool_populate(const struct mem_pool *pool, uint8_t *base, const uint32_t *pages, unsigned npages)
+{
+    for (unsigned i = 0; i < npages; i++) {
+#ifdef MADV_POPULATE_WRITE
+        if (madvise(base + (size_t)pages[i] * pool->page, pool->page, MADV_POPULATE_WRITE) == 0 ||
+            errno != EINVAL)
+            continue;
+#endif
+        return false;
+    }
+    return true;
+}
+
 bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
 {
     if (pool->small)
         return exec_mempool_prefault(pool->small, max);
     enum { MOST = 8 };
     uint8_t *bases[MOST];
+    uint8_t *model = NULL;
     unsigned n = 0;
     if (max > MOST)
         max = MOST;
@@ -1095,30 +1134,37 @@ bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
             bases[n++] = mempool_slot_base(pool, (int32_t)from);
         if (n > 0)
             pool->prefault_end = from;
+        model = mempool_slot_base(pool, (int32_t)(pool->next_fresh - 1));
     }
     if (n == 0)
         atomic_store_explicit(&pool->prefault_idle_at, pool->next_fresh, memory_order_relaxed);
     util_spin_unlock(&pool->lock);
-    for (unsigned i = 0; i < n; i++) {
-#ifdef MADV_POPULATE_WRITE
-        if (madvise(bases[i], pool->page, MADV_POPULATE_WRITE) == 0 || errno != EINVAL)
-            continue;
-#endif
-        atomic_store_explicit(&pool->prefault_off, true, memory_order_relaxed);   /* before Linux 5.14 */
-        break;
-    }
-    return n > 0;
+    if (n == 0)
+        return false;
+    uint32_t pages[MEMPOOL_PREFAULT_PAGES];
+    unsigned npages = mempool_model_pages(pool, model, pages);
+    for (unsigned i = 0; i < n; i++)
+        if (!mempool_populate(pool, bases[i], pages, npages)) {
+            atomic_store_explicit(&pool->prefault_off, true, memory_order_relaxed);
+            break;
+        }
+    return true;
 }
 
-/* Gives back the first pages of fresh slots populated ahead of the takes. */
+/* Gives back the pages of fresh slots populated ahead of the takes: one
+ * madvise per chunk's run of them. */
 static void mempool_trim_prefaulted(struct mem_pool *pool)
 {
     util_spin_lock(&pool->lock);
     uint64_t from = pool->next_fresh, end = pool->prefault_end;
     pool->prefault_end = 0;
     util_spin_unlock(&pool->lock);
-    for (; from < end; from++)
-        (void)mempool_discard(mempool_slot_base(pool, (int32_t)from), pool->page);
+    while (from < end) {
+        uint64_t chunk_end = (from / pool->slots_per_chunk + 1) * pool->slots_per_chunk;
+        uint64_t to = end < chunk_end ? end : chunk_end;
+        (void)mempool_discard(mempool_slot_base(pool, (int32_t)from), (to - from) * pool->slot_bytes);
+        from = to;
+    }
 }
 
 void exec_mempool_trim(struct mem_pool *pool)
