@@ -153,6 +153,9 @@
 #define MEMPOOL_PREFAULT_AHEAD 64u
 #define MEMPOOL_PREFAULT_PAGES 4u
 #define MEMPOOL_PREFAULT_SCAN 64u
+/* Fresh takes after which the pages are learned again from a new model
+ * (a mincore each time: a sixth of the prefaulting when made per call). */
+#define MEMPOOL_PREFAULT_RELEARN 64u
 /* Pagemap entries one read of a batch covers at most (8 bytes each, on the
  * stack): sixteen small slots. A read costs about as much as 150 entries,
  * so a read takes in the next slot only across a gap of fewer pages than
@@ -188,7 +191,10 @@ struct mem_pool {
     atomic_int pagemap_fd;       /* /proc/self/pagemap or -1 (not for scratch pools) */
     atomic_int pagemap_pid;      /* the process it was opened in; 0: not opened */
     struct mem_pool *small;      /* the small class; NULL if slots are small already */
-    uint64_t prefault_end;       /* fresh slots in [next_fresh, this) have a populated first page */
+    uint64_t prefault_end;       /* fresh slots in [next_fresh, this) have been populated */
+    uint32_t prefault_pages[4];  /* which pages: those resident in a model slot (MEMPOOL_PREFAULT_PAGES) */
+    uint32_t prefault_npages;
+    uint64_t prefault_learned;   /* next_fresh when they were learned; 0: not yet */
     atomic_bool prefault_off;    /* the kernel lacks MADV_POPULATE_WRITE */
     /* Read without the lock, so an idle thread asks the lock only once per
      * fresh take: next_fresh as last stored, and its value when a prefault
@@ -1037,6 +1043,7 @@ static void mempool_forget_free(struct mem_pool *pool)
     pool->dirty = (mempool_stack){0};
     pool->discarding = (mempool_stack){0};
     pool->next_fresh = 0;
+    pool->prefault_learned = 0;
     atomic_store_explicit(&pool->fresh_hint, 0, memory_order_relaxed);
 }
 
@@ -1078,6 +1085,7 @@ static void mempool_trim_dirty(struct mem_pool *pool)
 /* The page offsets (at most MEMPOOL_PREFAULT_PAGES) resident in the slot
  * at `model`: what a take of this pool has touched by the time prefaulting
  * can look, in practice the instance's data segments. */
+_Static_assert(MEMPOOL_PREFAULT_PAGES == 4, "mem_pool.prefault_pages holds MEMPOOL_PREFAULT_PAGES");
 static unsigned mempool_model_pages(const struct mem_pool *pool, const uint8_t *model, uint32_t *pages)
 {
     unsigned char vec[MEMPOOL_PREFAULT_SCAN];
@@ -1108,14 +1116,34 @@ static bool mempool_populate(const struct mem_pool *pool, uint8_t *base, const u
     return true;
 }
 
+/* Which pages to populate, into pages[] (lock held on entry and exit):
+ * learned again from the last slot taken every MEMPOOL_PREFAULT_RELEARN
+ * fresh takes, with the lock dropped for the mincore. */
+static unsigned mempool_prefault_pages(struct mem_pool *pool, uint32_t *pages)
+{
+    uint64_t now = pool->next_fresh;
+    if (pool->prefault_learned == 0 || now >= pool->prefault_learned + MEMPOOL_PREFAULT_RELEARN) {
+        const uint8_t *model = mempool_slot_base(pool, (int32_t)(now - 1));
+        util_spin_unlock(&pool->lock);
+        unsigned n = mempool_model_pages(pool, model, pages);
+        util_spin_lock(&pool->lock);
+        memcpy(pool->prefault_pages, pages, n * sizeof *pages);
+        pool->prefault_npages = n;
+        pool->prefault_learned = now;
+        return n;
+    }
+    memcpy(pages, pool->prefault_pages, pool->prefault_npages * sizeof *pages);
+    return pool->prefault_npages;
+}
+
 bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
 {
     if (pool->small)
         return exec_mempool_prefault(pool->small, max);
     enum { MOST = 8 };
     uint8_t *bases[MOST];
-    uint8_t *model = NULL;
-    unsigned n = 0;
+    uint32_t pages[MEMPOOL_PREFAULT_PAGES];
+    unsigned n = 0, npages = 0;
     if (max > MOST)
         max = MOST;
     if (pool->scratch || atomic_load_explicit(&pool->prefault_off, memory_order_relaxed) ||
@@ -1125,6 +1153,7 @@ bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
     util_spin_lock(&pool->lock);
     /* Only while takes find nothing released to reuse. */
     if (pool->next_fresh > 0 && pool->warm.n == 0 && pool->cold.n == 0) {
+        npages = mempool_prefault_pages(pool, pages);
         uint64_t from = pool->prefault_end > pool->next_fresh ? pool->prefault_end : pool->next_fresh;
         uint64_t end = pool->next_fresh + MEMPOOL_PREFAULT_AHEAD;
         uint64_t mapped = (uint64_t)pool->nchunks * pool->slots_per_chunk;
@@ -1134,21 +1163,16 @@ bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
             bases[n++] = mempool_slot_base(pool, (int32_t)from);
         if (n > 0)
             pool->prefault_end = from;
-        model = mempool_slot_base(pool, (int32_t)(pool->next_fresh - 1));
     }
     if (n == 0)
         atomic_store_explicit(&pool->prefault_idle_at, pool->next_fresh, memory_order_relaxed);
     util_spin_unlock(&pool->lock);
-    if (n == 0)
-        return false;
-    uint32_t pages[MEMPOOL_PREFAULT_PAGES];
-    unsigned npages = mempool_model_pages(pool, model, pages);
     for (unsigned i = 0; i < n; i++)
         if (!mempool_populate(pool, bases[i], pages, npages)) {
             atomic_store_explicit(&pool->prefault_off, true, memory_order_relaxed);
             break;
         }
-    return true;
+    return n > 0;
 }
 
 /* Gives back the pages of fresh slots populated ahead of the takes: one
