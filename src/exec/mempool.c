@@ -141,12 +141,14 @@
 #define MEMPOOL_DIRTY_BATCH 16
 #define MEMPOOL_DIRTY_BYTES (2ull << 20)
 /* Released slots whose pages go back together (see "cold" above): at
- * most this many, holding at most this many bytes that may be resident.
+ * most this many, holding at most this many bytes that may be resident
+ * (their memories' sizes: a 64 KiB memory usually has one or two pages).
  * Many: each madvise interrupts the other cores, and a million ending
- * one-page waiters made 30,800 calls with 64 (stop phase 2.3 s), 15,700
- * with 512 (1.8 s). A batch is 12 KiB on the stack. */
+ * waiters (64 KiB memories, one page touched) spent 2.3 s with 64 slots
+ * and 8 MiB, 1.8 s with 512 and 8 MiB (128 slots a batch, in fact), 1.5 s
+ * with 512 and 32 MiB. A batch is 12 KiB on the stack. */
 #define MEMPOOL_DISCARD_BATCH 512
-#define MEMPOOL_DISCARD_BYTES (8ull << 20)
+#define MEMPOOL_DISCARD_BYTES (32ull << 20)
 /* Fresh slots an idle thread prepares ahead of the takes (see
  * "Prefaulting"), at most; pages it populates in each, at most (1 MiB of
  * RSS in all); pages of the model slot it looks at (a small slot's). */
