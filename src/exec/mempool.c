@@ -65,13 +65,16 @@
  *   the spawner) is a page fault of about 2.5 us on a VM: a third of such a
  *   spawn. While fresh slots are being taken, an idle thread (a worker with
  *   nothing to run) may call exec_mempool_prefault, which populates, in the
- *   next few fresh slots, the pages resident in the last slot taken (a few
- *   at most; one mincore tells which): where that one's instance wrote its
- *   data segments, the next one will too. MADV_POPULATE_WRITE never changes
- *   a page's contents, so a slot taken meanwhile is safe, and the spawner
- *   finds its pages in place. At most MEMPOOL_PREFAULT_AHEAD slots ahead; a
- *   trim gives those pages back (bar the few an idle thread may be
- *   populating during that trim: zeros, and reused by the next takes).
+ *   next few fresh slots, the pages resident in a recent one (a few at
+ *   most; one mincore every MEMPOOL_PREFAULT_RELEARN takes tells which):
+ *   where that one's instance wrote its data segments, the next one will
+ *   too. MADV_POPULATE_WRITE never changes a page's contents, so a slot
+ *   taken meanwhile is safe, and the spawner finds its pages in place. At
+ *   most MEMPOOL_PREFAULT_AHEAD slots ahead, and never during a trim, which
+ *   gives those pages back (bar the few a populate already under way may
+ *   add: zeros). A smaller memory may take a slot populated past its size,
+ *   so every give counts the populated extent as touched: those pages are
+ *   cleared or given back with the rest.
  *
  * Scratch pools
  *   Execution contexts (exec.c) that outgrow their first small block take
@@ -197,6 +200,11 @@ struct mem_pool {
     uint32_t prefault_pages[4];  /* which pages: those resident in a model slot (MEMPOOL_PREFAULT_PAGES) */
     uint32_t prefault_npages;
     uint64_t prefault_learned;   /* next_fresh when they were learned; 0: not yet */
+    uint32_t trimming;           /* trims under way: no prefaulting meanwhile */
+    /* Bytes from a slot's base that prefaulting may have populated: every
+     * give counts at least these as touched, so a smaller memory's slot
+     * still has them cleared or given back. Only grows. */
+    atomic_uint_fast64_t prefault_extent;
     atomic_bool prefault_off;    /* the kernel lacks MADV_POPULATE_WRITE */
     /* Read without the lock, so an idle thread asks the lock only once per
      * fresh take: next_fresh as last stored, and its value when a prefault
@@ -379,6 +387,11 @@ static bool mempool_add_chunk(struct mem_pool *pool)
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return false;
+#ifdef MADV_NOHUGEPAGE
+    /* Where transparent huge pages are on for everything, a slot's first
+     * touch would fault in 2 MiB: eight small slots' worth of RSS. */
+    (void)madvise(p, pool->slot_bytes * pool->slots_per_chunk, MADV_NOHUGEPAGE);
+#endif
     pool->chunks[pool->nchunks++] = p;
     return true;
 }
@@ -972,6 +985,9 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
         mempool_give_scratch(pool, slot, base);
         return;
     }
+    uint64_t extent = atomic_load_explicit(&pool->prefault_extent, memory_order_relaxed);
+    if (touched < extent)
+        touched = extent;
     if (mempool_cache_give(pool, slot, base, touched))
         return;
     /* A slot that may stay warm waits on the dirty list until a batch is
@@ -1045,6 +1061,7 @@ static void mempool_forget_free(struct mem_pool *pool)
     pool->dirty = (mempool_stack){0};
     pool->discarding = (mempool_stack){0};
     pool->next_fresh = 0;
+    pool->prefault_end = 0;
     pool->prefault_learned = 0;
     atomic_store_explicit(&pool->fresh_hint, 0, memory_order_relaxed);
 }
@@ -1119,23 +1136,55 @@ static bool mempool_populate(const struct mem_pool *pool, uint8_t *base, const u
 }
 
 /* Which pages to populate, into pages[] (lock held on entry and exit):
- * learned again from the last slot taken every MEMPOOL_PREFAULT_RELEARN
- * fresh takes, with the lock dropped for the mincore. */
+ * learned again from a recent slot every MEMPOOL_PREFAULT_RELEARN
+ * fresh takes, with the lock dropped for the mincore. None when the model
+ * has none yet (its data segments not copied): learned again next time. */
 static unsigned mempool_prefault_pages(struct mem_pool *pool, uint32_t *pages)
 {
     uint64_t now = pool->next_fresh;
-    if (pool->prefault_learned == 0 || now >= pool->prefault_learned + MEMPOOL_PREFAULT_RELEARN) {
-        const uint8_t *model = mempool_slot_base(pool, (int32_t)(now - 1));
-        util_spin_unlock(&pool->lock);
-        unsigned n = mempool_model_pages(pool, model, pages);
-        util_spin_lock(&pool->lock);
-        memcpy(pool->prefault_pages, pages, n * sizeof *pages);
-        pool->prefault_npages = n;
-        pool->prefault_learned = now;
-        return n;
+    if (pool->prefault_learned != 0 && now < pool->prefault_learned + MEMPOOL_PREFAULT_RELEARN) {
+        memcpy(pages, pool->prefault_pages, pool->prefault_npages * sizeof *pages);
+        return pool->prefault_npages;
     }
-    memcpy(pages, pool->prefault_pages, pool->prefault_npages * sizeof *pages);
-    return pool->prefault_npages;
+    /* The one before the last: the last was perhaps taken just now, its
+     * data segments not copied yet. */
+    const uint8_t *model = mempool_slot_base(pool, (int32_t)(now >= 2 ? now - 2 : 0));
+    util_spin_unlock(&pool->lock);
+    unsigned n = mempool_model_pages(pool, model, pages);
+    util_spin_lock(&pool->lock);
+    if (n == 0 || pool->next_fresh < now)   /* nothing yet, or forgotten meanwhile */
+        return 0;
+    memcpy(pool->prefault_pages, pages, n * sizeof *pages);
+    pool->prefault_npages = n;
+    pool->prefault_learned = now;
+    uint64_t extent = ((uint64_t)pages[n - 1] + 1) * pool->page;
+    if (extent > atomic_load_explicit(&pool->prefault_extent, memory_order_relaxed))
+        atomic_store_explicit(&pool->prefault_extent, extent, memory_order_relaxed);
+    return n;
+}
+
+/* Fresh slots to prefault now, into bases[] (lock held): while takes find
+ * nothing released to reuse and no trim runs, up to `max` of those at
+ * most MEMPOOL_PREFAULT_AHEAD past next_fresh not yet done. */
+static unsigned mempool_prefault_slots(struct mem_pool *pool, uint8_t **bases, unsigned max, uint32_t *pages,
+                                       unsigned *npages)
+{
+    if (pool->trimming || pool->next_fresh == 0 || pool->warm.n != 0 || pool->cold.n != 0)
+        return 0;
+    *npages = mempool_prefault_pages(pool, pages);
+    if (*npages == 0 || pool->trimming)
+        return 0;
+    uint64_t from = pool->prefault_end > pool->next_fresh ? pool->prefault_end : pool->next_fresh;
+    uint64_t end = pool->next_fresh + MEMPOOL_PREFAULT_AHEAD;
+    uint64_t mapped = (uint64_t)pool->nchunks * pool->slots_per_chunk;
+    if (end > mapped)
+        end = mapped;
+    unsigned n = 0;
+    for (; from < end && n < max; from++)
+        bases[n++] = mempool_slot_base(pool, (int32_t)from);
+    if (n > 0)
+        pool->prefault_end = from;
+    return n;
 }
 
 bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
@@ -1145,7 +1194,7 @@ bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
     enum { MOST = 8 };
     uint8_t *bases[MOST];
     uint32_t pages[MEMPOOL_PREFAULT_PAGES];
-    unsigned n = 0, npages = 0;
+    unsigned npages = 0;
     if (max > MOST)
         max = MOST;
     if (pool->scratch || atomic_load_explicit(&pool->prefault_off, memory_order_relaxed) ||
@@ -1153,50 +1202,54 @@ bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
             atomic_load_explicit(&pool->prefault_idle_at, memory_order_relaxed))
         return false;
     util_spin_lock(&pool->lock);
-    /* Only while takes find nothing released to reuse. */
-    if (pool->next_fresh > 0 && pool->warm.n == 0 && pool->cold.n == 0) {
-        npages = mempool_prefault_pages(pool, pages);
-        uint64_t from = pool->prefault_end > pool->next_fresh ? pool->prefault_end : pool->next_fresh;
-        uint64_t end = pool->next_fresh + MEMPOOL_PREFAULT_AHEAD;
-        uint64_t mapped = (uint64_t)pool->nchunks * pool->slots_per_chunk;
-        if (end > mapped)
-            end = mapped;
-        for (; from < end && n < max; from++)
-            bases[n++] = mempool_slot_base(pool, (int32_t)from);
-        if (n > 0)
-            pool->prefault_end = from;
-    }
-    if (n == 0)
+    unsigned n = mempool_prefault_slots(pool, bases, max, pages, &npages);
+    if (n == 0)   /* nothing more until the next fresh take */
         atomic_store_explicit(&pool->prefault_idle_at, pool->next_fresh, memory_order_relaxed);
     util_spin_unlock(&pool->lock);
     for (unsigned i = 0; i < n; i++)
         if (!mempool_populate(pool, bases[i], pages, npages)) {
             atomic_store_explicit(&pool->prefault_off, true, memory_order_relaxed);
-            break;
+            return false;
         }
     return n > 0;
 }
 
 /* Gives back the pages of fresh slots populated ahead of the takes: one
- * madvise per chunk's run of them. */
+ * madvise per chunk's run of them, under the lock, since a take may hand
+ * any of them out the moment it is released. A populate already under way
+ * may still land after this (at most a call's few slots, zeros): those
+ * pages stay until the slots are next used. */
 static void mempool_trim_prefaulted(struct mem_pool *pool)
 {
     util_spin_lock(&pool->lock);
     uint64_t from = pool->next_fresh, end = pool->prefault_end;
-    pool->prefault_end = 0;
-    util_spin_unlock(&pool->lock);
     while (from < end) {
         uint64_t chunk_end = (from / pool->slots_per_chunk + 1) * pool->slots_per_chunk;
         uint64_t to = end < chunk_end ? end : chunk_end;
         (void)mempool_discard(mempool_slot_base(pool, (int32_t)from), (to - from) * pool->slot_bytes);
         from = to;
     }
+    pool->prefault_end = 0;
+    util_spin_unlock(&pool->lock);
 }
+
+static void mempool_trim(struct mem_pool *pool);
 
 void exec_mempool_trim(struct mem_pool *pool)
 {
     if (pool->small)
         exec_mempool_trim(pool->small);
+    util_spin_lock(&pool->lock);
+    pool->trimming++;
+    util_spin_unlock(&pool->lock);
+    mempool_trim(pool);
+    util_spin_lock(&pool->lock);
+    pool->trimming--;
+    util_spin_unlock(&pool->lock);
+}
+
+static void mempool_trim(struct mem_pool *pool)
+{
     if (pool->scratch) {
         util_spin_lock(&pool->lock);
         bool done = mempool_trim_idle_scratch(pool);

@@ -52,9 +52,10 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
 /* Clears the slots released since the last batch now (see "Batched
  * clears" in mempool.c), so the next takes can reuse them. Thread-safe. */
 void exec_mempool_flush(struct mem_pool *pool);
-/* Work for an idle thread: populates the first page of up to `max` fresh
- * slots ahead of the takes, while takes find no released slot (see
- * "Prefaulting" in mempool.c). Returns whether it did any. Thread-safe. */
+/* Work for an idle thread: populates, in up to `max` fresh slots ahead of
+ * the takes, the pages a recent take had resident, while takes find no
+ * released slot and no trim runs (see "Prefaulting" in mempool.c).
+ * Returns whether it did any. Thread-safe. */
 bool exec_mempool_prefault(struct mem_pool *pool, unsigned max);
 /* Gives every page that free slots keep resident back to the OS. Thread-safe. */
 void exec_mempool_trim(struct mem_pool *pool);

@@ -1,7 +1,7 @@
 /*
  * proc/reuse.h - what ended processes leave for the next spawn: a bounded
  * cache of execution contexts (their stacks already have pages behind
- * them), the first pages of fresh memory slots prepared by idle workers,
+ * them), the pages of fresh memory slots prepared by idle workers,
  * and the trim that gives cached memory back to the OS when the VM falls
  * idle. See reuse.c for why.
  */
@@ -37,7 +37,7 @@ void proc_reuse_exec_done(proc_reuse *reuse, isola_exec *exec);
 /* Fresh memory slots prepared per call of proc_reuse_prefault, at most. */
 #define PROC_REUSE_PREFAULT 2u
 
-/* Work for a worker with nothing to run: prepares the first pages of the
+/* Work for a worker with nothing to run: prepares the pages of the
  * memory slots the next spawns will take, while spawns find none to reuse
  * (exec_mempool_prefault). Returns whether there was any to do. */
 bool proc_reuse_prefault(isola_engine *engine);

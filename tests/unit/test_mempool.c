@@ -270,39 +270,43 @@ static bool page_resident(const uint8_t *p)
 }
 
 /* An idle thread populates, in the fresh slots the next takes will get, a
- * bounded distance ahead, the pages resident in the last slot taken; only
- * while takes find nothing to reuse. A slot taken after that still reads
- * as zeros, and a trim gives the pages back. */
+ * bounded distance ahead, the pages resident in a recent slot; only while
+ * takes find nothing to reuse. A slot taken after that still reads as
+ * zeros, even a smaller memory's whose size ends before a populated page,
+ * and a trim gives every populated page back. */
 static void test_prefault_ahead_of_takes(void **state)
 {
     (void)state;
+    const uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+    if (pg != 4096)
+        skip();   /* the page numbers below are for 4 KiB pages */
     isola_engine *e = new_engine(0, 4);   /* 256 KiB slots, one class */
     assert_false(exec_mempool_prefault(e->pool, 8));   /* no take yet: no demand */
-    isola_memory *first = new_memory(e, 1, true, 4);
+    isola_memory *first = new_memory(e, 2, true, 4);
     uint8_t *base = isola_memory_data(first);
     uint64_t slot = exec_mempool_slot_bytes(e->pool);
-    base[10] = 1;          /* the model: pages 0 and 2 */
-    base[2 * 4096] = 1;
+    base[10] = 1;          /* the model: pages 0 and 20 */
+    base[20 * pg] = 1;
     assert_false(page_resident(base + slot));
-    if (!exec_mempool_prefault(e->pool, 8)) {
+    if (!exec_mempool_prefault(e->pool, 8))
         skip();   /* a kernel without MADV_POPULATE_WRITE (before 5.14) */
-    }
     int calls = 1;
     while (exec_mempool_prefault(e->pool, 8))
         calls++;
     assert_int_equal(calls, 8);   /* 64 slots ahead, 8 a call */
     for (int i = 1; i <= 64; i++) {
-        assert_true(page_resident(base + (uint64_t)i * slot));
-        assert_false(page_resident(base + (uint64_t)i * slot + 4096));
-        assert_true(page_resident(base + (uint64_t)i * slot + 2 * 4096));
+        uint8_t *at = base + (uint64_t)i * slot;
+        assert_true(page_resident(at) && page_resident(at + 20 * pg));
+        assert_false(page_resident(at + pg) || page_resident(at + 2 * pg));
     }
     assert_false(page_resident(base + 65 * slot));
-    isola_memory *second = new_memory(e, 4, true, 4);
+    /* 64 KiB: its size ends at page 16, before the populated page 20. */
+    isola_memory *second = new_memory(e, 1, true, 4);
     uint8_t *at = isola_memory_data(second);
     assert_ptr_equal(at, base + slot);
     for (uint64_t i = 0; i < isola_memory_size(second); i++)
         assert_int_equal(at[i], 0);
-    memset(at, 0x5A, 4096);
+    memset(at, 0x5A, pg);
     assert_true(exec_mempool_prefault(e->pool, 8));   /* one more fresh take: one more slot */
     assert_true(page_resident(base + 65 * slot));
     assert_false(exec_mempool_prefault(e->pool, 8));
@@ -311,10 +315,12 @@ static void test_prefault_ahead_of_takes(void **state)
     exec_mempool_flush(e->pool);
     isola_memory *third = new_memory(e, 1, true, 4);   /* a warm slot: no fresh take */
     assert_false(exec_mempool_prefault(e->pool, 8));
+    for (uint64_t i = 0; i < isola_memory_size(third); i++)
+        assert_int_equal(isola_memory_data(third)[i], 0);
     isola_memory_release(third);
     exec_mempool_trim(e->pool);
     for (int i = 0; i <= 65; i++)
-        if (page_resident(base + (uint64_t)i * slot) || page_resident(base + (uint64_t)i * slot + 2 * 4096))
+        if (page_resident(base + (uint64_t)i * slot) || page_resident(base + (uint64_t)i * slot + 20 * pg))
             fail_msg("slot %d keeps a page after the trim", i);
     isola_engine_release(e);
 }
