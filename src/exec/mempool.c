@@ -197,7 +197,7 @@ struct mem_pool {
     atomic_int pagemap_pid;      /* the process it was opened in; 0: not opened */
     struct mem_pool *small;      /* the small class; NULL if slots are small already */
     uint64_t prefault_end;       /* fresh slots in [next_fresh, this) have been populated */
-    uint32_t prefault_pages[4];  /* which pages: those resident in a model slot (MEMPOOL_PREFAULT_PAGES) */
+    uint32_t prefault_pages[MEMPOOL_PREFAULT_PAGES];   /* which: those resident in a model slot */
     uint32_t prefault_npages;
     uint64_t prefault_learned;   /* next_fresh when they were learned; 0: not yet */
     uint32_t trimming;           /* trims under way: no prefaulting meanwhile */
@@ -1104,7 +1104,6 @@ static void mempool_trim_dirty(struct mem_pool *pool)
 /* The page offsets (at most MEMPOOL_PREFAULT_PAGES) resident in the slot
  * at `model`: what a take of this pool has touched by the time prefaulting
  * can look, in practice the instance's data segments. */
-_Static_assert(MEMPOOL_PREFAULT_PAGES == 4, "mem_pool.prefault_pages holds MEMPOOL_PREFAULT_PAGES");
 static unsigned mempool_model_pages(const struct mem_pool *pool, const uint8_t *model, uint32_t *pages)
 {
     unsigned char vec[MEMPOOL_PREFAULT_SCAN];

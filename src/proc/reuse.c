@@ -8,11 +8,11 @@
  * has them, and LIFO order hands out the one used most recently, still in
  * cache. Linear memories get the same treatment in the engine's pool
  * (exec/mempool.c, warm slots), and when there are none to reuse, idle
- * workers populate the pages of the fresh slots that spawns take
- * next (proc_reuse_prefault), off the spawner's path. Both caches and the
- * prefaulted pages are bounded, and proc_reuse_trim
- * empties them, so the resident size of a VM whose processes have all ended
- * returns to its baseline.
+ * workers populate the pages of the fresh slots that spawns take next
+ * (proc_reuse_prefault), off the spawner's path. Both caches and the
+ * prefaulted pages are bounded, and proc_reuse_trim empties them, so the
+ * resident size of a VM whose processes have all ended returns to its
+ * baseline.
  */
 #include "proc/reuse.h"
 
