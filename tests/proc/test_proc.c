@@ -284,6 +284,47 @@ static void test_fair_single_worker(isola_engine *engine, isola_module *module)
     isola_vm_release(one);   /* kills them */
 }
 
+/* Fairness with two workers, whose thieves take a worker's fifo before its
+ * hot LIFO: four endless loops (more than the workers, so their slices
+ * keep going behind others on the fifos and being stolen) beside a
+ * ping-pong pair that keeps the hot lists busy. Processes the host spawns
+ * meanwhile still run and end within a bound, and the loops and the pair
+ * go on. */
+static void test_fair_two_workers(isola_engine *engine, isola_module *module)
+{
+    isola_vm_config cfg = {.workers = 2};
+    isola_error err = {0};
+    isola_vm *two = isola_vm_new(engine, &cfg, &err);
+    CHECK(two != NULL);
+    if (!two)
+        return;
+    int32_t mh = isola_vm_load(two, module, &err);
+    int32_t send_end, recv_end;
+    CHECK(isola_vm_channel(two, &recv_end, &send_end) == 0);
+    uint32_t rounds = 200000000;   /* far longer than this test */
+    int32_t hs[2] = {isola_vm_duplicate(two, mh, 0x4 | 0x20 | 0x40), send_end};
+    int32_t pp = isola_vm_spawn(two, mh, "pingpong", &rounds, 4, hs, 2, NULL, NULL);
+    int32_t spinners[4];
+    for (int i = 0; i < 4; i++) {
+        spinners[i] = isola_vm_spawn(two, mh, "spin", NULL, 0, NULL, 0, NULL, NULL);
+        CHECK(spinners[i] > 0);
+    }
+    CHECK(pp > 0);
+    struct timespec pause = {.tv_nsec = 50000000};
+    nanosleep(&pause, NULL);
+    for (int i = 0; i < 40; i++) {
+        int32_t n = isola_vm_spawn(two, mh, "nop", NULL, 0, NULL, 0, NULL, NULL);
+        isola_proc_exit ex = {.kind = -1};
+        CHECK(isola_vm_wait(two, n, 2000000000LL, &ex) == 0);
+        CHECK(ex.kind == 0);
+        isola_vm_close(two, n);
+    }
+    CHECK(isola_vm_wait(two, pp, 0, NULL) == -10);   /* ISOLA_EAGAIN: still going */
+    for (int i = 0; i < 4; i++)
+        CHECK(isola_vm_wait(two, spinners[i], 0, NULL) == -10);
+    isola_vm_release(two);   /* kills them */
+}
+
 /* Shutdown with processes at every stage: queued and never run, in their
  * first slice (not yet on the VM's list, see vm.h), blocked in receive and
  * spinning. Releasing the VM must end them all and return (a process that
@@ -368,6 +409,7 @@ int main(int argc, char **argv)
     test_monitor_link_timeout();
     test_handoff();
     test_fair_single_worker(engine, module);
+    test_fair_two_workers(engine, module);
     test_shutdown_mid_spawn(engine, module);
     test_load_checks_import_types(engine);
     isola_vm_release(vm);
