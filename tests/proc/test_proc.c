@@ -248,81 +248,68 @@ static uint8_t *read_file(const char *path, size_t *len)
     return b;
 }
 
-/* Fairness with one worker: a ping-pong pair keeps making each other
- * runnable (each wake goes on the worker's hot LIFO and runs next), and an
- * endless loop is preempted by fuel; processes queued behind them (fifo)
- * still run within a bounded number of slices (fuel-expired slices go
- * behind them, and every SCHED_FAIR_PERIOD-th take is the oldest). */
-static void test_fair_single_worker(isola_engine *engine, isola_module *module)
+/* On a VM of `workers` workers: a ping-pong pair that keeps making each
+ * other runnable, and `nspin` endless loops preempted by fuel. `nops`
+ * processes the host spawns meanwhile must each run and end within 2 s,
+ * and the pair and the loops must still be going. */
+static void check_fair_under_load(isola_engine *engine, isola_module *module, uint32_t workers, int nspin,
+                                  int nops)
 {
-    isola_vm_config cfg = {.workers = 1};
-    isola_error err = {0};
-    isola_vm *one = isola_vm_new(engine, &cfg, &err);
-    CHECK(one != NULL);
-    if (!one)
+    enum { MAX_SPIN = 4 };
+    CHECK(nspin <= MAX_SPIN);
+    if (nspin > MAX_SPIN)
         return;
-    int32_t mh = isola_vm_load(one, module, &err);
+    isola_vm_config cfg = {.workers = workers};
+    isola_error err = {0};
+    isola_vm *vm = isola_vm_new(engine, &cfg, &err);
+    CHECK(vm != NULL);
+    if (!vm)
+        return;
+    int32_t mh = isola_vm_load(vm, module, &err);
     int32_t send_end, recv_end;
-    CHECK(isola_vm_channel(one, &recv_end, &send_end) == 0);
+    CHECK(isola_vm_channel(vm, &recv_end, &send_end) == 0);
     uint32_t rounds = 200000000;   /* far longer than this test */
-    int32_t hs[2] = {isola_vm_duplicate(one, mh, 0x4 | 0x20 | 0x40), send_end};
-    int32_t pp = isola_vm_spawn(one, mh, "pingpong", &rounds, 4, hs, 2, NULL, NULL);
-    int32_t spinner = isola_vm_spawn(one, mh, "spin", NULL, 0, NULL, 0, NULL, NULL);
-    CHECK(pp > 0 && spinner > 0);
+    int32_t hs[2] = {isola_vm_duplicate(vm, mh, 0x4 | 0x20 | 0x40), send_end};
+    int32_t pp = isola_vm_spawn(vm, mh, "pingpong", &rounds, 4, hs, 2, NULL, NULL);
+    CHECK(pp > 0);
+    int32_t spinners[MAX_SPIN];
+    for (int i = 0; i < nspin; i++) {
+        spinners[i] = isola_vm_spawn(vm, mh, "spin", NULL, 0, NULL, 0, NULL, NULL);
+        CHECK(spinners[i] > 0);
+    }
     struct timespec pause = {.tv_nsec = 50000000};
     nanosleep(&pause, NULL);
-    for (int i = 0; i < 20; i++) {
-        int32_t n = isola_vm_spawn(one, mh, "nop", NULL, 0, NULL, 0, NULL, NULL);
+    for (int i = 0; i < nops; i++) {
+        int32_t n = isola_vm_spawn(vm, mh, "nop", NULL, 0, NULL, 0, NULL, NULL);
         isola_proc_exit ex = {.kind = -1};
-        CHECK(isola_vm_wait(one, n, 2000000000LL, &ex) == 0);
+        CHECK(isola_vm_wait(vm, n, 2000000000LL, &ex) == 0);
         CHECK(ex.kind == 0);
-        isola_vm_close(one, n);
+        isola_vm_close(vm, n);
     }
-    /* The pair and the loop are still going. */
-    CHECK(isola_vm_wait(one, pp, 0, NULL) == -10);   /* ISOLA_EAGAIN */
-    CHECK(isola_vm_wait(one, spinner, 0, NULL) == -10);   /* ISOLA_EAGAIN */
-    isola_vm_release(one);   /* kills them */
+    /* The pair and the loops are still going. */
+    CHECK(isola_vm_wait(vm, pp, 0, NULL) == -10);   /* ISOLA_EAGAIN */
+    for (int i = 0; i < nspin; i++)
+        CHECK(isola_vm_wait(vm, spinners[i], 0, NULL) == -10);
+    isola_vm_release(vm);   /* kills them */
+}
+
+/* Fairness with one worker: each wake of the pair goes on the worker's hot
+ * LIFO and runs next, and the loop is preempted by fuel; processes queued
+ * behind them (fifo) still run within a bounded number of slices
+ * (fuel-expired slices go behind them, and every SCHED_FAIR_PERIOD-th take
+ * is the oldest). */
+static void test_fair_single_worker(isola_engine *engine, isola_module *module)
+{
+    check_fair_under_load(engine, module, 1, 1, 20);
 }
 
 /* Fairness with two workers, whose thieves take a worker's fifo before its
- * hot LIFO: four endless loops (more than the workers, so their slices
- * keep going behind others on the fifos and being stolen) beside a
- * ping-pong pair that keeps the hot lists busy. Processes the host spawns
- * meanwhile still run and end within a bound, and the loops and the pair
- * go on. */
+ * hot LIFO: four loops (more than the workers, so their slices keep going
+ * behind others on the fifos and being stolen) beside the pair that keeps
+ * the hot lists busy. */
 static void test_fair_two_workers(isola_engine *engine, isola_module *module)
 {
-    isola_vm_config cfg = {.workers = 2};
-    isola_error err = {0};
-    isola_vm *two = isola_vm_new(engine, &cfg, &err);
-    CHECK(two != NULL);
-    if (!two)
-        return;
-    int32_t mh = isola_vm_load(two, module, &err);
-    int32_t send_end, recv_end;
-    CHECK(isola_vm_channel(two, &recv_end, &send_end) == 0);
-    uint32_t rounds = 200000000;   /* far longer than this test */
-    int32_t hs[2] = {isola_vm_duplicate(two, mh, 0x4 | 0x20 | 0x40), send_end};
-    int32_t pp = isola_vm_spawn(two, mh, "pingpong", &rounds, 4, hs, 2, NULL, NULL);
-    int32_t spinners[4];
-    for (int i = 0; i < 4; i++) {
-        spinners[i] = isola_vm_spawn(two, mh, "spin", NULL, 0, NULL, 0, NULL, NULL);
-        CHECK(spinners[i] > 0);
-    }
-    CHECK(pp > 0);
-    struct timespec pause = {.tv_nsec = 50000000};
-    nanosleep(&pause, NULL);
-    for (int i = 0; i < 40; i++) {
-        int32_t n = isola_vm_spawn(two, mh, "nop", NULL, 0, NULL, 0, NULL, NULL);
-        isola_proc_exit ex = {.kind = -1};
-        CHECK(isola_vm_wait(two, n, 2000000000LL, &ex) == 0);
-        CHECK(ex.kind == 0);
-        isola_vm_close(two, n);
-    }
-    CHECK(isola_vm_wait(two, pp, 0, NULL) == -10);   /* ISOLA_EAGAIN: still going */
-    for (int i = 0; i < 4; i++)
-        CHECK(isola_vm_wait(two, spinners[i], 0, NULL) == -10);
-    isola_vm_release(two);   /* kills them */
+    check_fair_under_load(engine, module, 2, 4, 40);
 }
 
 /* Shutdown with processes at every stage: queued and never run, in their
