@@ -8,11 +8,11 @@
 # Between them both compilers see the code with -Wall -Wextra -Werror.
 #
 #   scripts/test.sh              every tree
-#   scripts/test.sh --valgrind   also run the release tree's tests labelled
-#                                `memcheck` and the example embedder under valgrind
+#   scripts/test.sh --valgrind   also run the CLI tests' programs under valgrind
 #   scripts/test.sh -L LABEL     pass a ctest label filter (e.g. -L cli) to every run
 #                                (and skip the fuzz smoke run)
-# After the ctest runs: valgrind memcheck of the spec suite, then the fuzz
+# After the ctest runs: valgrind memcheck (the spec suite, the embedder, the
+# process and hostile-guest tests; tests/memcheck), then the fuzz
 # targets (scripts/fuzz.sh --replay and --smoke, about two minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --valgrind) valgrind=1 ;;
         -L|-R|-E) ctest_filter+=("$1" "$2"); shift ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "test.sh: unknown argument '$1' (see --help)" >&2; exit 1 ;;
     esac
     shift
@@ -66,10 +66,10 @@ CC=clang-14 build_and_test build/asan -DCMAKE_BUILD_TYPE=Debug -DISOLA_SANITIZE=
 CC=clang-14 build_and_test build/tsan --select -R '^(unit|proc|hostile|examples|wasi\.proc)' -E '^proc\.scale$' -- \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DISOLA_TSAN=ON || status=1
 
-# Valgrind memcheck over the spec suite and the embedder: always, it is quick.
+# Valgrind memcheck (tests/memcheck): always, it takes under a minute.
 # --valgrind additionally runs the CLI tests' programs under valgrind.
 echo "== build/release: valgrind memcheck"
-ctest --test-dir build/release --output-on-failure -L memcheck || status=1
+ctest --test-dir build/release -j2 --output-on-failure -L memcheck || status=1
 if [ "$valgrind" = 1 ]; then
     echo "== valgrind: CLI tests"
     ISOLA_CLI_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --soname-synonyms=somalloc=*jemalloc*" \

@@ -3,6 +3,11 @@
  * (guests.c) and the host API: ping-pong, ring, spawn many, an endless
  * loop and a trapping neighbour, a memory bomb, forged handles, monitors,
  * links, timeouts. Usage: test_proc guests.wasm
+ *
+ * ISOLA_TEST_TIME_SCALE=N stretches the bounds that are about promptness
+ * (a fairness bound, a kill taking effect) N times: under valgrind every
+ * thread runs one at a time and some fifty times slower, which changes how
+ * long a process waits, not whether it runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,14 @@ static int failures;
 
 static isola_vm *vm;
 static int32_t module_h;
+
+/* `ns`, stretched by ISOLA_TEST_TIME_SCALE (see the top). */
+static int64_t promptly(int64_t ns)
+{
+    const char *scale = getenv("ISOLA_TEST_TIME_SCALE");
+    long n = scale ? strtol(scale, NULL, 10) : 1;
+    return n > 1 ? ns * n : ns;
+}
 
 static int32_t dup_module(void)
 {
@@ -114,7 +127,7 @@ static void test_first_kill_decides(void)
         CHECK(isola_vm_kill(vm, p, 7) == 0);
         isola_vm_kill(vm, p, 9);   /* 0, or an error if it has ended already */
         isola_proc_exit ex = {.kind = -1};
-        CHECK(isola_vm_wait(vm, p, 2000000000LL, &ex) == 0);
+        CHECK(isola_vm_wait(vm, p, promptly(2000000000LL), &ex) == 0);
         CHECK(ex.kind == 3 && ex.reason == 7);   /* KILLED, the first reason */
         isola_vm_close(vm, p);
     }
@@ -282,7 +295,7 @@ static void check_fair_under_load(isola_engine *engine, isola_module *module, ui
     for (int i = 0; i < nops; i++) {
         int32_t n = isola_vm_spawn(vm, mh, "nop", NULL, 0, NULL, 0, NULL, NULL);
         isola_proc_exit ex = {.kind = -1};
-        CHECK(isola_vm_wait(vm, n, 2000000000LL, &ex) == 0);
+        CHECK(isola_vm_wait(vm, n, promptly(2000000000LL), &ex) == 0);
         CHECK(ex.kind == 0);
         isola_vm_close(vm, n);
     }
