@@ -74,7 +74,10 @@ int32_t isola_vm_load(isola_vm *vm, isola_module *module, isola_error *err);
  * to the child (they arrive with the argument bytes in its first message,
  * tag ISOLA_VM_TAG_START). limits may be NULL. Returns a process handle
  * (SEND, KILL, MONITOR, DUPLICATE, TRANSFER). A module importing WASI
- * spawned this way gets an empty WASI context (no args, files or stdio). */
+ * spawned this way gets an empty WASI context (no args, files or stdio).
+ * The entry and the limits are checked here; the instance is made when the
+ * process first runs, and if that fails (out of memory) the process ends
+ * with kind 5 and reason the status (docs/guest-api.md, `spawn`). */
 int32_t isola_vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, const void *arg,
                        uint32_t arg_len, const int32_t *handles, uint32_t handle_count,
                        const isola_proc_limits *limits, isola_error *err);

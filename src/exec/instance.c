@@ -621,12 +621,26 @@ static isola_instance *instance_create(isola_engine *engine, isola_module *modul
     return inst;
 }
 
+/* Whether the module's own memories fit the engine's limit: one that
+ * needs more pages than it allows could never be made. */
+static bool instance_check_memories(const isola_engine *engine, const isola_module *module, isola_error *err)
+{
+    const wasm_module *m = module->wasm;
+    for (uint32_t i = m->nmemory_imports; i < m->nmemories; i++) {
+        uint32_t min = m->memories[i].type.limits.min;
+        if (min > engine->config.max_memory_pages)
+            return util_error_set(err, ISOLA_ERR_RESOURCE, "memory %u needs %u pages, above the engine's limit of %u",
+                                  i, min, engine->config.max_memory_pages);
+    }
+    return true;
+}
+
 bool exec_check_imports(isola_engine *engine, const isola_module *module, const isola_extern *imports,
                         uint32_t nimports, isola_error *err)
 {
     if (module->engine != engine)
         return util_error_set(err, ISOLA_ERR_ARGUMENT, "the module was loaded by another engine");
-    return instance_check_imports(engine, module, imports, nimports, err);
+    return instance_check_memories(engine, module, err) && instance_check_imports(engine, module, imports, nimports, err);
 }
 
 isola_instance *exec_instantiate_checked(isola_engine *engine, isola_module *module, const isola_extern *imports,
@@ -674,20 +688,39 @@ bool isola_instance_export(isola_instance *instance, const char *name, isola_ext
     return name && isola_instance_export_n(instance, name, strlen(name), out);
 }
 
+/* The export `name` of `module`, or NULL. The last one found is tried
+ * first: a host or a spawner asks for the same entry over and over. */
+static const wasm_export *module_find_export(isola_module *module, const char *name, size_t len)
+{
+    const wasm_module *m = module->wasm;
+    uint32_t hint = atomic_load_explicit(&module->export_hint, memory_order_relaxed);
+    const wasm_export *exp = hint < m->nexports ? &m->exports[hint] : NULL;
+    if (exp && exp->name.len == len && (!len || memcmp(exp->name.data, name, len) == 0))
+        return exp;
+    exp = wasm_module_find_export(m, name ? name : "", len);
+    if (exp)
+        atomic_store_explicit(&module->export_hint, (uint32_t)(exp - m->exports), memory_order_relaxed);
+    return exp;
+}
+
+bool exec_module_entry(isola_module *module, const char *name, size_t len, uint32_t *index, isola_error *err)
+{
+    const wasm_export *exp = (name || !len) ? module_find_export(module, name, len) : NULL;
+    if (!exp || exp->kind != WASM_EXTERN_FUNC)
+        return util_error_set(err, ISOLA_ERR_NOT_FOUND, "%s", "the entry export is not a function of this module");
+    if (wasm_func_type(module->wasm, exp->index)->nparams != 0)
+        return util_error_set(err, ISOLA_ERR_ARGUMENT, "%s", "the entry function must take no parameters");
+    *index = exp->index;
+    return true;
+}
+
 bool isola_instance_export_n(isola_instance *instance, const char *name, size_t len, isola_extern *out)
 {
     if (!instance || (!name && len) || !out)
         return false;
-    isola_module *module = instance->module;
-    const wasm_module *m = module->wasm;
-    uint32_t hint = atomic_load_explicit(&module->export_hint, memory_order_relaxed);
-    const wasm_export *exp = hint < m->nexports ? &m->exports[hint] : NULL;
-    if (!exp || exp->name.len != len || (len && memcmp(exp->name.data, name, len) != 0)) {
-        exp = wasm_module_find_export(m, name ? name : "", len);
-        if (!exp)
-            return false;
-        atomic_store_explicit(&module->export_hint, (uint32_t)(exp - m->exports), memory_order_relaxed);
-    }
+    const wasm_export *exp = module_find_export(instance->module, name, len);
+    if (!exp)
+        return false;
     out->kind = (isola_extern_kind)exp->kind;
     switch (exp->kind) {
     case WASM_EXTERN_FUNC:

@@ -17,11 +17,20 @@ bool exec_limits_match(uint32_t actual_min, wasm_limits actual, wasm_limits decl
  * it never changes (the process layer: a module's imports are resolved
  * once, at load): the check isola_instantiate makes at every call, once
  * (false with err set), then instantiations that skip it. The engine must
- * be the module's; the imports must be the ones checked, alive and unchanged. */
+ * be the module's; the imports must be the ones checked, alive and unchanged.
+ * It also refuses a module whose own memories need more pages than the
+ * engine allows (no instance of it could be made). */
 bool exec_check_imports(isola_engine *engine, const isola_module *module, const isola_extern *imports,
                         uint32_t nimports, isola_error *err);
 isola_instance *exec_instantiate_checked(isola_engine *engine, isola_module *module, const isola_extern *imports,
                                          const isola_instance_limits *limits, isola_exec *exec, isola_error *err);
+
+/* Where a process of `module` may start: the export `name`, a function
+ * of no parameters. Its index in the function space in *index (for
+ * exec_instance_func once there is an instance); false with err set
+ * otherwise. No instance needed: a spawn checks its entry before the
+ * instance is made (proc/process.c). */
+bool exec_module_entry(isola_module *module, const char *name, size_t len, uint32_t *index, isola_error *err);
 
 /* Makes the function object of defined function `index` (see below). */
 isola_func *exec_instance_func_make(isola_instance *inst, uint32_t index);

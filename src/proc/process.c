@@ -313,9 +313,10 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
     return PROC_OK;
 }
 
-static bool process_instantiate(proc_process *p, proc_module *m, const char *name, uint32_t name_len,
-                                isola_error *err)
+/* The context and instance of `p`, of its module (held since the spawn). */
+static bool process_instantiate(proc_process *p, isola_error *err)
 {
+    proc_module *m = p->module;
     isola_exec_config cfg = {.stack_slots = PROC_STACK_SLOTS, .max_call_depth = PROC_CALL_DEPTH};
     /* WASI processes are ordinary programs (deep recursion, big frames):
      * they get the engine's default stack, committed as it is touched. */
@@ -324,41 +325,30 @@ static bool process_instantiate(proc_process *p, proc_module *m, const char *nam
     p->exec = m->wasi ? isola_exec_new(p->vm->engine, NULL, err) : process_exec_new(p->vm, local, &cfg, err);
     if (!p->exec)
         return false;
-    /* Every process of a module links the same host functions and shares
-     * the same isola_module; holding the proc_module (which owns both)
-     * instead of counting each function and the module per spawn and end
-     * keeps ~16 shared cache lines out of every spawn. */
     isola_instance_limits il = {.max_memory_pages = p->quota.limits.memory_pages, .host_imports_borrowed = true,
                                 .module_borrowed = true};
-    p->module = m;
-    proc_object_retain(&m->header);
     if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
         il.max_memory_pages = 0;
-    /* The module's start function runs here, on the spawner's thread: give
-     * it one slice of fuel, or an endless start loop would hang the spawner
-     * (a cached context also carries the last owner's leftover fuel). */
+    /* A module's start function runs here, at the spawn (proc_spawn), on
+     * the spawner's thread: give it one slice of fuel, or an endless start
+     * loop would hang the spawner (a cached context also carries the last
+     * owner's leftover fuel). */
     isola_exec_set_fuel(p->exec, p->fuel_per_slice > INT64_MAX ? INT64_MAX : (int64_t)p->fuel_per_slice);
     p->instance = exec_instantiate_checked(p->vm->engine, m->module, m->imports, &il, p->exec, err);
     if (!p->instance)
         return false;
     isola_instance_set_userdata(p->instance, p);
-    isola_extern ex;
-    if (!isola_instance_export_n(p->instance, name, name_len, &ex) || ex.kind != ISOLA_EXTERN_FUNC) {
-        set_error(err, ISOLA_ERR_NOT_FOUND, "%s", "the entry export is not a function of this module");
+    p->entry = exec_instance_func(p->instance, p->entry_index);
+    if (!p->entry) {
+        set_error(err, ISOLA_ERR_RESOURCE, "%s", "out of memory");
         return false;
     }
-    isola_functype ft;
-    isola_func_type(ex.of.func, &ft);
-    if (ft.nparams != 0) {
-        set_error(err, ISOLA_ERR_ARGUMENT, "%s", "the entry function must take no parameters");
-        return false;
-    }
-    p->entry = ex.of.func;
     return true;
 }
 
-/* The status a failed instantiation gives the spawner. `exec` ran the
- * start function, if any: no fuel left means it was cut off by its slice. */
+/* The status a failed instantiation gives the spawner, or the process
+ * as its FAILED reason. `exec` ran the start function, if any: no fuel
+ * left means it was cut off by its slice. */
 static int32_t error_status(const isola_error *err, const isola_exec *exec)
 {
     switch (err->kind) {
@@ -366,6 +356,28 @@ static int32_t error_status(const isola_error *err, const isola_exec *exec)
     case ISOLA_ERR_RESOURCE: return exec && isola_exec_fuel(exec) == 0 ? ISOLA_ELIMIT : ISOLA_ENOMEM;
     default: return ISOLA_EINVAL;
     }
+}
+
+/* Checks the entry and holds the module for `p`: every process of a
+ * module links the same host functions and shares the same isola_module;
+ * holding the proc_module (which owns both) instead of counting each
+ * function and the module per spawn and end keeps ~16 shared cache lines
+ * out of every spawn. */
+static bool process_take_module(proc_process *p, proc_module *m, const char *name, uint32_t name_len,
+                                isola_error *err)
+{
+    if (!exec_module_entry(m->module, name, name_len, &p->entry_index, err))
+        return false;
+    p->module = m;
+    proc_object_retain(&m->header);
+    return true;
+}
+
+int32_t proc_process_instantiate(proc_process *p)
+{
+    assert(!p->instance && !p->started);
+    isola_error err = {0};
+    return process_instantiate(p, &err) ? PROC_OK : error_status(&err, NULL);
 }
 
 int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module, const char *name,
@@ -413,7 +425,9 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
     if (r == PROC_OK && proc_quota_charge_pages_unshared(&p->quota, module->initial_pages) != PROC_OK) {
         r = ISOLA_ELIMIT;
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial memory exceeds the memory limit");
-    } else if (r == PROC_OK && !process_instantiate(p, module, name, name_len, err)) {
+    } else if (r == PROC_OK && !process_take_module(p, module, name, name_len, err)) {
+        r = error_status(err, NULL);
+    } else if (r == PROC_OK && module->module->wasm->has_start && !process_instantiate(p, err)) {
         r = error_status(err, p->exec);
     } else if (r == PROC_OK) {
         /* Straight into the queue: no handle names a mailbox's receiving

@@ -49,7 +49,7 @@ typedef enum proc_exit_kind {
     PROC_EXIT_TRAP = 2,    /* it trapped */
     PROC_EXIT_KILLED = 3,  /* kill(handle, reason), or a linked process died */
     PROC_EXIT_LIMIT = 4,   /* total fuel used up */
-    PROC_EXIT_FAILED = 5,  /* the entry could not start */
+    PROC_EXIT_FAILED = 5,  /* it could not start: reason is the status (proc_process_instantiate) */
 } proc_exit_kind;
 
 /* Payload of PROC_TAG_DOWN and PROC_TAG_EXIT messages (guest ABI). */
@@ -191,7 +191,8 @@ typedef struct proc_process {
     bool timer_used;           /* it has armed a timer (its own thread: proc_timer_arm) */
 
     /* Held while alive; released by proc_process_end. */
-    isola_func *entry;         /* borrowed from instance */
+    isola_func *entry;         /* borrowed from instance, once there is one */
+    uint32_t entry_index;      /* the entry's function index (checked at spawn) */
     proc_module *module;       /* referenced: its host functions, which the instance borrows */
     proc_quota quota;          /* its limits are what the spawn granted */
     proc_quota *parent_quota;  /* where what it was granted (quota.limits) goes back to */
@@ -263,11 +264,23 @@ typedef struct proc_spawner {
  * argument bytes and handles become its first mailbox message (tag
  * PROC_TAG_START); the handles move out of the spawner's table only on
  * success. On PROC_OK *out is a new reference to the process (for the
- * caller's handle) and the process is runnable. */
+ * caller's handle) and the process is runnable.
+ * What a spawn can check it checks here (the entry, the limits); the
+ * instance itself is made by the worker that first runs the process
+ * (proc_process_instantiate), unless the module has a start function,
+ * whose trap the spawner should see: made here then. */
 int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module, const char *name,
                    uint32_t name_len, const void *arg, uint32_t arg_len, const int32_t *handles,
                    uint32_t handle_count, const proc_limits *requested, proc_process **out,
                    isola_error *err);
+
+/* Makes the instance and context of a process spawned without them, on
+ * the worker about to run its first slice: there its memory and context
+ * are made in the cache that will use them, and a spawner's children
+ * that another worker takes are built by that worker, not by the
+ * spawner. PROC_OK, or the status the process then fails with
+ * (PROC_EXIT_FAILED). */
+int32_t proc_process_instantiate(proc_process *process);
 
 /* Asks `process` to end with (kind, reason); it ends on its worker soon
  * (at the latest after its current fuel slice). Ignored if already ended. */

@@ -432,6 +432,13 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
         proc_process_end(p, PROC_EXIT_KILLED, PROC_REASON_PARENT_ENDED);   /* see link.h */
         return;
     }
+    if (!p->instance) {   /* its first slice, and the spawn left the instance to us */
+        int32_t r = proc_process_instantiate(p);
+        if (r != PROC_OK) {
+            proc_process_end(p, PROC_EXIT_FAILED, r);
+            return;
+        }
+    }
     uint64_t slice = p->fuel_per_slice;
     if (slice == 0 || slice > SCHED_SLICE_MAX)
         slice = SCHED_SLICE_MAX;
