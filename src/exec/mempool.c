@@ -26,8 +26,9 @@
  *     process (an interrupt per core, tens of microseconds on a VM), so
  *     cold-bound slots wait on a fourth list, discarding, and go back
  *     MEMPOOL_DISCARD_BATCH at a time (or once they hold
- *     MEMPOOL_DISCARD_BYTES), sorted, adjacent slots in one call; a trim or
- *     exec_mempool_flush gives back what waits.
+ *     MEMPOOL_DISCARD_BYTES), sorted, adjacent slots in one call; a trim,
+ *     exec_mempool_flush or an idle thread (exec_mempool_give_back)
+ *     gives back what waits.
  *   Take prefers warm, then cold, then a never-used slot; warm slots
  *   lowest first (mempool_warm_push: the slots in use stay close
  *   together), cold ones LIFO.
@@ -149,9 +150,20 @@
  * Many: each madvise interrupts the other cores, and a million ending
  * waiters (64 KiB memories, one page touched) spent 2.3 s with 64 slots
  * and 8 MiB, 1.8 s with 512 and 8 MiB (128 slots a batch, in fact), 1.5 s
- * with 512 and 32 MiB. A batch is 12 KiB on the stack. */
-#define MEMPOOL_DISCARD_BATCH 512
-#define MEMPOOL_DISCARD_BYTES (32ull << 20)
+ * with 512 and 32 MiB. Since processes are instantiated by whichever
+ * worker first runs them, the slots of processes that end one after
+ * another are no longer neighbours as often, and a batch needs a wider
+ * window to find runs: that end took 2.0 s with 512 and 32 MiB, 1.5-1.9 s
+ * with 1,024 (64 MiB), 1.4-1.6 s with 4,096 (256 MiB). What waits is
+ * given back when a worker goes idle (exec_mempool_give_back), so the
+ * bound holds only while releases keep coming. A batch is taken into
+ * an array of its own (up to 96 KiB: not for the stack of any thread
+ * that may release a memory). */
+#define MEMPOOL_DISCARD_BATCH 4096
+#define MEMPOOL_DISCARD_BYTES (256ull << 20)
+/* Slots a trim gives back per madvise batch, from its warm list (lowest
+ * first, so runs are long already): 12 KiB on the stack. */
+#define MEMPOOL_TRIM_BATCH 512
 /* Fresh slots an idle thread prepares ahead of the takes (see
  * "Prefaulting"), at most; pages it populates in each, at most (1 MiB of
  * RSS in all); pages of the model slot it looks at (a small slot's). */
@@ -745,8 +757,9 @@ static void mempool_clear_batch(struct mem_pool *pool, mempool_dirty_slot *batch
 /* A settle takes batches of either kind. */
 _Static_assert(MEMPOOL_CACHE_SLOTS <= MEMPOOL_DIRTY_BATCH, "a cache's batch must fit a settle");
 
-static size_t mempool_take_discarding(struct mem_pool *pool, mempool_dirty_slot *batch);
+static mempool_dirty_slot *mempool_take_discarding(struct mem_pool *pool, size_t *n);
 static void mempool_discard_batch(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n);
+static void mempool_discard_taken(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n);
 
 /* Puts a cleared batch on the warm list (its reservation in warm_bytes
  * becomes what each slot keeps). A slot whose clear failed, or (from a
@@ -760,7 +773,7 @@ static void mempool_settle_batch(struct mem_pool *pool, mempool_dirty_slot *batc
     if (n == 0)
         return;
     bool alone[MEMPOOL_DIRTY_BATCH] = {false};
-    mempool_dirty_slot discard[MEMPOOL_DISCARD_BATCH];
+    mempool_dirty_slot *discard = NULL;
     size_t ndiscard = 0;
     util_spin_lock(&pool->lock);
     for (size_t i = 0; i < n; i++) {
@@ -773,15 +786,15 @@ static void mempool_settle_batch(struct mem_pool *pool, mempool_dirty_slot *batc
             pool->warm_bytes += batch[i].resident;
         } else if (mempool_stack_push(&pool->discarding, batch[i].slot, batch[i].touched, true)) {
             pool->discarding_bytes += batch[i].touched;
-            if (ndiscard == 0 && (pool->discarding.n >= MEMPOOL_DISCARD_BATCH ||
-                                  pool->discarding_bytes >= MEMPOOL_DISCARD_BYTES))
-                ndiscard = mempool_take_discarding(pool, discard);
+            if (!discard && (pool->discarding.n >= MEMPOOL_DISCARD_BATCH ||
+                             pool->discarding_bytes >= MEMPOOL_DISCARD_BYTES))
+                discard = mempool_take_discarding(pool, &ndiscard);
         } else {
             alone[i] = true;
         }
     }
     util_spin_unlock(&pool->lock);
-    mempool_discard_batch(pool, discard, ndiscard);
+    mempool_discard_taken(pool, discard, ndiscard);
     for (size_t i = 0; i < n; i++) {
         if (!alone[i] || !mempool_discard(batch[i].base, batch[i].touched))
             continue;   /* warm, or leaked: a failed madvise would leave old contents */
@@ -791,10 +804,19 @@ static void mempool_settle_batch(struct mem_pool *pool, mempool_dirty_slot *batc
     }
 }
 
-/* The discarding list into batch[], until mempool_discard_batch. Lock held. */
-static size_t mempool_take_discarding(struct mem_pool *pool, mempool_dirty_slot *batch)
+/* The discarding list, into an array of its own for mempool_discard_taken
+ * (*n entries). Lock held. NULL (and *n = 0) when there is nothing, or no
+ * memory for the array: then the list stays, and the next release, a
+ * flush or a trim tries again. */
+static mempool_dirty_slot *mempool_take_discarding(struct mem_pool *pool, size_t *n)
 {
-    return mempool_take_list(pool, &pool->discarding, &pool->discarding_bytes, batch, MEMPOOL_DISCARD_BATCH);
+    *n = 0;
+    if (pool->discarding.n == 0)
+        return NULL;
+    mempool_dirty_slot *batch = malloc((size_t)pool->discarding.n * sizeof *batch);
+    if (batch)
+        *n = mempool_take_list(pool, &pool->discarding, &pool->discarding_bytes, batch, pool->discarding.n);
+    return batch;
 }
 
 static int mempool_by_base(const void *a, const void *b)
@@ -814,34 +836,52 @@ static void mempool_discard_batch(struct mem_pool *pool, mempool_dirty_slot *bat
     if (n == 0)
         return;
     qsort(batch, n, sizeof batch[0], mempool_by_base);
-    bool ok[MEMPOOL_DISCARD_BATCH];
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && batch[j].base == batch[j - 1].base + pool->slot_bytes)
             j++;
         uint64_t bytes = (uint64_t)(batch[j - 1].base - batch[i].base) + batch[j - 1].touched;
-        bool done = mempool_discard(batch[i].base, bytes);
-        for (size_t k = i; k < j; k++)
-            ok[k] = done;
+        if (!mempool_discard(batch[i].base, bytes))
+            for (size_t k = i; k < j; k++)
+                batch[k].slot = -1;   /* kept out of circulation */
         i = j;
     }
     util_spin_lock(&pool->lock);
     for (size_t i = 0; i < n; i++) {
         pool->in_use--;
-        if (ok[i])
+        if (batch[i].slot >= 0)
             (void)mempool_stack_push(&pool->cold, batch[i].slot, 0, false);
     }
     util_spin_unlock(&pool->lock);
 }
 
+/* mempool_discard_batch over a batch of mempool_take_discarding, then its array goes. */
+static void mempool_discard_taken(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n)
+{
+    mempool_discard_batch(pool, batch, n);
+    free(batch);
+}
+
 /* Gives back whatever waits on the discarding list now. */
 static void mempool_flush_discarding(struct mem_pool *pool)
 {
-    mempool_dirty_slot batch[MEMPOOL_DISCARD_BATCH];
+    size_t n;
     util_spin_lock(&pool->lock);
-    size_t n = mempool_take_discarding(pool, batch);
+    mempool_dirty_slot *batch = mempool_take_discarding(pool, &n);
     util_spin_unlock(&pool->lock);
-    mempool_discard_batch(pool, batch, n);
+    mempool_discard_taken(pool, batch, n);
+}
+
+void exec_mempool_give_back(struct mem_pool *pool)
+{
+    if (!pool)
+        return;
+    exec_mempool_give_back(pool->small);
+    util_spin_lock(&pool->lock);
+    bool waiting = pool->discarding.n != 0;
+    util_spin_unlock(&pool->lock);
+    if (waiting)
+        mempool_flush_discarding(pool);
 }
 
 void exec_mempool_flush(struct mem_pool *pool)
@@ -1014,7 +1054,7 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
         }
     }
     /* Cold: its pages go back, with a batch's (see "cold" above). */
-    mempool_dirty_slot batch[MEMPOOL_DISCARD_BATCH];
+    mempool_dirty_slot *batch = NULL;
     size_t n = 0;
     util_spin_lock(&pool->lock);
     assert(base == mempool_slot_base(pool, slot));
@@ -1023,11 +1063,11 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
         pool->in_use--;
         pool->discarding_bytes += touched;
         if (pool->discarding.n >= MEMPOOL_DISCARD_BATCH || pool->discarding_bytes >= MEMPOOL_DISCARD_BYTES)
-            n = mempool_take_discarding(pool, batch);
+            batch = mempool_take_discarding(pool, &n);
     }
     util_spin_unlock(&pool->lock);
     if (queued) {
-        mempool_discard_batch(pool, batch, n);
+        mempool_discard_taken(pool, batch, n);
         return;
     }
     /* A 4 GiB slot, or out of memory for the list: given back alone. If madvise failed the
@@ -1264,7 +1304,7 @@ static void mempool_trim(struct mem_pool *pool)
      * madvise (and one round of TLB-shootdown interrupts) per run. */
     uint64_t extent = MEMPOOL_WARM_MAX_TOUCHED < pool->slot_bytes ? MEMPOOL_WARM_MAX_TOUCHED : pool->slot_bytes;
     for (;;) {
-        mempool_dirty_slot batch[MEMPOOL_DISCARD_BATCH];
+        mempool_dirty_slot batch[MEMPOOL_TRIM_BATCH];
         size_t n = 0;
         util_spin_lock(&pool->lock);
         if (pool->warm.n == 0) {
@@ -1272,7 +1312,7 @@ static void mempool_trim(struct mem_pool *pool)
             util_spin_unlock(&pool->lock);
             return;
         }
-        while (n < MEMPOOL_DISCARD_BATCH && pool->warm.n > 0) {
+        while (n < MEMPOOL_TRIM_BATCH && pool->warm.n > 0) {
             uint32_t resident;
             int32_t s = mempool_warm_pop(&pool->warm, &resident);
             pool->warm_bytes -= resident;

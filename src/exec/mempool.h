@@ -52,6 +52,11 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
 /* Clears the slots released since the last batch now (see "Batched
  * clears" in mempool.c), so the next takes can reuse them. Thread-safe. */
 void exec_mempool_flush(struct mem_pool *pool);
+/* Gives back the pages of released slots that wait to go back together
+ * (see "cold" in mempool.c), in this pool and its small class: for a
+ * thread going idle, so that they wait only while releases keep coming.
+ * Cheap when nothing waits. Thread-safe. */
+void exec_mempool_give_back(struct mem_pool *pool);
 /* Work for an idle thread: populates, in up to `max` fresh slots ahead of
  * the takes, the pages a recent take had resident, while takes find no
  * released slot and no trim runs (see "Prefaulting" in mempool.c).

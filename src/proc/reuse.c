@@ -76,6 +76,11 @@ bool proc_reuse_prefault(isola_engine *engine)
     return exec_mempool_prefault(engine->pool, PROC_REUSE_PREFAULT);
 }
 
+void proc_reuse_idle(isola_engine *engine)
+{
+    exec_mempool_give_back(engine->pool);
+}
+
 void proc_reuse_trim(proc_reuse *reuse, isola_engine *engine)
 {
     reuse_drop_execs(reuse);

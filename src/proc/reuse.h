@@ -42,6 +42,10 @@ void proc_reuse_exec_done(proc_reuse *reuse, isola_exec *exec);
  * (exec_mempool_prefault). Returns whether there was any to do. */
 bool proc_reuse_prefault(isola_engine *engine);
 
+/* For a worker about to sleep: the pages of ended processes' memories
+ * that wait to be given back in one batch go back now (exec_mempool_give_back). */
+void proc_reuse_idle(isola_engine *engine);
+
 /* Gives cached memory back to the OS: cached contexts, the engine's warm
  * memory slots and (with glibc) free heap pages. For when nothing runs. */
 void proc_reuse_trim(proc_reuse *reuse, isola_engine *engine);

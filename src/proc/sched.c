@@ -570,6 +570,7 @@ static bool sched_sleep(sched_worker *w)
 {
     proc_sched *sched = w->sched;
     proc_local_flush(&w->local, &sched->vm->reuse);   /* an idle VM holds nothing per worker */
+    proc_reuse_idle(sched->vm->engine);               /* nor pages waiting to go back */
     pthread_mutex_lock(&sched->sleep_lock);
     atomic_fetch_add(&sched->sleeping, 1);
     /* Pushers queue, then read `sleeping`; we count ourselves, then read the

@@ -1,7 +1,8 @@
 /*
  * test_mempool.c - the memory pool and linear memories: slot reuse gives
  * zeroed memory (also in a forked child, with pages only read, and from
- * a thread cache past the warm bound), fresh slots prefaulted ahead, the
+ * a thread cache past the warm bound), released pages given back when a
+ * thread goes idle, fresh slots prefaulted ahead, the
  * kernel's page scan, 100,000 live memories fit in a few mappings and give their
  * RSS back, growth respects every cap, big memories get private reservations.
  */
@@ -325,6 +326,41 @@ static void test_prefault_ahead_of_takes(void **state)
     isola_engine_release(e);
 }
 
+/* Released slots that go cold wait to give their pages back in one batch
+ * (thousands of slots); exec_mempool_give_back, which an idle worker
+ * calls, gives back whatever waits. Forty written 17-page memories: after
+ * their release their pages are still resident, after the give-back none
+ * is, and the slots read as zeros when taken again. */
+static void test_give_back_returns_waiting_pages(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    isola_engine *e = new_engine(0, 0);   /* 16 MiB slots; 17 pages go cold */
+    isola_memory *mems[N];
+    uint8_t *bases[N];
+    for (int i = 0; i < N; i++) {
+        mems[i] = new_memory(e, 17, true, 17);
+        bases[i] = isola_memory_data(mems[i]);
+        memset(bases[i], 0x5A, isola_memory_size(mems[i]));
+    }
+    for (int i = 0; i < N; i++)
+        isola_memory_release(mems[i]);
+    for (int i = 0; i < N; i++)
+        assert_true(page_resident(bases[i]));   /* waiting: a batch is far from full */
+    exec_mempool_give_back(e->pool);
+    for (int i = 0; i < N; i++)
+        assert_false(page_resident(bases[i]));
+    for (int i = 0; i < N; i++) {
+        mems[i] = new_memory(e, 17, true, 17);
+        uint8_t *base = isola_memory_data(mems[i]);
+        for (uint64_t at = 0; at < isola_memory_size(mems[i]); at += 997)
+            assert_int_equal(base[at], 0);
+    }
+    for (int i = 0; i < N; i++)
+        isola_memory_release(mems[i]);
+    isola_engine_release(e);
+}
+
 /* The kernel's PAGEMAP_SCAN (pagescan.c), asked directly: written pages
  * are ours to clear, pages only read map the shared zero page and read as
  * zeros, untouched ones are zero; more runs than one call returns are
@@ -635,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_batched_reuse_is_zeroed),
         cmocka_unit_test(test_discarded_reuse_is_zeroed),
         cmocka_unit_test(test_cache_past_warm_bound_is_zeroed),
+        cmocka_unit_test(test_give_back_returns_waiting_pages),
         cmocka_unit_test(test_prefault_ahead_of_takes),
         cmocka_unit_test(test_pagescan_states),
         cmocka_unit_test_teardown(test_reuse_without_pagescan, pagescan_enable),
