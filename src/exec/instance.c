@@ -703,6 +703,41 @@ static const wasm_export *module_find_export(isola_module *module, const char *n
     return exp;
 }
 
+/* A segment's offset when it is a constant (i32.const), else false: a
+ * global.get is known only once there is an instance. */
+static bool segment_const_offset(const wasm_constexpr *e, uint64_t *out)
+{
+    if (e->op != WASM_CONST_I32)
+        return false;
+    *out = e->value.i32;
+    return true;
+}
+
+bool exec_module_segments_fit(const isola_module *module)
+{
+    const wasm_module *m = module->wasm;
+    uint64_t at;
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const wasm_data_segment *seg = &m->datas[i];
+        if (seg->mode != WASM_SEGMENT_ACTIVE)
+            continue;
+        const wasm_memory *mem = &m->memories[seg->memory_index];
+        if (mem->imported || !segment_const_offset(&seg->offset, &at) ||
+            at + seg->len > (uint64_t)mem->type.limits.min * WASM_PAGE_SIZE)
+            return false;
+    }
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const wasm_elem_segment *seg = &m->elems[i];
+        if (seg->mode != WASM_SEGMENT_ACTIVE)
+            continue;
+        const wasm_table *table = &m->tables[seg->table_index];
+        if (table->imported || !segment_const_offset(&seg->offset, &at) ||
+            at + seg->count > table->type.limits.min)
+            return false;
+    }
+    return true;
+}
+
 bool exec_module_entry(isola_module *module, const char *name, size_t len, uint32_t *index, isola_error *err)
 {
     const wasm_export *exp = (name || !len) ? module_find_export(module, name, len) : NULL;

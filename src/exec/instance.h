@@ -32,6 +32,13 @@ isola_instance *exec_instantiate_checked(isola_engine *engine, isola_module *mod
  * instance is made (proc/process.c). */
 bool exec_module_entry(isola_module *module, const char *name, size_t len, uint32_t *index, isola_error *err);
 
+/* Whether every active data and element segment of `module` has a
+ * constant offset and fits its memory or table at its minimum size: then
+ * an instantiation can fail only for want of resources, never with the
+ * spec's out-of-bounds trap. False when it cannot tell (an offset read
+ * from a global, an imported memory or table). */
+bool exec_module_segments_fit(const isola_module *module);
+
 /* Makes the function object of defined function `index` (see below). */
 isola_func *exec_instance_func_make(isola_instance *inst, uint32_t index);
 

@@ -63,14 +63,14 @@
  * Prefaulting
  *   A million processes alive at once each need a page no one has touched
  *   before, and the first touch (the instance's data segments, copied by
- *   the spawner) is a page fault of about 2.5 us on a VM: a third of such a
- *   spawn. While fresh slots are being taken, an idle thread (a worker with
+ *   whoever instantiates it) is a page fault of about 2.5 us on a VM: a
+ *   third of such a spawn. While fresh slots are being taken, an idle thread (a worker with
  *   nothing to run) may call exec_mempool_prefault, which populates, in the
  *   next few fresh slots, the pages resident in a recent one (a few at
  *   most; one mincore every MEMPOOL_PREFAULT_RELEARN takes tells which):
  *   where that one's instance wrote its data segments, the next one will
  *   too. MADV_POPULATE_WRITE never changes a page's contents, so a slot
- *   taken meanwhile is safe, and the spawner finds its pages in place. At
+ *   taken meanwhile is safe, and the instantiation finds its pages in place. At
  *   most MEMPOOL_PREFAULT_AHEAD slots ahead, and never during a trim, which
  *   gives those pages back (bar the few a populate already under way may
  *   add: zeros). A smaller memory may take a slot populated past its size,
@@ -110,6 +110,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,13 +155,15 @@
  * worker first runs them, the slots of processes that end one after
  * another are no longer neighbours as often, and a batch needs a wider
  * window to find runs: that end took 2.0 s with 512 and 32 MiB, 1.5-1.9 s
- * with 1,024 (64 MiB), 1.4-1.6 s with 4,096 (256 MiB). What waits is
- * given back when a worker goes idle (exec_mempool_give_back), so the
- * bound holds only while releases keep coming. A batch is taken into
- * an array of its own (up to 96 KiB: not for the stack of any thread
- * that may release a memory). */
+ * with 1,024 (64 MiB), 1.4-1.7 s with 2,048 (128 MiB), 1.4-1.6 s with
+ * 4,096 (256 MiB). The byte bound is what may stay resident meanwhile
+ * (it counts each memory's whole size), so it stays at 128 MiB; and what
+ * waits is given back when a worker goes idle (exec_mempool_give_back),
+ * so it waits only while releases keep coming. A batch is taken into an
+ * array of its own (up to 96 KiB: not for the stack of any thread that
+ * may release a memory). */
 #define MEMPOOL_DISCARD_BATCH 4096
-#define MEMPOOL_DISCARD_BYTES (256ull << 20)
+#define MEMPOOL_DISCARD_BYTES (128ull << 20)
 /* Slots a trim gives back per madvise batch, from its warm list (lowest
  * first, so runs are long already): 12 KiB on the stack. */
 #define MEMPOOL_TRIM_BATCH 512
@@ -200,6 +203,7 @@ struct mem_pool {
     mempool_stack dirty;         /* released, not cleared yet: never taken (resident = touched) */
     mempool_stack discarding;    /* released, pages not given back yet: never taken (resident = touched) */
     uint64_t discarding_bytes;   /* touched bytes of the discarding list */
+    uint32_t discards_running;   /* batches taken off it whose pages are still going back */
     uint64_t dirty_bytes;        /* touched bytes of the dirty list */
     uint64_t warm_bytes;         /* resident bytes on the warm list, plus dirty_bytes */
     uint64_t in_use;
@@ -814,8 +818,10 @@ static mempool_dirty_slot *mempool_take_discarding(struct mem_pool *pool, size_t
     if (pool->discarding.n == 0)
         return NULL;
     mempool_dirty_slot *batch = malloc((size_t)pool->discarding.n * sizeof *batch);
-    if (batch)
+    if (batch) {
         *n = mempool_take_list(pool, &pool->discarding, &pool->discarding_bytes, batch, pool->discarding.n);
+        pool->discards_running++;
+    }
     return batch;
 }
 
@@ -858,8 +864,30 @@ static void mempool_discard_batch(struct mem_pool *pool, mempool_dirty_slot *bat
 /* mempool_discard_batch over a batch of mempool_take_discarding, then its array goes. */
 static void mempool_discard_taken(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n)
 {
+    if (!batch)
+        return;
     mempool_discard_batch(pool, batch, n);
     free(batch);
+    util_spin_lock(&pool->lock);
+    pool->discards_running--;
+    util_spin_unlock(&pool->lock);
+}
+
+/* Waits until the discard batches other threads took have given their
+ * pages back. A trim needs it: an idle worker's give-back is tied to no
+ * process end, so the trim after the last end could otherwise return
+ * (and the host see the VM empty) with those pages still resident and
+ * their slots in use. Short: one batch's madvise calls. */
+static void mempool_wait_discards(struct mem_pool *pool)
+{
+    for (;;) {
+        util_spin_lock(&pool->lock);
+        bool running = pool->discards_running != 0;
+        util_spin_unlock(&pool->lock);
+        if (!running)
+            return;
+        sched_yield();
+    }
 }
 
 /* Gives back whatever waits on the discarding list now. */
@@ -1299,6 +1327,7 @@ static void mempool_trim(struct mem_pool *pool)
         mempool_trim_prefaulted(pool);
         mempool_trim_dirty(pool);
         mempool_flush_discarding(pool);
+        mempool_wait_discards(pool);
     }
     /* Lowest first, so a batch is mostly runs of adjacent slots: one
      * madvise (and one round of TLB-shootdown interrupts) per run. */

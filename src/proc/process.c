@@ -121,19 +121,12 @@ static bool module_resolve_import(proc_vm *vm, proc_module *m, uint32_t i, isola
     return true;
 }
 
+/* Memory 0's minimum, if the module defines one (imports are refused),
+ * exported or not. */
 static uint32_t module_initial_pages(const isola_module *module)
 {
-    /* Memory 0's minimum, if the module defines one (imports are refused). */
-    uint32_t n = isola_module_export_count(module);
-    for (uint32_t i = 0; i < n; i++) {
-        const char *name;
-        size_t len;
-        isola_externtype type;
-        isola_module_export(module, i, &name, &len, &type);
-        if (type.kind == ISOLA_EXTERN_MEMORY)
-            return type.memory.min;
-    }
-    return 0;
+    const wasm_module *w = module->wasm;
+    return w->nmemories > w->nmemory_imports ? w->memories[w->nmemory_imports].type.limits.min : 0;
 }
 
 proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err)
@@ -152,6 +145,7 @@ proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err
     m->module = isola_module_retain(module);
     m->nimports = n;
     m->initial_pages = module_initial_pages(module);
+    m->instantiate_at_spawn = module->wasm->has_start || !exec_module_segments_fit(module);
     for (uint32_t i = 0; i < n; i++) {
         if (!module_resolve_import(vm, m, i, err)) {
             proc_object_release(&m->header);
@@ -427,7 +421,7 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial memory exceeds the memory limit");
     } else if (r == PROC_OK && !process_take_module(p, module, name, name_len, err)) {
         r = error_status(err, NULL);
-    } else if (r == PROC_OK && module->module->wasm->has_start && !process_instantiate(p, err)) {
+    } else if (r == PROC_OK && module->instantiate_at_spawn && !process_instantiate(p, err)) {
         r = error_status(err, p->exec);
     } else if (r == PROC_OK) {
         /* Straight into the queue: no handle names a mailbox's receiving

@@ -49,7 +49,7 @@ typedef enum proc_exit_kind {
     PROC_EXIT_TRAP = 2,    /* it trapped */
     PROC_EXIT_KILLED = 3,  /* kill(handle, reason), or a linked process died */
     PROC_EXIT_LIMIT = 4,   /* total fuel used up */
-    PROC_EXIT_FAILED = 5,  /* it could not start: reason is the status (proc_process_instantiate) */
+    PROC_EXIT_FAILED = 5,  /* it could not start: reason is a status (proc_process_instantiate) */
 } proc_exit_kind;
 
 /* Payload of PROC_TAG_DOWN and PROC_TAG_EXIT messages (guest ABI). */
@@ -89,6 +89,10 @@ typedef struct proc_module {
     uint32_t nimports;
     uint32_t initial_pages;    /* memory 0's minimum, charged to the process quota */
     bool wasi;                 /* imports wasi_snapshot_preview1: each process gets a WASI context */
+    /* Its instance is made inside the spawn, not by the first slice: it has
+     * a start function, or segments that may not fit (exec_module_segments_fit),
+     * and the spawner should see that trap (ISOLA_ESTART), as before. */
+    bool instantiate_at_spawn;
     bool *owned;               /* owned[i]: imports[i] is a reference of ours (WASI functions) */
 } proc_module;
 
@@ -265,10 +269,10 @@ typedef struct proc_spawner {
  * PROC_TAG_START); the handles move out of the spawner's table only on
  * success. On PROC_OK *out is a new reference to the process (for the
  * caller's handle) and the process is runnable.
- * What a spawn can check it checks here (the entry, the limits); the
- * instance itself is made by the worker that first runs the process
- * (proc_process_instantiate), unless the module has a start function,
- * whose trap the spawner should see: made here then. */
+ * What a spawn can check it checks here (the entry, the limits, memory 0
+ * against the memory limit); the instance itself is made by the worker
+ * that first runs the process (proc_process_instantiate), unless
+ * module->instantiate_at_spawn. */
 int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module, const char *name,
                    uint32_t name_len, const void *arg, uint32_t arg_len, const int32_t *handles,
                    uint32_t handle_count, const proc_limits *requested, proc_process **out,

@@ -458,8 +458,8 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
     case ISOLA_TRAPPED:
         sched_end_trapped(p);
         return;
-    case ISOLA_FAILED:
-        proc_process_end(p, PROC_EXIT_FAILED, 0);
+    case ISOLA_FAILED:   /* the entry call could not begin (no memory for its frames) */
+        proc_process_end(p, PROC_EXIT_FAILED, ISOLA_ENOMEM);
         return;
     case ISOLA_YIELDED:
         if (!fuel_ok) {
