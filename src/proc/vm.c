@@ -385,7 +385,9 @@ static bool host_wait_until(proc_vm *vm, uint64_t deadline)
  * fall asleep takes wait_lock). True when the caller must not wait now:
  * deadlocked, or a worker fell asleep during the check (the idle epoch
  * moved), whose hint to us came before we were waiting. Otherwise the next
- * such hint wakes the wait, since we hold wait_lock from here into it.
+ * such hint wakes the wait, since we hold wait_lock from here into it; but
+ * whatever the caller waits for may have happened while the lock was
+ * dropped, its broadcast lost, so the caller looks at that again first.
  */
 static bool host_check_deadlock(proc_vm *vm, bool *deadlocked)
 {
@@ -442,8 +444,10 @@ int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t t
         pthread_mutex_unlock(&vm->host_lock);
         bool timed_out = false, deadlocked = false;
         while (!atomic_load(&hw.woken) && !timed_out && !deadlocked) {
-            if (deadline == UINT64_MAX && host_check_deadlock(vm, &deadlocked))
-                continue;   /* deadlocked, or the epoch moved: look again */
+            /* The check lets go of wait_lock: a wake in that window
+             * broadcast to no one, so look at `woken` again before waiting. */
+            if (deadline == UINT64_MAX && (host_check_deadlock(vm, &deadlocked) || atomic_load(&hw.woken)))
+                continue;   /* deadlocked, the epoch moved, or woken meanwhile: look again */
             timed_out = !host_wait_until(vm, deadline);
         }
         pthread_mutex_unlock(&vm->wait_lock);
@@ -521,8 +525,10 @@ static bool host_wait_for(proc_vm *vm, uint64_t deadline, bool (*done)(proc_vm *
     bool ok = true;
     pthread_mutex_lock(&vm->wait_lock);
     while (ok && !done(vm, arg) && !*deadlocked) {
-        if (deadline == UINT64_MAX && host_check_deadlock(vm, deadlocked))
-            continue;   /* deadlocked, or the epoch moved: look again */
+        /* The check lets go of wait_lock: what ended in that window
+         * broadcast to no one, so look at done() again before waiting. */
+        if (deadline == UINT64_MAX && (host_check_deadlock(vm, deadlocked) || done(vm, arg)))
+            continue;   /* deadlocked, the epoch moved, or done meanwhile: look again */
         ok = host_wait_until(vm, deadline);
     }
     pthread_mutex_unlock(&vm->wait_lock);
