@@ -703,36 +703,30 @@ static const wasm_export *module_find_export(isola_module *module, const char *n
     return exp;
 }
 
-/* A segment's offset when it is a constant (i32.const), else false: a
- * global.get is known only once there is an instance. */
-static bool segment_const_offset(const wasm_constexpr *e, uint64_t *out)
+/* Whether an active segment of `len` units at offset `e` surely fits the
+ * first `limit` units of its memory or table: the offset a constant (a
+ * global.get is known only once there is an instance), the object the
+ * module's own. */
+static bool segment_fits(const wasm_constexpr *e, uint64_t len, uint64_t limit, bool imported)
 {
-    if (e->op != WASM_CONST_I32)
-        return false;
-    *out = e->value.i32;
-    return true;
+    return !imported && e->op == WASM_CONST_I32 && (uint64_t)e->value.i32 + len <= limit;
 }
 
 bool exec_module_segments_fit(const isola_module *module)
 {
     const wasm_module *m = module->wasm;
-    uint64_t at;
     for (uint32_t i = 0; i < m->ndatas; i++) {
-        const wasm_data_segment *seg = &m->datas[i];
-        if (seg->mode != WASM_SEGMENT_ACTIVE)
-            continue;
-        const wasm_memory *mem = &m->memories[seg->memory_index];
-        if (mem->imported || !segment_const_offset(&seg->offset, &at) ||
-            at + seg->len > (uint64_t)mem->type.limits.min * WASM_PAGE_SIZE)
+        const wasm_data_segment *d = &m->datas[i];
+        if (d->mode == WASM_SEGMENT_ACTIVE &&   /* only then is memory_index meaningful */
+            !segment_fits(&d->offset, d->len, (uint64_t)m->memories[d->memory_index].type.limits.min * WASM_PAGE_SIZE,
+                          m->memories[d->memory_index].imported))
             return false;
     }
     for (uint32_t i = 0; i < m->nelems; i++) {
-        const wasm_elem_segment *seg = &m->elems[i];
-        if (seg->mode != WASM_SEGMENT_ACTIVE)
-            continue;
-        const wasm_table *table = &m->tables[seg->table_index];
-        if (table->imported || !segment_const_offset(&seg->offset, &at) ||
-            at + seg->count > table->type.limits.min)
+        const wasm_elem_segment *e = &m->elems[i];
+        if (e->mode == WASM_SEGMENT_ACTIVE &&
+            !segment_fits(&e->offset, e->count, m->tables[e->table_index].type.limits.min,
+                          m->tables[e->table_index].imported))
             return false;
     }
     return true;
