@@ -762,6 +762,7 @@ static void mempool_clear_batch(struct mem_pool *pool, mempool_dirty_slot *batch
 _Static_assert(MEMPOOL_CACHE_SLOTS <= MEMPOOL_DIRTY_BATCH, "a cache's batch must fit a settle");
 
 static mempool_dirty_slot *mempool_take_discarding(struct mem_pool *pool, size_t *n);
+static bool mempool_discard_due(const struct mem_pool *pool);
 static void mempool_discard_batch(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n);
 static void mempool_discard_taken(struct mem_pool *pool, mempool_dirty_slot *batch, size_t n);
 
@@ -790,8 +791,7 @@ static void mempool_settle_batch(struct mem_pool *pool, mempool_dirty_slot *batc
             pool->warm_bytes += batch[i].resident;
         } else if (mempool_stack_push(&pool->discarding, batch[i].slot, batch[i].touched, true)) {
             pool->discarding_bytes += batch[i].touched;
-            if (!discard && (pool->discarding.n >= MEMPOOL_DISCARD_BATCH ||
-                             pool->discarding_bytes >= MEMPOOL_DISCARD_BYTES))
+            if (!discard && mempool_discard_due(pool))
                 discard = mempool_take_discarding(pool, &ndiscard);
         } else {
             alone[i] = true;
@@ -806,6 +806,12 @@ static void mempool_settle_batch(struct mem_pool *pool, mempool_dirty_slot *batc
         (void)mempool_stack_push(&pool->cold, batch[i].slot, 0, false);
         util_spin_unlock(&pool->lock);
     }
+}
+
+/* Whether the discarding list has filled a batch. Lock held. */
+static bool mempool_discard_due(const struct mem_pool *pool)
+{
+    return pool->discarding.n >= MEMPOOL_DISCARD_BATCH || pool->discarding_bytes >= MEMPOOL_DISCARD_BYTES;
 }
 
 /* The discarding list, into an array of its own for mempool_discard_taken
@@ -905,11 +911,7 @@ void exec_mempool_give_back(struct mem_pool *pool)
     if (!pool)
         return;
     exec_mempool_give_back(pool->small);
-    util_spin_lock(&pool->lock);
-    bool waiting = pool->discarding.n != 0;
-    util_spin_unlock(&pool->lock);
-    if (waiting)
-        mempool_flush_discarding(pool);
+    mempool_flush_discarding(pool);   /* one lock and nothing more when nothing waits */
 }
 
 void exec_mempool_flush(struct mem_pool *pool)
@@ -1090,7 +1092,7 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
     if (queued) {
         pool->in_use--;
         pool->discarding_bytes += touched;
-        if (pool->discarding.n >= MEMPOOL_DISCARD_BATCH || pool->discarding_bytes >= MEMPOOL_DISCARD_BYTES)
+        if (mempool_discard_due(pool))
             batch = mempool_take_discarding(pool, &n);
     }
     util_spin_unlock(&pool->lock);
