@@ -205,6 +205,13 @@ void isola_func_type(const isola_func *func, isola_functype *type);
 /* Inside a host function: the caller's context. */
 isola_instance *isola_host_instance(isola_host_call *call);     /* the calling wasm instance */
 isola_exec *isola_host_exec(isola_host_call *call);
+/* Bytes of work worth one unit of fuel: what a bulk instruction or a host
+ * call that moves data (a read, a copy, random bytes) is charged by. */
+#define ISOLA_FUEL_BYTES 64
+/* Inside a host function: charges the caller `units` of fuel for the call's
+ * work (at most what it has left), so that however much one call does, the
+ * caller's slice ends at its next loop or call once its fuel is spent. */
+void isola_host_spend_fuel(isola_host_call *call, uint64_t units);
 /* The calling instance's userdata (isola_instance_set_userdata): one call
  * instead of two for a host whose every function starts there. */
 void *isola_host_userdata(isola_host_call *call);
@@ -321,7 +328,9 @@ typedef struct isola_exec_config {
 isola_exec *isola_exec_new(isola_engine *engine, const isola_exec_config *cfg, isola_error *err);
 void isola_exec_release(isola_exec *exec);
 
-/* Fuel is spent at function entries and loop back-edges. Default: unlimited. */
+/* Fuel is spent at function entries and loop back-edges, and by bulk
+ * instructions by size: a unit per 64 bytes (memory.fill/copy/init) or 8
+ * elements (table.fill/copy/init). Default: unlimited. */
 void isola_exec_set_fuel(isola_exec *exec, int64_t fuel);
 int64_t isola_exec_fuel(const isola_exec *exec);
 

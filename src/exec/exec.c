@@ -368,6 +368,7 @@ isola_status isola_exec_call(isola_exec *exec, isola_func *func, const isola_val
 
     exec->trapped = false;
     exec->block_next = NULL;
+    exec->bulk_pc = NULL;
     exec->entry = func;
     exec->has_results = false;
     uint32_t pslots = type_slots(pt, ft->nparams);
@@ -443,6 +444,7 @@ void isola_exec_reset(isola_exec *exec)
 {
     exec->state = EXEC_IDLE;
     exec->block_next = NULL;
+    exec->bulk_pc = NULL;
     exec->has_results = false;
     exec->depth = 0;
     exec->entry = NULL;
@@ -472,6 +474,12 @@ isola_instance *isola_host_instance(isola_host_call *call)
 isola_exec *isola_host_exec(isola_host_call *call)
 {
     return call->exec;
+}
+
+void isola_host_spend_fuel(isola_host_call *call, uint64_t units)
+{
+    isola_exec *exec = call->exec;
+    exec->fuel = exec->fuel > 0 && (uint64_t)exec->fuel > units ? exec->fuel - (int64_t)units : 0;
 }
 
 void *isola_host_userdata(isola_host_call *call)

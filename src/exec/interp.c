@@ -156,19 +156,65 @@ _Static_assert(EXEC_FRAME_PAD == 4, "zero_locals writes four slots");
 
 /* ------------------------------------------------------------ out-of-line slow paths */
 
-static bool memory_init(isola_instance *inst, uint32_t seg, uint32_t d, uint32_t s, uint32_t n)
+static bool memory_init_in_bounds(isola_instance *inst, uint32_t seg, uint32_t d, uint32_t s, uint32_t n)
 {
     const wasm_data_segment *ds = &inst->module->wasm->datas[seg];
     bool dropped = ds->mode != WASM_SEGMENT_PASSIVE || (inst->data_dropped && inst->data_dropped[seg]);
     uint64_t len = dropped ? 0 : ds->len;
-    isola_memory *m = inst->memory0;
-    uint64_t size = m ? m->size : 0;
-    if ((uint64_t)s + n > len || (uint64_t)d + n > size)
-        return false;
-    if (n)
-        memcpy(m->base + d, ds->bytes + s, n);
-    return true;
+    uint64_t size = inst->memory0 ? inst->memory0->size : 0;
+    return (uint64_t)s + n <= len && (uint64_t)d + n <= size;
 }
+
+/*
+ * Bulk instructions (memory.fill/copy/init, table.fill/copy/init) cost fuel
+ * by their size, one unit per 2^shift bytes or elements, like the loop that
+ * would do the same work: otherwise one instruction in a loop could move
+ * gigabytes per unit of fuel, and a slice, which bounds how long everyone
+ * else on the worker waits and when a kill lands, would have no bound in
+ * time. An instruction bigger than the fuel left does what the fuel buys and
+ * stops with pc still on it; exec->bulk_pc and bulk_done say how far it got,
+ * and the next slice goes on from there. Its operands are not rewritten
+ * (they may be the function's locals); the bounds of the whole range were
+ * checked before the first part, and nothing can shrink a memory or table
+ * or drop a segment while the instruction is unfinished.
+ */
+typedef struct bulk_part {
+    uint64_t done;       /* units done in earlier slices */
+    uint64_t count;      /* units to do now */
+    bool unfinished;     /* stop after these, pc on the instruction */
+} bulk_part;
+
+static inline bulk_part bulk_take(isola_exec *exec, const exec_op *pc, uint64_t n, unsigned shift,
+                                  int64_t *fuel)
+{
+    bulk_part part = { .done = exec->bulk_pc == pc ? exec->bulk_done : 0 };
+    assert(part.done <= n);
+    uint64_t left = n - part.done;
+#ifndef ISOLA_INTERP_NO_FUEL
+    uint64_t cost = left >> shift;
+    uint64_t have = *fuel > 0 ? (uint64_t)*fuel : 0;
+    if (UNLIKELY(cost > have)) {
+        part.count = have << shift;   /* have < cost <= 2^32: no overflow */
+        part.unfinished = true;
+        *fuel = 0;
+        exec->bulk_pc = pc;
+        exec->bulk_done = part.done + part.count;
+        return part;
+    }
+    *fuel -= (int64_t)cost;
+#else
+    (void)shift;
+    (void)fuel;
+#endif
+    part.count = left;
+    exec->bulk_pc = NULL;
+    return part;
+}
+
+/* Units per fuel: 64 bytes of memory, 8 table elements (a 64-byte line either way). */
+#define BULK_BYTE_SHIFT 6u
+#define BULK_ELEM_SHIFT 3u
+_Static_assert(1u << BULK_BYTE_SHIFT == ISOLA_FUEL_BYTES, "bulk bytes are charged like host calls' bytes");
 
 /* ------------------------------------------------------------ profiling (development only) */
 
@@ -724,24 +770,38 @@ op_table_fill: {
     uint64_t v = fp[W1(1)];
     if (UNLIKELY((uint64_t)i + n > t->size))
         TRAP(ISOLA_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access");
-    for (uint32_t k = 0; k < n; k++)
-        t->elems[i + k] = v;
+    bulk_part part = bulk_take(exec, pc, n, BULK_ELEM_SHIFT, &fuel);
+    for (uint64_t k = i + part.done, end = k + part.count; k < end; k++)
+        t->elems[k] = v;
+    if (UNLIKELY(part.unfinished))
+        goto out_of_fuel;
     NEXT(3);
 }
 op_table_copy: {
     isola_table *dt = inst->tables[W1(2)], *st = inst->tables[W0(3)];
-    uint32_t d = (uint32_t)fp[W0(1)], s = (uint32_t)fp[W1(1)], n = (uint32_t)fp[W0(2)];
-    if (UNLIKELY((uint64_t)d + n > dt->size || (uint64_t)s + n > st->size))
+    uint64_t d = (uint32_t)fp[W0(1)], s = (uint32_t)fp[W1(1)], n = (uint32_t)fp[W0(2)];
+    if (UNLIKELY(d + n > dt->size || s + n > st->size))
         TRAP(ISOLA_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access");
-    if (n)
-        memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(uint64_t));
+    bulk_part part = bulk_take(exec, pc, n, BULK_ELEM_SHIFT, &fuel);
+    /* Overlapping with the destination above: the top part first. */
+    uint64_t at = dt == st && d > s ? n - part.done - part.count : part.done;
+    if (part.count)
+        memmove(dt->elems + d + at, st->elems + s + at, (size_t)part.count * sizeof(uint64_t));
+    if (UNLIKELY(part.unfinished))
+        goto out_of_fuel;
     NEXT(4);
 }
-op_table_init:
-    if (UNLIKELY(!exec_table_init(inst, W0(3), W1(2), (uint32_t)fp[W0(1)], (uint32_t)fp[W1(1)],
-                                  (uint32_t)fp[W0(2)])))
+op_table_init: {
+    uint32_t d = (uint32_t)fp[W0(1)], s = (uint32_t)fp[W1(1)], n = (uint32_t)fp[W0(2)];
+    if (UNLIKELY(!exec_table_init_in_bounds(inst, W0(3), W1(2), d, s, n)))
         TRAP(ISOLA_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access");
+    bulk_part part = bulk_take(exec, pc, n, BULK_ELEM_SHIFT, &fuel);
+    exec_table_init(inst, W0(3), W1(2), d + (uint32_t)part.done, s + (uint32_t)part.done,
+                    (uint32_t)part.count);
+    if (UNLIKELY(part.unfinished))
+        goto out_of_fuel;
     NEXT(4);
+}
 op_elem_drop:
     if (inst->elem_dropped)
         inst->elem_dropped[W0(1)] = true;
@@ -759,10 +819,17 @@ op_memory_grow: {
     RELOAD_MEM();
     NEXT(2);
 }
-op_memory_init:
-    if (UNLIKELY(!memory_init(inst, W1(2), (uint32_t)fp[W0(1)], (uint32_t)fp[W1(1)], (uint32_t)fp[W0(2)])))
+op_memory_init: {
+    uint32_t seg = W1(2), d = (uint32_t)fp[W0(1)], s = (uint32_t)fp[W1(1)], n = (uint32_t)fp[W0(2)];
+    if (UNLIKELY(!memory_init_in_bounds(inst, seg, d, s, n)))
         TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access");
+    bulk_part part = bulk_take(exec, pc, n, BULK_BYTE_SHIFT, &fuel);
+    if (part.count)
+        memcpy(mem + d + part.done, inst->module->wasm->datas[seg].bytes + s + part.done, part.count);
+    if (UNLIKELY(part.unfinished))
+        goto out_of_fuel;
     NEXT(3);
+}
 op_data_drop:
     if (inst->data_dropped)
         inst->data_dropped[W0(1)] = true;
@@ -771,16 +838,24 @@ op_memory_copy: {
     uint64_t d = (uint32_t)fp[W0(1)], s = (uint32_t)fp[W1(1)], n = (uint32_t)fp[W0(2)];
     if (UNLIKELY(d + n > memsize || s + n > memsize))
         TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access");
-    if (n)
-        memmove(mem + d, mem + s, n);
+    bulk_part part = bulk_take(exec, pc, n, BULK_BYTE_SHIFT, &fuel);
+    /* Overlapping with the destination above: the top part first. */
+    uint64_t at = d > s ? n - part.done - part.count : part.done;
+    if (part.count)
+        memmove(mem + d + at, mem + s + at, part.count);
+    if (UNLIKELY(part.unfinished))
+        goto out_of_fuel;
     NEXT(3);
 }
 op_memory_fill: {
     uint64_t d = (uint32_t)fp[W0(1)], n = (uint32_t)fp[W0(2)];
     if (UNLIKELY(d + n > memsize))
         TRAP(ISOLA_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access");
-    if (n)
-        memset(mem + d, (int)(uint8_t)fp[W1(1)], n);
+    bulk_part part = bulk_take(exec, pc, n, BULK_BYTE_SHIFT, &fuel);
+    if (part.count)
+        memset(mem + d + part.done, (int)(uint8_t)fp[W1(1)], part.count);
+    if (UNLIKELY(part.unfinished))
+        goto out_of_fuel;
     NEXT(3);
 }
     LOAD(i32_load, uint32_t, ZX32)

@@ -94,6 +94,10 @@ struct isola_exec {
     /* While a host call the loop made is blocked (ISOLA_HOST_BLOCK): the
      * instruction after it, where isola_exec_host_complete resumes. */
     const exec_op *block_next;
+    /* A bulk instruction stopped part way for want of fuel (interp.c,
+     * bulk_take): which one, and how many bytes or elements it has done. */
+    const exec_op *bulk_pc;
+    uint64_t bulk_done;
 
     bool trapped;                /* `trap` describes the last call's trap */
     bool failed;                 /* `error` says why the last call did not start */

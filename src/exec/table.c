@@ -61,16 +61,22 @@ bool exec_table_grow(isola_table *t, uint32_t delta, uint64_t init, uint32_t *ol
     return true;
 }
 
-bool exec_table_init(isola_instance *inst, uint32_t table_index, uint32_t elem_index,
-                     uint32_t dst, uint32_t src, uint32_t n)
+bool exec_table_init_in_bounds(const isola_instance *inst, uint32_t table_index, uint32_t elem_index,
+                               uint32_t dst, uint32_t src, uint32_t n)
 {
     const wasm_module *m = inst->module->wasm;
     assert(table_index < m->ntables && elem_index < m->nelems);
-    isola_table *t = inst->tables[table_index];
-    const wasm_elem_segment *seg = &m->elems[elem_index];
-    uint64_t seg_len = inst->elem_dropped[elem_index] ? 0 : seg->count;
-    if ((uint64_t)src + n > seg_len || (uint64_t)dst + n > t->size)
+    uint64_t seg_len = inst->elem_dropped[elem_index] ? 0 : m->elems[elem_index].count;
+    return (uint64_t)src + n <= seg_len && (uint64_t)dst + n <= inst->tables[table_index]->size;
+}
+
+bool exec_table_init(isola_instance *inst, uint32_t table_index, uint32_t elem_index,
+                     uint32_t dst, uint32_t src, uint32_t n)
+{
+    if (!exec_table_init_in_bounds(inst, table_index, elem_index, dst, src, n))
         return false;
+    isola_table *t = inst->tables[table_index];
+    const wasm_elem_segment *seg = &inst->module->wasm->elems[elem_index];
     for (uint32_t i = 0; i < n; i++) {
         uint64_t v[2];
         exec_const_eval(inst, &seg->items[src + i], v);

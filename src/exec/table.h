@@ -22,6 +22,11 @@ isola_table *exec_table_retain(isola_table *t);
  * fails. New elements are `init`. `elems` may move: reload it afterwards. */
 bool exec_table_grow(isola_table *t, uint32_t delta, uint64_t init, uint32_t *old_size);
 
+/* Whether table.init with these operands stays inside the segment and the
+ * table (a dropped segment has length 0). */
+bool exec_table_init_in_bounds(const isola_instance *inst, uint32_t table_index, uint32_t elem_index,
+                               uint32_t dst, uint32_t src, uint32_t n);
+
 /* table.init of instance `inst`: copies n items of element segment
  * `elem_index` from `src` into table `table_index` at `dst`. A dropped
  * segment has length 0. False (nothing written) when out of bounds. */

@@ -166,13 +166,6 @@ static uint64_t api_default_fuel(proc_process *p)
  */
 #define API_SPAWN_FUEL 1000
 
-static void api_charge_fuel(isola_host_call *call, int64_t cost)
-{
-    isola_exec *exec = isola_host_exec(call);
-    int64_t fuel = isola_exec_fuel(exec);
-    isola_exec_set_fuel(exec, fuel > cost ? fuel - cost : 0);
-}
-
 static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void *user)
 {
     (void)user;
@@ -213,7 +206,7 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
     }
     proc_spawner sp = {.table = &p->handles, .quota = &p->quota, .parent_ref = &p->header, .wasi = wasi};
     proc_process *child;
-    api_charge_fuel(call, API_SPAWN_FUEL);
+    isola_host_spend_fuel(call, API_SPAWN_FUEL);
     r = proc_spawn(p->vm, &sp, module, name, name_len, arg, arg_len, handles, nhandles, &req, &child, NULL);
     if (r == PROC_OK) {
         r = proc_handle_insert(&p->handles, &child->header, API_CHILD_RIGHTS, NULL);
@@ -289,6 +282,8 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
         proc_process_parked(p, parked);   /* counted by proc_vm_send */
         return ISOLA_HOST_BLOCK;
     }
+    if (r == PROC_OK && len >= ISOLA_FUEL_BYTES)
+        isola_host_spend_fuel(call, len / ISOLA_FUEL_BYTES);   /* the copy, like a bulk instruction's */
     return ret_i32(slots, r);
 }
 
@@ -379,6 +374,8 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
         api_op_done(p);
         uint32_t n = m->size < max ? m->size : max;
         memcpy(buf, proc_message_bytes(m), n);
+        if (n >= ISOLA_FUEL_BYTES)
+            isola_host_spend_fuel(call, n / ISOLA_FUEL_BYTES);
         memcpy(hout, installed, (size_t)m->handle_count * 4);
         if (info) {
             api_recv_info ri = {.tag = m->tag, .size = m->size, .handle_count = m->handle_count};

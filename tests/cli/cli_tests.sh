@@ -181,6 +181,12 @@ case_run_start_trap() {
 case_run_fuel() {
     expect 3 "" "isola: run: out of fuel (--fuel 1000) before 'spin' returned" -- \
         "$ISOLA" run "$T" --fuel 1000 --invoke spin
+    # 16 MiB an iteration is 262,144 units: four iterations, not a million.
+    local f
+    for f in spin_fill spin_copy spin_random; do
+        expect 3 "" "isola: run: out of fuel (--fuel 1000000) before '$f' returned" -- \
+            timeout 60 "$ISOLA" run "$MODS/fuel.wasm" --fuel 1000000 --invoke $f
+    done
 }
 
 # ---------------------------------------------------------------- run: bad input

@@ -494,6 +494,55 @@ static void case_spin(void)
            ms);
 }
 
+/* ---------------------------------------------------------------- bulk instructions */
+
+/* Time allowed for what takes milliseconds natively: stretched by
+ * ISOLA_TEST_TIME_SCALE under valgrind (tests/memcheck). */
+static double scaled_ms(double ms)
+{
+    const char *s = getenv("ISOLA_TEST_TIME_SCALE");
+    return s && atoi(s) > 0 ? ms * atoi(s) : ms;
+}
+
+static void case_bulk(void)
+{
+    /* One worker, like spin: each of these instructions moves 8-16 MB, so
+     * a slice of 10,000 units charged per instruction would run for
+     * seconds (the neighbours' rounds and the kills wait for slices). */
+    neighbours nb;
+    nb_start(&nb, 2);
+    static const char *const entries[] = {"spin_fill", "spin_copy", "spin_table"};
+    isola_proc_limits lim = {.memory_pages = 256};
+    int32_t s[3];
+    for (int i = 0; i < 3; i++)
+        s[i] = spawn(MOD_MISC, entries[i], NULL, 0, NULL, 0, &lim);
+    isola_proc_limits capped = {.memory_pages = 256, .fuel_total = 2000000};
+    int32_t s_capped = spawn(MOD_MISC, "spin_fill", NULL, 0, NULL, 0, &capped);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (uint32_t i = 0; i < 50; i++)
+        nb_round(&nb, 200 + i);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    /* 50 rounds wait for about 100 slices of each spinner: a few ms each. */
+    if (ms > scaled_ms(5000)) {
+        fprintf(stderr, "bulk: 50 neighbour rounds took %.0f ms\n", ms);
+        failures++;
+    }
+    /* A fuel total is spent by the bytes moved: 2M units are 128 MB of fill. */
+    expect_exit(s_capped, EXIT_LIMIT, 0, "spin_fill with a fuel total");
+    for (int i = 0; i < 3; i++) {
+        isola_proc_exit ex;
+        CHECK_EQ(isola_vm_wait(vm, s[i], 0, &ex), ISOLA_EAGAIN, "bulk spinner still running");
+        CHECK_EQ(isola_vm_kill(vm, s[i], 20 + i), 0, "kill bulk spinner");
+    }
+    for (int i = 0; i < 3; i++)
+        expect_exit(s[i], EXIT_KILLED, 20 + i, entries[i]);
+    nb_stop(&nb);
+    printf("bulk: 1 worker, endless memory.fill, memory.copy and table.fill of 8-16 MB each + 1 fuel-capped: "
+           "50 neighbour rounds in %.0f ms\n", ms);
+}
+
 /* ---------------------------------------------------------------- memory bombs */
 
 static void case_membomb(void)
@@ -821,7 +870,7 @@ typedef struct test_case {
 
 static const test_case cases[] = {
     {"oob", case_oob, 2},          {"table", case_table, 2},       {"stack", case_stack, 2},
-    {"spin", case_spin, 1},        {"membomb", case_membomb, 2},   {"spawnbomb", case_spawnbomb, 2},
+    {"spin", case_spin, 1},        {"bulk", case_bulk, 1},         {"membomb", case_membomb, 2},   {"spawnbomb", case_spawnbomb, 2},
     {"orphans", case_orphans, 2},  {"flood", case_flood, 2},      {"handles", case_handles, 2},   {"start", case_start, 1},
 };
 

@@ -3,8 +3,8 @@
  * through the public API: results of translated code (fused branches,
  * retargeted local.set, multi-value returns), fuel exhaustion and resume
  * (also on another thread), host functions that block, yield and trap,
- * traps with their spec messages and backtraces, deep recursion, and calls
- * across instances. Modules are written in the text format and compiled
+ * traps with their spec messages and backtraces, deep recursion, calls
+ * across instances, and bulk instructions charged and resumed by size. Modules are written in the text format and compiled
  * with wat2wasm at test time.
  */
 #include <pthread.h>
@@ -691,6 +691,173 @@ static void test_cross_instance(void **state)
     isola_instance_release(lib);
 }
 
+/* ------------------------------------------------------------ bulk instructions and fuel */
+
+/* Bulk instructions cost a unit of fuel per 64 bytes or 8 elements; one
+ * bigger than the fuel left stops part way and goes on when resumed. The
+ * module's data and element segments are written out by bulk_module. */
+#define BULK_DATA_LEN 20000
+#define BULK_ELEM_LEN 3000
+#define BULK_TABLE 4096
+
+static char *bulk_module(void)
+{
+    size_t cap = 64 + (size_t)BULK_DATA_LEN * 3 + (size_t)BULK_ELEM_LEN * 4 + 4096;
+    char *w = malloc(cap);
+    assert_non_null(w);
+    size_t n = (size_t)snprintf(w, cap,
+        "(module\n"
+        "  (memory (export \"mem\") 4)\n"
+        "  (table $t (export \"tab\") %d funcref)\n"
+        "  (func $f1 (result i32) (i32.const 1)) (func $f2 (result i32) (i32.const 2))\n"
+        "  (func $f3 (result i32) (i32.const 3))\n"
+        "  (func (export \"fill\") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))\n"
+        "  (func (export \"copy\") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))\n"
+        "  (func (export \"init\") (param i32 i32 i32) (memory.init $d (local.get 0) (local.get 1) (local.get 2)))\n"
+        "  (func (export \"tfill\") (param i32 i32) (table.fill $t (local.get 0) (ref.func $f3) (local.get 1)))\n"
+        "  (func (export \"tcopy\") (param i32 i32 i32) (table.copy $t $t (local.get 0) (local.get 1) (local.get 2)))\n"
+        "  (func (export \"tinit\") (param i32 i32 i32) (table.init $t $e (local.get 0) (local.get 1) (local.get 2)))\n"
+        "  (func (export \"seed\") (local i32)\n"
+        "    (table.init $t $e (i32.const 0) (i32.const 0) (i32.const %d))\n"
+        "    (loop $l (i32.store8 (local.get 0) (i32.add (i32.mul (local.get 0) (i32.const 7)) (i32.const 3)))\n"
+        "      (br_if $l (i32.lt_u (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (i32.const 262144)))))\n"
+        "  (elem declare func $f3)\n"
+        "  (elem $e func", BULK_TABLE, BULK_ELEM_LEN);
+    for (int i = 0; i < BULK_ELEM_LEN; i++)
+        n += (size_t)snprintf(w + n, cap - n, " $f%d", 1 + (i * 5 + i / 7) % 2);
+    n += (size_t)snprintf(w + n, cap - n, ")\n  (data $d \"");
+    for (int i = 0; i < BULK_DATA_LEN; i++)
+        n += (size_t)snprintf(w + n, cap - n, "\\%02x", (unsigned)((i * 13 + i / 256) & 0xff));
+    snprintf(w + n, cap - n, "\"))\n");
+    return w;
+}
+
+typedef struct bulk_case {
+    const char *func;
+    int32_t args[3];
+    uint32_t nargs;
+    uint32_t units;      /* bytes or elements it moves */
+    uint32_t shift;      /* units per fuel: 1 << shift */
+} bulk_case;
+
+/* The table as numbers: 0 for null, else what the function returns. */
+static void table_values(isola_instance *inst, isola_exec *ex, int32_t *out)
+{
+    isola_extern t;
+    assert_true(isola_instance_export(inst, "tab", &t));
+    for (uint32_t i = 0; i < BULK_TABLE; i++) {
+        isola_value v;
+        assert_true(isola_table_get(t.of.table, i, &v));
+        out[i] = v.of.funcref ? call_i32(ex, v.of.funcref, NULL, 0) : 0;
+    }
+}
+
+static uint8_t *memory_of(isola_instance *inst)
+{
+    isola_extern m;
+    assert_true(isola_instance_export(inst, "mem", &m));
+    return isola_memory_data(m.of.memory);
+}
+
+/* Runs `c` on a fresh instance, with unlimited fuel or `step` units per
+ * resume; returns the number of yields, the memory and table in out. */
+static int run_bulk(fixture *fx, isola_module *m, const bulk_case *c, int64_t step, uint8_t *mem, int32_t *tab)
+{
+    isola_error err;
+    isola_instance *inst = isola_instantiate(fx->engine, m, NULL, 0, NULL, fx->exec, &err);
+    assert_non_null(inst);
+    isola_exec_set_fuel(fx->exec, ISOLA_FUEL_UNLIMITED);
+    assert_int_equal(isola_exec_call(fx->exec, export_func(inst, "seed"), NULL, 0), ISOLA_OK);
+    isola_value a[3];
+    for (uint32_t i = 0; i < c->nargs; i++)
+        a[i] = i32v(c->args[i]);
+    int yields = 0;
+    isola_exec_set_fuel(fx->exec, step ? step : 1000);
+    isola_status st = isola_exec_call(fx->exec, export_func(inst, c->func), a, c->nargs);
+    for (; st == ISOLA_YIELDED; yields++) {
+        assert_int_equal(isola_exec_fuel(fx->exec), 0);
+        isola_exec_set_fuel(fx->exec, step);
+        st = isola_exec_resume(fx->exec);
+    }
+    assert_int_equal(st, ISOLA_OK);
+    if (!step)   /* one for the call, one per 2^shift units */
+        assert_int_equal(isola_exec_fuel(fx->exec), 1000 - 1 - (c->units >> c->shift));
+    memcpy(mem, memory_of(inst), 4 * 65536);
+    isola_exec_set_fuel(fx->exec, ISOLA_FUEL_UNLIMITED);
+    table_values(inst, fx->exec, tab);
+    isola_instance_release(inst);
+    return yields;
+}
+
+static void test_bulk_fuel_and_resume(void **state)
+{
+    fixture *fx = *state;
+    char *wat = bulk_module();
+    size_t len;
+    uint8_t *bytes = wat_to_wasm(wat, &len);
+    free(wat);
+    isola_error err;
+    isola_module *m = isola_module_load(fx->engine, bytes, len, &err);
+    free(bytes);
+    assert_non_null(m);
+
+    static const bulk_case cases[] = {
+        {"fill", {1000, 0xab, 60000}, 3, 60000, 6},
+        {"copy", {100, 5000, 50000}, 3, 50000, 6},       /* overlapping, destination below */
+        {"copy", {5000, 100, 50000}, 3, 50000, 6},       /* overlapping, destination above */
+        {"copy", {200000, 10, 40000}, 3, 40000, 6},      /* apart */
+        {"init", {777, 1234, 18000}, 3, 18000, 6},
+        {"tfill", {10, 4000}, 2, 4000, 3},
+        {"tinit", {100, 5, 2990}, 3, 2990, 3},
+        {"tcopy", {51, 400, 2500}, 3, 2500, 3},          /* overlapping, destination below */
+        {"tcopy", {400, 51, 2500}, 3, 2500, 3},          /* overlapping, destination above */
+    };
+    uint8_t *whole_mem = malloc(4 * 65536), *part_mem = malloc(4 * 65536);
+    int32_t *whole_tab = malloc(BULK_TABLE * sizeof(int32_t)), *part_tab = malloc(BULK_TABLE * sizeof(int32_t));
+    assert_true(whole_mem && part_mem && whole_tab && part_tab);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const bulk_case *c = &cases[i];
+        assert_int_equal(run_bulk(fx, m, c, 0, whole_mem, whole_tab), 0);
+        int yields = run_bulk(fx, m, c, 7, part_mem, part_tab);
+        uint32_t fuel_needed = 1 + (c->units >> c->shift);
+        assert_in_range(yields, fuel_needed / 7 - 1, fuel_needed / 7 + 1);
+        if (memcmp(whole_mem, part_mem, 4 * 65536) != 0)
+            fail_msg("%s %d %d %d: memory differs when done in parts", c->func, c->args[0], c->args[1], c->args[2]);
+        if (memcmp(whole_tab, part_tab, BULK_TABLE * sizeof(int32_t)) != 0)
+            fail_msg("%s %d %d %d: table differs when done in parts", c->func, c->args[0], c->args[1], c->args[2]);
+    }
+
+    isola_instance *inst = isola_instantiate(fx->engine, m, NULL, 0, NULL, fx->exec, &err);
+    assert_non_null(inst);
+    uint8_t *mem = memory_of(inst);
+    /* Out of bounds traps before writing anything, however little fuel is left. */
+    isola_value a[3] = {i32v(0), i32v(9), i32v(4 * 65536 + 1)};
+    isola_exec_set_fuel(fx->exec, 2);
+    assert_int_equal(isola_exec_call(fx->exec, export_func(inst, "fill"), a, 3), ISOLA_TRAPPED);
+    assert_int_equal(mem[0], 0);
+    /* A call reset part way leaves no progress behind for the next one. */
+    a[1] = i32v(1);
+    a[2] = i32v(100000);
+    isola_exec_set_fuel(fx->exec, 100);
+    assert_int_equal(isola_exec_call(fx->exec, export_func(inst, "fill"), a, 3), ISOLA_YIELDED);
+    assert_int_equal(mem[99 * 64 - 1], 1);
+    assert_int_equal(mem[99 * 64], 0);
+    isola_exec_reset(fx->exec);
+    a[1] = i32v(2);
+    isola_exec_set_fuel(fx->exec, ISOLA_FUEL_UNLIMITED);
+    assert_int_equal(isola_exec_call(fx->exec, export_func(inst, "fill"), a, 3), ISOLA_OK);
+    for (uint32_t i = 0; i < 100000; i++)
+        if (mem[i] != 2)
+            fail_msg("byte %u is %u after a fresh fill", i, mem[i]);
+    isola_instance_release(inst);
+
+    free(whole_mem);
+    free(part_mem);
+    free(whole_tab);
+    free(part_tab);
+    isola_module_release(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +870,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deep_recursion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stack_grows_mid_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_instance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_fuel_and_resume, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,6 +62,7 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
     if (r < 0)
         return wasi_errno_from_host(errno);
     wasi_put_u32(out, (uint32_t)r);
+    c->moved = (uint64_t)r;
     return 0;
 }
 
@@ -160,5 +161,6 @@ uint32_t wasi_fd_readdir(wasi_call *c)
         used += n;
     }
     wasi_put_u32(out, used);
+    c->moved = used;
     return 0;
 }

@@ -22,6 +22,7 @@ typedef struct wasi_call {
     uint8_t *mem;                /* NULL when the caller has no memory */
     uint64_t mem_size;
     const uint64_t *args;
+    uint64_t moved;              /* bytes the call moved: charged as fuel (ISOLA_FUEL_BYTES) */
 } wasi_call;
 
 /*

@@ -83,7 +83,10 @@ uint32_t wasi_func_run(isola_wasi *w, const wasi_func_entry *entry, isola_host_c
 {
     wasi_call c = { .wasi = w, .host = call, .args = slots };
     c.mem = isola_host_memory(call, &c.mem_size);
-    return entry->impl(&c);
+    uint32_t r = entry->impl(&c);
+    if (c.moved >= ISOLA_FUEL_BYTES)
+        isola_host_spend_fuel(call, c.moved / ISOLA_FUEL_BYTES);
+    return r;
 }
 
 isola_host_result wasi_func_result(const wasi_func_entry *entry, isola_host_call *call,

@@ -55,5 +55,6 @@ uint32_t wasi_random_get(wasi_call *c)
         }
         done += (uint32_t)n;
     }
+    c->moved = len;
     return 0;
 }

@@ -91,6 +91,7 @@ uint32_t wasi_sock_recv(wasi_call *c)
         return wasi_errno_from_host(errno);
     wasi_put_u32(out_len, (uint32_t)r);
     wasi_put_u16(out_flags, (msg.msg_flags & MSG_TRUNC) ? WASI_ROFLAG_TRUNCATED : 0);
+    c->moved = (uint64_t)r;
     return 0;
 }
 
@@ -126,6 +127,7 @@ uint32_t wasi_sock_send(wasi_call *c)
     if (r < 0)
         return wasi_errno_from_host(errno);
     wasi_put_u32(out_len, (uint32_t)r);
+    c->moved = (uint64_t)r;
     return 0;
 }
 
