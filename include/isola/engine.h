@@ -244,6 +244,11 @@ bool isola_global_set(isola_global *global, isola_value value);   /* false if im
 
 typedef struct isola_instance_limits {
     uint32_t max_memory_pages;   /* cap on each memory this instance defines (0: engine's cap) */
+    /* Cap on the elements of all tables this instance defines, together with
+     * what table.grow in its code adds (0: none beyond each table's 10
+     * million). Without it, a module with many tables could hold far more
+     * memory than its memory cap says. */
+    uint64_t max_table_elements;
     /* true: the caller keeps every host function it imports alive for as
      * long as the instance lives, so the instance takes no reference to
      * them. For hosts that make many instances of one module from the same

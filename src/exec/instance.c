@@ -448,7 +448,16 @@ static bool instance_define_objects(isola_instance *inst, const isola_instance_l
             return false;
         inst->memories[i]->owner = inst;
     }
+    inst->table_budget = limits && limits->max_table_elements ? limits->max_table_elements : UINT64_MAX;
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+        uint32_t min = m->tables[i].type.limits.min;
+        if (min > inst->table_budget) {
+            util_error_set(err, ISOLA_ERR_RESOURCE, "table %u of %u elements exceeds what is left of the "
+                           "instance's limit of %llu elements", i, min,
+                           (unsigned long long)limits->max_table_elements);
+            return false;
+        }
+        inst->table_budget -= min;
         inst->tables[i] = exec_table_create(m->tables[i].type.elemtype, m->tables[i].type.limits, err);
         if (!inst->tables[i])
             return false;

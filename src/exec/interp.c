@@ -759,8 +759,10 @@ op_table_size:
     fp[W0(1)] = inst->tables[W1(1)]->size;
     NEXT(2);
 op_table_grow: {
-    uint32_t old = 0;
-    bool ok = exec_table_grow(inst->tables[W1(2)], (uint32_t)fp[W0(2)], fp[W1(1)], &old);
+    uint32_t old = 0, delta = (uint32_t)fp[W0(2)];
+    bool ok = delta <= inst->table_budget && exec_table_grow(inst->tables[W1(2)], delta, fp[W1(1)], &old);
+    if (ok)
+        inst->table_budget -= delta;
     fp[W0(1)] = ok ? old : UINT32_MAX;
     NEXT(3);
 }

@@ -142,6 +142,9 @@ struct isola_instance {
 
     /* Hot copy of memory 0, refreshed by the interpreter after anything that may grow it. */
     isola_memory *memory0;
+    /* Elements its tables may still gain (isola_instance_limits.max_table_elements):
+     * table.grow in its code takes from it, whichever table grows. */
+    uint64_t table_budget;
 
     bool *elem_dropped;              /* elem.drop / data.drop state, per segment */
     bool *data_dropped;

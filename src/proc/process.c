@@ -129,6 +129,23 @@ static uint32_t module_initial_pages(const isola_module *module)
     return w->nmemories > w->nmemory_imports ? w->memories[w->nmemory_imports].type.limits.min : 0;
 }
 
+static uint64_t module_initial_table_elements(const isola_module *module)
+{
+    const wasm_module *w = module->wasm;
+    uint64_t n = 0;
+    for (uint32_t i = w->ntable_imports; i < w->ntables; i++)
+        n += w->tables[i].type.limits.min;
+    return n;
+}
+
+/* Tables hold memory too: a process's tables may hold at most as many
+ * 8-byte elements as its memory limit has words (0: no limit). */
+static uint64_t process_table_budget(const proc_process *p)
+{
+    uint32_t pages = p->quota.limits.memory_pages;
+    return pages == PROC_LIMIT_UNLIMITED32 ? 0 : (uint64_t)pages * (65536 / 8);
+}
+
 proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err)
 {
     proc_module *m = calloc(1, sizeof *m);
@@ -145,6 +162,7 @@ proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err
     m->module = isola_module_retain(module);
     m->nimports = n;
     m->initial_pages = module_initial_pages(module);
+    m->initial_table_elements = module_initial_table_elements(module);
     m->instantiate_at_spawn = module->wasm->has_start || !exec_module_segments_fit(module);
     for (uint32_t i = 0; i < n; i++) {
         if (!module_resolve_import(vm, m, i, err)) {
@@ -323,6 +341,7 @@ static bool process_instantiate(proc_process *p, isola_error *err)
                                 .module_borrowed = true};
     if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
         il.max_memory_pages = 0;
+    il.max_table_elements = process_table_budget(p);
     /* A module's start function runs here, at the spawn (proc_spawn), on
      * the spawner's thread: give it one slice of fuel, or an endless start
      * loop would hang the spawner (a cached context also carries the last
@@ -419,6 +438,9 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
     if (r == PROC_OK && proc_quota_charge_pages_unshared(&p->quota, module->initial_pages) != PROC_OK) {
         r = ISOLA_ELIMIT;
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial memory exceeds the memory limit");
+    } else if (r == PROC_OK && process_table_budget(p) && module->initial_table_elements > process_table_budget(p)) {
+        r = ISOLA_ELIMIT;
+        set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial tables exceed the memory limit");
     } else if (r == PROC_OK && !process_take_module(p, module, name, name_len, err)) {
         r = error_status(err, NULL);
     } else if (r == PROC_OK && module->instantiate_at_spawn && !process_instantiate(p, err)) {

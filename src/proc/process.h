@@ -88,6 +88,7 @@ typedef struct proc_module {
     isola_extern *imports;     /* the module's imports, resolved once at load */
     uint32_t nimports;
     uint32_t initial_pages;    /* memory 0's minimum, charged to the process quota */
+    uint64_t initial_table_elements;   /* its tables' minimums, together (process_table_budget) */
     bool wasi;                 /* imports wasi_snapshot_preview1: each process gets a WASI context */
     /* Its instance is made inside the spawn, not by the first slice: it has
      * a start function, or segments that may not fit (exec_module_segments_fit),

@@ -15,12 +15,16 @@
 ;;  case 8  elem.drop, then table.init y elements (any y > 0 traps)
 ;;  case 9  table.set slot 0 to $g, then call_indirect (result i32) through it
 ;;  case 10 call_indirect (param i32) (result i32) through slot x, argument 5
+;;  case 11 table.grow $big (no maximum) by x, then by y; returns the second
+;;          result: all of a process's tables together hold at most as
+;;          many elements as its memory limit has 8-byte words
 (module
   (import "isola" "receive" (func $receive (param i32 i64 i32 i32 i32 i32 i32 i32 i64) (result i32)))
   (type $v_i (func (result i32)))
   (type $i_i (func (param i32) (result i32)))
   (memory 1)
   (table $t 4 8 funcref)
+  (table $big 0 funcref)
   (elem (table $t) (i32.const 0) func $f0 $f1)
   (elem (table $t) (i32.const 3) func $g)
   (elem $pass func $f0 $f1)
@@ -33,9 +37,9 @@
                          (i32.const 0) (i32.const 0) (i32.const 0) (i64.const -1)))
     (local.set $x (i32.load (i32.const 4)))
     (local.set $y (i32.load (i32.const 8)))
-    (block $c10 (block $c9 (block $c8 (block $c7 (block $c6 (block $c5
+    (block $c11 (block $c10 (block $c9 (block $c8 (block $c7 (block $c6 (block $c5
     (block $c4 (block $c3 (block $c2 (block $c1 (block $c0
-      (br_table $c0 $c1 $c2 $c3 $c4 $c5 $c6 $c7 $c8 $c9 $c10 (i32.load (i32.const 0))))
+      (br_table $c0 $c1 $c2 $c3 $c4 $c5 $c6 $c7 $c8 $c9 $c10 $c11 (i32.load (i32.const 0))))
       (return (call_indirect $t (type $v_i) (local.get $x))))
       (return (ref.is_null (table.get $t (local.get $x)))))
       (table.set $t (local.get $x) (ref.null func))
@@ -54,4 +58,6 @@
       (return (i32.const 1)))
       (table.set $t (i32.const 0) (ref.func $g))
       (return (call_indirect $t (type $v_i) (i32.const 0))))
-    (call_indirect $t (type $i_i) (i32.const 5) (local.get $x))))
+      (return (call_indirect $t (type $i_i) (i32.const 5) (local.get $x))))
+    (drop (table.grow $big (ref.null func) (local.get $x)))
+    (table.grow $big (ref.null func) (local.get $y))))

@@ -417,6 +417,9 @@ static void case_table(void)
         {{9, 0, 0}, 2, ISOLA_TRAP_INDIRECT_CALL_TYPE},
         {{10, 3, 0}, 0, 1005}, {{10, 0, 0}, 2, ISOLA_TRAP_INDIRECT_CALL_TYPE},
         {{10, 2, 0}, 2, ISOLA_TRAP_UNINITIALIZED_ELEMENT},
+        /* Memory limit 2 pages: 16,384 elements in all, 4 of them $t's. */
+        {{11, 0, 16380}, 0, 0}, {{11, 0, 16381}, 0, -1}, {{11, 10000, 6380}, 0, 10000},
+        {{11, 10000, 6381}, 0, -1}, {{11, 0xFFFFFFFFu, 1}, 0, 0},
     };
     neighbours nb;
     nb_start(&nb, 2);

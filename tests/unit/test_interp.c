@@ -858,6 +858,46 @@ static void test_bulk_fuel_and_resume(void **state)
     isola_module_release(m);
 }
 
+/* isola_instance_limits.max_table_elements: the tables an instance defines,
+ * and what table.grow in its code adds, share one budget. */
+static void test_table_budget(void **state)
+{
+    fixture *fx = *state;
+    size_t len;
+    uint8_t *bytes = wat_to_wasm(
+        "(module (table $a 10 funcref) (table $b 5 funcref)\n"
+        "  (func (export \"grow_a\") (param i32) (result i32) (table.grow $a (ref.null func) (local.get 0)))\n"
+        "  (func (export \"grow_b\") (param i32) (result i32) (table.grow $b (ref.null func) (local.get 0))))\n",
+        &len);
+    isola_error err;
+    isola_module *m = isola_module_load(fx->engine, bytes, len, &err);
+    free(bytes);
+    assert_non_null(m);
+    isola_instance_limits tight = {.max_table_elements = 14};
+    assert_null(isola_instantiate(fx->engine, m, NULL, 0, &tight, fx->exec, &err));
+    assert_int_equal(err.kind, ISOLA_ERR_RESOURCE);
+    assert_non_null(strstr(err.message, "limit of 14 elements"));
+
+    isola_instance_limits twenty = {.max_table_elements = 20};
+    isola_instance *inst = isola_instantiate(fx->engine, m, NULL, 0, &twenty, fx->exec, &err);
+    assert_non_null(inst);
+    isola_func *grow_a = export_func(inst, "grow_a"), *grow_b = export_func(inst, "grow_b");
+    isola_value three = i32v(3), two = i32v(2), one = i32v(1), zero = i32v(0);
+    assert_int_equal(call_i32(fx->exec, grow_a, &three, 1), 10);
+    assert_int_equal(call_i32(fx->exec, grow_b, &three, 1), -1);   /* 2 left */
+    assert_int_equal(call_i32(fx->exec, grow_b, &two, 1), 5);
+    assert_int_equal(call_i32(fx->exec, grow_a, &one, 1), -1);
+    assert_int_equal(call_i32(fx->exec, grow_a, &zero, 1), 13);
+    isola_instance_release(inst);
+
+    inst = isola_instantiate(fx->engine, m, NULL, 0, NULL, fx->exec, &err);
+    assert_non_null(inst);
+    isola_value many = i32v(100000);
+    assert_int_equal(call_i32(fx->exec, export_func(inst, "grow_a"), &many, 1), 10);
+    isola_instance_release(inst);
+    isola_module_release(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -871,6 +911,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stack_grows_mid_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_instance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_fuel_and_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_budget, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
