@@ -116,7 +116,7 @@ static uint64_t slots_in_use(void)
 static uint64_t slots_settled(void)
 {
     uint64_t n = slots_in_use();
-    for (int i = 0; n != 0 && i < 2000; i++) {
+    for (int i = 0; n != 0 && i < 10000; i++) {   /* at most about 10 s */
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
         n = slots_in_use();

@@ -38,6 +38,10 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
+# Descriptors: the WASI examples keep hundreds of processes' files open at
+# once; Debian's soft limit is 1024, the hard limit much higher.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 # build_and_test DIR [ctest selection --] cmake args...
 build_and_test() {
     local dir=$1

@@ -128,14 +128,14 @@ static isola_module *load_module(const char *name)
     return m;
 }
 
-/* Memory slots in use, once the pool has settled to `want` (or 2 s passed):
+/* Memory slots in use, once the pool has settled to `want` (or 10 s passed):
  * when the last process ends, its worker trims the pool, and a slot being
  * trimmed counts as in use for that moment. */
 static uint64_t slots_in_use_settled(uint64_t want)
 {
     for (int i = 0;; i++) {
         uint64_t n = exec_mempool_in_use(engine->pool);
-        if (n == want || i == 2000)
+        if (n == want || i == 10000)
             return n;
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);

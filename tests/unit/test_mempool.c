@@ -26,7 +26,9 @@
 #include "exec/runtime.h"
 #include "isola/engine.h"
 
-#if defined(__has_feature)
+#if defined(__SANITIZE_ADDRESS__)
+#define ISOLA_HAS_ASAN 1
+#elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define ISOLA_HAS_ASAN 1
 #endif
@@ -405,7 +407,10 @@ static void test_pagescan_states(void **state)
             assert_int_equal(((volatile uint8_t *)m)[i * page], 0);
     }
     int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
+    if (fd < 0) {   /* a hardened /proc: the pool falls back to mincore */
+        munmap(m, PAGES * page);
+        skip();
+    }
     uint8_t got[PAGES];
     if (exec_pagescan(fd, (uintptr_t)m, PAGES, page, got)) {
         for (size_t i = 0; i < PAGES; i++)
@@ -669,13 +674,14 @@ static void test_many_memories(void **state)
             fail_msg("page of released memory %d is still resident", i);
     }
     free(bases);
-    /* ...so RSS drops by what was touched and (sanitizers' allocator
-     * quarantine aside) returns near the baseline. */
-#if !ISOLA_HAS_TSAN
+    /* ...so RSS drops by what was touched and returns near the baseline.
+     * Not under the sanitizers: TSan keeps the shadow of released pages,
+     * and ASan's quarantine holds freed heap blocks, a few MiB here that
+     * would leave the figure at the edge (the loop above already showed
+     * every touched page gone). */
+#if !ISOLA_HAS_ASAN && !ISOLA_HAS_TSAN
     long touched = (long)(MANY / 4) * page;
     assert_true(rss_during - rss_after > touched * 9 / 10);
-#endif
-#if !defined(__SANITIZE_ADDRESS__) && !ISOLA_HAS_ASAN && !ISOLA_HAS_TSAN
     assert_true(rss_after - rss_before < 32l << 20);
 #endif
 
