@@ -231,6 +231,7 @@ uint32_t wasi_poll_oneoff(wasi_call *c)
     }
     free(subs);
     free(pfds);
+    c->moved = (uint64_t)n * WASI_SUBSCRIPTION_SIZE;   /* read and parsed: work by the subscription */
     w->poll_pending = r == WASI_RESULT_BLOCK;
     w->poll_in = in_ptr;
     w->poll_nsubs = n;
