@@ -244,11 +244,21 @@ bool isola_global_set(isola_global *global, isola_value value);   /* false if im
 
 typedef struct isola_instance_limits {
     uint32_t max_memory_pages;   /* cap on each memory this instance defines (0: engine's cap) */
-    /* Cap on the elements of all tables this instance defines, together with
-     * what table.grow in its code adds (0: none beyond each table's 10
-     * million). Without it, a module with many tables could hold far more
-     * memory than its memory cap says. */
+    /* When limit_tables: the tables this instance defines, together with
+     * what table.grow in its code adds, hold at most max_table_elements
+     * (0 allows none). Without it, a module with many tables could hold far
+     * more memory than its memory cap says. */
+    bool limit_tables;
     uint64_t max_table_elements;
+    /* Asked before memory.grow in this instance's code grows a memory by
+     * delta_pages that its cap allows (NULL: nobody is asked); false refuses
+     * it, and memory.grow returns -1. For an embedder that shares one
+     * budget among instances, as nested process quotas do: it charges the
+     * pages here, and memory_grow_failed hands them back when a growth it
+     * allowed fails after all (the pages could not be committed). */
+    bool (*memory_growing)(void *user, uint32_t delta_pages);
+    void (*memory_grow_failed)(void *user, uint32_t delta_pages);
+    void *grow_user;
     /* true: the caller keeps every host function it imports alive for as
      * long as the instance lives, so the instance takes no reference to
      * them. For hosts that make many instances of one module from the same

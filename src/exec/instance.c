@@ -437,6 +437,20 @@ static uint32_t instance_memory_cap(const isola_engine *engine, const isola_inst
     return cap;
 }
 
+bool exec_instance_grow_memory(isola_instance *inst, isola_memory *m, uint32_t delta, uint32_t *old_pages)
+{
+    if (delta == 0 || !inst->memory_growing)
+        return exec_memory_grow(m, delta, old_pages);
+    if ((uint64_t)m->pages + delta > m->max_pages)
+        return false;   /* past the cap: no need to ask */
+    if (!inst->memory_growing(inst->grow_user, delta))
+        return false;
+    if (exec_memory_grow(m, delta, old_pages))
+        return true;
+    inst->memory_grow_failed(inst->grow_user, delta);
+    return false;
+}
+
 static bool instance_define_objects(isola_instance *inst, const isola_instance_limits *limits,
                                     isola_error *err)
 {
@@ -448,7 +462,7 @@ static bool instance_define_objects(isola_instance *inst, const isola_instance_l
             return false;
         inst->memories[i]->owner = inst;
     }
-    inst->table_budget = limits && limits->max_table_elements ? limits->max_table_elements : UINT64_MAX;
+    inst->table_budget = limits && limits->limit_tables ? limits->max_table_elements : UINT64_MAX;
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
         uint32_t min = m->tables[i].type.limits.min;
         if (min > inst->table_budget) {
@@ -603,6 +617,12 @@ static isola_instance *instance_create(isola_engine *engine, isola_module *modul
     }
     inst->host_imports_borrowed = limits && limits->host_imports_borrowed;
     inst->module_borrowed = limits && limits->module_borrowed;
+    if (limits && limits->memory_growing) {
+        assert(limits->memory_grow_failed);
+        inst->memory_growing = limits->memory_growing;
+        inst->memory_grow_failed = limits->memory_grow_failed;
+        inst->grow_user = limits->grow_user;
+    }
     if (!inst->module_borrowed)
         isola_module_retain(module);
     instance_link_imports(inst, imports);

@@ -39,6 +39,10 @@ bool exec_module_entry(isola_module *module, const char *name, size_t len, uint3
  * from a global, an imported memory or table). */
 bool exec_module_segments_fit(const isola_module *module);
 
+/* memory.grow of `m` by code of `inst`: asks the instance's hook, if it has
+ * one (isola_instance_limits.memory_growing), before growing. */
+bool exec_instance_grow_memory(isola_instance *inst, isola_memory *m, uint32_t delta, uint32_t *old_pages);
+
 /* Makes the function object of defined function `index` (see below). */
 isola_func *exec_instance_func_make(isola_instance *inst, uint32_t index);
 

@@ -816,7 +816,7 @@ op_memory_size:
 op_memory_grow: {
     uint32_t old = 0;
     isola_memory *m = inst->memory0;
-    bool ok = m && exec_memory_grow(m, (uint32_t)fp[W1(1)], &old);
+    bool ok = m && exec_instance_grow_memory(inst, m, (uint32_t)fp[W1(1)], &old);
     fp[W0(1)] = ok ? old : UINT32_MAX;
     RELOAD_MEM();
     NEXT(2);

@@ -145,6 +145,10 @@ struct isola_instance {
     /* Elements its tables may still gain (isola_instance_limits.max_table_elements):
      * table.grow in its code takes from it, whichever table grows. */
     uint64_t table_budget;
+    /* isola_instance_limits' memory.grow hook, or NULL (exec_instance_grow_memory). */
+    bool (*memory_growing)(void *user, uint32_t delta_pages);
+    void (*memory_grow_failed)(void *user, uint32_t delta_pages);
+    void *grow_user;
 
     bool *elem_dropped;              /* elem.drop / data.drop state, per segment */
     bool *data_dropped;

@@ -9,7 +9,10 @@
  * exhausts its parent's quota, not the VM).
  *
  * Resource by resource:
- *   memory_pages   shared budget: own linear memory + children's grants.
+ *   memory_pages   shared budget: own linear memory + children's grants
+ *                  (the initial pages charged at spawn, each memory.grow
+ *                  through the instance's hook: process.c). Its tables get
+ *                  as many 8-byte elements as the limit has words, apart.
  *   fuel_total     shared budget: own fuel burnt + children's grants; on a
  *                  child's exit only its unburnt fuel comes back.
  *   live_children  shared budget: each live child costs 1 plus its own

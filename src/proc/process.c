@@ -138,12 +138,31 @@ static uint64_t module_initial_table_elements(const isola_module *module)
     return n;
 }
 
+static bool process_memory_limited(const proc_process *p)
+{
+    return p->quota.limits.memory_pages != PROC_LIMIT_UNLIMITED32;
+}
+
 /* Tables hold memory too: a process's tables may hold at most as many
- * 8-byte elements as its memory limit has words (0: no limit). */
+ * 8-byte elements as its memory limit has words. */
 static uint64_t process_table_budget(const proc_process *p)
 {
-    uint32_t pages = p->quota.limits.memory_pages;
-    return pages == PROC_LIMIT_UNLIMITED32 ? 0 : (uint64_t)pages * (65536 / 8);
+    return (uint64_t)p->quota.limits.memory_pages * (65536 / 8);
+}
+
+/* memory.grow is charged to the quota the process shares with the
+ * children it grants pages to (limits.h): its own memory and their grants
+ * together stay within its limit. */
+static bool process_memory_growing(void *user, uint32_t delta_pages)
+{
+    proc_process *p = user;
+    return proc_quota_charge_pages(&p->quota, delta_pages) == PROC_OK;
+}
+
+static void process_memory_grow_failed(void *user, uint32_t delta_pages)
+{
+    proc_process *p = user;
+    proc_quota_release_pages(&p->quota, delta_pages);
 }
 
 proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err)
@@ -341,7 +360,13 @@ static bool process_instantiate(proc_process *p, isola_error *err)
                                 .module_borrowed = true};
     if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
         il.max_memory_pages = 0;
-    il.max_table_elements = process_table_budget(p);
+    if (process_memory_limited(p)) {   /* an unlimited quota counts nothing */
+        il.limit_tables = true;
+        il.max_table_elements = process_table_budget(p);
+        il.memory_growing = process_memory_growing;
+        il.memory_grow_failed = process_memory_grow_failed;
+        il.grow_user = p;
+    }
     /* A module's start function runs here, at the spawn (proc_spawn), on
      * the spawner's thread: give it one slice of fuel, or an endless start
      * loop would hang the spawner (a cached context also carries the last
@@ -438,7 +463,8 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
     if (r == PROC_OK && proc_quota_charge_pages_unshared(&p->quota, module->initial_pages) != PROC_OK) {
         r = ISOLA_ELIMIT;
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial memory exceeds the memory limit");
-    } else if (r == PROC_OK && process_table_budget(p) && module->initial_table_elements > process_table_budget(p)) {
+    } else if (r == PROC_OK && process_memory_limited(p) &&
+               module->initial_table_elements > process_table_budget(p)) {
         r = ISOLA_ELIMIT;
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial tables exceed the memory limit");
     } else if (r == PROC_OK && !process_take_module(p, module, name, name_len, err)) {

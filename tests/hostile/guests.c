@@ -99,6 +99,31 @@ __attribute__((export_name("membomb"))) int32_t membomb(void)
     return (int32_t)got;
 }
 
+/* arg {child_pages}; handles[0] = its module. Its own memory and the pages
+ * it grants a child share its limit: it lends child_pages to a waiting
+ * child, grows by a page until refused, ends the child, waits for its end
+ * and grows again. Returns pages grown before * 1000 + after. */
+__attribute__((export_name("lender"))) int32_t lender(void)
+{
+    start_msg s;
+    get_start(&s);
+    isola_limits lim = {.memory_pages = s.arg[0], .handle_count = 4, .queue_count = 4, .live_children = 0};
+    int32_t c = isola_spawn(s.handles[0], "waiter", 6, 0, 0, 0, 0, &lim);
+    if (c < 0)
+        return c;
+    uint32_t before = 0, after = 0;
+    while (__builtin_wasm_memory_grow(0, 1) != (unsigned long)-1)
+        before++;
+    isola_monitor(c);
+    isola_kill(c, 0);
+    isola_down d;
+    isola_msg_info info;
+    isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, ISOLA_FOREVER);
+    while (__builtin_wasm_memory_grow(0, 1) != (unsigned long)-1)
+        after++;
+    return (int32_t)(before * 1000 + after);
+}
+
 /* ---------------------------------------------------------------- spawn bombs */
 
 /* arg {mode}; handles[0] = its module (SPAWN, DUPLICATE, TRANSFER). Spawns

@@ -575,8 +575,17 @@ static void case_membomb(void)
     isola_error err = {0};
     uint32_t step = 1;
     CHECK(isola_vm_spawn(vm, mod[MOD_GUESTS], "membomb", &step, 4, NULL, 0, &tiny, &err) < 0);
+    /* A process's own memory and what it lends a child share its limit:
+     * 16 pages, 2 its own at the start and 8 lent, leave 6 to grow by; once
+     * the child has ended, its 8 come back. */
+    int32_t mh = dup_of(mod[MOD_GUESTS], ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER);
+    uint32_t lend = 8;
+    isola_proc_limits lender_lim = {.memory_pages = 16, .live_children = 1};
+    int32_t l = spawn(MOD_GUESTS, "lender", &lend, 4, &mh, 1, &lender_lim);
+    expect_exit(l, EXIT_NORMAL, 6008, "lender");
     nb_stop(&nb);
-    printf("membomb: %u bombs x 2 rounds stopped exactly at their limits, neighbour exact\n", n);
+    printf("membomb: %u bombs x 2 rounds stopped exactly at their limits, a lender's memory and its child's "
+           "grant within one limit, neighbour exact\n", n);
 }
 
 /* ---------------------------------------------------------------- spawn bombs */

@@ -873,12 +873,12 @@ static void test_table_budget(void **state)
     isola_module *m = isola_module_load(fx->engine, bytes, len, &err);
     free(bytes);
     assert_non_null(m);
-    isola_instance_limits tight = {.max_table_elements = 14};
+    isola_instance_limits tight = {.limit_tables = true, .max_table_elements = 14};
     assert_null(isola_instantiate(fx->engine, m, NULL, 0, &tight, fx->exec, &err));
     assert_int_equal(err.kind, ISOLA_ERR_RESOURCE);
     assert_non_null(strstr(err.message, "limit of 14 elements"));
 
-    isola_instance_limits twenty = {.max_table_elements = 20};
+    isola_instance_limits twenty = {.limit_tables = true, .max_table_elements = 20};
     isola_instance *inst = isola_instantiate(fx->engine, m, NULL, 0, &twenty, fx->exec, &err);
     assert_non_null(inst);
     isola_func *grow_a = export_func(inst, "grow_a"), *grow_b = export_func(inst, "grow_b");
@@ -890,10 +890,63 @@ static void test_table_budget(void **state)
     assert_int_equal(call_i32(fx->exec, grow_a, &zero, 1), 13);
     isola_instance_release(inst);
 
+    isola_instance_limits none = {.limit_tables = true, .max_table_elements = 0};
+    assert_null(isola_instantiate(fx->engine, m, NULL, 0, &none, fx->exec, &err));
+
     inst = isola_instantiate(fx->engine, m, NULL, 0, NULL, fx->exec, &err);
     assert_non_null(inst);
     isola_value many = i32v(100000);
     assert_int_equal(call_i32(fx->exec, export_func(inst, "grow_a"), &many, 1), 10);
+    isola_instance_release(inst);
+    isola_module_release(m);
+}
+
+/* isola_instance_limits.memory_growing: asked before each memory.grow its
+ * cap allows, with the pages; a refusal makes memory.grow return -1. */
+typedef struct grow_budget {
+    uint32_t left, asked;
+} grow_budget;
+
+static bool budget_growing(void *user, uint32_t delta)
+{
+    grow_budget *b = user;
+    b->asked++;
+    if (delta > b->left)
+        return false;
+    b->left -= delta;
+    return true;
+}
+
+static void budget_grow_failed(void *user, uint32_t delta)
+{
+    ((grow_budget *)user)->left += delta;
+}
+
+static void test_memory_grow_hook(void **state)
+{
+    fixture *fx = *state;
+    isola_engine *e = fx->engine;
+    size_t len;
+    uint8_t *bytes = wat_to_wasm("(module (memory 1 10)\n"
+                                 "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0))))\n",
+                                 &len);
+    isola_error err;
+    isola_module *m = isola_module_load(e, bytes, len, &err);
+    free(bytes);
+    assert_non_null(m);
+    grow_budget b = {.left = 5};
+    isola_instance_limits lim = {.memory_growing = budget_growing, .memory_grow_failed = budget_grow_failed,
+                                 .grow_user = &b};
+    isola_instance *inst = isola_instantiate(e, m, NULL, 0, &lim, fx->exec, &err);
+    assert_non_null(inst);
+    isola_func *grow = export_func(inst, "grow");
+    isola_value three = i32v(3), zero = i32v(0), twenty = i32v(20);
+    assert_int_equal(call_i32(fx->exec, grow, &three, 1), 1);
+    assert_int_equal(call_i32(fx->exec, grow, &three, 1), -1);    /* 2 left in the budget */
+    assert_int_equal(call_i32(fx->exec, grow, &zero, 1), 4);      /* not asked */
+    assert_int_equal(call_i32(fx->exec, grow, &twenty, 1), -1);   /* past the cap: not asked */
+    assert_int_equal(b.asked, 2);
+    assert_int_equal(b.left, 2);
     isola_instance_release(inst);
     isola_module_release(m);
 }
@@ -912,6 +965,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cross_instance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_fuel_and_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_grow_hook, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
