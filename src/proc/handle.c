@@ -205,9 +205,10 @@ int32_t proc_handle_derive_revocable(proc_handle_table *table, int32_t handle, u
     int32_t status = proc_handle_prepare_copy(table, handle, rights, 2, &object, &parent_gate);
     if (status != PROC_OK)
         return status;
-    proc_revoker *revoker = proc_revoker_new(parent_gate);
-    if (!revoker)
-        return ISOLA_ENOMEM;
+    proc_revoker *revoker;
+    status = proc_revoker_new(parent_gate, &revoker);
+    if (status != PROC_OK)
+        return status;
     /* References: the revoker handle owns the creation reference, the
      * derived entry owns one more as its gate, and one to the target. */
     proc_object_retain(&revoker->header);

@@ -23,29 +23,36 @@ static void revoker_destroy(proc_object *object)
         proc_object_release(&also->header);
 }
 
-proc_revoker *proc_revoker_new(proc_revoker *parent)
+static int32_t revoker_make(proc_revoker *parent, proc_revoker *also, proc_revoker **out)
 {
+    uint32_t weight = 1 + (parent ? parent->weight : 0) + (also ? also->weight : 0);
+    if (weight > PROC_REVOKER_MAX_WEIGHT)
+        return ISOLA_ELIMIT;
     proc_revoker *revoker = malloc(sizeof *revoker);
     if (!revoker)
-        return NULL;
+        return ISOLA_ENOMEM;
     proc_object_init(&revoker->header, PROC_OBJ_REVOKER, revoker_destroy);
     atomic_init(&revoker->revoked, false);
     revoker->parent = parent;
-    revoker->also = NULL;
+    revoker->also = also;
+    revoker->weight = weight;
     if (parent)
         proc_object_retain(&parent->header);
-    return revoker;
+    if (also)
+        proc_object_retain(&also->header);
+    *out = revoker;
+    return PROC_OK;
 }
 
-proc_revoker *proc_revoker_join(proc_revoker *gate, proc_revoker *revoker)
+int32_t proc_revoker_new(proc_revoker *parent, proc_revoker **out)
+{
+    return revoker_make(parent, NULL, out);
+}
+
+int32_t proc_revoker_join(proc_revoker *gate, proc_revoker *revoker, proc_revoker **out)
 {
     assert(gate && revoker);
-    proc_revoker *join = proc_revoker_new(gate);
-    if (!join)
-        return NULL;
-    join->also = revoker;
-    proc_object_retain(&revoker->header);
-    return join;
+    return revoker_make(gate, revoker, out);
 }
 
 void proc_revoker_revoke(proc_revoker *revoker)
@@ -69,9 +76,10 @@ int32_t proc_revoker_handle_new(proc_handle_table *table)
     int32_t status = proc_handle_reserve(table, 1);
     if (status != PROC_OK)
         return status;
-    proc_revoker *revoker = proc_revoker_new(NULL);
-    if (!revoker)
-        return ISOLA_ENOMEM;
+    proc_revoker *revoker;
+    status = proc_revoker_new(NULL, &revoker);
+    if (status != PROC_OK)
+        return status;
     int32_t handle = proc_handle_insert(table, &revoker->header,
                                         ISOLA_RIGHT_REVOKE | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER, NULL);
     assert(handle > 0);
@@ -94,9 +102,9 @@ int32_t proc_revoker_derive(proc_handle_table *table, int32_t handle, int32_t re
         return status;
     proc_revoker *gate = revoker;
     if (old_gate && old_gate != revoker) {
-        gate = proc_revoker_join(old_gate, revoker);   /* owns its creation reference */
-        if (!gate)
-            return ISOLA_ENOMEM;
+        status = proc_revoker_join(old_gate, revoker, &gate);   /* owns its creation reference */
+        if (status != PROC_OK)
+            return status;
     } else {
         proc_object_retain(&gate->header);
     }

@@ -20,8 +20,15 @@
  * capability granted to one client. A handle that was gated already gets a
  * join node as its new gate (`also` = the chosen revoker, `parent` = the old
  * gate), so it is cut off when either is revoked. Join nodes are never
- * named by a handle, and `also` is always a revoker some handle names, so
- * a check walks each chain once: O(number of derivations).
+ * named by a handle, and `also` is always a revoker some handle names.
+ *
+ * A check walks a gate's parents and, at join nodes, the `also` chains:
+ * `weight` counts the nodes it visits (with repeats, since chains can
+ * share nodes). Gates weigh at most PROC_REVOKER_MAX_WEIGHT, and a derive
+ * that would make a heavier one fails with ISOLA_ELIMIT: otherwise a guest
+ * deriving through two revokers in turn could grow a chain without end,
+ * each check and the recursive release walking all of it (a long enough
+ * chain overflowed the worker's stack when freed).
  *
  * Revocation stops every new operation through the handles; it does not
  * drop their references to the target, which go when the handles are
@@ -43,14 +50,18 @@ typedef struct proc_revoker {
     atomic_bool revoked;
     struct proc_revoker *parent;   /* owned reference, or NULL */
     struct proc_revoker *also;     /* join nodes: the revoker derived through (owned), else NULL */
+    uint32_t weight;               /* nodes a check visits: 1 + parent's + also's */
 } proc_revoker;
 
-/* A new, unrevoked revoker (refcount 1) chained under `parent` (may be NULL;
- * retained). NULL when out of memory. */
-proc_revoker *proc_revoker_new(proc_revoker *parent);
+#define PROC_REVOKER_MAX_WEIGHT 64u
 
-/* A gate revoked when `gate` or `revoker` is (both retained). NULL when out of memory. */
-proc_revoker *proc_revoker_join(proc_revoker *gate, proc_revoker *revoker);
+/* A new, unrevoked revoker (refcount 1) chained under `parent` (may be NULL;
+ * retained) into *out. ISOLA_ELIMIT past PROC_REVOKER_MAX_WEIGHT, ISOLA_ENOMEM. */
+int32_t proc_revoker_new(proc_revoker *parent, proc_revoker **out);
+
+/* A gate revoked when `gate` or `revoker` is (both retained), into *out;
+ * fails like proc_revoker_new. */
+int32_t proc_revoker_join(proc_revoker *gate, proc_revoker *revoker, proc_revoker **out);
 
 /* Revokes for good; idempotent, callable from any thread. */
 void proc_revoker_revoke(proc_revoker *revoker);

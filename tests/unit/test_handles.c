@@ -427,6 +427,54 @@ static void test_chained_revokers(void **state)
     assert_int_equal(destroyed, 1);
 }
 
+/* Deriving through two revokers in turn, closing the old handle each time,
+ * joins the gates into an ever longer chain while the process holds only
+ * four handles: it stops at ISOLA_ELIMIT, and the chain still revokes and
+ * is freed whole. */
+static void test_revoker_chain_bounded(void **state)
+{
+    (void)state;
+    proc_handle_table table;
+    proc_handle_table_init(&table, 16);
+    int destroyed = 0;
+    uint32_t rights = ISOLA_RIGHT_SEND | ISOLA_RIGHT_DUPLICATE;
+    int32_t h = insert_new(&table, &destroyed, rights);
+    int32_t r[2] = {proc_revoker_handle_new(&table), proc_revoker_handle_new(&table)};
+    assert_true(r[0] > 0 && r[1] > 0);
+    int32_t status = PROC_OK;
+    int derivations = 0;
+    for (; derivations < 100000; derivations++) {
+        int32_t d = proc_revoker_derive(&table, h, r[derivations % 2], rights);
+        if (d < 0) {
+            status = d;
+            break;
+        }
+        assert_int_equal(proc_handle_close(&table, h), PROC_OK);
+        h = d;
+    }
+    assert_int_equal(status, ISOLA_ELIMIT);
+    assert_in_range(derivations, 5, PROC_REVOKER_MAX_WEIGHT);
+    proc_object *got = NULL;
+    assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_NONE, 0, &got), PROC_OK);
+    /* The same through revocable derivations, each a new revoker under the last gate. */
+    int32_t chain = h, derived, revoker;
+    for (derivations = 0; derivations < 100000; derivations++) {
+        status = proc_handle_derive_revocable(&table, chain, rights, &derived, &revoker);
+        if (status != PROC_OK)
+            break;
+        assert_int_equal(proc_handle_close(&table, revoker), PROC_OK);
+        if (chain != h)
+            assert_int_equal(proc_handle_close(&table, chain), PROC_OK);
+        chain = derived;
+    }
+    assert_int_equal(status, ISOLA_ELIMIT);
+    assert_in_range(derivations, 0, PROC_REVOKER_MAX_WEIGHT);
+    assert_int_equal(proc_handle_revoke(&table, r[0]), PROC_OK);
+    assert_int_equal(proc_handle_get(&table, h, PROC_OBJ_NONE, 0, &got), ISOLA_EREVOKED);
+    proc_handle_table_fini(&table);
+    assert_int_equal(destroyed, 1);
+}
+
 /* A revocation between a transfer's checks and its commit (another thread
  * revokes while a spawn runs the child's start function, or during a
  * hand-off): the moved entries must still leave the sender, or the sender
@@ -514,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_take_for_transfer),
         cmocka_unit_test(test_revocation),
         cmocka_unit_test(test_chained_revokers),
+        cmocka_unit_test(test_revoker_chain_bounded),
         cmocka_unit_test(test_revoke_without_derivation_rights),
         cmocka_unit_test(test_revoked_during_move),
         cmocka_unit_test(test_status_names),
