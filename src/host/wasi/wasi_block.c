@@ -23,14 +23,25 @@ void wasi_block_record(isola_wasi *w, const int *fds, const short *events, uint3
     w->wait.deadline_ns = deadline_ns;
 }
 
-bool wasi_would_block(isola_wasi *w, const wasi_fd_entry *e, short events)
+bool wasi_parks(isola_wasi *w, const wasi_fd_entry *e)
 {
     if (w->block_mode != ISOLA_WASI_BLOCK_PARK)
         return false;
     if (e->filetype == WASI_FILETYPE_REGULAR_FILE || e->filetype == WASI_FILETYPE_DIRECTORY)
         return false;
     int fl = fcntl(e->host_fd, F_GETFL);
-    if (fl >= 0 && (fl & O_NONBLOCK))
+    return !(fl >= 0 && (fl & O_NONBLOCK));
+}
+
+uint32_t wasi_park_on_eagain(isola_wasi *w, const wasi_fd_entry *e, short events)
+{
+    wasi_block_record(w, &e->host_fd, &events, 1, false, 0);
+    return WASI_RESULT_BLOCK;
+}
+
+bool wasi_would_block(isola_wasi *w, const wasi_fd_entry *e, short events)
+{
+    if (!wasi_parks(w, e))
         return false;
     struct pollfd p = { .fd = e->host_fd, .events = events };
     if (poll(&p, 1, 0) != 0)

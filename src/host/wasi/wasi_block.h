@@ -21,6 +21,16 @@
  */
 bool wasi_would_block(isola_wasi *w, const wasi_fd_entry *e, short events);
 
+/*
+ * Whether calls on e park rather than wait (the cases wasi_would_block may
+ * say true for). Socket calls there add MSG_DONTWAIT and drop MSG_WAITALL:
+ * poll saying ready does not stop the kernel from waiting for the rest of
+ * what WAITALL asks, or for room a send fills; and wasi_park_on_eagain
+ * turns the EAGAIN into a park.
+ */
+bool wasi_parks(isola_wasi *w, const wasi_fd_entry *e);
+uint32_t wasi_park_on_eagain(isola_wasi *w, const wasi_fd_entry *e, short events);
+
 /* Records a wait on several fds and/or a monotonic deadline (park mode). */
 void wasi_block_record(isola_wasi *w, const int *fds, const short *events, uint32_t nfds,
                        bool has_deadline, int64_t deadline_ns);

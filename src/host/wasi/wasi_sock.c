@@ -83,10 +83,15 @@ uint32_t wasi_sock_recv(wasi_call *c)
     msg.msg_iov = iov;
     msg.msg_iovlen = n;
     int fl = ((riflags & WASI_RIFLAG_PEEK) ? MSG_PEEK : 0) | ((riflags & WASI_RIFLAG_WAITALL) ? MSG_WAITALL : 0);
+    bool parks = wasi_parks(c->wasi, e);
+    if (parks)
+        fl = (fl & ~MSG_WAITALL) | MSG_DONTWAIT;   /* never wait on a worker (wasi_block.h) */
     ssize_t r;
     do {
         r = recvmsg(e->host_fd, &msg, fl);
     } while (r < 0 && errno == EINTR);
+    if (r < 0 && parks && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return wasi_park_on_eagain(c->wasi, e, POLLIN);
     if (r < 0)
         return wasi_errno_from_host(errno);
     wasi_put_u32(out_len, (uint32_t)r);
@@ -116,14 +121,17 @@ uint32_t wasi_sock_send(wasi_call *c)
         return WASI_ENOTSOCK;
     if (wasi_would_block(c->wasi, e, POLLOUT))
         return WASI_RESULT_BLOCK;
+    bool parks = wasi_parks(c->wasi, e);
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
     msg.msg_iov = iov;
     msg.msg_iovlen = n;
     ssize_t r;
     do {
-        r = sendmsg(e->host_fd, &msg, MSG_NOSIGNAL);
+        r = sendmsg(e->host_fd, &msg, MSG_NOSIGNAL | (parks ? MSG_DONTWAIT : 0));
     } while (r < 0 && errno == EINTR);
+    if (r < 0 && parks && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return wasi_park_on_eagain(c->wasi, e, POLLOUT);
     if (r < 0)
         return wasi_errno_from_host(errno);
     wasi_put_u32(out_len, (uint32_t)r);
