@@ -199,6 +199,8 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
     int32_t dir_handles[PROC_MESSAGE_MAX_HANDLES];
     uint32_t ndirs = 0;
     isola_wasi *wasi = NULL;
+    /* Charged before the work, which a WASI child's arguments add to. */
+    isola_host_spend_fuel(call, API_SPAWN_FUEL + arg_len / ISOLA_FUEL_BYTES);
     if (module->wasi) {
         r = api_spawn_wasi(p, arg, arg_len, handles, &nhandles, dir_handles, &ndirs, &wasi);
         if (r != PROC_OK)
@@ -206,7 +208,6 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
     }
     proc_spawner sp = {.table = &p->handles, .quota = &p->quota, .parent_ref = &p->header, .wasi = wasi};
     proc_process *child;
-    isola_host_spend_fuel(call, API_SPAWN_FUEL);
     r = proc_spawn(p->vm, &sp, module, name, name_len, arg, arg_len, handles, nhandles, &req, &child, NULL);
     if (r == PROC_OK) {
         r = proc_handle_insert(&p->handles, &child->header, API_CHILD_RIGHTS, NULL);
@@ -274,6 +275,10 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
     if (!bytes || (flags & ~SEND_WAIT) || api_mem_handles_in(mem, ARG_U32(4), nhandles, handles) != PROC_OK)
         return ret_i32(slots, ISOLA_EINVAL);
     bool wait = flags & SEND_WAIT;
+    /* The bytes are copied into a message before the queue can refuse it
+     * (full, too big, closed): every try pays for its copy. */
+    if (len >= ISOLA_FUEL_BYTES)
+        isola_host_spend_fuel(call, len / ISOLA_FUEL_BYTES);
     proc_process_park_begin(p);
     proc_endpoint *parked = NULL;
     int32_t r = proc_vm_send(&p->handles, ARG_I32(0), slots[1], bytes, len, handles, nhandles,
@@ -282,8 +287,6 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
         proc_process_parked(p, parked);   /* counted by proc_vm_send */
         return ISOLA_HOST_BLOCK;
     }
-    if (r == PROC_OK && len >= ISOLA_FUEL_BYTES)
-        isola_host_spend_fuel(call, len / ISOLA_FUEL_BYTES);   /* the copy, like a bulk instruction's */
     return ret_i32(slots, r);
 }
 
