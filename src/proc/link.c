@@ -20,6 +20,7 @@ struct proc_link {
     proc_endpoint *notify;     /* monitors: the watcher's mailbox send end (owned) */
     proc_message *notice;      /* the DOWN/EXIT message this entry may send, built up front */
     uint64_t ref;
+    bool charged;              /* counted in peer->watching (the entry its maker's call put on a list) */
 };
 
 static atomic_uint_fast64_t next_ref = 1;
@@ -37,8 +38,20 @@ static bool link_insert(proc_process *target, proc_link *entry)
     return open;
 }
 
+/* One more monitor or link made by `maker`: ISOLA_ELIMIT past its handle-count limit. */
+static int32_t link_charge(proc_process *maker)
+{
+    if (atomic_fetch_add_explicit(&maker->watching, 1, memory_order_relaxed) >= maker->handles.limit) {
+        atomic_fetch_sub_explicit(&maker->watching, 1, memory_order_relaxed);
+        return ISOLA_ELIMIT;
+    }
+    return PROC_OK;
+}
+
 static void link_free(proc_link *entry)
 {
+    if (entry->charged)
+        atomic_fetch_sub_explicit(&entry->peer->watching, 1, memory_order_relaxed);
     proc_object_release(&entry->peer->header);
     if (entry->notify)
         proc_object_release(proc_endpoint_object(entry->notify));
@@ -60,17 +73,24 @@ static proc_message *link_notice_new(uint64_t tag)
     return m;
 }
 
-/* Fills in and sends the entry's notice (once; a closed mailbox drops it). */
-static void link_notify(proc_endpoint *mailbox_send, proc_message **notice, uint64_t ref, proc_exit_kind kind,
-                        int32_t reason)
+/* Fills in and sends the entry's notice (once; a closed mailbox drops it).
+ * An end's notices bypass the queue limits: each was paid for when its
+ * monitor or link was made. One sent at once, because the target had
+ * ended already (`at_once`), goes through the limits: otherwise monitoring
+ * an ended process in a loop would fill the caller's mailbox without end.
+ * ISOLA_EFULL then, and nothing is sent. */
+static int32_t link_notify(proc_endpoint *mailbox_send, proc_message **notice, uint64_t ref, proc_exit_kind kind,
+                           int32_t reason, bool at_once)
 {
     proc_message *m = *notice;
     *notice = NULL;
     assert(m && m->size == sizeof(proc_down_payload));
     proc_down_payload payload = {.ref = ref, .kind = (int32_t)kind, .reason = reason};
     memcpy((uint8_t *)proc_message_bytes(m), &payload, sizeof payload);
-    if (proc_endpoint_send_notice(mailbox_send, m) != PROC_OK)
+    int32_t r = at_once ? proc_endpoint_send(mailbox_send, m, NULL) : proc_endpoint_send_notice(mailbox_send, m);
+    if (r != PROC_OK)
         proc_message_free(m);
+    return r == ISOLA_EFULL ? r : PROC_OK;
 }
 
 /* A new entry naming `peer` (retained), with its notice; NULL if out of memory. */
@@ -92,17 +112,25 @@ static proc_link *link_entry_new(int kind, proc_process *peer, uint64_t tag)
 
 int64_t proc_monitor(proc_process *watcher, proc_process *target)
 {
+    int32_t r = link_charge(watcher);
+    if (r != PROC_OK)
+        return r;
     proc_link *e = link_entry_new(LINK_MONITOR, watcher, PROC_TAG_DOWN);
-    if (!e)
+    if (!e) {
+        atomic_fetch_sub_explicit(&watcher->watching, 1, memory_order_relaxed);
         return ISOLA_ENOMEM;
+    }
+    e->charged = true;
     e->notify = watcher->mailbox_send;
     proc_object_retain(proc_endpoint_object(e->notify));
     e->ref = atomic_fetch_add(&next_ref, 1);
     uint64_t ref = e->ref;
     if (!link_insert(target, e)) {
         /* Already ended: report it at once. */
-        link_notify(e->notify, &e->notice, ref, (proc_exit_kind)target->end_kind, target->end_reason);
+        r = link_notify(e->notify, &e->notice, ref, (proc_exit_kind)target->end_kind, target->end_reason, true);
         link_free(e);
+        if (r != PROC_OK)
+            return r;
     }
     return (int64_t)ref;
 }
@@ -113,26 +141,48 @@ static bool exit_is_normal(proc_exit_kind kind, int32_t reason)
 }
 
 /* `dead` ended with (kind, reason); tell the linked process `peer`, using
- * `notice` if it traps exits. */
-static void link_signal(proc_process *peer, proc_process *dead, proc_exit_kind kind, int32_t reason,
-                        proc_message **notice)
+ * `notice` if it traps exits (`at_once`: see link_notify). */
+static int32_t link_signal(proc_process *peer, proc_process *dead, proc_exit_kind kind, int32_t reason,
+                           proc_message **notice, bool at_once)
 {
     util_spin_lock(&peer->link_lock);
     bool traps = peer->trap_exits;
     util_spin_unlock(&peer->link_lock);
     if (traps)
-        link_notify(peer->mailbox_send, notice, dead->id, kind, reason);
-    else if (!exit_is_normal(kind, reason))
+        return link_notify(peer->mailbox_send, notice, dead->id, kind, reason, at_once);
+    if (!exit_is_normal(kind, reason))
         proc_process_kill(peer, PROC_EXIT_KILLED, reason);
+    return PROC_OK;
+}
+
+/* Whether a's list has a link to b already (links are a set: linking again does nothing). */
+static bool link_exists(proc_process *a, proc_process *b)
+{
+    util_spin_lock(&a->link_lock);
+    proc_link *e = a->links;
+    while (e && !(e->kind == LINK_LINK && e->peer == b))
+        e = e->next;
+    util_spin_unlock(&a->link_lock);
+    return e != NULL;
 }
 
 int32_t proc_link_add(proc_process *a, proc_process *b)
 {
     if (a == b)
         return ISOLA_EINVAL;
-    /* ea sits on a's list and tells b; eb sits on b's list and tells a. */
+    if (link_exists(a, b))
+        return PROC_OK;
+    int32_t r = link_charge(a);
+    if (r != PROC_OK)
+        return r;
+    /* ea sits on a's list and tells b; eb sits on b's list and tells a (and
+     * is a's charge: it is what a's call put on someone else's list). */
     proc_link *ea = link_entry_new(LINK_LINK, b, PROC_TAG_EXIT);
     proc_link *eb = link_entry_new(LINK_LINK, a, PROC_TAG_EXIT);
+    if (eb)
+        eb->charged = true;
+    else
+        atomic_fetch_sub_explicit(&a->watching, 1, memory_order_relaxed);
     if (!ea || !eb) {
         if (ea)
             link_free(ea);
@@ -150,8 +200,9 @@ int32_t proc_link_add(proc_process *a, proc_process *b)
     }
     if (!link_insert(b, eb)) {
         /* b has ended: act on it as if the link had existed (Erlang: noproc). */
-        link_signal(a, b, (proc_exit_kind)b->end_kind, b->end_reason, &eb->notice);
+        r = link_signal(a, b, (proc_exit_kind)b->end_kind, b->end_reason, &eb->notice, true);
         link_free(eb);
+        return r;
     }
     return PROC_OK;
 }
@@ -311,10 +362,10 @@ void proc_links_fire(proc_process *p, proc_exit_kind kind, int32_t reason)
         proc_link *e = list;
         list = e->next;
         if (e->kind == LINK_MONITOR) {
-            link_notify(e->notify, &e->notice, e->ref, kind, reason);
+            (void)link_notify(e->notify, &e->notice, e->ref, kind, reason, false);
         } else {
             link_unhook(e->peer, p);
-            link_signal(e->peer, p, kind, reason, &e->notice);
+            (void)link_signal(e->peer, p, kind, reason, &e->notice, false);
         }
         link_free(e);
     }

@@ -225,6 +225,10 @@ typedef struct proc_process {
     atomic_bool links_closed;  /* ended: no new links, monitors or children (set under link_lock) */
     bool trap_exits;
     proc_link *links;
+    /* Monitors and links this process made that still sit on a list: at
+     * most its handle-count limit (link.c), so a loop of monitor() cannot
+     * grow memory without end. */
+    atomic_uint watching;
 
     /* Children (link.c): the live children a guest spawned and did not
      * detach, so that its end ends them. Under the PARENT's link_lock. */

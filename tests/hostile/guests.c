@@ -124,6 +124,35 @@ __attribute__((export_name("lender"))) int32_t lender(void)
     return (int32_t)(before * 1000 + after);
 }
 
+/* arg {mode}; handles[0] = its module. Monitors one child again and again
+ * until refused: mode 0 a child that waits (each monitor stays on its
+ * list), mode 1 a child that has ended (each monitor sends a DOWN at once,
+ * into the caller's own mailbox). Returns successes * 100 - the status. */
+__attribute__((export_name("watcher"))) int32_t watcher(void)
+{
+    start_msg s;
+    get_start(&s);
+    isola_limits lim = {.memory_pages = 2, .handle_count = 4, .queue_count = 4, .live_children = 0};
+    uint32_t ms = 0;
+    int32_t c = s.arg[0] == 0 ? isola_spawn(s.handles[0], "waiter", 6, 0, 0, 0, 0, &lim)
+                              : isola_spawn(s.handles[0], "napper", 6, &ms, 4, 0, 0, &lim);
+    if (c < 0)
+        return c;
+    if (s.arg[0] == 1) {   /* wait for its end, and drop that DOWN */
+        isola_monitor(c);
+        isola_down d;
+        isola_msg_info info;
+        isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, ISOLA_FOREVER);
+    }
+    int32_t ok = 0;
+    int64_t r;
+    while ((r = isola_monitor(c)) >= 0 && ok < 100000)
+        ok++;
+    if (s.arg[0] == 0)
+        isola_kill(c, 0);
+    return ok * 100 - (int32_t)r;
+}
+
 /* ---------------------------------------------------------------- spawn bombs */
 
 /* arg {mode}; handles[0] = its module (SPAWN, DUPLICATE, TRANSFER). Spawns
