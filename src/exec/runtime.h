@@ -13,6 +13,7 @@
 #define ISOLA_EXEC_RUNTIME_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -142,13 +143,6 @@ struct isola_instance {
 
     /* Hot copy of memory 0, refreshed by the interpreter after anything that may grow it. */
     isola_memory *memory0;
-    /* Elements its tables may still gain (isola_instance_limits.max_table_elements):
-     * table.grow in its code takes from it, whichever table grows. */
-    uint64_t table_budget;
-    /* isola_instance_limits' memory.grow hook, or NULL (exec_instance_grow_memory). */
-    bool (*memory_growing)(void *user, uint32_t delta_pages);
-    void (*memory_grow_failed)(void *user, uint32_t delta_pages);
-    void *grow_user;
 
     bool *elem_dropped;              /* elem.drop / data.drop state, per segment */
     bool *data_dropped;
@@ -159,7 +153,18 @@ struct isola_instance {
     bool module_borrowed;            /* isola_instance_limits: no reference to `module` */
 
     void *userdata;
+
+    /* Rarely used, so after the lines a process's every host call reads
+     * (funcs, memory0, userdata: the scheduler prefetches two lines). */
+    /* Elements its tables may still gain (isola_instance_limits.max_table_elements):
+     * table.grow in its code takes from it, whichever table grows. */
+    uint64_t table_budget;
+    /* isola_instance_limits' memory.grow hook, or NULL (exec_instance_grow_memory). */
+    bool (*memory_growing)(void *user, uint32_t delta_pages);
+    void (*memory_grow_failed)(void *user, uint32_t delta_pages);
+    void *grow_user;
 };
+_Static_assert(offsetof(struct isola_instance, userdata) < 128, "userdata is in the instance's first two lines");
 
 /* What a host function receives: who called it (instance NULL when the
  * host called the function directly). The accessors are inline because
