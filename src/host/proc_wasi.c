@@ -15,6 +15,7 @@
 #include "host/proc_wasi.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -143,7 +144,7 @@ int32_t proc_dir_new(isola_wasi *wasi, uint32_t fd, uint64_t rights_base, uint64
         return ISOLA_EINVAL;
     if (name_len == 0 && !info.preopen_name)
         return ISOLA_EINVAL;   /* a directory opened by path has no name of its own */
-    if (name_len && memchr(name, '\0', name_len))
+    if (name_len >= PATH_MAX || (name_len && memchr(name, '\0', name_len)))
         return ISOLA_EINVAL;
     proc_dir *d = calloc(1, sizeof *d);
     if (!d)
@@ -167,14 +168,20 @@ int32_t proc_dir_new(isola_wasi *wasi, uint32_t fd, uint64_t rights_base, uint64
 
 /* ---------------------------------------------------------------- a child's context */
 
-/* Splits the NUL-terminated strings of `arg` into argv and env. */
+/* Splits the NUL-terminated strings of `arg` into argv and env. Each
+ * string is copied into the child's context, which no quota counts: the
+ * bytes and the strings are capped like a command line's (ISOLA_ETOOBIG). */
 static int32_t child_args(isola_wasi *w, const uint8_t *arg, uint32_t len)
 {
+    if (len > PROC_WASI_ARG_MAX_BYTES)
+        return ISOLA_ETOOBIG;
     if (len && arg[len - 1] != '\0')
         return ISOLA_EINVAL;
     uint32_t count = 0;
     for (uint32_t i = 0; i < len; i++)
         count += arg[i] == '\0';
+    if (count > PROC_WASI_ARG_MAX_STRINGS)
+        return ISOLA_ETOOBIG;
     const char **argv = calloc(count + 1, sizeof *argv);
     if (!argv)
         return ISOLA_ENOMEM;

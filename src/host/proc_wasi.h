@@ -31,6 +31,10 @@ int32_t proc_dir_new(isola_wasi *wasi, uint32_t fd, uint64_t rights_base, uint64
 
 /* Separates an environment block from argv in spawn argument bytes. */
 #define PROC_WASI_ENV_MARK "\x1e"
+/* The most argument bytes and strings (argv and environment together) a
+ * WASI child takes: about what a Linux command line may hold. */
+#define PROC_WASI_ARG_MAX_BYTES (1u << 20)
+#define PROC_WASI_ARG_MAX_STRINGS 65536u
 
 /*
  * The WASI context of a child spawned by `parent` (NULL: by the host):
@@ -39,7 +43,8 @@ int32_t proc_dir_new(isola_wasi *wasi, uint32_t fd, uint64_t rights_base, uint64
  * entries), stdin empty (/dev/null), stdout and stderr duplicates of the
  * parent's own (closed if it has none), and dirs[0..ndirs) as preopens 3,
  * 4, ... in order. Nothing else: no other file is reachable. NULL with
- * *status set (ISOLA_EINVAL for malformed bytes, ISOLA_ENOMEM).
+ * *status set (ISOLA_EINVAL for malformed bytes, ISOLA_ETOOBIG past
+ * PROC_WASI_ARG_MAX_BYTES or _STRINGS, ISOLA_ENOMEM).
  */
 isola_wasi *proc_wasi_child(const proc_process *parent, const uint8_t *arg, uint32_t arg_len,
                             proc_dir *const *dirs, uint32_t ndirs, int32_t *status);

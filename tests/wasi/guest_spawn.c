@@ -190,6 +190,13 @@ static int parent(void)
     int32_t crash = spawn_self(module, "child\0crash\0", 12, 0, 0);
     await("crash", isola_monitor(crash));
 
+    /* A child's arguments are capped like a command line's: 1 MiB, 65,536 strings. */
+    static char nuls[(1 << 20) + 1];
+    printf("parent: spawn with 65,537 argument strings: %d\n",
+           isola_spawn(module, "_start", 6, nuls, 65537, 0, 0, 0));
+    printf("parent: spawn with 1 MiB + 1 argument bytes: %d\n",
+           isola_spawn(module, "_start", 6, nuls, sizeof nuls, 0, 0, 0));
+
     FILE *f = fopen("/a/from_child.txt", "r");
     char line[64] = "";
     if (f && fgets(line, sizeof line, f))
