@@ -343,7 +343,8 @@ typedef struct isola_exec_config {
 isola_exec *isola_exec_new(isola_engine *engine, const isola_exec_config *cfg, isola_error *err);
 void isola_exec_release(isola_exec *exec);
 
-/* Fuel is spent at function entries and loop back-edges, and by bulk
+/* Fuel is spent at function entries (plus a unit per 8 locals cleared, past
+ * the first 4) and loop back-edges, and by bulk
  * instructions by size: a unit per 64 bytes (memory.fill/copy/init) or 8
  * elements (table.fill/copy/init). Default: unlimited. */
 void isola_exec_set_fuel(isola_exec *exec, int64_t fuel);

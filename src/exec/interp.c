@@ -140,17 +140,22 @@ static uint64_t sat_i64_u(double x)
 
 /* Zeroes a callee's declared locals. Most functions have a handful: the
  * frame is padded (EXEC_FRAME_PAD) so four stores cover them without a
- * branch on the count, which beats memset or a jump table. */
-static inline void zero_locals(uint64_t *p, uint32_t n)
+ * branch on the count, which beats memset or a jump table. Returns the
+ * fuel the zeroing costs beyond the call's unit: a unit per 8 slots (64
+ * bytes, like a bulk instruction), or a function with tens of thousands
+ * of locals would clear hundreds of kilobytes per unit of fuel. The caller
+ * may go below zero by that much; the next SPEND_FUEL stops it. */
+static inline int64_t zero_locals(uint64_t *p, uint32_t n)
 {
     if (LIKELY(n <= EXEC_FRAME_PAD)) {
         p[0] = 0;
         p[1] = 0;
         p[2] = 0;
         p[3] = 0;
-    } else {
-        memset(p, 0, (size_t)n * sizeof *p);
+        return 0;
     }
+    memset(p, 0, (size_t)n * sizeof *p);
+    return (int64_t)(n >> 3);
 }
 _Static_assert(EXEC_FRAME_PAD == 4, "zero_locals writes four slots");
 
@@ -317,7 +322,7 @@ static void prof_init(void)
     } while (0)
 #define SAVE_STATE() do { \
         exec->pc = pc; exec->fp = fp; exec->depth = (uint32_t)(frames - fr); exec->inst = inst; \
-        exec->fuel = fuel; \
+        exec->fuel = fuel < 0 ? 0 : fuel;   /* a debt of zero_locals is not carried over */ \
     } while (0)
 
 /* Effective address check: traps unless [addr+off, addr+off+width) is inside memory. */
@@ -599,7 +604,7 @@ op_call: {
     fr->ret_pc = pc + 2;
     fr->ret_fp = fp;
     fr->ret_inst = inst;
-    zero_locals(nfp + c->param_slots, c->local_slots);
+    fuel -= zero_locals(nfp + c->param_slots, c->local_slots);
     fp = nfp;
     pc = c->code;
     DISPATCH();
@@ -615,7 +620,7 @@ op_call_direct: {
     fr->ret_pc = pc + 3;
     fr->ret_fp = fp;
     fr->ret_inst = inst;
-    zero_locals(nfp + c->param_slots, c->local_slots);
+    fuel -= zero_locals(nfp + c->param_slots, c->local_slots);
     fp = nfp;
     pc = c->code;
     DISPATCH();
@@ -1268,7 +1273,7 @@ call_generic:
         fr->ret_pc = cnext;
         fr->ret_fp = fp;
         fr->ret_inst = inst;
-        zero_locals(nfp + c->param_slots, c->local_slots);
+        fuel -= zero_locals(nfp + c->param_slots, c->local_slots);
         fp = nfp;
         pc = c->code;
         if (callee->instance != inst) {

@@ -951,6 +951,36 @@ static void test_memory_grow_hook(void **state)
     isola_module_release(m);
 }
 
+/* A call clears its callee's locals: a unit of fuel per 8 beyond the
+ * call's own, so a function with a thousand locals costs 126 a call. */
+static void test_locals_cost_fuel(void **state)
+{
+    fixture *fx = *state;
+    char wat[16384];
+    size_t n = (size_t)snprintf(wat, sizeof wat, "(module (func $big (local");
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)snprintf(wat + n, sizeof wat - n, " i64");
+    snprintf(wat + n, sizeof wat - n,
+             "))\n  (func (export \"calls\") (param i32) (result i32)\n"
+             "    (loop $l (call $big)\n"
+             "      (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))\n"
+             "    (i32.const 7)))\n");
+    isola_instance *inst = instantiate(fx, wat, NULL, 0);
+    isola_value a = i32v(1000);
+    isola_exec_set_fuel(fx->exec, 10000);
+    isola_status st = isola_exec_call(fx->exec, export_func(inst, "calls"), &a, 1);
+    int yields = 0;
+    for (; st == ISOLA_YIELDED; yields++) {
+        assert_int_equal(isola_exec_fuel(fx->exec), 0);
+        isola_exec_set_fuel(fx->exec, 10000);
+        st = isola_exec_resume(fx->exec);
+    }
+    assert_int_equal(st, ISOLA_OK);
+    /* 1000 iterations of (loop 1 + call 1 + locals 125): 127,000 units, 12 slices' worth. */
+    assert_in_range(yields, 11, 13);
+    isola_instance_release(inst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -966,6 +996,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk_fuel_and_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_grow_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locals_cost_fuel, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
