@@ -641,8 +641,12 @@ static isola_instance *instance_create(isola_engine *engine, isola_module *modul
         /* Per the spec the failed instance's writes stay; keep its functions
          * valid. The engine keeps it beyond the caller's reach, so it must
          * own its imports again. */
-        if (funcs_escaped)
+        if (funcs_escaped) {
             instance_own_borrowed(inst);
+            inst->memory_growing = NULL;   /* its embedder's budget may be gone; the cap still holds */
+            inst->memory_grow_failed = NULL;
+            inst->grow_user = NULL;
+        }
         if (!funcs_escaped || !exec_engine_keep_instance(engine, inst))
             isola_instance_release(inst);
         return NULL;

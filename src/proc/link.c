@@ -90,7 +90,7 @@ static int32_t link_notify(proc_endpoint *mailbox_send, proc_message **notice, u
     int32_t r = at_once ? proc_endpoint_send(mailbox_send, m, NULL) : proc_endpoint_send_notice(mailbox_send, m);
     if (r != PROC_OK)
         proc_message_free(m);
-    return r == ISOLA_EFULL ? r : PROC_OK;
+    return at_once ? r : PROC_OK;   /* at once: the caller is told (EFULL, or ETOOBIG for a tiny queue) */
 }
 
 /* A new entry naming `peer` (retained), with its notice; NULL if out of memory. */
@@ -155,6 +155,18 @@ static int32_t link_signal(proc_process *peer, proc_process *dead, proc_exit_kin
     return PROC_OK;
 }
 
+/* Takes `entry` off p's list, if it is still there. */
+static void link_remove(proc_process *p, proc_link *entry)
+{
+    util_spin_lock(&p->link_lock);
+    proc_link **pp = &p->links;
+    while (*pp && *pp != entry)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = entry->next;
+    util_spin_unlock(&p->link_lock);
+}
+
 /* Whether a's list has a link to b already (links are a set: linking again does nothing). */
 static bool link_exists(proc_process *a, proc_process *b)
 {
@@ -199,7 +211,10 @@ int32_t proc_link_add(proc_process *a, proc_process *b)
         return PROC_OK;
     }
     if (!link_insert(b, eb)) {
-        /* b has ended: act on it as if the link had existed (Erlang: noproc). */
+        /* b has ended: no link stays (b's end will never unhook ea), and a
+         * acts on it as if the link had existed (Erlang: noproc). */
+        link_remove(a, ea);
+        link_free(ea);
         r = link_signal(a, b, (proc_exit_kind)b->end_kind, b->end_reason, &eb->notice, true);
         link_free(eb);
         return r;

@@ -127,7 +127,9 @@ __attribute__((export_name("lender"))) int32_t lender(void)
 /* arg {mode}; handles[0] = its module. Monitors one child again and again
  * until refused: mode 0 a child that waits (each monitor stays on its
  * list), mode 1 a child that has ended (each monitor sends a DOWN at once,
- * into the caller's own mailbox). Returns successes * 100 - the status. */
+ * into the caller's own mailbox); mode 2 links to the ended child again
+ * and again, trapping exits (each link sends an EXIT at once, and leaves
+ * no link behind). Returns successes * 100 - the status. */
 __attribute__((export_name("watcher"))) int32_t watcher(void)
 {
     start_msg s;
@@ -138,7 +140,7 @@ __attribute__((export_name("watcher"))) int32_t watcher(void)
                               : isola_spawn(s.handles[0], "napper", 6, &ms, 4, 0, 0, &lim);
     if (c < 0)
         return c;
-    if (s.arg[0] == 1) {   /* wait for its end, and drop that DOWN */
+    if (s.arg[0] >= 1) {   /* wait for its end, and drop that DOWN */
         isola_monitor(c);
         isola_down d;
         isola_msg_info info;
@@ -146,6 +148,12 @@ __attribute__((export_name("watcher"))) int32_t watcher(void)
     }
     int32_t ok = 0;
     int64_t r;
+    if (s.arg[0] == 2) {
+        isola_trap_exits(1);
+        while ((r = isola_link(c)) >= 0 && ok < 100000)
+            ok++;
+        return ok * 100 - (int32_t)r;
+    }
     while ((r = isola_monitor(c)) >= 0 && ok < 100000)
         ok++;
     if (s.arg[0] == 0)

@@ -586,12 +586,14 @@ static void case_membomb(void)
     /* Monitors count against the handle-count limit (16 here) while they
      * wait on a live process; DOWNs sent at once for an ended one go
      * through the queue limit (4) instead of piling up in the mailbox. */
-    for (uint32_t mode = 0; mode < 2; mode++) {
+    /* So do the EXITs of links to an ended process (mode 2), and no link stays. */
+    static const char *const watch_what[] = {"watcher of a live process", "watcher of an ended process",
+                                             "linker of an ended process"};
+    for (uint32_t mode = 0; mode < 3; mode++) {
         int32_t wm = dup_of(mod[MOD_GUESTS], ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER);
         isola_proc_limits wl = {.memory_pages = 8, .handle_count = 16, .queue_count = 4, .live_children = 1};
         int32_t w = spawn(MOD_GUESTS, "watcher", &mode, 4, &wm, 1, &wl);
-        expect_exit(w, EXIT_NORMAL, mode == 0 ? 16 * 100 + 6 : 4 * 100 + 7, mode == 0 ? "watcher of a live process"
-                                                                                     : "watcher of an ended process");
+        expect_exit(w, EXIT_NORMAL, mode == 0 ? 16 * 100 + 6 : 4 * 100 + 7, watch_what[mode]);
     }
     nb_stop(&nb);
     printf("membomb: %u bombs x 2 rounds stopped exactly at their limits, a lender's memory and its child's "
