@@ -155,27 +155,34 @@ static int32_t link_signal(proc_process *peer, proc_process *dead, proc_exit_kin
     return PROC_OK;
 }
 
-/* Takes `entry` off p's list, if it is still there. */
-static void link_remove(proc_process *p, proc_link *entry)
+/* Where p's list holds its link to `peer`, or where the list ends. p's link_lock held. */
+static proc_link **link_find(proc_process *p, const proc_process *peer)
 {
-    util_spin_lock(&p->link_lock);
     proc_link **pp = &p->links;
-    while (*pp && *pp != entry)
+    while (*pp && !((*pp)->kind == LINK_LINK && (*pp)->peer == peer))
         pp = &(*pp)->next;
-    if (*pp)
-        *pp = entry->next;
-    util_spin_unlock(&p->link_lock);
+    return pp;
 }
 
 /* Whether a's list has a link to b already (links are a set: linking again does nothing). */
 static bool link_exists(proc_process *a, proc_process *b)
 {
     util_spin_lock(&a->link_lock);
-    proc_link *e = a->links;
-    while (e && !(e->kind == LINK_LINK && e->peer == b))
-        e = e->next;
+    bool found = *link_find(a, b) != NULL;
     util_spin_unlock(&a->link_lock);
-    return e != NULL;
+    return found;
+}
+
+/* Removes from peer's list the link entry naming `dead`, if any. */
+static void link_unhook(proc_process *peer, proc_process *dead)
+{
+    util_spin_lock(&peer->link_lock);
+    proc_link **pp = link_find(peer, dead), *found = *pp;
+    if (found)
+        *pp = found->next;
+    util_spin_unlock(&peer->link_lock);
+    if (found)
+        link_free(found);
 }
 
 int32_t proc_link_add(proc_process *a, proc_process *b)
@@ -213,30 +220,12 @@ int32_t proc_link_add(proc_process *a, proc_process *b)
     if (!link_insert(b, eb)) {
         /* b has ended: no link stays (b's end will never unhook ea), and a
          * acts on it as if the link had existed (Erlang: noproc). */
-        link_remove(a, ea);
-        link_free(ea);
+        link_unhook(a, b);   /* ea */
         r = link_signal(a, b, (proc_exit_kind)b->end_kind, b->end_reason, &eb->notice, true);
         link_free(eb);
         return r;
     }
     return PROC_OK;
-}
-
-/* Removes from peer's list the link entry naming `dead`, if any. */
-static void link_unhook(proc_process *peer, proc_process *dead)
-{
-    util_spin_lock(&peer->link_lock);
-    proc_link **pp = &peer->links, *found = NULL;
-    for (; *pp; pp = &(*pp)->next) {
-        if ((*pp)->kind == LINK_LINK && (*pp)->peer == dead) {
-            found = *pp;
-            *pp = found->next;
-            break;
-        }
-    }
-    util_spin_unlock(&peer->link_lock);
-    if (found)
-        link_free(found);
 }
 
 /* ---------------------------------------------------------------- children */
