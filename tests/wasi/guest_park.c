@@ -5,12 +5,14 @@
  *   sleep MS    sleep (poll_oneoff on a clock), then print "slept"
  *   count N     burn fuel: N rounds of a small hash, print the result
  *   exit N      exit(N) through proc_exit
+ *   write N     write N bytes of 'x' to stdout, asking for all that is left each time
  * Without arguments it returns 0.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
@@ -33,6 +35,18 @@ int main(int argc, char **argv)
         for (long i = 0; i < n; i++)
             h = (h ^ (unsigned)i) * 16777619u;
         printf("count: %u\n", h);
+    } else if (strcmp(mode, "write") == 0) {
+        char *buf = malloc((size_t)n);
+        if (!buf)
+            return 1;
+        memset(buf, 'x', (size_t)n);
+        for (long done = 0; done < n;) {
+            ssize_t r = write(1, buf + done, (size_t)(n - done));
+            if (r <= 0)
+                return 2;
+            done += r;
+        }
+        free(buf);
     } else if (strcmp(mode, "exit") == 0) {
         fflush(stdout);
         exit((int)n);

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,44 @@ static void test_parked_reader(isola_vm *vm, int32_t module)
     io_close(&c);
 }
 
+/* A writer into a pipe nobody reads yet, and a computer, on the one worker:
+ * the writer must park once the pipe is full, not hold the worker in a
+ * blocking write; it finishes once the test reads everything. */
+static void test_parked_writer(isola_vm *vm, int32_t module)
+{
+    enum { TOTAL = 1 << 20 };
+    guest_io w, c;
+    io_open(&w);
+    io_open(&c);
+    int32_t writer = spawn(vm, module, &w, "write", "1048576");
+    int32_t counter = spawn(vm, module, &c, "count", "3000000");
+    isola_proc_exit ex = {-1, -1};
+    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
+    expect_output(&c, "count: 2793556869\n");
+    CHECK(alive(vm, writer));
+    size_t got = 0;
+    static char buf[65536];
+    for (int idle = 0; got < TOTAL && idle < 2000;) {
+        ssize_t r = read(w.out[0], buf, sizeof buf);
+        if (r > 0) {
+            for (ssize_t i = 0; i < r; i++)
+                CHECK(buf[i] == 'x');
+            got += (size_t)r;
+            idle = 0;
+        } else {
+            struct pollfd p = {.fd = w.out[0], .events = POLLIN};
+            poll(&p, 1, 10);
+            idle++;
+        }
+    }
+    CHECK(got == TOTAL);
+    CHECK(isola_vm_wait(vm, writer, 20 * SECOND, &ex) == 0 && ex.kind == 0 && ex.reason == 0);
+    isola_vm_close(vm, writer);
+    isola_vm_close(vm, counter);
+    io_close(&w);
+    io_close(&c);
+}
+
 /* A sleeper (poll_oneoff on a clock) and a computer on the one worker. */
 static void test_sleeper(isola_vm *vm, int32_t module)
 {
@@ -244,6 +283,7 @@ int main(int argc, char **argv)
         return 2;
     }
     test_parked_reader(vm, mh);
+    test_parked_writer(vm, mh);
     test_sleeper(vm, mh);
     test_kill_parked(vm, mh);
     test_exit_and_empty(vm, mh);

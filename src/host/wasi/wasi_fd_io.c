@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,27 @@
 #include "wasi_mem.h"
 
 typedef enum io_kind { IO_READ, IO_WRITE, IO_PREAD, IO_PWRITE } io_kind;
+
+/*
+ * Cuts the iovecs down to `max` bytes in all; returns how many are left.
+ * In park mode a write to a pipe, terminal or socket takes at most
+ * PIPE_BUF bytes: poll calls a pipe writable with one free page, and a
+ * blocking write of more would wait for the reader on a worker every other
+ * process needs. The guest sees a short write and calls again, parking
+ * once the pipe is full (libc's stdio loops on short writes).
+ */
+static unsigned io_cap(struct iovec *iov, unsigned n, size_t max)
+{
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (iov[i].iov_len >= max - total) {
+            iov[i].iov_len = max - total;
+            return i + 1;
+        }
+        total += iov[i].iov_len;
+    }
+    return n;
+}
 
 /*
  * Common shape of the four calls: (fd, iovs, iovs_len, [offset,] result).
@@ -50,6 +72,8 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
         return WASI_EISDIR;
     if (!positional && wasi_would_block(c->wasi, e, reading ? POLLIN : POLLOUT))
         return WASI_RESULT_BLOCK;
+    if (!reading && wasi_parks(c->wasi, e))
+        n = io_cap(iov, n, PIPE_BUF);
     ssize_t r;
     do {
         switch (kind) {
