@@ -192,6 +192,16 @@ int32_t proc_quota_charge_fuel(proc_quota *quota, uint64_t fuel)
     return status;
 }
 
+uint64_t proc_quota_fuel_left(proc_quota *quota)
+{
+    if (quota->limits.fuel_total == PROC_LIMIT_UNLIMITED64)
+        return UINT64_MAX;
+    util_spin_lock(&quota->lock);
+    uint64_t left = quota->limits.fuel_total - quota->fuel_used;
+    util_spin_unlock(&quota->lock);
+    return left;
+}
+
 void proc_quota_remaining(proc_quota *quota, proc_limits *remaining)
 {
     util_spin_lock(&quota->lock);

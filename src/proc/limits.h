@@ -127,6 +127,10 @@ void proc_quota_release_pages(proc_quota *quota, uint32_t pages);
  * (then the remainder is charged, and the process should end). */
 int32_t proc_quota_charge_fuel(proc_quota *quota, uint64_t fuel);
 
+/* Fuel the process may still burn itself (its total, less what it burnt
+ * and granted); UINT64_MAX when unlimited. */
+uint64_t proc_quota_fuel_left(proc_quota *quota);
+
 /* What is left of each resource now (caps are copied as they are). */
 void proc_quota_remaining(proc_quota *quota, proc_limits *remaining);
 

@@ -442,6 +442,15 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
     uint64_t slice = p->fuel_per_slice;
     if (slice == 0 || slice > SCHED_SLICE_MAX)
         slice = SCHED_SLICE_MAX;
+    if (p->fuel_limited) {   /* never past the total: a slice ends where it does */
+        uint64_t left = proc_quota_fuel_left(&p->quota);
+        if (left == 0) {
+            proc_process_end(p, PROC_EXIT_LIMIT, 0);
+            return;
+        }
+        if (left < slice)
+            slice = left;
+    }
     isola_exec_set_fuel(p->exec, (int64_t)slice);
     isola_status st;
     if (!p->started) {

@@ -161,6 +161,18 @@ __attribute__((export_name("watcher"))) int32_t watcher(void)
     return ok * 100 - (int32_t)r;
 }
 
+/* arg {every}; handles[0] = where to report. Burns `every` units of fuel,
+ * sends a tick, and again, for ever: its fuel total ends it. */
+__attribute__((export_name("ticker"))) void ticker(void)
+{
+    start_msg s;
+    get_start(&s);
+    for (;;) {
+        burn(s.arg[0]);
+        isola_send(s.handles[0], 5, 0, 0, 0, 0, 0);
+    }
+}
+
 /* ---------------------------------------------------------------- spawn bombs */
 
 /* arg {mode}; handles[0] = its module (SPAWN, DUPLICATE, TRANSFER). Spawns

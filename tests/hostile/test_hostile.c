@@ -463,6 +463,24 @@ static void case_stack(void)
 
 /* ---------------------------------------------------------------- endless loops */
 
+/* How many ticks a ticker (guests.c) sends before a fuel total of `total`
+ * ends it, in slices of `slice`. */
+static uint32_t ticks_on_fuel(uint64_t total, uint64_t slice)
+{
+    int32_t recv, send;
+    CHECK_EQ(isola_vm_channel(vm, &recv, &send), 0, "channel");
+    uint32_t every = 100;
+    isola_proc_limits lim = {.fuel_total = total, .fuel_per_slice = slice, .queue_count = 1024};
+    int32_t t = spawn(MOD_GUESTS, "ticker", &every, 4, &send, 1, &lim);
+    expect_exit(t, EXIT_LIMIT, 0, "ticker with a fuel total");
+    uint32_t ticks = 0;
+    uint64_t tag = 0;
+    while (isola_vm_receive(vm, recv, 1, 0, NULL, 0, &tag, NULL, 0, NULL, 0) == 0)
+        ticks++;
+    isola_vm_close(vm, recv);
+    return ticks;
+}
+
 static void case_spin(void)
 {
     /* One worker: the neighbours get CPU only if the spinners are preempted. */
@@ -482,6 +500,15 @@ static void case_spin(void)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     expect_exit(s3, EXIT_LIMIT, 0, "spin with a fuel total");
+    /* A fuel total smaller than a slice: the slice stops at the total, so
+     * a ticker with 3,000 units in slices of 10,000 ticks no more than one
+     * in slices of 1,000 (before, its one slice ran all 10,000). */
+    uint32_t ticks_big = ticks_on_fuel(3000, 10000), ticks_small = ticks_on_fuel(3000, 1000);
+    if (ticks_small == 0 || ticks_big > ticks_small + ticks_small / 10 + 2) {
+        fprintf(stderr, "ticker on 3,000 units: %u ticks in slices of 10,000, %u in slices of 1,000\n", ticks_big,
+                ticks_small);
+        failures++;
+    }
     isola_proc_exit ex;
     CHECK_EQ(isola_vm_wait(vm, s1, 0, &ex), ISOLA_EAGAIN, "spin still running");
     CHECK_EQ(isola_vm_wait(vm, s2, 0, &ex), ISOLA_EAGAIN, "spin_calls still running");
