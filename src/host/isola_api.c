@@ -209,6 +209,7 @@ static isola_host_result api_spawn(isola_host_call *call, uint64_t *slots, void 
     proc_spawner sp = {.table = &p->handles, .quota = &p->quota, .parent_ref = &p->header, .wasi = wasi};
     proc_process *child;
     r = proc_spawn(p->vm, &sp, module, name, name_len, arg, arg_len, handles, nhandles, &req, &child, NULL);
+    isola_host_spend_fuel(call, sp.start_fuel);   /* the spawner's slice ran it */
     if (r == PROC_OK) {
         r = proc_handle_insert(&p->handles, &child->header, API_CHILD_RIGHTS, NULL);
         for (uint32_t i = 0; i < ndirs; i++)   /* moved, like any handle passed to spawn */

@@ -345,8 +345,11 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
 }
 
 /* The context and instance of `p`, of its module (held since the spawn). */
-static bool process_instantiate(proc_process *p, isola_error *err)
+/* The context and instance of `p`; *start_burnt: the fuel its module's
+ * start function burnt (0 without one). */
+static bool process_instantiate(proc_process *p, uint64_t *start_burnt, isola_error *err)
 {
+    *start_burnt = 0;
     proc_module *m = p->module;
     isola_exec_config cfg = {.stack_slots = PROC_STACK_SLOTS, .max_call_depth = PROC_CALL_DEPTH};
     /* WASI processes are ordinary programs (deep recursion, big frames):
@@ -371,8 +374,11 @@ static bool process_instantiate(proc_process *p, isola_error *err)
      * the spawner's thread: give it one slice of fuel, or an endless start
      * loop would hang the spawner (a cached context also carries the last
      * owner's leftover fuel). */
-    isola_exec_set_fuel(p->exec, p->fuel_per_slice > INT64_MAX ? INT64_MAX : (int64_t)p->fuel_per_slice);
+    int64_t given = p->fuel_per_slice > INT64_MAX ? INT64_MAX : (int64_t)p->fuel_per_slice;
+    isola_exec_set_fuel(p->exec, given);
     p->instance = exec_instantiate_checked(p->vm->engine, m->module, m->imports, &il, p->exec, err);
+    int64_t left = isola_exec_fuel(p->exec);
+    *start_burnt = (uint64_t)(given - (left < 0 ? 0 : left));
     if (!p->instance)
         return false;
     isola_instance_set_userdata(p->instance, p);
@@ -415,10 +421,11 @@ int32_t proc_process_instantiate(proc_process *p)
 {
     assert(!p->instance && !p->started);
     isola_error err = {0};
-    return process_instantiate(p, &err) ? PROC_OK : error_status(&err, NULL);
+    uint64_t start_burnt;   /* 0: a module with a start function is instantiated at the spawn */
+    return process_instantiate(p, &start_burnt, &err) ? PROC_OK : error_status(&err, NULL);
 }
 
-int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module, const char *name,
+int32_t proc_spawn(proc_vm *vm, proc_spawner *spawner, proc_module *module, const char *name,
                    uint32_t name_len, const void *arg, uint32_t arg_len, const int32_t *handles,
                    uint32_t handle_count, const proc_limits *requested, proc_process **out,
                    isola_error *err)
@@ -469,7 +476,7 @@ int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "spawn: the module's initial tables exceed the memory limit");
     } else if (r == PROC_OK && !process_take_module(p, module, name, name_len, err)) {
         r = error_status(err, NULL);
-    } else if (r == PROC_OK && module->instantiate_at_spawn && !process_instantiate(p, err)) {
+    } else if (r == PROC_OK && module->instantiate_at_spawn && !process_instantiate(p, &spawner->start_fuel, err)) {
         r = error_status(err, p->exec);
     } else if (r == PROC_OK) {
         /* Straight into the queue: no handle names a mailbox's receiving

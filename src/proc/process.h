@@ -267,6 +267,9 @@ typedef struct proc_spawner {
     proc_object *parent_ref;
     isola_wasi *wasi;          /* the child's WASI context: moves to it (released on failure);
                                   NULL for a WASI module: an empty one (no files, no stdio) */
+    uint64_t start_fuel;       /* out: the fuel the module's start function burnt inside the
+                                  spawn, on the spawner's thread: the spawner's to pay (its
+                                  slice ran it), not the child's */
 } proc_spawner;
 
 /* Spawns a process of `module` running export `name` (no parameters). The
@@ -278,7 +281,7 @@ typedef struct proc_spawner {
  * against the memory limit); the instance itself is made by the worker
  * that first runs the process (proc_process_instantiate), unless
  * module->instantiate_at_spawn. */
-int32_t proc_spawn(proc_vm *vm, const proc_spawner *spawner, proc_module *module, const char *name,
+int32_t proc_spawn(proc_vm *vm, proc_spawner *spawner, proc_module *module, const char *name,
                    uint32_t name_len, const void *arg, uint32_t arg_len, const int32_t *handles,
                    uint32_t handle_count, const proc_limits *requested, proc_process **out,
                    isola_error *err);

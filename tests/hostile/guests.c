@@ -173,6 +173,24 @@ __attribute__((export_name("ticker"))) void ticker(void)
     }
 }
 
+/* handles[0] = a module (SPAWN), handles[1] = where to report. Spawns its
+ * "main" again and again, sending a tick after each spawn that worked: its
+ * fuel total ends it. */
+__attribute__((export_name("spawner"))) void spawner(void)
+{
+    start_msg s;
+    get_start(&s);
+    /* A small grant: default ones would reserve half the spawner's fuel each. */
+    isola_limits lim = {.fuel_total = 100, .memory_pages = 1, .handle_count = 4, .queue_count = 4};
+    for (;;) {
+        int32_t c = isola_spawn(s.handles[0], "main", 4, 0, 0, 0, 0, &lim);
+        if (c >= 0) {
+            isola_close(c);
+            isola_send(s.handles[1], 5, 0, 0, 0, 0, 0);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- spawn bombs */
 
 /* arg {mode}; handles[0] = its module (SPAWN, DUPLICATE, TRANSFER). Spawns

@@ -908,6 +908,31 @@ static void case_start(void)
         isola_module_release(m);
         nb_round(&nb, 62 + (uint32_t)i);
     }
+    /* A start function that returns runs inside the spawn on the spawner's
+     * slice: the spawner pays its fuel too (about 5,000-6,000 units a spawn
+     * of start_burn, not 1,000), so 300,000 units give 50-60 spawns. */
+    isola_module *burn = load_module("start_burn.wasm");
+    isola_error err = {0};
+    int32_t bh = isola_vm_load(vm, burn, &err);
+    CHECK(bh > 0);
+    int32_t recv, send;
+    CHECK_EQ(isola_vm_channel(vm, &recv, &send), 0, "channel");
+    int32_t hs[2] = {dup_of(bh, ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER), send};
+    isola_proc_limits lim = {.fuel_total = 300000, .queue_count = 1024, .live_children = 16};
+    int32_t sp = spawn(MOD_GUESTS, "spawner", NULL, 0, hs, 2, &lim);
+    expect_exit(sp, EXIT_LIMIT, 0, "spawner with a fuel total");
+    uint32_t spawns = 0;
+    uint64_t tag = 0;
+    while (isola_vm_receive(vm, recv, 1, 0, NULL, 0, &tag, NULL, 0, NULL, 0) == 0)
+        spawns++;
+    if (spawns < 35 || spawns > 80) {   /* 1,000 a spawn, as before the fix, gave 300 */
+        fprintf(stderr, "spawner: %u spawns of start_burn on 300,000 units of fuel\n", spawns);
+        failures++;
+    }
+    printf("start: %u spawns of a module whose start burns 5,000 units, on 300,000\n", spawns);
+    isola_vm_close(vm, recv);
+    isola_vm_close(vm, bh);
+    isola_module_release(burn);
     nb_stop(&nb);
 }
 
