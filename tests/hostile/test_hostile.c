@@ -440,6 +440,17 @@ static void case_table(void)
     printf("table: %u cases of table and call_indirect abuse, neighbours exact\n", n);
 }
 
+/* 50 neighbour rounds (x = first, first + 1, ...); how long they took, in ms. */
+static double nb_rounds_ms(neighbours *nb, uint32_t first)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (uint32_t i = 0; i < 50; i++)
+        nb_round(nb, first + i);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
 /* ---------------------------------------------------------------- stack */
 
 static void case_stack(void)
@@ -493,12 +504,7 @@ static void case_spin(void)
     /* The host may grant an unlimited slice: it is still cut into slices. */
     isola_proc_limits unlimited = {.fuel_per_slice = UINT64_MAX};
     int32_t s4 = spawn(MOD_MISC, "spin", NULL, 0, NULL, 0, &unlimited);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (uint32_t i = 0; i < 50; i++)
-        nb_round(&nb, 100 + i);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    double ms = nb_rounds_ms(&nb, 100);
     expect_exit(s3, EXIT_LIMIT, 0, "spin with a fuel total");
     /* A fuel total smaller than a slice: the slice stops at the total, so
      * a ticker with 3,000 units in slices of 10,000 ticks no more than one
@@ -548,12 +554,7 @@ static void case_bulk(void)
         s[i] = spawn(MOD_MISC, entries[i], NULL, 0, NULL, 0, &lim);
     isola_proc_limits capped = {.memory_pages = 256, .fuel_total = 2000000};
     int32_t s_capped = spawn(MOD_MISC, "spin_fill", NULL, 0, NULL, 0, &capped);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (uint32_t i = 0; i < 50; i++)
-        nb_round(&nb, 200 + i);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    double ms = nb_rounds_ms(&nb, 200);
     /* 50 rounds wait for about 100 slices of each spinner: a few ms each. */
     if (ms > scaled_ms(5000)) {
         fprintf(stderr, "bulk: 50 neighbour rounds took %.0f ms\n", ms);
