@@ -25,14 +25,15 @@ struct proc_link {
 
 static atomic_uint_fast64_t next_ref = 1;
 
-/* Adds `entry` to target's list; false if target has ended already. */
+/* Adds `entry` to target's list of its kind; false if target has ended already. */
 static bool link_insert(proc_process *target, proc_link *entry)
 {
     util_spin_lock(&target->link_lock);
     bool open = !atomic_load_explicit(&target->links_closed, memory_order_relaxed);
     if (open) {
-        entry->next = target->links;
-        target->links = entry;
+        proc_link **list = entry->kind == LINK_MONITOR ? &target->monitors : &target->links;
+        entry->next = *list;
+        *list = entry;
     }
     util_spin_unlock(&target->link_lock);
     return open;
@@ -159,7 +160,7 @@ static int32_t link_signal(proc_process *peer, proc_process *dead, proc_exit_kin
 static proc_link **link_find(proc_process *p, const proc_process *peer)
 {
     proc_link **pp = &p->links;
-    while (*pp && !((*pp)->kind == LINK_LINK && (*pp)->peer == peer))
+    while (*pp && (*pp)->peer != peer)
         pp = &(*pp)->next;
     return pp;
 }
@@ -357,20 +358,23 @@ void proc_links_fire(proc_process *p, proc_exit_kind kind, int32_t reason)
      * links_closed and ends itself (proc_child_join). */
     util_spin_lock(&p->link_lock);
     atomic_store_explicit(&p->links_closed, true, memory_order_release);   /* see proc_child_orphaned */
-    proc_link *list = p->links;
+    proc_link *list = p->links, *monitors = p->monitors;
     p->links = NULL;
+    p->monitors = NULL;
     proc_process *children = children_take(p);
     util_spin_unlock(&p->link_lock);
     children_kill(children);
+    while (monitors) {
+        proc_link *e = monitors;
+        monitors = e->next;
+        (void)link_notify(e->notify, &e->notice, e->ref, kind, reason, false);
+        link_free(e);
+    }
     while (list) {
         proc_link *e = list;
         list = e->next;
-        if (e->kind == LINK_MONITOR) {
-            (void)link_notify(e->notify, &e->notice, e->ref, kind, reason, false);
-        } else {
-            link_unhook(e->peer, p);
-            (void)link_signal(e->peer, p, kind, reason, &e->notice, false);
-        }
+        link_unhook(e->peer, p);
+        (void)link_signal(e->peer, p, kind, reason, &e->notice, false);
         link_free(e);
     }
 }

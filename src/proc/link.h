@@ -8,8 +8,9 @@
  * which case it receives a PROC_TAG_EXIT message instead. A normal end
  * (entry returned, or exit(0)) only removes the link.
  *
- * Each entry lives on the list of the process whose end triggers it; a link
- * has one entry on each side. An entry owns a reference to the other
+ * Each entry lives on a list of the process whose end triggers it (its
+ * links, or the monitors others hold on it); a link has one entry on each
+ * side. An entry owns a reference to the other
  * process (and, for monitors, to the watcher's mailbox send endpoint).
  * Ending detaches the whole list under link_lock and sets links_closed, so
  * no entry is added afterwards (linking to an ended process reports the

@@ -224,7 +224,9 @@ typedef struct proc_process {
     util_spinlock link_lock;
     atomic_bool links_closed;  /* ended: no new links, monitors or children (set under link_lock) */
     bool trap_exits;
-    proc_link *links;
+    proc_link *links;          /* this process's links (an entry per peer) */
+    proc_link *monitors;       /* monitors others hold on it: apart, so that a link's
+                                  search (link_find) never walks them */
     /* Monitors and links this process made that still sit on a list: at
      * most its handle-count limit (link.c), so a loop of monitor() cannot
      * grow memory without end. */
