@@ -63,7 +63,8 @@ typedef struct isola_limits {
     uint64_t queue_bytes;
     uint32_t memory_pages;
     uint32_t queue_count;
-    uint32_t handle_count;
+    uint32_t handle_count;       /* handles in its table; also channels and dir handles
+                                    it made that are alive, wherever their handles went */
     uint32_t live_children;
 } isola_limits;
 

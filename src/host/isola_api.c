@@ -231,7 +231,7 @@ static isola_host_result api_dir_handle(isola_host_call *call, uint64_t *slots, 
     proc_dir *d;
     int32_t r = proc_handle_reserve(&p->handles, 1);
     if (r == PROC_OK)
-        r = proc_dir_new(p->wasi, ARG_U32(0), slots[1], slots[2], name, name_len, &d);
+        r = proc_dir_new(p, ARG_U32(0), slots[1], slots[2], name, name_len, &d);
     if (r != PROC_OK)
         return ret_i32(slots, r);
     r = proc_handle_insert(&p->handles, &d->header, ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER, NULL);
@@ -259,7 +259,8 @@ static isola_host_result api_channel_create(isola_host_call *call, uint64_t *slo
     if (!out)
         return ret_i32(slots, ISOLA_EINVAL);
     int32_t h[2];
-    int32_t r = proc_ipc_channel_create(&p->handles, proc_process_queue_limits(p), API_CHANNEL_RIGHTS, &h[0], &h[1]);
+    int32_t r = proc_ipc_channel_create(&p->handles, proc_process_queue_limits(p), API_CHANNEL_RIGHTS,
+                                        &p->quota, &p->header, &h[0], &h[1]);
     if (r == PROC_OK)
         memcpy(out, h, sizeof h);
     return ret_i32(slots, r);

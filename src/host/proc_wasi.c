@@ -133,14 +133,15 @@ static void dir_destroy(proc_object *object)
     proc_dir *d = (proc_dir *)object;
     close(d->host_fd);
     free(d->name);
+    proc_quota_release_object(&d->charge);
     free(d);
 }
 
-int32_t proc_dir_new(isola_wasi *wasi, uint32_t fd, uint64_t rights_base, uint64_t rights_inheriting,
+int32_t proc_dir_new(proc_process *maker, uint32_t fd, uint64_t rights_base, uint64_t rights_inheriting,
                      const char *name, uint32_t name_len, proc_dir **out)
 {
     isola_wasi_dir info;
-    if (!wasi || !isola_wasi_dir_get(wasi, fd, &info))
+    if (!maker->wasi || !isola_wasi_dir_get(maker->wasi, fd, &info))
         return ISOLA_EINVAL;
     if (name_len == 0 && !info.preopen_name)
         return ISOLA_EINVAL;   /* a directory opened by path has no name of its own */
@@ -149,12 +150,17 @@ int32_t proc_dir_new(isola_wasi *wasi, uint32_t fd, uint64_t rights_base, uint64
     proc_dir *d = calloc(1, sizeof *d);
     if (!d)
         return ISOLA_ENOMEM;
+    if (proc_quota_charge_object(&d->charge, &maker->quota, &maker->header) != PROC_OK) {
+        free(d);
+        return ISOLA_ELIMIT;
+    }
     d->name = name_len ? strndup(name, name_len) : strdup(info.preopen_name);
     d->host_fd = fcntl(info.host_fd, F_DUPFD_CLOEXEC, 0);
     if (!d->name || d->host_fd < 0) {
         if (d->host_fd >= 0)
             close(d->host_fd);
         free(d->name);
+        proc_quota_release_object(&d->charge);
         free(d);
         return ISOLA_ENOMEM;
     }

@@ -18,15 +18,19 @@ typedef struct proc_dir {
     char *name;                  /* the guest name it gets in the receiver */
     uint64_t rights_base;        /* WASI rights, already narrowed */
     uint64_t rights_inheriting;
+    proc_quota_charge charge;    /* counted in its maker's quota while it lives */
 } proc_dir;
 
 /*
  * A directory object for guest descriptor `fd` of `wasi`, with at most the
  * given WASI rights and the guest name `name` (NULL/empty: the preopen's
- * name). ISOLA_EINVAL when fd is no directory or has no name to use,
- * ISOLA_ENOMEM when out of resources.
+ * name), made by process `maker`, whose quota counts it while it lives
+ * (it holds a host descriptor wherever its handles go). ISOLA_EINVAL when
+ * fd is no directory or has no name to use, ISOLA_ELIMIT when the maker
+ * has as many objects alive as its handle limit, ISOLA_ENOMEM when out of
+ * resources.
  */
-int32_t proc_dir_new(isola_wasi *wasi, uint32_t fd, uint64_t rights_base, uint64_t rights_inheriting,
+int32_t proc_dir_new(proc_process *maker, uint32_t fd, uint64_t rights_base, uint64_t rights_inheriting,
                      const char *name, uint32_t name_len, proc_dir **out);
 
 /* Separates an environment block from argv in spawn argument bytes. */

@@ -93,18 +93,25 @@ static void endpoint_destroy(proc_object *object)
     if (util_ref_drop(&channel->live_endpoints)) {
         proc_queue_fini(&channel->queues[0]);
         proc_queue_fini(&channel->queues[1]);
+        proc_quota_release_object(&channel->charge);
         free(channel);
     }
 }
 
-int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1, proc_endpoint **end0,
-                            proc_endpoint **end1)
+int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1, proc_quota *quota,
+                            proc_object *maker, proc_endpoint **end0, proc_endpoint **end1)
 {
+    proc_quota_charge charge;
+    if (proc_quota_charge_object(&charge, quota, maker) != PROC_OK)
+        return ISOLA_ELIMIT;
     proc_channel *channel = malloc(sizeof *channel);
-    if (!channel)
+    if (!channel) {
+        proc_quota_release_object(&charge);
         return ISOLA_ENOMEM;
+    }
     atomic_init(&channel->live_endpoints, 2);
     channel->one_way = false;
+    channel->charge = charge;
     for (uint32_t side = 0; side < 2; side++) {
         proc_object_init(&channel->endpoints[side].header, PROC_OBJ_ENDPOINT, endpoint_destroy);
         channel->endpoints[side].channel = channel;
@@ -120,7 +127,7 @@ int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1
 int32_t proc_channel_create_one_way(proc_queue_limits limits, proc_endpoint **receiver, proc_endpoint **sender)
 {
     proc_queue_limits none = {.max_count = 1, .max_bytes = 0};
-    int32_t r = proc_channel_create(limits, none, receiver, sender);
+    int32_t r = proc_channel_create(limits, none, NULL, NULL, receiver, sender);
     if (r != PROC_OK)
         return r;
     /* Closed from the start, as if endpoint 1 had been destroyed as a

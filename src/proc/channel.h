@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "proc/limits.h"
 #include "proc/object.h"
 #include "proc/queue.h"
 
@@ -45,15 +46,20 @@ typedef struct proc_endpoint {
 struct proc_channel {
     atomic_uint live_endpoints;
     bool one_way;            /* queues[1] is never used (proc_channel_create_one_way) */
+    /* Counted in its creator's quota while it lives; nothing counts a
+     * mailbox (its process bounds it) or a channel of the host's. */
+    proc_quota_charge charge;
     proc_endpoint endpoints[2];
     proc_queue queues[2];
 };
 
 /* A new channel. Endpoint 0's incoming queue is bounded by `limits0`,
- * endpoint 1's by `limits1`. The caller gets one reference to each endpoint.
- * PROC_OK or ISOLA_ENOMEM. */
-int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1, proc_endpoint **end0,
-                            proc_endpoint **end1);
+ * endpoint 1's by `limits1`. It is counted in the quota of `maker` (NULL:
+ * nowhere) until it is gone (proc_quota_charge_object). The caller gets
+ * one reference to each endpoint. PROC_OK, ISOLA_ELIMIT (the maker has
+ * as many objects alive as its handle limit) or ISOLA_ENOMEM. */
+int32_t proc_channel_create(proc_queue_limits limits0, proc_queue_limits limits1, proc_quota *quota,
+                            proc_object *maker, proc_endpoint **end0, proc_endpoint **end1);
 
 /* A channel whose endpoint 0 only receives and endpoint 1 only sends (a
  * process's mailbox: no handle names either end, their owner uses them so),

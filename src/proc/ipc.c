@@ -6,7 +6,8 @@
 #include <assert.h>
 
 int32_t proc_ipc_channel_create(proc_handle_table *table, proc_queue_limits limits, uint32_t rights,
-                                int32_t *handle0, int32_t *handle1)
+                                proc_quota *quota, proc_object *maker, int32_t *handle0,
+                                int32_t *handle1)
 {
     if (rights & ~ISOLA_RIGHTS_KNOWN || limits.max_count == 0)
         return ISOLA_EINVAL;
@@ -14,7 +15,7 @@ int32_t proc_ipc_channel_create(proc_handle_table *table, proc_queue_limits limi
     if (status != PROC_OK)
         return status;
     proc_endpoint *end0, *end1;
-    status = proc_channel_create(limits, limits, &end0, &end1);
+    status = proc_channel_create(limits, limits, quota, maker, &end0, &end1);
     if (status != PROC_OK)
         return status;
     *handle0 = proc_handle_insert(table, proc_endpoint_object(end0), rights, NULL);

@@ -27,9 +27,12 @@
 #include "proc/message.h"
 
 /* Creates a channel and installs both endpoints in `table` with `rights`
- * each. Both queues are bounded by `limits`. All or nothing. */
+ * each. Both queues are bounded by `limits`; the channel is counted in
+ * the quota of `maker` (NULL: nowhere) while it lives (proc_channel_create). All or
+ * nothing. */
 int32_t proc_ipc_channel_create(proc_handle_table *table, proc_queue_limits limits, uint32_t rights,
-                                int32_t *handle0, int32_t *handle1);
+                                proc_quota *quota, proc_object *maker, int32_t *handle0,
+                                int32_t *handle1);
 
 /* Sends bytes and handles with `tag` on `from` (the caller checked SEND;
  * each handle needs TRANSFER). Handles move only on PROC_OK. ISOLA_EFULL

@@ -5,6 +5,9 @@
 #include "proc/limits.h"
 
 #include <assert.h>
+#include <stddef.h>
+
+#include "proc/object.h"
 
 proc_limits proc_limits_unlimited(void)
 {
@@ -76,7 +79,7 @@ int32_t proc_quota_spawn(proc_quota *parent, const proc_limits *requested, proc_
     }
     if (have->fuel_total != PROC_LIMIT_UNLIMITED64)
         parent->fuel_used += g.fuel_total;
-    parent->had_children = true;
+    parent->shared = true;
     util_spin_unlock(&parent->lock);
     *granted = g;
     return PROC_OK;
@@ -125,10 +128,11 @@ void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_lim
      * gives back before (and is not held any more) or after (and is passed
      * on). An owner that never spawned has no child to race with (most
      * processes are leaves): its own thread is the only one here. */
-    bool shared = quota->had_children;
+    bool shared = quota->shared;
     if (shared)
         util_spin_lock(&quota->lock);
     uint32_t children_held = quota->limits.live_children != PROC_LIMIT_UNLIMITED32 ? quota->children_used : 0;
+    uint32_t self_held = quota->objects_made > 0;   /* its own slot: see proc_quota_release_object */
     uint32_t pages_held = quota->limits.memory_pages != PROC_LIMIT_UNLIMITED32 ? quota->child_pages : 0;
     uint64_t fuel_burnt = quota->fuel_used;   /* own fuel and what its live children hold */
     quota->ended = true;
@@ -137,8 +141,44 @@ void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_lim
         util_spin_unlock(&quota->lock);
     assert(children_held <= granted->live_children || granted->live_children == PROC_LIMIT_UNLIMITED32);
     assert(pages_held <= granted->memory_pages || granted->memory_pages == PROC_LIMIT_UNLIMITED32);
-    quota_give_back(parent, 1 + granted->live_children - children_held, granted->memory_pages - pages_held,
-                    unburnt(granted, fuel_burnt));
+    quota_give_back(parent, 1 - self_held + granted->live_children - children_held,
+                    granted->memory_pages - pages_held, unburnt(granted, fuel_burnt));
+}
+
+int32_t proc_quota_charge_object(proc_quota_charge *charge, proc_quota *quota, proc_object *maker)
+{
+    *charge = (proc_quota_charge){NULL, NULL};
+    if (!quota || quota->limits.handle_count == PROC_LIMIT_UNLIMITED32)
+        return PROC_OK;
+    assert(maker);
+    quota->shared = true;   /* the object may go on another thread */
+    util_spin_lock(&quota->lock);
+    assert(!quota->ended);
+    bool room = quota->objects_made < quota->limits.handle_count;
+    quota->objects_made += room;
+    util_spin_unlock(&quota->lock);
+    if (!room)
+        return ISOLA_ELIMIT;
+    proc_object_retain(maker);
+    *charge = (proc_quota_charge){quota, maker};
+    return PROC_OK;
+}
+
+void proc_quota_release_object(proc_quota_charge *charge)
+{
+    proc_quota *quota = charge->quota;
+    if (!quota)
+        return;
+    util_spin_lock(&quota->lock);
+    assert(quota->objects_made > 0);
+    bool last_of_ended = --quota->objects_made == 0 && quota->ended;
+    proc_quota *up = quota->up;
+    util_spin_unlock(&quota->lock);
+    /* The slot proc_quota_owner_exit held back; `up` outlives `quota`. */
+    if (last_of_ended)
+        quota_give_back(up, 1, 0, 0);
+    proc_object_release(charge->maker);   /* may free `quota`: last */
+    *charge = (proc_quota_charge){NULL, NULL};
 }
 
 static int32_t quota_charge_pages(proc_quota *quota, uint32_t pages)

@@ -24,6 +24,17 @@
  * bomb of orphans that no quota stops.
  *   fuel_per_slice, queue_count, queue_bytes, handle_count
  *                  caps: a child's is at most its parent's, nothing reserved.
+ *   objects made   the live channels and directory handles a process
+ *                  made, at most its handle_count, however many handles
+ *                  to them it still holds: a handle moved into a message
+ *                  leaves its table, and endpoints nest in each other's
+ *                  queues, so only counting the objects themselves bounds
+ *                  them (and the queues and host descriptors they hold).
+ *                  A process that ends while objects it made live on
+ *                  keeps its own slot among its parent's live_children
+ *                  until the last of them goes: a loop of children that
+ *                  each leave a nest of channels behind is stopped by the
+ *                  parent's child limit, like a spawn bomb.
  * A limit equal to PROC_LIMIT_UNLIMITED (all bits set) is not counted at all
  * (the host's root processes); a child of such a parent gets what it asks.
  *
@@ -64,10 +75,14 @@ typedef struct proc_quota {
      * give back goes on to `up`, the quota its own grant came from. */
     struct proc_quota *up;
     bool ended;
-    /* A spawn has been charged here (proc_quota_spawn): children may give
+    /* Live objects the owner made (proc_quota_charge_object), counted
+     * against limits.handle_count while they live, wherever the handles to
+     * them are: in a table or in messages queued in channels. */
+    uint32_t objects_made;
+    /* A spawn or an object has been charged here: other threads may give
      * back at any time. Written and read only by the owner's own thread
-     * (it is the one that spawns), so no lock. */
-    bool had_children;
+     * (it is the one that spawns and makes objects), so no lock. */
+    bool shared;
 } proc_quota;
 
 /* Everything unlimited: for processes the host spawns when it sets no limits. */
@@ -130,6 +145,23 @@ int32_t proc_quota_charge_fuel(proc_quota *quota, uint64_t fuel);
 /* Fuel the process may still burn itself (its total, less what it burnt
  * and granted); UINT64_MAX when unlimited. */
 uint64_t proc_quota_fuel_left(proc_quota *quota);
+
+/* What an object that may outlive its maker's table (a channel, a
+ * directory) holds of the maker's quota: `quota` is NULL when nothing
+ * counts it; `maker` keeps the quota alive. */
+typedef struct proc_quota_charge {
+    proc_quota *quota;
+    struct proc_object *maker;
+} proc_quota_charge;
+
+/* Counts a new object `maker` made in its quota (NULL, or one with no
+ * handle-count limit: counts nothing): PROC_OK, or ISOLA_ELIMIT when it has
+ * handle_count objects alive. Maker's thread only. */
+int32_t proc_quota_charge_object(proc_quota_charge *charge, proc_quota *quota, struct proc_object *maker);
+
+/* The object is gone (any thread). When its maker has ended and this was
+ * its last, the maker's slot goes back to its parent. */
+void proc_quota_release_object(proc_quota_charge *charge);
 
 /* What is left of each resource now (caps are copied as they are). */
 void proc_quota_remaining(proc_quota *quota, proc_limits *remaining);

@@ -328,7 +328,7 @@ int32_t isola_vm_channel(isola_vm *vm, int32_t *end0, int32_t *end1)
     int32_t r = proc_ipc_channel_create(&vm->host_handles, l,
                                         ISOLA_RIGHT_SEND | ISOLA_RIGHT_RECEIVE | ISOLA_RIGHT_DUPLICATE |
                                             ISOLA_RIGHT_TRANSFER,
-                                        end0, end1);
+                                        NULL, NULL, end0, end1);
     pthread_mutex_unlock(&vm->host_lock);
     return r;
 }

@@ -334,6 +334,111 @@ __attribute__((export_name("waiter"))) int32_t waiter(void)
     return 1;
 }
 
+/* ---------------------------------------------------------------- channel nests */
+
+static uint8_t page4k[4096];
+
+/* Builds a nest of channels until channel_create refuses: each new
+ * channel's queue takes the previous root (a receive end whose queue is
+ * full), then 4 KiB messages until it is full too, and its send end is
+ * closed, so the table only ever holds the newest root. Moving endpoints
+ * into messages takes them out of the table: without a count of live
+ * channels, nothing here would stop. Stops at `cap` channels either way.
+ * Returns how many it made; *status is what stopped it. */
+static int32_t nest_build(uint32_t cap, int32_t *root, int32_t *status)
+{
+    int32_t made = 0;
+    *root = 0;
+    *status = 0;
+    while ((uint32_t)made < cap) {
+        int32_t ch[2];
+        int32_t r = isola_channel_create(ch);
+        if (r != 0) {
+            *status = r;
+            break;
+        }
+        made++;
+        if (*root && (r = isola_send(ch[1], 2, 0, 0, root, 1, 0)) != 0) {
+            *status = r;
+            break;
+        }
+        while (isola_send(ch[1], 1, page4k, sizeof page4k, 0, 0, 0) == 0) {
+        }
+        isola_close(ch[1]);
+        *root = ch[0];
+    }
+    return made;
+}
+
+/* handles[0] = report. Builds a nest, reports {made, status, status of a
+ * channel_create once the nest is closed} (tag 7). */
+__attribute__((export_name("nester"))) int32_t nester(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t root, out[3];
+    out[0] = nest_build(1000, &root, &out[1]);
+    isola_close(root);
+    int32_t ch[2];
+    out[2] = isola_channel_create(ch);
+    isola_send(s.handles[0], 7, out, sizeof out, 0, 0, 0);
+    return out[0];
+}
+
+/* handles[0] = a vault's send end. Builds a nest, leaves it in the vault
+ * and ends: the nest outlives it. */
+__attribute__((export_name("nest_child"))) int32_t nest_child(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t root, status;
+    int32_t made = nest_build(1000, &root, &status);
+    if (status != ISOLA_ELIMIT || isola_send(s.handles[0], 3, 0, 0, &root, 1, 0) != 0)
+        return -1;
+    return made;
+}
+
+/* Spawns a nest_child with a send end of `vault` and waits for its end. */
+static int32_t nest_spawn(int32_t module, int32_t vault, isola_down *down)
+{
+    isola_limits child = {.memory_pages = 4, .handle_count = 8, .queue_count = 4, .queue_bytes = 16384,
+                          .live_children = 0};
+    int32_t tx = isola_duplicate(vault, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER);
+    int32_t c = isola_spawn(module, "nest_child", 10, 0, 0, &tx, 1, &child);
+    if (c < 0) {
+        isola_close(tx);
+        return c;
+    }
+    isola_monitor(c);
+    isola_msg_info info;
+    isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, down, sizeof *down, 0, 0, &info, ISOLA_FOREVER);
+    isola_close(c);
+    return 0;
+}
+
+/* handles[0] = report, handles[1] = its module. Spawns nest_child after
+ * nest_child into a vault it holds (at most 20), until a spawn fails; then
+ * closes the vault and spawns once more. Reports {children spawned, the
+ * failing spawn's status, the spawn after the close, how the first child
+ * ended: kind * 1000 + reason} (tag 8). */
+__attribute__((export_name("nest_parent"))) int32_t nest_parent(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t vault[2], out[4] = {0, 0, 0, 0}, r;
+    isola_down first = {0}, down;
+    if (isola_channel_create(vault) != 0)
+        return -1;
+    while (out[0] < 20 && (r = nest_spawn(s.handles[1], vault[1], out[0] ? &down : &first)) == 0)
+        out[0]++;
+    out[1] = out[0] < 20 ? r : 0;
+    isola_close(vault[0]);   /* every nest goes, and with it the slots the children held */
+    out[2] = nest_spawn(s.handles[1], vault[1], &down);
+    out[3] = first.kind * 1000 + first.reason;
+    isola_send(s.handles[0], 8, out, sizeof out, 0, 0, 0);
+    return out[0];
+}
+
 /* ---------------------------------------------------------------- handles */
 
 static int32_t results[96];

@@ -879,6 +879,59 @@ static void case_handles(void)
     printf("handles: %u abuses of forged, stale, closed, mistyped and under-privileged handles refused exactly\n", n);
 }
 
+/* ---------------------------------------------------------------- channel nests */
+
+/* Endpoints moved into messages leave their sender's table, and endpoints
+ * nest in each other's queues: a process can keep one handle and any
+ * number of channels (each with a full queue) behind it. The channels a
+ * process created count against its handle limit while they live, and a
+ * child that ends leaving some behind keeps its slot among its parent's
+ * children until they go. */
+static void case_nest(void)
+{
+    neighbours nb;
+    nb_start(&nb, 1);
+    nb_round(&nb, 81);
+    int32_t rrecv, rsend;
+    CHECK_EQ(isola_vm_channel(vm, &rrecv, &rsend), 0, "report channel");
+
+    int32_t rep = dup_of(rsend, R_SEND | ISOLA_RIGHT_TRANSFER);
+    isola_proc_limits lim = {.handle_count = 16, .queue_count = 4, .queue_bytes = 16384, .memory_pages = 4,
+                             .live_children = 0};
+    int32_t p = spawn(MOD_GUESTS, "nester", NULL, 0, &rep, 1, &lim);
+    int32_t got[4] = {-1, -1, -1, -1};
+    CHECK_EQ(isola_vm_receive(vm, rrecv, 0, 7, got, sizeof got, NULL, NULL, 0, NULL, 30 * SECOND), 12,
+             "nester report");
+    CHECK_EQ(got[0], 16, "nester: live channels made, one per handle it may hold");
+    CHECK_EQ(got[1], ISOLA_ELIMIT, "nester: what stopped it");
+    CHECK_EQ(got[2], 0, "nester: a channel once the nest is closed");
+    expect_exit(p, EXIT_NORMAL, 16, "nester");
+    long long nest_peak = atomic_load(&msg_peak_bytes);
+
+    int32_t hs[2] = {dup_of(rsend, R_SEND | ISOLA_RIGHT_TRANSFER),
+                     dup_of(mod[MOD_GUESTS], ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER)};
+    isola_proc_limits plim = {.handle_count = 16, .queue_count = 16, .memory_pages = 16, .live_children = 3};
+    p = spawn(MOD_GUESTS, "nest_parent", NULL, 0, hs, 2, &plim);
+    CHECK_EQ(isola_vm_receive(vm, rrecv, 0, 8, got, sizeof got, NULL, NULL, 0, NULL, 30 * SECOND), 16,
+             "nest_parent report");
+    CHECK_EQ(got[0], 3, "nest_parent: children spawned while the nests they left live");
+    CHECK_EQ(got[1], ISOLA_ELIMIT, "nest_parent: the spawn after them");
+    CHECK_EQ(got[2], 0, "nest_parent: a spawn once the nests are closed");
+    CHECK_EQ(got[3], 8, "nest_parent: a child made one channel per handle it may hold, and returned");
+    expect_exit(p, EXIT_NORMAL, 3, "nest_parent");
+    long long peak = atomic_load(&msg_peak_bytes);
+    int32_t children = got[0];
+    /* 16 channels of 4 messages of 4 KiB, then 3 children's 8 each. */
+    CHECK(nest_peak < 16 * 4 * 4096 * 2);
+    CHECK(peak < 24 * 4 * 4096 * 2);
+    nb_round(&nb, 82);
+    nb_stop(&nb);
+    isola_vm_close(vm, rrecv);
+    isola_vm_close(vm, rsend);
+    printf("nest: channels nested behind one handle stop at the handle limit; %d children leaving nests "
+           "behind, then ELIMIT; peak queued %lld bytes\n", children, peak);
+}
+
 /* ---------------------------------------------------------------- start functions */
 
 static void case_start(void)
@@ -948,7 +1001,7 @@ typedef struct test_case {
 static const test_case cases[] = {
     {"oob", case_oob, 2},          {"table", case_table, 2},       {"stack", case_stack, 2},
     {"spin", case_spin, 1},        {"bulk", case_bulk, 1},         {"membomb", case_membomb, 2},   {"spawnbomb", case_spawnbomb, 2},
-    {"orphans", case_orphans, 2},  {"flood", case_flood, 2},      {"handles", case_handles, 2},   {"start", case_start, 1},
+    {"orphans", case_orphans, 2},  {"nest", case_nest, 2},  {"flood", case_flood, 2},      {"handles", case_handles, 2},   {"start", case_start, 1},
 };
 
 int main(int argc, char **argv)

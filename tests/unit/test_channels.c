@@ -102,7 +102,7 @@ typedef struct two_ends {
 static void two_ends_open(two_ends *t, proc_queue_limits limits, uint32_t handle_limit)
 {
     proc_handle_table_init(&t->table, handle_limit);
-    assert_int_equal(proc_ipc_channel_create(&t->table, limits, ALL_ENDPOINT_RIGHTS, &t->a, &t->b), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(&t->table, limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &t->a, &t->b), PROC_OK);
 }
 
 static int32_t send_bytes(proc_handle_table *table, int32_t endpoint, uint64_t tag, const char *text)
@@ -401,9 +401,9 @@ static void three_channels_open(three_channels *t)
 {
     proc_handle_table_init(&t->table, 64);
     proc_handle_table *tb = &t->table;
-    assert_int_equal(proc_ipc_channel_create(tb, roomy_limits, ALL_ENDPOINT_RIGHTS, &t->x0, &t->x1), PROC_OK);
-    assert_int_equal(proc_ipc_channel_create(tb, roomy_limits, ALL_ENDPOINT_RIGHTS, &t->y0, &t->y1), PROC_OK);
-    assert_int_equal(proc_ipc_channel_create(tb, roomy_limits, ALL_ENDPOINT_RIGHTS, &t->z0, &t->z1), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(tb, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &t->x0, &t->x1), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(tb, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &t->y0, &t->y1), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(tb, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &t->z0, &t->z1), PROC_OK);
 }
 
 static int32_t send_handle(proc_handle_table *table, int32_t through, int32_t handle)
@@ -457,7 +457,7 @@ static void test_endpoint_tree_allowed_and_freed(void **state)
     three_channels t;
     three_channels_open(&t);
     int32_t w0, w1;
-    assert_int_equal(proc_ipc_channel_create(&t.table, roomy_limits, ALL_ENDPOINT_RIGHTS, &w0, &w1), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(&t.table, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &w0, &w1), PROC_OK);
     assert_int_equal(send_handle(&t.table, t.x0, t.y1), PROC_OK);
     assert_int_equal(send_handle(&t.table, t.x0, t.z1), PROC_OK);
     assert_int_equal(send_handle(&t.table, w0, t.x1), PROC_OK);
@@ -472,7 +472,7 @@ static int32_t endpoint_chain(proc_handle_table *table, int depth)
     int32_t head = 0, below = 0;
     for (int i = 0; i < depth; i++) {
         int32_t send_end, receive_end;
-        assert_int_equal(proc_ipc_channel_create(table, roomy_limits, ALL_ENDPOINT_RIGHTS, &send_end, &receive_end),
+        assert_int_equal(proc_ipc_channel_create(table, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &send_end, &receive_end),
                          PROC_OK);
         if (below)
             assert_int_equal(send_handle(table, send_end, below), PROC_OK);
@@ -490,10 +490,10 @@ static void test_deep_endpoint_chain_bounded(void **state)
     proc_handle_table table;
     proc_handle_table_init(&table, 4096);
     int32_t a, b;
-    assert_int_equal(proc_ipc_channel_create(&table, roomy_limits, ALL_ENDPOINT_RIGHTS, &a, &b), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(&table, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &a, &b), PROC_OK);
     assert_int_equal(send_handle(&table, a, endpoint_chain(&table, 1000)), PROC_OK);
     int32_t c, d;
-    assert_int_equal(proc_ipc_channel_create(&table, roomy_limits, ALL_ENDPOINT_RIGHTS, &c, &d), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(&table, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &c, &d), PROC_OK);
     assert_int_equal(send_handle(&table, c, endpoint_chain(&table, 600)), PROC_OK);
     assert_int_equal(send_handle(&table, c, endpoint_chain(&table, 600)), PROC_OK);
     assert_int_equal(send_handle(&table, a, d), ISOLA_ELOOP);   /* d holds 1,200 */
@@ -650,7 +650,7 @@ static void test_receiver_handle_limit(void **state)
     proc_handle_table_init(&sender, 16);
     proc_handle_table_init(&receiver, 2);
     int32_t a, b;
-    assert_int_equal(proc_ipc_channel_create(&sender, roomy_limits, ALL_ENDPOINT_RIGHTS, &a, &b), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(&sender, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &a, &b), PROC_OK);
     proc_handle_entry e;
     assert_int_equal(proc_handle_take(&sender, b, &e), PROC_OK);
     int32_t rb = proc_handle_insert(&receiver, e.object, e.rights, NULL);
@@ -686,7 +686,7 @@ static void test_mailbox_pattern(void **state)
     proc_handle_table_init(&client1, 16);
     proc_handle_table_init(&client2, 16);
     int32_t inbox, address;
-    assert_int_equal(proc_ipc_channel_create(&owner, roomy_limits, ALL_ENDPOINT_RIGHTS, &inbox, &address),
+    assert_int_equal(proc_ipc_channel_create(&owner, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &inbox, &address),
                      PROC_OK);
     proc_object *addr_object = NULL;
     assert_int_equal(proc_handle_get(&owner, address, PROC_OBJ_ENDPOINT, 0, &addr_object), PROC_OK);
@@ -797,7 +797,7 @@ static void test_many_threads_send_to_one_queue(void **state)
     (void)state;
     proc_endpoint *rx, *tx;
     proc_queue_limits limits = {.max_count = 64, .max_bytes = 64 * 8};
-    assert_int_equal(proc_channel_create(limits, limits, &rx, &tx), PROC_OK);
+    assert_int_equal(proc_channel_create(limits, limits, NULL, NULL, &rx, &tx), PROC_OK);
     proc_handle_table table;
     proc_handle_table_init(&table, 4);
     int32_t h = proc_handle_insert(&table, proc_endpoint_object(rx), ISOLA_RIGHT_RECEIVE, NULL);
@@ -877,7 +877,7 @@ static void test_close_races(void **state)
     for (int round = 0; round < 200; round++) {
         proc_endpoint *e0, *e1;
         proc_queue_limits limits = {.max_count = 8, .max_bytes = 1024};
-        assert_int_equal(proc_channel_create(limits, limits, &e0, &e1), PROC_OK);
+        assert_int_equal(proc_channel_create(limits, limits, NULL, NULL, &e0, &e1), PROC_OK);
         atomic_int destroyed = 0;
         proc_handle_table table;
         proc_handle_table_init(&table, 8);
@@ -904,7 +904,7 @@ static void test_close_races(void **state)
     for (int round = 0; round < 50; round++) {
         proc_endpoint *rx, *tx;
         proc_queue_limits limits = {.max_count = 4, .max_bytes = 1024};
-        assert_int_equal(proc_channel_create(limits, limits, &rx, &tx), PROC_OK);
+        assert_int_equal(proc_channel_create(limits, limits, NULL, NULL, &rx, &tx), PROC_OK);
         pthread_t flood;
         assert_int_equal(pthread_create(&flood, NULL, flood_main, tx), 0);
         proc_handle_table table;
@@ -944,7 +944,7 @@ static void test_ping_pong_timing(void **state)
     proc_handle_table_init(&ping, 16);
     proc_handle_table_init(&pong, 16);
     int32_t pa, pb;
-    assert_int_equal(proc_ipc_channel_create(&ping, roomy_limits, ALL_ENDPOINT_RIGHTS, &pa, &pb), PROC_OK);
+    assert_int_equal(proc_ipc_channel_create(&ping, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &pa, &pb), PROC_OK);
     proc_handle_entry e;
     assert_int_equal(proc_handle_take(&ping, pb, &e), PROC_OK);
     int32_t qb = proc_handle_insert(&pong, e.object, e.rights, NULL);

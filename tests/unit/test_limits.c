@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "proc/limits.h"
+#include "proc/object.h"
 #include "proc/status.h"
 
 static proc_limits small_parent(void)
@@ -169,6 +170,77 @@ static void test_zero_children_budget(void **state)
     assert_int_equal(proc_quota_spawn(&q, &ask, &child), ISOLA_ELIMIT);
 }
 
+static int makers_destroyed;
+
+static void maker_destroy(proc_object *object)
+{
+    (void)object;
+    makers_destroyed++;
+}
+
+/* The objects a process made (channels, directories) count against its
+ * handle-count limit wherever the handles to them went, keep its quota
+ * alive, and one that ends with some still alive keeps its slot among its
+ * parent's live children until the last is gone. */
+static void test_objects_counted_and_slot_held(void **state)
+{
+    (void)state;
+    proc_limits parent_limits = small_parent();
+    parent_limits.live_children = 1;
+    proc_quota parent;
+    proc_quota_init(&parent, parent_limits);
+    proc_limits ask = proc_limits_default(), granted;
+    ask.live_children = 0;
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &granted), PROC_OK);
+    assert_int_equal(granted.handle_count, 32);
+    proc_quota child;
+    proc_quota_init(&child, granted);
+    proc_object maker;
+    proc_object_init(&maker, PROC_OBJ_PROCESS, maker_destroy);
+    makers_destroyed = 0;
+    proc_quota_charge charges[33];
+    for (uint32_t i = 0; i < 32; i++)
+        assert_int_equal(proc_quota_charge_object(&charges[i], &child, &maker), PROC_OK);
+    assert_int_equal(proc_quota_charge_object(&charges[32], &child, &maker), ISOLA_ELIMIT);
+    assert_null(charges[32].quota);
+    proc_quota_release_object(&charges[0]);
+    assert_int_equal(proc_quota_charge_object(&charges[0], &child, &maker), PROC_OK);
+    assert_int_equal(atomic_load(&maker.refcount), 33);
+
+    proc_quota_owner_exit(&child, &parent, &granted);
+    proc_object_release(&maker);   /* the maker's own reference: the charges keep it */
+    proc_limits left;
+    proc_quota_remaining(&parent, &left);
+    assert_int_equal(left.live_children, 0);   /* held by the 32 objects */
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &granted), ISOLA_ELIMIT);
+    for (uint32_t i = 0; i < 31; i++)
+        proc_quota_release_object(&charges[i]);
+    proc_quota_remaining(&parent, &left);
+    assert_int_equal(left.live_children, 0);
+    assert_int_equal(makers_destroyed, 0);
+    proc_quota_release_object(&charges[31]);
+    assert_int_equal(makers_destroyed, 1);
+    proc_quota_remaining(&parent, &left);
+    assert_int_equal(left.live_children, 1);
+    assert_int_equal(left.memory_pages, 100);
+}
+
+static void test_unlimited_handles_count_no_objects(void **state)
+{
+    (void)state;
+    proc_quota q;
+    proc_quota_init(&q, proc_limits_unlimited());
+    proc_object maker;
+    proc_object_init(&maker, PROC_OBJ_PROCESS, maker_destroy);
+    for (uint32_t i = 0; i < 100000; i++) {
+        proc_quota_charge c;
+        assert_int_equal(proc_quota_charge_object(&c, &q, &maker), PROC_OK);
+        assert_null(c.quota);
+    }
+    assert_int_equal(q.objects_made, 0);
+    assert_int_equal(atomic_load(&maker.refcount), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +249,8 @@ int main(void)
         cmocka_unit_test(test_spawn_bomb_contained),
         cmocka_unit_test(test_unlimited_parent_is_not_counted),
         cmocka_unit_test(test_zero_children_budget),
+        cmocka_unit_test(test_objects_counted_and_slot_held),
+        cmocka_unit_test(test_unlimited_handles_count_no_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,6 +110,27 @@ static int child_bare(int argc, char **argv)
     exit(8);
 }
 
+/* Makes directory handles of its /a and moves each into a channel's queue,
+ * until refused: each holds a host descriptor, and they count against the
+ * child's handle limit (8, one taken by the channel) wherever they went. */
+static int child_hoard(void)
+{
+    int32_t ch[2], made = 0, r = 0;
+    if (isola_channel_create(ch) != 0)
+        return 1;
+    while (made < 1000 && (r = isola_dir_handle(3, ~0ull, ~0ull, "/h", 2)) > 0) {
+        made++;
+        if (isola_send(ch[1], 1, 0, 0, &r, 1, 0) != 0)
+            return 2;
+    }
+    printf("hoard: %d directory handles made, moved into a channel, then %d\n", made, r);
+    isola_close(ch[0]);
+    isola_close(ch[1]);
+    r = isola_dir_handle(3, ~0ull, ~0ull, "/h", 2);
+    printf("hoard: once the channel is closed: %s\n", r > 0 ? "ok" : "refused");
+    return 0;
+}
+
 static int child_sleep(void)
 {
     struct timespec ts = {3600, 0};
@@ -190,6 +211,11 @@ static int parent(void)
     int32_t crash = spawn_self(module, "child\0crash\0", 12, 0, 0);
     await("crash", isola_monitor(crash));
 
+    int32_t hoard_dir = isola_dir_handle(3, ~0ull, ~0ull, 0, 0);
+    isola_limits small = {.handle_count = 8};
+    int32_t hoard = isola_spawn(module, "_start", 6, "child\0hoard\0", 12, &hoard_dir, 1, &small);
+    await("hoard", isola_monitor(hoard));
+
     /* A child's arguments are capped like a command line's: 1 MiB, 65,536 strings. */
     static char nuls[(1 << 20) + 1];
     printf("parent: spawn with 65,537 argument strings: %d\n",
@@ -248,6 +274,8 @@ int main(int argc, char **argv)
             return child_bare(argc, argv);
         if (strcmp(argv[1], "sleep") == 0)
             return child_sleep();
+        if (strcmp(argv[1], "hoard") == 0)
+            return child_hoard();
         if (strcmp(argv[1], "killer") == 0)
             return killer();
         __builtin_trap();
