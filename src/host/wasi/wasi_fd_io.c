@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -20,14 +22,7 @@
 
 typedef enum io_kind { IO_READ, IO_WRITE, IO_PREAD, IO_PWRITE } io_kind;
 
-/*
- * Cuts the iovecs down to `max` bytes in all; returns how many are left.
- * In park mode a write to a pipe, terminal or socket takes at most
- * PIPE_BUF bytes: poll calls a pipe writable with one free page, and a
- * blocking write of more would wait for the reader on a worker every other
- * process needs. The guest sees a short write and calls again, parking
- * once the pipe is full (libc's stdio loops on short writes).
- */
+/* Cuts the iovecs down to `max` bytes in all; returns how many are left. */
 static unsigned io_cap(struct iovec *iov, unsigned n, size_t max)
 {
     size_t total = 0;
@@ -39,6 +34,48 @@ static unsigned io_cap(struct iovec *iov, unsigned n, size_t max)
         total += iov[i].iov_len;
     }
     return n;
+}
+
+static bool is_socket(const wasi_fd_entry *e)
+{
+    return e->filetype == WASI_FILETYPE_SOCKET_STREAM || e->filetype == WASI_FILETYPE_SOCKET_DGRAM;
+}
+
+/*
+ * A read or write in park mode, on a pipe, socket, terminal or device: it
+ * must never wait on the worker, which every other process needs. Poll
+ * saying ready is not enough: another reader of the same pipe may take
+ * the data in between, and a pipe with one free page polls writable. So
+ * the call itself is told not to wait (a socket's MSG_DONTWAIT, a pipe's
+ * RWF_NOWAIT); EAGAIN then parks the process. Returns the byte count, or
+ * -1 with errno (EOPNOTSUPP: this descriptor cannot be told; see
+ * io_capped).
+ */
+static ssize_t io_nowait(const wasi_fd_entry *e, bool reading, struct iovec *iov, unsigned n)
+{
+    if (is_socket(e)) {
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = n};
+        return reading ? recvmsg(e->host_fd, &m, MSG_DONTWAIT) : sendmsg(e->host_fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    return reading ? preadv2(e->host_fd, iov, (int)n, -1, RWF_NOWAIT)
+                   : pwritev2(e->host_fd, iov, (int)n, -1, RWF_NOWAIT);
+}
+
+/*
+ * The same for what cannot be told not to wait (a terminal): after poll
+ * said ready, a read takes at most what FIONREAD says is there and a write
+ * at most PIPE_BUF bytes, so a blocking call waits only if someone else
+ * takes the data in the instant between. The guest sees a short count and
+ * calls again (libc's stdio loops).
+ */
+static ssize_t io_capped(const wasi_fd_entry *e, bool reading, struct iovec *iov, unsigned n)
+{
+    int ready = 0;
+    if (!reading)
+        n = io_cap(iov, n, PIPE_BUF);
+    else if (ioctl(e->host_fd, FIONREAD, &ready) == 0 && ready > 0)
+        n = io_cap(iov, n, (size_t)ready);
+    return reading ? readv(e->host_fd, iov, (int)n) : writev(e->host_fd, iov, (int)n);
 }
 
 /*
@@ -70,12 +107,19 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
         return err;
     if (e->filetype == WASI_FILETYPE_DIRECTORY)
         return WASI_EISDIR;
-    if (!positional && wasi_would_block(c->wasi, e, reading ? POLLIN : POLLOUT))
-        return WASI_RESULT_BLOCK;
-    if (!reading && wasi_parks(c->wasi, e))
-        n = io_cap(iov, n, PIPE_BUF);
+    bool parks = !positional && wasi_parks(c->wasi, e);
+    short events = reading ? POLLIN : POLLOUT;
     ssize_t r;
     do {
+        if (parks) {
+            r = io_nowait(e, reading, iov, n);
+            if (r < 0 && errno == EOPNOTSUPP) {
+                if (wasi_would_block(c->wasi, e, events))
+                    return WASI_RESULT_BLOCK;
+                r = io_capped(e, reading, iov, n);
+            }
+            continue;
+        }
         switch (kind) {
         case IO_READ: r = readv(e->host_fd, iov, (int)n); break;
         case IO_WRITE: r = writev(e->host_fd, iov, (int)n); break;
@@ -83,6 +127,8 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
         default: r = pwritev(e->host_fd, iov, (int)n, (off_t)offset); break;
         }
     } while (r < 0 && errno == EINTR);
+    if (r < 0 && parks && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return wasi_park_on_eagain(c->wasi, e, events);
     if (r < 0)
         return wasi_errno_from_host(errno);
     wasi_put_u32(out, (uint32_t)r);
