@@ -46,11 +46,12 @@ typedef struct proc_endpoint {
 struct proc_channel {
     atomic_uint live_endpoints;
     bool one_way;            /* queues[1] is never used (proc_channel_create_one_way) */
-    /* Counted in its creator's quota while it lives; nothing counts a
-     * mailbox (its process bounds it) or a channel of the host's. */
-    proc_quota_charge charge;
     proc_endpoint endpoints[2];
     proc_queue queues[2];
+    /* Counted in its creator's quota while it lives; nothing counts a
+     * mailbox (its process bounds it) or a channel of the host's. Last:
+     * the lines above are what a send reads. */
+    proc_quota_charge charge;
 };
 
 /* A new channel. Endpoint 0's incoming queue is bounded by `limits0`,

@@ -83,15 +83,20 @@ typedef struct proc_queue_limits {
 } proc_queue_limits;
 
 typedef struct proc_queue {
+    /* What a hand-off (proc_queue_take_receiver) and a receive read, in
+     * the first 56 bytes: in a mailbox these share one cache line with the
+     * send endpoint's side (channel.h), and with thousands of processes
+     * every line a send touches is a miss. */
     util_spinlock lock;
-    proc_message *head;
-    proc_message *tail;
     uint32_t count;
+    proc_waiter *receiver;
     uint64_t bytes;
     proc_queue_limits limits;
     bool closed;
     bool senders_gone;
-    proc_waiter *receiver;
+    proc_message *head;
+    /* The rest. */
+    proc_message *tail;
     proc_waiter *senders_head;
     proc_waiter *senders_tail;
 } proc_queue;

@@ -283,7 +283,7 @@ static inline __attribute__((always_inline)) void sched_prefetch_hint(const proc
         return;   /* it has not sent yet, or it answers its waker */
     __builtin_prefetch((const void *)h->endpoint);
     __builtin_prefetch((const void *)h->queue);
-    __builtin_prefetch((const char *)h->queue + sizeof(proc_queue) - 1);
+    __builtin_prefetch(&((const proc_queue *)h->queue)->head);   /* the end of its hot front */
     if (!h->process)
         return;
     sched_prefetch_lines(h->process, PROC_PROCESS_HOT_LINES);
