@@ -25,17 +25,60 @@ struct proc_link {
 
 static atomic_uint_fast64_t next_ref = 1;
 
+static void link_free(proc_link *entry);
+
+/*
+ * A watcher that ends leaves its monitors on their targets' lists (its
+ * DOWNs would go to a closed mailbox), each with its notice and a
+ * reference keeping the ended watcher's struct. Nothing would bound them
+ * while a target lives: watchers that monitor a long-lived process and end,
+ * one after another, would grow its list without end. So an insert that
+ * finds the list twice as long as after the last sweep (and 8 more) takes
+ * out the entries of ended watchers: a list is never more than twice its
+ * live entries plus 8, which the live watchers' handle limits bound, at a
+ * cost spread over the inserts. Returns the entries taken out, for the
+ * caller to free after the lock (freeing may end the watcher's struct).
+ */
+static proc_link *monitors_sweep(proc_process *target)
+{
+    proc_link *dead = NULL, **pp = &target->monitors;
+    while (*pp) {
+        proc_link *e = *pp;
+        if (atomic_load_explicit(&e->peer->links_closed, memory_order_relaxed)) {
+            *pp = e->next;
+            e->next = dead;
+            dead = e;
+            target->monitor_count--;
+        } else {
+            pp = &e->next;
+        }
+    }
+    target->monitor_sweep_at = 2 * target->monitor_count + 8;
+    return dead;
+}
+
 /* Adds `entry` to target's list of its kind; false if target has ended already. */
 static bool link_insert(proc_process *target, proc_link *entry)
 {
+    proc_link *dead = NULL;
     util_spin_lock(&target->link_lock);
     bool open = !atomic_load_explicit(&target->links_closed, memory_order_relaxed);
+    if (open && entry->kind == LINK_MONITOR) {
+        if (target->monitor_count >= target->monitor_sweep_at)
+            dead = monitors_sweep(target);
+        target->monitor_count++;
+    }
     if (open) {
         proc_link **list = entry->kind == LINK_MONITOR ? &target->monitors : &target->links;
         entry->next = *list;
         *list = entry;
     }
     util_spin_unlock(&target->link_lock);
+    while (dead) {
+        proc_link *e = dead;
+        dead = e->next;
+        link_free(e);
+    }
     return open;
 }
 
@@ -75,23 +118,41 @@ static proc_message *link_notice_new(uint64_t tag)
 }
 
 /* Fills in and sends the entry's notice (once; a closed mailbox drops it).
- * An end's notices bypass the queue limits: each was paid for when its
- * monitor or link was made. One sent at once, because the target had
- * ended already (`at_once`), goes through the limits: otherwise monitoring
- * an ended process in a loop would fill the caller's mailbox without end.
- * ISOLA_EFULL then, and nothing is sent. */
+ * A notice that holds a unit of its receiver's `watching` (`charge`, taken
+ * over from the monitor or link that the receiver made, or taken now)
+ * bypasses the queue limits: it can never be lost to a full mailbox, and
+ * the receiver's handle limit bounds how many wait there, since the unit
+ * comes back only when the notice is received (proc_message.charge).
+ * Without one (the receiver is at its limit, or the notice is sent at once
+ * because the target had ended already) it goes through the limits:
+ * otherwise monitoring an ended process in a loop, or killing processes
+ * one has monitored again and again, would fill a mailbox without end.
+ * Returns ISOLA_EFULL (nothing sent) only for `at_once`, for the caller. */
 static int32_t link_notify(proc_endpoint *mailbox_send, proc_message **notice, uint64_t ref, proc_exit_kind kind,
-                           int32_t reason, bool at_once)
+                           int32_t reason, atomic_uint *charge, bool at_once)
 {
     proc_message *m = *notice;
     *notice = NULL;
     assert(m && m->size == sizeof(proc_down_payload));
     proc_down_payload payload = {.ref = ref, .kind = (int32_t)kind, .reason = reason};
     memcpy((uint8_t *)proc_message_bytes(m), &payload, sizeof payload);
-    int32_t r = at_once ? proc_endpoint_send(mailbox_send, m, NULL) : proc_endpoint_send_notice(mailbox_send, m);
+    m->charge = charge;
+    int32_t r = charge ? proc_endpoint_send_notice(mailbox_send, m) : proc_endpoint_send(mailbox_send, m, NULL);
     if (r != PROC_OK)
-        proc_message_free(m);
+        proc_message_free(m);   /* gives the unit back */
     return at_once ? r : PROC_OK;   /* at once: the caller is told (EFULL, or ETOOBIG for a tiny queue) */
+}
+
+/* The unit of peer->watching a notice from `entry` will hold: the entry's
+ * own (it moves to the notice), or a new one if peer has room; NULL when
+ * neither. */
+static atomic_uint *link_notice_charge(proc_link *entry)
+{
+    if (entry->charged) {
+        entry->charged = false;
+        return &entry->peer->watching;
+    }
+    return link_charge(entry->peer) == PROC_OK ? &entry->peer->watching : NULL;
 }
 
 /* A new entry naming `peer` (retained), with its notice; NULL if out of memory. */
@@ -128,7 +189,8 @@ int64_t proc_monitor(proc_process *watcher, proc_process *target)
     uint64_t ref = e->ref;
     if (!link_insert(target, e)) {
         /* Already ended: report it at once. */
-        r = link_notify(e->notify, &e->notice, ref, (proc_exit_kind)target->end_kind, target->end_reason, true);
+        r = link_notify(e->notify, &e->notice, ref, (proc_exit_kind)target->end_kind, target->end_reason, NULL,
+                        true);
         link_free(e);
         if (r != PROC_OK)
             return r;
@@ -141,16 +203,17 @@ static bool exit_is_normal(proc_exit_kind kind, int32_t reason)
     return (kind == PROC_EXIT_NORMAL || kind == PROC_EXIT_EXIT) && reason == 0;
 }
 
-/* `dead` ended with (kind, reason); tell the linked process `peer`, using
- * `notice` if it traps exits (`at_once`: see link_notify). */
-static int32_t link_signal(proc_process *peer, proc_process *dead, proc_exit_kind kind, int32_t reason,
-                           proc_message **notice, bool at_once)
+/* `dead` ended with (kind, reason); tell the linked process entry->peer,
+ * with the entry's notice if it traps exits (`at_once`: see link_notify). */
+static int32_t link_signal(proc_link *entry, proc_process *dead, proc_exit_kind kind, int32_t reason, bool at_once)
 {
+    proc_process *peer = entry->peer;
     util_spin_lock(&peer->link_lock);
     bool traps = peer->trap_exits;
     util_spin_unlock(&peer->link_lock);
     if (traps)
-        return link_notify(peer->mailbox_send, notice, dead->id, kind, reason, at_once);
+        return link_notify(peer->mailbox_send, &entry->notice, dead->id, kind, reason,
+                           at_once ? NULL : link_notice_charge(entry), at_once);
     if (!exit_is_normal(kind, reason))
         proc_process_kill(peer, PROC_EXIT_KILLED, reason);
     return PROC_OK;
@@ -222,7 +285,7 @@ int32_t proc_link_add(proc_process *a, proc_process *b)
         /* b has ended: no link stays (b's end will never unhook ea), and a
          * acts on it as if the link had existed (Erlang: noproc). */
         link_unhook(a, b);   /* ea */
-        r = link_signal(a, b, (proc_exit_kind)b->end_kind, b->end_reason, &eb->notice, true);
+        r = link_signal(eb, b, (proc_exit_kind)b->end_kind, b->end_reason, true);
         link_free(eb);
         return r;
     }
@@ -361,20 +424,21 @@ void proc_links_fire(proc_process *p, proc_exit_kind kind, int32_t reason)
     proc_link *list = p->links, *monitors = p->monitors;
     p->links = NULL;
     p->monitors = NULL;
+    p->monitor_count = 0;
     proc_process *children = children_take(p);
     util_spin_unlock(&p->link_lock);
     children_kill(children);
     while (monitors) {
         proc_link *e = monitors;
         monitors = e->next;
-        (void)link_notify(e->notify, &e->notice, e->ref, kind, reason, false);
+        (void)link_notify(e->notify, &e->notice, e->ref, kind, reason, link_notice_charge(e), false);
         link_free(e);
     }
     while (list) {
         proc_link *e = list;
         list = e->next;
         link_unhook(e->peer, p);
-        (void)link_signal(e->peer, p, kind, reason, &e->notice, false);
+        (void)link_signal(e, p, kind, reason, false);
         link_free(e);
     }
 }

@@ -76,6 +76,7 @@ static int32_t message_build(const proc_handle_table *sender, const proc_object 
     message->tag = tag;
     message->size = size;
     message->handle_count = handle_count;
+    message->charge = NULL;
     for (uint32_t i = 0; i < handle_count; i++) {
         const proc_handle_entry *entry = NULL;   /* checked when the message was sized */
         status = proc_handle_lookup(sender, handles[i], PROC_OBJ_NONE, ISOLA_RIGHT_TRANSFER, &entry);
@@ -161,6 +162,8 @@ void proc_message_install_handles(proc_message *message, proc_handle_table *rece
 
 static void message_free_block(proc_message *message)
 {
+    if (message->charge)
+        atomic_fetch_sub_explicit(message->charge, 1, memory_order_relaxed);
     message_allocator.free(message, message_block_size(message->size, message->handle_count),
                            message_allocator.context);
 }

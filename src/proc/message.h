@@ -33,6 +33,7 @@
 #define ISOLA_PROC_MESSAGE_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "proc/handle.h"
@@ -52,6 +53,10 @@ typedef struct proc_message {
     uint64_t tag;
     uint32_t size;             /* bytes */
     uint32_t handle_count;
+    /* NULL, or a count this message holds one unit of until it is freed: a
+     * DOWN or EXIT notice keeps its watcher's `watching` (link.c) until the
+     * watcher has received it. */
+    atomic_uint *charge;
     proc_message_handle handles[]; /* followed by the bytes */
 } proc_message;
 

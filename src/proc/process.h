@@ -227,6 +227,8 @@ typedef struct proc_process {
     proc_link *links;          /* this process's links (an entry per peer) */
     proc_link *monitors;       /* monitors others hold on it: apart, so that a link's
                                   search (link_find) never walks them */
+    uint32_t monitor_count;    /* entries on `monitors` */
+    uint32_t monitor_sweep_at; /* the count that makes the next insert sweep (link.c) */
     /* Monitors and links this process made that still sit on a list: at
      * most its handle-count limit (link.c), so a loop of monitor() cannot
      * grow memory without end. */

@@ -124,23 +124,65 @@ __attribute__((export_name("lender"))) int32_t lender(void)
     return (int32_t)(before * 1000 + after);
 }
 
+static int32_t monitor_until_refused(int32_t c)
+{
+    int32_t ok = 0;
+    while (isola_monitor(c) >= 0 && ok < 100000)
+        ok++;
+    return ok;
+}
+
+/* handles[0] = a live process (MONITOR). Monitors it until refused and
+ * ends: its monitors stay on the target's list. Returns how many it made. */
+__attribute__((export_name("monitor_all"))) int32_t monitor_all(void)
+{
+    start_msg s;
+    get_start(&s);
+    return monitor_until_refused(s.handles[0]);
+}
+
+/* Mode 3 of the watcher: monitors live child `c` until refused, kills it and
+ * receives none of the DOWNs at first. They bypass its 4-message mailbox
+ * limit, but each holds its monitor's unit of the handle limit until
+ * received: so one more monitor only once one DOWN is received, and the
+ * rest once the rest are. Returns the four counts, two digits each. */
+static int32_t notice_hoarder(int32_t module, int32_t c)
+{
+    isola_limits lim = {.memory_pages = 2, .handle_count = 4, .queue_count = 4, .live_children = 0};
+    int32_t first = monitor_until_refused(c);
+    isola_kill(c, 0);
+    isola_down d;
+    isola_msg_info info;
+    isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, ISOLA_FOREVER);
+    int32_t c2 = isola_spawn(module, "waiter", 6, 0, 0, 0, 0, &lim);
+    int32_t one = monitor_until_refused(c2);
+    int32_t rest = 0;
+    while (isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, 0) >= 0)
+        rest++;
+    int32_t again = monitor_until_refused(c2);
+    isola_kill(c2, 0);
+    return first * 1000000 + one * 10000 + rest * 100 + again;
+}
+
 /* arg {mode}; handles[0] = its module. Monitors one child again and again
  * until refused: mode 0 a child that waits (each monitor stays on its
  * list), mode 1 a child that has ended (each monitor sends a DOWN at once,
  * into the caller's own mailbox); mode 2 links to the ended child again
  * and again, trapping exits (each link sends an EXIT at once, and leaves
- * no link behind). Returns successes * 100 - the status. */
+ * no link behind). Returns successes * 100 - the status. Mode 3: see
+ * notice_hoarder. */
 __attribute__((export_name("watcher"))) int32_t watcher(void)
 {
     start_msg s;
     get_start(&s);
     isola_limits lim = {.memory_pages = 2, .handle_count = 4, .queue_count = 4, .live_children = 0};
     uint32_t ms = 0;
-    int32_t c = s.arg[0] == 0 ? isola_spawn(s.handles[0], "waiter", 6, 0, 0, 0, 0, &lim)
-                              : isola_spawn(s.handles[0], "napper", 6, &ms, 4, 0, 0, &lim);
+    int live = s.arg[0] == 0 || s.arg[0] == 3;
+    int32_t c = live ? isola_spawn(s.handles[0], "waiter", 6, 0, 0, 0, 0, &lim)
+                     : isola_spawn(s.handles[0], "napper", 6, &ms, 4, 0, 0, &lim);
     if (c < 0)
         return c;
-    if (s.arg[0] >= 1) {   /* wait for its end, and drop that DOWN */
+    if (!live) {   /* wait for its end, and drop that DOWN */
         isola_monitor(c);
         isola_down d;
         isola_msg_info info;
@@ -148,6 +190,8 @@ __attribute__((export_name("watcher"))) int32_t watcher(void)
     }
     int32_t ok = 0;
     int64_t r;
+    if (s.arg[0] == 3)
+        return notice_hoarder(s.handles[0], c);
     if (s.arg[0] == 2) {
         isola_trap_exits(1);
         while ((r = isola_link(c)) >= 0 && ok < 100000)

@@ -615,14 +615,34 @@ static void case_membomb(void)
      * wait on a live process; DOWNs sent at once for an ended one go
      * through the queue limit (4) instead of piling up in the mailbox. */
     /* So do the EXITs of links to an ended process (mode 2), and no link stays. */
+    /* Mode 3: the DOWNs of a killed child's 16 monitors all arrive (past
+     * the 4-message limit), and each holds its unit until received: one
+     * more monitor after one is received, 15 after the other 15. */
     static const char *const watch_what[] = {"watcher of a live process", "watcher of an ended process",
-                                             "linker of an ended process"};
-    for (uint32_t mode = 0; mode < 3; mode++) {
+                                             "linker of an ended process", "hoarder of DOWN notices"};
+    static const int32_t watch_want[] = {16 * 100 + 6, 4 * 100 + 7, 4 * 100 + 7, 16011515};
+    for (uint32_t mode = 0; mode < 4; mode++) {
         int32_t wm = dup_of(mod[MOD_GUESTS], ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER);
-        isola_proc_limits wl = {.memory_pages = 8, .handle_count = 16, .queue_count = 4, .live_children = 1};
+        isola_proc_limits wl = {.memory_pages = 8, .handle_count = 16, .queue_count = 4, .live_children = 2};
         int32_t w = spawn(MOD_GUESTS, "watcher", &mode, 4, &wm, 1, &wl);
-        expect_exit(w, EXIT_NORMAL, mode == 0 ? 16 * 100 + 6 : 4 * 100 + 7, watch_what[mode]);
+        expect_exit(w, EXIT_NORMAL, watch_want[mode], watch_what[mode]);
     }
+    /* 200 watchers in turn each monitor one long-lived process 16 times and
+     * end. Their monitors stay on its list, each with a DOWN message built
+     * up front, until an insert sweeps them out: the list never holds more
+     * than twice its live entries plus 8 (before, all 3,200 stayed). */
+    int32_t target = spawn(MOD_GUESTS, "waiter", NULL, 0, NULL, 0, NULL);
+    long long blocks_before = atomic_load(&msg_blocks), blocks_peak = 0;
+    for (uint32_t i = 0; i < 200; i++) {
+        int32_t t = dup_of(target, ISOLA_RIGHT_MONITOR | ISOLA_RIGHT_TRANSFER);
+        isola_proc_limits ml = {.memory_pages = 4, .handle_count = 16, .live_children = 0};
+        expect_exit(spawn(MOD_GUESTS, "monitor_all", NULL, 0, &t, 1, &ml), EXIT_NORMAL, 16, "monitor_all");
+        long long held = atomic_load(&msg_blocks) - blocks_before;
+        blocks_peak = held > blocks_peak ? held : blocks_peak;
+    }
+    CHECK(blocks_peak <= 2 * 16 + 8 + 16);
+    CHECK_EQ(isola_vm_kill(vm, target, 0), 0, "kill the watched process");
+    expect_exit(target, EXIT_KILLED, 0, "watched process");
     nb_stop(&nb);
     printf("membomb: %u bombs x 2 rounds stopped exactly at their limits, a lender's memory and its child's "
            "grant within one limit, neighbour exact\n", n);
