@@ -122,7 +122,7 @@ void proc_quota_child_exit(proc_quota *parent, const proc_limits *granted, uint6
     quota_give_back(parent, 1 + granted->live_children, granted->memory_pages, unburnt(granted, fuel_burnt));
 }
 
-void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_limits *granted)
+bool proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_limits *granted)
 {
     /* Under the owner's lock, so that a child ending at the same time either
      * gives back before (and is not held any more) or after (and is passed
@@ -143,6 +143,9 @@ void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_lim
     assert(pages_held <= granted->memory_pages || granted->memory_pages == PROC_LIMIT_UNLIMITED32);
     quota_give_back(parent, 1 - self_held + granted->live_children - children_held,
                     granted->memory_pages - pages_held, unburnt(granted, fuel_burnt));
+    /* Children not counted (no limit) may still give back through it. */
+    bool uncounted = quota->limits.live_children == PROC_LIMIT_UNLIMITED32;
+    return shared && (uncounted || children_held > 0 || self_held);
 }
 
 int32_t proc_quota_charge_object(proc_quota_charge *charge, proc_quota *quota, proc_object *maker)

@@ -126,8 +126,10 @@ void proc_quota_child_exit(proc_quota *parent, const proc_limits *granted, uint6
  * it. Gives `parent` back all of it except what the owner's live children
  * still hold (and the fuel burnt), and from now on passes on to `parent`
  * whatever those children give back when they end. `parent` must outlive
- * `quota` (a process keeps its parent's struct alive). */
-void proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_limits *granted);
+ * `quota` while that may happen: true when it may (live children, or
+ * objects the owner made that still live); false when nothing will ever
+ * come back through `quota` again. */
+bool proc_quota_owner_exit(proc_quota *quota, proc_quota *parent, const proc_limits *granted);
 
 /* Own memory growth by `pages`: PROC_OK or ISOLA_ELIMIT (nothing charged). */
 int32_t proc_quota_charge_pages(proc_quota *quota, uint32_t pages);

@@ -325,8 +325,11 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
     proc_quota_init(&p->quota, *granted);
     p->parent_quota = spawner->quota;
     p->parent_ref = spawner->parent_ref;
-    if (p->parent_ref)
+    if (p->parent_ref) {
         proc_object_retain(p->parent_ref);
+        if (p->parent_ref->type == PROC_OBJ_PROCESS)
+            p->spawned_by = proc_process_from_object(p->parent_ref);
+    }
     proc_handle_table_init(&p->handles, granted->handle_count);
     p->waiter.wake = process_wake;
     p->waiter.claim = process_claim;
@@ -587,10 +590,18 @@ void proc_process_end(proc_process *p, proc_exit_kind kind, int32_t reason)
     }
     process_release_resources(p);
     /* Children still alive keep their share of our grant (quotas nest). */
-    proc_quota_owner_exit(&p->quota, p->parent_quota, &p->quota.limits);
+    bool owed = proc_quota_owner_exit(&p->quota, p->parent_quota, &p->quota.limits);
     p->end_kind = kind;
     p->end_reason = reason;
     proc_links_fire(p, kind, reason);
+    if (!owed) {
+        /* Nothing comes back through our quota any more: let the parent
+         * go now, so that a handle to us (a message may carry one for
+         * long) keeps one ended struct, not a chain of ancestors. */
+        proc_object *parent = p->parent_ref;
+        p->parent_ref = NULL;
+        proc_object_release(parent);
+    }
     proc_vm_unregister(vm, p);
     atomic_store(&p->done, true);   /* seq_cst: isola_vm_wait counts itself, then reads it */
     proc_vm_notify_host(vm, p, process_uncount(vm));

@@ -201,7 +201,9 @@ typedef struct proc_process {
     proc_module *module;       /* referenced: its host functions, which the instance borrows */
     proc_quota quota;          /* its limits are what the spawn granted */
     proc_quota *parent_quota;  /* where what it was granted (quota.limits) goes back to */
-    proc_object *parent_ref;   /* keeps parent_quota alive; NULL for host-spawned */
+    proc_object *parent_ref;   /* keeps parent_quota alive; NULL for host-spawned, and
+                                  once it has ended owing its parent nothing */
+    const struct proc_process *spawned_by;   /* the parent, for identity only (detach) */
     bool exec_cached;          /* exec came from vm->reuse (process stack config) */
     isola_wasi *wasi;          /* its WASI context (PARK mode) if the module imports WASI */
     bool io_parked;            /* a WASI call registered a wait (worker-local) */

@@ -32,6 +32,7 @@ void proc_queue_fini(proc_queue *queue)
     queue->head = queue->tail = NULL;
     queue->count = 0;
     queue->bytes = 0;
+    queue->handles = 0;
 }
 
 /* Senders woken per hold of the lock (see queue_take_senders). */
@@ -98,13 +99,28 @@ static void queue_park_sender(proc_queue *queue, proc_waiter *waiter)
 }
 
 
+/*
+ * Whether `message` fits what is queued now. Handles count as well as
+ * messages and bytes: each keeps its object alive (a closed process, a
+ * chain of revokers, a channel with its own queue), which the byte limit
+ * does not see, so a queue holds at most as many handles as messages.
+ * A spawn's start message (`unshared`) is counted but not held to that:
+ * the spawn bounds its handles, and the child's queue may be tiny.
+ */
+static bool queue_has_room(const proc_queue *queue, const proc_message *message, bool unshared)
+{
+    return queue->count < queue->limits.max_count && queue->bytes + message->size <= queue->limits.max_bytes &&
+           (unshared || queue->handles + message->handle_count <= queue->limits.max_count);
+}
+
 /* `shared`: other threads may use the queue, so take its lock (false only
  * for proc_queue_push_unshared). */
 static int32_t queue_push(proc_queue *queue, proc_message *message, proc_waiter *wait_if_full, bool notice,
                           bool shared)
 {
     assert(message && !message->next);
-    if (!notice && message->size > queue->limits.max_bytes)
+    if (!notice && (message->size > queue->limits.max_bytes ||
+                    (shared && message->handle_count > queue->limits.max_count)))
         return ISOLA_ETOOBIG;
     proc_waiter *wake = NULL;
     if (shared)
@@ -114,8 +130,7 @@ static int32_t queue_push(proc_queue *queue, proc_message *message, proc_waiter 
             util_spin_unlock(&queue->lock);
         return ISOLA_EPEER;
     }
-    if (!notice &&
-        (queue->count >= queue->limits.max_count || queue->bytes + message->size > queue->limits.max_bytes)) {
+    if (!notice && !queue_has_room(queue, message, !shared)) {
         if (wait_if_full)
             queue_park_sender(queue, wait_if_full);
         if (shared)
@@ -129,6 +144,7 @@ static int32_t queue_push(proc_queue *queue, proc_message *message, proc_waiter 
     queue->tail = message;
     queue->count++;
     queue->bytes += message->size;
+    queue->handles += message->handle_count;
     if (queue->receiver && proc_filter_matches(queue->receiver->filter, message)) {
         wake = queue->receiver;
         queue->receiver = NULL;
@@ -166,9 +182,10 @@ static void queue_unlink(proc_queue *queue, proc_message *prev, proc_message *me
     if (queue->tail == message)
         queue->tail = prev;
     message->next = NULL;
-    assert(queue->count > 0 && queue->bytes >= message->size);
+    assert(queue->count > 0 && queue->bytes >= message->size && queue->handles >= message->handle_count);
     queue->count--;
     queue->bytes -= message->size;
+    queue->handles -= message->handle_count;
 }
 
 int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handles,
@@ -240,6 +257,7 @@ void proc_queue_close(proc_queue *queue)
     queue->head = queue->tail = NULL;
     queue->count = 0;
     queue->bytes = 0;
+    queue->handles = 0;
     proc_waiter *senders[QUEUE_WAKE_CHUNK];
     size_t rest, nsenders = queue_take_senders(queue, senders, QUEUE_WAKE_CHUNK, &rest);
     proc_waiter *receiver = queue->receiver;

@@ -96,6 +96,7 @@ typedef struct proc_queue {
     bool senders_gone;
     proc_message *head;
     /* The rest. */
+    uint32_t handles;        /* carried by the queued messages: at most limits.max_count */
     proc_message *tail;
     proc_waiter *senders_head;
     proc_waiter *senders_tail;

@@ -483,6 +483,33 @@ __attribute__((export_name("nest_parent"))) int32_t nest_parent(void)
     return out[0];
 }
 
+/* handles[0] = report. Handles wait in a queue only as many as messages
+ * may (its 4): each keeps an object alive that the byte limit cannot see
+ * (a closed process, a revoker chain). Reports {a message with 4 handles,
+ * then one with 1, one with 5, the 1 again once the first is received}
+ * (tag 10). */
+__attribute__((export_name("carrier"))) int32_t carrier(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t ch[2], h[5], out[4], got[4];
+    if (isola_channel_create(ch) != 0)
+        return -1;
+    for (int i = 0; i < 5; i++)
+        h[i] = isola_self();
+    out[0] = isola_send(ch[1], 1, 0, 0, h, 4, 0);
+    out[1] = isola_send(ch[1], 1, 0, 0, &h[4], 1, 0);
+    int32_t five[5];
+    for (int i = 0; i < 5; i++)
+        five[i] = isola_self();
+    out[2] = isola_send(ch[1], 1, 0, 0, five, 5, 0);
+    isola_msg_info info;
+    isola_receive(ch[0], 0, 0, 0, 0, got, 4, &info, 0);
+    out[3] = isola_send(ch[1], 1, 0, 0, &h[4], 1, 0);
+    isola_send(s.handles[0], 10, out, sizeof out, 0, 0, 0);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- handles */
 
 static int32_t results[96];

@@ -941,6 +941,17 @@ static void case_nest(void)
     expect_exit(p, EXIT_NORMAL, 3, "nest_parent");
     long long peak = atomic_load(&msg_peak_bytes);
     int32_t children = got[0];
+
+    rep = dup_of(rsend, R_SEND | ISOLA_RIGHT_TRANSFER);
+    isola_proc_limits clim = {.handle_count = 32, .queue_count = 4, .memory_pages = 4, .live_children = 0};
+    p = spawn(MOD_GUESTS, "carrier", NULL, 0, &rep, 1, &clim);
+    CHECK_EQ(isola_vm_receive(vm, rrecv, 0, 10, got, sizeof got, NULL, NULL, 0, NULL, 30 * SECOND), 16,
+             "carrier report");
+    CHECK_EQ(got[0], 0, "carrier: 4 handles into a 4-message queue");
+    CHECK_EQ(got[1], ISOLA_EFULL, "carrier: one more handle");
+    CHECK_EQ(got[2], ISOLA_ETOOBIG, "carrier: a message of 5 handles");
+    CHECK_EQ(got[3], 0, "carrier: one handle once the 4 are received");
+    expect_exit(p, EXIT_NORMAL, 0, "carrier");
     /* 16 channels of 4 messages of 4 KiB, then 3 children's 8 each. */
     CHECK(nest_peak < 16 * 4 * 4096 * 2);
     CHECK(peak < 24 * 4 * 4096 * 2);

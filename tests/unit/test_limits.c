@@ -225,6 +225,43 @@ static void test_objects_counted_and_slot_held(void **state)
     assert_int_equal(left.memory_pages, 100);
 }
 
+/* An ended quota says whether anything may still come back through it
+ * (then its process keeps its parent alive; else it lets it go). */
+static void test_owner_exit_says_what_is_owed(void **state)
+{
+    (void)state;
+    proc_quota parent;
+    proc_quota_init(&parent, small_parent());
+    proc_limits ask = proc_limits_default(), granted, grandchild;
+    ask.live_children = 2;
+    proc_object maker;
+    proc_object_init(&maker, PROC_OBJ_PROCESS, maker_destroy);
+
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &granted), PROC_OK);
+    proc_quota leaf;
+    proc_quota_init(&leaf, granted);
+    assert_false(proc_quota_owner_exit(&leaf, &parent, &granted));
+
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &granted), PROC_OK);
+    proc_quota mid;
+    proc_quota_init(&mid, granted);
+    ask.live_children = 0;
+    assert_int_equal(proc_quota_spawn(&mid, &ask, &grandchild), PROC_OK);
+    assert_true(proc_quota_owner_exit(&mid, &parent, &granted));
+    proc_quota_child_exit(&mid, &grandchild, 0);
+
+    assert_int_equal(proc_quota_spawn(&parent, &ask, &granted), PROC_OK);
+    proc_quota maker_quota;
+    proc_quota_init(&maker_quota, granted);
+    proc_quota_charge charge;
+    assert_int_equal(proc_quota_charge_object(&charge, &maker_quota, &maker), PROC_OK);
+    assert_true(proc_quota_owner_exit(&maker_quota, &parent, &granted));
+    proc_quota_release_object(&charge);
+    proc_limits left;
+    proc_quota_remaining(&parent, &left);
+    assert_int_equal(left.live_children, 10);
+}
+
 static void test_unlimited_handles_count_no_objects(void **state)
 {
     (void)state;
@@ -251,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_zero_children_budget),
         cmocka_unit_test(test_objects_counted_and_slot_held),
         cmocka_unit_test(test_unlimited_handles_count_no_objects),
+        cmocka_unit_test(test_owner_exit_says_what_is_owed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
