@@ -359,7 +359,7 @@ bool proc_child_orphaned(const proc_process *child)
 
 int32_t proc_child_detach(proc_process *parent, proc_process *child)
 {
-    if (child->spawned_by != parent)   /* not child_parent: an ended child may have let it go */
+    if (child->parent_id != parent->id)   /* not child_parent: an ended child may have let it go */
         return ISOLA_EINVAL;
     util_spin_lock(&parent->link_lock);
     if (child->child_listed)

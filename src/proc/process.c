@@ -328,7 +328,7 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
     if (p->parent_ref) {
         proc_object_retain(p->parent_ref);
         if (p->parent_ref->type == PROC_OBJ_PROCESS)
-            p->spawned_by = proc_process_from_object(p->parent_ref);
+            p->parent_id = proc_process_from_object(p->parent_ref)->id;
     }
     proc_handle_table_init(&p->handles, granted->handle_count);
     p->waiter.wake = process_wake;

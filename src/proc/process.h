@@ -203,7 +203,8 @@ typedef struct proc_process {
     proc_quota *parent_quota;  /* where what it was granted (quota.limits) goes back to */
     proc_object *parent_ref;   /* keeps parent_quota alive; NULL for host-spawned, and
                                   once it has ended owing its parent nothing */
-    const struct proc_process *spawned_by;   /* the parent, for identity only (detach) */
+    uint64_t parent_id;        /* the parent's id (detach): parent_ref may be gone, and its
+                                  address reused; 0 for host-spawned */
     bool exec_cached;          /* exec came from vm->reuse (process stack config) */
     isola_wasi *wasi;          /* its WASI context (PARK mode) if the module imports WASI */
     bool io_parked;            /* a WASI call registered a wait (worker-local) */

@@ -238,8 +238,11 @@ proc_waiter *proc_queue_take_receiver(proc_queue *queue, uint64_t tag, uint32_t 
 {
     util_spin_lock(&queue->lock);
     proc_waiter *w = queue->receiver;
+    /* A message the queue could never hold is refused here too (the push
+     * says ETOOBIG), whether or not a receiver happens to be parked. */
     if (!w || !w->claim || queue->closed || queue->count >= queue->limits.max_count ||
-        queue->bytes + size > queue->limits.max_bytes || (!w->filter.any && w->filter.tag != tag) ||
+        queue->bytes + size > queue->limits.max_bytes || handle_count > queue->limits.max_count ||
+        (!w->filter.any && w->filter.tag != tag) ||
         handle_count > w->max_handles || !w->claim(w)) {
         util_spin_unlock(&queue->lock);
         return NULL;

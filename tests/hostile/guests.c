@@ -483,29 +483,60 @@ __attribute__((export_name("nest_parent"))) int32_t nest_parent(void)
     return out[0];
 }
 
-/* handles[0] = report. Handles wait in a queue only as many as messages
- * may (its 4): each keeps an object alive that the byte limit cannot see
- * (a closed process, a revoker chain). Reports {a message with 4 handles,
- * then one with 1, one with 5, the 1 again once the first is received}
- * (tag 10). */
+/* handles[0] = whom to tell it is about to park. Parks in receive on its
+ * mailbox taking up to 8 handles; returns how many its message had. */
+__attribute__((export_name("taker"))) int32_t taker(void)
+{
+    start_msg s;
+    get_start(&s);
+    isola_send(s.handles[0], 11, 0, 0, 0, 0, 0);
+    int32_t got[8];
+    isola_msg_info info;
+    if (isola_receive(ISOLA_MAILBOX, 0, 0, 0, 0, got, 8, &info, ISOLA_FOREVER) < 0)
+        return -1;
+    return (int32_t)info.handle_count;
+}
+
+static void selves(int32_t *h, int n)
+{
+    for (int i = 0; i < n; i++)
+        h[i] = isola_self();
+}
+
+/* handles[0] = report, handles[1] = its module. Handles wait in a queue only
+ * as many as messages may (its 4): each keeps an object alive that the byte
+ * limit cannot see (a closed process, a revoker chain). Reports {a message
+ * with 4 handles, then one with 1, one with 5, the 1 again once the first
+ * is received, 5 handles to a child parked in receive with room for 8 but
+ * a 4-message mailbox, how many the child got of the 4 sent next} (tag 10). */
 __attribute__((export_name("carrier"))) int32_t carrier(void)
 {
     start_msg s;
     get_start(&s);
-    int32_t ch[2], h[5], out[4], got[4];
+    int32_t ch[2], h[5], five[5], got[4], out[6];
     if (isola_channel_create(ch) != 0)
         return -1;
-    for (int i = 0; i < 5; i++)
-        h[i] = isola_self();
+    selves(h, 5);
+    selves(five, 5);
     out[0] = isola_send(ch[1], 1, 0, 0, h, 4, 0);
     out[1] = isola_send(ch[1], 1, 0, 0, &h[4], 1, 0);
-    int32_t five[5];
-    for (int i = 0; i < 5; i++)
-        five[i] = isola_self();
     out[2] = isola_send(ch[1], 1, 0, 0, five, 5, 0);
     isola_msg_info info;
     isola_receive(ch[0], 0, 0, 0, 0, got, 4, &info, 0);
     out[3] = isola_send(ch[1], 1, 0, 0, &h[4], 1, 0);
+    /* A parked receiver must not change the answer: no hand-off of what
+     * the queue could never hold. */
+    isola_limits lim = {.memory_pages = 2, .handle_count = 16, .queue_count = 4, .live_children = 0};
+    int32_t me = isola_self();
+    int32_t child = isola_spawn(s.handles[1], "taker", 5, 0, 0, &me, 1, &lim);
+    isola_receive(ISOLA_MAILBOX, 11, ISOLA_RECV_TAG, 0, 0, 0, 0, &info, ISOLA_FOREVER);
+    isola_sleep(20000000);   /* until it has parked */
+    out[4] = isola_send(child, 1, 0, 0, five, 5, 0);
+    isola_monitor(child);
+    out[5] = isola_send(child, 1, 0, 0, got, 4, 0);
+    isola_down d;
+    isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, ISOLA_FOREVER);
+    out[5] = out[5] == 0 ? d.reason : out[5];
     isola_send(s.handles[0], 10, out, sizeof out, 0, 0, 0);
     return 0;
 }

@@ -942,15 +942,19 @@ static void case_nest(void)
     long long peak = atomic_load(&msg_peak_bytes);
     int32_t children = got[0];
 
-    rep = dup_of(rsend, R_SEND | ISOLA_RIGHT_TRANSFER);
-    isola_proc_limits clim = {.handle_count = 32, .queue_count = 4, .memory_pages = 4, .live_children = 0};
-    p = spawn(MOD_GUESTS, "carrier", NULL, 0, &rep, 1, &clim);
-    CHECK_EQ(isola_vm_receive(vm, rrecv, 0, 10, got, sizeof got, NULL, NULL, 0, NULL, 30 * SECOND), 16,
+    int32_t chs[2] = {dup_of(rsend, R_SEND | ISOLA_RIGHT_TRANSFER),
+                      dup_of(mod[MOD_GUESTS], ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_TRANSFER)};
+    isola_proc_limits clim = {.handle_count = 32, .queue_count = 4, .memory_pages = 8, .live_children = 1};
+    p = spawn(MOD_GUESTS, "carrier", NULL, 0, chs, 2, &clim);
+    int32_t carried[6] = {-1, -1, -1, -1, -1, -1};
+    CHECK_EQ(isola_vm_receive(vm, rrecv, 0, 10, carried, sizeof carried, NULL, NULL, 0, NULL, 30 * SECOND), 24,
              "carrier report");
-    CHECK_EQ(got[0], 0, "carrier: 4 handles into a 4-message queue");
-    CHECK_EQ(got[1], ISOLA_EFULL, "carrier: one more handle");
-    CHECK_EQ(got[2], ISOLA_ETOOBIG, "carrier: a message of 5 handles");
-    CHECK_EQ(got[3], 0, "carrier: one handle once the 4 are received");
+    CHECK_EQ(carried[0], 0, "carrier: 4 handles into a 4-message queue");
+    CHECK_EQ(carried[1], ISOLA_EFULL, "carrier: one more handle");
+    CHECK_EQ(carried[2], ISOLA_ETOOBIG, "carrier: a message of 5 handles");
+    CHECK_EQ(carried[3], 0, "carrier: one handle once the 4 are received");
+    CHECK_EQ(carried[4], ISOLA_ETOOBIG, "carrier: 5 handles to a parked receiver with a 4-message mailbox");
+    CHECK_EQ(carried[5], 4, "carrier: the parked receiver got the 4 sent next");
     expect_exit(p, EXIT_NORMAL, 0, "carrier");
     /* 16 channels of 4 messages of 4 KiB, then 3 children's 8 each. */
     CHECK(nest_peak < 16 * 4 * 4096 * 2);
