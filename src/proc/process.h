@@ -227,6 +227,11 @@ typedef struct proc_process {
     util_spinlock link_lock;
     atomic_bool links_closed;  /* ended: no new links, monitors or children (set under link_lock) */
     bool trap_exits;
+    /* Its place among its parent's children (see Children below), here to
+     * fill the hole before the pointers. */
+    bool child_listed;         /* in the parent's list (parent's link_lock) */
+    atomic_bool child_detached; /* detach()ed: never to be listed (written under the parent's link_lock) */
+    bool child_joined;         /* tried to join the parent's list: its own worker's (link.c) */
     proc_link *links;          /* this process's links (an entry per peer) */
     proc_link *monitors;       /* monitors others hold on it: apart, so that a link's
                                   search (link_find) never walks them */
@@ -241,9 +246,6 @@ typedef struct proc_process {
      * detach, so that its end ends them. Under the PARENT's link_lock. */
     struct proc_process *children;                      /* our list's head */
     struct proc_process *sibling_prev, *sibling_next;   /* in the parent's list */
-    bool child_listed;         /* in the parent's list (parent's link_lock) */
-    atomic_bool child_detached; /* detach()ed: never to be listed (written under the parent's link_lock) */
-    bool child_joined;         /* tried to join the parent's list: its own worker's (link.c) */
 } proc_process;
 
 #define PROC_CACHE_LINE 64

@@ -94,9 +94,9 @@ typedef struct proc_queue {
     proc_queue_limits limits;
     bool closed;
     bool senders_gone;
+    uint32_t handles;        /* carried by the queued messages: at most limits.max_count */
     proc_message *head;
     /* The rest. */
-    uint32_t handles;        /* carried by the queued messages: at most limits.max_count */
     proc_message *tail;
     proc_waiter *senders_head;
     proc_waiter *senders_tail;
