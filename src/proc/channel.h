@@ -54,6 +54,12 @@ struct proc_channel {
     proc_quota_charge charge;
 };
 
+#if UINTPTR_MAX == UINT64_MAX
+/* Every process has one (its mailbox), allocated line-aligned (channel.c):
+ * past 256 bytes it would take a fifth line. */
+_Static_assert(sizeof(proc_channel) <= 256, "a channel block is at most four cache lines");
+#endif
+
 /* A new channel. Endpoint 0's incoming queue is bounded by `limits0`,
  * endpoint 1's by `limits1`. It is counted in the quota of `maker` (NULL:
  * nowhere) until it is gone (proc_quota_charge_object). The caller gets

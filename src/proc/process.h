@@ -256,6 +256,9 @@ _Static_assert(offsetof(proc_process, mailbox_send) < PROC_CACHE_LINE &&
                    offsetof(proc_process, send_hint) == 4 * PROC_CACHE_LINE &&
                    sizeof(proc_send_hint) == PROC_CACHE_LINE,
                "the hot front of a process is PROC_PROCESS_HOT_LINES cache lines");
+/* Every idle process costs its block: a field more past ten lines costs a
+ * line each (fill a hole instead). */
+_Static_assert(sizeof(proc_process) <= 10 * PROC_CACHE_LINE, "a process block is at most ten cache lines");
 #endif
 
 static inline proc_process *proc_process_from_object(proc_object *object)
