@@ -3,6 +3,7 @@
  * command line (usage text and exit codes). The subcommands live in
  * cli_validate.c and cli_run.c.
  */
+#include <signal.h>
 #include <string.h>
 #if defined(__GLIBC__) && !defined(ISOLA_USE_JEMALLOC)
 #include <malloc.h>
@@ -83,6 +84,9 @@ static void cli_tune_allocator(void)
 int main(int argc, char **argv)
 {
     cli_tune_allocator();
+    /* A guest writing to a closed pipe gets EPIPE, as under other runtimes,
+     * instead of ending the command (and every process in it) by SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         cli_print_usage(stderr);
         return CLI_EXIT_ERROR;

@@ -19,6 +19,7 @@
 #include "proc/process.h"
 
 #include <assert.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -597,6 +598,14 @@ static bool sched_sleep(sched_worker *w)
 static void *sched_worker_main(void *arg)
 {
     sched_worker *w = arg;
+    /* A guest's write to a pipe whose reader has gone raises SIGPIPE on the
+     * writing thread, and its default action ends the whole host process,
+     * every guest with it. Blocked here, it stays pending and the write
+     * returns EPIPE to that guest alone, whatever the embedder's handler. */
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, NULL);
     tls_worker = w;
     proc_local_bind(&w->local);
     while (!atomic_load(&w->sched->stopping)) {

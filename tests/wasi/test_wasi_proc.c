@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,6 +235,24 @@ static void test_kill_parked(isola_vm *vm, int32_t module)
     io_close(&r);
 }
 
+/* A writer whose stdout pipe has no reader: its write fails with EPIPE and
+ * it returns 2 from main (park.c), and nothing else ends. This test program leaves
+ * SIGPIPE at its default action, which ends the whole program: the VM's
+ * workers must keep it from the guest's write (the CLI ignores it). */
+static void test_closed_pipe(isola_vm *vm, int32_t module)
+{
+    guest_io w;
+    io_open(&w);
+    close(w.out[0]);
+    w.out[0] = open("/dev/null", O_RDONLY);   /* for io_close */
+    int32_t writer = spawn(vm, module, &w, "write", "65536");
+    isola_proc_exit ex = {-1, -1};
+    CHECK(isola_vm_wait(vm, writer, 20 * SECOND, &ex) == 0);
+    CHECK(ex.kind == 1 && ex.reason == 2);   /* main's return goes through exit() */
+    isola_vm_close(vm, writer);
+    io_close(&w);
+}
+
 static void test_exit_and_empty(isola_vm *vm, int32_t module)
 {
     guest_io e;
@@ -258,7 +277,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_wasi_proc GUEST_DIR\n");
         return 2;
     }
-    signal(SIGPIPE, SIG_IGN);
     char path[4096];
     snprintf(path, sizeof path, "%s/park.wasm", argv[1]);
     size_t len = 0;
@@ -277,6 +295,13 @@ int main(int argc, char **argv)
     int fds_at_start = open_fds();
     isola_vm_config cfg = {.workers = 1};
     isola_vm *vm = isola_vm_new(engine, &cfg, &err);
+    /* This thread's own write to a closed pipe (test_kill_parked) must not
+     * end the test; blocked only here, after the VM made its threads, so
+     * that test_closed_pipe checks what the workers do on their own. */
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, NULL);
     int32_t mh = vm ? isola_vm_load(vm, module, &err) : -1;
     if (mh < 0) {
         fprintf(stderr, "vm: %s\n", err.message);
@@ -287,6 +312,7 @@ int main(int argc, char **argv)
     test_sleeper(vm, mh);
     test_kill_parked(vm, mh);
     test_exit_and_empty(vm, mh);
+    test_closed_pipe(vm, mh);
     isola_vm_release(vm);
     CHECK(open_fds() == fds_at_start);   /* the epoll thread's descriptors are gone too */
     isola_module_release(module);

@@ -27,7 +27,12 @@ bool wasi_parks(isola_wasi *w, const wasi_fd_entry *e)
 {
     if (w->block_mode != ISOLA_WASI_BLOCK_PARK)
         return false;
-    if (e->filetype == WASI_FILETYPE_REGULAR_FILE || e->filetype == WASI_FILETYPE_DIRECTORY)
+    /* Files, directories and disks: poll always says ready, and a read that
+     * waits waits for the disk, not for another program. (A block device
+     * takes RWF_NOWAIT but then never starts its I/O: it would park for
+     * ever.) */
+    if (e->filetype == WASI_FILETYPE_REGULAR_FILE || e->filetype == WASI_FILETYPE_DIRECTORY ||
+        e->filetype == WASI_FILETYPE_BLOCK_DEVICE)
         return false;
     int fl = fcntl(e->host_fd, F_GETFL);
     return !(fl >= 0 && (fl & O_NONBLOCK));

@@ -41,6 +41,13 @@ static bool is_socket(const wasi_fd_entry *e)
     return e->filetype == WASI_FILETYPE_SOCKET_STREAM || e->filetype == WASI_FILETYPE_SOCKET_DGRAM;
 }
 
+/* A write to a socket never raises SIGPIPE (EPIPE instead), as sock_send. */
+static ssize_t io_send(const wasi_fd_entry *e, struct iovec *iov, unsigned n, int flags)
+{
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = n};
+    return sendmsg(e->host_fd, &m, flags | MSG_NOSIGNAL);
+}
+
 /*
  * A read or write in park mode, on a pipe, socket, terminal or device: it
  * must never wait on the worker, which every other process needs. Poll
@@ -53,9 +60,11 @@ static bool is_socket(const wasi_fd_entry *e)
  */
 static ssize_t io_nowait(const wasi_fd_entry *e, bool reading, struct iovec *iov, unsigned n)
 {
+    if (is_socket(e) && !reading)
+        return io_send(e, iov, n, MSG_DONTWAIT);
     if (is_socket(e)) {
         struct msghdr m = {.msg_iov = iov, .msg_iovlen = n};
-        return reading ? recvmsg(e->host_fd, &m, MSG_DONTWAIT) : sendmsg(e->host_fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        return recvmsg(e->host_fd, &m, MSG_DONTWAIT);
     }
     return reading ? preadv2(e->host_fd, iov, (int)n, -1, RWF_NOWAIT)
                    : pwritev2(e->host_fd, iov, (int)n, -1, RWF_NOWAIT);
@@ -113,7 +122,9 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
     do {
         if (parks) {
             r = io_nowait(e, reading, iov, n);
-            if (r < 0 && errno == EOPNOTSUPP) {
+            /* EOPNOTSUPP: this file cannot be told (a terminal; a pipe
+             * before Linux 6.4); ENOSYS, EPERM: a sandbox refuses preadv2. */
+            if (r < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EPERM)) {
                 if (wasi_would_block(c->wasi, e, events))
                     return WASI_RESULT_BLOCK;
                 r = io_capped(e, reading, iov, n);
@@ -122,7 +133,7 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
         }
         switch (kind) {
         case IO_READ: r = readv(e->host_fd, iov, (int)n); break;
-        case IO_WRITE: r = writev(e->host_fd, iov, (int)n); break;
+        case IO_WRITE: r = is_socket(e) ? io_send(e, iov, n, 0) : writev(e->host_fd, iov, (int)n); break;
         case IO_PREAD: r = preadv(e->host_fd, iov, (int)n, (off_t)offset); break;
         default: r = pwritev(e->host_fd, iov, (int)n, (off_t)offset); break;
         }
