@@ -372,9 +372,16 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     proc_message *m = NULL;
     if (wait)
         proc_process_park_count(p);
-    int32_t r = proc_ipc_receive_on(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed, &m);
+    uint32_t skipped = 0;
+    int32_t r = proc_ipc_receive_on(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed, &m,
+                                    &skipped);
     if (wait && r != ISOLA_EAGAIN)
         proc_process_park_uncount(p);
+    /* A filtered receive walks the queue past what does not match (up to
+     * the queue's limit): a unit per message passed over, so a loop of
+     * them runs out its slice like any loop. */
+    if (skipped)
+        isola_host_spend_fuel(call, skipped);
     if (r == PROC_OK) {
         api_op_done(p);
         uint32_t n = m->size < max ? m->size : max;

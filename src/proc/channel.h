@@ -106,11 +106,10 @@ int32_t proc_endpoint_send_notice(proc_endpoint *endpoint, proc_message *message
 
 /* Receives from this endpoint's queue: see proc_queue_pop. */
 static inline int32_t proc_endpoint_receive(proc_endpoint *endpoint, proc_filter filter, uint32_t max_handles,
-                                            proc_waiter *wait_if_empty, proc_message **out,
-                                            uint32_t *needed_handles)
+                                            proc_waiter *wait_if_empty, proc_message **out, proc_pop_info *info)
 {
     return proc_queue_pop(&endpoint->channel->queues[endpoint->side], filter, max_handles, wait_if_empty,
-                          out, needed_handles);
+                          out, info);
 }
 
 /* Unparks `waiter` from whichever of this endpoint's two queues it waits on. */

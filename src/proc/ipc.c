@@ -56,7 +56,7 @@ int32_t proc_ipc_send(proc_handle_table *table, int32_t endpoint, uint64_t tag, 
 
 int32_t proc_ipc_receive_on(proc_handle_table *table, proc_endpoint *at, proc_filter filter,
                             uint32_t max_handles, proc_waiter *wait_if_empty, int32_t *out_handles,
-                            proc_message **out)
+                            proc_message **out, uint32_t *skipped)
 {
     /* Room is reserved first (growing the slot array if need be), so a
      * message that fits is installed without a failure path. */
@@ -67,8 +67,10 @@ int32_t proc_ipc_receive_on(proc_handle_table *table, proc_endpoint *at, proc_fi
         max_handles = PROC_MESSAGE_MAX_HANDLES;
     if (max_handles && proc_handle_reserve(table, max_handles) != PROC_OK)
         max_handles = 0;
-    uint32_t needed = 0;
-    int32_t status = proc_endpoint_receive(at, filter, max_handles, wait_if_empty, out, &needed);
+    proc_pop_info info = {0, 0};
+    int32_t status = proc_endpoint_receive(at, filter, max_handles, wait_if_empty, out, &info);
+    if (skipped)
+        *skipped = info.skipped;
     if (status == PROC_OK)
         proc_message_install_handles(*out, table, out_handles);
     return status;
@@ -83,5 +85,5 @@ int32_t proc_ipc_receive(proc_handle_table *table, int32_t endpoint, proc_filter
     if (status != PROC_OK)
         return status;
     return proc_ipc_receive_on(table, (proc_endpoint *)object, filter, handle_capacity, wait_if_empty,
-                               out_handles, out);
+                               out_handles, out, NULL);
 }

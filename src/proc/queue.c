@@ -189,18 +189,21 @@ static void queue_unlink(proc_queue *queue, proc_message *prev, proc_message *me
 }
 
 int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handles,
-                       proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles)
+                       proc_waiter *wait_if_empty, proc_message **out, proc_pop_info *info)
 {
     util_spin_lock(&queue->lock);
     proc_message *prev = NULL;
     proc_message *message = queue->head;
+    uint32_t skipped = 0;
     while (message && !proc_filter_matches(filter, message)) {
         prev = message;
         message = message->next;
+        skipped++;
     }
+    info->skipped = skipped;
     if (message) {
         if (message->handle_count > max_handles) {
-            *needed_handles = message->handle_count;
+            info->needed_handles = message->handle_count;
             util_spin_unlock(&queue->lock);
             return ISOLA_ELIMIT;
         }

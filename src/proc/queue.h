@@ -123,16 +123,23 @@ int32_t proc_queue_push_unshared(proc_queue *queue, proc_message *message);
  * mailbox is busy. PROC_OK, or ISOLA_EPEER (closed; the caller keeps it). */
 int32_t proc_queue_push_notice(proc_queue *queue, proc_message *message);
 
+/* What a pop says besides its status. */
+typedef struct proc_pop_info {
+    uint32_t needed_handles; /* ISOLA_ELIMIT: how many handles the first match carries */
+    uint32_t skipped;        /* messages it passed over (the filter did not match): its
+                                work, which a guest pays for in fuel */
+} proc_pop_info;
+
 /* Removes the first message matching `filter` and carrying at most
  * `max_handles` handles. PROC_OK: *out is the caller's.
  * ISOLA_ELIMIT: the first match carries more handles than max_handles; it
- *   stays queued and *needed_handles says how many it needs.
+ *   stays queued and info->needed_handles says how many it needs.
  * ISOLA_ECLOSED: no match and no sender left.
  * ISOLA_EAGAIN: no match yet; if `wait_if_empty` is non-NULL it is parked
  *   with `filter` and `max_handles` and will be woken by a matching push or by closure.
  * ISOLA_EBUSY: no match and another receiver is already parked. */
 int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handles,
-                       proc_waiter *wait_if_empty, proc_message **out, uint32_t *needed_handles);
+                       proc_waiter *wait_if_empty, proc_message **out, proc_pop_info *info);
 
 /*
  * Hand-off: a send that finds a receiver parked on this queue may deliver

@@ -416,7 +416,7 @@ int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t t
         r = proc_vm_receive_endpoint(&vm->host_handles, endpoint, &ep);
         if (r == PROC_OK)
             r = proc_ipc_receive_on(&vm->host_handles, ep, filter, handles_max, timeout_ns ? &hw.waiter : NULL,
-                                    installed, &m);
+                                    installed, &m, NULL);
         if (r == PROC_OK) {
             pthread_mutex_unlock(&vm->host_lock);
             uint32_t n = m->size < max ? m->size : max;

@@ -343,6 +343,26 @@ __attribute__((export_name("flooder"))) int32_t flooder(void)
     return out[0];
 }
 
+/* arg {n}. Fills its own mailbox with n messages of tag 1, then polls it
+ * 100,000 times for tag 0xBEEF (never there): each poll walks past all n.
+ * Returns the count if it got that far; with fuel charged per message
+ * passed over, a fuel total runs out long before. */
+__attribute__((export_name("sifter"))) int32_t sifter(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t me = isola_self();
+    for (uint32_t i = 0; i < s.arg[0]; i++)
+        if (isola_send(me, 1, 0, 0, 0, 0, 0) != 0)
+            return -1;
+    int32_t polls = 0;
+    isola_msg_info info;
+    while (polls < 100000 && isola_receive(ISOLA_MAILBOX, 0xBEEF, ISOLA_RECV_TAG, 0, 0, 0, 0, &info, 0) ==
+                                 ISOLA_EAGAIN)
+        polls++;
+    return polls;
+}
+
 /* arg {delay_ms, expect}; handles[0] = report. Says it is ready (tag 9),
  * then (delay_ms == 0) waits for ever for a tag that never comes, so its
  * mailbox fills; or sleeps delay_ms and drains until `expect` messages came

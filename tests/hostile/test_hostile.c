@@ -842,6 +842,13 @@ static void case_flood(void)
     CHECK_EQ(isola_vm_kill(vm, sink2, 1), 0, "kill sink 2");
     expect_exit(sink1, EXIT_KILLED, 1, "sink 1");
     expect_exit(sink2, EXIT_KILLED, 1, "sink 2");
+    /* Filtered polls of a mailbox holding 1,000 messages that never match:
+     * each walks all of them. Charged a unit per message passed over, a
+     * fuel total of 2 M ends it after about 2,000 polls; charged as one
+     * call each, all 100,000 fit and it returns. */
+    uint32_t sift = 1000;
+    isola_proc_limits sl = {.memory_pages = 4, .queue_count = 1024, .fuel_total = 2000000, .live_children = 0};
+    expect_exit(spawn(MOD_GUESTS, "sifter", &sift, 4, NULL, 0, &sl), EXIT_LIMIT, 0, "sifter");
     nb_round(&nb, 44);
     nb_stop(&nb);
     isola_vm_close(vm, report_recv);
