@@ -285,6 +285,8 @@ static isola_host_result api_send(isola_host_call *call, uint64_t *slots, void *
     proc_endpoint *parked = NULL;
     int32_t r = proc_vm_send(&p->handles, ARG_I32(0), slots[1], bytes, len, handles, nhandles,
                              wait ? &p->waiter : NULL, &parked, &p->send_hint);
+    if (nhandles)   /* moving an endpoint into a queue searched what it holds: a unit a step */
+        isola_host_spend_fuel(call, proc_channel_take_search_work());
     if (r == ISOLA_EFULL && wait) {
         proc_process_parked(p, parked);   /* counted by proc_vm_send */
         return ISOLA_HOST_BLOCK;

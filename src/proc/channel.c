@@ -11,8 +11,16 @@
 
 #include "util/refcount.h"
 
-/* Endpoints a cycle search may visit before it gives up (and refuses). */
+/* Endpoints a cycle search may visit, and queued messages it may walk,
+ * before it gives up (and refuses): a nest of channels with full queues
+ * would otherwise make one send walk a million messages under the lock
+ * below, which every endpoint-carrying send in the VM takes. */
 #define CHANNEL_SEARCH_MAX 1024u
+#define CHANNEL_SEARCH_STEPS 8192u
+
+/* The work of this thread's searches since proc_channel_take_search_work:
+ * the guest API charges it to the sender in fuel (channel.h). */
+static _Thread_local uint32_t channel_search_work;
 
 /*
  * Every edge of the "endpoint X is carried by a message queued at endpoint
@@ -53,16 +61,27 @@ static bool channel_search_visit(proc_object *object, void *context)
 static bool channel_would_cycle(const proc_object *target, proc_message *message)
 {
     channel_search search = {.target = target};
+    uint32_t budget = CHANNEL_SEARCH_STEPS;
     for (uint32_t i = 0; i < message->handle_count && !search.found; i++)
         channel_search_visit(message->handles[i].object, &search);
     while (search.pending_count > 0 && !search.found) {
         proc_endpoint *endpoint = search.pending[--search.pending_count];
-        proc_queue_visit_objects(&endpoint->channel->queues[endpoint->side], channel_search_visit, &search);
+        if (!proc_queue_visit_objects(&endpoint->channel->queues[endpoint->side], channel_search_visit, &search,
+                                      &budget))
+            search.found = true;   /* the target, or the budget spent: refuse either way */
         proc_object_release(&endpoint->header);
     }
     while (search.pending_count > 0)
         proc_object_release(&search.pending[--search.pending_count]->header);
+    channel_search_work += search.visited + (CHANNEL_SEARCH_STEPS - budget);
     return search.found;
+}
+
+uint32_t proc_channel_take_search_work(void)
+{
+    uint32_t work = channel_search_work;
+    channel_search_work = 0;
+    return work;
 }
 
 static bool channel_message_carries_endpoint(const proc_message *message)

@@ -86,10 +86,16 @@ void proc_endpoint_prefetch_send(const proc_endpoint *endpoint);
 
 /* Sends into the peer's queue: see proc_queue_push. ISOLA_ELOOP (the caller
  * keeps the message) when it carries an endpoint that would then reach
- * itself (see the invariants), or when checking that would take more than
- * CHANNEL_SEARCH_MAX endpoints (channel.c): moving an endpoint that holds
- * endpoints which hold endpoints... costs a search of what it holds. */
+ * itself (see the invariants), or when checking that would visit more than
+ * CHANNEL_SEARCH_MAX endpoints or walk more than CHANNEL_SEARCH_STEPS
+ * queued messages (channel.c): moving an endpoint that holds endpoints
+ * which hold endpoints... costs a search of what it holds. */
 int32_t proc_endpoint_send(proc_endpoint *endpoint, proc_message *message, proc_waiter *wait_if_full);
+
+/* The endpoints visited and messages walked by this thread's cycle searches
+ * since the last call (then 0 again): the guest API charges them to the
+ * sender in fuel, a unit each. */
+uint32_t proc_channel_take_search_work(void);
 
 /* Takes the receiver parked on the peer's queue for a hand-off: see
  * proc_queue_take_receiver. A handed-off message may carry endpoints with

@@ -314,13 +314,19 @@ bool proc_queue_cancel_wait(proc_queue *queue, proc_waiter *waiter)
 }
 
 bool proc_queue_visit_objects(proc_queue *queue, bool (*visit)(proc_object *object, void *context),
-                              void *context)
+                              void *context, uint32_t *budget)
 {
     bool completed = true;
     util_spin_lock(&queue->lock);
-    for (proc_message *m = queue->head; m && completed; m = m->next)
+    for (proc_message *m = queue->handles ? queue->head : NULL; m && completed; m = m->next) {
+        if (*budget == 0) {
+            completed = false;
+            break;
+        }
+        (*budget)--;
         for (uint32_t i = 0; i < m->handle_count && completed; i++)
             completed = visit(m->handles[i].object, context);
+    }
     util_spin_unlock(&queue->lock);
     return completed;
 }

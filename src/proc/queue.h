@@ -167,10 +167,12 @@ bool proc_queue_cancel_wait(proc_queue *queue, proc_waiter *waiter);
 
 /* Calls `visit(object, context)` for every object carried by a queued
  * message, under the queue lock (so each object is alive during its call;
- * `visit` may retain it but must not block or touch this queue). Stops early
- * and returns false when `visit` returns false. */
+ * `visit` may retain it but must not block or touch this queue). Each
+ * message walked takes one step of *budget (a queue that carries no
+ * handle takes none). Stops early and returns false when `visit` returns
+ * false or the budget is spent. */
 bool proc_queue_visit_objects(proc_queue *queue, bool (*visit)(proc_object *object, void *context),
-                              void *context);
+                              void *context, uint32_t *budget);
 
 /* Queued message count and bytes (a snapshot). */
 void proc_queue_usage(proc_queue *queue, uint32_t *count, uint64_t *bytes);

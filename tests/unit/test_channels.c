@@ -500,6 +500,44 @@ static void test_deep_endpoint_chain_bounded(void **state)
     proc_handle_table_fini(&table);
 }
 
+/* Queued messages count too: an endpoint whose queue holds 9,000 plain
+ * messages before one that carries an endpoint would make a search walk
+ * them all (under the lock every endpoint-carrying send takes), so moving
+ * it is refused; with 8,000 it is searched and moved. The walk is work the
+ * sender pays for (proc_channel_take_search_work). */
+static void test_search_walk_bounded(void **state)
+{
+    (void)state;
+    proc_handle_table table;
+    proc_handle_table_init(&table, 64);
+    proc_queue_limits deep = {.max_count = 10000, .max_bytes = 1 << 20};
+    for (int round = 0; round < 2; round++) {
+        uint32_t plain = round == 0 ? 8000 : 9000;
+        int32_t send_end, receive_end, tx, rx, spare0, spare1;
+        assert_int_equal(proc_ipc_channel_create(&table, deep, ALL_ENDPOINT_RIGHTS, NULL, NULL, &send_end,
+                                                 &receive_end), PROC_OK);
+        assert_int_equal(proc_ipc_channel_create(&table, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &spare0,
+                                                 &spare1), PROC_OK);
+        for (uint32_t i = 0; i < plain; i++)
+            assert_int_equal(proc_ipc_send(&table, send_end, 1, "", 0, NULL, 0, NULL), PROC_OK);
+        assert_int_equal(send_handle(&table, send_end, spare0), PROC_OK);
+        assert_int_equal(proc_ipc_channel_create(&table, roomy_limits, ALL_ENDPOINT_RIGHTS, NULL, NULL, &tx, &rx),
+                         PROC_OK);
+        (void)proc_channel_take_search_work();
+        int32_t r = send_handle(&table, tx, receive_end);
+        uint32_t work = proc_channel_take_search_work();
+        assert_int_equal(r, round == 0 ? PROC_OK : ISOLA_ELOOP);
+        assert_true(work >= (round == 0 ? plain : 8192) && work <= plain + 8);
+        proc_handle_close(&table, tx);
+        proc_handle_close(&table, rx);
+        proc_handle_close(&table, send_end);
+        proc_handle_close(&table, spare1);
+        if (round == 1)
+            proc_handle_close(&table, receive_end);
+    }
+    proc_handle_table_fini(&table);
+}
+
 static void test_receiver_parks_and_wakes(void **state)
 {
     (void)state;
@@ -991,6 +1029,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_endpoint_cycle_refused, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_longer_endpoint_cycle_refused, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_endpoint_tree_allowed_and_freed, count_setup, count_teardown),
+        cmocka_unit_test_setup_teardown(test_search_walk_bounded, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_deep_endpoint_chain_bounded, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_receiver_parks_and_wakes, count_setup, count_teardown),
         cmocka_unit_test_setup_teardown(test_take_receiver_for_handoff, count_setup, count_teardown),
