@@ -174,14 +174,48 @@ void proc_message_free_borrowing(proc_message *message)
         message_free_block(message);
 }
 
-void proc_message_free(proc_message *message)
+static void message_release_and_free(proc_message *message)
 {
-    if (!message)
-        return;
     for (uint32_t i = 0; i < message->handle_count; i++) {
         proc_object_release(message->handles[i].object);
         if (message->handles[i].gate)
             proc_object_release(&message->handles[i].gate->header);
     }
     message_free_block(message);
+}
+
+/*
+ * Freeing a message releases the objects it carries; an endpoint released
+ * that way closes its queue and frees the messages there, which release
+ * theirs, and so on. A chain of channels, each queued in the one before,
+ * would recurse once per link, and a guest can build one as long as its
+ * limits allow channels (a hundred thousand overflowed a worker's stack
+ * and took the VM down). So a free of a message with handles that starts
+ * while another runs on this thread is queued here, and the outermost one
+ * frees them one at a time: the stack stays a few frames deep.
+ */
+static _Thread_local proc_message *free_pending;   /* linked through `next` (no longer queued) */
+static _Thread_local bool free_running;
+
+void proc_message_free(proc_message *message)
+{
+    if (!message)
+        return;
+    if (message->handle_count == 0) {   /* releases nothing: cannot recurse */
+        message_free_block(message);
+        return;
+    }
+    if (free_running) {
+        message->next = free_pending;
+        free_pending = message;
+        return;
+    }
+    free_running = true;
+    while (message) {
+        message_release_and_free(message);
+        message = free_pending;
+        if (message)
+            free_pending = message->next;
+    }
+    free_running = false;
 }

@@ -256,13 +256,37 @@ void proc_process_handoff_done(proc_process *p, proc_recv_msg msg)
     proc_sched_push_woken(&p->vm->sched, p);
 }
 
+/*
+ * Freeing a process block releases its parent, which may be the last
+ * reference to that block too, and so on up a chain of ended processes
+ * (each kept by its child while it still owed its parent something): one
+ * frame pair per link would overflow a worker's stack on a chain of a
+ * hundred thousand. So a block freed while another is being freed on this
+ * thread waits on a list (through run_next, unused once it has ended), and
+ * the outermost destroy frees them one at a time.
+ */
+static _Thread_local proc_process *destroy_pending;
+static _Thread_local bool destroy_running;
+
 static void process_destroy(proc_object *object)
 {
     proc_process *p = proc_process_from_object(object);
     assert(!p->instance && !p->exec && !p->mailbox);
-    proc_object_release(proc_endpoint_object(p->mailbox_send));
-    proc_object_release(p->parent_ref);
-    free(p);
+    if (destroy_running) {
+        p->run_next = destroy_pending;
+        destroy_pending = p;
+        return;
+    }
+    destroy_running = true;
+    while (p) {
+        proc_object_release(proc_endpoint_object(p->mailbox_send));
+        proc_object_release(p->parent_ref);
+        free(p);
+        p = destroy_pending;
+        if (p)
+            destroy_pending = p->run_next;
+    }
+    destroy_running = false;
 }
 
 proc_queue_limits proc_process_queue_limits(const proc_process *process)

@@ -503,6 +503,33 @@ __attribute__((export_name("nest_parent"))) int32_t nest_parent(void)
     return out[0];
 }
 
+/* arg {depth}. Builds a chain of channels top down (each new receive end
+ * sent into the previous channel through its send end, which it then
+ * closes: no send searches more than one empty endpoint), then closes the
+ * root. Freeing the chain frees each link's queue, whose message holds the
+ * next link: recursion a link deep, which overflowed a worker's stack (and
+ * took the VM down) at a hundred thousand. Returns the depth built. */
+__attribute__((export_name("deep_chain"))) int32_t deep_chain(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t root[2];
+    if (isola_channel_create(root) != 0)
+        return -1;
+    int32_t through = root[1], depth = 0;
+    for (uint32_t i = 0; i < s.arg[0]; i++) {
+        int32_t ch[2];
+        if (isola_channel_create(ch) != 0 || isola_send(through, 1, 0, 0, &ch[0], 1, 0) != 0)
+            return -2;
+        isola_close(through);
+        through = ch[1];
+        depth++;
+    }
+    isola_close(through);
+    isola_close(root[0]);
+    return depth;
+}
+
 /* handles[0] = whom to tell it is about to park. Parks in receive on its
  * mailbox taking up to 8 handles; returns how many its message had. */
 __attribute__((export_name("taker"))) int32_t taker(void)

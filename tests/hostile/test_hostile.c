@@ -949,6 +949,13 @@ static void case_nest(void)
     long long peak = atomic_load(&msg_peak_bytes);
     int32_t children = got[0];
 
+    /* With no handle limit, a chain of 100,000 channels, each queued in the
+     * one before, freed at once: iteratively, not a frame per link. */
+    uint32_t depth = 100000;
+    isola_proc_limits unlimited = {.handle_count = UINT32_MAX, .memory_pages = 4, .live_children = 0};
+    expect_exit(spawn(MOD_GUESTS, "deep_chain", &depth, 4, NULL, 0, &unlimited), EXIT_NORMAL, (int32_t)depth,
+                "deep_chain");
+
     int32_t chs[2] = {dup_of(rsend, R_SEND | ISOLA_RIGHT_TRANSFER),
                       dup_of(mod[MOD_GUESTS], ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_TRANSFER)};
     isola_proc_limits clim = {.handle_count = 32, .queue_count = 4, .memory_pages = 8, .live_children = 1};
