@@ -483,7 +483,12 @@ static isola_host_result api_link(isola_host_call *call, uint64_t *slots, void *
     API_PROCESS(call, p);
     proc_process *t;
     int32_t r = api_target(p, ARG_I32(0), ISOLA_RIGHT_MONITOR, &t);
-    return ret_i32(slots, r != PROC_OK ? r : proc_link_add(p, t));
+    if (r != PROC_OK)
+        return ret_i32(slots, r);
+    uint32_t steps;
+    r = proc_link_add(p, t, &steps);
+    isola_host_spend_fuel(call, steps);   /* its walk over the caller's links */
+    return ret_i32(slots, r);
 }
 
 static isola_host_result api_trap_exits(isola_host_call *call, uint64_t *slots, void *user)

@@ -219,20 +219,26 @@ static int32_t link_signal(proc_link *entry, proc_process *dead, proc_exit_kind 
     return PROC_OK;
 }
 
-/* Where p's list holds its link to `peer`, or where the list ends. p's link_lock held. */
-static proc_link **link_find(proc_process *p, const proc_process *peer)
+/* Where p's list holds its link to `peer`, or where the list ends; adds
+ * the entries passed over to *steps (may be NULL). p's link_lock held. */
+static proc_link **link_find(proc_process *p, const proc_process *peer, uint32_t *steps)
 {
     proc_link **pp = &p->links;
-    while (*pp && (*pp)->peer != peer)
+    uint32_t n = 0;
+    while (*pp && (*pp)->peer != peer) {
         pp = &(*pp)->next;
+        n++;
+    }
+    if (steps)
+        *steps += n;
     return pp;
 }
 
 /* Whether a's list has a link to b already (links are a set: linking again does nothing). */
-static bool link_exists(proc_process *a, proc_process *b)
+static bool link_exists(proc_process *a, proc_process *b, uint32_t *steps)
 {
     util_spin_lock(&a->link_lock);
-    bool found = *link_find(a, b) != NULL;
+    bool found = *link_find(a, b, steps) != NULL;
     util_spin_unlock(&a->link_lock);
     return found;
 }
@@ -241,7 +247,7 @@ static bool link_exists(proc_process *a, proc_process *b)
 static void link_unhook(proc_process *peer, proc_process *dead)
 {
     util_spin_lock(&peer->link_lock);
-    proc_link **pp = link_find(peer, dead), *found = *pp;
+    proc_link **pp = link_find(peer, dead, NULL), *found = *pp;
     if (found)
         *pp = found->next;
     util_spin_unlock(&peer->link_lock);
@@ -249,11 +255,12 @@ static void link_unhook(proc_process *peer, proc_process *dead)
         link_free(found);
 }
 
-int32_t proc_link_add(proc_process *a, proc_process *b)
+int32_t proc_link_add(proc_process *a, proc_process *b, uint32_t *steps)
 {
+    *steps = 0;
     if (a == b)
         return ISOLA_EINVAL;
-    if (link_exists(a, b))
+    if (link_exists(a, b, steps))
         return PROC_OK;
     int32_t r = link_charge(a);
     if (r != PROC_OK)

@@ -37,8 +37,10 @@
 /* Watcher monitors target; returns the ref (> 0) or ISOLA_ENOMEM as a negative value. */
 int64_t proc_monitor(proc_process *watcher, proc_process *target);
 
-/* Links a and b. PROC_OK, ISOLA_EINVAL (a == b) or ISOLA_ENOMEM. */
-int32_t proc_link_add(proc_process *a, proc_process *b);
+/* Links a and b. PROC_OK, ISOLA_EINVAL (a == b) or ISOLA_ENOMEM. *steps is
+ * how many of a's links it looked at to find none to b already (links are
+ * a set): work the guest API charges in fuel. */
+int32_t proc_link_add(proc_process *a, proc_process *b, uint32_t *steps);
 
 /* The kill reason of a child ended because its parent ended (guest ABI:
  * ISOLA_REASON_PARENT_ENDED). */

@@ -141,6 +141,31 @@ __attribute__((export_name("monitor_all"))) int32_t monitor_all(void)
     return monitor_until_refused(s.handles[0]);
 }
 
+/* arg {n}; handles[0] = its module. Links to n waiting children, then
+ * links again to the first 100,000 times: links are a set, so each call
+ * looks through the n on its list to find it there. Returns the count if
+ * it got that far; charged per link looked at, a fuel total ends it first. */
+__attribute__((export_name("relinker"))) int32_t relinker(void)
+{
+    start_msg s;
+    get_start(&s);
+    isola_limits lim = {.memory_pages = 2, .handle_count = 4, .queue_count = 4, .live_children = 0,
+                        .fuel_total = 1000};   /* not half of what is left, the default under a total */
+    isola_trap_exits(1);
+    int32_t first = -1;
+    for (uint32_t i = 0; i < s.arg[0]; i++) {
+        int32_t c = isola_spawn(s.handles[0], "waiter", 6, 0, 0, 0, 0, &lim);
+        if (c < 0 || isola_link(c) != 0)
+            return -1;
+        if (first < 0)
+            first = c;
+    }
+    int32_t again = 0;
+    while (again < 100000 && isola_link(first) == 0)
+        again++;
+    return again;
+}
+
 /* Mode 3 of the watcher: monitors live child `c` until refused, kills it and
  * receives none of the DOWNs at first. They bypass its 4-message mailbox
  * limit, but each holds its monitor's unit of the handle limit until

@@ -627,6 +627,14 @@ static void case_membomb(void)
         int32_t w = spawn(MOD_GUESTS, "watcher", &mode, 4, &wm, 1, &wl);
         expect_exit(w, EXIT_NORMAL, watch_want[mode], watch_what[mode]);
     }
+    /* Linking again to one of 500 linked children, 100,000 times: each call
+     * looks through the caller's links, a unit each, so a fuel total of
+     * 20 M ends it after about 40,000 (charged as one call each, it
+     * finished). */
+    uint32_t links = 500;
+    int32_t rm = dup_of(mod[MOD_GUESTS], ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER);
+    isola_proc_limits rl = {.memory_pages = 1024, .handle_count = 1024, .live_children = 500, .fuel_total = 20000000};
+    expect_exit(spawn(MOD_GUESTS, "relinker", &links, 4, &rm, 1, &rl), EXIT_LIMIT, 0, "relinker");
     /* 200 watchers in turn each monitor one long-lived process 16 times and
      * end. Their monitors stay on its list, each with a DOWN message built
      * up front, until an insert sweeps them out: the list never holds more
