@@ -199,6 +199,15 @@ static int is_access_error(int32_t r)
     return r == ISOLA_EBADHANDLE || r == ISOLA_EACCES || r == ISOLA_ETYPE || r == ISOLA_EREVOKED;
 }
 
+/* Known to work for a call needing `type` and `rights`: fully known, of
+ * that type, with those rights, and not gated by a revoker that was or may
+ * have been revoked. */
+static int model_usable(const model_handle *h, uint32_t type, uint32_t rights)
+{
+    return h && fully_known(h) && !gate_uncertain(h) && !is_revoked(h) && !known_type_is_not(h, type) &&
+           !known_lacks(h, rights);
+}
+
 /* The invariants every call on one handle must keep. `type`/`rights`: what the call needs. */
 static void check_one(int32_t handle, uint32_t type, uint32_t rights, int32_t r, int args_ok)
 {
@@ -525,8 +534,7 @@ static void op_spawn(void)
     check_one(module, API_T_MODULE, ISOLA_RIGHT_SPAWN, r, args_ok && !must_fail && all_known);
     if (must_fail)
         CHECK(r < 0, r, module);
-    else if (fully_known(model_find(module)) && all_known && args_ok && !known_type_is_not(model_find(module), API_T_MODULE) &&
-             !known_lacks(model_find(module), ISOLA_RIGHT_SPAWN))
+    else if (model_usable(model_find(module), API_T_MODULE, ISOLA_RIGHT_SPAWN) && all_known && args_ok)
         CHECK(!is_access_error(r), r, module);
     if (r >= 0) {
         for (uint32_t i = 0; i < n; i++) {
