@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/unwind.h"
+
 static void *message_default_alloc(size_t size, void *context)
 {
     (void)context;
@@ -174,8 +176,9 @@ void proc_message_free_borrowing(proc_message *message)
         message_free_block(message);
 }
 
-static void message_release_and_free(proc_message *message)
+static void message_release_and_free(void *block)
 {
+    proc_message *message = block;
     for (uint32_t i = 0; i < message->handle_count; i++) {
         proc_object_release(message->handles[i].object);
         if (message->handles[i].gate)
@@ -184,38 +187,16 @@ static void message_release_and_free(proc_message *message)
     message_free_block(message);
 }
 
-/*
- * Freeing a message releases the objects it carries; an endpoint released
- * that way closes its queue and frees the messages there, which release
- * theirs, and so on. A chain of channels, each queued in the one before,
- * would recurse once per link, and a guest can build one as long as its
- * limits allow channels (a hundred thousand overflowed a worker's stack
- * and took the VM down). So a free of a message with handles that starts
- * while another runs on this thread is queued here, and the outermost one
- * frees them one at a time: the stack stays a few frames deep.
- */
-static _Thread_local proc_message *free_pending;   /* linked through `next` (no longer queued) */
-static _Thread_local bool free_running;
+/* Releasing a message's endpoints can free the messages queued at them,
+ * and so on down a chain a guest built: util/unwind.h. */
+static _Thread_local util_unwind message_unwind;
 
 void proc_message_free(proc_message *message)
 {
     if (!message)
         return;
-    if (message->handle_count == 0) {   /* releases nothing: cannot recurse */
+    if (message->handle_count == 0)   /* releases nothing: cannot recurse */
         message_free_block(message);
-        return;
-    }
-    if (free_running) {
-        message->next = free_pending;
-        free_pending = message;
-        return;
-    }
-    free_running = true;
-    while (message) {
-        message_release_and_free(message);
-        message = free_pending;
-        if (message)
-            free_pending = message->next;
-    }
-    free_running = false;
+    else
+        util_unwind_free(&message_unwind, message, offsetof(proc_message, next), message_release_and_free);
 }

@@ -16,6 +16,7 @@
 #include "proc/link.h"
 #include "proc/message.h"
 #include "proc/vm.h"
+#include "util/unwind.h"
 
 /* Per-process execution stack: small, because a million processes must fit
  * and the interpreter cannot grow it later. 4096 slots = 32 KiB of values
@@ -256,37 +257,25 @@ void proc_process_handoff_done(proc_process *p, proc_recv_msg msg)
     proc_sched_push_woken(&p->vm->sched, p);
 }
 
-/*
- * Freeing a process block releases its parent, which may be the last
- * reference to that block too, and so on up a chain of ended processes
- * (each kept by its child while it still owed its parent something): one
- * frame pair per link would overflow a worker's stack on a chain of a
- * hundred thousand. So a block freed while another is being freed on this
- * thread waits on a list (through run_next, unused once it has ended), and
- * the outermost destroy frees them one at a time.
- */
-static _Thread_local proc_process *destroy_pending;
-static _Thread_local bool destroy_running;
+static void process_free_block(void *block)
+{
+    proc_process *p = block;
+    proc_object_release(proc_endpoint_object(p->mailbox_send));
+    proc_object_release(p->parent_ref);
+    free(p);
+}
+
+/* Freeing a block releases its parent, which may be the last reference to
+ * that block too, and so on up a chain of ended processes (each kept by
+ * its child while it still owed its parent something): util/unwind.h,
+ * linked through run_next (unused once a process has ended). */
+static _Thread_local util_unwind process_unwind;
 
 static void process_destroy(proc_object *object)
 {
     proc_process *p = proc_process_from_object(object);
     assert(!p->instance && !p->exec && !p->mailbox);
-    if (destroy_running) {
-        p->run_next = destroy_pending;
-        destroy_pending = p;
-        return;
-    }
-    destroy_running = true;
-    while (p) {
-        proc_object_release(proc_endpoint_object(p->mailbox_send));
-        proc_object_release(p->parent_ref);
-        free(p);
-        p = destroy_pending;
-        if (p)
-            destroy_pending = p->run_next;
-    }
-    destroy_running = false;
+    util_unwind_free(&process_unwind, p, offsetof(proc_process, run_next), process_free_block);
 }
 
 proc_queue_limits proc_process_queue_limits(const proc_process *process)
