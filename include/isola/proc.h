@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 #include "isola/engine.h"
+#include "isola/rights.h"
+#include "isola/status.h"
 #include "isola/wasi.h"
 
 #ifdef __cplusplus
