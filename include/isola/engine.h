@@ -209,8 +209,9 @@ isola_exec *isola_host_exec(isola_host_call *call);
  * call that moves data (a read, a copy, random bytes) is charged by. */
 #define ISOLA_FUEL_BYTES 64
 /* Inside a host function: charges the caller `units` of fuel for the call's
- * work (at most what it has left), so that however much one call does, the
- * caller's slice ends at its next loop or call once its fuel is spent. */
+ * work, so that however much one call does, the caller's slice ends at its
+ * next loop or call once its fuel is spent. What goes past the fuel left
+ * stays as a debt: isola_exec_fuel is then negative. */
 void isola_host_spend_fuel(isola_host_call *call, uint64_t units);
 /* The calling instance's userdata (isola_instance_set_userdata): one call
  * instead of two for a host whose every function starts there. */
@@ -344,9 +345,13 @@ isola_exec *isola_exec_new(isola_engine *engine, const isola_exec_config *cfg, i
 void isola_exec_release(isola_exec *exec);
 
 /* Fuel is spent at function entries (plus a unit per 8 locals cleared, past
- * the first 4) and loop back-edges, and by bulk
+ * the first 4), host calls and loop back-edges, and by bulk
  * instructions by size: a unit per 64 bytes (memory.fill/copy/init) or 8
- * elements (table.fill/copy/init). Default: unlimited. */
+ * elements (table.fill/copy/init), and by host functions for their work
+ * (isola_host_spend_fuel). A run stops when none is left; what a call or a
+ * local clear spent beyond that is a debt: isola_exec_fuel can return a
+ * negative value, for the caller to carry into its accounting.
+ * Default: unlimited. */
 void isola_exec_set_fuel(isola_exec *exec, int64_t fuel);
 int64_t isola_exec_fuel(const isola_exec *exec);
 

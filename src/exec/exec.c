@@ -144,7 +144,7 @@ void isola_exec_release(isola_exec *exec)
 
 void isola_exec_set_fuel(isola_exec *exec, int64_t fuel)
 {
-    exec->fuel = fuel < 0 ? 0 : fuel;
+    exec->fuel = fuel < INT64_MIN / 4 ? INT64_MIN / 4 : fuel;   /* negative: a debt, as isola_exec_fuel reports */
 }
 
 int64_t isola_exec_fuel(const isola_exec *exec)
@@ -479,7 +479,14 @@ isola_exec *isola_host_exec(isola_host_call *call)
 void isola_host_spend_fuel(isola_host_call *call, uint64_t units)
 {
     isola_exec *exec = call->exec;
-    exec->fuel = exec->fuel > 0 && (uint64_t)exec->fuel > units ? exec->fuel - (int64_t)units : 0;
+    if (exec->fuel == ISOLA_FUEL_UNLIMITED)
+        return;
+    /* Past what is left it becomes a debt (negative fuel), not forgiven:
+     * the caller charges it (isola_exec_fuel), so work a call did beyond
+     * its slice is paid for. Saturates far from overflow. */
+    const int64_t floor = INT64_MIN / 4;
+    int64_t u = units > (uint64_t)INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)units;
+    exec->fuel = exec->fuel - floor < u ? floor : exec->fuel - u;
 }
 
 void *isola_host_userdata(isola_host_call *call)

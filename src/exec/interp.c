@@ -320,9 +320,11 @@ static void prof_init(void)
         mem = m0_ ? m0_->base : NULL; \
         memsize = m0_ ? m0_->size : 0; \
     } while (0)
+/* A negative fuel is a debt (zero_locals, a host call's work past what was
+ * left): it is kept, for the caller to charge (isola_exec_fuel). */
 #define SAVE_STATE() do { \
         exec->pc = pc; exec->fp = fp; exec->depth = (uint32_t)(frames - fr); exec->inst = inst; \
-        exec->fuel = fuel < 0 ? 0 : fuel;   /* a debt of zero_locals is not carried over */ \
+        exec->fuel = fuel; \
     } while (0)
 
 /* Effective address check: traps unless [addr+off, addr+off+width) is inside memory. */
@@ -1242,6 +1244,9 @@ op_simd_store: {
 call_generic:
     /* callee, cbase, cnext set; pc is the call instruction (re-run on resume). */
     if (callee->host) {
+        /* A unit per host call, whatever it does besides: a loop of cheap
+         * calls pays for its iterations, not just its back-edge. */
+        SPEND_FUEL();
         SAVE_STATE();
         struct isola_host_call hc = { exec, inst };
         isola_host_result r = callee->host->fn(&hc, fp + cbase, callee->host->user);

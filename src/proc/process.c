@@ -394,7 +394,7 @@ static bool process_instantiate(proc_process *p, uint64_t *start_burnt, isola_er
     isola_exec_set_fuel(p->exec, given);
     p->instance = exec_instantiate_checked(p->vm->engine, m->module, m->imports, &il, p->exec, err);
     int64_t left = isola_exec_fuel(p->exec);
-    *start_burnt = (uint64_t)(given - (left < 0 ? 0 : left));
+    *start_burnt = (uint64_t)(given - left);   /* a debt (negative left) is burnt too */
     if (!p->instance)
         return false;
     isola_instance_set_userdata(p->instance, p);

@@ -362,8 +362,8 @@ static bool sched_charge_fuel(proc_process *p, uint64_t slice)
 {
     if (!p->fuel_limited)
         return true;
-    int64_t left = isola_exec_fuel(p->exec);
-    uint64_t burnt = slice - (uint64_t)(left < 0 ? 0 : left);
+    int64_t left = isola_exec_fuel(p->exec);   /* negative: it overdrew (a debt, counted too) */
+    uint64_t burnt = (uint64_t)((int64_t)slice - left);
     return proc_quota_charge_fuel(&p->quota, burnt) == PROC_OK;
 }
 
@@ -452,7 +452,20 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
         if (left < slice)
             slice = left;
     }
-    isola_exec_set_fuel(p->exec, (int64_t)slice);
+    int64_t given = (int64_t)slice;
+    if (p->started) {
+        /* A debt from its last slice (a host call that worked past the fuel
+         * it had) is paid first: this turn is shorter, or skipped. */
+        int64_t carried = isola_exec_fuel(p->exec);
+        if (carried < 0 && carried + given <= 0) {
+            isola_exec_set_fuel(p->exec, carried + given);
+            sched_requeue(w, p);
+            return;
+        }
+        if (carried < 0)
+            given += carried;
+    }
+    isola_exec_set_fuel(p->exec, given);
     isola_status st;
     if (!p->started) {
         p->started = true;
@@ -460,7 +473,7 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
     } else {
         st = isola_exec_resume(p->exec);
     }
-    bool fuel_ok = sched_charge_fuel(p, slice);
+    bool fuel_ok = sched_charge_fuel(p, (uint64_t)given);
     switch (st) {
     case ISOLA_OK:
         sched_end_returned(p);

@@ -260,6 +260,48 @@ __attribute__((export_name("spawner"))) void spawner(void)
     }
 }
 
+/* arg {iterations}. Each iteration makes 256 cheap host calls (now): with
+ * a unit per host call, a fuel total ends it long before; charged only
+ * for the loop's back-edge, it returned. Returns the iterations done. */
+__attribute__((export_name("now_loop"))) int32_t now_loop(void)
+{
+    start_msg s;
+    get_start(&s);
+    uint32_t i = 0;
+    int64_t sum = 0;
+    for (; i < s.arg[0]; i++) {
+        /* Straight-line calls: no back-edge of their own to pay at. */
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 256; k++)
+            sum += isola_now();
+    }
+    return sum == 0 ? -1 : (int32_t)i;
+}
+
+/* arg {tries}. Fills a channel's 1 MiB queue with one 1 MiB message, then
+ * sends 1 MiB again and again into the full queue: each try copies the
+ * bytes and is refused (EFULL), and pays 16,384 units for the copy, more
+ * than a 10,000-unit slice: the part past the slice is a debt, charged,
+ * not forgiven. Returns the tries made. */
+__attribute__((export_name("big_send"))) int32_t big_send(void)
+{
+    start_msg s;
+    get_start(&s);
+    unsigned long old = __builtin_wasm_memory_grow(0, 16);   /* the module's memory is small */
+    if (old == (unsigned long)-1)
+        return -3;
+    const uint8_t *big = (const uint8_t *)(uintptr_t)(old * 65536);
+    uint32_t size = 1u << 20;
+    int32_t ch[2];
+    if (isola_channel_create(ch) != 0 || isola_send(ch[1], 1, big, size, 0, 0, 0) != 0)
+        return -1;
+    uint32_t i = 0;
+    for (; i < s.arg[0]; i++)
+        if (isola_send(ch[1], 1, big, size, 0, 0, 0) != ISOLA_EFULL)
+            return -2;
+    return (int32_t)i;
+}
+
 /* ---------------------------------------------------------------- spawn bombs */
 
 /* arg {mode}; handles[0] = its module (SPAWN, DUPLICATE, TRANSFER). Spawns

@@ -569,6 +569,16 @@ static void case_bulk(void)
     }
     for (int i = 0; i < 3; i++)
         expect_exit(s[i], EXIT_KILLED, 20 + i, entries[i]);
+    /* Host calls are paid for: a unit each (100,000 iterations of 256
+     * now() calls cannot fit 1 M units), and work past the slice is a
+     * debt (80 refused 1 MiB sends at 16,384 units each cannot fit 1 M;
+     * with the excess forgiven, each cost at most a 10,000-unit slice). */
+    uint32_t iterations = 100000, tries = 80;
+    isola_proc_limits nl = {.memory_pages = 4, .fuel_total = 1000000, .live_children = 0};
+    expect_exit(spawn(MOD_GUESTS, "now_loop", &iterations, 4, NULL, 0, &nl), EXIT_LIMIT, 0, "now_loop");
+    isola_proc_limits bl = {.memory_pages = 64, .queue_bytes = 1 << 20, .fuel_total = 1000000,
+                            .live_children = 0};
+    expect_exit(spawn(MOD_GUESTS, "big_send", &tries, 4, NULL, 0, &bl), EXIT_LIMIT, 0, "big_send");
     nb_stop(&nb);
     printf("bulk: 1 worker, endless memory.fill, memory.copy and table.fill of 8-16 MB each + 1 fuel-capped: "
            "50 neighbour rounds in %.0f ms\n", ms);

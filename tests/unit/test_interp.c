@@ -971,7 +971,9 @@ static void test_locals_cost_fuel(void **state)
     isola_status st = isola_exec_call(fx->exec, export_func(inst, "calls"), &a, 1);
     int yields = 0;
     for (; st == ISOLA_YIELDED; yields++) {
-        assert_int_equal(isola_exec_fuel(fx->exec), 0);
+        /* Out of fuel, or overdrawn by one call's clearing: a debt is kept. */
+        int64_t left = isola_exec_fuel(fx->exec);
+        assert_true(left <= 0 && left >= -125);
         isola_exec_set_fuel(fx->exec, 10000);
         st = isola_exec_resume(fx->exec);
     }
