@@ -84,9 +84,11 @@ static void cli_tune_allocator(void)
 int main(int argc, char **argv)
 {
     cli_tune_allocator();
-    /* A guest writing to a closed pipe gets EPIPE, as under other runtimes,
-     * instead of ending the command (and every process in it) by SIGPIPE. */
+    /* A guest writing to a closed pipe gets EPIPE, and one growing a file
+     * past `ulimit -f` EFBIG, as under other runtimes, instead of ending the
+     * command (and every process in it) by SIGPIPE or SIGXFSZ. */
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         cli_print_usage(stderr);
         return CLI_EXIT_ERROR;

@@ -612,13 +612,16 @@ static void *sched_worker_main(void *arg)
 {
     sched_worker *w = arg;
     /* A guest's write to a pipe whose reader has gone raises SIGPIPE on the
-     * writing thread, and its default action ends the whole host process,
-     * every guest with it. Blocked here, it stays pending and the write
-     * returns EPIPE to that guest alone, whatever the embedder's handler. */
-    sigset_t pipe;
-    sigemptyset(&pipe);
-    sigaddset(&pipe, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+     * writing thread, and a file grown past the host's size limit (ulimit
+     * -f) SIGXFSZ; the default action of either ends the whole host
+     * process, every guest with it. Blocked here, they stay pending and the
+     * call fails with EPIPE or EFBIG for that guest alone, whatever the
+     * embedder's handlers. */
+    sigset_t guest_signals;
+    sigemptyset(&guest_signals);
+    sigaddset(&guest_signals, SIGPIPE);
+    sigaddset(&guest_signals, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &guest_signals, NULL);
     tls_worker = w;
     proc_local_bind(&w->local);
     while (!atomic_load(&w->sched->stopping)) {

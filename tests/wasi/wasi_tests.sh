@@ -130,6 +130,17 @@ case_exit_codes() {
     grep -q "^trap: unreachable" "$WORK/err" || fail "trap: no trap message"
 }
 
+# Under a file size limit (ulimit -f), growing a file past it raises
+# SIGXFSZ, whose default action would end isola and every process in it:
+# the guest must get EFBIG instead.
+case_file_size_limit() {
+    make_sandbox
+    (ulimit -f 1024; run_guest fsize 0 --dir "$WORK/sandbox::/d" "$GUESTS/fsize.wasm")
+    grep -q "^ftruncate past the limit: File too large" "$WORK/out" &&
+        grep -q "^pwrite past the limit: File too large" "$WORK/out" &&
+        grep -q "^pwrite within it: ok" "$WORK/out" || fail "fsize: $(cat "$WORK/out")"
+}
+
 case_stdin() {
     seq 1 20000 | "$ISOLA" run "$GUESTS/stdin.wasm" >"$WORK/out" 2>"$WORK/err"
     [ $? = 0 ] || fail "stdin: nonzero exit"
