@@ -500,10 +500,10 @@ static void test_deep_endpoint_chain_bounded(void **state)
     proc_handle_table_fini(&table);
 }
 
-/* Queued messages count too: an endpoint whose queue holds 9,000 plain
+/* Queued messages count too: an endpoint whose queue holds 1,100 plain
  * messages before one that carries an endpoint would make a search walk
  * them all (under the lock every endpoint-carrying send takes), so moving
- * it is refused; with 8,000 it is searched and moved. The walk is work the
+ * it is refused; with 1,000 it is searched and moved. The walk is work the
  * sender pays for (proc_channel_take_search_work). */
 static void test_search_walk_bounded(void **state)
 {
@@ -512,7 +512,7 @@ static void test_search_walk_bounded(void **state)
     proc_handle_table_init(&table, 64);
     proc_queue_limits deep = {.max_count = 10000, .max_bytes = 1 << 20};
     for (int round = 0; round < 2; round++) {
-        uint32_t plain = round == 0 ? 8000 : 9000;
+        uint32_t plain = round == 0 ? 1000 : 1100;
         int32_t send_end, receive_end, tx, rx, spare0, spare1;
         assert_int_equal(proc_ipc_channel_create(&table, deep, ALL_ENDPOINT_RIGHTS, NULL, NULL, &send_end,
                                                  &receive_end), PROC_OK);
@@ -527,7 +527,7 @@ static void test_search_walk_bounded(void **state)
         int32_t r = send_handle(&table, tx, receive_end);
         uint32_t work = proc_channel_take_search_work();
         assert_int_equal(r, round == 0 ? PROC_OK : ISOLA_ELOOP);
-        assert_true(work >= (round == 0 ? plain : 8192) && work <= plain + 8);
+        assert_true(work >= (round == 0 ? plain : 1024) && work <= plain + 8);
         proc_handle_close(&table, tx);
         proc_handle_close(&table, rx);
         proc_handle_close(&table, send_end);
