@@ -8,6 +8,7 @@
  *   write N     write N bytes of 'x' to stdout, asking for all that is left each time
  * Without arguments it returns 0.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,11 @@ int main(int argc, char **argv)
             done += r;
         }
         free(buf);
+    } else if (strcmp(mode, "fifo") == 0) {   /* a FIFO in its preopen /d, no writer yet */
+        int fd = open("/d/fifo", O_RDONLY);
+        char buf[16] = "";
+        ssize_t r = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        printf("fifo: %s", r > 0 ? buf : "nothing\n");
     } else if (strcmp(mode, "exit") == 0) {
         fflush(stdout);
         exit((int)n);

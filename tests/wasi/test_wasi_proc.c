@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,43 @@ static void test_kill_parked(isola_vm *vm, int32_t module)
     io_close(&r);
 }
 
+/* Opening a FIFO nobody writes yet waits for a writer: in park mode the
+ * open must not wait on the one worker, so the counter finishes first;
+ * the reader then gets what the test writes. */
+static void test_fifo_open(isola_vm *vm, int32_t module)
+{
+    char dir[] = "/tmp/isola-fifo.XXXXXX", fifo[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    guest_io f, c;
+    io_open(&f);
+    io_open(&c);
+    isola_error err;
+    isola_wasi *w = isola_wasi_new(&err);
+    const char *argv[] = {"park", "fifo"};
+    CHECK(w && isola_wasi_set_args(w, 2, argv, &err) && isola_wasi_set_stdio(w, f.in[0], f.out[1], 2, &err) &&
+          isola_wasi_preopen_dir(w, dir, "/d", &err));
+    int32_t opener = isola_vm_spawn_wasi(vm, module, "_start", w, NULL, 0, NULL, &err);
+    CHECK(opener > 0);
+    int32_t counter = spawn(vm, module, &c, "count", "3000000");
+    isola_proc_exit ex = {-1, -1};
+    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
+    expect_output(&c, "count: 2793556869\n");
+    int wfd = open(fifo, O_WRONLY | O_NONBLOCK);   /* the opener holds the read end by now */
+    CHECK(wfd >= 0 && write(wfd, "hi\n", 3) == 3);
+    if (wfd >= 0)
+        close(wfd);
+    CHECK(isola_vm_wait(vm, opener, 20 * SECOND, &ex) == 0 && ex.kind == 0);
+    expect_output(&f, "fifo: hi\n");
+    isola_vm_close(vm, opener);
+    isola_vm_close(vm, counter);
+    io_close(&f);
+    io_close(&c);
+    unlink(fifo);
+    rmdir(dir);
+}
+
 /* A writer whose stdout pipe has no reader: its write fails with EPIPE and
  * it returns 2 from main (park.c), and nothing else ends. This test program leaves
  * SIGPIPE at its default action, which ends the whole program: the VM's
@@ -313,6 +351,7 @@ int main(int argc, char **argv)
     test_kill_parked(vm, mh);
     test_exit_and_empty(vm, mh);
     test_closed_pipe(vm, mh);
+    test_fifo_open(vm, mh);
     isola_vm_release(vm);
     CHECK(open_fds() == fds_at_start);   /* the epoll thread's descriptors are gone too */
     isola_module_release(module);

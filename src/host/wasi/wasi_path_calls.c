@@ -227,6 +227,14 @@ uint32_t wasi_path_open(wasi_call *c)
         flags |= O_DSYNC;
     if (fdflags & (WASI_FDFLAG_SYNC | WASI_FDFLAG_RSYNC))
         flags |= O_SYNC;
+    /* In park mode an open must not wait either: a FIFO's waits for the
+     * other end (for ever, on the worker every process needs). Opened
+     * non-blocking, it returns at once (a write-only one with no reader
+     * yet: ENXIO), and the descriptor is made blocking again unless the
+     * guest asked otherwise. */
+    bool open_nonblock = c->wasi->block_mode == ISOLA_WASI_BLOCK_PARK && !(flags & O_NONBLOCK);
+    if (open_nonblock)
+        flags |= O_NONBLOCK;
     bool follow = dirflags & WASI_LOOKUP_SYMLINK_FOLLOW;
     int fd = -1;
     err = wasi_path_openat(dir->host_fd, path, flags, 0666, follow, &fd);
@@ -238,6 +246,8 @@ uint32_t wasi_path_open(wasi_call *c)
     free(path);
     if (err)
         return err;
+    if (open_nonblock)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     uint8_t type = wasi_filetype_of_fd(fd);
     uint64_t allowed = wasi_rights_for_filetype(type) & dir->rights_inheriting;
     inheriting &= dir->rights_inheriting;
