@@ -479,14 +479,14 @@ isola_exec *isola_host_exec(isola_host_call *call)
 void isola_host_spend_fuel(isola_host_call *call, uint64_t units)
 {
     isola_exec *exec = call->exec;
-    if (exec->fuel == ISOLA_FUEL_UNLIMITED)
+    if (exec->fuel > INT64_MAX / 2)   /* unlimited (what calls and loops took off it aside) */
         return;
     /* Past what is left it becomes a debt (negative fuel), not forgiven:
      * the caller charges it (isola_exec_fuel), so work a call did beyond
      * its slice is paid for. Saturates far from overflow. */
     const int64_t floor = INT64_MIN / 4;
     int64_t u = units > (uint64_t)INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)units;
-    exec->fuel = exec->fuel - floor < u ? floor : exec->fuel - u;
+    exec->fuel = exec->fuel < floor + u ? floor : exec->fuel - u;   /* floor + u cannot overflow */
 }
 
 void *isola_host_userdata(isola_host_call *call)

@@ -983,6 +983,48 @@ static void test_locals_cost_fuel(void **state)
     isola_instance_release(inst);
 }
 
+static isola_host_result host_spend(isola_host_call *call, uint64_t *slots, void *user)
+{
+    (void)slots;
+    isola_host_spend_fuel(call, *(uint64_t *)user);
+    return ISOLA_HOST_RETURN;
+}
+
+/* A host call costs a unit, and its work past the fuel left is a debt the
+ * caller sees (negative fuel), not forgiven; with unlimited fuel, any
+ * charge leaves it practically unlimited (it once overflowed to a debt). */
+static void test_host_calls_pay_and_owe(void **state)
+{
+    fixture *fx = *state;
+    uint64_t units = 1000;
+    isola_functype ft = { 0, 0, NULL, NULL };
+    isola_error err;
+    isola_func *hf = isola_func_new(fx->engine, &ft, host_spend, &units, &err);
+    assert_non_null(hf);
+    isola_extern imp = { .kind = ISOLA_EXTERN_FUNC, .of.func = hf };
+    isola_instance *inst = instantiate(fx,
+        "(module (import \"env\" \"spend\" (func $s))\n"
+        "  (func (export \"ten\") call $s call $s call $s call $s call $s\n"
+        "                         call $s call $s call $s call $s call $s))", &imp, 1);
+    isola_func *ten = export_func(inst, "ten");
+    /* Enough fuel: ten calls, ten units for the calls, 10,000 for their work. */
+    isola_exec_set_fuel(fx->exec, 20000);
+    assert_int_equal(isola_exec_call(fx->exec, ten, NULL, 0), ISOLA_OK);
+    assert_int_equal(isola_exec_fuel(fx->exec), 20000 - 1 - 10 - 10000);
+    /* 500 left: the first call's work overdraws it, and the run stops there. */
+    isola_exec_set_fuel(fx->exec, 500);
+    assert_int_equal(isola_exec_call(fx->exec, ten, NULL, 0), ISOLA_YIELDED);
+    assert_true(isola_exec_fuel(fx->exec) == 500 - 1 - 1 - 1000);
+    isola_exec_reset(fx->exec);
+    /* Unlimited, and a charge close to the whole range: still runs to the end. */
+    units = UINT64_MAX / 2;
+    isola_exec_set_fuel(fx->exec, ISOLA_FUEL_UNLIMITED);
+    assert_int_equal(isola_exec_call(fx->exec, ten, NULL, 0), ISOLA_OK);
+    assert_true(isola_exec_fuel(fx->exec) > 0);
+    isola_instance_release(inst);
+    isola_func_release(hf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -998,6 +1040,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk_fuel_and_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_grow_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_calls_pay_and_owe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locals_cost_fuel, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

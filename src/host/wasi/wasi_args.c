@@ -21,10 +21,18 @@ static uint16_t strings_size(char *const *list, uint32_t n, uint32_t *out)
     return 0;
 }
 
+/* Walking the strings is the work (up to 1 MiB and 65,536 of them for a
+ * spawned child): charged like bytes moved, a string's pointer as 8. */
+static void charge_strings(wasi_call *c, uint32_t n, uint32_t bytes)
+{
+    c->moved = (uint64_t)bytes + 8ull * n;
+}
+
 static uint32_t sizes_get(wasi_call *c, char *const *list, uint32_t n)
 {
     uint32_t bytes = 0;
     uint16_t e = strings_size(list, n, &bytes);
+    charge_strings(c, n, bytes);
     if (e)
         return e;
     e = wasi_store_u32(c, wasi_arg32(c, 0), n);
@@ -36,6 +44,7 @@ static uint32_t strings_get(wasi_call *c, char *const *list, uint32_t n)
 {
     uint32_t ptrs = wasi_arg32(c, 0), buf = wasi_arg32(c, 1), bytes = 0;
     uint16_t e = strings_size(list, n, &bytes);
+    charge_strings(c, n, bytes);
     if (e)
         return e;
     uint8_t *p = wasi_mem_at(c, ptrs, (uint64_t)n * 4);

@@ -22,6 +22,10 @@
 
 typedef enum io_kind { IO_READ, IO_WRITE, IO_PREAD, IO_PWRITE } io_kind;
 
+/* The most bytes one read or write moves (the guest sees a short count,
+ * as POSIX allows, and calls again): about 10 ms of copying. */
+#define WASI_IO_MAX_BYTES (16u << 20)
+
 /* Cuts the iovecs down to `max` bytes in all; returns how many are left. */
 static unsigned io_cap(struct iovec *iov, unsigned n, size_t max)
 {
@@ -116,6 +120,9 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
         return err;
     if (e->filetype == WASI_FILETYPE_DIRECTORY)
         return WASI_EISDIR;
+    /* 1,024 iovecs may all name the same buffer: without a cap one call
+     * could move gigabytes (seconds on the worker) from one small memory. */
+    n = io_cap(iov, n, WASI_IO_MAX_BYTES);
     bool parks = !positional && wasi_parks(c->wasi, e);
     short events = reading ? POLLIN : POLLOUT;
     ssize_t r;

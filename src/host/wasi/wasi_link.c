@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wasi_clock.h"
 #include "wasi_ctx.h"
 
 const wasi_func_entry wasi_func_table[WASI_FUNC_COUNT] = {
@@ -78,14 +79,34 @@ static void set_error(isola_error *err, isola_error_kind kind, const char *fmt, 
 
 /* ------------------------------------------------------------ host functions */
 
+/*
+ * What a call's time is worth in fuel. Its bytes say what it copied, not
+ * what the kernel did for it: resolving a long path through symlinks, a
+ * stat of a slow disk. So in park mode (a process of a VM, where a call
+ * never waits for another program: it parks instead, and all its time is
+ * the worker's) a call past a first microsecond (most never get there, and
+ * pay only their unit) pays a unit per WASI_FUEL_NS it took, about what
+ * the interpreter runs in that time. Time makes such a charge depend on
+ * the machine; the budgets are about time anyway. In thread mode a call
+ * may wait (a sleep, a read of a terminal): not work, so not timed.
+ */
+#define WASI_FREE_NS 1000
+#define WASI_FUEL_NS 8
+
 uint32_t wasi_func_run(isola_wasi *w, const wasi_func_entry *entry, isola_host_call *call,
                        uint64_t *slots)
 {
     wasi_call c = { .wasi = w, .host = call, .args = slots };
     c.mem = isola_host_memory(call, &c.mem_size);
+    bool timed = w->block_mode == ISOLA_WASI_BLOCK_PARK;
+    int64_t start = timed ? wasi_monotonic_ns() : 0;
     uint32_t r = entry->impl(&c);
-    if (c.moved >= ISOLA_FUEL_BYTES)
-        isola_host_spend_fuel(call, c.moved / ISOLA_FUEL_BYTES);
+    int64_t took = timed ? wasi_monotonic_ns() - start : 0;
+    uint64_t units = c.moved / ISOLA_FUEL_BYTES;
+    if (took > WASI_FREE_NS)
+        units += (uint64_t)(took - WASI_FREE_NS) / WASI_FUEL_NS;
+    if (units)
+        isola_host_spend_fuel(call, units);
     return r;
 }
 
