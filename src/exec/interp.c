@@ -1245,8 +1245,11 @@ call_generic:
     /* callee, cbase, cnext set; pc is the call instruction (re-run on resume). */
     if (callee->host) {
         /* A unit per host call, whatever it does besides: a loop of cheap
-         * calls pays for its iterations, not just its back-edge. */
-        SPEND_FUEL();
+         * calls pays for its iterations, not just its back-edge. Taken
+         * without stopping here (the next call or back-edge stops on a
+         * debt): a process out of fuel that calls receive should park, not
+         * yield and come back to park (it cost skynet half its speed). */
+        fuel--;
         SAVE_STATE();
         struct isola_host_call hc = { exec, inst };
         isola_host_result r = callee->host->fn(&hc, fp + cbase, callee->host->user);
