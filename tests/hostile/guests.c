@@ -181,7 +181,12 @@ static int32_t notice_hoarder(int32_t module, int32_t c)
     isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, ISOLA_FOREVER);
     int32_t c2 = isola_spawn(module, "waiter", 6, 0, 0, 0, 0, &lim);
     int32_t one = monitor_until_refused(c2);
+    /* The other 15 (the end pushes them one by one, maybe on another
+     * worker: wait for each), and then no more. */
     int32_t rest = 0;
+    while (rest < first - 1 &&
+           isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, ISOLA_FOREVER) >= 0)
+        rest++;
     while (isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &d, sizeof d, 0, 0, &info, 0) >= 0)
         rest++;
     int32_t again = monitor_until_refused(c2);
