@@ -50,7 +50,8 @@
  *   Every take and give of a slot took the pool's lock, and with two
  *   workers spawning and ending processes that lock's line moved between
  *   the cores for each (about 7% of skynet's time). A thread can bind a
- *   mempool_cache: a small pool's slots it releases wait in it, are cleared
+ *   mempool_cache (one class cache per small class): a small pool's slots
+ *   it releases wait in it, are cleared
  *   sixteen at a time (the same batched read), and the next takes on that
  *   thread get them back, still in its cache, without the lock; only what
  *   does not fit goes to the pool, and an empty cache refills a few slots
@@ -125,14 +126,22 @@
  * 16 MiB), small enough that an engine with a handful of memories does not
  * reserve an absurd range. */
 #define MEMPOOL_CHUNK_TARGET (16ull << 30)
-#define MEMPOOL_MAX_SLOTS (1ull << 30)
 /* Small memories (a maximum of at most 256 KiB: most processes') come from
- * a second class of slots, so that eight of them share one 2 MiB page-table
- * page instead of each touching its own (a 16 MiB slot needs a page table
- * page of its own, 4 KiB of kernel memory and one more fault per memory),
- * and neighbours share page-walk caches. Their slot ids carry this bit. */
+ * classes of smaller slots, so that 8, 16 or 32 of them share one 2 MiB
+ * page-table page instead of each touching its own (a 16 MiB slot needs a
+ * page table page of its own, 4 KiB of kernel memory and one more fault
+ * per memory), and neighbours share page-walk caches. Each pool has the
+ * next smaller class as its `small` pool, down to the last:
+ * 16 MiB -> 256 KiB -> 128 KiB -> 64 KiB. With 256 KiB slots only, a
+ * million one-page waiters kept 488 MB of page tables (VmPTE); 64 KiB
+ * slots keep a quarter of that. */
 #define MEMPOOL_SMALL_SLOT_BYTES (256ull << 10)
-#define MEMPOOL_SMALL_BIT (1 << 30)
+#define MEMPOOL_LEAST_SLOT_BYTES (64ull << 10)
+/* Slot ids (non-negative int32): a pool with a small class numbers its
+ * own slots below `small_bit`, and its small class's ids carry that bit,
+ * their own ids below it; so the top pool's ids sit below 2^31, its small
+ * class's below 2^30, and so on. */
+#define MEMPOOL_ID_LIMIT (1ull << 31)
 /* Resident bytes the warm list may keep: enough for thousands of small
  * memories in flight, small beside any process's baseline. */
 #define MEMPOOL_WARM_BYTES (16ull << 20)
@@ -211,7 +220,10 @@ struct mem_pool {
     bool scratch;                /* slots are not cleared between users (see above) */
     atomic_int pagemap_fd;       /* /proc/self/pagemap or -1 (not for scratch pools) */
     atomic_int pagemap_pid;      /* the process it was opened in; 0: not opened */
-    struct mem_pool *small;      /* the small class; NULL if slots are small already */
+    struct mem_pool *small;      /* the next smaller class; NULL if slots are the least already */
+    uint32_t small_bit;          /* carried by the small class's slot ids (0: no small class) */
+    uint64_t id_limit;           /* this pool's own slot ids are below it */
+    int cache_class;             /* its entry in a thread's mempool_cache, or -1: none */
     uint64_t prefault_end;       /* fresh slots in [next_fresh, this) have been populated */
     uint32_t prefault_pages[MEMPOOL_PREFAULT_PAGES];   /* which: those resident in a model slot */
     uint32_t prefault_npages;
@@ -308,8 +320,31 @@ static int mempool_pagemap(struct mem_pool *pool)
     return atomic_load(&pool->pagemap_fd);
 }
 
-/* A pool; `clears` says whether released slots are cleared (not scratch). */
-static struct mem_pool *mempool_create(uint64_t slot_bytes, bool clears)
+/* The class of small slots below `slot_bytes`, or 0 when there is none. */
+static uint64_t mempool_small_class(uint64_t slot_bytes, size_t page)
+{
+    uint64_t small = MEMPOOL_SMALL_SLOT_BYTES;
+    while (small >= slot_bytes)
+        small /= 2;
+    return small >= MEMPOOL_LEAST_SLOT_BYTES && small % page == 0 ? small : 0;
+}
+
+/* Which of a thread's class caches serves slots of this size: the small
+ * class sizes only, largest first. */
+static int mempool_cache_class(uint64_t slot_bytes)
+{
+    int c = 0;
+    for (uint64_t size = MEMPOOL_SMALL_SLOT_BYTES; c < MEMPOOL_CACHE_CLASSES; size /= 2, c++)
+        if (slot_bytes == size)
+            return c;
+    return -1;
+}
+_Static_assert(MEMPOOL_SMALL_SLOT_BYTES >> (MEMPOOL_CACHE_CLASSES - 1) == MEMPOOL_LEAST_SLOT_BYTES,
+               "one thread cache per small class");
+
+/* A pool whose slot ids are below `id_limit`; `clears` says whether
+ * released slots are cleared (not scratch). */
+static struct mem_pool *mempool_create(uint64_t slot_bytes, bool clears, uint64_t id_limit)
 {
     assert(slot_bytes > 0);
     struct mem_pool *pool = calloc(1, sizeof *pool);
@@ -331,10 +366,16 @@ static struct mem_pool *mempool_create(uint64_t slot_bytes, bool clears)
     pool->page = page > 0 ? (size_t)page : 4096;
     uint64_t per = MEMPOOL_CHUNK_TARGET / slot_bytes;
     pool->slots_per_chunk = per == 0 ? 1 : per > 65536 ? 65536 : (uint32_t)per;
-    if (slot_bytes > MEMPOOL_SMALL_SLOT_BYTES && MEMPOOL_SMALL_SLOT_BYTES % pool->page == 0 &&
-        !(pool->small = mempool_create(MEMPOOL_SMALL_SLOT_BYTES, clears))) {
-        exec_mempool_free(pool);
-        return NULL;
+    pool->id_limit = id_limit;
+    pool->cache_class = clears ? mempool_cache_class(slot_bytes) : -1;
+    uint64_t small = mempool_small_class(slot_bytes, pool->page);
+    if (small && clears) {
+        pool->small_bit = (uint32_t)(id_limit / 2);
+        pool->id_limit = pool->small_bit;
+        if (!(pool->small = mempool_create(small, clears, pool->small_bit))) {
+            exec_mempool_free(pool);
+            return NULL;
+        }
     }
     return pool;
 }
@@ -363,14 +404,12 @@ void exec_mempool_free(struct mem_pool *pool)
 
 struct mem_pool *exec_mempool_new(uint64_t slot_bytes)
 {
-    return mempool_create(slot_bytes, true);
+    return mempool_create(slot_bytes, true, MEMPOOL_ID_LIMIT);
 }
 
 struct mem_pool *exec_mempool_new_scratch(uint64_t slot_bytes)
 {
-    struct mem_pool *pool = mempool_create(slot_bytes, false);
-    assert(!pool || !pool->small);   /* scratch slots are small enough to need no second class */
-    return pool;
+    return mempool_create(slot_bytes, false, MEMPOOL_ID_LIMIT);   /* no small classes */
 }
 
 uint64_t exec_mempool_slot_bytes(const struct mem_pool *pool)
@@ -389,7 +428,7 @@ static uint8_t *mempool_slot_base(const struct mem_pool *pool, int32_t slot)
 /* Maps one more chunk. Called with the lock held. */
 static bool mempool_add_chunk(struct mem_pool *pool)
 {
-    if ((uint64_t)(pool->nchunks + 1) * pool->slots_per_chunk > MEMPOOL_MAX_SLOTS)
+    if ((uint64_t)(pool->nchunks + 1) * pool->slots_per_chunk > pool->id_limit)
         return false;
     if (pool->nchunks == pool->chunks_cap) {
         uint32_t cap = pool->chunks_cap ? pool->chunks_cap * 2 : 8;
@@ -486,15 +525,16 @@ static int32_t mempool_warm_pop(mempool_stack *st, uint32_t *resident)
 
 static _Thread_local mempool_cache *mempool_tls_cache;
 
-/* The calling thread's cache, locked, when it may hold `pool`'s slots: a
- * small class pool (one cache serves one pool; the first it meets). The
- * lock is the owner's but for a trim's drain: uncontended, on a line no
- * other core writes. Lock order: a cache, then its pool. */
-static mempool_cache *mempool_cache_lock_for(struct mem_pool *pool)
+/* The calling thread's cache for `pool`'s class, locked, when it may hold
+ * `pool`'s slots: a small class pool (one cache serves one pool of its
+ * class; the first it meets). The lock is the owner's but for a trim's
+ * drain: uncontended, on a line no other core writes. Lock order: a
+ * cache, then its pool. */
+static mempool_class_cache *mempool_cache_lock_for(struct mem_pool *pool)
 {
-    mempool_cache *c = mempool_tls_cache;
-    if (!c || pool->scratch || pool->slot_bytes > MEMPOOL_SMALL_SLOT_BYTES)
+    if (!mempool_tls_cache || pool->cache_class < 0)
         return NULL;
+    mempool_class_cache *c = &mempool_tls_cache->classes[pool->cache_class];
     util_spin_lock(&c->lock);
     if (!c->pool)
         c->pool = pool;
@@ -508,7 +548,7 @@ static mempool_cache *mempool_cache_lock_for(struct mem_pool *pool)
 #define MEMPOOL_CACHE_REFILL 8
 
 /* Moves up to MEMPOOL_CACHE_REFILL warm slots into `c`. Lock held. */
-static void mempool_cache_refill(struct mem_pool *pool, mempool_cache *c)
+static void mempool_cache_refill(struct mem_pool *pool, mempool_class_cache *c)
 {
     while (c->nready < MEMPOOL_CACHE_REFILL && pool->warm.n > 0) {
         uint32_t resident;
@@ -541,7 +581,7 @@ static bool mempool_take_locked(struct mem_pool *pool, int32_t *slot)
 
 uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot)
 {
-    mempool_cache *c = mempool_cache_lock_for(pool);
+    mempool_class_cache *c = mempool_cache_lock_for(pool);
     int32_t s = -1;
     uint8_t *base = NULL;
     if (!c || c->nready == 0) {
@@ -931,10 +971,9 @@ uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_
 {
     assert(max_bytes <= pool->slot_bytes);
     if (pool->small && max_bytes <= pool->small->slot_bytes) {
-        uint8_t *base = exec_mempool_take(pool->small, slot);
+        uint8_t *base = exec_mempool_take_fit(pool->small, max_bytes, slot, slot_bytes);
         if (base) {
-            *slot |= MEMPOOL_SMALL_BIT;
-            *slot_bytes = pool->small->slot_bytes;
+            *slot |= (int32_t)pool->small_bit;
             return base;
         }
     }
@@ -960,7 +999,7 @@ static void mempool_give_scratch(struct mem_pool *pool, int32_t slot, uint8_t *b
  * discarded, a memset per page and a pagemap read thrown away (a million
  * ending waiters spent a tenth of their time there), so they go cold as
  * they are. A pool that fills meanwhile sends a cleared slot cold too. */
-static size_t mempool_cache_clear_count(const mempool_cache *c, size_t n, bool all)
+static size_t mempool_cache_clear_count(const mempool_class_cache *c, size_t n, bool all)
 {
     size_t keep = all ? 0 : MEMPOOL_CACHE_SLOTS - c->nready;
     if (keep >= n)
@@ -978,7 +1017,7 @@ static size_t mempool_cache_clear_count(const mempool_cache *c, size_t n, bool a
 /* Clears the cache's dirty slots worth it (one batched read); keeps what
  * fits among its ready slots, and with `all` or no room gives the rest to
  * the pool. */
-static void mempool_cache_clear(mempool_cache *c, bool all)
+static void mempool_cache_clear(mempool_class_cache *c, bool all)
 {
     struct mem_pool *pool = c->pool;
     mempool_dirty_slot batch[MEMPOOL_CACHE_SLOTS];
@@ -1003,7 +1042,7 @@ static void mempool_cache_clear(mempool_cache *c, bool all)
 /* Keeps a released small slot in this thread's cache; false when there is none for `pool`. */
 static bool mempool_cache_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched)
 {
-    mempool_cache *c = mempool_cache_lock_for(pool);
+    mempool_class_cache *c = mempool_cache_lock_for(pool);
     if (!c)
         return false;
     assert(touched <= pool->slot_bytes && c->ndirty < MEMPOOL_CACHE_SLOTS);
@@ -1017,7 +1056,8 @@ static bool mempool_cache_give(struct mem_pool *pool, int32_t slot, uint8_t *bas
 void exec_mempool_cache_init(mempool_cache *cache)
 {
     *cache = (mempool_cache){0};
-    util_spin_init(&cache->lock);
+    for (int i = 0; i < MEMPOOL_CACHE_CLASSES; i++)
+        util_spin_init(&cache->classes[i].lock);
 }
 
 void exec_mempool_cache_bind(mempool_cache *cache)
@@ -1025,7 +1065,7 @@ void exec_mempool_cache_bind(mempool_cache *cache)
     mempool_tls_cache = cache;
 }
 
-void exec_mempool_cache_flush(mempool_cache *cache)
+static void mempool_class_cache_flush(mempool_class_cache *cache)
 {
     util_spin_lock(&cache->lock);
     if (cache->pool)
@@ -1044,10 +1084,16 @@ void exec_mempool_cache_flush(mempool_cache *cache)
     util_spin_unlock(&cache->lock);
 }
 
+void exec_mempool_cache_flush(mempool_cache *cache)
+{
+    for (int i = 0; i < MEMPOOL_CACHE_CLASSES; i++)
+        mempool_class_cache_flush(&cache->classes[i]);
+}
+
 void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint64_t touched)
 {
-    if (slot >= 0 && (slot & MEMPOOL_SMALL_BIT) && pool->small) {
-        exec_mempool_give(pool->small, slot & ~MEMPOOL_SMALL_BIT, base, touched);
+    if (slot >= 0 && pool->small && ((uint32_t)slot & pool->small_bit)) {
+        exec_mempool_give(pool->small, (int32_t)((uint32_t)slot & ~pool->small_bit), base, touched);
         return;
     }
     assert(slot >= 0 && touched <= pool->slot_bytes);
@@ -1256,10 +1302,8 @@ static unsigned mempool_prefault_slots(struct mem_pool *pool, uint8_t **bases, u
     return n;
 }
 
-bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
+static bool mempool_prefault_class(struct mem_pool *pool, unsigned max)
 {
-    if (pool->small)
-        return exec_mempool_prefault(pool->small, max);
     enum { MOST = 8 };
     uint8_t *bases[MOST];
     uint32_t pages[MEMPOOL_PREFAULT_PAGES];
@@ -1281,6 +1325,16 @@ bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
             return false;
         }
     return n > 0;
+}
+
+/* Prefaults in small slots only: a fresh slot of a larger class is a
+ * rare, large memory, whose pages the model would not predict. */
+bool exec_mempool_prefault(struct mem_pool *pool, unsigned max)
+{
+    for (struct mem_pool *class = pool; class; class = class->small)
+        if (class->slot_bytes <= MEMPOOL_SMALL_SLOT_BYTES && mempool_prefault_class(class, max))
+            return true;
+    return false;
 }
 
 /* Gives back the pages of fresh slots populated ahead of the takes: one

@@ -5,8 +5,9 @@
  * ("chunks"), so a million small memories cost a few hundred mappings rather
  * than a million. Memories whose maximum does not fit a slot get a private
  * reservation of their whole maximum instead (exec_mempool_reserve).
- * Memories of at most 256 KiB take slots of a second, small class
- * (exec_mempool_take_fit), packed eight to a page-table page.
+ * Memories of at most 256 KiB take slots of small classes sized to them
+ * (exec_mempool_take_fit: 256, 128 or 64 KiB), packed eight to 32 to a
+ * page-table page.
  * See mempool.c for the design and why there are no guard pages.
  */
 #ifndef ISOLA_EXEC_MEMPOOL_H
@@ -42,7 +43,7 @@ uint64_t exec_mempool_slot_bytes(const struct mem_pool *pool);
  * zero). Returns its base and id, or NULL. Thread-safe. */
 uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot);
 /* Takes a slot for a memory of at most `max_bytes` (<= the slot size): from
- * the small class when it fits one. *slot_bytes is the slot's size. */
+ * the smallest class it fits. *slot_bytes is the slot's size. */
 uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_t *slot, uint64_t *slot_bytes);
 /* Returns slot `slot` (base `base`), of which the first `touched` bytes may be dirty. Thread-safe.
  * Its resident pages may stay mapped (cleared) for later takes, within a bound. Such a slot
@@ -53,7 +54,7 @@ void exec_mempool_give(struct mem_pool *pool, int32_t slot, uint8_t *base, uint6
  * clears" in mempool.c), so the next takes can reuse them. Thread-safe. */
 void exec_mempool_flush(struct mem_pool *pool);
 /* Gives back the pages of released slots that wait to go back together
- * (see "cold" in mempool.c), in this pool and its small class: for a
+ * (see "cold" in mempool.c), in this pool and its small classes: for a
  * thread going idle, so that they wait only while releases keep coming.
  * Cheap when nothing waits. Thread-safe. */
 void exec_mempool_give_back(struct mem_pool *pool);
@@ -69,24 +70,29 @@ void exec_mempool_stats(struct mem_pool *pool, mempool_stats *out);
 
 /*
  * A thread's own small slots (see "Thread caches" in mempool.c): released
- * slots waiting to be cleared, and cleared ones ready to take, of one small
- * pool, taken and given without the pool's lock. The owner (a worker of
- * the process layer) embeds it, binds it to its thread and flushes it
- * before it sleeps and before it stops; its slots count as in use meanwhile.
+ * slots waiting to be cleared, and cleared ones ready to take, of the small
+ * pools (one per class size), taken and given without the pools' locks.
+ * The owner (a worker of the process layer) embeds it, binds it to its
+ * thread and flushes it before it sleeps and before it stops; its slots
+ * count as in use meanwhile.
  */
 #define MEMPOOL_CACHE_SLOTS 16
+#define MEMPOOL_CACHE_CLASSES 3   /* 256, 128 and 64 KiB slots */
 #include "util/spinlock.h"
 typedef struct mempool_cached_slot {
     uint8_t *base;
     int32_t slot;
     uint32_t bytes;              /* dirty: touched; ready: resident */
 } mempool_cached_slot;
-typedef struct mempool_cache {
+typedef struct mempool_class_cache {
     util_spinlock lock;          /* the owner's, but a trim may flush it from another thread */
     struct mem_pool *pool;       /* the pool its slots are from (NULL: empty, none yet) */
     uint32_t ndirty, nready;
     mempool_cached_slot dirty[MEMPOOL_CACHE_SLOTS];
     mempool_cached_slot ready[MEMPOOL_CACHE_SLOTS];
+} mempool_class_cache;
+typedef struct mempool_cache {
+    mempool_class_cache classes[MEMPOOL_CACHE_CLASSES];
 } mempool_cache;
 
 void exec_mempool_cache_init(mempool_cache *cache);
@@ -96,7 +102,7 @@ void exec_mempool_cache_bind(mempool_cache *cache);
  * a trim drains every worker's cache, so that the pool it trims has no
  * slot in use and can drop its free lists. */
 void exec_mempool_cache_flush(mempool_cache *cache);
-/* Slots in use in this pool and its small class together: the memories
+/* Slots in use in this pool and its small classes together: the memories
  * alive in pool slots (a slot being trimmed counts for that moment). */
 uint64_t exec_mempool_in_use(struct mem_pool *pool);
 

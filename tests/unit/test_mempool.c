@@ -175,6 +175,51 @@ static void test_slot_reuse_is_zeroed(void **state)
     isola_engine_release(e);
 }
 
+/* A memory takes a slot of the smallest class its maximum fits (64, 128
+ * or 256 KiB, else the engine's slot), slots of one class sit back to back
+ * (so 32, 16 or 8 share a page-table page), and each goes back to its own
+ * class: taking the same sizes again reuses the same slots, all zero. */
+static void test_small_classes(void **state)
+{
+    (void)state;
+    enum { PER = 4 };
+    static const uint32_t pages[] = {1, 2, 3, 4, 5};
+    static const uint64_t slot_kib[] = {64, 128, 256, 256, 16384};
+    enum { NSIZES = sizeof pages / sizeof pages[0] };
+    isola_engine *e = new_engine(0, 0);   /* 16 MiB slots and the small classes */
+    isola_memory *mems[NSIZES][PER];
+    uint8_t *bases[2][NSIZES][PER];
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < NSIZES; k++)
+            for (int i = 0; i < PER; i++) {
+                isola_memory *m = mems[k][i] = new_memory(e, pages[k], true, pages[k]);
+                assert_true(m->pool_slot >= 0);
+                assert_int_equal(m->reserved, slot_kib[k] << 10);
+                uint8_t *base = bases[round][k][i] = isola_memory_data(m);
+                if (i > 0 && round == 0)
+                    assert_int_equal(base - bases[0][k][i - 1], (ptrdiff_t)(slot_kib[k] << 10));
+                for (uint64_t at = 0; at < isola_memory_size(m); at += 4093)
+                    assert_int_equal(base[at], 0);
+                memset(base, 0x5A, isola_memory_size(m));
+            }
+        for (int k = 0; k < NSIZES; k++)
+            for (int i = 0; i < PER; i++)
+                isola_memory_release(mems[k][i]);
+        exec_mempool_flush(e->pool);
+    }
+    /* The second round got the first round's slots back, each from its class. */
+    for (int k = 0; k < NSIZES; k++)
+        for (int i = 0; i < PER; i++) {
+            bool found = false;
+            for (int j = 0; j < PER; j++)
+                found |= bases[1][k][i] == bases[0][k][j];
+            assert_true(found);
+        }
+    assert_int_equal(exec_mempool_in_use(e->pool), 0);
+    exec_mempool_trim(e->pool);
+    isola_engine_release(e);
+}
+
 /* Released slots are cleared in batches, several per pagemap read: fill
  * more than two batches with memories of different sizes (small and large
  * slot classes) dirtied at scattered pages, without forcing anything, and
@@ -702,6 +747,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_slot_reuse_is_zeroed),
+        cmocka_unit_test(test_small_classes),
         cmocka_unit_test(test_batched_reuse_is_zeroed),
         cmocka_unit_test(test_discarded_reuse_is_zeroed),
         cmocka_unit_test(test_cache_past_warm_bound_is_zeroed),
