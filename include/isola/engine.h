@@ -216,7 +216,8 @@ void isola_host_spend_fuel(isola_host_call *call, uint64_t units);
 /* The calling instance's userdata (isola_instance_set_userdata): one call
  * instead of two for a host whose every function starts there. */
 void *isola_host_userdata(isola_host_call *call);
-/* The caller's memory 0 and its size in bytes; NULL if it has none. */
+/* The caller's memory 0 and its size in bytes; NULL if it has none. Valid
+ * until the call returns or grows the memory. */
 uint8_t *isola_host_memory(isola_host_call *call, uint64_t *size);
 /* Records a trap message (printf-style) and returns ISOLA_HOST_TRAP. */
 isola_host_result isola_host_trap(isola_host_call *call, const char *fmt, ...)
@@ -224,6 +225,9 @@ isola_host_result isola_host_trap(isola_host_call *call, const char *fmt, ...)
 
 isola_memory *isola_memory_new(isola_engine *engine, isola_limits pages, isola_error *err);
 void isola_memory_release(isola_memory *memory);
+/* The memory's bytes. The address may change when the memory grows (a
+ * small memory moves out of its first slot once): ask again after a grow,
+ * and after any call into the guest, which may grow it. */
 uint8_t *isola_memory_data(isola_memory *memory);
 uint64_t isola_memory_size(const isola_memory *memory);                /* bytes */
 /* Grows by delta pages; returns the old size in pages, or -1 if refused. */

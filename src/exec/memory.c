@@ -6,6 +6,15 @@
  * growing is just bookkeeping. Otherwise it has a private PROT_NONE
  * reservation of its whole maximum and growing commits pages with mprotect,
  * so a big memory costs commit charge only for what it uses.
+ *
+ * A pool memory starts in the smallest slot its initial size fits, and the
+ * first time it grows past that slot it moves, once, to a slot of its
+ * maximum (memory_move). Why: the pages a memory touches cost a page-table
+ * page per 2 MiB of address space, so a process with the default limit of
+ * 16 MiB that never grows would keep 4 KiB of page tables of its own in a
+ * slot of its maximum, and one in a 64 KiB slot shares that page with 31
+ * others. The interpreter reloads the base after memory.grow and after
+ * every call, where it may have moved.
  */
 #include "exec/memory.h"
 
@@ -36,7 +45,7 @@ isola_memory *exec_memory_create(isola_engine *engine, wasm_limits declared, uin
     uint64_t max_bytes = (uint64_t)max_pages * WASM_PAGE_SIZE;
     uint64_t min_bytes = (uint64_t)declared.min * WASM_PAGE_SIZE;
     if (max_bytes <= exec_mempool_slot_bytes(engine->pool)) {
-        m->base = exec_mempool_take_fit(engine->pool, max_bytes, &m->pool_slot, &m->reserved);
+        m->base = exec_mempool_take_fit(engine->pool, min_bytes, &m->pool_slot, &m->reserved);
     } else {
         m->pool_slot = -1;
         m->reserved = max_bytes;
@@ -67,12 +76,34 @@ isola_memory *exec_memory_retain(isola_memory *m)
     return m;
 }
 
+/* Moves a pool memory to a slot that holds its maximum: the pages it has
+ * touched are copied, the old slot goes back. False (nothing changed) when
+ * no slot can be had. */
+static bool memory_move(isola_memory *m)
+{
+    struct mem_pool *pool = m->engine->pool;
+    int32_t slot;
+    uint64_t reserved;
+    uint8_t *base = exec_mempool_take_fit(pool, (uint64_t)m->max_pages * WASM_PAGE_SIZE, &slot, &reserved);
+    if (!base)
+        return false;
+    assert(reserved > m->reserved);
+    exec_mempool_copy_touched(base, m->base, m->size);
+    exec_mempool_give(pool, m->pool_slot, m->base, m->size);
+    m->base = base;
+    m->pool_slot = slot;
+    m->reserved = reserved;
+    return true;
+}
+
 bool exec_memory_grow(isola_memory *m, uint32_t delta, uint32_t *old_pages)
 {
     uint64_t pages = (uint64_t)m->pages + delta;
     if (pages > m->max_pages)
         return false;
     uint64_t bytes = pages * WASM_PAGE_SIZE;
+    if (bytes > m->reserved && !memory_move(m))
+        return false;
     assert(bytes <= m->reserved);
     if (m->pool_slot < 0 && !exec_mempool_commit(m->base, m->size, bytes))
         return false;

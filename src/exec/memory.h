@@ -1,7 +1,9 @@
 /*
  * memory.h - linear memories: creation with an effective page cap, growth,
- * reference counting. The base never moves: the whole effective maximum is
- * reserved up front (a pool slot, or a private reservation; see mempool.h).
+ * reference counting. The whole effective maximum is reserved up front (a
+ * private reservation, or a pool slot; see mempool.h), except that a pool
+ * memory starts in a slot of its initial size and moves once, on the
+ * growth past it (memory.c): the base changes only in exec_memory_grow.
  */
 #ifndef ISOLA_EXEC_MEMORY_H
 #define ISOLA_EXEC_MEMORY_H

@@ -606,6 +606,37 @@ uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot)
     return base;
 }
 
+/* Whether a page holds nothing but zeros. */
+static bool mempool_page_zero(const uint8_t *page, size_t bytes)
+{
+    const uint64_t *w = (const uint64_t *)(const void *)page;
+    for (size_t i = 0; i < bytes / sizeof *w; i++)
+        if (w[i])
+            return false;
+    return true;
+}
+
+void exec_mempool_copy_touched(uint8_t *to, const uint8_t *from, uint64_t bytes)
+{
+    enum { RUN = 256 };   /* pages a mincore asks about at once */
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t page = ps > 0 ? (size_t)ps : 4096;
+    assert((uintptr_t)from % page == 0 && bytes % page == 0);
+    unsigned char vec[RUN];
+    for (uint64_t at = 0; at < bytes; at += (uint64_t)RUN * page) {
+        size_t n = (size_t)((bytes - at) / page < RUN ? (bytes - at) / page : RUN);
+        /* Without an answer every page counts as touched: copying too much
+         * costs pages, never contents. */
+        if (mincore((void *)(from + at), n * page, vec) != 0)
+            memset(vec, 1, n);
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *src = from + at + i * page;
+            if ((vec[i] & 1) && !mempool_page_zero(src, page))
+                memcpy(to + at + i * page, src, page);
+        }
+    }
+}
+
 /* Gives the pages of [base, base + bytes) back to the OS; false if it failed. */
 static bool mempool_discard(uint8_t *base, uint64_t bytes)
 {

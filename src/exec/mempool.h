@@ -45,6 +45,10 @@ uint8_t *exec_mempool_take(struct mem_pool *pool, int32_t *slot);
 /* Takes a slot for a memory of at most `max_bytes` (<= the slot size): from
  * the smallest class it fits. *slot_bytes is the slot's size. */
 uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_t *slot, uint64_t *slot_bytes);
+/* Copies into `to` (a slot just taken: all zero) the pages of [from, from +
+ * bytes) that hold anything: resident and not all zero. Pages never
+ * touched stay untouched in `to` too. */
+void exec_mempool_copy_touched(uint8_t *to, const uint8_t *from, uint64_t bytes);
 /* Returns slot `slot` (base `base`), of which the first `touched` bytes may be dirty. Thread-safe.
  * Its resident pages may stay mapped (cleared) for later takes, within a bound. Such a slot
  * is cleared together with others released about then: it is not taken again before that

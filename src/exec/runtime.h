@@ -5,9 +5,10 @@
  * These are shared by the object layer (engine.c, module.c, instance.c,
  * memory.c, table.c, global.c) that creates and frees them, and by the
  * interpreter (interp.c), which reads them on its hot paths. The layouts are
- * chosen for the interpreter: a memory's base never moves once created (its
- * whole maximum is reserved up front), so the interpreter may keep `base` in
- * a register and need only reload `size` after calls and memory.grow.
+ * chosen for the interpreter: a memory's base changes only when it grows
+ * (memory.c: once at most, out of a small first slot), so the interpreter
+ * keeps `base` and `size` in registers and reloads both after calls and
+ * memory.grow.
  */
 #ifndef ISOLA_EXEC_RUNTIME_H
 #define ISOLA_EXEC_RUNTIME_H
@@ -95,7 +96,7 @@ typedef struct exec_host_func {
 
 
 struct isola_memory {
-    uint8_t *base;           /* never moves after creation */
+    uint8_t *base;           /* moves only in exec_memory_grow (memory.c) */
     uint64_t size;           /* current size in bytes = pages * WASM_PAGE_SIZE */
     uint32_t pages;
     uint32_t max_pages;      /* effective cap: declared maximum and configured limits */

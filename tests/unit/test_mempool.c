@@ -220,6 +220,61 @@ static void test_small_classes(void **state)
     isola_engine_release(e);
 }
 
+static bool page_resident(const uint8_t *p)
+{
+    unsigned char v = 0;
+    assert_int_equal(mincore((void *)p, (size_t)sysconf(_SC_PAGESIZE), &v), 0);
+    return v & 1;
+}
+
+/* A memory starts in the slot its initial size fits and moves, once, to a
+ * slot of its maximum when it grows past it: what it held comes along,
+ * pages it never touched stay untouched, new pages read as zero, and the
+ * old slot goes back to its class. */
+static void test_grow_moves_out_of_small_slot(void **state)
+{
+    (void)state;
+    const uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+    isola_engine *e = new_engine(0, 0);   /* 16 MiB slots and the small classes */
+    isola_memory *m = new_memory(e, 1, true, 64);
+    assert_int_equal(m->reserved, 64u << 10);
+    uint8_t *base = isola_memory_data(m);
+    base[0] = 1;
+    base[3 * pg + 5] = 2;
+    base[(64u << 10) - 1] = 3;
+    (void)base[5 * pg];   /* read only: resident perhaps, but nothing to copy */
+    assert_int_equal(isola_memory_grow(m, 0), 1);   /* no growth, no move */
+    assert_ptr_equal(isola_memory_data(m), base);
+    assert_int_equal(isola_memory_grow(m, 3), 1);
+    uint8_t *moved = isola_memory_data(m);
+    assert_ptr_not_equal(moved, base);
+    assert_int_equal(m->reserved, 16u << 20);
+    assert_int_equal(isola_memory_size(m), 4u << 16);
+    assert_int_equal(moved[0], 1);
+    assert_int_equal(moved[3 * pg + 5], 2);
+    assert_int_equal(moved[(64u << 10) - 1], 3);
+    for (uint64_t at = 64u << 10; at < (4u << 16); at += 4093)
+        assert_int_equal(moved[at], 0);
+    if (!ISOLA_HAS_ASAN && !ISOLA_HAS_TSAN) {
+        assert_false(page_resident(moved + pg));        /* never touched */
+        assert_false(page_resident(moved + 5 * pg));    /* only read */
+    }
+    assert_int_equal(isola_memory_grow(m, 60), 4);      /* within the new slot */
+    assert_ptr_equal(isola_memory_data(m), moved);
+    assert_int_equal(isola_memory_grow(m, 1), -1);      /* past the maximum */
+    /* The old slot is free again, and zero, for the next 64 KiB memory. */
+    exec_mempool_flush(e->pool);
+    isola_memory *next = new_memory(e, 1, true, 1);
+    assert_ptr_equal(isola_memory_data(next), base);
+    for (uint64_t at = 0; at < (64u << 10); at++)
+        assert_int_equal(base[at], 0);
+    isola_memory_release(next);
+    isola_memory_release(m);
+    assert_int_equal(exec_mempool_in_use(e->pool), 0);
+    exec_mempool_trim(e->pool);
+    isola_engine_release(e);
+}
+
 /* Released slots are cleared in batches, several per pagemap read: fill
  * more than two batches with memories of different sizes (small and large
  * slot classes) dirtied at scattered pages, without forcing anything, and
@@ -333,13 +388,6 @@ static void test_cache_past_warm_bound_is_zeroed(void **state)
     isola_engine_release(e);
 }
 
-static bool page_resident(const uint8_t *p)
-{
-    unsigned char v = 0;
-    assert_int_equal(mincore((void *)p, (size_t)sysconf(_SC_PAGESIZE), &v), 0);
-    return v & 1;
-}
-
 /* An idle thread populates, in the fresh slots the next takes will get, a
  * bounded distance ahead, the pages resident in a recent slot; only while
  * takes find nothing to reuse. A slot taken after that still reads as
@@ -353,11 +401,11 @@ static void test_prefault_ahead_of_takes(void **state)
         skip();   /* the page numbers below are for 4 KiB pages */
     isola_engine *e = new_engine(0, 4);   /* 256 KiB slots, one class */
     assert_false(exec_mempool_prefault(e->pool, 8));   /* no take yet: no demand */
-    isola_memory *first = new_memory(e, 2, true, 4);
+    isola_memory *first = new_memory(e, 4, true, 4);
     uint8_t *base = isola_memory_data(first);
     uint64_t slot = exec_mempool_slot_bytes(e->pool);
-    base[10] = 1;          /* the model: pages 0 and 20 */
-    base[20 * pg] = 1;
+    base[10] = 1;          /* the model: pages 0 and 50 */
+    base[50 * pg] = 1;
     assert_false(page_resident(base + slot));
     if (!exec_mempool_prefault(e->pool, 8))
         skip();   /* a kernel without MADV_POPULATE_WRITE (before 5.14) */
@@ -367,12 +415,13 @@ static void test_prefault_ahead_of_takes(void **state)
     assert_int_equal(calls, 8);   /* 64 slots ahead, 8 a call */
     for (int i = 1; i <= 64; i++) {
         uint8_t *at = base + (uint64_t)i * slot;
-        assert_true(page_resident(at) && page_resident(at + 20 * pg));
+        assert_true(page_resident(at) && page_resident(at + 50 * pg));
         assert_false(page_resident(at + pg) || page_resident(at + 2 * pg));
     }
     assert_false(page_resident(base + 65 * slot));
-    /* 64 KiB: its size ends at page 16, before the populated page 20. */
-    isola_memory *second = new_memory(e, 1, true, 4);
+    /* 192 KiB (still a 256 KiB slot): its size ends at page 48, before the
+     * populated page 50. */
+    isola_memory *second = new_memory(e, 3, true, 4);
     uint8_t *at = isola_memory_data(second);
     assert_ptr_equal(at, base + slot);
     for (uint64_t i = 0; i < isola_memory_size(second); i++)
@@ -384,14 +433,14 @@ static void test_prefault_ahead_of_takes(void **state)
     isola_memory_release(first);
     isola_memory_release(second);
     exec_mempool_flush(e->pool);
-    isola_memory *third = new_memory(e, 1, true, 4);   /* a warm slot: no fresh take */
+    isola_memory *third = new_memory(e, 3, true, 4);   /* a warm slot: no fresh take */
     assert_false(exec_mempool_prefault(e->pool, 8));
     for (uint64_t i = 0; i < isola_memory_size(third); i++)
         assert_int_equal(isola_memory_data(third)[i], 0);
     isola_memory_release(third);
     exec_mempool_trim(e->pool);
     for (int i = 0; i <= 65; i++)
-        if (page_resident(base + (uint64_t)i * slot) || page_resident(base + (uint64_t)i * slot + 20 * pg))
+        if (page_resident(base + (uint64_t)i * slot) || page_resident(base + (uint64_t)i * slot + 50 * pg))
             fail_msg("slot %d keeps a page after the trim", i);
     isola_engine_release(e);
 }
@@ -668,7 +717,7 @@ static void test_many_memories(void **state)
     long rss_before = rss_bytes();
 
     for (int i = 0; i < MANY; i++) {
-        mems[i] = new_memory(e, 1, true, 16);
+        mems[i] = new_memory(e, 16, true, 16);   /* 1 MiB from the start: a 16 MiB slot */
         if (i % 4 == 0)
             isola_memory_data(mems[i])[i % 65536] = 1;   /* touch one page */
     }
@@ -748,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_slot_reuse_is_zeroed),
         cmocka_unit_test(test_small_classes),
+        cmocka_unit_test(test_grow_moves_out_of_small_slot),
         cmocka_unit_test(test_batched_reuse_is_zeroed),
         cmocka_unit_test(test_discarded_reuse_is_zeroed),
         cmocka_unit_test(test_cache_past_warm_bound_is_zeroed),
