@@ -53,6 +53,7 @@
 #define ISOLA_MAILBOX 0          /* receive(): the caller's own mailbox */
 #define ISOLA_SEND_WAIT 1u       /* send(): wait while the queue is full */
 #define ISOLA_RECV_TAG 1u        /* receive(): only messages with `tag` */
+#define ISOLA_RECV_CLOSE_EXTRA 2u /* receive(): close the handles that do not fit instead of failing */
 #define ISOLA_FOREVER (-1LL)
 
 /* 40 bytes. A zero field takes the default, except live_children: 0 means

@@ -27,7 +27,7 @@
     (ISOLA_RIGHT_SEND | ISOLA_RIGHT_MONITOR | ISOLA_RIGHT_KILL | ISOLA_RIGHT_DUPLICATE | ISOLA_RIGHT_TRANSFER)
 #define API_CHILD_RIGHTS API_SELF_RIGHTS
 
-enum { SEND_WAIT = 1u, RECEIVE_BY_TAG = 1u };
+enum { SEND_WAIT = 1u, RECEIVE_BY_TAG = 1u, RECEIVE_CLOSE_EXTRA = 2u };
 
 /* The guest's view of a received message (receive's info_ptr). */
 typedef struct api_recv_info {
@@ -342,7 +342,7 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     uint8_t *buf = api_mem_range(mem, ARG_U32(3), max);
     uint8_t *hout = api_mem_range(mem, ARG_U32(5), (uint64_t)hmax * 4);
     uint8_t *info = info_ptr ? api_mem_range(mem, info_ptr, sizeof(api_recv_info)) : NULL;
-    if (!buf || !hout || (info_ptr && !info) || (flags & ~RECEIVE_BY_TAG)) {
+    if (!buf || !hout || (info_ptr && !info) || (flags & ~(RECEIVE_BY_TAG | RECEIVE_CLOSE_EXTRA))) {
         api_op_done(p);
         return ret_i32(slots, ISOLA_EINVAL);
     }
@@ -355,6 +355,7 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
         }
     }
     proc_filter filter = (flags & RECEIVE_BY_TAG) ? proc_filter_tag(tag) : proc_filter_any();
+    filter.close_extra = flags & RECEIVE_CLOSE_EXTRA;
     bool wait = timeout != 0;
     if (wait && !p->op_active) {
         p->op_active = true;
@@ -375,8 +376,9 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
     if (wait)
         proc_process_park_count(p);
     uint32_t skipped = 0;
-    int32_t r = proc_ipc_receive_on(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed, &m,
-                                    &skipped);
+    uint32_t nhandles = 0;
+    int32_t r = proc_ipc_receive_on(&p->handles, ep, filter, hmax, wait ? &p->waiter : NULL, installed,
+                                    &nhandles, &m, &skipped);
     if (wait && r != ISOLA_EAGAIN)
         proc_process_park_uncount(p);
     /* A filtered receive walks the queue past what does not match (up to
@@ -390,9 +392,9 @@ static isola_host_result api_receive(isola_host_call *call, uint64_t *slots, voi
         memcpy(buf, proc_message_bytes(m), n);
         if (n >= ISOLA_FUEL_BYTES)
             isola_host_spend_fuel(call, n / ISOLA_FUEL_BYTES);
-        memcpy(hout, installed, (size_t)m->handle_count * 4);
+        memcpy(hout, installed, (size_t)nhandles * 4);
         if (info) {
-            api_recv_info ri = {.tag = m->tag, .size = m->size, .handle_count = m->handle_count};
+            api_recv_info ri = {.tag = m->tag, .size = m->size, .handle_count = nhandles};
             memcpy(info, &ri, sizeof ri);
         }
         r = (int32_t)m->size;

@@ -56,7 +56,7 @@ int32_t proc_ipc_send(proc_handle_table *table, int32_t endpoint, uint64_t tag, 
 
 int32_t proc_ipc_receive_on(proc_handle_table *table, proc_endpoint *at, proc_filter filter,
                             uint32_t max_handles, proc_waiter *wait_if_empty, int32_t *out_handles,
-                            proc_message **out, uint32_t *skipped)
+                            uint32_t *nhandles, proc_message **out, uint32_t *skipped)
 {
     /* Room is reserved first (growing the slot array if need be), so a
      * message that fits is installed without a failure path. */
@@ -71,8 +71,11 @@ int32_t proc_ipc_receive_on(proc_handle_table *table, proc_endpoint *at, proc_fi
     int32_t status = proc_endpoint_receive(at, filter, max_handles, wait_if_empty, out, &info);
     if (skipped)
         *skipped = info.skipped;
-    if (status == PROC_OK)
-        proc_message_install_handles(*out, table, out_handles);
+    if (status == PROC_OK) {
+        uint32_t n = proc_message_install_handles(*out, table, out_handles, max_handles);
+        if (nhandles)
+            *nhandles = n;
+    }
     return status;
 }
 
@@ -85,5 +88,5 @@ int32_t proc_ipc_receive(proc_handle_table *table, int32_t endpoint, proc_filter
     if (status != PROC_OK)
         return status;
     return proc_ipc_receive_on(table, (proc_endpoint *)object, filter, handle_capacity, wait_if_empty,
-                               out_handles, out, NULL);
+                               out_handles, NULL, out, NULL);
 }

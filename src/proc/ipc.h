@@ -48,14 +48,16 @@ int32_t proc_ipc_send(proc_handle_table *table, int32_t endpoint, uint64_t tag, 
 
 /* Receives the first message matching `filter` from `at` (the caller
  * checked RECEIVE). Its handles are installed in `table` and written to
- * out_handles[0..message->handle_count); the caller owns *out and frees it
- * with proc_message_free. If the message carries more than `max_handles`
+ * out_handles[0..*nhandles); the caller owns *out and frees it with
+ * proc_message_free. If the message carries more than `max_handles`
  * handles, or more than the table has room for, it stays queued and
- * ISOLA_ELIMIT is returned. Other results as in proc_queue_pop. *skipped
- * (unless NULL) is how many messages the filter passed over. */
+ * ISOLA_ELIMIT is returned; with filter.close_extra it is taken, and the
+ * handles that do not fit are closed. Other results as in proc_queue_pop.
+ * *nhandles and *skipped (each unless NULL): how many handles it installed,
+ * and how many messages the filter passed over. */
 int32_t proc_ipc_receive_on(proc_handle_table *table, proc_endpoint *at, proc_filter filter,
                             uint32_t max_handles, proc_waiter *wait_if_empty, int32_t *out_handles,
-                            proc_message **out, uint32_t *skipped);
+                            uint32_t *nhandles, proc_message **out, uint32_t *skipped);
 
 /* The same through handle `endpoint` (needs RECEIVE). */
 int32_t proc_ipc_receive(proc_handle_table *table, int32_t endpoint, proc_filter filter,

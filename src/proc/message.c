@@ -149,9 +149,11 @@ void proc_message_commit_move(proc_handle_table *sender, const int32_t *handles,
     }
 }
 
-void proc_message_install_handles(proc_message *message, proc_handle_table *receiver, int32_t *out_handles)
+uint32_t proc_message_install_handles(proc_message *message, proc_handle_table *receiver, int32_t *out_handles,
+                                      uint32_t max)
 {
-    for (uint32_t i = 0; i < message->handle_count; i++) {
+    uint32_t n = message->handle_count < max ? message->handle_count : max;
+    for (uint32_t i = 0; i < n; i++) {
         proc_message_handle *h = &message->handles[i];
         assert(h->object && "handle installed twice");
         int32_t handle = proc_handle_insert(receiver, h->object, h->rights, h->gate);
@@ -160,6 +162,7 @@ void proc_message_install_handles(proc_message *message, proc_handle_table *rece
         h->object = NULL;
         h->gate = NULL;
     }
+    return n;
 }
 
 static void message_free_block(proc_message *message)

@@ -109,10 +109,13 @@ void proc_message_commit_transfer(proc_handle_table *sender, const int32_t *hand
  * dropping their references, which the message now owns. */
 void proc_message_commit_move(proc_handle_table *sender, const int32_t *handles, uint32_t handle_count);
 
-/* Step 4: moves the message's handles into `receiver`, writing the new
- * handle values to out_handles[0..handle_count). The caller must have
- * reserved room (proc_handle_reserve), so this cannot fail. */
-void proc_message_install_handles(proc_message *message, proc_handle_table *receiver, int32_t *out_handles);
+/* Step 4: moves the message's first min(handle_count, max) handles into
+ * `receiver`, writing the new handle values to out_handles; returns how
+ * many. The rest stay in the message, and proc_message_free closes them.
+ * The caller must have reserved room for those it takes
+ * (proc_handle_reserve), so this cannot fail. */
+uint32_t proc_message_install_handles(proc_message *message, proc_handle_table *receiver, int32_t *out_handles,
+                                      uint32_t max);
 
 /* Drops the references of handles not installed and frees the block. NULL is allowed. */
 void proc_message_free(proc_message *message);

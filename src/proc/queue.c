@@ -202,7 +202,7 @@ int32_t proc_queue_pop(proc_queue *queue, proc_filter filter, uint32_t max_handl
     }
     info->skipped = skipped;
     if (message) {
-        if (message->handle_count > max_handles) {
+        if (message->handle_count > max_handles && !filter.close_extra) {
             info->needed_handles = message->handle_count;
             util_spin_unlock(&queue->lock);
             return ISOLA_ELIMIT;

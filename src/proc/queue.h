@@ -42,20 +42,24 @@
 #include "proc/message.h"
 
 /* Which messages a receive accepts: any, or only those with `tag`. Others
- * stay in the queue, in order. */
+ * stay in the queue, in order. A message with more handles than the
+ * receive takes stays queued too, unless `close_extra`: then it is taken
+ * and the handles past what fits are closed (proc_ipc_receive_on), so a
+ * sender cannot wedge a receiver with a message it can never take. */
 typedef struct proc_filter {
     bool any;
+    bool close_extra;
     uint64_t tag;
 } proc_filter;
 
 static inline proc_filter proc_filter_any(void)
 {
-    return (proc_filter){.any = true, .tag = 0};
+    return (proc_filter){.any = true, .close_extra = false, .tag = 0};
 }
 
 static inline proc_filter proc_filter_tag(uint64_t tag)
 {
-    return (proc_filter){.any = false, .tag = tag};
+    return (proc_filter){.any = false, .close_extra = false, .tag = tag};
 }
 
 static inline bool proc_filter_matches(proc_filter filter, const proc_message *message)

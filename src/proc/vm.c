@@ -413,10 +413,11 @@ int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t t
         pthread_mutex_lock(&vm->host_lock);
         proc_endpoint *ep = NULL;
         proc_message *m = NULL;
+        uint32_t nhandles = 0;
         r = proc_vm_receive_endpoint(&vm->host_handles, endpoint, &ep);
         if (r == PROC_OK)
             r = proc_ipc_receive_on(&vm->host_handles, ep, filter, handles_max, timeout_ns ? &hw.waiter : NULL,
-                                    installed, &m, NULL);
+                                    installed, &nhandles, &m, NULL);
         if (r == PROC_OK) {
             pthread_mutex_unlock(&vm->host_lock);
             uint32_t n = m->size < max ? m->size : max;
@@ -424,10 +425,11 @@ int32_t isola_vm_receive(isola_vm *vm, int32_t endpoint, int any_tag, uint64_t t
                 memcpy(buf, proc_message_bytes(m), n);
             if (tag_out)
                 *tag_out = m->tag;
-            for (uint32_t i = 0; i < m->handle_count; i++)
+            assert(nhandles == m->handle_count);   /* no close_extra here */
+            for (uint32_t i = 0; i < nhandles; i++)
                 handles_out[i] = installed[i];
             if (handle_count_out)
-                *handle_count_out = m->handle_count;
+                *handle_count_out = nhandles;
             r = (int32_t)m->size;
             proc_message_free(m);
             break;

@@ -69,6 +69,17 @@ case_pingpong() {
     count '^pingpong: [0-9]+ ns per round trip$' 1
 }
 
+case_kv() {
+    run 0 "$DIR/kv.wasm" 5 6
+    has "kv: server up; it holds no handle to any client"
+    for c in 0 1 2 3 4; do
+        has "client $c: 6 puts, 6 gets, 1 miss: all answered correctly"
+    done
+    has "kv: served 65 requests; it never made a channel"
+    last_line_is "kv: 5 clients, 65 of 65 requests answered correctly"
+    before "kv: served 65 requests; it never made a channel" "kv: 5 clients, 65 of 65 requests answered correctly"
+}
+
 case_ring() {
     run 0 "$DIR/ring.wasm" 500 4
     has "ring: 500 processes, each holding a handle to its successor only"
@@ -168,6 +179,9 @@ case_isola_run() {
     has "main: worker 77 (life 1) ended: trap: out of bounds memory access; restarting it (restart 1, at most 5 in 5000 ms)"
     has "main: 200 of 200 worker counts exact (checked against a sieve)"
     has "main: primes below 200000: 17984"
+    isola_run 0 "$DIR/kv_wasi.wasm" 3 4
+    has "client 2: 4 puts, 4 gets, 1 miss: all answered correctly"
+    last_line_is "kv: 3 clients, 27 of 27 requests answered correctly"
 }
 
 if ! declare -F "case_$CASE" >/dev/null; then

@@ -287,6 +287,60 @@ __attribute__((export_name("forger"))) int32_t forger(void)
     return 0;
 }
 
+/* Narrow receiver (wedger's child, handle limit 4): handles[0] = its
+ * parent. A message with more handles than its table can take stays
+ * queued (ELIMIT); taken with ISOLA_RECV_CLOSE_EXTRA, the handles that
+ * fit arrive and the rest are closed. Reports {first status, handles
+ * received} and waits for tag 9 before it ends, holding what it got. */
+__attribute__((export_name("narrow"))) int32_t narrow(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t got[8];
+    uint8_t buf[8];
+    isola_msg_info info;
+    int32_t out[2];
+    out[0] = isola_receive(ISOLA_MAILBOX, 0, 0, buf, sizeof buf, got, 8, &info, ISOLA_FOREVER);
+    int32_t r = isola_receive(ISOLA_MAILBOX, 0, ISOLA_RECV_CLOSE_EXTRA, buf, sizeof buf, got, 8, &info, ISOLA_FOREVER);
+    out[1] = r < 0 ? r : (int32_t)info.handle_count;
+    isola_send(s.handles[0], 12, out, sizeof out, 0, 0, ISOLA_SEND_WAIT);
+    isola_receive(ISOLA_MAILBOX, 9, ISOLA_RECV_TAG, buf, sizeof buf, 0, 0, 0, ISOLA_FOREVER);
+    return 0;
+}
+
+/* Wedger: handles[0] = module, handles[1] = report. Sends a narrow child
+ * six channel ends in one message and reports {the child's first status,
+ * handles it got, sends to the six that still reach a receiver, sends
+ * refused} (tag 13). */
+__attribute__((export_name("wedger"))) int32_t wedger(void)
+{
+    start_msg s;
+    get_start(&s);
+    int32_t me = isola_self();
+    isola_limits lim = {.memory_pages = 1, .handle_count = 4, .queue_count = 8};
+    int32_t child = isola_spawn(s.handles[0], "narrow", 6, 0, 0, &me, 1, &lim);
+    if (child < 0)
+        return child;
+    int32_t keep[6], give[6];
+    for (int i = 0; i < 6; i++) {
+        int32_t ends[2];
+        if (isola_channel_create(ends) < 0)
+            return -1;
+        keep[i] = ends[0];
+        give[i] = ends[1];
+    }
+    uint32_t x = 1;
+    if (isola_send(child, 1, &x, 4, give, 6, ISOLA_SEND_WAIT) < 0)
+        return -2;
+    int32_t report[4] = {0};
+    isola_receive(ISOLA_MAILBOX, 12, ISOLA_RECV_TAG, report, 8, 0, 0, 0, ISOLA_FOREVER);
+    for (int i = 0; i < 6; i++)
+        report[isola_send(keep[i], 1, &x, 4, 0, 0, 0) == 0 ? 2 : 3]++;
+    isola_send(child, 9, &x, 4, 0, 0, ISOLA_SEND_WAIT);
+    isola_send(s.handles[1], 13, report, sizeof report, 0, 0, ISOLA_SEND_WAIT);
+    return 0;
+}
+
 /* Monitor test: arg unused; handles[0] = module, handles[1] = report. Spawns oob, monitors, reports down. */
 __attribute__((export_name("watcher"))) int32_t watcher(void)
 {

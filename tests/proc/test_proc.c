@@ -181,6 +181,28 @@ static void test_forger(void)
     isola_vm_close(vm, recv_end);
 }
 
+/* A message with more handles than its receiver's table can take does not
+ * wedge the receiver's mailbox: a plain receive says ELIMIT and leaves it,
+ * one with ISOLA_RECV_CLOSE_EXTRA takes it, and of six channel ends the
+ * three that fit arrive (still reached by their peers) and three are
+ * closed (their peers' sends refused). */
+static void test_close_extra_handles(void)
+{
+    int32_t send_end, recv_end = host_channel(&send_end);
+    int32_t hs[2] = {dup_module(), send_end};
+    int32_t p = spawn("wedger", NULL, 0, hs, 2);
+    int32_t out[4] = {0};
+    CHECK(isola_vm_receive(vm, recv_end, 0, 13, out, sizeof out, NULL, NULL, 0, NULL, 5000000000LL) == 16);
+    CHECK(out[0] == -6);   /* ISOLA_ELIMIT */
+    CHECK(out[1] == 3);
+    CHECK(out[2] == 3 && out[3] == 3);
+    printf("close extra: first receive %d, %d handles taken, %d still reached, %d closed\n", out[0], out[1],
+           out[2], out[3]);
+    CHECK(isola_vm_wait(vm, p, 5000000000LL, NULL) == 0);
+    isola_vm_close(vm, p);
+    isola_vm_close(vm, recv_end);
+}
+
 static void test_monitor_link_timeout(void)
 {
     int32_t send_end, recv_end = host_channel(&send_end);
@@ -543,6 +565,7 @@ int main(int argc, char **argv)
     test_first_kill_decides();
     test_membomb();
     test_forger();
+    test_close_extra_handles();
     test_monitor_link_timeout();
     test_handoff();
     test_fair_single_worker(engine, module);

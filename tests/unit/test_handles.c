@@ -500,7 +500,7 @@ static void test_revoked_during_move(void **state)
             assert_int_equal(proc_message_build_borrowing(&sender, NULL, 1, NULL, 0, &derived, 1, &m), PROC_OK);
             assert_int_equal(proc_handle_revoke(&sender, revoker), PROC_OK);   /* "another thread" */
             proc_message_commit_move(&sender, &derived, 1);
-            proc_message_install_handles(m, &receiver, &moved);
+            proc_message_install_handles(m, &receiver, &moved, 1);
             proc_message_free(m);
         } else {
             assert_int_equal(proc_message_check_handles(&sender, NULL, &derived, 1), PROC_OK);
