@@ -431,7 +431,11 @@ static void op_receive(void)
     int32_t h = next8() < 0x40 ? 0 : pick_handle();
     uint64_t tag = pick_tag();
     uint32_t flags = next8();
-    flags = flags < 0x80 ? 0 : flags < 0xf0 ? ISOLA_RECV_TAG : flags;
+    flags = flags < 0x70 ? 0
+            : flags < 0xa0 ? ISOLA_RECV_TAG
+            : flags < 0xc0 ? ISOLA_RECV_CLOSE_EXTRA
+            : flags < 0xf0 ? ISOLA_RECV_TAG | ISOLA_RECV_CLOSE_EXTRA
+                           : flags;
     uint32_t buf = pick_ptr();
     uint64_t max = pick_len();
     uint32_t hmax = next8(), hptr, iptr;
@@ -458,7 +462,7 @@ static void op_receive(void)
     }
     info.handle_count = 0xFFFF;
     int args_ok = in_memory(buf, max) && in_memory(hptr, (uint64_t)hmax * 4) &&
-                  (iptr == 0 || in_memory(iptr, sizeof info)) && flags <= 1;
+                  (iptr == 0 || in_memory(iptr, sizeof info)) && flags <= 3;
     int32_t r = isola_receive(h, tag, flags, (void *)(uintptr_t)buf, (uint32_t)max, (int32_t *)(uintptr_t)hptr,
                               hmax, (isola_msg_info *)(uintptr_t)iptr, timeout);
     trace_call('r', h, r, learnable ? (int32_t)info.handle_count : -1);
