@@ -88,7 +88,7 @@ static bool memory_move(isola_memory *m)
     if (!base)
         return false;
     assert(reserved > m->reserved);
-    exec_mempool_copy_touched(base, m->base, m->size);
+    exec_mempool_copy_touched(pool, base, m->base, m->size);
     exec_mempool_give(pool, m->pool_slot, m->base, m->size);
     m->base = base;
     m->pool_slot = slot;

@@ -126,7 +126,7 @@
  * 16 MiB), small enough that an engine with a handful of memories does not
  * reserve an absurd range. */
 #define MEMPOOL_CHUNK_TARGET (16ull << 30)
-/* Small memories (a maximum of at most 256 KiB: most processes') come from
+/* Small memories (an initial size of at most 256 KiB: most processes') come from
  * classes of smaller slots, so that 8, 16 or 32 of them share one 2 MiB
  * page-table page instead of each touching its own (a 16 MiB slot needs a
  * page table page of its own, 4 KiB of kernel memory and one more fault
@@ -616,23 +616,27 @@ static bool mempool_page_zero(const uint8_t *page, size_t bytes)
     return true;
 }
 
-void exec_mempool_copy_touched(uint8_t *to, const uint8_t *from, uint64_t bytes)
+static bool mempool_page_states(struct mem_pool *pool, uint8_t *base, size_t npages, uint8_t *state);
+
+void exec_mempool_copy_touched(struct mem_pool *pool, uint8_t *to, const uint8_t *from, uint64_t bytes)
 {
-    enum { RUN = 256 };   /* pages a mincore asks about at once */
-    long ps = sysconf(_SC_PAGESIZE);
-    size_t page = ps > 0 ? (size_t)ps : 4096;
-    assert((uintptr_t)from % page == 0 && bytes % page == 0);
-    unsigned char vec[RUN];
-    for (uint64_t at = 0; at < bytes; at += (uint64_t)RUN * page) {
-        size_t n = (size_t)((bytes - at) / page < RUN ? (bytes - at) / page : RUN);
-        /* Without an answer every page counts as touched: copying too much
-         * costs pages, never contents. */
-        if (mincore((void *)(from + at), n * page, vec) != 0)
-            memset(vec, 1, n);
+    size_t page = pool->page;
+    assert((uintptr_t)from % page == 0);
+    uint64_t pages = (bytes + page - 1) / page;
+    uint8_t state[MEMPOOL_WARM_MAX_PAGES];
+    for (uint64_t first = 0; first < pages; first += MEMPOOL_WARM_MAX_PAGES) {
+        size_t n = (size_t)(pages - first < MEMPOOL_WARM_MAX_PAGES ? pages - first : MEMPOOL_WARM_MAX_PAGES);
+        uint8_t *src0 = (uint8_t *)from + first * page;
+        /* Present or swapped out (pagemap / PAGEMAP_SCAN; mincore plus a
+         * swap check without them): a swapped-out page holds data that
+         * mincore calls "not resident". Without an answer, every page. */
+        if (!mempool_page_states(pool, src0, n, state))
+            memset(state, PAGE_ELSEWHERE, n);
         for (size_t i = 0; i < n; i++) {
-            const uint8_t *src = from + at + i * page;
-            if ((vec[i] & 1) && !mempool_page_zero(src, page))
-                memcpy(to + at + i * page, src, page);
+            const uint8_t *src = src0 + i * page;
+            uint64_t at = (first + i) * page, len = bytes - at < page ? bytes - at : page;
+            if (state[i] != PAGE_ZERO && !mempool_page_zero(src, (size_t)len))
+                memcpy(to + at, src, (size_t)len);
         }
     }
 }

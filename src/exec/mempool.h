@@ -5,9 +5,9 @@
  * ("chunks"), so a million small memories cost a few hundred mappings rather
  * than a million. Memories whose maximum does not fit a slot get a private
  * reservation of their whole maximum instead (exec_mempool_reserve).
- * Memories of at most 256 KiB take slots of small classes sized to them
- * (exec_mempool_take_fit: 256, 128 or 64 KiB), packed eight to 32 to a
- * page-table page.
+ * Memories that start at most 256 KiB take slots of small classes sized
+ * to them (exec_mempool_take_fit: 256, 128 or 64 KiB), packed eight to 32
+ * to a page-table page, and move out when they grow past (memory.c).
  * See mempool.c for the design and why there are no guard pages.
  */
 #ifndef ISOLA_EXEC_MEMPOOL_H
@@ -48,7 +48,7 @@ uint8_t *exec_mempool_take_fit(struct mem_pool *pool, uint64_t max_bytes, int32_
 /* Copies into `to` (a slot just taken: all zero) the pages of [from, from +
  * bytes) that hold anything: resident and not all zero. Pages never
  * touched stay untouched in `to` too. */
-void exec_mempool_copy_touched(uint8_t *to, const uint8_t *from, uint64_t bytes);
+void exec_mempool_copy_touched(struct mem_pool *pool, uint8_t *to, const uint8_t *from, uint64_t bytes);
 /* Returns slot `slot` (base `base`), of which the first `touched` bytes may be dirty. Thread-safe.
  * Its resident pages may stay mapped (cleared) for later takes, within a bound. Such a slot
  * is cleared together with others released about then: it is not taken again before that
