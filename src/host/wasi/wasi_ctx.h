@@ -12,7 +12,8 @@
  *     so they can never go stale;
  *   - rights_base/rights_inheriting only ever shrink (fd_fdstat_set_rights
  *     cannot add, path_open intersects with the parent's inheriting set);
- *   - dir, when set, is a readdir stream over a duplicate of host_fd.
+ *   - dir, when set, is a readdir stream over host_fd itself, and owns it:
+ *     closing the entry closes the stream, which closes host_fd.
  */
 #ifndef WASI_CTX_H
 #define WASI_CTX_H

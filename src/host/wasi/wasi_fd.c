@@ -80,8 +80,9 @@ void wasi_fd_entry_close(wasi_fd_entry *e)
     if (e->host_fd < 0)
         return;
     if (e->dir)
-        closedir(e->dir);
-    close(e->host_fd);
+        closedir(e->dir);   /* it owns host_fd */
+    else
+        close(e->host_fd);
     free(e->preopen_name);
     *e = (wasi_fd_entry){ .host_fd = -1 };
 }

@@ -178,21 +178,18 @@ static uint8_t dirent_type(DIR *dir, const struct dirent *d)
     }
 }
 
-/* Opens the entry's readdir stream on a duplicate, so closing it leaves host_fd alone. */
+/*
+ * Opens the entry's readdir stream on host_fd itself, which the stream then
+ * owns (wasi_fd_entry_close closes the stream instead of the descriptor).
+ * A duplicate would share the file offset anyway (dup shares the open file
+ * description) and would be one more host descriptor per directory read.
+ */
 static uint16_t ensure_dir_stream(wasi_fd_entry *e)
 {
     if (e->dir)
         return 0;
-    int dup_fd = fcntl(e->host_fd, F_DUPFD_CLOEXEC, 0);
-    if (dup_fd < 0)
-        return wasi_errno_from_host(errno);
-    e->dir = fdopendir(dup_fd);
-    if (!e->dir) {
-        int saved = errno;
-        close(dup_fd);
-        return wasi_errno_from_host(saved);
-    }
-    return 0;
+    e->dir = fdopendir(e->host_fd);
+    return e->dir ? 0 : wasi_errno_from_host(errno);
 }
 
 /*
