@@ -184,6 +184,33 @@ void proc_quota_release_object(proc_quota_charge *charge)
     *charge = (proc_quota_charge){NULL, NULL};
 }
 
+int32_t proc_quota_charge_held(proc_quota *quota)
+{
+    /* Limits never change after init: an unlimited count needs no lock. */
+    if (quota->limits.handle_count == PROC_LIMIT_UNLIMITED32)
+        return PROC_OK;
+    /* The lock, not because the owner races itself, but because objects
+     * it made may be released on other threads at any time. */
+    util_spin_lock(&quota->lock);
+    assert(!quota->ended);
+    bool room = quota->objects_made < quota->limits.handle_count;
+    quota->objects_made += room;
+    util_spin_unlock(&quota->lock);
+    return room ? PROC_OK : ISOLA_ELIMIT;
+}
+
+void proc_quota_release_held(proc_quota *quota)
+{
+    if (quota->limits.handle_count == PROC_LIMIT_UNLIMITED32)
+        return;
+    util_spin_lock(&quota->lock);
+    /* Ended with something held, proc_quota_owner_exit would have kept a
+     * slot for it in the parent that nothing gives back. */
+    assert(!quota->ended && quota->objects_made > 0);
+    quota->objects_made--;
+    util_spin_unlock(&quota->lock);
+}
+
 static int32_t quota_charge_pages(proc_quota *quota, uint32_t pages)
 {
     if (quota->limits.memory_pages == PROC_LIMIT_UNLIMITED32)

@@ -25,7 +25,9 @@
  *   fuel_per_slice, queue_count, queue_bytes, handle_count
  *                  caps: a child's is at most its parent's, nothing reserved.
  *   objects made   the live channels and directory handles a process
- *                  made, at most its handle_count, however many handles
+ *                  made, and the host descriptors its WASI table holds
+ *                  for files it opened (proc_quota_charge_held), at most
+ *                  its handle_count, however many handles
  *                  to them it still holds: a handle moved into a message
  *                  leaves its table, and endpoints nest in each other's
  *                  queues, so only counting the objects themselves bounds
@@ -77,7 +79,8 @@ typedef struct proc_quota {
     bool ended;
     /* Live objects the owner made (proc_quota_charge_object), counted
      * against limits.handle_count while they live, wherever the handles to
-     * them are: in a table or in messages queued in channels. */
+     * them are: in a table or in messages queued in channels; and what it
+     * holds itself (proc_quota_charge_held), none of it once it has ended. */
     uint32_t objects_made;
     /* A spawn or an object has been charged here: other threads may give
      * back at any time. Written and read only by the owner's own thread
@@ -164,6 +167,20 @@ int32_t proc_quota_charge_object(proc_quota_charge *charge, proc_quota *quota, s
 /* The object is gone (any thread). When its maker has ended and this was
  * its last, the maker's slot goes back to its parent. */
 void proc_quota_release_object(proc_quota_charge *charge);
+
+/*
+ * What the owner holds in its own state rather than in an object that may
+ * outlive it: a host descriptor in its WASI table (host/proc_wasi.c). It
+ * counts against limits.handle_count together with the objects it made
+ * (objects_made), so channels, directory handles and open files share one
+ * bound. Unlike an object it takes no reference on the maker and keeps no
+ * slot: the owner gives every one back before it ends (its WASI context is
+ * released before proc_quota_owner_exit). PROC_OK, or ISOLA_ELIMIT when
+ * handle_count are alive; nothing is counted when handle_count is
+ * unlimited. Owner's thread only, both of them.
+ */
+int32_t proc_quota_charge_held(proc_quota *quota);
+void proc_quota_release_held(proc_quota *quota);
 
 /* What is left of each resource now (caps are copied as they are). */
 void proc_quota_remaining(proc_quota *quota, proc_limits *remaining);

@@ -278,6 +278,40 @@ static void test_unlimited_handles_count_no_objects(void **state)
     assert_int_equal(atomic_load(&maker.refcount), 1);
 }
 
+/* What a process holds itself (its WASI descriptors) shares the handle
+ * limit with the objects it made, and gives its units straight back. */
+static void test_held_share_the_object_count(void **state)
+{
+    (void)state;
+    proc_limits l = proc_limits_default();
+    l.handle_count = 4;
+    proc_quota q;
+    proc_quota_init(&q, l);
+    proc_object maker;
+    proc_object_init(&maker, PROC_OBJ_PROCESS, maker_destroy);
+    proc_quota_charge object;
+    assert_int_equal(proc_quota_charge_object(&object, &q, &maker), PROC_OK);
+    for (uint32_t i = 0; i < 3; i++)
+        assert_int_equal(proc_quota_charge_held(&q), PROC_OK);
+    assert_int_equal(proc_quota_charge_held(&q), ISOLA_ELIMIT);
+    assert_int_equal(q.objects_made, 4);
+    proc_quota_release_held(&q);
+    assert_int_equal(proc_quota_charge_held(&q), PROC_OK);
+    proc_quota_release_object(&object);
+    assert_int_equal(proc_quota_charge_held(&q), PROC_OK);
+    for (uint32_t i = 0; i < 4; i++)
+        proc_quota_release_held(&q);
+    assert_int_equal(q.objects_made, 0);
+    assert_int_equal(atomic_load(&maker.refcount), 1);   /* held units keep no reference */
+
+    proc_quota unlimited;
+    proc_quota_init(&unlimited, proc_limits_unlimited());
+    for (uint32_t i = 0; i < 100000; i++)
+        assert_int_equal(proc_quota_charge_held(&unlimited), PROC_OK);
+    proc_quota_release_held(&unlimited);
+    assert_int_equal(unlimited.objects_made, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_objects_counted_and_slot_held),
         cmocka_unit_test(test_unlimited_handles_count_no_objects),
         cmocka_unit_test(test_owner_exit_says_what_is_owed),
+        cmocka_unit_test(test_held_share_the_object_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
