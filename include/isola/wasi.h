@@ -160,6 +160,45 @@ bool isola_wasi_router_define(isola_wasi_router *router, isola_engine *engine, c
                               isola_error *err);
 
 /* ------------------------------------------------------------------------
+ * Counting host descriptors (what the process VM's quotas use)
+ *
+ * A context holds host descriptors for its guest: those it is given
+ * (stdio, preopens, isola_wasi_add_fd) and those the guest has it open
+ * (path_open, sock_accept). With hooks set, it asks hooks.acquire before
+ * it keeps one more, and calls hooks.release (with the user current then)
+ * when one it counted is closed: fd_close, the descriptor fd_renumber
+ * overwrites, isola_wasi_release. A guest's open that acquire refuses
+ * fails with the errno the verdict names, before the host is asked (so
+ * O_CREAT creates nothing and no connection is taken off a listening
+ * socket); a given descriptor it refuses makes the isola_wasi_* call that
+ * gives it fail. Descriptors held before the hooks were set are never
+ * counted. The hooks run on the thread calling into the context.
+ */
+typedef enum isola_wasi_fd_origin {
+    ISOLA_WASI_FD_GIVEN = 0,    /* by the embedder: stdio, preopens, isola_wasi_add_fd */
+    ISOLA_WASI_FD_OPENED = 1,   /* by the guest: path_open, sock_accept */
+} isola_wasi_fd_origin;
+
+typedef enum isola_wasi_fd_verdict {
+    ISOLA_WASI_FD_KEEP = 0,     /* counted: keep it */
+    ISOLA_WASI_FD_EMFILE = 1,   /* refused by the guest's own limit: errno EMFILE */
+    ISOLA_WASI_FD_ENFILE = 2,   /* refused by a limit others share: errno ENFILE */
+} isola_wasi_fd_verdict;
+
+typedef struct isola_wasi_fd_hooks {
+    isola_wasi_fd_verdict (*acquire)(void *user, isola_wasi_fd_origin origin);
+    void (*release)(void *user, isola_wasi_fd_origin origin);
+    void *user;
+} isola_wasi_fd_hooks;
+
+/* Sets the hooks (both functions, or neither: count nothing). While
+ * descriptors counted through the current functions are open, only `user`
+ * may change: false, and nothing changes, for anything else. */
+bool isola_wasi_set_fd_hooks(isola_wasi *wasi, const isola_wasi_fd_hooks *hooks);
+/* The current hooks' user (NULL when none are set). */
+void *isola_wasi_fd_hooks_user(const isola_wasi *wasi);
+
+/* ------------------------------------------------------------------------
  * Handing directories from one context to another (spawn with a subset of
  * the parent's preopens)
  */

@@ -58,7 +58,8 @@ void isola_wasi_release(isola_wasi *w)
     if (!w)
         return;
     for (uint32_t i = 0; i < w->nfds; i++)
-        wasi_fd_entry_close(&w->fds[i]);
+        wasi_fd_entry_close(w, &w->fds[i]);
+    assert(w->fds_counted == 0);
     free(w->fds);
     free_strings(w->args, w->nargs);
     free_strings(w->env, w->nenv);
@@ -66,6 +67,17 @@ void isola_wasi_release(isola_wasi *w)
 }
 
 /* ------------------------------------------------------------ what the guest sees */
+
+/* Why wasi_fd_insert_at refused a descriptor the guest is given. */
+static const char *insert_refusal(uint16_t err)
+{
+    switch (err) {
+    case WASI_EMFILE: return "too many descriptors for this guest";
+    case WASI_ENFILE: return "too many host descriptors held for guests";
+    case WASI_ENOMEM: return "out of memory";
+    default: return "descriptor number taken";
+    }
+}
 
 bool isola_wasi_set_args(isola_wasi *w, int argc, const char *const *argv, isola_error *err)
 {
@@ -134,9 +146,11 @@ bool isola_wasi_set_stdio(isola_wasi *w, int in, int out, int errfd, isola_error
         uint8_t type = wasi_filetype_of_fd(dup_fd);
         wasi_fd_entry e = { .host_fd = dup_fd, .filetype = type,
                             .rights_base = wasi_rights_for_filetype(type) };
-        if (wasi_fd_insert_at(w, i, &e) != 0) {
+        uint16_t refused = wasi_fd_insert_at(w, i, &e);
+        if (refused) {
             close(dup_fd);
-            set_error(err, ISOLA_ERR_RESOURCE, "cannot install guest fd %u", i);
+            set_error(err, ISOLA_ERR_RESOURCE, "cannot install guest fd %u: %s", i,
+                      insert_refusal(refused));
             return false;
         }
     }
@@ -165,9 +179,11 @@ bool isola_wasi_add_fd(isola_wasi *w, int host_fd, uint32_t *guest_fd, isola_err
     uint32_t fd = 3;
     while (fd < w->nfds && w->fds[fd].host_fd >= 0)
         fd++;
-    if (wasi_fd_insert_at(w, fd, &e) != 0) {
+    uint16_t refused = wasi_fd_insert_at(w, fd, &e);
+    if (refused) {
         close(dup_fd);
-        set_error(err, ISOLA_ERR_RESOURCE, "too many guest descriptors");
+        set_error(err, ISOLA_ERR_RESOURCE, "cannot give host descriptor %d to the guest: %s", host_fd,
+                  insert_refusal(refused));
         return false;
     }
     *guest_fd = fd;
@@ -187,10 +203,12 @@ static bool preopen_install(isola_wasi *w, int dfd, const char *guest_path, uint
     uint32_t fd = 3;
     while (fd < w->nfds && w->fds[fd].host_fd >= 0)
         fd++;
-    if (!e.preopen_name || wasi_fd_insert_at(w, fd, &e) != 0) {
+    uint16_t refused = e.preopen_name ? wasi_fd_insert_at(w, fd, &e) : WASI_ENOMEM;
+    if (refused) {
         free(e.preopen_name);
         close(dfd);
-        set_error(err, ISOLA_ERR_RESOURCE, "cannot install a descriptor for '%s'", guest_path);
+        set_error(err, ISOLA_ERR_RESOURCE, "cannot install a descriptor for '%s': %s", guest_path,
+                  insert_refusal(refused));
         return false;
     }
     return true;

@@ -12,6 +12,9 @@
  *     so they can never go stale;
  *   - rights_base/rights_inheriting only ever shrink (fd_fdstat_set_rights
  *     cannot add, path_open intersects with the parent's inheriting set);
+ *   - an entry is counted (acquired through fd_hooks, wasi_fd_count.c)
+ *     iff `counted` says so, and fds_counted is the number of such
+ *     entries: each is released exactly once, when its host_fd closes;
  *   - dir, when set, is a readdir stream over host_fd itself, and owns it:
  *     closing the entry closes the stream, which closes host_fd.
  */
@@ -26,9 +29,17 @@
 
 #include "wasi_funcs.h"
 
+/* What an entry's host descriptor holds of the context's fd hooks. */
+enum {
+    WASI_FD_UNCOUNTED = 0,
+    WASI_FD_COUNTED_GIVEN = 1,    /* acquired as ISOLA_WASI_FD_GIVEN */
+    WASI_FD_COUNTED_OPENED = 2,   /* acquired as ISOLA_WASI_FD_OPENED */
+};
+
 typedef struct wasi_fd_entry {
     int host_fd;                 /* -1: free slot */
     uint8_t filetype;            /* WASI_FILETYPE_* */
+    uint8_t counted;             /* WASI_FD_UNCOUNTED or _COUNTED_*: released on close */
     uint64_t rights_base;
     uint64_t rights_inheriting;
     char *preopen_name;          /* guest path of a preopened directory, else NULL */
@@ -51,6 +62,8 @@ struct isola_wasi {
     uint32_t nenv;
     wasi_fd_entry *fds;
     uint32_t nfds;               /* entries allocated (in use or free) */
+    isola_wasi_fd_hooks fd_hooks;   /* NULL functions: nothing is counted */
+    uint32_t fds_counted;        /* entries whose `counted` is set */
     bool exited;
     int exit_code;
     isola_wasi_block_mode block_mode;
@@ -67,13 +80,26 @@ struct isola_wasi {
  * Returns WASI_EBADF or WASI_ENOTCAPABLE, or 0 with *out set.
  */
 uint16_t wasi_fd_get(isola_wasi *wasi, uint32_t fd, uint64_t rights, wasi_fd_entry **out);
-/* Installs host_fd (ownership passes) in the lowest free slot; closes it on failure. */
-uint16_t wasi_fd_insert(isola_wasi *wasi, int host_fd, uint8_t filetype, uint64_t base,
-                        uint64_t inheriting, uint32_t *out_fd);
-/* Places *e (whose host_fd passes to the table) at free slot fd; nothing is closed on failure. */
+/*
+ * Installs host_fd, which the guest opened and which `counted` says was
+ * counted (wasi_fd_count), in the lowest free slot; both pass to the
+ * table, and on failure host_fd is closed and the count released.
+ */
+uint16_t wasi_fd_insert(isola_wasi *wasi, int host_fd, uint8_t counted, uint8_t filetype,
+                        uint64_t base, uint64_t inheriting, uint32_t *out_fd);
+/* Places *e (whose host_fd passes to the table), a descriptor the context
+ * is given, at free slot fd, counting it; nothing is closed on failure
+ * (which is EMFILE or ENFILE when the hooks refuse it). */
 uint16_t wasi_fd_insert_at(isola_wasi *wasi, uint32_t fd, const wasi_fd_entry *e);
-/* Closes and frees the entry's resources; the slot becomes free. */
-void wasi_fd_entry_close(wasi_fd_entry *e);
+/* Closes and frees the entry's resources and releases its count; the slot becomes free. */
+void wasi_fd_entry_close(isola_wasi *wasi, wasi_fd_entry *e);
+
+/* Asks the fd hooks for one more descriptor of `origin` before it is made
+ * (wasi_fd_count.c): 0 and *counted to record in its entry
+ * (WASI_FD_UNCOUNTED when no hooks are set), or WASI_EMFILE / WASI_ENFILE. */
+uint16_t wasi_fd_count(isola_wasi *wasi, isola_wasi_fd_origin origin, uint8_t *counted);
+/* Gives back what wasi_fd_count took (nothing for WASI_FD_UNCOUNTED). */
+void wasi_fd_uncount(isola_wasi *wasi, uint8_t counted);
 /* Moves `from` onto `to`, closing what `to` held. */
 uint16_t wasi_fd_renumber(isola_wasi *wasi, uint32_t from, uint32_t to);
 

@@ -43,8 +43,8 @@ static bool fd_table_grow(isola_wasi *wasi, uint32_t need)
     return true;
 }
 
-uint16_t wasi_fd_insert(isola_wasi *wasi, int host_fd, uint8_t filetype, uint64_t base,
-                        uint64_t inheriting, uint32_t *out_fd)
+uint16_t wasi_fd_insert(isola_wasi *wasi, int host_fd, uint8_t counted, uint8_t filetype,
+                        uint64_t base, uint64_t inheriting, uint32_t *out_fd)
 {
     assert(host_fd >= 0);
     uint32_t fd = 0;
@@ -52,10 +52,11 @@ uint16_t wasi_fd_insert(isola_wasi *wasi, int host_fd, uint8_t filetype, uint64_
         fd++;
     if (fd >= WASI_MAX_FDS || !fd_table_grow(wasi, fd + 1)) {
         close(host_fd);
+        wasi_fd_uncount(wasi, counted);
         return fd >= WASI_MAX_FDS ? WASI_EMFILE : WASI_ENOMEM;
     }
     wasi->fds[fd] = (wasi_fd_entry){
-        .host_fd = host_fd, .filetype = filetype,
+        .host_fd = host_fd, .filetype = filetype, .counted = counted,
         .rights_base = base, .rights_inheriting = inheriting,
     };
     *out_fd = fd;
@@ -64,18 +65,23 @@ uint16_t wasi_fd_insert(isola_wasi *wasi, int host_fd, uint8_t filetype, uint64_
 
 uint16_t wasi_fd_insert_at(isola_wasi *wasi, uint32_t fd, const wasi_fd_entry *e)
 {
-    assert(e->host_fd >= 0);
+    assert(e->host_fd >= 0 && e->counted == WASI_FD_UNCOUNTED);
     if (fd >= WASI_MAX_FDS)
         return WASI_EMFILE;
     if (!fd_table_grow(wasi, fd + 1))
         return WASI_ENOMEM;
     if (wasi->fds[fd].host_fd >= 0)
         return WASI_EBADF;
+    uint8_t counted;
+    uint16_t err = wasi_fd_count(wasi, ISOLA_WASI_FD_GIVEN, &counted);
+    if (err)
+        return err;
     wasi->fds[fd] = *e;
+    wasi->fds[fd].counted = counted;
     return 0;
 }
 
-void wasi_fd_entry_close(wasi_fd_entry *e)
+void wasi_fd_entry_close(isola_wasi *wasi, wasi_fd_entry *e)
 {
     if (e->host_fd < 0)
         return;
@@ -84,6 +90,7 @@ void wasi_fd_entry_close(wasi_fd_entry *e)
     else
         close(e->host_fd);
     free(e->preopen_name);
+    wasi_fd_uncount(wasi, e->counted);
     *e = (wasi_fd_entry){ .host_fd = -1 };
 }
 
@@ -98,7 +105,7 @@ uint16_t wasi_fd_renumber(isola_wasi *wasi, uint32_t from, uint32_t to)
         return e;
     if (from == to)
         return 0;
-    wasi_fd_entry_close(dst);
+    wasi_fd_entry_close(wasi, dst);   /* its count goes; src's moves with it */
     *dst = *src;
     *src = (wasi_fd_entry){ .host_fd = -1 };
     return 0;

@@ -32,7 +32,7 @@ uint32_t wasi_fd_close(wasi_call *c)
     uint16_t err = arg_fd(c, 0, &e);
     if (err)
         return err;
-    wasi_fd_entry_close(e);
+    wasi_fd_entry_close(c->wasi, e);
     return 0;
 }
 

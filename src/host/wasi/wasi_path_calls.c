@@ -235,6 +235,14 @@ uint32_t wasi_path_open(wasi_call *c)
     bool open_nonblock = c->wasi->block_mode == ISOLA_WASI_BLOCK_PARK && !(flags & O_NONBLOCK);
     if (open_nonblock)
         flags |= O_NONBLOCK;
+    /* Counted before the open, so a refused one (EMFILE, ENFILE) has no
+     * effect, as on POSIX: O_CREAT creates nothing, O_TRUNC cuts nothing. */
+    uint8_t counted;
+    err = wasi_fd_count(c->wasi, ISOLA_WASI_FD_OPENED, &counted);
+    if (err) {
+        free(path);
+        return err;
+    }
     bool follow = dirflags & WASI_LOOKUP_SYMLINK_FOLLOW;
     int fd = -1;
     err = wasi_path_openat(dir->host_fd, path, flags, 0666, follow, &fd);
@@ -244,8 +252,10 @@ uint32_t wasi_path_open(wasi_call *c)
         err = wasi_path_openat(dir->host_fd, path, flags, 0666, follow, &fd);
     }
     free(path);
-    if (err)
+    if (err) {
+        wasi_fd_uncount(c->wasi, counted);
         return err;
+    }
     if (open_nonblock)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     uint8_t type = wasi_filetype_of_fd(fd);
@@ -254,7 +264,7 @@ uint32_t wasi_path_open(wasi_call *c)
     if (type != WASI_FILETYPE_DIRECTORY)
         inheriting = 0;   /* only directories hand rights on */
     uint32_t guest_fd = 0;
-    err = wasi_fd_insert(c->wasi, fd, type, base & allowed, inheriting, &guest_fd);
+    err = wasi_fd_insert(c->wasi, fd, counted, type, base & allowed, inheriting, &guest_fd);
     if (err)
         return err;
     wasi_put_u32(out, guest_fd);

@@ -37,18 +37,26 @@ uint32_t wasi_sock_accept(wasi_call *c)
         return WASI_ENOTSOCK;
     if (wasi_would_block(c->wasi, e, POLLIN))
         return WASI_RESULT_BLOCK;
+    /* Counted before the accept: a refused one leaves the connection queued. */
+    uint8_t counted;
+    err = wasi_fd_count(c->wasi, ISOLA_WASI_FD_OPENED, &counted);
+    if (err)
+        return err;
     int fl = SOCK_CLOEXEC | ((flags & WASI_FDFLAG_NONBLOCK) ? SOCK_NONBLOCK : 0);
     int fd;
     do {
         fd = accept4(e->host_fd, NULL, NULL, fl);
     } while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return wasi_errno_from_host(errno);
+    if (fd < 0) {
+        int saved = errno;
+        wasi_fd_uncount(c->wasi, counted);
+        return wasi_errno_from_host(saved);
+    }
     uint32_t guest_fd = 0;
     uint64_t rights = e->rights_inheriting ? e->rights_inheriting
                                            : wasi_rights_for_filetype(WASI_FILETYPE_SOCKET_STREAM);
     rights &= wasi_rights_for_filetype(WASI_FILETYPE_SOCKET_STREAM) & ~WASI_R_SOCK_ACCEPT;
-    err = wasi_fd_insert(c->wasi, fd, WASI_FILETYPE_SOCKET_STREAM, rights, 0, &guest_fd);
+    err = wasi_fd_insert(c->wasi, fd, counted, WASI_FILETYPE_SOCKET_STREAM, rights, 0, &guest_fd);
     if (err)
         return err;
     wasi_put_u32(out, guest_fd);
