@@ -11,15 +11,28 @@
  *
  * Also here: directory capabilities (PROC_OBJ_DIR) and the context a
  * spawned child gets (proc_wasi.h).
+ *
+ * Host descriptors: every one a process's context opens for the guest
+ * (path_open, sock_accept) counts against its handle limit, with the
+ * objects it made (proc_quota_charge_held: EMFILE past it); every one a
+ * context keeps, and every directory handle, takes a unit of the host's
+ * budget (fd_budget.h: ENFILE past it). Descriptors a child is given at
+ * spawn (stdio, its preopens) take budget units but not the child's own
+ * limit: the spawner chose them, and each preopen was a directory handle
+ * counted against the spawner until the spawn. The context's fd hooks do
+ * the counting; a context gets its process as their user on its first
+ * WASI call (the process does not exist yet when its context is built).
  */
 #include "host/proc_wasi.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "host/fd_budget.h"
 #include "proc/iowait.h"
 #include "proc/timer.h"
 #include "proc/vm.h"
@@ -27,6 +40,41 @@
 /* A parked call waiting on the full 16 descriptors may wait on more than it
  * could record: it is woken this often to look again (docs/wasi.md). */
 #define PROC_WASI_RECHECK_NS 10000000u
+
+/* ---------------------------------------------------------------- descriptors */
+
+/* `user` is the process, or NULL while its context is being built (then
+ * only given descriptors come, which its own limit does not count). */
+static isola_wasi_fd_verdict fd_acquire(void *user, isola_wasi_fd_origin origin)
+{
+    proc_process *p = user;
+    assert(p || origin == ISOLA_WASI_FD_GIVEN);
+    bool own = origin == ISOLA_WASI_FD_OPENED;
+    if (own && proc_quota_charge_held(&p->quota) != PROC_OK)
+        return ISOLA_WASI_FD_EMFILE;
+    if (!fd_budget_take()) {
+        if (own)
+            proc_quota_release_held(&p->quota);
+        return ISOLA_WASI_FD_ENFILE;
+    }
+    return ISOLA_WASI_FD_KEEP;
+}
+
+static void fd_release(void *user, isola_wasi_fd_origin origin)
+{
+    proc_process *p = user;
+    fd_budget_give();
+    if (origin == ISOLA_WASI_FD_OPENED)
+        proc_quota_release_held(&p->quota);
+}
+
+static void fd_hooks_set(isola_wasi *w, proc_process *p)
+{
+    isola_wasi_fd_hooks hooks = {.acquire = fd_acquire, .release = fd_release, .user = p};
+    /* Fails only for an embedder's context with counting hooks of its own
+     * and descriptors they counted: those hooks then stay in charge. */
+    (void)isola_wasi_set_fd_hooks(w, &hooks);
+}
 
 /* ---------------------------------------------------------------- hooks */
 
@@ -52,6 +100,9 @@ static isola_wasi *hook_context(isola_host_call *call, void *user)
     if (!p)
         return NULL;   /* during instantiation (a start function): no process yet */
     unpark(p);
+    /* The first call: from now on what the guest opens is the process's. */
+    if (p->wasi && isola_wasi_fd_hooks_user(p->wasi) != p)
+        fd_hooks_set(p->wasi, p);
     return p->wasi;
 }
 
@@ -92,6 +143,7 @@ static void hook_exited(isola_host_call *call, isola_wasi *wasi, int code, void 
 
 bool proc_wasi_create(proc_vm *vm, isola_error *err)
 {
+    fd_budget_init();   /* the host's limit as it is now */
     isola_wasi_hooks hooks = {.context = hook_context, .parked = hook_parked, .exited = hook_exited};
     vm->wasi_router = isola_wasi_router_new(&hooks, err);
     return vm->wasi_router != NULL;
@@ -132,6 +184,7 @@ static void dir_destroy(proc_object *object)
 {
     proc_dir *d = (proc_dir *)object;
     close(d->host_fd);
+    fd_budget_give();
     free(d->name);
     proc_quota_release_object(&d->charge);
     free(d);
@@ -154,11 +207,17 @@ int32_t proc_dir_new(proc_process *maker, uint32_t fd, uint64_t rights_base, uin
         free(d);
         return ISOLA_ELIMIT;
     }
+    if (!fd_budget_take()) {   /* the host's reserve is not for guests */
+        proc_quota_release_object(&d->charge);
+        free(d);
+        return ISOLA_ENOMEM;
+    }
     d->name = name_len ? strndup(name, name_len) : strdup(info.preopen_name);
     d->host_fd = fcntl(info.host_fd, F_DUPFD_CLOEXEC, 0);
     if (!d->name || d->host_fd < 0) {
         if (d->host_fd >= 0)
             close(d->host_fd);
+        fd_budget_give();
         free(d->name);
         proc_quota_release_object(&d->charge);
         free(d);
@@ -219,6 +278,9 @@ isola_wasi *proc_wasi_child(const proc_process *parent, const uint8_t *arg, uint
         *status = ISOLA_ENOMEM;
         return NULL;
     }
+    /* Counted from the start: what the child is given takes budget units
+     * (a spawn past the budget fails with ISOLA_ENOMEM). */
+    fd_hooks_set(w, NULL);
     int32_t r = child_args(w, arg, arg_len);
     if (r == PROC_OK) {
         /* stdin is empty: one input shared by several readers would be a

@@ -182,6 +182,23 @@ case_spawn() {
         fail "spawn: the child's trap was not reported"
 }
 
+# Host descriptors (guest_fdquota.c): each process's count against its
+# handle limit, given back whole when it ends; and all guests together stay
+# out of the host's reserve (soft limit 256: 256 - 64 for guests).
+case_fdquota() {
+    make_sandbox
+    local S="$WORK/sandbox"
+    echo data > "$S/f"
+    run_guest fdquota 0 --dir "$S::/d" "$GUESTS/fdquota.wasm"
+    expect_output fdquota
+    [ ! -e "$S/new" ] || fail "fdquota: a refused O_CREAT created /d/new"
+    local status=0
+    (ulimit -Sn 256 && exec "$ISOLA" run --dir "$S::/d" "$GUESTS/fdquota.wasm" capped) \
+        >"$WORK/out" 2>"$WORK/err" </dev/null || status=$?
+    [ "$status" = 0 ] || fail "fdquota capped: exit status $status"
+    expect_output fdquota_capped
+}
+
 # isola run's exit status is its first process's; children still running
 # when it ends are killed, so the command returns at once.
 case_spawn_exit_codes() {
