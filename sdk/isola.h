@@ -65,7 +65,8 @@ typedef struct isola_limits {
     uint32_t memory_pages;
     uint32_t queue_count;
     uint32_t handle_count;       /* handles in its table; also channels and dir handles
-                                    it made that are alive, wherever their handles went */
+                                    it made that are alive, wherever their handles went,
+                                    and the WASI files it holds open */
     uint32_t live_children;
 } isola_limits;
 

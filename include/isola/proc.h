@@ -88,7 +88,10 @@ int32_t isola_vm_spawn(isola_vm *vm, int32_t module_handle, const char *entry, c
  * WASI: `wasi` (args, environment, preopens, stdio) becomes the child's
  * context. The VM takes it over, even on failure, and switches it to
  * ISOLA_WASI_BLOCK_PARK: a call that would block parks only that process.
- * proc_exit(code) ends the process with kind 1 (exit) and reason code. */
+ * proc_exit(code) ends the process with kind 1 (exit) and reason code.
+ * It also sets the context's fd hooks: what the guest opens counts against
+ * the process's handle_count and the host's descriptor budget; what `wasi`
+ * holds already is the embedder's and is not counted (docs/wasi.md). */
 int32_t isola_vm_spawn_wasi(isola_vm *vm, int32_t module_handle, const char *entry, isola_wasi *wasi,
                             const int32_t *handles, uint32_t handle_count,
                             const isola_proc_limits *limits, isola_error *err);
