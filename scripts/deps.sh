@@ -16,13 +16,14 @@
 #                             when no npm is on PATH; machines often ship one with node)
 #   rustc libstd-rust-dev-wasm32  a Rust program run natively and under isola
 #                             (tests/real: a second toolchain's wasm, not clang's)
+#   libc++-14-dev-wasm32 libc++abi-14-dev-wasm32  a C++ program the same way
 #   erlang-base               the process/mailbox model's reference point (benchmarks)
 #   valgrind                  scripts/test.sh --valgrind
 #   hyperfine                 benchmarks
 
 ISOLA_PACKAGES="build-essential cmake clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
   libclang-rt-14-dev wabt binaryen libcjson-dev libcmocka-dev libjemalloc-dev nodejs erlang-base valgrind hyperfine
-  rustc libstd-rust-dev-wasm32"
+  rustc libstd-rust-dev-wasm32 libc++-14-dev-wasm32 libc++abi-14-dev-wasm32"
 
 isola_missing_packages() {
     local pkg missing=""
