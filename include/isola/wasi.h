@@ -191,9 +191,10 @@ typedef struct isola_wasi_fd_hooks {
     void *user;
 } isola_wasi_fd_hooks;
 
-/* Sets the hooks (both functions, or neither: count nothing). While
- * descriptors counted through the current functions are open, only `user`
- * may change: false, and nothing changes, for anything else. */
+/* Sets the hooks (both functions, or neither: count nothing; one without
+ * the other is refused). While descriptors counted through the current
+ * functions are open, only `user` may change: false, and nothing changes,
+ * for anything else. */
 bool isola_wasi_set_fd_hooks(isola_wasi *wasi, const isola_wasi_fd_hooks *hooks);
 /* The current hooks' user (NULL when none are set). */
 void *isola_wasi_fd_hooks_user(const isola_wasi *wasi);

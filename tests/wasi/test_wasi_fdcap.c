@@ -1,10 +1,12 @@
 /*
  * test_wasi_fdcap.c - limits on the host descriptors WASI processes hold,
  * through the host API, with the soft RLIMIT_NOFILE lowered to 256 before
- * the VM starts (so the host's budget for guests is 256 - 64 = 192):
+ * the VM starts and 40 descriptors of the host's own open (so the budget
+ * for guests is at most 256 - 64 - 40 = 152, less the few the VM opens):
  *   - a process with a handle limit of 8 opens exactly 8 files, then EMFILE;
- *   - a process with no handle limit opens exactly 192, then ENFILE, and
- *     the host can still open descriptors of its own (its reserve);
+ *   - a process with no handle limit opens exactly the budget, then
+ *     ENFILE, and the host can still open descriptors of its own (its
+ *     reserve), also after it lowered the limit under a running VM;
  *   - meanwhile a neighbour process's open fails with ENFILE, and a WASI
  *     child the hog spawns is refused (ISOLA_ENOMEM: its stdio needs
  *     descriptors); once the hog closes one, the neighbour gets one;
@@ -26,6 +28,8 @@
 #include <isola/proc.h>
 #include <isola/wasi.h>
 
+#include "host/fd_budget.h"
+
 static int failures;
 #define CHECK(cond)                                                                                    \
     do {                                                                                               \
@@ -37,8 +41,12 @@ static int failures;
 
 #define SECOND 1000000000LL
 #define SOFT_LIMIT 256
-#define GUEST_BUDGET (SOFT_LIMIT - 64)   /* host/fd_budget.h: a reserve of max(64, 1/16) */
+#define HOST_OWN 40                      /* the host's own descriptors, open before the VM starts */
+#define GUEST_MOST (SOFT_LIMIT - 64 - HOST_OWN)   /* host/fd_budget.h: a reserve of max(64, 1/16) */
 #define HOST_OPENS 32                    /* what the host opens of its reserve while guests hold all theirs */
+#define LOWERED 224                      /* a soft limit the host sets while the VM runs */
+
+static int guest_budget;                 /* fd_budget_cap() once the VM started */
 
 static char dir[] = "/tmp/isola-fdcap.XXXXXX";
 
@@ -163,16 +171,9 @@ static void test_own_limit(isola_vm *vm, int32_t module)
     finish(vm, &g);
 }
 
-static void test_host_budget(isola_vm *vm, int32_t module)
+/* The host can open HOST_OPENS of its own while guests hold their all. */
+static void check_host_reserve(void)
 {
-    char want[64];
-    snprintf(want, sizeof want, "hold: opened %d files, then ENFILE", GUEST_BUDGET);
-    int32_t give = isola_vm_duplicate(vm, module, ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_TRANSFER);
-    CHECK(give > 0);
-    guest hog = spawn(vm, module, "hold", UINT32_MAX, give);
-    expect_line(&hog, want);
-
-    /* The host keeps its reserve. */
     int mine[HOST_OPENS], opened = 0;
     for (int i = 0; i < HOST_OPENS; i++)
         if ((mine[opened] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
@@ -182,6 +183,17 @@ static void test_host_budget(isola_vm *vm, int32_t module)
     CHECK(opened == HOST_OPENS);
     while (opened > 0)
         close(mine[--opened]);
+}
+
+static void test_host_budget(isola_vm *vm, int32_t module)
+{
+    char want[64];
+    snprintf(want, sizeof want, "hold: opened %d files, then ENFILE", guest_budget);
+    int32_t give = isola_vm_duplicate(vm, module, ISOLA_RIGHT_SPAWN | ISOLA_RIGHT_TRANSFER);
+    CHECK(give > 0);
+    guest hog = spawn(vm, module, "hold", UINT32_MAX, give);
+    expect_line(&hog, want);
+    check_host_reserve();
 
     neighbour(vm, module, "one: ENFILE");
     tell(&hog, "spawn\n");
@@ -195,6 +207,23 @@ static void test_host_budget(isola_vm *vm, int32_t module)
     hog = spawn(vm, module, "hold", UINT32_MAX, 0);
     expect_line(&hog, want);
     finish(vm, &hog);
+}
+
+/* A limit the host lowers while the VM runs counts from the next open on. */
+static void test_lowered_limit(isola_vm *vm, int32_t module)
+{
+    struct rlimit rl;
+    CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    rl.rlim_cur = LOWERED;
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    char want[64];
+    snprintf(want, sizeof want, "hold: opened %d files, then ENFILE", guest_budget - (SOFT_LIMIT - LOWERED));
+    guest hog = spawn(vm, module, "hold", UINT32_MAX, 0);
+    expect_line(&hog, want);
+    check_host_reserve();
+    finish(vm, &hog);
+    rl.rlim_cur = SOFT_LIMIT;
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
 }
 
 int main(int argc, char **argv)
@@ -234,6 +263,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "load: %s\n", err.message);
         return 2;
     }
+    int own[HOST_OWN];
+    for (int i = 0; i < HOST_OWN; i++)
+        own[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int fds_at_start = open_fds();
     isola_vm_config cfg = {.workers = 2};
     isola_vm *vm = isola_vm_new(engine, &cfg, &err);
@@ -242,10 +274,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "vm: %s\n", err.message);
         return 2;
     }
+    /* The host's own descriptors (ours, the standard ones, the engine's)
+     * are not the guests' to take: at most GUEST_MOST, and only a few less. */
+    guest_budget = (int)fd_budget_cap();
+    printf("guests' budget: %d (at most %d)\n", guest_budget, GUEST_MOST);
+    CHECK(guest_budget <= GUEST_MOST && guest_budget >= GUEST_MOST - 16);
     test_own_limit(vm, mh);
     test_host_budget(vm, mh);
+    test_lowered_limit(vm, mh);
     isola_vm_release(vm);
     CHECK(open_fds() == fds_at_start);
+    for (int i = 0; i < HOST_OWN; i++)
+        close(own[i]);
     isola_module_release(module);
     isola_engine_release(engine);
     free(bytes);

@@ -19,7 +19,8 @@
 
 bool isola_wasi_set_fd_hooks(isola_wasi *wasi, const isola_wasi_fd_hooks *hooks)
 {
-    assert(wasi && hooks && !hooks->acquire == !hooks->release);
+    if (!wasi || !hooks || !hooks->acquire != !hooks->release)
+        return false;   /* a count with no way back would call NULL at the first close */
     const isola_wasi_fd_hooks *now = &wasi->fd_hooks;
     if (wasi->fds_counted > 0 && (hooks->acquire != now->acquire || hooks->release != now->release))
         return false;
