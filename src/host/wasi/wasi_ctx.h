@@ -44,6 +44,8 @@ typedef struct wasi_fd_entry {
     uint64_t rights_inheriting;
     char *preopen_name;          /* guest path of a preopened directory, else NULL */
     DIR *dir;                    /* lazily opened readdir stream */
+    uint64_t dir_pos;            /* entries read from `dir` since its start: the next one's cookie */
+    long dir_back;               /* telldir() before the last entry read (cookie dir_pos - 1) */
 } wasi_fd_entry;
 
 /* Binds one host function to its context: the `user` pointer of isola_func_new. */

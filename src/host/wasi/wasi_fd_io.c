@@ -189,7 +189,36 @@ static uint16_t ensure_dir_stream(wasi_fd_entry *e)
     if (e->dir)
         return 0;
     e->dir = fdopendir(e->host_fd);
+    e->dir_pos = 0;
     return e->dir ? 0 : wasi_errno_from_host(errno);
+}
+
+/*
+ * Puts the stream where `cookie` says. A cookie is an entry's position
+ * (how many come before the next one), not the host's telldir() value:
+ * on ext4 that is a 63-bit hash, and a guest's `long` (wasi-libc's
+ * telldir) cuts it to 32 bits, so seekdir went back to the start. Reading
+ * on, and backing up one entry (what a guest does after an entry did not
+ * fit its buffer), are immediate; any other seek rereads from the start.
+ */
+static uint16_t dir_seek(wasi_fd_entry *e, uint64_t cookie)
+{
+    if (cookie != 0 && cookie == e->dir_pos)
+        return 0;
+    if (cookie != 0 && cookie + 1 == e->dir_pos) {
+        seekdir(e->dir, e->dir_back);
+        e->dir_pos = cookie;
+        return 0;
+    }
+    rewinddir(e->dir);   /* cookie 0 too: a fresh listing sees changes */
+    e->dir_pos = 0;
+    while (e->dir_pos < cookie) {
+        errno = 0;
+        if (!readdir(e->dir))
+            return errno ? wasi_errno_from_host(errno) : 0;   /* past the end: nothing more to read */
+        e->dir_pos++;
+    }
+    return 0;
 }
 
 /*
@@ -214,14 +243,12 @@ uint32_t wasi_fd_readdir(wasi_call *c)
     err = ensure_dir_stream(e);
     if (err)
         return err;
-    if (cookie > (uint64_t)INT64_MAX)
-        return WASI_EINVAL;
-    if (cookie == 0)
-        rewinddir(e->dir);
-    else
-        seekdir(e->dir, (long)cookie);
+    err = dir_seek(e, cookie);
+    if (err)
+        return err;
     uint32_t used = 0;
     while (used < buf_len) {
+        long before = telldir(e->dir);
         errno = 0;
         struct dirent *d = readdir(e->dir);
         if (!d) {
@@ -229,10 +256,12 @@ uint32_t wasi_fd_readdir(wasi_call *c)
                 return wasi_errno_from_host(errno);
             break;
         }
+        e->dir_back = before;
+        e->dir_pos++;
         uint8_t head[WASI_DIRENT_SIZE];
         memset(head, 0, sizeof head);
         size_t namlen = strlen(d->d_name);
-        wasi_put_u64(head, (uint64_t)telldir(e->dir));
+        wasi_put_u64(head, e->dir_pos);
         wasi_put_u64(head + 8, (uint64_t)d->d_ino);
         wasi_put_u32(head + 16, (uint32_t)namlen);
         wasi_put_u8(head + 20, dirent_type(e->dir, d));
