@@ -28,6 +28,8 @@
 #include <isola/proc.h>
 #include <isola/wasi.h>
 
+#include "host_test.h"
+
 #include "host/fd_budget.h"
 
 static int failures;
@@ -49,35 +51,6 @@ static int failures;
 static int guest_budget;                 /* fd_budget_cap() once the VM started */
 
 static char dir[] = "/tmp/isola-fdcap.XXXXXX";
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    while (d && readdir(d))
-        n++;
-    if (d)
-        closedir(d);
-    return n;
-}
 
 /* A guest process: its stdin and stdout are pipes the test holds the other ends of. */
 typedef struct guest {

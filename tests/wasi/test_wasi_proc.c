@@ -29,6 +29,8 @@
 #include <isola/proc.h>
 #include <isola/wasi.h>
 
+#include "host_test.h"
+
 static int failures;
 #define CHECK(cond)                                                                                    \
     do {                                                                                               \
@@ -39,35 +41,6 @@ static int failures;
     } while (0)
 
 #define SECOND 1000000000LL
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static int open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    while (d && readdir(d))
-        n++;
-    if (d)
-        closedir(d);
-    return n;
-}
 
 typedef struct guest_io {
     int in[2];    /* the guest's stdin: it reads in[0], the test writes in[1] */
