@@ -203,6 +203,21 @@ static void fds(void)
             break;
     }
     printf("readdir entries %d found file.txt %d\n", entries, found);
+
+    /* Cookies name positions, whatever came between: list all, back up one
+     * with an empty buffer, then ask for the one before: its entry and the
+     * rest again, the same as the first listing had them. */
+    unsigned char all[1024], part[1024];
+    __wasi_size_t nall = 0, npart = 0;
+    show("readdir all", __wasi_fd_readdir(d, all, sizeof all, 0, &nall));
+    __wasi_dirent_t first, second;
+    memcpy(&first, all, sizeof first);
+    memcpy(&second, all + sizeof first + first.d_namlen, sizeof second);
+    show("readdir empty buffer", __wasi_fd_readdir(d, part, 0, second.d_next, &npart));
+    show("readdir from the second", __wasi_fd_readdir(d, part, sizeof part, first.d_next, &npart));
+    size_t skip = sizeof first + first.d_namlen;
+    printf("readdir from a cookie matches the listing %d\n",
+           npart == nall - skip && memcmp(part, all + skip, npart) == 0 && second.d_next == first.d_next + 1);
     (void)__wasi_fd_close(d);
 }
 

@@ -45,7 +45,8 @@ typedef struct wasi_fd_entry {
     char *preopen_name;          /* guest path of a preopened directory, else NULL */
     DIR *dir;                    /* lazily opened readdir stream */
     uint64_t dir_pos;            /* entries read from `dir` since its start: the next one's cookie */
-    long dir_back;               /* telldir() before the last entry read (cookie dir_pos - 1) */
+    long dir_back;               /* telldir() before the entry at cookie dir_back_cookie */
+    uint64_t dir_back_cookie;    /* ... the last entry read; 0: none (cookie 0 is a rewind anyway) */
 } wasi_fd_entry;
 
 /* Binds one host function to its context: the `user` pointer of isola_func_new. */

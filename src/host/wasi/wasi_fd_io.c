@@ -190,6 +190,7 @@ static uint16_t ensure_dir_stream(wasi_fd_entry *e)
         return 0;
     e->dir = fdopendir(e->host_fd);
     e->dir_pos = 0;
+    e->dir_back_cookie = 0;
     return e->dir ? 0 : wasi_errno_from_host(errno);
 }
 
@@ -205,13 +206,14 @@ static uint16_t dir_seek(wasi_fd_entry *e, uint64_t cookie)
 {
     if (cookie != 0 && cookie == e->dir_pos)
         return 0;
-    if (cookie != 0 && cookie + 1 == e->dir_pos) {
+    if (cookie != 0 && cookie == e->dir_back_cookie) {
         seekdir(e->dir, e->dir_back);
         e->dir_pos = cookie;
         return 0;
     }
     rewinddir(e->dir);   /* cookie 0 too: a fresh listing sees changes */
     e->dir_pos = 0;
+    e->dir_back_cookie = 0;
     while (e->dir_pos < cookie) {
         errno = 0;
         if (!readdir(e->dir))
@@ -257,6 +259,7 @@ uint32_t wasi_fd_readdir(wasi_call *c)
             break;
         }
         e->dir_back = before;
+        e->dir_back_cookie = e->dir_pos;
         e->dir_pos++;
         uint8_t head[WASI_DIRENT_SIZE];
         memset(head, 0, sizeof head);
