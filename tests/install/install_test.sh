@@ -32,7 +32,7 @@ cp "$SRC/examples/embed.c" "$WORK/consumer/"
 cat > "$WORK/consumer/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.20)
 project(consumer C)
-find_package(isola REQUIRED)
+find_package(isola 0.1 REQUIRED)
 add_executable(embed embed.c)
 target_link_libraries(embed PRIVATE isola::isola)
 CMAKE
