@@ -1,6 +1,7 @@
 /*
  * examples/guests/kv.c - a key-value server and its clients: request and
- * reply with the client paying for the reply channel.
+ * reply with the client paying for the reply channel, and a server no
+ * client can stop from serving the others.
  *
  * `main` spawns `server` and hands each `client` one capability to it: a
  * SEND-only handle to its mailbox. The server gets nothing but its console:
@@ -11,6 +12,13 @@
  * (its handle limit is 4): a client that kept or hoarded reply channels
  * would spend its own limit, never the server's (docs/guest-api.md,
  * channel_create).
+ *
+ * A `rogue` client does what a careless or hostile one could: it never
+ * reads its replies, sends a request with an extra handle, one with no
+ * reply handle and one that is no request at all. The server takes every
+ * message whatever handles it carries (ISOLA_RECV_CLOSE_EXTRA: the extra
+ * ones are closed), never waits on a client's queue (a reply that does not
+ * fit is dropped), and refuses new keys once its table is half full.
  *
  * Run: run_guest kv.wasm [CLIENTS [KEYS]]   (defaults: 4 clients, 8 keys each)
  */
@@ -23,6 +31,9 @@
 #define KV_STOP 3
 #define KV_REPLY 4
 #define KV_DONE 5
+#define KV_ROGUE 6
+#define KV_BYE 7
+#define ROGUE_REQUESTS 8
 
 #define MAX_CLIENTS 16
 #define MAX_KEYS 32
@@ -40,26 +51,31 @@ typedef struct kv_reply {
 /* ---------------------------------------------------------------- server */
 
 typedef struct kv_table {
-    uint32_t keys[TABLE_SIZE];    /* key + 1; 0: empty */
+    uint64_t keys[TABLE_SIZE];    /* key + 1; 0: empty */
     uint32_t values[TABLE_SIZE];
+    uint32_t used;                /* at most half the slots: probes stay short and end */
 } kv_table;
 
 static kv_table table;
 
-static uint32_t *kv_slot(uint32_t key)
+static uint64_t *kv_slot(uint32_t key)
 {
     uint32_t i = (key * 2654435761u) % TABLE_SIZE;
-    while (table.keys[i] != 0 && table.keys[i] != key + 1)
+    while (table.keys[i] != 0 && table.keys[i] != (uint64_t)key + 1)
         i = (i + 1) % TABLE_SIZE;
     return &table.keys[i];
 }
 
+/* found: 1 yes, 0 no such key, -1 a new key refused (the table is full). */
 static kv_reply kv_apply(uint64_t op, kv_request rq)
 {
-    uint32_t *k = kv_slot(rq.key);
+    uint64_t *k = kv_slot(rq.key);
     uint32_t *v = &table.values[k - table.keys];
     if (op == KV_PUT) {
-        *k = rq.key + 1;
+        if (!*k && table.used == TABLE_SIZE / 2)
+            return (kv_reply){-1, 0};
+        table.used += !*k;
+        *k = (uint64_t)rq.key + 1;
         *v = rq.value;
         return (kv_reply){1, rq.value};
     }
@@ -71,7 +87,7 @@ __attribute__((export_name("server"))) int32_t kv_server(void)
 {
     start_msg s;
     start_receive(&s);
-    uint32_t served = 0;
+    uint32_t served = 0, dropped = 0;
     for (;;) {
         kv_request rq;
         int32_t reply;
@@ -84,7 +100,8 @@ __attribute__((export_name("server"))) int32_t kv_server(void)
         if (r < 0)
             return r;
         if (info.tag == KV_STOP) {
-            console_printf("kv: served %u requests; it never made a channel\n", served);
+            console_printf("kv: served %u requests, dropped %u replies nobody read; it never made a channel\n",
+                           served, dropped);
             return 0;
         }
         if (info.handle_count != 1 || r != (int32_t)sizeof rq || (info.tag != KV_PUT && info.tag != KV_GET)) {
@@ -92,8 +109,10 @@ __attribute__((export_name("server"))) int32_t kv_server(void)
                 isola_close(reply);
             continue;   /* not a request: nothing to answer on */
         }
+        /* No waiting on a client's queue: one that does not read its
+         * replies loses them, and everyone else is still served. */
         kv_reply out = kv_apply(info.tag, rq);
-        isola_send(reply, KV_REPLY, &out, sizeof out, 0, 0, ISOLA_SEND_WAIT);
+        dropped += isola_send(reply, KV_REPLY, &out, sizeof out, 0, 0, 0) < 0;
         isola_close(reply);
         served++;
     }
@@ -104,11 +123,16 @@ __attribute__((export_name("server"))) int32_t kv_server(void)
 /* One request and its reply, through a fresh SEND-only copy of our end. */
 static kv_reply kv_call(int32_t server, int32_t reply_send, int32_t reply_recv, uint64_t op, kv_request rq)
 {
-    kv_reply out = {-1, 0};
+    kv_reply out = {-2, 0};
     int32_t give = isola_duplicate(reply_send, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER);
-    if (give < 0 || isola_send(server, op, &rq, sizeof rq, &give, 1, ISOLA_SEND_WAIT) < 0)
+    if (give < 0)
         return out;
-    isola_receive(reply_recv, KV_REPLY, ISOLA_RECV_TAG, &out, sizeof out, 0, 0, 0, ISOLA_FOREVER);
+    if (isola_send(server, op, &rq, sizeof rq, &give, 1, ISOLA_SEND_WAIT) < 0) {
+        isola_close(give);   /* not moved: still ours */
+        return out;
+    }
+    if (isola_receive(reply_recv, KV_REPLY, ISOLA_RECV_TAG, &out, sizeof out, 0, 0, 0, ISOLA_FOREVER) < 0)
+        out = (kv_reply){-2, 0};
     return out;
 }
 
@@ -142,6 +166,34 @@ __attribute__((export_name("client"))) int32_t kv_client(void)
     return 0;
 }
 
+/* handles: [console, server, main]. Sends ROGUE_REQUESTS requests whose
+ * replies it never reads (its queue holds 4: the rest are the server's to
+ * drop), one of them with an extra handle; then one with no reply handle
+ * and one that is no request. Stays alive until main says bye, so the
+ * server finds its queue full rather than gone. */
+__attribute__((export_name("rogue"))) int32_t kv_rogue(void)
+{
+    start_msg s;
+    start_receive(&s);
+    int32_t server = s.handles[1], main_h = s.handles[2];
+    int32_t ends[2], extra[2];
+    if (isola_channel_create(ends) < 0 || isola_channel_create(extra) < 0)
+        return 1;
+    for (uint32_t i = 0; i < ROGUE_REQUESTS; i++) {
+        kv_request rq = {9000 + i, i};
+        int32_t give[2] = {isola_duplicate(ends[0], ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER), extra[0]};
+        isola_send(server, KV_PUT, &rq, sizeof rq, give, i == 3 ? 2 : 1, ISOLA_SEND_WAIT);
+    }
+    kv_request rq = {1, 1};
+    isola_send(server, KV_PUT, &rq, sizeof rq, 0, 0, ISOLA_SEND_WAIT);
+    isola_send(server, 99, "junk", 4, 0, 0, ISOLA_SEND_WAIT);
+    console_printf("rogue: %u requests whose replies it never reads (one with an extra handle), "
+                   "one without a reply handle, one that is no request\n", ROGUE_REQUESTS);
+    isola_send(main_h, KV_ROGUE, 0, 0, 0, 0, ISOLA_SEND_WAIT);
+    isola_receive(ISOLA_MAILBOX, KV_BYE, ISOLA_RECV_TAG, 0, 0, 0, 0, 0, ISOLA_FOREVER);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- main */
 
 __attribute__((export_name("main"))) int32_t kv_main(void)
@@ -163,10 +215,17 @@ __attribute__((export_name("main"))) int32_t kv_main(void)
         console_printf("kv: spawning the server failed (%d)\n", server);
         return 1;
     }
-    console_printf("kv: server up; it holds no handle to any client\n");
+    console_printf("kv: server up, with a handle limit of 4: it can hold no handle to a client for long\n");
 
     int32_t me = isola_self();
     isola_limits client_limits = {.memory_pages = 1, .handle_count = 8, .queue_count = 4};
+    int32_t rogue_give[2] = {isola_duplicate(server, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER),
+                             isola_duplicate(me, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER)};
+    int32_t rogue = start_spawn(module, "rogue", 0, 0, rogue_give, 2, &client_limits);
+    if (rogue < 0) {
+        console_printf("kv: spawning the rogue failed (%d)\n", rogue);
+        return 1;
+    }
     for (uint32_t c = 0; c < clients; c++) {
         int32_t give[2] = {isola_duplicate(server, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER),
                            isola_duplicate(me, ISOLA_RIGHT_SEND | ISOLA_RIGHT_TRANSFER)};
@@ -185,12 +244,15 @@ __attribute__((export_name("main"))) int32_t kv_main(void)
         isola_receive(ISOLA_MAILBOX, KV_DONE, ISOLA_RECV_TAG, &good, sizeof good, 0, 0, 0, ISOLA_FOREVER);
         answered += good;
     }
+    /* Its messages are all in the server's mailbox, ahead of the stop. */
+    isola_receive(ISOLA_MAILBOX, KV_ROGUE, ISOLA_RECV_TAG, 0, 0, 0, 0, 0, ISOLA_FOREVER);
     /* Stop the server and wait for it to end, so its last line comes first. */
     int64_t ref = isola_monitor(server);
     isola_send(server, KV_STOP, 0, 0, 0, 0, ISOLA_SEND_WAIT);
     isola_down down = {0};
     while (ref >= 0 && down.ref != (uint64_t)ref)
         isola_receive(ISOLA_MAILBOX, ISOLA_TAG_DOWN, ISOLA_RECV_TAG, &down, sizeof down, 0, 0, 0, ISOLA_FOREVER);
+    isola_send(rogue, KV_BYE, 0, 0, 0, 0, ISOLA_SEND_WAIT);
     uint32_t expected = clients * (2 * keys + 1);
     console_printf("kv: %u clients, %u of %u requests answered correctly\n", clients, answered, expected);
     return answered == expected ? 0 : 2;
