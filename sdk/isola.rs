@@ -2,6 +2,8 @@
 //! built with `rustc --target wasm32-wasi` (Rust 1.63 or later). The same
 //! imports as sdk/isola.h, with thin wrappers that return `Result` and take
 //! slices; docs/guest-api.md is the reference for what each call does.
+//! Receives here always close the handles that do not fit
+//! (ISOLA_RECV_CLOSE_EXTRA), so no sender can wedge a mailbox.
 //!
 //! Use it as a module of your crate (`#[path = "isola.rs"] mod isola;`, or
 //! copy it). An entry a process can be spawned at is an exported function
@@ -135,6 +137,11 @@ pub struct Down {
     pub reason: i32,
 }
 
+// The guest API's layouts (docs/guest-api.md).
+const _: () = assert!(std::mem::size_of::<Limits>() == 40);
+const _: () = assert!(std::mem::size_of::<MsgInfo>() == 16);
+const _: () = assert!(std::mem::size_of::<Down>() == 16);
+
 impl Down {
     pub fn from_bytes(b: &[u8]) -> Option<Down> {
         if b.len() < 16 {
@@ -170,6 +177,10 @@ mod raw {
         pub fn yield_() -> i32;
         pub fn now() -> i64;
         pub fn detach(child: i32) -> i32;
+        pub fn dir_handle(fd: i32, rights_base: u64, rights_inheriting: u64, name: *const u8, name_len: u32) -> i32;
+        pub fn revoker_create() -> i32;
+        pub fn derive(handle: i32, revoker: i32, rights: u32) -> i32;
+        pub fn revoke(revoker: i32) -> i32;
     }
 }
 
@@ -222,6 +233,8 @@ pub fn receive(from: Handle, tag: Option<u64>, buf: &mut [u8], handles: &mut [Ha
 
 /// Takes this process's start message (its spawner's argument bytes and
 /// handles; the first process of `isola run` finds its module handle there).
+/// Like every receive here, handles past `handles.len()` are closed:
+/// `Received::handles` says how many arrived.
 pub fn receive_start(buf: &mut [u8], handles: &mut [Handle]) -> Result<Received> {
     receive(MAILBOX, Some(TAG_START), buf, handles, 0)
 }
@@ -274,4 +287,27 @@ pub fn now() -> i64 {
 /// Lets `child` outlive the caller.
 pub fn detach(child: Handle) -> Result<()> {
     status(unsafe { raw::detach(child.0) }).map(|_| ())
+}
+
+/// A handle to the caller's WASI directory `fd` with at most the given
+/// WASI rights, seen by a child as `name` ("" keeps the preopen's name):
+/// pass it in spawn's handles to make it one of the child's preopens.
+pub fn dir_handle(fd: i32, rights_base: u64, rights_inheriting: u64, name: &str) -> Result<Handle> {
+    let r = unsafe { raw::dir_handle(fd, rights_base, rights_inheriting, name.as_ptr(), name.len() as u32) };
+    status(r).map(Handle)
+}
+
+/// A new revoker (RIGHT_REVOKE, DUPLICATE, TRANSFER).
+pub fn revoker_create() -> Result<Handle> {
+    status(unsafe { raw::revoker_create() }).map(Handle)
+}
+
+/// A copy of `h` with `rights` that stops working (EREVOKED) once
+/// `revoker` is revoked, with every copy made of it.
+pub fn derive(h: Handle, revoker: Handle, rights: u32) -> Result<Handle> {
+    status(unsafe { raw::derive(h.0, revoker.0, rights) }).map(Handle)
+}
+
+pub fn revoke(revoker: Handle) -> Result<()> {
+    status(unsafe { raw::revoke(revoker.0) }).map(|_| ())
 }

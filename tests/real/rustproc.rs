@@ -103,13 +103,20 @@ fn main() {
     let server = spawn_with_argv(module, "server", &["server"], &[serve]).expect("spawn server");
     let (answers_send, answers) = isola::channel().expect("channel");
     let mut total = 0u32;
+    let mut tags_ok = true;
     for x in 1..=5u32 {
         let give = isola::duplicate(answers_send, isola::RIGHT_SEND | isola::RIGHT_TRANSFER).expect("duplicate");
         isola::send(ask, TAG_ASK, &x.to_le_bytes(), &[give], true).expect("ask");
         let mut a = [0u8; 4];
-        isola::receive(answers, Some(TAG_ANSWER), &mut a, &mut [], isola::FOREVER).expect("answer");
+        let got = isola::receive(answers, None, &mut a, &mut [], isola::FOREVER).expect("answer");
+        tags_ok &= got.tag == TAG_ANSWER && got.size == 4 && got.handles == 0;
         total += u32::from_le_bytes(a);
     }
+    let revoker = isola::revoker_create().expect("revoker");
+    let gated = isola::derive(ask, revoker, isola::RIGHT_SEND).expect("derive");
+    let before = isola::send(gated, 99, &[], &[], false);
+    isola::revoke(revoker).expect("revoke");
+    let after = isola::send(gated, 99, &[], &[], false);
     let server_ref = isola::monitor(server).expect("monitor");
     isola::send(ask, TAG_ASK, &0u32.to_le_bytes(), &[], true).expect("stop");
     loop {
@@ -118,6 +125,7 @@ fn main() {
             break;
         }
     }
-    println!("main: the server's answers add up to {}", total);
+    println!("main: the server's answers add up to {} (tags and sizes as sent: {})", total, tags_ok);
+    println!("main: a derived handle sends {:?}, and once revoked gives {}", before, after.unwrap_err());
     println!("main: a bad handle gives {}", isola::send(Handle(12345), 1, &[], &[], false).unwrap_err());
 }
