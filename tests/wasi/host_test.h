@@ -1,6 +1,7 @@
 /*
  * tests/wasi/host_test.h - what the WASI host-API tests (test_wasi_*.c)
- * share: reading a guest module, and counting this process's descriptors.
+ * share: CHECK, reading a guest module, and counting this process's
+ * descriptors.
  */
 #ifndef ISOLA_TESTS_WASI_HOST_TEST_H
 #define ISOLA_TESTS_WASI_HOST_TEST_H
@@ -9,6 +10,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* Counts a failed condition and says where; main reports the count. */
+static int failures;
+#define CHECK(cond)                                                                                    \
+    do {                                                                                               \
+        if (!(cond)) {                                                                                 \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                            \
+            failures++;                                                                                \
+        }                                                                                              \
+    } while (0)
 
 /* The whole file, malloc'ed (*len its size), or NULL. */
 static inline uint8_t *read_file(const char *path, size_t *len)

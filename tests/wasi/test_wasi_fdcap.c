@@ -32,15 +32,6 @@
 
 #include "host/fd_budget.h"
 
-static int failures;
-#define CHECK(cond)                                                                                    \
-    do {                                                                                               \
-        if (!(cond)) {                                                                                 \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                            \
-            failures++;                                                                                \
-        }                                                                                              \
-    } while (0)
-
 #define SECOND 1000000000LL
 #define SOFT_LIMIT 256
 #define HOST_OWN 40                      /* the host's own descriptors, open before the VM starts */

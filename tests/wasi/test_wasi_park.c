@@ -22,9 +22,6 @@
 
 #include "host_test.h"
 
-static int failures;
-#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
-
 static int64_t now_ns(void)
 {
     struct timespec ts;

@@ -31,15 +31,6 @@
 
 #include "host_test.h"
 
-static int failures;
-#define CHECK(cond)                                                                                    \
-    do {                                                                                               \
-        if (!(cond)) {                                                                                 \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                            \
-            failures++;                                                                                \
-        }                                                                                              \
-    } while (0)
-
 #define SECOND 1000000000LL
 
 typedef struct guest_io {

@@ -17,9 +17,6 @@
 
 #include "host_test.h"
 
-static int failures;
-#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
-
 int main(int argc, char **argv)
 {
     if (argc < 2)
