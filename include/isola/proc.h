@@ -35,6 +35,10 @@ typedef struct isola_vm_config {
      * Processes are numbered 1, 2, 3... in the order they are spawned. */
     void (*on_trap)(void *user, uint64_t process_id, const isola_trap *trap);
     void *on_trap_user;
+    /* Threads for WASI calls that wait for a disk (fsync, a read of data
+     * not in the page cache), made at the first such call, so that a slow
+     * or hung disk never holds a worker; 0: 4. */
+    uint32_t blocking_threads;
 } isola_vm_config;
 
 /* Limits asked for a new process (the same 40-byte layout as the guest's

@@ -116,14 +116,34 @@ typedef enum isola_wasi_block_mode {
 
 void isola_wasi_set_block_mode(isola_wasi *wasi, isola_wasi_block_mode mode);
 
-/* What a parked call waits for: any of the fds being ready, or the deadline. */
+/* What a parked call waits for: any of the fds being ready, or the
+ * deadline; or, with `disk`, nothing a poll can tell (see below). */
 typedef struct isola_wasi_wait {
     uint32_t nfds;
     int fds[16];             /* host descriptors */
     short events[16];        /* poll() events for each */
     bool has_deadline;
     int64_t deadline_ns;     /* CLOCK_MONOTONIC */
+    bool disk;               /* resume it on a thread that may block (ISOLA_WASI_DISK_WAIT) */
 } isola_wasi_wait;
+
+/*
+ * Disk policy, for park mode only. A disk is not a pipe: no poll says when
+ * fsync, fdatasync, posix_fallocate or a read of data not in the page
+ * cache will finish, and each can take milliseconds (a slow disk) or for
+ * ever (a hung network file system). ISOLA_WASI_DISK_WAIT (the default)
+ * lets such a call wait on the calling thread. With ISOLA_WASI_DISK_PARK
+ * it returns ISOLA_HOST_BLOCK with wait.disk set and nothing else to wait
+ * for; the scheduler resumes the exec on a thread of its own that may
+ * block, with ISOLA_WASI_DISK_WAIT set there, and the call runs again
+ * (a read first tries the page cache without waiting: RWF_NOWAIT).
+ */
+typedef enum isola_wasi_disk_policy {
+    ISOLA_WASI_DISK_WAIT = 0,
+    ISOLA_WASI_DISK_PARK = 1,
+} isola_wasi_disk_policy;
+
+void isola_wasi_set_disk_policy(isola_wasi *wasi, isola_wasi_disk_policy policy);
 
 /* Fills *out with the wait of the last call that returned ISOLA_HOST_BLOCK. */
 void isola_wasi_wait_info(const isola_wasi *wasi, isola_wasi_wait *out);

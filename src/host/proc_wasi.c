@@ -100,9 +100,14 @@ static isola_wasi *hook_context(isola_host_call *call, void *user)
     if (!p)
         return NULL;   /* during instantiation (a start function): no process yet */
     unpark(p);
+    if (!p->wasi)
+        return NULL;
     /* The first call: from now on what the guest opens is the process's. */
-    if (p->wasi && isola_wasi_fd_hooks_user(p->wasi) != p)
+    if (isola_wasi_fd_hooks_user(p->wasi) != p)
         fd_hooks_set(p->wasi, p);
+    /* A wait for the disk holds a worker, which every process needs: it
+     * parks, and the next slice runs on a blocking thread (sched.h). */
+    isola_wasi_set_disk_policy(p->wasi, p->on_blocker ? ISOLA_WASI_DISK_WAIT : ISOLA_WASI_DISK_PARK);
     return p->wasi;
 }
 
@@ -112,6 +117,10 @@ static void hook_parked(isola_host_call *call, isola_wasi *wasi, void *user)
     proc_process *p = caller(call);
     isola_wasi_wait wait;
     isola_wasi_wait_info(wasi, &wait);
+    if (wait.disk) {
+        p->disk_wait = true;   /* the worker hands it on as its slice ends (sched.c) */
+        return;
+    }
     p->io_parked = true;
     bool ok = wait.nfds > 0 || wait.has_deadline;
     if (ok && wait.nfds > 0)

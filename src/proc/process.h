@@ -208,6 +208,10 @@ typedef struct proc_process {
     bool exec_cached;          /* exec came from vm->reuse (process stack config) */
     isola_wasi *wasi;          /* its WASI context (PARK mode) if the module imports WASI */
     bool io_parked;            /* a WASI call registered a wait (worker-local) */
+    bool disk_wait;            /* a WASI call parked for the disk: its next slice runs on a
+                                  blocking thread (sched.h), where on_blocker is set */
+    bool on_blocker;           /* its current slice runs there: WASI calls may wait for the disk */
+    bool disk_here;            /* no blocking thread could be made: its next slice may wait here */
     uint32_t io_slot;          /* index+1 of its registration in vm->io, 0: none (io lock) */
 
     /* Scheduling (sched.c; state and waiter are above). */

@@ -44,6 +44,10 @@
 #define SCHED_FAIR_INTERVAL_NS 1000000u
 #endif
 #define SCHED_SPIN_ROUNDS 200u
+/* A slice on a blocking thread: the call that waited for the disk runs
+ * again, then this much more of the guest, then it is back on a worker
+ * (blocking threads may outnumber the cores; guest code should not). */
+#define SCHED_BLOCKING_SLICE 10000u
 
 typedef struct sched_list {
     proc_process *head, *tail;   /* head: oldest */
@@ -63,10 +67,23 @@ struct sched_worker {
     uint64_t fair_at;            /* worker-local: proc_now_ns() of the last fair take */
     const proc_process *running; /* worker-local: whose slice runs (compared only) */
     proc_process **hot_seen;     /* worker-local, one per victim: the lone hot process seen there */
+    struct sched_blocking *pool; /* a blocking thread's pool; NULL for a worker */
     proc_local local __attribute__((aligned(64)));   /* worker-local: its own line(s) */
 } __attribute__((aligned(64)));
 
 static _Thread_local sched_worker *tls_worker;
+
+/* The blocking threads (see sched.h, "Disks"): one queue, a lock and a
+ * condition; a blocking thread is a sched_worker that is no one's
+ * tls_worker, so what it makes runnable goes to the workers. */
+typedef struct sched_blocking {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    sched_list queue;            /* run_next/run_prev, as on a worker */
+    bool stopping;
+    uint32_t nthreads;           /* started */
+    sched_worker *threads;
+} sched_blocking;
 
 /* ---------------------------------------------------------------- lists */
 
@@ -390,6 +407,10 @@ static void sched_end_returned(proc_process *p)
 static void sched_requeue(sched_worker *w, proc_process *p)
 {
     atomic_store(&p->state, PROC_RUNNABLE);
+    if (w->pool) {
+        proc_sched_push(w->sched, p);   /* back to the workers */
+        return;
+    }
     if (worker_push(w, p, false, false) > 0)
         sched_notify(w->sched);
 }
@@ -412,9 +433,13 @@ static void sched_join_lists(proc_process *p)
  * (or the claim's CAS) before the kill_word load is what makes a kill
  * that found it RUNNABLE visible here.
  */
+static bool sched_to_blocking(proc_sched *sched, proc_process *p);
+
 static void sched_run_slice(sched_worker *w, proc_process *p)
 {
     w->running = p;
+    p->on_blocker = w->pool || p->disk_here;   /* may its WASI calls wait for a disk? */
+    p->disk_here = false;
     int s = atomic_load_explicit(&p->state, memory_order_relaxed);
     if (s == PROC_RUNNABLE)
         atomic_store(&p->state, PROC_RUNNING);
@@ -443,6 +468,8 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
     uint64_t slice = p->fuel_per_slice;
     if (slice == 0 || slice > SCHED_SLICE_MAX)
         slice = SCHED_SLICE_MAX;
+    if (w->pool && slice > SCHED_BLOCKING_SLICE)
+        slice = SCHED_BLOCKING_SLICE;
     if (p->fuel_limited) {   /* never past the total: a slice ends where it does */
         uint64_t left = proc_quota_fuel_left(&p->quota);
         if (left == 0) {
@@ -498,6 +525,17 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
             return;
         }
         sched_join_lists(p);   /* before it can wait */
+        if (p->disk_wait) {
+            /* It waits for a disk: its next slice runs where that may
+             * block (a wake meanwhile, a kill say, is seen there). */
+            p->disk_wait = false;
+            atomic_store(&p->state, PROC_RUNNABLE);
+            if (!sched_to_blocking(w->sched, p)) {
+                p->disk_here = true;   /* no blocking thread: it waits here, as it once did */
+                sched_requeue(w, p);
+            }
+            return;
+        }
         int expected = PROC_RUNNING;
         if (atomic_compare_exchange_strong(&p->state, &expected, PROC_WAITING))
             return;   /* from here on only a wake may touch it */
@@ -608,20 +646,25 @@ static bool sched_sleep(sched_worker *w)
     return !atomic_load(&sched->stopping);
 }
 
-static void *sched_worker_main(void *arg)
+/* A guest's write to a pipe whose reader has gone raises SIGPIPE on the
+ * writing thread, and a file grown past the host's size limit (ulimit -f)
+ * SIGXFSZ; the default action of either ends the whole host process, every
+ * guest with it. Blocked on every thread that runs guests, they stay
+ * pending and the call fails with EPIPE or EFBIG for that guest alone,
+ * whatever the embedder's handlers. */
+static void sched_block_guest_signals(void)
 {
-    sched_worker *w = arg;
-    /* A guest's write to a pipe whose reader has gone raises SIGPIPE on the
-     * writing thread, and a file grown past the host's size limit (ulimit
-     * -f) SIGXFSZ; the default action of either ends the whole host
-     * process, every guest with it. Blocked here, they stay pending and the
-     * call fails with EPIPE or EFBIG for that guest alone, whatever the
-     * embedder's handlers. */
     sigset_t guest_signals;
     sigemptyset(&guest_signals);
     sigaddset(&guest_signals, SIGPIPE);
     sigaddset(&guest_signals, SIGXFSZ);
     pthread_sigmask(SIG_BLOCK, &guest_signals, NULL);
+}
+
+static void *sched_worker_main(void *arg)
+{
+    sched_worker *w = arg;
+    sched_block_guest_signals();
     tls_worker = w;
     proc_local_bind(&w->local);
     while (!atomic_load(&w->sched->stopping)) {
@@ -637,13 +680,108 @@ static void *sched_worker_main(void *arg)
     return NULL;
 }
 
-bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers)
+/* ---------------------------------------------------------------- blocking threads */
+
+static void *sched_blocking_main(void *arg)
+{
+    sched_worker *w = arg;
+    sched_blocking *b = w->pool;
+    sched_block_guest_signals();
+    pthread_mutex_lock(&b->lock);
+    for (;;) {
+        proc_process *p = list_pop_head(&b->queue);
+        if (!p) {
+            if (b->stopping)
+                break;
+            pthread_cond_wait(&b->wake, &b->lock);
+            continue;
+        }
+        pthread_mutex_unlock(&b->lock);
+        sched_run_slice(w, p);
+        /* After the slice: whatever it made runnable is queued by now. */
+        atomic_fetch_sub(&w->sched->blocking_busy, 1);
+        pthread_mutex_lock(&b->lock);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return NULL;
+}
+
+static void sched_blocking_stop(sched_blocking *b)
+{
+    pthread_mutex_lock(&b->lock);
+    b->stopping = true;
+    pthread_cond_broadcast(&b->wake);
+    pthread_mutex_unlock(&b->lock);
+    for (uint32_t i = 0; i < b->nthreads; i++)
+        pthread_join(b->threads[i].thread, NULL);
+    pthread_cond_destroy(&b->wake);
+    pthread_mutex_destroy(&b->lock);
+    free(b->threads);
+    free(b);
+}
+
+/* Makes the pool and starts its threads; NULL when not one would start. */
+static sched_blocking *sched_blocking_new(proc_sched *sched)
+{
+    uint32_t n = sched->blocking_threads;
+    sched_blocking *b = calloc(1, sizeof *b);
+    sched_worker *threads = aligned_alloc(64, n * sizeof *threads);
+    if (!b || !threads) {
+        free(b);
+        free(threads);
+        return NULL;
+    }
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->wake, NULL);
+    b->threads = threads;
+    for (uint32_t i = 0; i < n; i++) {
+        threads[i] = (sched_worker){.sched = sched, .index = i, .pool = b};
+        if (pthread_create(&threads[i].thread, NULL, sched_blocking_main, &threads[i]) != 0)
+            break;
+        b->nthreads++;
+    }
+    if (b->nthreads == 0) {
+        sched_blocking_stop(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Queues a RUNNABLE process for a blocking thread, making the pool at the
+ * first call; false when it cannot be made. */
+static bool sched_to_blocking(proc_sched *sched, proc_process *p)
+{
+    sched_blocking *b = atomic_load_explicit(&sched->blocking, memory_order_acquire);
+    if (!b) {
+        pthread_mutex_lock(&sched->blocking_lock);
+        b = atomic_load_explicit(&sched->blocking, memory_order_relaxed);
+        if (!b && !sched->blocking_failed) {
+            b = sched_blocking_new(sched);
+            sched->blocking_failed = !b;
+            atomic_store_explicit(&sched->blocking, b, memory_order_release);
+        }
+        pthread_mutex_unlock(&sched->blocking_lock);
+        if (!b)
+            return false;
+    }
+    atomic_fetch_add(&sched->blocking_busy, 1);
+    pthread_mutex_lock(&b->lock);
+    list_append(&b->queue, p);
+    pthread_cond_signal(&b->wake);
+    pthread_mutex_unlock(&b->lock);
+    return true;
+}
+
+/* ---------------------------------------------------------------- start and stop */
+
+bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers, uint32_t nblocking)
 {
     if (nworkers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         nworkers = n > 0 ? (uint32_t)n : 1;
     }
-    *sched = (proc_sched){.vm = vm};
+    *sched = (proc_sched){.vm = vm, .blocking_threads = nblocking ? nblocking : PROC_SCHED_BLOCKING_THREADS};
+    pthread_mutex_init(&sched->blocking_lock, NULL);
     pthread_mutex_init(&sched->sleep_lock, NULL);
     pthread_cond_init(&sched->wake, NULL);
     sched->workers = aligned_alloc(64, nworkers * sizeof *sched->workers);
@@ -682,6 +820,9 @@ void proc_sched_stop(proc_sched *sched)
     pthread_mutex_unlock(&sched->sleep_lock);
     for (uint32_t i = 0; i < n; i++)
         pthread_join(sched->workers[i].thread, NULL);
+    sched_blocking *b = atomic_exchange(&sched->blocking, NULL);
+    if (b)
+        sched_blocking_stop(b);
     sched->nworkers = sched->nstarted = 0;
     if (sched->workers)
         free(sched->workers[0].hot_seen);   /* the one block of every worker's marks */
@@ -693,7 +834,7 @@ bool proc_sched_quiet(proc_sched *sched, uint64_t *epoch)
 {
     pthread_mutex_lock(&sched->sleep_lock);
     bool quiet = !atomic_load(&sched->stopping) && atomic_load(&sched->sleeping) == sched->nworkers &&
-                 !sched_any_queued(sched);
+                 !sched_any_queued(sched) && atomic_load(&sched->blocking_busy) == 0;
     *epoch = atomic_load(&sched->idle_epoch);
     pthread_mutex_unlock(&sched->sleep_lock);
     return quiet;

@@ -33,6 +33,14 @@
  * RUNNING_WOKEN, which makes the worker requeue the process instead; so a
  * message that lands between parking and suspension is never lost.
  *
+ * Disks: a WASI call that would wait for a disk (fsync, a read the page
+ * cache cannot serve) parks like any other, but nothing can tell when a
+ * disk is done, so there is nothing to register: the worker hands the
+ * process to a small pool of blocking threads, which run its next slice,
+ * where the call runs again and may wait. The slice there is short
+ * (SCHED_BLOCKING_SLICE): a few instructions after the call the process
+ * is back on a worker. A hung disk holds a blocking thread, never a worker.
+ *
  * Sleeping: a worker with nothing to run or steal spins briefly, then
  * sleeps on `wake`. Whoever queues work signals a sleeper only when one
  * exists and the work is surplus (a process queued behind others, or from a
@@ -53,6 +61,8 @@ struct proc_vm;
 
 typedef struct sched_worker sched_worker;
 
+struct sched_blocking;
+
 typedef struct proc_sched {
     sched_worker *workers;
     uint32_t nworkers;
@@ -64,6 +74,13 @@ typedef struct proc_sched {
     atomic_uint sleeping;           /* workers waiting on `wake` */
     atomic_bool stopping;
     atomic_uint_fast64_t idle_epoch;  /* +1 each time the last worker goes to sleep (sleep_lock) */
+    /* Blocking threads (sched.c): slices whose WASI calls may wait for a
+     * disk. Made at the first such wait; blocking_lock guards that. */
+    _Atomic(struct sched_blocking *) blocking;
+    pthread_mutex_t blocking_lock;
+    uint32_t blocking_threads;      /* how many to make */
+    bool blocking_failed;           /* none could be made: such calls wait on the worker */
+    atomic_uint blocking_busy;      /* processes queued for or running on them */
     struct proc_vm *vm;
 } proc_sched;
 
@@ -76,10 +93,14 @@ proc_local *proc_sched_local(proc_sched *sched);
 struct proc_reuse;
 void proc_sched_drain_locals(proc_sched *sched, struct proc_reuse *reuse);
 
-/* Starts `nworkers` workers (0: one per online CPU). false on failure. */
-bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers);
+/* Starts `nworkers` workers (0: one per online CPU); `nblocking` blocking
+ * threads (0: PROC_SCHED_BLOCKING_THREADS) are made when first needed.
+ * false on failure. */
+#define PROC_SCHED_BLOCKING_THREADS 4u
+bool proc_sched_start(proc_sched *sched, struct proc_vm *vm, uint32_t nworkers, uint32_t nblocking);
 
-/* Stops the workers after their current slice; queued processes stay queued. */
+/* Stops the workers (and blocking threads) after their current slice;
+ * queued processes stay queued. */
 void proc_sched_stop(proc_sched *sched);
 
 /* Queues a RUNNABLE process: on the calling worker's hot stack when called

@@ -216,7 +216,7 @@ isola_vm *isola_vm_new(isola_engine *engine, const isola_vm_config *cfg, isola_e
         free(vm);
         return NULL;
     }
-    if (!proc_timers_start(&vm->timers) || !proc_sched_start(&vm->sched, vm, cfg ? cfg->workers : 0)) {
+    if (!proc_timers_start(&vm->timers) || !proc_sched_start(&vm->sched, vm, cfg ? cfg->workers : 0, cfg ? cfg->blocking_threads : 0)) {
         if (err)
             *err = (isola_error){.kind = ISOLA_ERR_RESOURCE, .message = "cannot start VM threads"};
         proc_timers_stop(&vm->timers);

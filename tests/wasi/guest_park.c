@@ -6,6 +6,8 @@
  *   count N     burn fuel: N rounds of a small hash, print the result
  *   exit N      exit(N) through proc_exit
  *   write N     write N bytes of 'x' to stdout, asking for all that is left each time
+ *   disk        read /d/data (its length and a hash, a pread too), then write,
+ *               fsync, fdatasync and fallocate /d/out
  * Without arguments it returns 0.
  */
 #include <fcntl.h>
@@ -53,6 +55,27 @@ int main(int argc, char **argv)
         char buf[16] = "";
         ssize_t r = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
         printf("fifo: %s", r > 0 ? buf : "nothing\n");
+    } else if (strcmp(mode, "disk") == 0) {   /* reads /d/data, then writes and syncs /d/out */
+        int fd = open("/d/data", O_RDONLY);
+        unsigned h = 2166136261u;
+        long total = 0;
+        static unsigned char buf[8192];
+        ssize_t r;
+        while (fd >= 0 && (r = read(fd, buf, sizeof buf)) > 0) {
+            for (ssize_t i = 0; i < r; i++)
+                h = (h ^ buf[i]) * 16777619u;
+            total += r;
+        }
+        unsigned char at[16] = {0};
+        int ok = fd >= 0 && pread(fd, at, sizeof at, 40000) == (ssize_t)sizeof at;
+        for (size_t i = 0; i < sizeof at; i++)
+            h = (h ^ at[i]) * 16777619u;
+        close(fd);
+        int out = open("/d/out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ok = ok && out >= 0 && write(out, "synced\n", 7) == 7 && fsync(out) == 0 && fdatasync(out) == 0 &&
+             posix_fallocate(out, 0, 65536) == 0;
+        close(out);
+        printf("disk: %ld %u %s\n", total, h, ok ? "synced" : "failed");
     } else if (strcmp(mode, "exit") == 0) {
         fflush(stdout);
         exit((int)n);

@@ -9,7 +9,9 @@
  *     are closed: the pipe it read has no reader left (EPIPE) and the
  *     host's descriptor count is back where it was;
  *   - proc_exit(9) ends only that process (kind EXIT, reason 9);
- *   - a WASI module spawned with plain isola_vm_spawn gets an empty context.
+ *   - a WASI module spawned with plain isola_vm_spawn gets an empty context;
+ *   - disk calls (fsync, a read of a file not in the page cache) run on the
+ *     VM's blocking threads, with the same results.
  *
  * usage: test_wasi_proc GUEST_DIR   (uses GUEST_DIR/park.wasm)
  */
@@ -237,6 +239,91 @@ static void test_fifo_open(isola_vm *vm, int32_t module)
     rmdir(dir);
 }
 
+/* Threads of this test program now. */
+static int thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/*
+ * Disk calls (fsync, fdatasync, fallocate, a read of a file not in the
+ * page cache) run on the VM's blocking threads, made at the first of them
+ * (two here, cfg.blocking_threads): the thread count grows by two, the
+ * results are right whether the file is cached or not, and a computing
+ * process spawned beside the readers still ends.
+ */
+static void test_disk_calls(isola_vm *vm, int32_t module)
+{
+    char dir[] = "/tmp/isola-disk.XXXXXX", data[64], out[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    enum { SIZE = 300000 };
+    static unsigned char bytes[SIZE];
+    unsigned h = 2166136261u, x = 12345;
+    for (size_t i = 0; i < SIZE; i++) {
+        x = x * 1103515245u + 12345u;
+        bytes[i] = (unsigned char)(x >> 16);
+        h = (h ^ bytes[i]) * 16777619u;
+    }
+    for (size_t i = 40000; i < 40016; i++)
+        h = (h ^ bytes[i]) * 16777619u;
+    char want[64];
+    snprintf(want, sizeof want, "disk: %d %u synced\n", SIZE, h);
+    int fd = open(data, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, bytes, SIZE) == SIZE && fsync(fd) == 0);
+    if (fd >= 0)
+        close(fd);
+    int threads = thread_count();
+    for (int round = 0; round < 2; round++) {
+        /* Round 0 reads from the disk (the pages dropped), round 1 from the cache. */
+        if (round == 0 && (fd = open(data, O_RDONLY)) >= 0) {
+            CHECK(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+            close(fd);
+        }
+        enum { READERS = 3 };
+        guest_io io[READERS], c;
+        int32_t readers[READERS];
+        for (int i = 0; i < READERS; i++) {
+            io_open(&io[i]);
+            isola_error err;
+            isola_wasi *w = isola_wasi_new(&err);
+            const char *argv[] = {"park", "disk"};
+            CHECK(w && isola_wasi_set_args(w, 2, argv, &err) &&
+                  isola_wasi_set_stdio(w, io[i].in[0], io[i].out[1], 2, &err) &&
+                  isola_wasi_preopen_dir(w, dir, "/d", &err));
+            readers[i] = isola_vm_spawn_wasi(vm, module, "_start", w, NULL, 0, NULL, &err);
+            CHECK(readers[i] > 0);
+        }
+        io_open(&c);
+        int32_t counter = spawn(vm, module, &c, "count", "3000000");
+        isola_proc_exit ex = {-1, -1};
+        CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
+        expect_output(&c, "count: 2793556869\n");
+        for (int i = 0; i < READERS; i++) {
+            CHECK(isola_vm_wait(vm, readers[i], 20 * SECOND, &ex) == 0 && ex.kind == 0 && ex.reason == 0);
+            expect_output(&io[i], want);
+            isola_vm_close(vm, readers[i]);
+            io_close(&io[i]);
+        }
+        isola_vm_close(vm, counter);
+        io_close(&c);
+    }
+    CHECK(thread_count() == threads + 2);
+    struct stat st;
+    CHECK(stat(out, &st) == 0 && st.st_size == 65536);
+    unlink(data);
+    unlink(out);
+    rmdir(dir);
+}
+
 /* A writer whose stdout pipe has no reader: its write fails with EPIPE and
  * it returns 2 from main (park.c), and nothing else ends. This test program leaves
  * SIGPIPE at its default action, which ends the whole program: the VM's
@@ -295,7 +382,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int fds_at_start = open_fds();
-    isola_vm_config cfg = {.workers = 1};
+    isola_vm_config cfg = {.workers = 1, .blocking_threads = 2};
     isola_vm *vm = isola_vm_new(engine, &cfg, &err);
     /* This thread's own write to a closed pipe (test_kill_parked) must not
      * end the test; blocked only here, after the VM made its threads, so
@@ -316,6 +403,7 @@ int main(int argc, char **argv)
     test_exit_and_empty(vm, mh);
     test_closed_pipe(vm, mh);
     test_fifo_open(vm, mh);
+    test_disk_calls(vm, mh);
     isola_vm_release(vm);
     CHECK(open_fds() == fds_at_start);   /* the epoll thread's descriptors are gone too */
     isola_module_release(module);

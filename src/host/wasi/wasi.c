@@ -297,4 +297,6 @@ int isola_wasi_exit_code(const isola_wasi *w) { return w->exit_code; }
 
 void isola_wasi_set_block_mode(isola_wasi *w, isola_wasi_block_mode mode) { w->block_mode = mode; }
 
+void isola_wasi_set_disk_policy(isola_wasi *w, isola_wasi_disk_policy policy) { w->disk_policy = policy; }
+
 void isola_wasi_wait_info(const isola_wasi *w, isola_wasi_wait *out) { *out = w->wait; }

@@ -54,3 +54,17 @@ bool wasi_would_block(isola_wasi *w, const wasi_fd_entry *e, short events)
     wasi_block_record(w, &e->host_fd, &events, 1, false, 0);
     return true;
 }
+
+bool wasi_disk_parks(const isola_wasi *w, const wasi_fd_entry *e)
+{
+    return w->block_mode == ISOLA_WASI_BLOCK_PARK && w->disk_policy == ISOLA_WASI_DISK_PARK &&
+           (e->filetype == WASI_FILETYPE_REGULAR_FILE || e->filetype == WASI_FILETYPE_DIRECTORY ||
+            e->filetype == WASI_FILETYPE_BLOCK_DEVICE);
+}
+
+uint32_t wasi_park_on_disk(isola_wasi *w)
+{
+    wasi_block_record(w, NULL, NULL, 0, false, 0);
+    w->wait.disk = true;
+    return WASI_RESULT_BLOCK;
+}

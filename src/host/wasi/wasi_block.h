@@ -31,6 +31,15 @@ bool wasi_would_block(isola_wasi *w, const wasi_fd_entry *e, short events);
 bool wasi_parks(isola_wasi *w, const wasi_fd_entry *e);
 uint32_t wasi_park_on_eagain(isola_wasi *w, const wasi_fd_entry *e, short events);
 
+/*
+ * Whether a call on e that may wait for the disk (fsync, a read past the
+ * page cache) must park instead: park mode with ISOLA_WASI_DISK_PARK, and
+ * e a regular file, directory or block device. wasi_park_on_disk records
+ * that wait (wait.disk) and returns WASI_RESULT_BLOCK.
+ */
+bool wasi_disk_parks(const isola_wasi *w, const wasi_fd_entry *e);
+uint32_t wasi_park_on_disk(isola_wasi *w);
+
 /* Records a wait on several fds and/or a monotonic deadline (park mode). */
 void wasi_block_record(isola_wasi *w, const int *fds, const short *events, uint32_t nfds,
                        bool has_deadline, int64_t deadline_ns);

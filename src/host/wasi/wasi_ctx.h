@@ -70,6 +70,7 @@ struct isola_wasi {
     bool exited;
     int exit_code;
     isola_wasi_block_mode block_mode;
+    isola_wasi_disk_policy disk_policy;
     isola_wasi_wait wait;        /* what the last parked call waits for */
     /* A parked poll_oneoff repeats on resume; relative timeouts count from its first try. */
     bool poll_pending;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "wasi_abi.h"
+#include "wasi_block.h"
 #include "wasi_ctx.h"
 #include "wasi_mem.h"
 #include "wasi_stat.h"
@@ -45,14 +46,18 @@ uint32_t wasi_fd_datasync(wasi_call *c)
 {
     wasi_fd_entry *e;
     uint16_t err = arg_fd(c, WASI_R_FD_DATASYNC, &e);
-    return err ? err : host_result(fdatasync(e->host_fd));
+    if (err)
+        return err;
+    return wasi_disk_parks(c->wasi, e) ? wasi_park_on_disk(c->wasi) : host_result(fdatasync(e->host_fd));
 }
 
 uint32_t wasi_fd_sync(wasi_call *c)
 {
     wasi_fd_entry *e;
     uint16_t err = arg_fd(c, WASI_R_FD_SYNC, &e);
-    return err ? err : host_result(fsync(e->host_fd));
+    if (err)
+        return err;
+    return wasi_disk_parks(c->wasi, e) ? wasi_park_on_disk(c->wasi) : host_result(fsync(e->host_fd));
 }
 
 uint32_t wasi_fd_advise(wasi_call *c)
@@ -82,6 +87,8 @@ uint32_t wasi_fd_allocate(wasi_call *c)
     uint64_t offset = wasi_arg64(c, 1), len = wasi_arg64(c, 2);
     if (offset > INT64_MAX || len > INT64_MAX || offset + len > INT64_MAX)
         return WASI_EINVAL;
+    if (wasi_disk_parks(c->wasi, e))
+        return wasi_park_on_disk(c->wasi);
     int r = posix_fallocate(e->host_fd, (off_t)offset, (off_t)len);
     return wasi_errno_from_host(r);
 }

@@ -91,6 +91,51 @@ static ssize_t io_capped(const wasi_fd_entry *e, bool reading, struct iovec *iov
     return reading ? readv(e->host_fd, iov, (int)n) : writev(e->host_fd, iov, (int)n);
 }
 
+/* Drops the first `done` bytes of the iovecs; returns how many are left. */
+static unsigned io_skip(struct iovec *iov, unsigned n, size_t done)
+{
+    unsigned i = 0;
+    while (i < n && done >= iov[i].iov_len)
+        done -= iov[i++].iov_len;
+    if (i == n)
+        return 0;
+    iov[i].iov_base = (uint8_t *)iov[i].iov_base + done;
+    iov[i].iov_len -= done;
+    memmove(iov, iov + i, (n - i) * sizeof *iov);
+    return n - i;
+}
+
+/*
+ * A read of a file in park mode with the disk policy ISOLA_WASI_DISK_PARK
+ * (wasi_disk_parks): from the page cache only (RWF_NOWAIT), so the worker
+ * never waits for the disk. Nothing there: -2, and the call parks for a
+ * thread that may wait. Part of it there: the rest is read as before, on
+ * this thread, since a guest may take a short read of a file for its end.
+ * Returns the byte count, or -1 with errno.
+ */
+static ssize_t io_disk_read(const wasi_fd_entry *e, struct iovec *iov, unsigned n, bool positional,
+                            uint64_t offset)
+{
+    off_t at = positional ? (off_t)offset : -1;
+    ssize_t got = preadv2(e->host_fd, iov, (int)n, at, RWF_NOWAIT);
+    if (got < 0 && errno == EAGAIN)
+        return -2;
+    if (got < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EPERM || errno == EINVAL))
+        got = 0;   /* this file system (or a sandbox) cannot be told: read as before */
+    else if (got <= 0)
+        return got;
+    size_t want = 0;
+    for (unsigned i = 0; i < n; i++)
+        want += iov[i].iov_len;
+    if ((size_t)got == want)
+        return got;
+    n = io_skip(iov, n, (size_t)got);
+    ssize_t rest = positional ? preadv(e->host_fd, iov, (int)n, (off_t)offset + got) : readv(e->host_fd, iov, (int)n);
+    if (rest < 0)
+        return got > 0 ? got : rest;   /* the part read is the guest's; the error comes again next call */
+    return got + rest;
+}
+
 /*
  * Common shape of the four calls: (fd, iovs, iovs_len, [offset,] result).
  * The result pointer is checked before any data moves, so a bad pointer
@@ -124,9 +169,16 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
      * could move gigabytes (seconds on the worker) from one small memory. */
     n = io_cap(iov, n, WASI_IO_MAX_BYTES);
     bool parks = !positional && wasi_parks(c->wasi, e);
+    bool disk = reading && wasi_disk_parks(c->wasi, e);
     short events = reading ? POLLIN : POLLOUT;
     ssize_t r;
     do {
+        if (disk) {
+            r = io_disk_read(e, iov, n, positional, offset);
+            if (r == -2)
+                return wasi_park_on_disk(c->wasi);
+            continue;
+        }
         if (parks) {
             r = io_nowait(e, reading, iov, n);
             /* EOPNOTSUPP: this file cannot be told (a terminal; a pipe
