@@ -505,12 +505,21 @@ static void test_pagescan_states(void **state)
     }
     uint8_t got[PAGES];
     if (exec_pagescan(fd, (uintptr_t)m, PAGES, page, got)) {
+        /* A page only read maps the shared zero page, except where the
+         * kernel has none to give (some hypervisors' guests: a read fault
+         * gets a zeroed page of its own, resident like a written one). */
+        uint8_t read_state = got[1];
+        assert_true(read_state == PAGE_ZERO || read_state == PAGE_RESIDENT);
+        if (read_state == PAGE_RESIDENT)
+            printf("reads get pages of their own here (no shared zero page)\n");
         for (size_t i = 0; i < PAGES; i++)
-            assert_int_equal(got[i], i % 3 == 0 ? PAGE_RESIDENT : PAGE_ZERO);
+            assert_int_equal(got[i], i % 3 == 0 ? PAGE_RESIDENT : i % 3 == 1 ? read_state : PAGE_ZERO);
         /* A range that starts and ends inside runs. */
         assert_true(exec_pagescan(fd, (uintptr_t)(m + 100 * page), 7, page, got));
-        for (size_t i = 0; i < 7; i++)
-            assert_int_equal(got[i], (100 + i) % 3 == 0 ? PAGE_RESIDENT : PAGE_ZERO);
+        for (size_t i = 0; i < 7; i++) {
+            size_t k = 100 + i;
+            assert_int_equal(got[i], k % 3 == 0 ? PAGE_RESIDENT : k % 3 == 1 ? read_state : PAGE_ZERO);
+        }
     } else {
         printf("PAGEMAP_SCAN not available: skipped\n");
     }
