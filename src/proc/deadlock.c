@@ -6,11 +6,14 @@
  * send, close, kill), the timer thread (an armed timer), the epoll thread
  * (a process parked on I/O), or the host. A host thread in a wait does
  * nothing else, so the VM is deadlocked when, at one moment, every worker
- * sleeps with nothing queued, no timer is armed and no process is parked
- * on I/O. Checking that costs nothing while the VM runs: the last worker
- * to fall asleep bumps the scheduler's idle epoch and hints the host
- * (proc_vm_idle), and only a host thread waiting without a time limit
- * checks.
+ * sleeps with nothing queued, no process is queued for or running on a
+ * blocking thread (sched.h, "Disks"), no timer is armed and no process is
+ * parked on I/O. Checking that costs nothing while the VM runs: the last
+ * worker to fall asleep, or a blocking thread that ends the last such
+ * slice while they all sleep, bumps the scheduler's idle epoch and hints
+ * the host (proc_vm_idle), and only a host thread waiting without a time
+ * limit checks. Only a worker hands a process to a blocking thread, so
+ * none starts on one while the workers stay asleep.
  *
  * Exactness: the check reads "quiet" (all asleep, queues empty) and the
  * epoch, then the timer and I/O counts, then "quiet" and the epoch again.

@@ -536,6 +536,7 @@ void proc_process_kill(proc_process *process, proc_exit_kind kind, int32_t reaso
     if (!atomic_compare_exchange_strong(&process->kill_word, &expected, word))
         return;   /* the first kill decides the kind and the reason */
     proc_sched_wake(process);
+    proc_sched_kill_blocking(&process->vm->sched, process);
 }
 
 void proc_process_park_cancel(proc_process *process)

@@ -206,6 +206,7 @@ typedef struct proc_process {
     uint64_t parent_id;        /* the parent's id (detach): parent_ref may be gone, and its
                                   address reused; 0 for host-spawned */
     bool exec_cached;          /* exec came from vm->reuse (process stack config) */
+    bool blocking_queued;      /* on the blocking threads' queue (their lock) */
     isola_wasi *wasi;          /* its WASI context (PARK mode) if the module imports WASI */
     bool io_parked;            /* a WASI call registered a wait (worker-local) */
     bool disk_wait;            /* a WASI call parked for the disk: its next slice runs on a

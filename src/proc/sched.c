@@ -682,6 +682,21 @@ static void *sched_worker_main(void *arg)
 
 /* ---------------------------------------------------------------- blocking threads */
 
+/* One process fewer queued for or on a blocking thread. The last one: the
+ * workers may all be asleep, in which case none told a host that waits on
+ * a deadlock that the VM went quiet (sched_sleep does, but its check saw
+ * this one busy), so it is told here. */
+static void sched_blocking_done(proc_sched *sched)
+{
+    if (atomic_fetch_sub(&sched->blocking_busy, 1) != 1)
+        return;
+    pthread_mutex_lock(&sched->sleep_lock);
+    if (!atomic_load(&sched->stopping) && atomic_load(&sched->sleeping) == sched->nworkers &&
+        !sched_any_queued(sched))
+        sched_all_idle(sched);
+    pthread_mutex_unlock(&sched->sleep_lock);
+}
+
 static void *sched_blocking_main(void *arg)
 {
     sched_worker *w = arg;
@@ -696,10 +711,10 @@ static void *sched_blocking_main(void *arg)
             pthread_cond_wait(&b->wake, &b->lock);
             continue;
         }
+        p->blocking_queued = false;
         pthread_mutex_unlock(&b->lock);
         sched_run_slice(w, p);
-        /* After the slice: whatever it made runnable is queued by now. */
-        atomic_fetch_sub(&w->sched->blocking_busy, 1);
+        sched_blocking_done(w->sched);   /* after the slice: what it made runnable is queued */
         pthread_mutex_lock(&b->lock);
     }
     pthread_mutex_unlock(&b->lock);
@@ -767,9 +782,35 @@ static bool sched_to_blocking(proc_sched *sched, proc_process *p)
     atomic_fetch_add(&sched->blocking_busy, 1);
     pthread_mutex_lock(&b->lock);
     list_append(&b->queue, p);
+    p->blocking_queued = true;
     pthread_cond_signal(&b->wake);
     pthread_mutex_unlock(&b->lock);
     return true;
+}
+
+void proc_sched_kill_blocking(proc_sched *sched, proc_process *p)
+{
+    sched_blocking *b = atomic_load_explicit(&sched->blocking, memory_order_acquire);
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->lock);
+    bool queued = p->blocking_queued;
+    if (queued) {
+        if (p->run_prev)
+            p->run_prev->run_next = p->run_next;
+        else
+            b->queue.head = p->run_next;
+        if (p->run_next)
+            p->run_next->run_prev = p->run_prev;
+        else
+            b->queue.tail = p->run_prev;
+        p->blocking_queued = false;
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (!queued)
+        return;
+    proc_sched_push(sched, p);   /* RUNNABLE still: a worker runs its end */
+    sched_blocking_done(sched);
 }
 
 /* ---------------------------------------------------------------- start and stop */

@@ -113,6 +113,10 @@ void proc_sched_push(proc_sched *sched, struct proc_process *process);
  * or on the hot stack if another was woken first; else as proc_sched_push. */
 void proc_sched_push_woken(proc_sched *sched, struct proc_process *process);
 
+/* A killed process queued for a blocking thread (every one of them busy,
+ * perhaps for good on a hung disk) goes to the workers instead, which end
+ * it; nothing when it is not queued there. Any thread. */
+void proc_sched_kill_blocking(proc_sched *sched, struct proc_process *process);
 /* Wakes a process: WAITING -> RUNNABLE (queued), RUNNING -> RUNNING_WOKEN,
  * anything else unchanged. Callable from any thread. */
 void proc_sched_wake(struct proc_process *process);

@@ -8,6 +8,7 @@
  *   write N     write N bytes of 'x' to stdout, asking for all that is left each time
  *   disk        read /d/data (its length and a hash, a pread too), then write,
  *               fsync, fdatasync and fallocate /d/out
+ *   diskread    only the reads of disk
  * Without arguments it returns 0.
  */
 #include <fcntl.h>
@@ -55,7 +56,8 @@ int main(int argc, char **argv)
         char buf[16] = "";
         ssize_t r = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
         printf("fifo: %s", r > 0 ? buf : "nothing\n");
-    } else if (strcmp(mode, "disk") == 0) {   /* reads /d/data, then writes and syncs /d/out */
+    } else if (strcmp(mode, "disk") == 0 || strcmp(mode, "diskread") == 0) {
+        /* reads /d/data; "disk" then writes and syncs /d/out */
         int fd = open("/d/data", O_RDONLY);
         unsigned h = 2166136261u;
         long total = 0;
@@ -71,6 +73,10 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof at; i++)
             h = (h ^ at[i]) * 16777619u;
         close(fd);
+        if (strcmp(mode, "diskread") == 0) {
+            printf("diskread: %ld %u %s\n", total, h, ok ? "ok" : "failed");
+            return 0;
+        }
         int out = open("/d/out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
         ok = ok && out >= 0 && write(out, "synced\n", 7) == 7 && fsync(out) == 0 && fdatasync(out) == 0 &&
              posix_fallocate(out, 0, 65536) == 0;

@@ -12,6 +12,7 @@
  * files child left in /a. "orphan" leaves a child sleeping for an hour and
  * exits: `isola run` must return at once (the child is killed). "killed"
  * hands a child its own process handle and is killed by it while asleep.
+ * "syncwait" fsyncs a file in /a, then waits for a message nobody sends.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -264,6 +265,20 @@ static int orphan(void)
     exit(3);
 }
 
+/* Writes and syncs /a/synced.txt (a blocking thread's call), then waits
+ * for a message nobody sends: `isola run` must report the deadlock. */
+static int sync_then_wait(void)
+{
+    int fd = open("/a/synced.txt", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    bool ok = fd >= 0 && write(fd, "synced\n", 7) == 7 && fsync(fd) == 0;
+    printf("syncwait: %s\n", ok ? "synced" : "failed");
+    close(fd);
+    uint32_t x;
+    isola_msg_info info;
+    isola_receive(ISOLA_MAILBOX, 12345, ISOLA_RECV_TAG, &x, 4, 0, 0, &info, ISOLA_FOREVER);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);   /* parent and children share stdout: keep the order */
@@ -284,5 +299,7 @@ int main(int argc, char **argv)
         return orphan();
     if (argc >= 2 && strcmp(argv[1], "killed") == 0)
         return killed();
+    if (argc >= 2 && strcmp(argv[1], "syncwait") == 0)
+        return sync_then_wait();
     return parent();
 }

@@ -252,19 +252,10 @@ static int thread_count(void)
     return n;
 }
 
-/*
- * Disk calls (fsync, fdatasync, fallocate, a read of a file not in the
- * page cache) run on the VM's blocking threads, made at the first of them
- * (two here, cfg.blocking_threads): the thread count grows by two, the
- * results are right whether the file is cached or not, and a computing
- * process spawned beside the readers still ends.
- */
-static void test_disk_calls(isola_vm *vm, int32_t module)
+/* The file the disk tests read, and the guest's line for it (`what` is
+ * "disk" or "diskread"). */
+static void disk_file(const char *path, const char *what, char *want, size_t want_size)
 {
-    char dir[] = "/tmp/isola-disk.XXXXXX", data[64], out[64];
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(data, sizeof data, "%s/data", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
     enum { SIZE = 300000 };
     static unsigned char bytes[SIZE];
     unsigned h = 2166136261u, x = 12345;
@@ -275,47 +266,92 @@ static void test_disk_calls(isola_vm *vm, int32_t module)
     }
     for (size_t i = 40000; i < 40016; i++)
         h = (h ^ bytes[i]) * 16777619u;
-    char want[64];
-    snprintf(want, sizeof want, "disk: %d %u synced\n", SIZE, h);
-    int fd = open(data, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    snprintf(want, want_size, "%s: %d %u %s\n", what, SIZE, h, strcmp(what, "disk") == 0 ? "synced" : "ok");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     CHECK(fd >= 0 && write(fd, bytes, SIZE) == SIZE && fsync(fd) == 0);
     if (fd >= 0)
         close(fd);
-    int threads = thread_count();
-    for (int round = 0; round < 2; round++) {
-        /* Round 0 reads from the disk (the pages dropped), round 1 from the cache. */
-        if (round == 0 && (fd = open(data, O_RDONLY)) >= 0) {
-            CHECK(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
-            close(fd);
-        }
-        enum { READERS = 3 };
-        guest_io io[READERS], c;
-        int32_t readers[READERS];
-        for (int i = 0; i < READERS; i++) {
-            io_open(&io[i]);
-            isola_error err;
-            isola_wasi *w = isola_wasi_new(&err);
-            const char *argv[] = {"park", "disk"};
-            CHECK(w && isola_wasi_set_args(w, 2, argv, &err) &&
-                  isola_wasi_set_stdio(w, io[i].in[0], io[i].out[1], 2, &err) &&
-                  isola_wasi_preopen_dir(w, dir, "/d", &err));
-            readers[i] = isola_vm_spawn_wasi(vm, module, "_start", w, NULL, 0, NULL, &err);
-            CHECK(readers[i] > 0);
-        }
-        io_open(&c);
-        int32_t counter = spawn(vm, module, &c, "count", "3000000");
-        isola_proc_exit ex = {-1, -1};
-        CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
-        expect_output(&c, "count: 2793556869\n");
-        for (int i = 0; i < READERS; i++) {
-            CHECK(isola_vm_wait(vm, readers[i], 20 * SECOND, &ex) == 0 && ex.kind == 0 && ex.reason == 0);
-            expect_output(&io[i], want);
-            isola_vm_close(vm, readers[i]);
-            io_close(&io[i]);
-        }
-        isola_vm_close(vm, counter);
-        io_close(&c);
+}
+
+/* Drops [from, end) of the file from the page cache (written back above). */
+static void disk_drop(const char *path, off_t from)
+{
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && posix_fadvise(fd, from, 0, POSIX_FADV_DONTNEED) == 0);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* `readers` processes of `mode` on `dir` beside a computing one: each
+ * prints `want`, and the computer ends too. */
+static void disk_round(isola_vm *vm, int32_t module, const char *dir, const char *mode, const char *want)
+{
+    enum { READERS = 3 };
+    guest_io io[READERS], c;
+    int32_t readers[READERS];
+    for (int i = 0; i < READERS; i++) {
+        io_open(&io[i]);
+        isola_error err;
+        isola_wasi *w = isola_wasi_new(&err);
+        const char *argv[] = {"park", mode};
+        CHECK(w && isola_wasi_set_args(w, 2, argv, &err) &&
+              isola_wasi_set_stdio(w, io[i].in[0], io[i].out[1], 2, &err) &&
+              isola_wasi_preopen_dir(w, dir, "/d", &err));
+        readers[i] = isola_vm_spawn_wasi(vm, module, "_start", w, NULL, 0, NULL, &err);
+        CHECK(readers[i] > 0);
     }
+    io_open(&c);
+    int32_t counter = spawn(vm, module, &c, "count", "3000000");
+    isola_proc_exit ex = {-1, -1};
+    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
+    expect_output(&c, "count: 2793556869\n");
+    for (int i = 0; i < READERS; i++) {
+        CHECK(isola_vm_wait(vm, readers[i], 20 * SECOND, &ex) == 0 && ex.kind == 0 && ex.reason == 0);
+        expect_output(&io[i], want);
+        isola_vm_close(vm, readers[i]);
+        io_close(&io[i]);
+    }
+    isola_vm_close(vm, counter);
+    io_close(&c);
+}
+
+/*
+ * Disk calls (fsync, fdatasync, fallocate, a read of file data not in the
+ * page cache) run on a VM's blocking threads, made at the first of them:
+ * the thread count grows by cfg.blocking_threads, and the results are the
+ * same with the file out of the cache, half in it (a read that finds its
+ * start there reads the rest on a blocking thread), and all in it.
+ * First a VM of its own that only reads (3 blocking threads: the reads
+ * alone made them), then `vm` (2) with fsync and the rest as well.
+ */
+static void test_disk_calls(isola_engine *engine, isola_module *module, isola_vm *vm, int32_t mh)
+{
+    char dir[] = "/tmp/isola-disk.XXXXXX", data[64], out[64], want[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+
+    disk_file(data, "diskread", want, sizeof want);
+    isola_error err;
+    isola_vm_config cfg = {.workers = 1, .blocking_threads = 3};
+    isola_vm *readers = isola_vm_new(engine, &cfg, &err);
+    int32_t rmh = readers ? isola_vm_load(readers, module, &err) : -1;
+    int threads = thread_count();   /* with the new VM's own */
+    CHECK(rmh > 0);
+    if (rmh > 0) {
+        disk_drop(data, 0);
+        disk_round(readers, rmh, dir, "diskread", want);
+        CHECK(thread_count() == threads + 3);
+        disk_drop(data, 3 * 4096);   /* the second 8 KiB read finds one page of its two */
+        disk_round(readers, rmh, dir, "diskread", want);
+    }
+    isola_vm_release(readers);
+
+    disk_file(data, "disk", want, sizeof want);
+    threads = thread_count();
+    disk_drop(data, 0);
+    disk_round(vm, mh, dir, "disk", want);
+    disk_round(vm, mh, dir, "disk", want);   /* now from the cache */
     CHECK(thread_count() == threads + 2);
     struct stat st;
     CHECK(stat(out, &st) == 0 && st.st_size == 65536);
@@ -403,7 +439,7 @@ int main(int argc, char **argv)
     test_exit_and_empty(vm, mh);
     test_closed_pipe(vm, mh);
     test_fifo_open(vm, mh);
-    test_disk_calls(vm, mh);
+    test_disk_calls(engine, module, vm, mh);
     isola_vm_release(vm);
     CHECK(open_fds() == fds_at_start);   /* the epoll thread's descriptors are gone too */
     isola_module_release(module);

@@ -215,6 +215,13 @@ case_spawn_exit_codes() {
     grep -q "^orphan: spawned ok; exiting" "$WORK/out" || fail "orphan: no output"
     run_guest killed 4 "$GUESTS/spawn.wasm" killed
     grep -q "^isola: run: the process was killed (reason 5)" "$WORK/err" || fail "killed: no message"
+    # A deadlock right after a call that ran on a blocking thread (fsync):
+    # the VM is quiet only when that thread is done, and must still say so.
+    timeout 20 "$ISOLA" run --dir "$WORK::/a" "$GUESTS/spawn.wasm" syncwait >"$WORK/out" 2>"$WORK/err" </dev/null
+    local got=$?
+    [ "$got" = 5 ] || fail "syncwait: exit status $got, expected 5 (deadlock)"
+    grep -q "^syncwait: synced" "$WORK/out" || fail "syncwait: no output"
+    grep -q "^isola: deadlock: 1 process blocked" "$WORK/err" || fail "syncwait: no deadlock line"
     run_guest fuel 3 --fuel 100000 "$GUESTS/park.wasm" count 100000000
     grep -q "^isola: run: out of fuel (--fuel 100000)" "$WORK/err" || fail "fuel: no message"
     run_guest no_fuel_limit 0 "$GUESTS/park.wasm" count 100000

@@ -47,7 +47,15 @@ typedef struct wasi_fd_entry {
     uint64_t dir_pos;            /* entries read from `dir` since its start: the next one's cookie */
     long dir_back;               /* telldir() before the entry at cookie dir_back_cookie */
     uint64_t dir_back_cookie;    /* ... the last entry read; 0: none (cookie 0 is a rewind anyway) */
+    uint8_t disk_reads;          /* WASI_DISK_READS_*: how a read parks for the disk (wasi_fd_io.c) */
 } wasi_fd_entry;
+
+enum {
+    WASI_DISK_READS_UNKNOWN = 0,   /* not asked yet */
+    WASI_DISK_READS_NOWAIT,        /* the page cache answers RWF_NOWAIT: park on EAGAIN */
+    WASI_DISK_READS_MEMORY,        /* no RWF_NOWAIT, but a memory file system: never waits */
+    WASI_DISK_READS_ALWAYS,        /* no RWF_NOWAIT (NFS, FUSE...): every read parks */
+};
 
 /* Binds one host function to its context: the `user` pointer of isola_func_new. */
 typedef struct wasi_binding {
@@ -76,6 +84,11 @@ struct isola_wasi {
     bool poll_pending;
     uint32_t poll_in, poll_nsubs;
     int64_t poll_start_ns;
+    /* A read parked for the disk after part of it came from the page cache:
+     * on resume it reads the rest (into the iovecs past `done` bytes). */
+    bool read_pending;
+    uint32_t read_fd;
+    uint64_t read_done;
     wasi_binding bindings[WASI_FUNC_COUNT];
 };
 

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -105,35 +106,78 @@ static unsigned io_skip(struct iovec *iov, unsigned n, size_t done)
     return n - i;
 }
 
-/*
- * A read of a file in park mode with the disk policy ISOLA_WASI_DISK_PARK
- * (wasi_disk_parks): from the page cache only (RWF_NOWAIT), so the worker
- * never waits for the disk. Nothing there: -2, and the call parks for a
- * thread that may wait. Part of it there: the rest is read as before, on
- * this thread, since a guest may take a short read of a file for its end.
- * Returns the byte count, or -1 with errno.
- */
-static ssize_t io_disk_read(const wasi_fd_entry *e, struct iovec *iov, unsigned n, bool positional,
-                            uint64_t offset)
+/* Whether the file system of `fd` keeps its files in memory (a read
+ * never waits for a device), for those that refuse RWF_NOWAIT. */
+static bool io_memory_fs(int fd)
 {
-    off_t at = positional ? (off_t)offset : -1;
-    ssize_t got = preadv2(e->host_fd, iov, (int)n, at, RWF_NOWAIT);
+    struct statfs f;
+    if (fstatfs(fd, &f) != 0)
+        return false;
+    switch ((unsigned long)f.f_type) {
+    case 0x01021994UL:   /* tmpfs */
+    case 0x858458f6UL:   /* ramfs */
+    case 0x958458f6UL:   /* hugetlbfs */
+    case 0x9fa0UL:       /* proc */
+    case 0x62656572UL:   /* sysfs */
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * A read of a file (wasi_disk_parks) that must not wait for the disk on
+ * this thread. Returns the byte count, -1 with errno, or -2: park for the
+ * disk, and read again where waiting is allowed. The page cache is asked
+ * first (RWF_NOWAIT); a file system that cannot be asked so is looked at
+ * once per descriptor: memory ones are read here, any other (NFS, FUSE)
+ * parks at every read. When only part of the read is in the cache, that
+ * part is kept (w->read_pending) and the rest waits on the resumed call:
+ * a guest may take a short read of a file for its end.
+ */
+static ssize_t io_disk_read_nowait(isola_wasi *w, uint32_t fd, wasi_fd_entry *e, struct iovec *iov, unsigned n,
+                                   bool positional, uint64_t offset)
+{
+    if (e->disk_reads == WASI_DISK_READS_MEMORY)
+        return positional ? preadv(e->host_fd, iov, (int)n, (off_t)offset) : readv(e->host_fd, iov, (int)n);
+    if (e->disk_reads == WASI_DISK_READS_ALWAYS)
+        return -2;
+    ssize_t got = preadv2(e->host_fd, iov, (int)n, positional ? (off_t)offset : -1, RWF_NOWAIT);
     if (got < 0 && errno == EAGAIN)
         return -2;
-    if (got < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EPERM || errno == EINVAL))
-        got = 0;   /* this file system (or a sandbox) cannot be told: read as before */
-    else if (got <= 0)
+    if (got < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EPERM || errno == EINVAL)) {
+        e->disk_reads = io_memory_fs(e->host_fd) ? WASI_DISK_READS_MEMORY : WASI_DISK_READS_ALWAYS;
+        return io_disk_read_nowait(w, fd, e, iov, n, positional, offset);
+    }
+    if (got <= 0)
         return got;
+    e->disk_reads = WASI_DISK_READS_NOWAIT;
     size_t want = 0;
     for (unsigned i = 0; i < n; i++)
         want += iov[i].iov_len;
     if ((size_t)got == want)
         return got;
-    n = io_skip(iov, n, (size_t)got);
-    ssize_t rest = positional ? preadv(e->host_fd, iov, (int)n, (off_t)offset + got) : readv(e->host_fd, iov, (int)n);
-    if (rest < 0)
-        return got > 0 ? got : rest;   /* the part read is the guest's; the error comes again next call */
-    return got + rest;
+    w->read_pending = true;
+    w->read_fd = fd;
+    w->read_done = (uint64_t)got;
+    return -2;
+}
+
+/* The resumed read of a partial one (read_pending): the rest, which may
+ * wait; the count includes the part read before. */
+static ssize_t io_disk_read_rest(isola_wasi *w, wasi_fd_entry *e, struct iovec *iov, unsigned n, bool positional,
+                                 uint64_t offset)
+{
+    size_t done = (size_t)w->read_done;
+    w->read_pending = false;
+    n = io_skip(iov, n, done);
+    if (n == 0)
+        return (ssize_t)done;
+    ssize_t rest;
+    do
+        rest = positional ? preadv(e->host_fd, iov, (int)n, (off_t)(offset + done)) : readv(e->host_fd, iov, (int)n);
+    while (rest < 0 && errno == EINTR);
+    return rest < 0 ? (ssize_t)done : (ssize_t)done + rest;   /* an error comes again on the next call */
 }
 
 /*
@@ -149,7 +193,8 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
     if (positional)
         rights |= WASI_R_FD_SEEK;
     wasi_fd_entry *e;
-    uint16_t err = wasi_fd_get(c->wasi, wasi_arg32(c, 0), rights, &e);
+    uint32_t fd = wasi_arg32(c, 0);
+    uint16_t err = wasi_fd_get(c->wasi, fd, rights, &e);
     if (err)
         return err;
     uint64_t offset = positional ? wasi_arg64(c, 3) : 0;
@@ -169,12 +214,19 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
      * could move gigabytes (seconds on the worker) from one small memory. */
     n = io_cap(iov, n, WASI_IO_MAX_BYTES);
     bool parks = !positional && wasi_parks(c->wasi, e);
-    bool disk = reading && wasi_disk_parks(c->wasi, e);
+    if (c->wasi->read_pending && !(reading && c->wasi->read_fd == fd))
+        c->wasi->read_pending = false;   /* not the resume of that read (it always is) */
+    bool rest = c->wasi->read_pending;
+    bool disk = !rest && reading && wasi_disk_parks(c->wasi, e);
     short events = reading ? POLLIN : POLLOUT;
     ssize_t r;
     do {
+        if (rest) {
+            r = io_disk_read_rest(c->wasi, e, iov, n, positional, offset);
+            continue;
+        }
         if (disk) {
-            r = io_disk_read(e, iov, n, positional, offset);
+            r = io_disk_read_nowait(c->wasi, fd, e, iov, n, positional, offset);
             if (r == -2)
                 return wasi_park_on_disk(c->wasi);
             continue;

@@ -82,13 +82,14 @@ static void set_error(isola_error *err, isola_error_kind kind, const char *fmt, 
 /*
  * What a call's time is worth in fuel. Its bytes say what it copied, not
  * what the kernel did for it: resolving a long path through symlinks, a
- * stat of a slow disk. So in park mode (a process of a VM, where a call
- * never waits for another program: it parks instead, and all its time is
- * the worker's) a call past a first microsecond (most never get there, and
- * pay only their unit) pays a unit per WASI_FUEL_NS it took, about what
- * the interpreter runs in that time. Time makes such a charge depend on
- * the machine; the budgets are about time anyway. In thread mode a call
- * may wait (a sleep, a read of a terminal): not work, so not timed.
+ * stat of a slow disk. So in park mode with disk waits parked too (a
+ * process of a VM on a worker, where a call never waits for another
+ * program or a disk: it parks instead, and all its time is the worker's)
+ * a call past a first microsecond (most never get there, and pay only
+ * their unit) pays a unit per WASI_FUEL_NS it took, about what the
+ * interpreter runs in that time. Time makes such a charge depend on the
+ * machine; the budgets are about time anyway. Elsewhere a call may wait
+ * (a sleep, a read of a terminal, a disk): not work, so not timed.
  */
 #define WASI_FREE_NS 1000
 #define WASI_FUEL_NS 8
@@ -98,7 +99,9 @@ uint32_t wasi_func_run(isola_wasi *w, const wasi_func_entry *entry, isola_host_c
 {
     wasi_call c = { .wasi = w, .host = call, .args = slots };
     c.mem = isola_host_memory(call, &c.mem_size);
-    bool timed = w->block_mode == ISOLA_WASI_BLOCK_PARK;
+    bool timed = w->block_mode == ISOLA_WASI_BLOCK_PARK && w->disk_policy == ISOLA_WASI_DISK_PARK;
+    if (w->read_pending && entry->impl != wasi_fd_read && entry->impl != wasi_fd_pread)
+        w->read_pending = false;   /* a partial read's resume is always that read */
     int64_t start = timed ? wasi_monotonic_ns() : 0;
     uint32_t r = entry->impl(&c);
     int64_t took = timed ? wasi_monotonic_ns() - start : 0;
