@@ -531,7 +531,9 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
             p->disk_wait = false;
             atomic_store(&p->state, PROC_RUNNABLE);
             if (!sched_to_blocking(w->sched, p)) {
-                p->disk_here = true;   /* no blocking thread: it waits here, as it once did */
+                /* No blocking thread: it waits here, as it once did (or,
+                 * killed meanwhile, it ends here). */
+                p->disk_here = true;
                 sched_requeue(w, p);
             }
             return;
@@ -762,35 +764,45 @@ static sched_blocking *sched_blocking_new(proc_sched *sched)
     return b;
 }
 
-/* Queues a RUNNABLE process for a blocking thread, making the pool at the
- * first call; false when it cannot be made. */
+/*
+ * Queues a RUNNABLE process for a blocking thread, making the pool at the
+ * first call; false when it cannot be made, or the process was killed:
+ * then a worker runs it. A kill and this meet as in Dekker's algorithm:
+ * the killer stores the kill word, then looks for the pool (and, under its
+ * lock, for the process on the queue: proc_sched_kill_blocking); this
+ * publishes the pool, then looks at the kill word under the pool's lock.
+ * Every one of those accesses is seq_cst, so one side sees the other.
+ */
 static bool sched_to_blocking(proc_sched *sched, proc_process *p)
 {
-    sched_blocking *b = atomic_load_explicit(&sched->blocking, memory_order_acquire);
+    sched_blocking *b = atomic_load(&sched->blocking);
     if (!b) {
         pthread_mutex_lock(&sched->blocking_lock);
-        b = atomic_load_explicit(&sched->blocking, memory_order_relaxed);
+        b = atomic_load(&sched->blocking);
         if (!b && !sched->blocking_failed) {
             b = sched_blocking_new(sched);
             sched->blocking_failed = !b;
-            atomic_store_explicit(&sched->blocking, b, memory_order_release);
+            atomic_store(&sched->blocking, b);
         }
         pthread_mutex_unlock(&sched->blocking_lock);
         if (!b)
             return false;
     }
-    atomic_fetch_add(&sched->blocking_busy, 1);
     pthread_mutex_lock(&b->lock);
-    list_append(&b->queue, p);
-    p->blocking_queued = true;
-    pthread_cond_signal(&b->wake);
+    bool killed = atomic_load(&p->kill_word) != 0;
+    if (!killed) {
+        atomic_fetch_add(&sched->blocking_busy, 1);
+        list_append(&b->queue, p);
+        p->blocking_queued = true;
+        pthread_cond_signal(&b->wake);
+    }
     pthread_mutex_unlock(&b->lock);
-    return true;
+    return !killed;
 }
 
 void proc_sched_kill_blocking(proc_sched *sched, proc_process *p)
 {
-    sched_blocking *b = atomic_load_explicit(&sched->blocking, memory_order_acquire);
+    sched_blocking *b = atomic_load(&sched->blocking);   /* seq_cst: see sched_to_blocking */
     if (!b)
         return;
     pthread_mutex_lock(&b->lock);

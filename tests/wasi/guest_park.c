@@ -6,7 +6,8 @@
  *   count N     burn fuel: N rounds of a small hash, print the result
  *   exit N      exit(N) through proc_exit
  *   write N     write N bytes of 'x' to stdout, asking for all that is left each time
- *   disk        read /d/data (its length and a hash, a pread too), then write,
+ *   disk        read /d/data (a pread of 8 KiB at 36864, then all of it; its
+ *               length and a hash), then write,
  *               fsync, fdatasync and fallocate /d/out
  *   diskread    only the reads of disk
  * Without arguments it returns 0.
@@ -62,16 +63,16 @@ int main(int argc, char **argv)
         unsigned h = 2166136261u;
         long total = 0;
         static unsigned char buf[8192];
+        /* pages 9 and 10 first (a pread), then everything in 8 KiB reads */
+        int ok = fd >= 0 && pread(fd, buf, sizeof buf, 9 * 4096) == (ssize_t)sizeof buf;
+        for (size_t i = 0; i < sizeof buf; i++)
+            h = (h ^ buf[i]) * 16777619u;
         ssize_t r;
         while (fd >= 0 && (r = read(fd, buf, sizeof buf)) > 0) {
             for (ssize_t i = 0; i < r; i++)
                 h = (h ^ buf[i]) * 16777619u;
             total += r;
         }
-        unsigned char at[16] = {0};
-        int ok = fd >= 0 && pread(fd, at, sizeof at, 40000) == (ssize_t)sizeof at;
-        for (size_t i = 0; i < sizeof at; i++)
-            h = (h ^ at[i]) * 16777619u;
         close(fd);
         if (strcmp(mode, "diskread") == 0) {
             printf("diskread: %ld %u %s\n", total, h, ok ? "ok" : "failed");

@@ -84,11 +84,6 @@ struct isola_wasi {
     bool poll_pending;
     uint32_t poll_in, poll_nsubs;
     int64_t poll_start_ns;
-    /* A read parked for the disk after part of it came from the page cache:
-     * on resume it reads the rest (into the iovecs past `done` bytes). */
-    bool read_pending;
-    uint32_t read_fd;
-    uint64_t read_done;
     wasi_binding bindings[WASI_FUNC_COUNT];
 };
 

@@ -131,12 +131,13 @@ static bool io_memory_fs(int fd)
  * disk, and read again where waiting is allowed. The page cache is asked
  * first (RWF_NOWAIT); a file system that cannot be asked so is looked at
  * once per descriptor: memory ones are read here, any other (NFS, FUSE)
- * parks at every read. When only part of the read is in the cache, that
- * part is kept (w->read_pending) and the rest waits on the resumed call:
- * a guest may take a short read of a file for its end.
+ * parks at every read. When only part of the read is in the cache, it is
+ * given back (the file position moved back: pread has none to move) and
+ * the whole read parks: a guest may take a short read of a file for its
+ * end, and the call, run again, must not depend on what ran before.
  */
-static ssize_t io_disk_read_nowait(isola_wasi *w, uint32_t fd, wasi_fd_entry *e, struct iovec *iov, unsigned n,
-                                   bool positional, uint64_t offset)
+static ssize_t io_disk_read_nowait(wasi_fd_entry *e, struct iovec *iov, unsigned n, bool positional,
+                                   uint64_t offset)
 {
     if (e->disk_reads == WASI_DISK_READS_MEMORY)
         return positional ? preadv(e->host_fd, iov, (int)n, (off_t)offset) : readv(e->host_fd, iov, (int)n);
@@ -147,37 +148,26 @@ static ssize_t io_disk_read_nowait(isola_wasi *w, uint32_t fd, wasi_fd_entry *e,
         return -2;
     if (got < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EPERM || errno == EINVAL)) {
         e->disk_reads = io_memory_fs(e->host_fd) ? WASI_DISK_READS_MEMORY : WASI_DISK_READS_ALWAYS;
-        return io_disk_read_nowait(w, fd, e, iov, n, positional, offset);
+        return io_disk_read_nowait(e, iov, n, positional, offset);
     }
     if (got <= 0)
         return got;
     e->disk_reads = WASI_DISK_READS_NOWAIT;
-    size_t want = 0;
-    for (unsigned i = 0; i < n; i++)
-        want += iov[i].iov_len;
-    if ((size_t)got == want)
-        return got;
-    w->read_pending = true;
-    w->read_fd = fd;
-    w->read_done = (uint64_t)got;
+    /* Short: the end of the file, or the cache has only the start. */
+    ssize_t more;
+    do {
+        n = io_skip(iov, n, (size_t)got);
+        if (n == 0)
+            return got;
+        more = preadv2(e->host_fd, iov, (int)n, positional ? (off_t)(offset + (uint64_t)got) : -1, RWF_NOWAIT);
+        if (more > 0)
+            got += more;
+    } while (more > 0 || (more < 0 && errno == EINTR));
+    if (more == 0 || errno != EAGAIN)
+        return got;   /* the end (an error comes again on the next call) */
+    if (!positional && lseek(e->host_fd, -(off_t)got, SEEK_CUR) < 0)
+        return got;   /* cannot go back (never for a file): the short read stands */
     return -2;
-}
-
-/* The resumed read of a partial one (read_pending): the rest, which may
- * wait; the count includes the part read before. */
-static ssize_t io_disk_read_rest(isola_wasi *w, wasi_fd_entry *e, struct iovec *iov, unsigned n, bool positional,
-                                 uint64_t offset)
-{
-    size_t done = (size_t)w->read_done;
-    w->read_pending = false;
-    n = io_skip(iov, n, done);
-    if (n == 0)
-        return (ssize_t)done;
-    ssize_t rest;
-    do
-        rest = positional ? preadv(e->host_fd, iov, (int)n, (off_t)(offset + done)) : readv(e->host_fd, iov, (int)n);
-    while (rest < 0 && errno == EINTR);
-    return rest < 0 ? (ssize_t)done : (ssize_t)done + rest;   /* an error comes again on the next call */
 }
 
 /*
@@ -193,8 +183,7 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
     if (positional)
         rights |= WASI_R_FD_SEEK;
     wasi_fd_entry *e;
-    uint32_t fd = wasi_arg32(c, 0);
-    uint16_t err = wasi_fd_get(c->wasi, fd, rights, &e);
+    uint16_t err = wasi_fd_get(c->wasi, wasi_arg32(c, 0), rights, &e);
     if (err)
         return err;
     uint64_t offset = positional ? wasi_arg64(c, 3) : 0;
@@ -214,19 +203,12 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
      * could move gigabytes (seconds on the worker) from one small memory. */
     n = io_cap(iov, n, WASI_IO_MAX_BYTES);
     bool parks = !positional && wasi_parks(c->wasi, e);
-    if (c->wasi->read_pending && !(reading && c->wasi->read_fd == fd))
-        c->wasi->read_pending = false;   /* not the resume of that read (it always is) */
-    bool rest = c->wasi->read_pending;
-    bool disk = !rest && reading && wasi_disk_parks(c->wasi, e);
+    bool disk = reading && wasi_disk_parks(c->wasi, e);
     short events = reading ? POLLIN : POLLOUT;
     ssize_t r;
     do {
-        if (rest) {
-            r = io_disk_read_rest(c->wasi, e, iov, n, positional, offset);
-            continue;
-        }
         if (disk) {
-            r = io_disk_read_nowait(c->wasi, fd, e, iov, n, positional, offset);
+            r = io_disk_read_nowait(e, iov, n, positional, offset);
             if (r == -2)
                 return wasi_park_on_disk(c->wasi);
             continue;

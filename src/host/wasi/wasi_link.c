@@ -100,8 +100,6 @@ uint32_t wasi_func_run(isola_wasi *w, const wasi_func_entry *entry, isola_host_c
     wasi_call c = { .wasi = w, .host = call, .args = slots };
     c.mem = isola_host_memory(call, &c.mem_size);
     bool timed = w->block_mode == ISOLA_WASI_BLOCK_PARK && w->disk_policy == ISOLA_WASI_DISK_PARK;
-    if (w->read_pending && entry->impl != wasi_fd_read && entry->impl != wasi_fd_pread)
-        w->read_pending = false;   /* a partial read's resume is always that read */
     int64_t start = timed ? wasi_monotonic_ns() : 0;
     uint32_t r = entry->impl(&c);
     int64_t took = timed ? wasi_monotonic_ns() - start : 0;
