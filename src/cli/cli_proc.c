@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <isola/proc.h>
 
@@ -107,7 +108,13 @@ static const char *blocked_text(int32_t what, int32_t on_mailbox)
 static int report_deadlock(isola_vm *vm)
 {
     isola_vm_stall st;
-    if (!isola_vm_stalled(vm, &st)) {
+    /* The wait proved the deadlock; this second look may meet a worker
+     * awake for a moment (a spurious wake-up, seen under TSan on a loaded
+     * machine), so it looks a few times before giving the short line. */
+    int stalled = 0;
+    for (int i = 0; i < 50 && !(stalled = isola_vm_stalled(vm, &st)); i++)
+        nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+    if (!stalled) {
         cli_errorf("deadlock: every process is blocked and nothing can wake one");
         return CLI_EXIT_DEADLOCK;
     }
