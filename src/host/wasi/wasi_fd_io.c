@@ -154,10 +154,9 @@ static ssize_t io_disk_read_nowait(wasi_fd_entry *e, struct iovec *iov, unsigned
         return got;
     e->disk_reads = WASI_DISK_READS_NOWAIT;
     /* Short: the end of the file, or the cache has only the start. */
-    ssize_t more;
+    ssize_t more = got;   /* what the iovecs have taken since they were last advanced */
     do {
-        n = io_skip(iov, n, (size_t)got);
-        if (n == 0)
+        if (more > 0 && (n = io_skip(iov, n, (size_t)more)) == 0)
             return got;
         more = preadv2(e->host_fd, iov, (int)n, positional ? (off_t)(offset + (uint64_t)got) : -1, RWF_NOWAIT);
         if (more > 0)
