@@ -10,9 +10,12 @@
  *               length and a hash), then write,
  *               fsync, fdatasync and fallocate /d/out
  *   diskread    only the reads of disk
+ *   diskstdin   the reads of diskread from stdin, which the host made the
+ *               file: no path call, so only the reads may park
  * Without arguments it returns 0.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +60,10 @@ int main(int argc, char **argv)
         char buf[16] = "";
         ssize_t r = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
         printf("fifo: %s", r > 0 ? buf : "nothing\n");
-    } else if (strcmp(mode, "disk") == 0 || strcmp(mode, "diskread") == 0) {
+    } else if (strcmp(mode, "disk") == 0 || strcmp(mode, "diskread") == 0 || strcmp(mode, "diskstdin") == 0) {
         /* reads /d/data; "disk" then writes and syncs /d/out */
-        int fd = open("/d/data", O_RDONLY);
+        bool from_stdin = strcmp(mode, "diskstdin") == 0;
+        int fd = from_stdin ? 0 : open("/d/data", O_RDONLY);
         unsigned h = 2166136261u;
         long total = 0;
         static unsigned char buf[8192];
@@ -73,8 +77,9 @@ int main(int argc, char **argv)
                 h = (h ^ buf[i]) * 16777619u;
             total += r;
         }
-        close(fd);
-        if (strcmp(mode, "diskread") == 0) {
+        if (!from_stdin)
+            close(fd);
+        if (strcmp(mode, "disk") != 0) {
             printf("diskread: %ld %u %s\n", total, h, ok ? "ok" : "failed");
             return 0;
         }

@@ -289,20 +289,26 @@ static void disk_drop(const char *path, off_t from, off_t count)
 }
 
 /* `readers` processes of `mode` on `dir` beside a computing one: each
- * prints `want`, and the computer ends too. */
+ * prints `want`, and the computer ends too. Mode "diskstdin" gets
+ * dir/data as its stdin. */
 static void disk_round(isola_vm *vm, int32_t module, const char *dir, const char *mode, const char *want)
 {
     enum { READERS = 3 };
     guest_io io[READERS], c;
     int32_t readers[READERS];
+    char data[80];
+    snprintf(data, sizeof data, "%s/data", dir);
     for (int i = 0; i < READERS; i++) {
         io_open(&io[i]);
         isola_error err;
         isola_wasi *w = isola_wasi_new(&err);
         const char *argv[] = {"park", mode};
-        CHECK(w && isola_wasi_set_args(w, 2, argv, &err) &&
-              isola_wasi_set_stdio(w, io[i].in[0], io[i].out[1], 2, &err) &&
+        int in = strcmp(mode, "diskstdin") == 0 ? open(data, O_RDONLY) : io[i].in[0];
+        CHECK(w && in >= 0 && isola_wasi_set_args(w, 2, argv, &err) &&
+              isola_wasi_set_stdio(w, in, io[i].out[1], 2, &err) &&
               isola_wasi_preopen_dir(w, dir, "/d", &err));
+        if (in != io[i].in[0] && in >= 0)
+            close(in);   /* the context has its own duplicate */
         readers[i] = isola_vm_spawn_wasi(vm, module, "_start", w, NULL, 0, NULL, &err);
         CHECK(readers[i] > 0);
     }
@@ -321,39 +327,50 @@ static void disk_round(isola_vm *vm, int32_t module, const char *dir, const char
     io_close(&c);
 }
 
-/* A VM of one worker and one blocking thread runs a round of readers of
- * `data` after `drop` took some of it out of the page cache; returns how
- * many threads its reads made (the blocking one: 1; none: 0). */
-static int disk_read_vm(isola_engine *engine, isola_module *module, const char *dir, const char *data,
-                        const char *want, off_t drop_from, off_t drop_count)
+/* A VM of one worker and `blocking` blocking threads runs a round of
+ * `mode` readers of `data` after `drop` took some of it out of the page
+ * cache; returns how many threads its calls made (the blocking ones, or
+ * none). */
+static int disk_vm(isola_engine *engine, isola_module *module, uint32_t blocking, const char *dir,
+                   const char *mode, const char *data, const char *want, off_t drop_from, off_t drop_count)
 {
     isola_error err;
-    isola_vm_config cfg = {.workers = 1, .blocking_threads = 1};
+    isola_vm_config cfg = {.workers = 1, .blocking_threads = blocking};
     isola_vm *vm = isola_vm_new(engine, &cfg, &err);
     int32_t mh = vm ? isola_vm_load(vm, module, &err) : -1;
     int threads = thread_count();   /* with the VM's own */
     CHECK(mh > 0);
     if (mh > 0) {
         disk_drop(data, drop_from, drop_count);
-        disk_round(vm, mh, dir, "diskread", want);
+        disk_round(vm, mh, dir, mode, want);
         threads = thread_count() - threads;
     }
     isola_vm_release(vm);
     return threads;
 }
 
+/* The same with one blocking thread. */
+static int disk_read_vm(isola_engine *engine, isola_module *module, const char *dir, const char *mode,
+                        const char *data, const char *want, off_t drop_from, off_t drop_count)
+{
+    return disk_vm(engine, module, 1, dir, mode, data, want, drop_from, drop_count);
+}
+
 /*
- * Disk calls (fsync, fdatasync, fallocate, a read of file data not in the
- * page cache) run on a VM's blocking threads, made at the first of them.
- * Reads alone make them, whether nothing they ask is in the cache, or only
- * the start of one fd_read (page 3 dropped: the second 8 KiB read finds
- * one page of its two), or of one fd_pread (page 10: the pread of pages 9
- * and 10); with all of the file in the cache none are made. The results
- * are the same every time. Then `vm` (two blocking threads) with fsync,
- * fdatasync and fallocate as well. The file is made in the working
- * directory: /tmp may keep its files in memory, where reads never park.
+ * Disk calls run on a VM's blocking threads, made at the first of them:
+ * fsync, fdatasync, fallocate, a read of file data not in the page cache,
+ * and any path call or directory read on a file system not kept in memory.
+ * Reads alone (of stdin, which the host made the file: no path call) make
+ * them, whether nothing they ask is in the cache, or only the start of one
+ * fd_read (page 3 dropped: the second 8 KiB read finds one page of its
+ * two), or of one fd_pread (page 10: the pread of pages 9 and 10); with all
+ * of the file in the cache none are made. Opening the cached file by its
+ * path makes one on a disk, none in memory (/dev/shm). The results are the
+ * same every time. Then fsync, fdatasync and fallocate as well, on a VM of
+ * two blocking threads, which it makes. The file is made in the working directory: /tmp
+ * may keep its files in memory, where nothing parks.
  */
-static void test_disk_calls(isola_engine *engine, isola_module *module, isola_vm *vm, int32_t mh)
+static void test_disk_calls(isola_engine *engine, isola_module *module)
 {
     char dir[] = "isola-disk.XXXXXX", data[64], out[64], want[64];
     CHECK(mkdtemp(dir) != NULL);
@@ -362,26 +379,36 @@ static void test_disk_calls(isola_engine *engine, isola_module *module, isola_vm
     struct statfs fs;
     bool on_disk = statfs(dir, &fs) == 0 && fs.f_type != 0x01021994 /* tmpfs */;
     if (!on_disk)
-        printf("wasi.proc: the working directory is in memory: reads never park, not counted\n");
+        printf("wasi.proc: the working directory is in memory: nothing parks, not counted\n");
 
     disk_file(data, "diskread", want, sizeof want);
-    int all = disk_read_vm(engine, module, dir, data, want, 0, 0);
-    int fd_read_half = disk_read_vm(engine, module, dir, data, want, 3, 1);
-    int pread_half = disk_read_vm(engine, module, dir, data, want, 10, 1);
-    int cached = disk_read_vm(engine, module, dir, data, want, 0, -1);   /* drops nothing */
+    int all = disk_read_vm(engine, module, dir, "diskstdin", data, want, 0, 0);
+    int fd_read_half = disk_read_vm(engine, module, dir, "diskstdin", data, want, 3, 1);
+    int pread_half = disk_read_vm(engine, module, dir, "diskstdin", data, want, 10, 1);
+    int cached = disk_read_vm(engine, module, dir, "diskstdin", data, want, 0, -1);   /* drops nothing */
+    int opened = disk_read_vm(engine, module, dir, "diskread", data, want, 0, -1);
     if (on_disk) {
         CHECK(all == 1);
         CHECK(fd_read_half == 1);
         CHECK(pread_half == 1);
+        CHECK(opened == 1);
     }
     CHECK(cached == 0);
 
+    char shm_dir[] = "/dev/shm/isola-disk.XXXXXX", shm_data[64];
+    if (statfs("/dev/shm", &fs) == 0 && fs.f_type == 0x01021994 && mkdtemp(shm_dir)) {
+        snprintf(shm_data, sizeof shm_data, "%s/data", shm_dir);
+        disk_file(shm_data, "diskread", want, sizeof want);
+        CHECK(disk_read_vm(engine, module, shm_dir, "diskread", shm_data, want, 0, -1) == 0);
+        unlink(shm_data);
+        rmdir(shm_dir);
+    } else {
+        printf("wasi.proc: no tmpfs at /dev/shm: path calls in memory not counted\n");
+    }
+
     disk_file(data, "disk", want, sizeof want);
-    int threads = thread_count();
-    disk_drop(data, 0, 0);
-    disk_round(vm, mh, dir, "disk", want);
-    disk_round(vm, mh, dir, "disk", want);   /* now from the cache */
-    CHECK(thread_count() == threads + 2);
+    CHECK(disk_vm(engine, module, 2, dir, "disk", data, want, 0, 0) == 2);
+    CHECK(disk_vm(engine, module, 2, dir, "disk", data, want, 0, -1) == 2);   /* from the cache: the syncs */
     struct stat st;
     CHECK(stat(out, &st) == 0 && st.st_size == 65536);
     unlink(data);
@@ -468,7 +495,7 @@ int main(int argc, char **argv)
     test_exit_and_empty(vm, mh);
     test_closed_pipe(vm, mh);
     test_fifo_open(vm, mh);
-    test_disk_calls(engine, module, vm, mh);
+    test_disk_calls(engine, module);
     isola_vm_release(vm);
     CHECK(open_fds() == fds_at_start);   /* the epoll thread's descriptors are gone too */
     isola_module_release(module);

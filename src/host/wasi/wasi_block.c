@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/statfs.h>
 
 #include "wasi_abi.h"
 
@@ -60,6 +61,34 @@ bool wasi_disk_parks(const isola_wasi *w, const wasi_fd_entry *e)
     return w->block_mode == ISOLA_WASI_BLOCK_PARK && w->disk_policy == ISOLA_WASI_DISK_PARK &&
            (e->filetype == WASI_FILETYPE_REGULAR_FILE || e->filetype == WASI_FILETYPE_DIRECTORY ||
             e->filetype == WASI_FILETYPE_BLOCK_DEVICE);
+}
+
+bool wasi_memory_fs(int host_fd)
+{
+    struct statfs f;
+    if (fstatfs(host_fd, &f) != 0)
+        return false;
+    switch ((unsigned long)f.f_type) {
+    case 0x01021994UL:   /* tmpfs */
+    case 0x858458f6UL:   /* ramfs */
+    case 0x958458f6UL:   /* hugetlbfs */
+    case 0x9fa0UL:       /* proc */
+    case 0x62656572UL:   /* sysfs */
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The file system is asked once per descriptor: a directory's disk_reads
+ * (never used for a read: a directory gives EISDIR first) remembers it. */
+bool wasi_dir_disk_parks(const isola_wasi *w, wasi_fd_entry *dir)
+{
+    if (dir->filetype != WASI_FILETYPE_DIRECTORY || !wasi_disk_parks(w, dir))
+        return false;
+    if (dir->disk_reads == WASI_DISK_READS_UNKNOWN)
+        dir->disk_reads = wasi_memory_fs(dir->host_fd) ? WASI_DISK_READS_MEMORY : WASI_DISK_READS_ALWAYS;
+    return dir->disk_reads != WASI_DISK_READS_MEMORY;
 }
 
 uint32_t wasi_park_on_disk(isola_wasi *w)

@@ -40,6 +40,23 @@ uint32_t wasi_park_on_eagain(isola_wasi *w, const wasi_fd_entry *e, short events
 bool wasi_disk_parks(const isola_wasi *w, const wasi_fd_entry *e);
 uint32_t wasi_park_on_disk(isola_wasi *w);
 
+/*
+ * Whether a call that looks up or changes names beneath directory `dir`
+ * (the path_* calls, fd_readdir) must park for the disk: as
+ * wasi_disk_parks, unless dir is on a file system kept in memory. No call
+ * can ask the kernel to resolve a path only if that needs no I/O, and a
+ * lookup that misses the cache, or any change to a directory, may wait
+ * for a disk or a network file system as long as it takes; so on such a
+ * file system every one of them runs on a blocking thread, as Erlang's
+ * file module, libuv and tokio do. A file system mounted beneath a
+ * memory one is judged by the memory one.
+ */
+bool wasi_dir_disk_parks(const isola_wasi *w, wasi_fd_entry *dir);
+
+/* Whether host_fd's file system keeps its files in memory (tmpfs, ramfs,
+ * hugetlbfs, proc, sysfs): nothing there waits for a device. */
+bool wasi_memory_fs(int host_fd);
+
 /* Records a wait on several fds and/or a monotonic deadline (park mode). */
 void wasi_block_record(isola_wasi *w, const int *fds, const short *events, uint32_t nfds,
                        bool has_deadline, int64_t deadline_ns);

@@ -47,7 +47,8 @@ typedef struct wasi_fd_entry {
     uint64_t dir_pos;            /* entries read from `dir` since its start: the next one's cookie */
     long dir_back;               /* telldir() before the entry at cookie dir_back_cookie */
     uint64_t dir_back_cookie;    /* ... the last entry read; 0: none (cookie 0 is a rewind anyway) */
-    uint8_t disk_reads;          /* WASI_DISK_READS_*: how a read parks for the disk (wasi_fd_io.c) */
+    uint8_t disk_reads;          /* WASI_DISK_READS_*: how a read parks for the disk (wasi_fd_io.c);
+                                    for a directory, MEMORY or ALWAYS: whether path calls park (wasi_block.c) */
 } wasi_fd_entry;
 
 enum {

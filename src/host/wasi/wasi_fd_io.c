@@ -12,7 +12,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -106,25 +105,6 @@ static unsigned io_skip(struct iovec *iov, unsigned n, size_t done)
     return n - i;
 }
 
-/* Whether the file system of `fd` keeps its files in memory (a read
- * never waits for a device), for those that refuse RWF_NOWAIT. */
-static bool io_memory_fs(int fd)
-{
-    struct statfs f;
-    if (fstatfs(fd, &f) != 0)
-        return false;
-    switch ((unsigned long)f.f_type) {
-    case 0x01021994UL:   /* tmpfs */
-    case 0x858458f6UL:   /* ramfs */
-    case 0x958458f6UL:   /* hugetlbfs */
-    case 0x9fa0UL:       /* proc */
-    case 0x62656572UL:   /* sysfs */
-        return true;
-    default:
-        return false;
-    }
-}
-
 /*
  * A read of a file (wasi_disk_parks) that must not wait for the disk on
  * this thread. Returns the byte count, -1 with errno, or -2: park for the
@@ -147,7 +127,7 @@ static ssize_t io_disk_read_nowait(wasi_fd_entry *e, struct iovec *iov, unsigned
     if (got < 0 && errno == EAGAIN)
         return -2;
     if (got < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EPERM || errno == EINVAL)) {
-        e->disk_reads = io_memory_fs(e->host_fd) ? WASI_DISK_READS_MEMORY : WASI_DISK_READS_ALWAYS;
+        e->disk_reads = wasi_memory_fs(e->host_fd) ? WASI_DISK_READS_MEMORY : WASI_DISK_READS_ALWAYS;
         return io_disk_read_nowait(e, iov, n, positional, offset);
     }
     if (got <= 0)
@@ -327,6 +307,8 @@ uint32_t wasi_fd_readdir(wasi_call *c)
         return WASI_EFAULT;
     if (e->filetype != WASI_FILETYPE_DIRECTORY)
         return WASI_ENOTDIR;
+    if (wasi_dir_disk_parks(c->wasi, e))
+        return wasi_park_on_disk(c->wasi);   /* a directory's blocks come from the disk */
     err = ensure_dir_stream(e);
     if (err)
         return err;

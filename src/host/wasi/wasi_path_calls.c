@@ -13,10 +13,23 @@
 #include <unistd.h>
 
 #include "wasi_abi.h"
+#include "wasi_block.h"
 #include "wasi_ctx.h"
 #include "wasi_mem.h"
 #include "wasi_path.h"
 #include "wasi_stat.h"
+
+/*
+ * Whether this call must run where it may wait for the disk
+ * (wasi_dir_disk_parks). Asked before anything is done, so the call run
+ * again there starts from nothing; a descriptor that is bad or not a
+ * directory is left for the call to refuse.
+ */
+static bool path_parks(wasi_call *c, unsigned fd_arg)
+{
+    wasi_fd_entry *dir;
+    return wasi_fd_get(c->wasi, wasi_arg32(c, fd_arg), 0, &dir) == 0 && wasi_dir_disk_parks(c->wasi, dir);
+}
 
 /* The directory descriptor in argument `fd_arg` and the path at (ptr_arg, ptr_arg+1). */
 static uint16_t dir_and_path(wasi_call *c, unsigned fd_arg, unsigned ptr_arg, uint64_t rights,
@@ -57,6 +70,8 @@ typedef int (*at_op)(int dirfd, const char *name, void *arg);
 
 static uint32_t on_parent(wasi_call *c, uint64_t rights, at_op op, void *arg)
 {
+    if (path_parks(c, 0))
+        return wasi_park_on_disk(c->wasi);
     wasi_fd_entry *dir;
     char *path;
     uint16_t err = dir_and_path(c, 0, 1, rights, &dir, &path);
@@ -115,6 +130,8 @@ uint32_t wasi_path_unlink_file(wasi_call *c)
 
 uint32_t wasi_path_filestat_get(wasi_call *c)
 {
+    if (path_parks(c, 0))
+        return wasi_park_on_disk(c->wasi);
     wasi_fd_entry *dir;
     char *path;
     uint16_t err = dir_and_path(c, 0, 2, WASI_R_PATH_FILESTAT_GET, &dir, &path);
@@ -156,6 +173,8 @@ static int set_times_resolved(int fd, const struct timespec ts[2])
 
 uint32_t wasi_path_filestat_set_times(wasi_call *c)
 {
+    if (path_parks(c, 0))
+        return wasi_park_on_disk(c->wasi);
     wasi_fd_entry *dir;
     char *path;
     uint16_t err = dir_and_path(c, 0, 2, WASI_R_PATH_FILESTAT_SET_TIMES, &dir, &path);
@@ -178,6 +197,8 @@ uint32_t wasi_path_filestat_set_times(wasi_call *c)
 
 uint32_t wasi_path_open(wasi_call *c)
 {
+    if (path_parks(c, 0))
+        return wasi_park_on_disk(c->wasi);
     uint32_t dirflags = wasi_arg32(c, 1), oflags = wasi_arg32(c, 4), fdflags = wasi_arg32(c, 7);
     uint64_t base = wasi_arg64(c, 5), inheriting = wasi_arg64(c, 6);
     uint64_t need = WASI_R_PATH_OPEN;
@@ -273,6 +294,8 @@ uint32_t wasi_path_open(wasi_call *c)
 
 uint32_t wasi_path_readlink(wasi_call *c)
 {
+    if (path_parks(c, 0))
+        return wasi_park_on_disk(c->wasi);
     wasi_fd_entry *dir;
     char *path;
     uint16_t err = dir_and_path(c, 0, 1, WASI_R_PATH_READLINK, &dir, &path);
@@ -304,6 +327,8 @@ uint32_t wasi_path_readlink(wasi_call *c)
 
 uint32_t wasi_path_symlink(wasi_call *c)
 {
+    if (path_parks(c, 2))
+        return wasi_park_on_disk(c->wasi);
     /* (old_path, old_len, fd, new_path, new_len): the target is stored text, never resolved here. */
     char *target = NULL;
     uint16_t err = wasi_path_copy(c, wasi_arg32(c, 0), wasi_arg32(c, 1), &target);
@@ -346,6 +371,8 @@ static uint16_t two_parents(wasi_call *c, unsigned fd0, unsigned p0, uint64_t r0
 
 uint32_t wasi_path_rename(wasi_call *c)
 {
+    if (path_parks(c, 0) || path_parks(c, 3))
+        return wasi_park_on_disk(c->wasi);
     wasi_parent a, b;
     uint16_t err = two_parents(c, 0, 1, WASI_R_PATH_RENAME_SOURCE, 3, 4, WASI_R_PATH_RENAME_TARGET,
                                &a, &b);
@@ -401,6 +428,8 @@ static uint16_t link_following(wasi_call *c)
 
 uint32_t wasi_path_link(wasi_call *c)
 {
+    if (path_parks(c, 0) || path_parks(c, 4))
+        return wasi_park_on_disk(c->wasi);
     /* (old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len) */
     if (wasi_arg32(c, 1) & WASI_LOOKUP_SYMLINK_FOLLOW)
         return link_following(c);
