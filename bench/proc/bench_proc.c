@@ -8,7 +8,8 @@
  * sizes; only = comma-separated names: spawn,spawn1,pingpong,ring,wait,mem,
  * skynet; spawn1 is spawn on a VM of one worker)
  * Environment: BENCH_WORKERS=N runs N worker threads (default one per CPU);
- * BENCH_RING=N makes the ring N processes (default 10,000).
+ * BENCH_RING=N makes the ring N processes (default 10,000), BENCH_RING_LAPS=L
+ * sends the token round L times (default 100).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -246,9 +247,12 @@ int main(int argc, char **argv)
     if (selected(only, "pingpong"))
         bench_pingpong(1000000 / div);
     /* BENCH_RING=N: a ring of N processes (default 10,000), to see what
-     * the number of cold processes costs a hop. */
+     * the number of cold processes costs a hop; BENCH_RING_LAPS=L makes the
+     * token go round L times (default 100), so a profile sees the hops and
+     * not the set-up. */
     if (selected(only, "ring"))
-        bench_ring(getenv("BENCH_RING") ? (uint32_t)atoi(getenv("BENCH_RING")) : 10000 / (div > 10 ? 10 : div), 100);
+        bench_ring(getenv("BENCH_RING") ? (uint32_t)atoi(getenv("BENCH_RING")) : 10000 / (div > 10 ? 10 : div),
+                   getenv("BENCH_RING_LAPS") ? (uint32_t)atoi(getenv("BENCH_RING_LAPS")) : 100);
     if (selected(only, "wait"))
         bench_wait(1000000 / div, "wait");
     if (selected(only, "mem"))
