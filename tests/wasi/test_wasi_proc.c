@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <stdio.h>
@@ -275,17 +276,46 @@ static void disk_file(const char *path, const char *what, char *want, size_t wan
         close(fd);
 }
 
+/* Whether any of pages [from, from + count) of the open file fd is in the
+ * page cache (count 0: all from `from` on). */
+static bool disk_cached(int fd, off_t from, off_t count)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size == 0)
+        return false;
+    size_t pages = (size_t)((st.st_size + 4095) / 4096);
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return true;   /* cannot tell: say cached, so nothing is concluded */
+    unsigned char vec[128];
+    bool cached = pages > sizeof vec || mincore(map, (size_t)st.st_size, vec) != 0;
+    size_t end = count ? (size_t)(from + count) : pages;
+    for (size_t i = (size_t)from; !cached && i < end && i < pages; i++)
+        cached = vec[i] & 1;
+    munmap(map, (size_t)st.st_size);
+    return cached;
+}
+
 /* Drops pages [from, from + count) of the file from the page cache (all
  * from `from` on with count 0, none with a negative count; written back
- * above). */
-static void disk_drop(const char *path, off_t from, off_t count)
+ * above). False if they are still there after a few tries (a page the
+ * kernel is still busy with is not dropped): then nothing need park. */
+static bool disk_drop(const char *path, off_t from, off_t count)
 {
     if (count < 0)
-        return;   /* nothing */
+        return true;   /* nothing */
     int fd = open(path, O_RDONLY);
-    CHECK(fd >= 0 && posix_fadvise(fd, from * 4096, count * 4096, POSIX_FADV_DONTNEED) == 0);
+    CHECK(fd >= 0);
+    bool dropped = false;
+    for (int i = 0; fd >= 0 && i < 20 && !dropped; i++) {
+        if (i)
+            usleep(10000);
+        CHECK(posix_fadvise(fd, from * 4096, count * 4096, POSIX_FADV_DONTNEED) == 0);
+        dropped = !disk_cached(fd, from, count);
+    }
     if (fd >= 0)
         close(fd);
+    return dropped;
 }
 
 /* `readers` processes of `mode` on `dir` beside a computing one: each
@@ -304,6 +334,11 @@ static void disk_round(isola_vm *vm, int32_t module, const char *dir, const char
         isola_wasi *w = isola_wasi_new(&err);
         const char *argv[] = {"park", mode};
         int in = strcmp(mode, "diskstdin") == 0 ? open(data, O_RDONLY) : io[i].in[0];
+        /* No readahead on it: a read that sets one off could bring a
+         * dropped page back before the reader gets there (seen under TSan,
+         * where the guests are slow), and then nothing would park. */
+        if (in != io[i].in[0] && in >= 0)
+            CHECK(posix_fadvise(in, 0, 0, POSIX_FADV_RANDOM) == 0);
         CHECK(w && in >= 0 && isola_wasi_set_args(w, 2, argv, &err) &&
               isola_wasi_set_stdio(w, in, io[i].out[1], 2, &err) &&
               isola_wasi_preopen_dir(w, dir, "/d", &err));
@@ -330,9 +365,10 @@ static void disk_round(isola_vm *vm, int32_t module, const char *dir, const char
 /* A VM of one worker and `blocking` blocking threads runs a round of
  * `mode` readers of `data` after `drop` took some of it out of the page
  * cache; returns how many threads its calls made (the blocking ones, or
- * none). */
+ * none), and in *dropped whether the drop worked. */
 static int disk_vm(isola_engine *engine, isola_module *module, uint32_t blocking, const char *dir,
-                   const char *mode, const char *data, const char *want, off_t drop_from, off_t drop_count)
+                   const char *mode, const char *data, const char *want, off_t drop_from, off_t drop_count,
+                   bool *dropped)
 {
     isola_error err;
     isola_vm_config cfg = {.workers = 1, .blocking_threads = blocking};
@@ -340,8 +376,9 @@ static int disk_vm(isola_engine *engine, isola_module *module, uint32_t blocking
     int32_t mh = vm ? isola_vm_load(vm, module, &err) : -1;
     int threads = thread_count();   /* with the VM's own */
     CHECK(mh > 0);
+    *dropped = false;
     if (mh > 0) {
-        disk_drop(data, drop_from, drop_count);
+        *dropped = disk_drop(data, drop_from, drop_count);
         disk_round(vm, mh, dir, mode, want);
         threads = thread_count() - threads;
     }
@@ -349,11 +386,17 @@ static int disk_vm(isola_engine *engine, isola_module *module, uint32_t blocking
     return threads;
 }
 
-/* The same with one blocking thread. */
+/* The same with one blocking thread, for readers: -1 when the pages
+ * could not be dropped, and so no read need have parked. */
 static int disk_read_vm(isola_engine *engine, isola_module *module, const char *dir, const char *mode,
                         const char *data, const char *want, off_t drop_from, off_t drop_count)
 {
-    return disk_vm(engine, module, 1, dir, mode, data, want, drop_from, drop_count);
+    bool dropped;
+    int threads = disk_vm(engine, module, 1, dir, mode, data, want, drop_from, drop_count, &dropped);
+    if (dropped)
+        return threads;
+    printf("wasi.proc: pages of %s stayed in the page cache: threads not counted\n", data);
+    return -1;
 }
 
 /*
@@ -388,9 +431,9 @@ static void test_disk_calls(isola_engine *engine, isola_module *module)
     int cached = disk_read_vm(engine, module, dir, "diskstdin", data, want, 0, -1);   /* drops nothing */
     int opened = disk_read_vm(engine, module, dir, "diskread", data, want, 0, -1);
     if (on_disk) {
-        CHECK(all == 1);
-        CHECK(fd_read_half == 1);
-        CHECK(pread_half == 1);
+        CHECK(all == 1 || all == -1);
+        CHECK(fd_read_half == 1 || fd_read_half == -1);
+        CHECK(pread_half == 1 || pread_half == -1);
         CHECK(opened == 1);
     }
     CHECK(cached == 0);
@@ -407,8 +450,9 @@ static void test_disk_calls(isola_engine *engine, isola_module *module)
     }
 
     disk_file(data, "disk", want, sizeof want);
-    CHECK(disk_vm(engine, module, 2, dir, "disk", data, want, 0, 0) == 2);
-    CHECK(disk_vm(engine, module, 2, dir, "disk", data, want, 0, -1) == 2);   /* from the cache: the syncs */
+    bool dropped;
+    CHECK(disk_vm(engine, module, 2, dir, "disk", data, want, 0, 0, &dropped) == 2);
+    CHECK(disk_vm(engine, module, 2, dir, "disk", data, want, 0, -1, &dropped) == 2);   /* from the cache: the syncs */
     struct stat st;
     CHECK(stat(out, &st) == 0 && st.st_size == 65536);
     unlink(data);
