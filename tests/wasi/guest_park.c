@@ -12,6 +12,7 @@
  *   diskread    only the reads of disk
  *   diskstdin   the reads of diskread from stdin, which the host made the
  *               file: no path call, so only the reads may park
+ *   create      create, write, stat and remove a file of a random name in /d
  * Without arguments it returns 0.
  */
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +90,18 @@ int main(int argc, char **argv)
              posix_fallocate(out, 0, 65536) == 0;
         close(out);
         printf("disk: %ld %u %s\n", total, h, ok ? "synced" : "failed");
+    } else if (strcmp(mode, "create") == 0) {
+        unsigned char r[4] = {0};
+        char name[32];
+        getentropy(r, sizeof r);   /* several of these run at once in one directory */
+        snprintf(name, sizeof name, "/d/new-%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
+        int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        bool ok = fd >= 0 && write(fd, "x", 1) == 1;
+        if (fd >= 0)
+            close(fd);
+        struct stat st;
+        ok = ok && stat(name, &st) == 0 && st.st_size == 1 && unlink(name) == 0;
+        printf("create: %s\n", ok ? "ok" : "failed");
     } else if (strcmp(mode, "exit") == 0) {
         fflush(stdout);
         exit((int)n);

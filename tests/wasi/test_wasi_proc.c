@@ -402,16 +402,19 @@ static int disk_read_vm(isola_engine *engine, isola_module *module, const char *
 /*
  * Disk calls run on a VM's blocking threads, made at the first of them:
  * fsync, fdatasync, fallocate, a read of file data not in the page cache,
- * and any path call or directory read on a file system not kept in memory.
+ * and a path call or directory read on a file system not kept in memory
+ * that the kernel's caches cannot answer alone.
  * Reads alone (of stdin, which the host made the file: no path call) make
  * them, whether nothing they ask is in the cache, or only the start of one
  * fd_read (page 3 dropped: the second 8 KiB read finds one page of its
  * two), or of one fd_pread (page 10: the pread of pages 9 and 10); with all
  * of the file in the cache none are made. Opening the cached file by its
- * path makes one on a disk, none in memory (/dev/shm). The results are the
- * same every time. Then fsync, fdatasync and fallocate as well, on a VM of
- * two blocking threads, which it makes. The file is made in the working directory: /tmp
- * may keep its files in memory, where nothing parks.
+ * path makes none (the kernel's caches answer the lookup); creating and
+ * removing a file makes one on a disk, none in memory (/dev/shm). The
+ * results are the same every time. Then fsync, fdatasync and fallocate as
+ * well, on a VM of two blocking threads, which it makes. The file is made
+ * in the working directory: /tmp may keep its files in memory, where
+ * nothing parks.
  */
 static void test_disk_calls(isola_engine *engine, isola_module *module)
 {
@@ -430,19 +433,22 @@ static void test_disk_calls(isola_engine *engine, isola_module *module)
     int pread_half = disk_read_vm(engine, module, dir, "diskstdin", data, want, 10, 1);
     int cached = disk_read_vm(engine, module, dir, "diskstdin", data, want, 0, -1);   /* drops nothing */
     int opened = disk_read_vm(engine, module, dir, "diskread", data, want, 0, -1);
+    int created = disk_read_vm(engine, module, dir, "create", data, "create: ok\n", 0, -1);
     if (on_disk) {
         CHECK(all == 1 || all == -1);
         CHECK(fd_read_half == 1 || fd_read_half == -1);
         CHECK(pread_half == 1 || pread_half == -1);
-        CHECK(opened == 1);
+        CHECK(created == 1);
     }
     CHECK(cached == 0);
+    CHECK(opened == 0);   /* on a disk, the kernel's caches answered the open */
 
     char shm_dir[] = "/dev/shm/isola-disk.XXXXXX", shm_data[64];
     if (statfs("/dev/shm", &fs) == 0 && fs.f_type == 0x01021994 && mkdtemp(shm_dir)) {
         snprintf(shm_data, sizeof shm_data, "%s/data", shm_dir);
         disk_file(shm_data, "diskread", want, sizeof want);
         CHECK(disk_read_vm(engine, module, shm_dir, "diskread", shm_data, want, 0, -1) == 0);
+        CHECK(disk_read_vm(engine, module, shm_dir, "create", shm_data, "create: ok\n", 0, -1) == 0);
         unlink(shm_data);
         rmdir(shm_dir);
     } else {

@@ -80,15 +80,46 @@ bool wasi_memory_fs(int host_fd)
     }
 }
 
+/* Whether host_fd's file system lives on a local device, where the
+ * kernel's dentry and inode caches answer a lookup without I/O when they
+ * hold it (a network file system revalidates what it caches). */
+static bool wasi_local_disk_fs(int host_fd)
+{
+    struct statfs f;
+    if (fstatfs(host_fd, &f) != 0)
+        return false;
+    switch ((unsigned long)f.f_type) {
+    case 0xEF53UL:       /* ext2, ext3, ext4 */
+    case 0x58465342UL:   /* xfs */
+    case 0x9123683EUL:   /* btrfs */
+    case 0xF2F52010UL:   /* f2fs */
+    case 0x794C7630UL:   /* overlayfs (a container's root) */
+    case 0xE0F5E1E2UL:   /* erofs */
+    case 0x73717368UL:   /* squashfs */
+    case 0x4d44UL:       /* vfat, msdos */
+    case 0x2011BAB0UL:   /* exfat */
+    case 0x9660UL:       /* iso9660 */
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* The file system is asked once per descriptor: a directory's disk_reads
  * (never used for a read: a directory gives EISDIR first) remembers it. */
-bool wasi_dir_disk_parks(const isola_wasi *w, wasi_fd_entry *dir)
+wasi_dir_disk wasi_dir_disk_mode(const isola_wasi *w, wasi_fd_entry *dir)
 {
     if (dir->filetype != WASI_FILETYPE_DIRECTORY || !wasi_disk_parks(w, dir))
-        return false;
+        return WASI_DIR_DISK_HERE;
     if (dir->disk_reads == WASI_DISK_READS_UNKNOWN)
-        dir->disk_reads = wasi_memory_fs(dir->host_fd) ? WASI_DISK_READS_MEMORY : WASI_DISK_READS_ALWAYS;
-    return dir->disk_reads != WASI_DISK_READS_MEMORY;
+        dir->disk_reads = wasi_memory_fs(dir->host_fd)       ? WASI_DISK_READS_MEMORY
+                          : wasi_local_disk_fs(dir->host_fd) ? WASI_DISK_READS_NOWAIT
+                                                             : WASI_DISK_READS_ALWAYS;
+    switch (dir->disk_reads) {
+    case WASI_DISK_READS_MEMORY: return WASI_DIR_DISK_HERE;
+    case WASI_DISK_READS_NOWAIT: return WASI_DIR_DISK_CACHED;
+    default: return WASI_DIR_DISK_PARK;
+    }
 }
 
 uint32_t wasi_park_on_disk(isola_wasi *w)

@@ -41,17 +41,24 @@ bool wasi_disk_parks(const isola_wasi *w, const wasi_fd_entry *e);
 uint32_t wasi_park_on_disk(isola_wasi *w);
 
 /*
- * Whether a call that looks up or changes names beneath directory `dir`
- * (the path_* calls, fd_readdir) must park for the disk: as
- * wasi_disk_parks, unless dir is on a file system kept in memory. No call
- * can ask the kernel to resolve a path only if that needs no I/O, and a
- * lookup that misses the cache, or any change to a directory, may wait
- * for a disk or a network file system as long as it takes; so on such a
- * file system every one of them runs on a blocking thread, as Erlang's
- * file module, libuv and tokio do. A file system mounted beneath a
- * memory one is judged by the memory one.
+ * Where a call that looks up or changes names beneath directory `dir` (the
+ * path_* calls, fd_readdir) may run, when wasi_disk_parks says disk calls
+ * park: a lookup that misses the kernel's caches, or any change to a
+ * directory, may wait for a disk, or as long as it likes on a network file
+ * system. Under a file system kept in memory, HERE. Under a local disk,
+ * CACHED: a lookup the caches can answer alone (openat2's RESOLVE_CACHED,
+ * wasi_path_openat_cached) runs here, an open that creates or truncates
+ * and every other change parks, as io_uring's non-blocking open does.
+ * Anything else (NFS, FUSE, unknown) PARK: every such call parks, as file
+ * operations do in Erlang, libuv and tokio. A file system mounted beneath
+ * `dir`'s is judged by dir's.
  */
-bool wasi_dir_disk_parks(const isola_wasi *w, wasi_fd_entry *dir);
+typedef enum wasi_dir_disk {
+    WASI_DIR_DISK_HERE,
+    WASI_DIR_DISK_CACHED,
+    WASI_DIR_DISK_PARK,
+} wasi_dir_disk;
+wasi_dir_disk wasi_dir_disk_mode(const isola_wasi *w, wasi_fd_entry *dir);
 
 /* Whether host_fd's file system keeps its files in memory (tmpfs, ramfs,
  * hugetlbfs, proc, sysfs): nothing there waits for a device. */

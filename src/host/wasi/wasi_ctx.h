@@ -48,7 +48,8 @@ typedef struct wasi_fd_entry {
     long dir_back;               /* telldir() before the entry at cookie dir_back_cookie */
     uint64_t dir_back_cookie;    /* ... the last entry read; 0: none (cookie 0 is a rewind anyway) */
     uint8_t disk_reads;          /* WASI_DISK_READS_*: how a read parks for the disk (wasi_fd_io.c);
-                                    for a directory, MEMORY or ALWAYS: whether path calls park (wasi_block.c) */
+                                    for a directory, how path calls do (wasi_dir_disk_mode): MEMORY,
+                                    NOWAIT (a local disk: park what the caches cannot answer) or ALWAYS */
 } wasi_fd_entry;
 
 enum {

@@ -307,7 +307,7 @@ uint32_t wasi_fd_readdir(wasi_call *c)
         return WASI_EFAULT;
     if (e->filetype != WASI_FILETYPE_DIRECTORY)
         return WASI_ENOTDIR;
-    if (wasi_dir_disk_parks(c->wasi, e))
+    if (wasi_dir_disk_mode(c->wasi, e) != WASI_DIR_DISK_HERE)
         return wasi_park_on_disk(c->wasi);   /* a directory's blocks come from the disk */
     err = ensure_dir_stream(e);
     if (err)

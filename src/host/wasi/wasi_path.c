@@ -51,14 +51,20 @@ static bool use_openat2(void)
     return s > 0;
 }
 
-/* Returns the fd, or -1 with errno; sets *unsupported when the kernel lacks openat2. */
-static int openat2_beneath(int dirfd, const char *path, int flags, mode_t mode, bool *unsupported)
+#ifndef RESOLVE_CACHED
+#define RESOLVE_CACHED 0x20   /* Linux 5.12 */
+#endif
+
+/* Returns the fd, or -1 with errno; sets *unsupported when the kernel lacks
+ * openat2. `cached`: from the kernel's caches only, EAGAIN if that needs
+ * I/O (or a rename raced, which the full resolution retries). */
+static int openat2_beneath(int dirfd, const char *path, int flags, mode_t mode, bool cached, bool *unsupported)
 {
     struct open_how how;
     memset(&how, 0, sizeof how);
     how.flags = (uint64_t)(flags | O_CLOEXEC);
     how.mode = (flags & O_CREAT) ? mode : 0;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (cached ? RESOLVE_CACHED : 0);
     *unsupported = false;
     for (int attempt = 0; attempt < 16; attempt++) {
         long r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
@@ -68,7 +74,7 @@ static int openat2_beneath(int dirfd, const char *path, int flags, mode_t mode, 
             *unsupported = true;
             return -1;
         }
-        if (errno != EAGAIN && errno != EINTR)
+        if ((errno != EAGAIN || cached) && errno != EINTR)
             return -1;
     }
     return -1;
@@ -279,7 +285,7 @@ uint16_t wasi_path_openat(int dirfd, const char *path, int flags, mode_t mode, b
         flags |= O_NOFOLLOW;
     if (use_openat2()) {
         bool unsupported = false;
-        int fd = openat2_beneath(dirfd, path, flags, mode, &unsupported);
+        int fd = openat2_beneath(dirfd, path, flags, mode, false, &unsupported);
         if (fd >= 0) {
             *out_fd = fd;
             return 0;
@@ -289,6 +295,30 @@ uint16_t wasi_path_openat(int dirfd, const char *path, int flags, mode_t mode, b
         atomic_store(&openat2_state, -1);
     }
     return walk_open(dirfd, path, flags & ~O_NOFOLLOW, mode, follow, out_fd);
+}
+
+uint16_t wasi_path_openat_cached(int dirfd, const char *path, int flags, bool follow, int *out_fd)
+{
+    *out_fd = -1;
+    if (path[0] == '\0')
+        return WASI_ENOENT;
+    if (path[0] == '/')
+        return WASI_ENOTCAPABLE;
+    if ((flags & (O_CREAT | O_TRUNC)) || !use_openat2())
+        return WASI_EAGAIN;   /* it writes, or the walk does the resolving: it cannot be asked */
+    if (!follow)
+        flags |= O_NOFOLLOW;
+    bool unsupported = false;
+    int fd = openat2_beneath(dirfd, path, flags, 0, true, &unsupported);
+    if (fd >= 0) {
+        *out_fd = fd;
+        return 0;
+    }
+    /* EINVAL: a kernel before RESOLVE_CACHED; the full call will tell
+     * whether the flags themselves were wrong. */
+    if (unsupported || errno == EAGAIN || errno == EINVAL)
+        return WASI_EAGAIN;
+    return errno == EXDEV ? WASI_ENOTCAPABLE : wasi_errno_from_host(errno);
 }
 
 static bool is_dot_or_dotdot(const char *s)

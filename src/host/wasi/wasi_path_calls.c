@@ -20,15 +20,33 @@
 #include "wasi_stat.h"
 
 /*
- * Whether this call must run where it may wait for the disk
- * (wasi_dir_disk_parks). Asked before anything is done, so the call run
- * again there starts from nothing; a descriptor that is bad or not a
- * directory is left for the call to refuse.
+ * Where this call may run (wasi_dir_disk_mode), for the directory in
+ * argument fd_arg. Asked before anything is done, so a call that parks
+ * starts from nothing when it runs again; a descriptor that is bad or not
+ * a directory runs here, for the call to refuse.
  */
-static bool path_parks(wasi_call *c, unsigned fd_arg)
+static wasi_dir_disk path_disk(wasi_call *c, unsigned fd_arg)
 {
     wasi_fd_entry *dir;
-    return wasi_fd_get(c->wasi, wasi_arg32(c, fd_arg), 0, &dir) == 0 && wasi_dir_disk_parks(c->wasi, dir);
+    if (wasi_fd_get(c->wasi, wasi_arg32(c, fd_arg), 0, &dir) != 0)
+        return WASI_DIR_DISK_HERE;
+    return wasi_dir_disk_mode(c->wasi, dir);
+}
+
+/* Whether a call that changes names (or reads a link) parks: anywhere but
+ * in memory, since no cache can answer it alone. */
+static bool path_parks(wasi_call *c, unsigned fd_arg)
+{
+    return path_disk(c, fd_arg) != WASI_DIR_DISK_HERE;
+}
+
+/* wasi_path_openat, or when `disk` is CACHED its cached-only form
+ * (WASI_EAGAIN: park). */
+static uint16_t path_openat(wasi_dir_disk disk, int dirfd, const char *path, int flags, bool follow, int *fd)
+{
+    if (disk == WASI_DIR_DISK_CACHED)
+        return wasi_path_openat_cached(dirfd, path, flags, follow, fd);
+    return wasi_path_openat(dirfd, path, flags, 0666, follow, fd);
 }
 
 /* The directory descriptor in argument `fd_arg` and the path at (ptr_arg, ptr_arg+1). */
@@ -130,7 +148,8 @@ uint32_t wasi_path_unlink_file(wasi_call *c)
 
 uint32_t wasi_path_filestat_get(wasi_call *c)
 {
-    if (path_parks(c, 0))
+    wasi_dir_disk disk = path_disk(c, 0);
+    if (disk == WASI_DIR_DISK_PARK)
         return wasi_park_on_disk(c->wasi);
     wasi_fd_entry *dir;
     char *path;
@@ -143,8 +162,13 @@ uint32_t wasi_path_filestat_get(wasi_call *c)
         if (!out)
             err = WASI_EFAULT;
         else
-            err = wasi_path_openat(dir->host_fd, path, O_PATH, 0, follow, &fd);
+            err = path_openat(disk, dir->host_fd, path, O_PATH, follow, &fd);
+        if (err == WASI_EAGAIN && disk == WASI_DIR_DISK_CACHED) {
+            free(path);
+            return wasi_park_on_disk(c->wasi);
+        }
         if (!err) {
+            /* Of an inode in memory: a local file system answers from it. */
             err = (uint16_t)host_result(fstat(fd, &st));
             if (!err)
                 wasi_put_filestat(out, &st);
@@ -197,9 +221,10 @@ uint32_t wasi_path_filestat_set_times(wasi_call *c)
 
 uint32_t wasi_path_open(wasi_call *c)
 {
-    if (path_parks(c, 0))
-        return wasi_park_on_disk(c->wasi);
     uint32_t dirflags = wasi_arg32(c, 1), oflags = wasi_arg32(c, 4), fdflags = wasi_arg32(c, 7);
+    wasi_dir_disk disk = path_disk(c, 0);
+    if (disk == WASI_DIR_DISK_PARK || (disk == WASI_DIR_DISK_CACHED && (oflags & (WASI_O_CREAT | WASI_O_TRUNC))))
+        return wasi_park_on_disk(c->wasi);   /* creating or truncating writes to the disk */
     uint64_t base = wasi_arg64(c, 5), inheriting = wasi_arg64(c, 6);
     uint64_t need = WASI_R_PATH_OPEN;
     if (oflags & WASI_O_CREAT)
@@ -266,16 +291,16 @@ uint32_t wasi_path_open(wasi_call *c)
     }
     bool follow = dirflags & WASI_LOOKUP_SYMLINK_FOLLOW;
     int fd = -1;
-    err = wasi_path_openat(dir->host_fd, path, flags, 0666, follow, &fd);
+    err = path_openat(disk, dir->host_fd, path, flags, follow, &fd);
     /* Asking for write access to a directory without O_DIRECTORY: open it for reading. */
     if (err == WASI_EISDIR && writing && !(oflags & (WASI_O_CREAT | WASI_O_TRUNC))) {
         flags = (flags & ~(O_WRONLY | O_RDWR | O_APPEND)) | O_RDONLY | O_DIRECTORY;
-        err = wasi_path_openat(dir->host_fd, path, flags, 0666, follow, &fd);
+        err = path_openat(disk, dir->host_fd, path, flags, follow, &fd);
     }
     free(path);
     if (err) {
         wasi_fd_uncount(c->wasi, counted);
-        return err;
+        return err == WASI_EAGAIN && disk == WASI_DIR_DISK_CACHED ? wasi_park_on_disk(c->wasi) : err;
     }
     if (open_nonblock)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
