@@ -13,6 +13,7 @@
  *   diskstdin   the reads of diskread from stdin, which the host made the
  *               file: no path call, so only the reads may park
  *   create      create, write, stat and remove a file of a random name in /d
+ *   fdcalls     fstat and write stdin (the host gives a file opened for both)
  * Without arguments it returns 0.
  */
 #include <fcntl.h>
@@ -102,6 +103,10 @@ int main(int argc, char **argv)
         struct stat st;
         ok = ok && stat(name, &st) == 0 && st.st_size == 1 && unlink(name) == 0;
         printf("create: %s\n", ok ? "ok" : "failed");
+    } else if (strcmp(mode, "fdcalls") == 0) {
+        struct stat st;
+        bool ok = fstat(0, &st) == 0 && S_ISREG(st.st_mode) && write(0, "x", 1) == 1;
+        printf("fdcalls: %s\n", ok ? "ok" : "failed");
     } else if (strcmp(mode, "exit") == 0) {
         fflush(stdout);
         exit((int)n);

@@ -320,20 +320,23 @@ static bool disk_drop(const char *path, off_t from, off_t count)
 
 /* `readers` processes of `mode` on `dir` beside a computing one: each
  * prints `want`, and the computer ends too. Mode "diskstdin" gets
- * dir/data as its stdin. */
+ * dir/data as its stdin, "fdcalls" dir/scratch (which it writes). */
 static void disk_round(isola_vm *vm, int32_t module, const char *dir, const char *mode, const char *want)
 {
     enum { READERS = 3 };
     guest_io io[READERS], c;
     int32_t readers[READERS];
-    char data[80];
+    char data[80], scratch[80];
     snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(scratch, sizeof scratch, "%s/scratch", dir);
     for (int i = 0; i < READERS; i++) {
         io_open(&io[i]);
         isola_error err;
         isola_wasi *w = isola_wasi_new(&err);
         const char *argv[] = {"park", mode};
-        int in = strcmp(mode, "diskstdin") == 0 ? open(data, O_RDONLY) : io[i].in[0];
+        int in = strcmp(mode, "diskstdin") == 0 ? open(data, O_RDONLY)
+                 : strcmp(mode, "fdcalls") == 0  ? open(scratch, O_RDWR | O_APPEND | O_CREAT, 0600)
+                                                 : io[i].in[0];
         /* No readahead on it: a read that sets one off could bring a
          * dropped page back before the reader gets there (seen under TSan,
          * where the guests are slow), and then nothing would park. */
@@ -409,8 +412,10 @@ static int disk_read_vm(isola_engine *engine, isola_module *module, const char *
  * fd_read (page 3 dropped: the second 8 KiB read finds one page of its
  * two), or of one fd_pread (page 10: the pread of pages 9 and 10); with all
  * of the file in the cache none are made. Opening the cached file by its
- * path makes none (the kernel's caches answer the lookup); creating and
- * removing a file makes one on a disk, none in memory (/dev/shm). The
+ * path makes none (the kernel's caches answer the lookup), nor do an
+ * fstat and a write of an open file; creating and removing a file makes
+ * one on a disk, none in memory (/dev/shm). Taken for a network file
+ * system (ISOLA_WASI_TEST_NETFS), the open, fstat and write make one. The
  * results are the same every time. Then fsync, fdatasync and fallocate as
  * well, on a VM of two blocking threads, which it makes. The file is made
  * in the working directory: /tmp may keep its files in memory, where
@@ -442,6 +447,18 @@ static void test_disk_calls(isola_engine *engine, isola_module *module)
     }
     CHECK(cached == 0);
     CHECK(opened == 0);   /* on a disk, the kernel's caches answered the open */
+    CHECK(disk_read_vm(engine, module, dir, "fdcalls", data, "fdcalls: ok\n", 0, -1) == 0);
+
+    /* Taken for a network file system, the same open and the fstat and
+     * write of an open file park too. */
+    setenv("ISOLA_WASI_TEST_NETFS", "1", 1);
+    int net_opened = disk_read_vm(engine, module, dir, "diskread", data, want, 0, -1);
+    int net_fdcalls = disk_read_vm(engine, module, dir, "fdcalls", data, "fdcalls: ok\n", 0, -1);
+    unsetenv("ISOLA_WASI_TEST_NETFS");
+    if (on_disk) {
+        CHECK(net_opened == 1);
+        CHECK(net_fdcalls == 1);
+    }
 
     char shm_dir[] = "/dev/shm/isola-disk.XXXXXX", shm_data[64];
     if (statfs("/dev/shm", &fs) == 0 && fs.f_type == 0x01021994 && mkdtemp(shm_dir)) {
@@ -463,6 +480,9 @@ static void test_disk_calls(isola_engine *engine, isola_module *module)
     CHECK(stat(out, &st) == 0 && st.st_size == 65536);
     unlink(data);
     unlink(out);
+    char scratch[80];
+    snprintf(scratch, sizeof scratch, "%s/scratch", dir);
+    unlink(scratch);
     rmdir(dir);
 }
 

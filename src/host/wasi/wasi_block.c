@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
 
@@ -63,32 +64,20 @@ bool wasi_disk_parks(const isola_wasi *w, const wasi_fd_entry *e)
             e->filetype == WASI_FILETYPE_BLOCK_DEVICE);
 }
 
-bool wasi_memory_fs(int host_fd)
+/* The class of a file system by its statfs magic: memory ones never wait
+ * for a device; on local ones the kernel's dentry and inode caches answer
+ * a lookup or a stat without I/O when they hold it; anything else (NFS,
+ * SMB, FUSE, 9p, ceph, one not known here) may wait on a network or a
+ * program, even for what it caches. */
+static uint8_t fs_class_of_magic(unsigned long magic)
 {
-    struct statfs f;
-    if (fstatfs(host_fd, &f) != 0)
-        return false;
-    switch ((unsigned long)f.f_type) {
+    switch (magic) {
     case 0x01021994UL:   /* tmpfs */
     case 0x858458f6UL:   /* ramfs */
     case 0x958458f6UL:   /* hugetlbfs */
     case 0x9fa0UL:       /* proc */
     case 0x62656572UL:   /* sysfs */
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* Whether host_fd's file system lives on a local device, where the
- * kernel's dentry and inode caches answer a lookup without I/O when they
- * hold it (a network file system revalidates what it caches). */
-static bool wasi_local_disk_fs(int host_fd)
-{
-    struct statfs f;
-    if (fstatfs(host_fd, &f) != 0)
-        return false;
-    switch ((unsigned long)f.f_type) {
+        return WASI_FS_MEMORY;
     case 0xEF53UL:       /* ext2, ext3, ext4 */
     case 0x58465342UL:   /* xfs */
     case 0x9123683EUL:   /* btrfs */
@@ -99,27 +88,40 @@ static bool wasi_local_disk_fs(int host_fd)
     case 0x4d44UL:       /* vfat, msdos */
     case 0x2011BAB0UL:   /* exfat */
     case 0x9660UL:       /* iso9660 */
-        return true;
+        return WASI_FS_LOCAL;
     default:
-        return false;
+        return WASI_FS_OTHER;
     }
 }
 
-/* The file system is asked once per descriptor: a directory's disk_reads
- * (never used for a read: a directory gives EISDIR first) remembers it. */
+uint8_t wasi_fs_class(wasi_fd_entry *e)
+{
+    if (e->fs_class != WASI_FS_UNKNOWN)
+        return e->fs_class;
+    struct statfs f;
+    uint8_t c = fstatfs(e->host_fd, &f) == 0 ? fs_class_of_magic((unsigned long)f.f_type) : WASI_FS_OTHER;
+    /* Tests only: no network file system to be had, a local one stands in. */
+    const char *net = getenv("ISOLA_WASI_TEST_NETFS");
+    if (c == WASI_FS_LOCAL && net && net[0] == '1')
+        c = WASI_FS_OTHER;
+    e->fs_class = c;
+    return c;
+}
+
 wasi_dir_disk wasi_dir_disk_mode(const isola_wasi *w, wasi_fd_entry *dir)
 {
     if (dir->filetype != WASI_FILETYPE_DIRECTORY || !wasi_disk_parks(w, dir))
         return WASI_DIR_DISK_HERE;
-    if (dir->disk_reads == WASI_DISK_READS_UNKNOWN)
-        dir->disk_reads = wasi_memory_fs(dir->host_fd)       ? WASI_DISK_READS_MEMORY
-                          : wasi_local_disk_fs(dir->host_fd) ? WASI_DISK_READS_NOWAIT
-                                                             : WASI_DISK_READS_ALWAYS;
-    switch (dir->disk_reads) {
-    case WASI_DISK_READS_MEMORY: return WASI_DIR_DISK_HERE;
-    case WASI_DISK_READS_NOWAIT: return WASI_DIR_DISK_CACHED;
+    switch (wasi_fs_class(dir)) {
+    case WASI_FS_MEMORY: return WASI_DIR_DISK_HERE;
+    case WASI_FS_LOCAL: return WASI_DIR_DISK_CACHED;
     default: return WASI_DIR_DISK_PARK;
     }
+}
+
+bool wasi_network_parks(const isola_wasi *w, wasi_fd_entry *e)
+{
+    return wasi_disk_parks(w, e) && wasi_fs_class(e) == WASI_FS_OTHER;
 }
 
 uint32_t wasi_park_on_disk(isola_wasi *w)

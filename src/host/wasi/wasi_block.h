@@ -49,7 +49,7 @@ uint32_t wasi_park_on_disk(isola_wasi *w);
  * CACHED: a lookup the caches can answer alone (openat2's RESOLVE_CACHED,
  * wasi_path_openat_cached) runs here, an open that creates or truncates
  * and every other change parks, as io_uring's non-blocking open does.
- * Anything else (NFS, FUSE, unknown) PARK: every such call parks, as file
+ * Anything else (wasi_fs_class OTHER: NFS, FUSE, unknown) PARK: every such call parks, as file
  * operations do in Erlang, libuv and tokio. A file system mounted beneath
  * `dir`'s is judged by dir's.
  */
@@ -60,9 +60,21 @@ typedef enum wasi_dir_disk {
 } wasi_dir_disk;
 wasi_dir_disk wasi_dir_disk_mode(const isola_wasi *w, wasi_fd_entry *dir);
 
-/* Whether host_fd's file system keeps its files in memory (tmpfs, ramfs,
- * hugetlbfs, proc, sysfs): nothing there waits for a device. */
-bool wasi_memory_fs(int host_fd);
+/*
+ * The class of e's file system (WASI_FS_MEMORY, _LOCAL or _OTHER), asked
+ * once per descriptor. ISOLA_WASI_TEST_NETFS=1 (tests) takes local ones
+ * for OTHER.
+ */
+uint8_t wasi_fs_class(wasi_fd_entry *e);
+
+/*
+ * Whether a call on e that a network file system (or a FUSE program) may
+ * keep waiting parks: a write, fd_filestat_get, fd_filestat_set_times,
+ * fd_close (which flushes there). As wasi_disk_parks, for file systems of
+ * class OTHER only: on a local disk these wait for the disk only when the
+ * kernel throttles a writer, and in memory never.
+ */
+bool wasi_network_parks(const isola_wasi *w, wasi_fd_entry *e);
 
 /* Records a wait on several fds and/or a monotonic deadline (park mode). */
 void wasi_block_record(isola_wasi *w, const int *fds, const short *events, uint32_t nfds,

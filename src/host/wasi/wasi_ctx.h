@@ -47,10 +47,16 @@ typedef struct wasi_fd_entry {
     uint64_t dir_pos;            /* entries read from `dir` since its start: the next one's cookie */
     long dir_back;               /* telldir() before the entry at cookie dir_back_cookie */
     uint64_t dir_back_cookie;    /* ... the last entry read; 0: none (cookie 0 is a rewind anyway) */
-    uint8_t disk_reads;          /* WASI_DISK_READS_*: how a read parks for the disk (wasi_fd_io.c);
-                                    for a directory, how path calls do (wasi_dir_disk_mode): MEMORY,
-                                    NOWAIT (a local disk: park what the caches cannot answer) or ALWAYS */
+    uint8_t disk_reads;          /* WASI_DISK_READS_*: how a read parks for the disk (wasi_fd_io.c) */
+    uint8_t fs_class;            /* WASI_FS_*: what its file system may wait for (wasi_block.c) */
 } wasi_fd_entry;
+
+enum {
+    WASI_FS_UNKNOWN = 0,   /* not asked yet */
+    WASI_FS_MEMORY,        /* tmpfs, proc...: never waits for a device */
+    WASI_FS_LOCAL,         /* a local disk: what the kernel caches is answered without I/O */
+    WASI_FS_OTHER,         /* a network file system, FUSE, unknown: may wait even for what it caches */
+};
 
 enum {
     WASI_DISK_READS_UNKNOWN = 0,   /* not asked yet */

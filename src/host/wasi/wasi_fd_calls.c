@@ -33,6 +33,8 @@ uint32_t wasi_fd_close(wasi_call *c)
     uint16_t err = arg_fd(c, 0, &e);
     if (err)
         return err;
+    if (e->filetype == WASI_FILETYPE_REGULAR_FILE && wasi_network_parks(c->wasi, e))
+        return wasi_park_on_disk(c->wasi);   /* closing flushes to the server */
     wasi_fd_entry_close(c->wasi, e);
     return 0;
 }
@@ -178,6 +180,8 @@ uint32_t wasi_fd_filestat_get(wasi_call *c)
     uint8_t *p = wasi_mem_at(c, wasi_arg32(c, 1), WASI_FILESTAT_SIZE);
     if (!p)
         return WASI_EFAULT;
+    if (wasi_network_parks(c->wasi, e))
+        return wasi_park_on_disk(c->wasi);   /* the attributes are asked of the server */
     struct stat st;
     if (fstat(e->host_fd, &st) != 0)
         return wasi_errno_from_host(errno);
@@ -196,6 +200,8 @@ uint32_t wasi_fd_filestat_set_size(wasi_call *c)
     uint64_t size = wasi_arg64(c, 1);
     if (size > INT64_MAX)
         return WASI_EINVAL;
+    if (wasi_disk_parks(c->wasi, e) && wasi_fs_class(e) != WASI_FS_MEMORY)
+        return wasi_park_on_disk(c->wasi);   /* freeing blocks writes to the disk, like fd_allocate */
     return host_result(ftruncate(e->host_fd, (off_t)size));
 }
 
@@ -207,6 +213,8 @@ uint32_t wasi_fd_filestat_set_times(wasi_call *c)
         return err;
     struct timespec ts[2];
     err = wasi_fst_times(wasi_arg64(c, 1), wasi_arg64(c, 2), wasi_arg32(c, 3), ts);
+    if (!err && wasi_network_parks(c->wasi, e))
+        return wasi_park_on_disk(c->wasi);
     return err ? err : host_result(futimens(e->host_fd, ts));
 }
 

@@ -127,7 +127,7 @@ static ssize_t io_disk_read_nowait(wasi_fd_entry *e, struct iovec *iov, unsigned
     if (got < 0 && errno == EAGAIN)
         return -2;
     if (got < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EPERM || errno == EINVAL)) {
-        e->disk_reads = wasi_memory_fs(e->host_fd) ? WASI_DISK_READS_MEMORY : WASI_DISK_READS_ALWAYS;
+        e->disk_reads = wasi_fs_class(e) == WASI_FS_MEMORY ? WASI_DISK_READS_MEMORY : WASI_DISK_READS_ALWAYS;
         return io_disk_read_nowait(e, iov, n, positional, offset);
     }
     if (got <= 0)
@@ -183,6 +183,8 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
     n = io_cap(iov, n, WASI_IO_MAX_BYTES);
     bool parks = !positional && wasi_parks(c->wasi, e);
     bool disk = reading && wasi_disk_parks(c->wasi, e);
+    if (!reading && e->filetype == WASI_FILETYPE_REGULAR_FILE && wasi_network_parks(c->wasi, e))
+        return wasi_park_on_disk(c->wasi);   /* a write there may wait on the network */
     short events = reading ? POLLIN : POLLOUT;
     ssize_t r;
     do {
