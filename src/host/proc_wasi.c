@@ -290,6 +290,11 @@ isola_wasi *proc_wasi_child(const proc_process *parent, const uint8_t *arg, uint
     /* Counted from the start: what the child is given takes budget units
      * (a spawn past the budget fails with ISOLA_ENOMEM). */
     fd_hooks_set(w, NULL);
+    /* Built on a worker: as the child will run, so nothing here asks a
+     * file system that may wait (its descriptors are asked at first use,
+     * on a blocking thread). */
+    isola_wasi_set_block_mode(w, ISOLA_WASI_BLOCK_PARK);
+    isola_wasi_set_disk_policy(w, ISOLA_WASI_DISK_PARK);
     int32_t r = child_args(w, arg, arg_len);
     if (r == PROC_OK) {
         /* stdin is empty: one input shared by several readers would be a

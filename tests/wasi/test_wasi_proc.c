@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -421,6 +423,36 @@ static int disk_read_vm(isola_engine *engine, isola_module *module, const char *
  * in the working directory: /tmp may keep its files in memory, where
  * nothing parks.
  */
+/* Whether `dir` is where the WASI layer answers cached lookups on the
+ * worker: a local disk it knows (wasi_block.c's table, the common ones)
+ * and a kernel that takes openat2's RESOLVE_CACHED, not turned off. */
+static bool disk_cached_lookups(const char *dir, const struct statfs *fs)
+{
+    unsigned long magic = (unsigned long)fs->f_type;
+    bool local = magic == 0xEF53 || magic == 0x58465342 || magic == 0x9123683E || magic == 0x794C7630 ||
+                 magic == 0xF2F52010 || magic == 0x2FC12FC1;
+    const char *walk = getenv("ISOLA_WASI_NO_OPENAT2");
+    if (!local || (walk && walk[0] == '1'))
+        return false;
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_CACHED};
+    long fd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof how);
+    if (fd >= 0)
+        close((int)fd);
+    return fd >= 0;
+}
+
+/* Removes what a failed "create" guest may have left in dir (new-*). */
+static void disk_remove_leftovers(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    while (d && (ent = readdir(d)) != NULL)
+        if (strncmp(ent->d_name, "new-", 4) == 0)
+            unlinkat(dirfd(d), ent->d_name, 0);
+    if (d)
+        closedir(d);
+}
+
 static void test_disk_calls(isola_engine *engine, isola_module *module)
 {
     char dir[] = "isola-disk.XXXXXX", data[64], out[64], want[64];
@@ -431,23 +463,35 @@ static void test_disk_calls(isola_engine *engine, isola_module *module)
     bool on_disk = statfs(dir, &fs) == 0 && fs.f_type != 0x01021994 /* tmpfs */;
     if (!on_disk)
         printf("wasi.proc: the working directory is in memory: nothing parks, not counted\n");
+    bool cached_lookups = on_disk && disk_cached_lookups(dir, &fs);
+    if (on_disk && !cached_lookups)
+        printf("wasi.proc: no cached lookups here (file system or kernel): opens not counted\n");
 
     disk_file(data, "diskread", want, sizeof want);
     int all = disk_read_vm(engine, module, dir, "diskstdin", data, want, 0, 0);
+    /* One page out: seen once (of dozens of runs, two of them loaded) to
+     * be back before any reader got there; a second round must park. */
     int fd_read_half = disk_read_vm(engine, module, dir, "diskstdin", data, want, 3, 1);
+    if (fd_read_half == 0)
+        fd_read_half = disk_read_vm(engine, module, dir, "diskstdin", data, want, 3, 1);
     int pread_half = disk_read_vm(engine, module, dir, "diskstdin", data, want, 10, 1);
+    if (pread_half == 0)
+        pread_half = disk_read_vm(engine, module, dir, "diskstdin", data, want, 10, 1);
     int cached = disk_read_vm(engine, module, dir, "diskstdin", data, want, 0, -1);   /* drops nothing */
     int opened = disk_read_vm(engine, module, dir, "diskread", data, want, 0, -1);
     int created = disk_read_vm(engine, module, dir, "create", data, "create: ok\n", 0, -1);
     if (on_disk) {
-        CHECK(all == 1 || all == -1);
+        CHECK(all == 1);
         CHECK(fd_read_half == 1 || fd_read_half == -1);
         CHECK(pread_half == 1 || pread_half == -1);
         CHECK(created == 1);
     }
     CHECK(cached == 0);
-    CHECK(opened == 0);   /* on a disk, the kernel's caches answered the open */
-    CHECK(disk_read_vm(engine, module, dir, "fdcalls", data, "fdcalls: ok\n", 0, -1) == 0);
+    int fdcalls = disk_read_vm(engine, module, dir, "fdcalls", data, "fdcalls: ok\n", 0, -1);
+    if (!on_disk || cached_lookups) {
+        CHECK(opened == 0);   /* on a disk, the kernel's caches answered the open */
+        CHECK(fdcalls == 0);
+    }
 
     /* Taken for a network file system, the same open and the fstat and
      * write of an open file park too. */
@@ -467,6 +511,7 @@ static void test_disk_calls(isola_engine *engine, isola_module *module)
         CHECK(disk_read_vm(engine, module, shm_dir, "diskread", shm_data, want, 0, -1) == 0);
         CHECK(disk_read_vm(engine, module, shm_dir, "create", shm_data, "create: ok\n", 0, -1) == 0);
         unlink(shm_data);
+        disk_remove_leftovers(shm_dir);
         rmdir(shm_dir);
     } else {
         printf("wasi.proc: no tmpfs at /dev/shm: path calls in memory not counted\n");
@@ -483,7 +528,8 @@ static void test_disk_calls(isola_engine *engine, isola_module *module)
     char scratch[80];
     snprintf(scratch, sizeof scratch, "%s/scratch", dir);
     unlink(scratch);
-    rmdir(dir);
+    disk_remove_leftovers(dir);
+    CHECK(rmdir(dir) == 0);
 }
 
 /* A writer whose stdout pipe has no reader: its write fails with EPIPE and

@@ -45,13 +45,16 @@ uint32_t wasi_park_on_disk(isola_wasi *w);
  * path_* calls, fd_readdir) may run, when wasi_disk_parks says disk calls
  * park: a lookup that misses the kernel's caches, or any change to a
  * directory, may wait for a disk, or as long as it likes on a network file
- * system. Under a file system kept in memory, HERE. Under a local disk,
- * CACHED: a lookup the caches can answer alone (openat2's RESOLVE_CACHED,
- * wasi_path_openat_cached) runs here, an open that creates or truncates
- * and every other change parks, as io_uring's non-blocking open does.
- * Anything else (wasi_fs_class OTHER: NFS, FUSE, unknown) PARK: every such call parks, as file
- * operations do in Erlang, libuv and tokio. A file system mounted beneath
- * `dir`'s is judged by dir's.
+ * system. Under a file system kept in memory, HERE. Under a local disk
+ * (or overlayfs), CACHED: a lookup the caches can answer alone, without
+ * crossing into another mount (openat2's RESOLVE_CACHED and RESOLVE_NO_XDEV,
+ * wasi_path_openat_cached), runs here; an open that creates or truncates
+ * (or, on overlayfs, writes: the copy-up) and every other change parks,
+ * as io_uring's non-blocking open does.
+ * Anything else (wasi_fs_class OTHER: NFS, FUSE, unknown; or not asked
+ * yet) PARK: every such call parks, as file operations do in Erlang,
+ * libuv and tokio. Only the cached lookup sees mounts beneath dir: the
+ * other calls judge a path by dir's file system.
  */
 typedef enum wasi_dir_disk {
     WASI_DIR_DISK_HERE,
@@ -61,18 +64,22 @@ typedef enum wasi_dir_disk {
 wasi_dir_disk wasi_dir_disk_mode(const isola_wasi *w, wasi_fd_entry *dir);
 
 /*
- * The class of e's file system (WASI_FS_MEMORY, _LOCAL or _OTHER), asked
- * once per descriptor. ISOLA_WASI_TEST_NETFS=1 (tests) takes local ones
- * for OTHER.
+ * The class of e's file system (WASI_FS_*), asked (fstatfs) once per
+ * regular file, directory or block device, and only where a call may
+ * wait: fstatfs asks a network file system's server. On a worker in park
+ * mode a descriptor not asked yet answers WASI_FS_UNKNOWN, which callers
+ * treat as OTHER: the call parks, and where it runs again the question is
+ * asked. ISOLA_WASI_TEST_NETFS=1 (tests) takes local ones for OTHER.
  */
-uint8_t wasi_fs_class(wasi_fd_entry *e);
+uint8_t wasi_fs_class(const isola_wasi *w, wasi_fd_entry *e);
 
 /*
  * Whether a call on e that a network file system (or a FUSE program) may
  * keep waiting parks: a write, fd_filestat_get, fd_filestat_set_times,
- * fd_close (which flushes there). As wasi_disk_parks, for file systems of
- * class OTHER only: on a local disk these wait for the disk only when the
- * kernel throttles a writer, and in memory never.
+ * fd_close and fd_renumber's close of its target (which flush there). As
+ * wasi_disk_parks, for file systems of class OTHER (or not asked yet)
+ * only: on a local disk these wait for the disk only when the kernel
+ * throttles a writer, and in memory never.
  */
 bool wasi_network_parks(const isola_wasi *w, wasi_fd_entry *e);
 

@@ -49,12 +49,15 @@ typedef struct wasi_fd_entry {
     uint64_t dir_back_cookie;    /* ... the last entry read; 0: none (cookie 0 is a rewind anyway) */
     uint8_t disk_reads;          /* WASI_DISK_READS_*: how a read parks for the disk (wasi_fd_io.c) */
     uint8_t fs_class;            /* WASI_FS_*: what its file system may wait for (wasi_block.c) */
+    uint64_t fs_dev;             /* its st_dev, once fs_class is known: files opened beneath on the
+                                    same device take the class without asking (wasi_path_open) */
 } wasi_fd_entry;
 
 enum {
-    WASI_FS_UNKNOWN = 0,   /* not asked yet */
+    WASI_FS_UNKNOWN = 0,   /* not asked yet (it is asked only where a call may wait) */
     WASI_FS_MEMORY,        /* tmpfs, proc...: never waits for a device */
     WASI_FS_LOCAL,         /* a local disk: what the kernel caches is answered without I/O */
+    WASI_FS_OVERLAY,       /* overlayfs: as LOCAL, but opening a lower file for writing copies it up */
     WASI_FS_OTHER,         /* a network file system, FUSE, unknown: may wait even for what it caches */
 };
 

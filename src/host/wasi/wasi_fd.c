@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "wasi_abi.h"
+#include "wasi_block.h"
 
 uint16_t wasi_fd_get(isola_wasi *wasi, uint32_t fd, uint64_t rights, wasi_fd_entry **out)
 {
@@ -78,6 +79,10 @@ uint16_t wasi_fd_insert_at(isola_wasi *wasi, uint32_t fd, const wasi_fd_entry *e
         return err;
     wasi->fds[fd] = *e;
     wasi->fds[fd].counted = counted;
+    /* Asked now, on the embedder's thread, unless the context already runs
+     * where nothing may wait (a child's, built on a worker): see
+     * wasi_fs_class. */
+    (void)wasi_fs_class(wasi, &wasi->fds[fd]);
     return 0;
 }
 

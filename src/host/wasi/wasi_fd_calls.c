@@ -41,6 +41,11 @@ uint32_t wasi_fd_close(wasi_call *c)
 
 uint32_t wasi_fd_renumber_call(wasi_call *c)
 {
+    wasi_fd_entry *from, *to;
+    if (wasi_fd_get(c->wasi, wasi_arg32(c, 0), 0, &from) == 0 && wasi_arg32(c, 0) != wasi_arg32(c, 1) &&
+        wasi_fd_get(c->wasi, wasi_arg32(c, 1), 0, &to) == 0 && to->filetype == WASI_FILETYPE_REGULAR_FILE &&
+        wasi_network_parks(c->wasi, to))
+        return wasi_park_on_disk(c->wasi);   /* it closes `to`, as fd_close does */
     return wasi_fd_renumber(c->wasi, wasi_arg32(c, 0), wasi_arg32(c, 1));
 }
 
@@ -200,8 +205,8 @@ uint32_t wasi_fd_filestat_set_size(wasi_call *c)
     uint64_t size = wasi_arg64(c, 1);
     if (size > INT64_MAX)
         return WASI_EINVAL;
-    if (wasi_disk_parks(c->wasi, e) && wasi_fs_class(e) != WASI_FS_MEMORY)
-        return wasi_park_on_disk(c->wasi);   /* freeing blocks writes to the disk, like fd_allocate */
+    if (wasi_disk_parks(c->wasi, e) && wasi_fs_class(c->wasi, e) != WASI_FS_MEMORY)
+        return wasi_park_on_disk(c->wasi);   /* freeing blocks writes to the disk */
     return host_result(ftruncate(e->host_fd, (off_t)size));
 }
 

@@ -117,7 +117,7 @@ static unsigned io_skip(struct iovec *iov, unsigned n, size_t done)
  * end, and the call, run again, must not depend on what ran before.
  */
 static ssize_t io_disk_read_nowait(wasi_fd_entry *e, struct iovec *iov, unsigned n, bool positional,
-                                   uint64_t offset)
+                                   uint64_t offset, uint8_t fs_class)
 {
     if (e->disk_reads == WASI_DISK_READS_MEMORY)
         return positional ? preadv(e->host_fd, iov, (int)n, (off_t)offset) : readv(e->host_fd, iov, (int)n);
@@ -127,8 +127,10 @@ static ssize_t io_disk_read_nowait(wasi_fd_entry *e, struct iovec *iov, unsigned
     if (got < 0 && errno == EAGAIN)
         return -2;
     if (got < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EPERM || errno == EINVAL)) {
-        e->disk_reads = wasi_fs_class(e) == WASI_FS_MEMORY ? WASI_DISK_READS_MEMORY : WASI_DISK_READS_ALWAYS;
-        return io_disk_read_nowait(e, iov, n, positional, offset);
+        if (fs_class == WASI_FS_UNKNOWN)
+            return -2;   /* asked where the read runs again (wasi_fs_class) */
+        e->disk_reads = fs_class == WASI_FS_MEMORY ? WASI_DISK_READS_MEMORY : WASI_DISK_READS_ALWAYS;
+        return io_disk_read_nowait(e, iov, n, positional, offset, fs_class);
     }
     if (got <= 0)
         return got;
@@ -183,13 +185,14 @@ static uint32_t do_io(wasi_call *c, io_kind kind)
     n = io_cap(iov, n, WASI_IO_MAX_BYTES);
     bool parks = !positional && wasi_parks(c->wasi, e);
     bool disk = reading && wasi_disk_parks(c->wasi, e);
+    uint8_t fs_class = wasi_fs_class(c->wasi, e);   /* asked here where it may be */
     if (!reading && e->filetype == WASI_FILETYPE_REGULAR_FILE && wasi_network_parks(c->wasi, e))
         return wasi_park_on_disk(c->wasi);   /* a write there may wait on the network */
     short events = reading ? POLLIN : POLLOUT;
     ssize_t r;
     do {
         if (disk) {
-            r = io_disk_read_nowait(e, iov, n, positional, offset);
+            r = io_disk_read_nowait(e, iov, n, positional, offset, fs_class);
             if (r == -2)
                 return wasi_park_on_disk(c->wasi);
             continue;

@@ -64,7 +64,9 @@ static int openat2_beneath(int dirfd, const char *path, int flags, mode_t mode, 
     memset(&how, 0, sizeof how);
     how.flags = (uint64_t)(flags | O_CLOEXEC);
     how.mode = (flags & O_CREAT) ? mode : 0;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (cached ? RESOLVE_CACHED : 0);
+    /* Cached, it stays on dir's mount too: a file system mounted beneath
+     * (FUSE, NFS) may still wait in its own open, whatever the lookup. */
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (cached ? RESOLVE_CACHED | RESOLVE_NO_XDEV : 0);
     *unsupported = false;
     for (int attempt = 0; attempt < 16; attempt++) {
         long r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
@@ -315,10 +317,11 @@ uint16_t wasi_path_openat_cached(int dirfd, const char *path, int flags, bool fo
         return 0;
     }
     /* EINVAL: a kernel before RESOLVE_CACHED; the full call will tell
-     * whether the flags themselves were wrong. */
-    if (unsupported || errno == EAGAIN || errno == EINVAL)
+     * whether the flags themselves were wrong. EXDEV: another mount, or an
+     * escape; the full call tells which. */
+    if (unsupported || errno == EAGAIN || errno == EINVAL || errno == EXDEV)
         return WASI_EAGAIN;
-    return errno == EXDEV ? WASI_ENOTCAPABLE : wasi_errno_from_host(errno);
+    return wasi_errno_from_host(errno);
 }
 
 static bool is_dot_or_dotdot(const char *s)

@@ -25,11 +25,13 @@ uint16_t wasi_path_openat(int dirfd, const char *path, int flags, mode_t mode, b
                           int *out_fd);
 
 /*
- * wasi_path_openat answered from the kernel's caches alone (openat2 with
- * RESOLVE_CACHED): WASI_EAGAIN when that needs I/O, when `flags` create or
- * truncate, or when this kernel cannot be asked so (no openat2, or one
- * before Linux 5.12); then the caller parks and calls wasi_path_openat
- * where it may wait. Any other answer is what wasi_path_openat would give.
+ * wasi_path_openat answered from the kernel's caches alone, on dirfd's
+ * own mount (openat2 with RESOLVE_CACHED and RESOLVE_NO_XDEV): WASI_EAGAIN
+ * when that needs I/O or crosses a mount (or would escape), when `flags`
+ * create or truncate, or when this kernel cannot be asked so (no openat2,
+ * or one before Linux 5.12); then the caller parks and calls
+ * wasi_path_openat where it may wait. Any other answer is what
+ * wasi_path_openat would give, and the file is on dirfd's file system.
  */
 uint16_t wasi_path_openat_cached(int dirfd, const char *path, int flags, bool follow, int *out_fd);
 

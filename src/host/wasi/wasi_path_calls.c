@@ -219,12 +219,25 @@ uint32_t wasi_path_filestat_set_times(wasi_call *c)
     return err;
 }
 
+/* Whether a path_open under a local disk writes to it as it opens:
+ * creating or truncating, or on overlayfs any open for writing (the
+ * file is copied up from the lower layer). */
+static bool open_writes_disk(wasi_call *c, uint32_t oflags)
+{
+    if (oflags & (WASI_O_CREAT | WASI_O_TRUNC))
+        return true;
+    wasi_fd_entry *dir;
+    uint64_t base = wasi_arg64(c, 5);
+    return wasi_fd_get(c->wasi, wasi_arg32(c, 0), 0, &dir) == 0 && dir->fs_class == WASI_FS_OVERLAY &&
+           (base & (WASI_R_FD_WRITE | WASI_R_FD_DATASYNC | WASI_R_FD_ALLOCATE | WASI_R_FD_FILESTAT_SET_SIZE));
+}
+
 uint32_t wasi_path_open(wasi_call *c)
 {
     uint32_t dirflags = wasi_arg32(c, 1), oflags = wasi_arg32(c, 4), fdflags = wasi_arg32(c, 7);
     wasi_dir_disk disk = path_disk(c, 0);
-    if (disk == WASI_DIR_DISK_PARK || (disk == WASI_DIR_DISK_CACHED && (oflags & (WASI_O_CREAT | WASI_O_TRUNC))))
-        return wasi_park_on_disk(c->wasi);   /* creating or truncating writes to the disk */
+    if (disk == WASI_DIR_DISK_PARK || (disk == WASI_DIR_DISK_CACHED && open_writes_disk(c, oflags)))
+        return wasi_park_on_disk(c->wasi);
     uint64_t base = wasi_arg64(c, 5), inheriting = wasi_arg64(c, 6);
     uint64_t need = WASI_R_PATH_OPEN;
     if (oflags & WASI_O_CREAT)
@@ -309,10 +322,26 @@ uint32_t wasi_path_open(wasi_call *c)
     inheriting &= dir->rights_inheriting;
     if (type != WASI_FILETYPE_DIRECTORY)
         inheriting = 0;   /* only directories hand rights on */
+    /* Its file system: dir's when the cached open stayed on dir's mount or
+     * the file is on dir's device, else asked now if this thread may wait
+     * (wasi_fs_class). Read before the insert, which may move the table
+     * `dir` points into. */
+    uint8_t dir_class = dir->fs_class;
+    uint64_t dir_dev = dir->fs_dev;
+    struct stat st;
+    bool same_fs = dir_class != WASI_FS_UNKNOWN &&
+                   (disk == WASI_DIR_DISK_CACHED || (fstat(fd, &st) == 0 && (uint64_t)st.st_dev == dir_dev));
     uint32_t guest_fd = 0;
     err = wasi_fd_insert(c->wasi, fd, counted, type, base & allowed, inheriting, &guest_fd);
     if (err)
         return err;
+    wasi_fd_entry *opened = &c->wasi->fds[guest_fd];
+    if (same_fs) {
+        opened->fs_class = dir_class;
+        opened->fs_dev = dir_dev;
+    } else {
+        (void)wasi_fs_class(c->wasi, opened);
+    }
     wasi_put_u32(out, guest_fd);
     return 0;
 }
