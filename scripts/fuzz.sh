@@ -10,7 +10,7 @@
 #   scripts/fuzz.sh --smoke                 CI: short seeding, ~30 s per target
 #   scripts/fuzz.sh --replay                run every file in fuzz/regressions/ once
 #
-# Targets are named without the fuzz_ prefix: decode, run, api.
+# Targets are named without the fuzz_ prefix: decode, run, api, wasi.
 # Environment: CC (default clang-14), ISOLA_FUZZ_BUILD (default build-fuzz/),
 # ISOLA_SPEC_DIR (default ../shared/spec/wast), ISOLA_FUZZ_ARGS (more libFuzzer
 # flags, e.g. -dict=FILE or -jobs=N), ASAN_OPTIONS, UBSAN_OPTIONS.
@@ -34,11 +34,11 @@ for arg in "$@"; do
     --replay) mode=replay ;;
     -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     [0-9]*) seconds=$arg ;;
-    decode|run|api) targets="$targets $arg" ;;
+    decode|run|api|wasi) targets="$targets $arg" ;;
     *) echo "fuzz.sh: unknown argument '$arg'" >&2; exit 2 ;;
     esac
 done
-[ -n "$targets" ] || targets="decode run api"
+[ -n "$targets" ] || targets="decode run api wasi"
 
 echo "== building fuzz targets into $build"
 CC=${CC:-clang-14} cmake -S "$root/fuzz" -B "$build" -DCMAKE_BUILD_TYPE= >/dev/null
@@ -74,18 +74,22 @@ fi
 
 echo "== seeding corpora"
 "$root/fuzz/seed_corpus.sh" "$build/corpus" "$nttf"
-# fuzz_api's inputs are programs for its replay guest: any bytes are one.
-# Seed it with deterministic pseudo-random programs and the regressions.
-if [ ! -d "$build/corpus/api" ]; then
-    mkdir -p "$build/corpus/api"
+# fuzz_api's and fuzz_wasi's inputs are programs for their replay guests:
+# any bytes are one. Seed them with deterministic pseudo-random programs
+# and the regressions.
+for t in api wasi; do
+    [ ! -d "$build/corpus/$t" ] || continue
+    mkdir -p "$build/corpus/$t"
     i=1
     while [ "$i" -le 64 ]; do
         LC_ALL=C awk -v seed="$i" 'BEGIN { srand(seed); n = 16 + int(rand() * 1500);
-            for (j = 0; j < n; j++) printf "%c", int(rand() * 256) }' >"$build/corpus/api/seed-$i"
+            for (j = 0; j < n; j++) printf "%c", int(rand() * 256) }' >"$build/corpus/$t/seed-$i"
         i=$((i + 1))
     done
-    find "$root/fuzz/regressions/api" -maxdepth 1 -type f ! -name '*.md' -exec cp {} "$build/corpus/api/" \;
-fi
+    if [ -d "$root/fuzz/regressions/$t" ]; then
+        find "$root/fuzz/regressions/$t" -maxdepth 1 -type f ! -name '*.md' -exec cp {} "$build/corpus/$t/" \;
+    fi
+done
 
 # CPU time (user+system, in seconds) a running process has used so far.
 cpu_seconds() {
