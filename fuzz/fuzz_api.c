@@ -30,8 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "exec/mempool.h"
-#include "exec/runtime.h"
+#include "fuzz_guest.h"
 #include "isola/engine.h"
 #include "isola/proc.h"
 #include "proc/message.h"
@@ -105,25 +104,6 @@ static const proc_message_allocator counting = {count_alloc, count_free, NULL};
         abort();                                                                                       \
     } while (0)
 
-static uint64_t slots_in_use(void)
-{
-    return exec_mempool_in_use(engine->pool);
-}
-
-/* Slots in use once the pool has settled: when the last process ends, the
- * worker that ended it trims the pool, and a slot being trimmed counts as in
- * use for that moment (after isola_vm_wait_all has already returned). */
-static uint64_t slots_settled(void)
-{
-    uint64_t n = slots_in_use();
-    for (int i = 0; n != 0 && i < 10000; i++) {   /* at most about 10 s */
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-        n = slots_in_use();
-    }
-    return n;
-}
-
 static uint64_t describe(uint32_t type, uint32_t rights)
 {
     return API_TAG_MAGIC << 48 | 1ull << 44 | (uint64_t)(type | (rights & 0xff) << 2);
@@ -134,21 +114,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     trace = getenv("ISOLA_FUZZ_TRACE") != NULL;
-    const char *path = getenv("ISOLA_FUZZ_API_GUEST");
-    if (!path)
-        path = FUZZ_API_GUEST;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        FINDING("cannot open the replay guest %s (set ISOLA_FUZZ_API_GUEST)", path);
-    static uint8_t bytes[1 << 20];
-    size_t len = fread(bytes, 1, sizeof bytes, f);
-    fclose(f);
-    isola_error err = {0};
-    isola_engine_config cfg = {.max_memory_pages = 64, .pool_slot_pages = 16};
-    engine = isola_engine_new(&cfg, &err);
-    guest = engine ? isola_module_load(engine, bytes, len, &err) : NULL;
+    const char *why = NULL;
+    guest = fuzz_guest_load("ISOLA_FUZZ_API_GUEST", FUZZ_API_GUEST, &engine, &why);
     if (!guest)
-        FINDING("cannot load the replay guest: %s", err.message);
+        FINDING("replay guest: %s (ISOLA_FUZZ_API_GUEST names another)", why);
     proc_message_set_allocator(&counting);
     return 0;
 }
@@ -229,9 +198,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (size > 1 + API_MAX_PROGRAM)
         size = 1 + API_MAX_PROGRAM;
-    if (atomic_load(&msg_blocks) != 0 || slots_in_use() != 0)
+    if (atomic_load(&msg_blocks) != 0 || fuzz_slots_in_use(engine) != 0)
         FINDING("leftovers from the previous input: %lld message blocks, %llu memory slots",
-                (long long)atomic_load(&msg_blocks), (unsigned long long)slots_in_use());
+                (long long)atomic_load(&msg_blocks), (unsigned long long)fuzz_slots_in_use(engine));
 
     isola_error err = {0};
     isola_vm_config vcfg = {.workers = 1};
@@ -291,15 +260,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FINDING("%llu processes alive after wait_all", (unsigned long long)isola_vm_live(vm));
         if (vm->host_handles.live != 0)
             FINDING("%u host handles left", vm->host_handles.live);
-        if (slots_settled() != 0)
-            FINDING("%llu memory slots in use with no process alive", (unsigned long long)slots_in_use());
+        if (fuzz_slots_settled(engine) != 0)
+            FINDING("%llu memory slots in use with no process alive", (unsigned long long)fuzz_slots_in_use(engine));
         if (atomic_load(&msg_blocks) != 0)
             FINDING("%lld message blocks (%lld bytes) left with no process alive and no host handle",
                     (long long)atomic_load(&msg_blocks), (long long)atomic_load(&msg_bytes));
     }
     isola_vm_release(vm);
-    if (atomic_load(&msg_blocks) != 0 || slots_in_use() != 0)
+    if (atomic_load(&msg_blocks) != 0 || fuzz_slots_in_use(engine) != 0)
         FINDING("after isola_vm_release: %lld message blocks, %llu memory slots", (long long)atomic_load(&msg_blocks),
-                (unsigned long long)slots_in_use());
+                (unsigned long long)fuzz_slots_in_use(engine));
     return 0;
 }

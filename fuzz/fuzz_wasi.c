@@ -35,8 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "exec/mempool.h"
-#include "exec/runtime.h"
+#include "fuzz_guest.h"
 #include "isola/engine.h"
 #include "isola/proc.h"
 #include "isola/wasi.h"
@@ -194,22 +193,6 @@ static void make_sandbox(void)
 
 /* ---------------------------------------------------------------- runs */
 
-static uint64_t slots_in_use(void)
-{
-    return exec_mempool_in_use(engine->pool);
-}
-
-static uint64_t slots_settled(void)
-{
-    uint64_t n = slots_in_use();
-    for (int i = 0; n != 0 && i < 10000; i++) {
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-        n = slots_in_use();
-    }
-    return n;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -219,21 +202,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
      * with EFBIG (SIGXFSZ is blocked on the threads that run guests). */
     struct rlimit fsize = {FUZZ_FILE_LIMIT, FUZZ_FILE_LIMIT};
     setrlimit(RLIMIT_FSIZE, &fsize);
-    const char *path = getenv("ISOLA_FUZZ_WASI_GUEST");
-    if (!path)
-        path = FUZZ_WASI_GUEST;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        FINDING("cannot open the replay guest %s (set ISOLA_FUZZ_WASI_GUEST)", path);
-    static uint8_t bytes[1 << 20];
-    size_t len = fread(bytes, 1, sizeof bytes, f);
-    fclose(f);
-    isola_error err = {0};
-    isola_engine_config cfg = {.max_memory_pages = 64, .pool_slot_pages = 16};
-    engine = isola_engine_new(&cfg, &err);
-    guest = engine ? isola_module_load(engine, bytes, len, &err) : NULL;
+    const char *why = NULL;
+    guest = fuzz_guest_load("ISOLA_FUZZ_WASI_GUEST", FUZZ_WASI_GUEST, &engine, &why);
     if (!guest)
-        FINDING("cannot load the replay guest: %s", err.message);
+        FINDING("replay guest: %s (ISOLA_FUZZ_WASI_GUEST names another)", why);
     make_sandbox();
     return 0;
 }
@@ -270,8 +242,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (size > 1 + FUZZ_MAX_PROGRAM)
         size = 1 + FUZZ_MAX_PROGRAM;
-    if (slots_in_use() != 0)
-        FINDING("leftovers from the previous input: %llu memory slots", (unsigned long long)slots_in_use());
+    if (fuzz_slots_in_use(engine) != 0)
+        FINDING("leftovers from the previous input: %llu memory slots", (unsigned long long)fuzz_slots_in_use(engine));
     make_inside();
     if (data[0] & 1)
         setenv("ISOLA_WASI_TEST_NETFS", "1", 1);   /* read when descriptors are classed: no VM runs now */
@@ -311,8 +283,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FINDING("processes alive after the only one ended");
         if (vm->host_handles.live != 0)
             FINDING("%u host handles left", vm->host_handles.live);
-        if (slots_settled() != 0)
-            FINDING("%llu memory slots in use with no process alive", (unsigned long long)slots_in_use());
+        if (fuzz_slots_settled(engine) != 0)
+            FINDING("%llu memory slots in use with no process alive", (unsigned long long)fuzz_slots_in_use(engine));
     }
     isola_vm_release(vm);
     if (!ended)
