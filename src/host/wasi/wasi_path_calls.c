@@ -317,7 +317,11 @@ uint32_t wasi_path_open(wasi_call *c)
     }
     if (open_nonblock)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    uint8_t type = wasi_filetype_of_fd(fd);
+    /* One fstat for the type and the device (open(2) never yields a socket,
+     * the one kind wasi_filetype_of_fd asks more of). */
+    struct stat st;
+    bool stated = fstat(fd, &st) == 0;
+    uint8_t type = stated ? wasi_filetype_of_mode(st.st_mode) : WASI_FILETYPE_UNKNOWN;
     uint64_t allowed = wasi_rights_for_filetype(type) & dir->rights_inheriting;
     inheriting &= dir->rights_inheriting;
     if (type != WASI_FILETYPE_DIRECTORY)
@@ -328,9 +332,8 @@ uint32_t wasi_path_open(wasi_call *c)
      * `dir` points into. */
     uint8_t dir_class = dir->fs_class;
     uint64_t dir_dev = dir->fs_dev;
-    struct stat st;
     bool same_fs = dir_class != WASI_FS_UNKNOWN &&
-                   (disk == WASI_DIR_DISK_CACHED || (fstat(fd, &st) == 0 && (uint64_t)st.st_dev == dir_dev));
+                   (disk == WASI_DIR_DISK_CACHED || (stated && (uint64_t)st.st_dev == dir_dev));
     uint32_t guest_fd = 0;
     err = wasi_fd_insert(c->wasi, fd, counted, type, base & allowed, inheriting, &guest_fd);
     if (err)
