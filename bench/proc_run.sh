@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # proc_run.sh: the process benchmarks of issue 3, Erlang/OTP and isola side
 # by side in one run. Builds bench/erlang/*.erl into $OUT/erlang, then for
-# each repetition runs every Erlang program and the isola driver once
-# (interleaved, so a change in machine load hits both alike), and prints per
-# benchmark the median of each, the ratio and the issue's reference and goal.
+# each repetition runs every benchmark on Erlang and then at once on isola
+# (so a change in machine load hits both alike), and prints per benchmark
+# the median of each, the ratio and the issue's reference and goal.
 #
 # Both sides report `RESULT <key> <value>` lines on stdout; a benchmark row
 # reads one key (see ROWS below). Every isola-specific detail (which binary,
@@ -27,7 +27,7 @@
 # Options: --build-only, --list (the rows), --help.
 # Exit status: 0 when every Erlang run succeeded, 1 when one failed, 2 on a
 # build failure or a bad argument. An isola failure only makes its column n/a
-# for the benchmarks it did not finish, and stops the isola runs.
+# for that benchmark, and stops that benchmark's isola runs.
 set -uo pipefail
 export LC_ALL=C
 
@@ -92,8 +92,8 @@ ISOLA_BENCH=${ISOLA_BENCH:-$(find_isola_bench)}
 ISOLA_GUESTS=${ISOLA_GUESTS:-$(dirname "$ISOLA_BENCH")/guests.wasm}
 
 # isola_command RUN...: the command that runs the isola benchmarks of these
-# Erlang runs once (one run per repetition), or nothing (exit 1) when the
-# driver is not there yet. bench_proc's second argument divides the sizes,
+# Erlang runs once (the script passes one at a time), or nothing (exit 1)
+# when the driver is not there yet. bench_proc's second argument divides the sizes,
 # like QUICK here; its third names the benchmarks to run.
 isola_command() {
     [[ -x $ISOLA_BENCH && -f $ISOLA_GUESTS ]] || return 1
@@ -259,50 +259,54 @@ main() {
 
     local iso_cmd iso_note
     if iso_cmd=$(isola_command "${runs[@]}"); then
-        iso_note=$iso_cmd
+        iso_note="$ISOLA_BENCH $ISOLA_GUESTS $((QUICK ? 10 : 1)) NAME, one run per benchmark, right after Erlang's"
     else
         iso_cmd="" iso_note="not found: $ISOLA_BENCH with $ISOLA_GUESTS (column is n/a; set ISOLA_BENCH=...)"
     fi
 
-    # VALUES[key] (erlang) and IVALUES[key] (isola): space-separated values over the repetitions.
-    local -A VALUES=() IVALUES=() erl_dead=()
-    local NOTES=() rep status f line key value iso_dead=0
+    # VALUES[key] (erlang) and IVALUES[key] (isola): space-separated values
+    # over the repetitions. Each benchmark's isola run comes right after its
+    # Erlang run, so the host's load, which drifts over minutes on a shared
+    # machine, is as alike as it can be for the two figures of one ratio.
+    local -A VALUES=() IVALUES=() erl_dead=() iso_dead=()
+    local NOTES=() rep status f line key value
     for ((rep = 1; rep <= REPS; rep++)); do
         for run in "${runs[@]}"; do
-            ((${erl_dead[$run]:-0})) && continue
-            f=$ERL_OUT/$run.$rep.out
-            echo "rep $rep/$REPS: erlang $run" >&2
-            # shellcheck disable=SC2046 # the command is a word list on purpose
-            run_once "$f" $(erlang_command "$run")
-            status=$?
-            if ((status != 0)); then
-                NOTES+=("erlang $run: $(why_failed erlang "$status" "$f")")
-                erl_dead[$run]=1
-                continue
+            if ((!${erl_dead[$run]:-0})); then
+                f=$ERL_OUT/$run.$rep.out
+                echo "rep $rep/$REPS: erlang $run" >&2
+                # shellcheck disable=SC2046 # the command is a word list on purpose
+                run_once "$f" $(erlang_command "$run")
+                status=$?
+                if ((status != 0)); then
+                    NOTES+=("erlang $run: $(why_failed erlang "$status" "$f")")
+                    erl_dead[$run]=1
+                else
+                    # A run of one scheduler reports under the same keys: they
+                    # get its suffix (spawn_exit_1core -> spawn_exit_ns_per_proc_1core).
+                    local suffix=""
+                    [[ $run == *_1core ]] && suffix=_1core
+                    while read -r line key value; do
+                        VALUES[$key$suffix]+="$value "
+                    done < <(grep '^RESULT ' "$f")
+                fi
             fi
-            # A run of one scheduler reports under the same keys: they get
-            # its suffix (spawn_exit_1core -> spawn_exit_ns_per_proc_1core).
-            local suffix=""
-            [[ $run == *_1core ]] && suffix=_1core
-            while read -r line key value; do
-                VALUES[$key$suffix]+="$value "
-            done < <(grep '^RESULT ' "$f")
+            if [[ -n $iso_cmd ]] && ((!${iso_dead[$run]:-0})); then
+                f=$OUT/proc_isola.$run.$rep.out
+                echo "rep $rep/$REPS: isola $run" >&2
+                # shellcheck disable=SC2046 # the command is a word list on purpose
+                run_once "$f" $(isola_command "$run")
+                status=$?
+                # A failed run still counts for what it finished.
+                while read -r line key value; do
+                    IVALUES[$key]+="$value "
+                done < <(isola_results "$f")
+                if ((status != 0)); then
+                    NOTES+=("isola $run: $(why_failed isola "$status" "$f") (rep $rep; no more isola runs of it)")
+                    iso_dead[$run]=1
+                fi
+            fi
         done
-        if [[ -n $iso_cmd ]] && ((!iso_dead)); then
-            f=$OUT/proc_isola.$rep.out
-            echo "rep $rep/$REPS: isola" >&2
-            # shellcheck disable=SC2086
-            run_once "$f" $iso_cmd
-            status=$?
-            # A failed run still counts for the benchmarks it finished.
-            while read -r line key value; do
-                IVALUES[$key]+="$value "
-            done < <(isola_results "$f")
-            if ((status != 0)); then
-                NOTES+=("isola: $(why_failed isola "$status" "$f") (rep $rep; its finished results are kept, no more isola runs)")
-                iso_dead=1
-            fi
-        fi
     done
 
     local results=$OUT/proc_results.txt csv=$OUT/proc_results.csv

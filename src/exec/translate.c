@@ -3082,8 +3082,9 @@ void exec_code_link(struct exec_code *code)
 {
     for (uint32_t i = 0; i < code->ncalls; i++) {
         exec_op *w = &code->code[code->call_words[i]];
-        w->callee = *w->code_slot;
-        assert(w->callee);
+        const struct exec_code *callee = *w->code_slot;   /* read the slot before the union word changes member */
+        assert(callee);
+        w->callee = callee;
     }
     free(code->call_words);
     code->call_words = NULL;
