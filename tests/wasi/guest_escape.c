@@ -175,6 +175,34 @@ int main(void)
     must_block("path with NUL", raw_path_open(DIR_FD, 1, "inside.txt\0/../..", 17, 0, ALL, ALL, 0, &fd) == 0, 0);
     must_work("path not UTF-8 gives EILSEQ",
               raw_path_open(DIR_FD, 1, "\xff\xfe", 2, 0, ALL, ALL, 0, &fd) == __WASI_ERRNO_ILSEQ);
+    /* UTF-8 (WASI strings are UTF-8): what is malformed is refused, and
+     * an overlong '/' or '.' cannot smuggle a separator past the check. */
+    static const char *const bad_utf8[] = {
+        "\xc0\xaf..\xc0\xafoutside",    /* overlong '/' */
+        "\xc0\xae\xc0\xae/outside",     /* overlong '.' */
+        "\xe0\x80\xaf",                /* overlong '/' in three bytes */
+        "\xed\xa0\x80",                /* a UTF-16 surrogate */
+        "\xf4\x90\x80\x80",            /* past U+10FFFF */
+        "\xe2\x9c",                    /* cut short */
+        "a\x80" "b",                   /* a continuation byte alone */
+        "\xf8\x88\x80\x80\x80",        /* a five-byte form */
+    };
+    for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "malformed UTF-8 path %zu gives EILSEQ", i);
+        must_work(what, raw_path_open(DIR_FD, 1, bad_utf8[i], strlen(bad_utf8[i]), 0, ALL, ALL, 0, &fd) ==
+                            __WASI_ERRNO_ILSEQ);
+    }
+    /* Well-formed names of two, three and four bytes a character work. */
+    const char *utf8_name = "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80.txt";
+    int made = -1;
+    must_work("create a file named in UTF-8",
+              raw_path_open(DIR_FD, 0, utf8_name, strlen(utf8_name), __WASI_OFLAGS_CREAT | __WASI_OFLAGS_EXCL, ALL, ALL, 0,
+                            &made) == 0);
+    __wasi_filestat_t made_st;
+    must_work("stat it by the same name", __wasi_path_filestat_get(DIR_FD, 0, utf8_name, &made_st) == 0 &&
+                                              made_st.filetype == __WASI_FILETYPE_REGULAR_FILE);
+    must_work("remove it", __wasi_fd_close(made) == 0 && __wasi_path_unlink_file(DIR_FD, utf8_name) == 0);
     must_work("path out of bounds gives EFAULT",
               raw_path_open(DIR_FD, 1, (const char *)0x7ffffff0, 64, 0, ALL, ALL, 0, &fd) == __WASI_ERRNO_FAULT);
     must_work("huge path length gives EFAULT",

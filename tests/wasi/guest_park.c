@@ -14,6 +14,9 @@
  *               file: no path call, so only the reads may park
  *   create      create, write, stat and remove a file of a random name in /d
  *   fdcalls     fstat and write stdin (the host gives a file opened for both)
+ *   sock FD     echo what socket FD receives back through it (sock_recv,
+ *               sock_send: each may park), until the peer shuts down
+ *               writing; then print "sock: BYTES"
  * Without arguments it returns 0.
  */
 #include <fcntl.h>
@@ -24,6 +27,31 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <wasi/api.h>
+
+/* sock mode: echoes until EOF; the byte count, or -1 on an error. */
+static long sock_echo(__wasi_fd_t fd)
+{
+    static uint8_t buf[65536];
+    long total = 0;
+    for (;;) {
+        __wasi_iovec_t in = {buf, sizeof buf};
+        __wasi_size_t got = 0;
+        __wasi_roflags_t roflags;
+        if (__wasi_sock_recv(fd, &in, 1, 0, &got, &roflags) != 0)
+            return -1;
+        if (got == 0)
+            return total;
+        for (__wasi_size_t sent = 0; sent < got;) {
+            __wasi_ciovec_t out = {buf + sent, got - sent};
+            __wasi_size_t n = 0;
+            if (__wasi_sock_send(fd, &out, 1, 0, &n) != 0 || n == 0)
+                return -1;
+            sent += n;
+        }
+        total += got;
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -107,6 +135,8 @@ int main(int argc, char **argv)
         struct stat st;
         bool ok = fstat(0, &st) == 0 && S_ISREG(st.st_mode) && write(0, "x", 1) == 1;
         printf("fdcalls: %s\n", ok ? "ok" : "failed");
+    } else if (strcmp(mode, "sock") == 0) {
+        printf("sock: %ld\n", sock_echo((__wasi_fd_t)n));
     } else if (strcmp(mode, "exit") == 0) {
         fflush(stdout);
         exit((int)n);

@@ -11,7 +11,10 @@
  *   - proc_exit(9) ends only that process (kind EXIT, reason 9);
  *   - a WASI module spawned with plain isola_vm_spawn gets an empty context;
  *   - disk calls (fsync, a read of a file not in the page cache) run on the
- *     VM's blocking threads, with the same results.
+ *     VM's blocking threads, with the same results;
+ *   - a process echoing a socket parks in sock_recv while nothing comes and
+ *     in sock_send while the peer does not read, and a computer runs to its
+ *     end meanwhile; 1 MiB comes back intact.
  *
  * usage: test_wasi_proc GUEST_DIR   (uses GUEST_DIR/park.wasm)
  */
@@ -23,6 +26,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -568,6 +572,76 @@ static void test_exit_and_empty(isola_vm *vm, int32_t module)
     isola_vm_close(vm, h);
 }
 
+/* A socket echoer beside a computer on the one worker. The echoer parks in
+ * sock_recv until the test writes, and in sock_send whenever the test lets
+ * the socket's buffers fill; all bytes come back in order. */
+static void test_socket_echo(isola_vm *vm, int32_t module)
+{
+    enum { TOTAL = 1 << 20 };
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    guest_io e, c;
+    io_open(&e);
+    io_open(&c);
+    isola_error err;
+    isola_wasi *w = isola_wasi_new(&err);
+    uint32_t guest_fd = 0;
+    CHECK(w && isola_wasi_add_fd(w, sv[1], &guest_fd, &err));
+    char fd_arg[16];
+    snprintf(fd_arg, sizeof fd_arg, "%u", guest_fd);
+    const char *argv[] = {"park", "sock", fd_arg};
+    CHECK(isola_wasi_set_args(w, 3, argv, &err) && isola_wasi_set_stdio(w, e.in[0], e.out[1], 2, &err));
+    int32_t echoer = isola_vm_spawn_wasi(vm, module, "_start", w, NULL, 0, NULL, &err);
+    CHECK(echoer > 0);
+    int32_t counter = spawn(vm, module, &c, "count", "3000000");
+    isola_proc_exit ex = {-1, -1};
+    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
+    expect_output(&c, "count: 2793556869\n");
+    CHECK(alive(vm, echoer));   /* parked in sock_recv */
+    /* Write until the socket takes no more before reading anything back,
+     * so that the echoer's sends fill the buffers and park too. */
+    static unsigned char out[TOTAL], back[TOTAL];
+    for (size_t i = 0; i < TOTAL; i++)
+        out[i] = (unsigned char)(i * 7 + i / 4096);
+    size_t sent = 0, got = 0;
+    for (int idle = 0; got < TOTAL && idle < 2000;) {
+        bool moved = false;
+        if (sent < TOTAL) {
+            ssize_t r = send(sv[0], out + sent, TOTAL - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (r > 0) {
+                sent += (size_t)r;
+                moved = true;
+                if (sent == TOTAL)
+                    CHECK(shutdown(sv[0], SHUT_WR) == 0);
+            }
+        }
+        if (!moved) {
+            ssize_t r = recv(sv[0], back + got, TOTAL - got, MSG_DONTWAIT);
+            if (r > 0) {
+                got += (size_t)r;
+                moved = true;
+            }
+        }
+        if (moved) {
+            idle = 0;
+        } else {
+            struct pollfd p = {.fd = sv[0], .events = (short)(POLLIN | (sent < TOTAL ? POLLOUT : 0))};
+            poll(&p, 1, 10);
+            idle++;
+        }
+    }
+    CHECK(got == TOTAL && memcmp(out, back, TOTAL) == 0);
+    CHECK(isola_vm_wait(vm, echoer, 20 * SECOND, &ex) == 0 && ex.kind == 0 && ex.reason == 0);
+    expect_output(&e, "sock: 1048576\n");
+    isola_vm_close(vm, echoer);
+    isola_vm_close(vm, counter);
+    close(sv[0]);
+    close(sv[1]);
+    io_close(&e);
+    io_close(&c);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -611,6 +685,7 @@ int main(int argc, char **argv)
     test_exit_and_empty(vm, mh);
     test_closed_pipe(vm, mh);
     test_fifo_open(vm, mh);
+    test_socket_echo(vm, mh);
     test_disk_calls(engine, module);
     isola_vm_release(vm);
     CHECK(open_fds() == fds_at_start);   /* the epoll thread's descriptors are gone too */

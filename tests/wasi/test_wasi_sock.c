@@ -1,7 +1,8 @@
 /*
  * test_wasi_sock.c - hands a guest a connected socket and a listening one
- * (isola_wasi_add_fd) and checks sock_recv, sock_send, sock_shutdown and
- * sock_accept from both ends.
+ * (isola_wasi_add_fd) and checks sock_recv (with and without a peek),
+ * sock_send, sock_shutdown and sock_accept from both ends, and their
+ * refusals of unknown flags and of descriptors that are not sockets.
  *
  * usage: test_wasi_sock GUEST_DIR   (uses GUEST_DIR/sock.wasm)
  */
@@ -88,7 +89,10 @@ int main(int argc, char **argv)
     close(out[1]);
     memset(buf, 0, sizeof buf);
     ssize_t got = read(out[0], buf, sizeof buf - 1);
-    const char *want = "recv 4: ping\nsend 4\nshutdown 0\naccept 0\necho 5\naccept on a connected socket: 1\n";
+    const char *want = "peek 4: ping\nrecv 4: ping\nsend 4\nshutdown 0\naccept 0\necho 5\n"
+                       "accept on a connected socket: 1\nrecv with unknown flags: 1\nsend with flags: 1\n"
+                       "send on stdout: 1\nshutdown how 0: 1\nshutdown how 4: 1\nshutdown reading: 0\n"
+                       "shutdown both: 0\nsend after shutdown: 1\n";
     CHECK(got > 0 && strcmp(buf, want) == 0);
     if (failures)
         fprintf(stderr, "guest wrote:\n%s", buf);
