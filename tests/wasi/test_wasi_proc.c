@@ -97,27 +97,35 @@ static bool alive(isola_vm *vm, int32_t h)
     return isola_vm_wait(vm, h, 0, &ex) == -10;   /* ISOLA_EAGAIN */
 }
 
+/* A computer spawned now on the VM's one worker runs to its end: whatever
+ * was spawned before it and parked does not hold the worker. */
+static void computer_finishes(isola_vm *vm, int32_t module)
+{
+    guest_io c;
+    io_open(&c);
+    int32_t counter = spawn(vm, module, &c, "count", "3000000");
+    isola_proc_exit ex = {-1, -1};
+    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0 && ex.reason == 0);
+    expect_output(&c, "count: 2793556869\n");
+    isola_vm_close(vm, counter);
+    io_close(&c);
+}
+
 /* A parked reader, then a computing process: the computer must finish first. */
 static void test_parked_reader(isola_vm *vm, int32_t module)
 {
-    guest_io r, c;
+    guest_io r;
     io_open(&r);
-    io_open(&c);
     int32_t reader = spawn(vm, module, &r, "read", NULL);
-    int32_t counter = spawn(vm, module, &c, "count", "3000000");
-    isola_proc_exit ex = {-1, -1};
-    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0);
-    CHECK(ex.kind == 0 && ex.reason == 0);
-    expect_output(&c, "count: 2793556869\n");
+    computer_finishes(vm, module);
     CHECK(alive(vm, reader));
+    isola_proc_exit ex = {-1, -1};
     CHECK(write(r.in[1], "hello\n", 6) == 6);
     CHECK(isola_vm_wait(vm, reader, 20 * SECOND, &ex) == 0);
     CHECK(ex.kind == 0);
     expect_output(&r, "read: hello\n");
     isola_vm_close(vm, reader);
-    isola_vm_close(vm, counter);
     io_close(&r);
-    io_close(&c);
 }
 
 /* A writer into a pipe nobody reads yet, and a computer, on the one worker:
@@ -126,14 +134,10 @@ static void test_parked_reader(isola_vm *vm, int32_t module)
 static void test_parked_writer(isola_vm *vm, int32_t module)
 {
     enum { TOTAL = 1 << 20 };
-    guest_io w, c;
+    guest_io w;
     io_open(&w);
-    io_open(&c);
     int32_t writer = spawn(vm, module, &w, "write", "1048576");
-    int32_t counter = spawn(vm, module, &c, "count", "3000000");
-    isola_proc_exit ex = {-1, -1};
-    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
-    expect_output(&c, "count: 2793556869\n");
+    computer_finishes(vm, module);
     CHECK(alive(vm, writer));
     size_t got = 0;
     static char buf[65536];
@@ -151,11 +155,10 @@ static void test_parked_writer(isola_vm *vm, int32_t module)
         }
     }
     CHECK(got == TOTAL);
+    isola_proc_exit ex = {-1, -1};
     CHECK(isola_vm_wait(vm, writer, 20 * SECOND, &ex) == 0 && ex.kind == 0 && ex.reason == 0);
     isola_vm_close(vm, writer);
-    isola_vm_close(vm, counter);
     io_close(&w);
-    io_close(&c);
 }
 
 /* A sleeper (poll_oneoff on a clock) and a computer on the one worker. */
@@ -219,9 +222,8 @@ static void test_fifo_open(isola_vm *vm, int32_t module)
     CHECK(mkdtemp(dir) != NULL);
     snprintf(fifo, sizeof fifo, "%s/fifo", dir);
     CHECK(mkfifo(fifo, 0600) == 0);
-    guest_io f, c;
+    guest_io f;
     io_open(&f);
-    io_open(&c);
     isola_error err;
     isola_wasi *w = isola_wasi_new(&err);
     const char *argv[] = {"park", "fifo"};
@@ -229,10 +231,8 @@ static void test_fifo_open(isola_vm *vm, int32_t module)
           isola_wasi_preopen_dir(w, dir, "/d", &err));
     int32_t opener = isola_vm_spawn_wasi(vm, module, "_start", w, NULL, 0, NULL, &err);
     CHECK(opener > 0);
-    int32_t counter = spawn(vm, module, &c, "count", "3000000");
+    computer_finishes(vm, module);
     isola_proc_exit ex = {-1, -1};
-    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
-    expect_output(&c, "count: 2793556869\n");
     int wfd = open(fifo, O_WRONLY | O_NONBLOCK);   /* the opener holds the read end by now */
     CHECK(wfd >= 0 && write(wfd, "hi\n", 3) == 3);
     if (wfd >= 0)
@@ -240,9 +240,7 @@ static void test_fifo_open(isola_vm *vm, int32_t module)
     CHECK(isola_vm_wait(vm, opener, 20 * SECOND, &ex) == 0 && ex.kind == 0);
     expect_output(&f, "fifo: hi\n");
     isola_vm_close(vm, opener);
-    isola_vm_close(vm, counter);
     io_close(&f);
-    io_close(&c);
     unlink(fifo);
     rmdir(dir);
 }
@@ -330,7 +328,7 @@ static bool disk_drop(const char *path, off_t from, off_t count)
 static void disk_round(isola_vm *vm, int32_t module, const char *dir, const char *mode, const char *want)
 {
     enum { READERS = 3 };
-    guest_io io[READERS], c;
+    guest_io io[READERS];
     int32_t readers[READERS];
     char data[80], scratch[80];
     snprintf(data, sizeof data, "%s/data", dir);
@@ -356,19 +354,14 @@ static void disk_round(isola_vm *vm, int32_t module, const char *dir, const char
         readers[i] = isola_vm_spawn_wasi(vm, module, "_start", w, NULL, 0, NULL, &err);
         CHECK(readers[i] > 0);
     }
-    io_open(&c);
-    int32_t counter = spawn(vm, module, &c, "count", "3000000");
+    computer_finishes(vm, module);
     isola_proc_exit ex = {-1, -1};
-    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
-    expect_output(&c, "count: 2793556869\n");
     for (int i = 0; i < READERS; i++) {
         CHECK(isola_vm_wait(vm, readers[i], 20 * SECOND, &ex) == 0 && ex.kind == 0 && ex.reason == 0);
         expect_output(&io[i], want);
         isola_vm_close(vm, readers[i]);
         io_close(&io[i]);
     }
-    isola_vm_close(vm, counter);
-    io_close(&c);
 }
 
 /* A VM of one worker and `blocking` blocking threads runs a round of
@@ -581,9 +574,8 @@ static void test_socket_echo(isola_vm *vm, int32_t module)
     int sv[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
     fcntl(sv[0], F_SETFL, O_NONBLOCK);
-    guest_io e, c;
+    guest_io e;
     io_open(&e);
-    io_open(&c);
     isola_error err;
     isola_wasi *w = isola_wasi_new(&err);
     uint32_t guest_fd = 0;
@@ -594,10 +586,7 @@ static void test_socket_echo(isola_vm *vm, int32_t module)
     CHECK(isola_wasi_set_args(w, 3, argv, &err) && isola_wasi_set_stdio(w, e.in[0], e.out[1], 2, &err));
     int32_t echoer = isola_vm_spawn_wasi(vm, module, "_start", w, NULL, 0, NULL, &err);
     CHECK(echoer > 0);
-    int32_t counter = spawn(vm, module, &c, "count", "3000000");
-    isola_proc_exit ex = {-1, -1};
-    CHECK(isola_vm_wait(vm, counter, 20 * SECOND, &ex) == 0 && ex.kind == 0);
-    expect_output(&c, "count: 2793556869\n");
+    computer_finishes(vm, module);
     CHECK(alive(vm, echoer));   /* parked in sock_recv */
     /* Write until the socket takes no more before reading anything back,
      * so that the echoer's sends fill the buffers and park too. */
@@ -632,14 +621,13 @@ static void test_socket_echo(isola_vm *vm, int32_t module)
         }
     }
     CHECK(got == TOTAL && memcmp(out, back, TOTAL) == 0);
+    isola_proc_exit ex = {-1, -1};
     CHECK(isola_vm_wait(vm, echoer, 20 * SECOND, &ex) == 0 && ex.kind == 0 && ex.reason == 0);
     expect_output(&e, "sock: 1048576\n");
     isola_vm_close(vm, echoer);
-    isola_vm_close(vm, counter);
     close(sv[0]);
     close(sv[1]);
     io_close(&e);
-    io_close(&c);
 }
 
 int main(int argc, char **argv)
