@@ -2,13 +2,14 @@
  * tests/proc/test_proc.c - processes end to end through real guests
  * (guests.c) and the host API: ping-pong, ring, spawn many, an endless
  * loop and a trapping neighbour, a memory bomb, forged handles, monitors,
- * links, timeouts. Usage: test_proc guests.wasm
+ * links, timeouts, two VMs of one engine busy at once. Usage: test_proc guests.wasm
  *
  * ISOLA_TEST_TIME_SCALE=N stretches the bounds that are about promptness
  * (a fairness bound, a kill taking effect) N times: under valgrind every
  * thread runs one at a time and some fifty times slower, which changes how
  * long a process waits, not whether it runs.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,77 @@ static void check_fair_under_load(isola_engine *engine, isola_module *module, ui
     isola_vm_release(vm);   /* kills them */
 }
 
+/* A second VM on the same engine, busy on its own host thread while this
+ * one's VM is busy too: spawns, a ring and ping-pong on both at once. The
+ * engine's pools (memory slots, contexts), the module's code and the
+ * workers' stocks are shared or per thread; nothing of one VM may leak
+ * into or wait for the other. */
+typedef struct vm_load {
+    isola_vm *vm;
+    int32_t module_h;
+    uint32_t spawns;
+    int ok;
+} vm_load;
+
+static int run_spawner(isola_vm *v, int32_t mh, uint32_t n)
+{
+    int32_t hs[1] = {isola_vm_duplicate(v, mh, 0x4 | 0x20 | 0x40)};
+    uint64_t before = isola_vm_spawned(v);
+    int32_t p = isola_vm_spawn(v, mh, "spawner", &n, 4, hs, 1, NULL, NULL);
+    isola_proc_exit ex = {.kind = -1};
+    int ok = p > 0 && isola_vm_wait(v, p, promptly(30000000000LL), &ex) == 0 && ex.kind == 0 &&
+             isola_vm_wait_all(v, promptly(10000000000LL)) == 0 && isola_vm_spawned(v) - before == n + 1 &&
+             isola_vm_live(v) == 0;
+    isola_vm_close(v, p);
+    return ok;
+}
+
+static int run_pingpong(isola_vm *v, int32_t mh, uint32_t rounds)
+{
+    int32_t recv_end, send_end;
+    if (isola_vm_channel(v, &recv_end, &send_end) != 0)
+        return 0;
+    int32_t hs[2] = {isola_vm_duplicate(v, mh, 0x4 | 0x20 | 0x40), send_end};
+    int32_t p = isola_vm_spawn(v, mh, "pingpong", &rounds, 4, hs, 2, NULL, NULL);
+    int64_t ns = 0;
+    uint64_t tag = 0;
+    int ok = p > 0 && isola_vm_receive(v, recv_end, 1, 0, &ns, 8, &tag, NULL, 0, NULL, promptly(20000000000LL)) == 8 &&
+             tag == 7 && isola_vm_wait(v, p, promptly(5000000000LL), NULL) == 0;
+    isola_vm_close(v, p);
+    isola_vm_close(v, recv_end);
+    return ok;
+}
+
+static void *second_vm_main(void *arg)
+{
+    vm_load *l = arg;
+    l->ok = run_spawner(l->vm, l->module_h, l->spawns) && run_pingpong(l->vm, l->module_h, 20000) &&
+            run_spawner(l->vm, l->module_h, l->spawns);
+    return NULL;
+}
+
+static void test_two_vms_at_once(isola_engine *engine, isola_module *module)
+{
+    isola_vm_config cfg = {.workers = 2};
+    isola_error err = {0};
+    vm_load second = {.vm = isola_vm_new(engine, &cfg, &err), .spawns = 20000};
+    CHECK(second.vm != NULL);
+    if (!second.vm)
+        return;
+    second.module_h = isola_vm_load(second.vm, module, &err);
+    CHECK(second.module_h > 0);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, second_vm_main, &second) == 0);
+    CHECK(run_pingpong(vm, module_h, 20000));
+    CHECK(run_spawner(vm, module_h, 20000));
+    test_ring();
+    CHECK(run_spawner(vm, module_h, 20000));
+    pthread_join(t, NULL);
+    CHECK(second.ok);
+    isola_vm_release(second.vm);
+    CHECK(isola_vm_live(vm) == 0);
+}
+
 /* Fairness with one worker: each wake of the pair goes on the worker's hot
  * LIFO and runs next, and the loop is preempted by fuel; processes queued
  * behind them (fifo) still run within a bounded number of slices
@@ -570,6 +642,7 @@ int main(int argc, char **argv)
     test_handoff();
     test_fair_single_worker(engine, module);
     test_fair_two_workers(engine, module);
+    test_two_vms_at_once(engine, module);
     test_shutdown_mid_spawn(engine, module);
     test_load_checks_import_types(engine);
     test_segment_trap_at_spawn(engine);
