@@ -35,6 +35,10 @@ int cli_validate_main(int argc, char **argv);
 /* `isola run FILE --invoke NAME [ARG...]`: argv[0] is "run". Returns an exit code. */
 int cli_run_main(int argc, char **argv);
 
+/* Whether standard stream `fd` (0, 1 or 2) was closed when the command
+ * started (main.c holds its number with /dev/null; the guest sees it closed). */
+bool cli_stdio_was_closed(int fd);
+
 /* Prints "isola: " + the formatted message + newline to stderr. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -45,7 +45,9 @@ isola_wasi *cli_wasi_new(const cli_wasi_options *o, const char *program, char **
         argv[0] = program;
         for (int i = 0; i < nargs; i++)
             argv[i + 1] = args[i];
-        ok = isola_wasi_set_args(w, nargs + 1, argv, &err) && isola_wasi_inherit_stdio(w, &err);
+        ok = isola_wasi_set_args(w, nargs + 1, argv, &err) &&
+             isola_wasi_set_stdio(w, cli_stdio_was_closed(0) ? -1 : 0, cli_stdio_was_closed(1) ? -1 : 1,
+                                  cli_stdio_was_closed(2) ? -1 : 2, &err);
     } else {
         snprintf(err.message, sizeof err.message, "out of memory");
     }

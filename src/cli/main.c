@@ -3,6 +3,8 @@
  * command line (usage text and exit codes). The subcommands live in
  * cli_validate.c and cli_run.c.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #if defined(__GLIBC__) && !defined(ISOLA_USE_JEMALLOC)
@@ -81,8 +83,35 @@ static void cli_tune_allocator(void)
 #endif
 }
 
+/*
+ * A standard stream the command was started without (`isola run ... >&-`)
+ * stays closed for the guest, as it would for a native program; but its
+ * number is taken here by /dev/null. Left free, the first file isola or a
+ * guest opens would get it, and whatever is then written to "stdout" or
+ * "stderr" (isola's messages, a trap report) would go into that file.
+ */
+static bool stdio_closed[3];
+
+static void cli_hold_closed_stdio(void)
+{
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        stdio_closed[fd] = true;
+        int held = open("/dev/null", O_RDWR);   /* the lowest free number: fd itself */
+        if (held >= 0 && held != fd)
+            close(held);
+    }
+}
+
+bool cli_stdio_was_closed(int fd)
+{
+    return fd >= 0 && fd < 3 && stdio_closed[fd];
+}
+
 int main(int argc, char **argv)
 {
+    cli_hold_closed_stdio();
     cli_tune_allocator();
     /* A guest writing to a closed pipe gets EPIPE, and one growing a file
      * past `ulimit -f` EFBIG, as under other runtimes, instead of ending the

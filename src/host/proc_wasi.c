@@ -222,7 +222,7 @@ int32_t proc_dir_new(proc_process *maker, uint32_t fd, uint64_t rights_base, uin
         return ISOLA_ENOMEM;
     }
     d->name = name_len ? strndup(name, name_len) : strdup(info.preopen_name);
-    d->host_fd = fcntl(info.host_fd, F_DUPFD_CLOEXEC, 0);
+    d->host_fd = fcntl(info.host_fd, F_DUPFD_CLOEXEC, 3);   /* never in place of a closed stdio stream */
     if (!d->name || d->host_fd < 0) {
         if (d->host_fd >= 0)
             close(d->host_fd);

@@ -91,6 +91,19 @@ int main(void)
     must_work("open ok_link/.. (dir)", open_at("ok_link/..", 1, __WASI_OFLAGS_DIRECTORY) >= 0);
     must_work("open sub/.. (the preopen itself)", open_at("sub/..", 1, __WASI_OFLAGS_DIRECTORY) >= 0);
     must_work("open . ", open_at(".", 1, __WASI_OFLAGS_DIRECTORY) >= 0);
+    /* A directory cannot be opened for writing (EISDIR, as open(2)); with
+     * O_DIRECTORY the rights that cannot apply to one are dropped. */
+    int dfd = -1;
+    must_work("open sub for writing: EISDIR",
+              raw_path_open(DIR_FD, 1, "sub", 3, 0, __WASI_RIGHTS_FD_WRITE, 0, 0, &dfd) == __WASI_ERRNO_ISDIR);
+    must_work("open sub for reading and writing: EISDIR",
+              raw_path_open(DIR_FD, 1, "sub", 3, 0, __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, 0, 0, &dfd) ==
+                  __WASI_ERRNO_ISDIR);
+    __wasi_fdstat_t dst;
+    must_work("open sub with O_DIRECTORY and every right: a directory without write rights",
+              raw_path_open(DIR_FD, 1, "sub", 3, __WASI_OFLAGS_DIRECTORY, ALL, ALL, 0, &dfd) == 0 &&
+                  __wasi_fd_fdstat_get(dfd, &dst) == 0 && dst.fs_filetype == __WASI_FILETYPE_DIRECTORY &&
+                  !(dst.fs_rights_base & __WASI_RIGHTS_FD_WRITE) && __wasi_fd_close(dfd) == 0);
 
     /* "..", absolute paths, and their disguises. */
     const char *paths[] = {

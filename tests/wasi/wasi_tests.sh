@@ -150,6 +150,22 @@ case_stdin() {
     # stdin closed on the host: closed for the guest, which just sees no input
     "$ISOLA" run "$GUESTS/stdin.wasm" <&- >"$WORK/out" 2>&1
     grep -q "^lines 0 bytes 0 sum 0 eof" "$WORK/out" || fail "stdin: closed stdin"
+    # stdout or stderr closed on the host: closed for the guest, and nothing
+    # of the guest's or of isola's reaches stdin's file (opened read-write)
+    printf '1\n2\n' >"$WORK/rw.txt"
+    "$ISOLA" run "$GUESTS/stdin.wasm" <>"$WORK/rw.txt" >&-
+    [ "$(cat "$WORK/rw.txt")" = "$(printf '1\n2')" ] || fail "stdin: closed stdout wrote into stdin's file"
+    "$ISOLA" run "$GUESTS/args.wasm" trap <>"$WORK/rw.txt" >"$WORK/out" 2>&-
+    [ $? = 2 ] || fail "stdin: closed stderr: a trap must still exit 2"
+    [ "$(cat "$WORK/rw.txt")" = "$(printf '1\n2')" ] || fail "stdin: closed stderr wrote into stdin's file"
+    # /dev/null is a character device but no terminal (libc's isatty looks
+    # at the rights: seek and tell); a pseudo-terminal is one
+    "$ISOLA" run "$GUESTS/args.wasm" tty </dev/null >"$WORK/out" 2>&1
+    grep -q "^isatty 0 0 0, seek 0: ok" "$WORK/out" || fail "stdin: /dev/null taken for a terminal: $(head -1 "$WORK/out")"
+    if command -v script >/dev/null; then
+        script -qec "$ISOLA run $GUESTS/args.wasm tty" /dev/null </dev/null >"$WORK/out" 2>&1
+        grep -q "^isatty 1 1 1" "$WORK/out" || fail "stdin: a terminal not seen as one: $(head -1 "$WORK/out")"
+    fi
     # stdin from a regular file
     seq 1 20000 >"$WORK/in.txt"
     "$ISOLA" run "$GUESTS/stdin.wasm" <"$WORK/in.txt" >"$WORK/out" 2>&1

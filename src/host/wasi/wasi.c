@@ -123,6 +123,18 @@ oom:
     return false;
 }
 
+/*
+ * A descriptor of the host's for a guest: a close-on-exec duplicate numbered
+ * 3 or above. At the lowest free number it could take the place of a
+ * standard stream the host has closed (`isola run ... >&-`): the next
+ * duplicate of that stream would then copy it (a guest's stdout writing
+ * into its stdin's file), and the host's own messages would go into it.
+ */
+static int host_dup(int fd)
+{
+    return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
 bool isola_wasi_set_stdio(isola_wasi *w, int in, int out, int errfd, isola_error *err)
 {
     int host[3] = { in, out, errfd };
@@ -135,7 +147,7 @@ bool isola_wasi_set_stdio(isola_wasi *w, int in, int out, int errfd, isola_error
     for (uint32_t i = 0; i < 3; i++) {
         if (host[i] < 0)
             continue;
-        int dup_fd = fcntl(host[i], F_DUPFD_CLOEXEC, 0);
+        int dup_fd = host_dup(host[i]);
         if (dup_fd < 0 && errno == EBADF)
             continue;   /* closed on the host (`isola run ... <&-`): closed for the guest too */
         if (dup_fd < 0) {
@@ -145,7 +157,7 @@ bool isola_wasi_set_stdio(isola_wasi *w, int in, int out, int errfd, isola_error
         }
         uint8_t type = wasi_filetype_of_fd(dup_fd);
         wasi_fd_entry e = { .host_fd = dup_fd, .filetype = type,
-                            .rights_base = wasi_rights_for_filetype(type) };
+                            .rights_base = wasi_rights_for_fd(dup_fd, type) };
         uint16_t refused = wasi_fd_insert_at(w, i, &e);
         if (refused) {
             close(dup_fd);
@@ -164,14 +176,14 @@ bool isola_wasi_inherit_stdio(isola_wasi *w, isola_error *err)
 
 bool isola_wasi_add_fd(isola_wasi *w, int host_fd, uint32_t *guest_fd, isola_error *err)
 {
-    int dup_fd = fcntl(host_fd, F_DUPFD_CLOEXEC, 0);
+    int dup_fd = host_dup(host_fd);
     if (dup_fd < 0) {
         set_error(err, ISOLA_ERR_ARGUMENT, "cannot give host descriptor %d to the guest: %s",
                   host_fd, strerror(errno));
         return false;
     }
     uint8_t type = wasi_filetype_of_fd(dup_fd);
-    uint64_t rights = wasi_rights_for_filetype(type);
+    uint64_t rights = wasi_rights_for_fd(dup_fd, type);
     /* A listening socket hands its rights on to the connections it accepts. */
     uint64_t inheriting = (type == WASI_FILETYPE_SOCKET_STREAM) ? rights : 0;
     wasi_fd_entry e = { .host_fd = dup_fd, .filetype = type, .rights_base = rights,
@@ -241,7 +253,7 @@ bool isola_wasi_preopen_fd(isola_wasi *w, int host_dirfd, const char *guest_path
                            uint64_t rights_base, uint64_t rights_inheriting, isola_error *err)
 {
     assert(w && guest_path);
-    int dfd = fcntl(host_dirfd, F_DUPFD_CLOEXEC, 0);
+    int dfd = host_dup(host_dirfd);
     if (dfd < 0) {
         set_error(err, ISOLA_ERR_ARGUMENT, "cannot preopen descriptor %d as '%s': %s", host_dirfd,
                   guest_path, strerror(errno));

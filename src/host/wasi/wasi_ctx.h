@@ -130,6 +130,10 @@ uint16_t wasi_fd_renumber(isola_wasi *wasi, uint32_t from, uint32_t to);
 uint8_t wasi_filetype_of_mode(unsigned mode);
 /* The rights a descriptor of this file type may have at most. */
 uint64_t wasi_rights_for_filetype(uint8_t filetype);
+/* ... and of this open host descriptor: a character device that is not a
+ * terminal (/dev/null) can seek and tell, and its rights say so, since
+ * libc takes a character device without them for a terminal (isatty). */
+uint64_t wasi_rights_for_fd(int host_fd, uint8_t filetype);
 /* The file type of an open host descriptor (sockets told apart by SO_TYPE). */
 uint8_t wasi_filetype_of_fd(int host_fd);
 

@@ -174,3 +174,11 @@ uint64_t wasi_rights_for_filetype(uint8_t filetype)
     default: return RIGHTS_STREAM | WASI_R_FD_SEEK | WASI_R_FD_TELL;
     }
 }
+
+uint64_t wasi_rights_for_fd(int host_fd, uint8_t filetype)
+{
+    uint64_t rights = wasi_rights_for_filetype(filetype);
+    if (filetype == WASI_FILETYPE_CHARACTER_DEVICE && !isatty(host_fd))
+        rights |= WASI_R_FD_SEEK | WASI_R_FD_TELL;
+    return rights;
+}
