@@ -51,7 +51,8 @@ void isola_wasi_release(isola_wasi *wasi);
 
 /* The guest's argv (copied). argv[0] is conventionally the program name. */
 bool isola_wasi_set_args(isola_wasi *wasi, int argc, const char *const *argv, isola_error *err);
-/* Adds one "NAME=VALUE" string (copied); NAME must be non-empty and hold no '='. */
+/* Adds one "NAME=VALUE" string (copied); NAME must be non-empty and hold no
+ * '='. A NAME given again gets the new value (as env(1) does). */
 bool isola_wasi_add_env(isola_wasi *wasi, const char *name_value, isola_error *err);
 
 /*

@@ -115,6 +115,10 @@ case_args_env() {
     # The host environment never leaks in.
     PATH_SEEN=$(SECRET_HOST_VAR=1 "$ISOLA" run "$GUESTS/args.wasm" 2>&1 | grep -c SECRET_HOST_VAR)
     [ "$PATH_SEEN" = 0 ] || fail "args_env: host environment leaked"
+    # A name given twice keeps the last value, once (as env(1) does)
+    "$ISOLA" run --env A=1 --env B=2 --env A=3 "$GUESTS/args.wasm" >"$WORK/out" 2>&1
+    [ "$(grep '^env ' "$WORK/out")" = "$(printf 'env <A=3>\nenv <B=2>\nenv count 2')" ] ||
+        fail "args_env: a repeated --env: $(grep '^env ' "$WORK/out" | tr '\n' ' ')"
     "$ISOLA" run --env NOEQUALS "$GUESTS/args.wasm" >/dev/null 2>"$WORK/err"
     [ $? = 1 ] && grep -q "expected NAME=VALUE" "$WORK/err" || fail "args_env: bad --env accepted"
 }

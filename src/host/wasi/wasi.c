@@ -109,6 +109,18 @@ bool isola_wasi_add_env(isola_wasi *w, const char *name_value, isola_error *err)
         set_error(err, ISOLA_ERR_ARGUMENT, "environment entry '%s' is not NAME=VALUE", name_value);
         return false;
     }
+    /* A name given twice keeps the last value, as env(1) and shells do. */
+    size_t name_len = (size_t)(eq - name_value) + 1;
+    for (uint32_t i = 0; i < w->nenv; i++) {
+        if (strncmp(w->env[i], name_value, name_len) == 0) {
+            char *copy = strdup(name_value);
+            if (!copy)
+                goto oom;
+            free(w->env[i]);
+            w->env[i] = copy;
+            return true;
+        }
+    }
     char **env = realloc(w->env, ((size_t)w->nenv + 1) * sizeof *env);
     if (!env)
         goto oom;
