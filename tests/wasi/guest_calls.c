@@ -183,6 +183,19 @@ static void fds(void)
     show("close", __wasi_fd_close(g));
     show("close again", __wasi_fd_close(g));
 
+    /* A preopen opens again with the rights it reports; a new link or
+     * symlink name cannot end in '/', nor a symlink target be absolute. */
+    __wasi_fdstat_t pre;
+    show("fdstat preopen", __wasi_fd_fdstat_get(3, &pre));
+    show("reopen . with the preopen's rights", __wasi_path_open(3, 0, ".", 0, pre.fs_rights_base, 0, 0, &g));
+    show("close it", __wasi_fd_close(g));
+    show("open . with write rights", __wasi_path_open(3, 0, ".", __WASI_OFLAGS_DIRECTORY,
+                                                      __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, 0, 0, &g));
+    show("symlink named new/", __wasi_path_symlink("file.txt", 3, "new/"));
+    show("link named new/", __wasi_path_link(3, 0, "file.txt", 3, "new/"));
+    show("link named file.txt/", __wasi_path_link(3, 0, "file.txt", 3, "file.txt/"));
+    show("symlink to an absolute path", __wasi_path_symlink("/etc", 3, "abs"));
+
     /* readdir with a tiny buffer must still make progress by cookie */
     __wasi_fd_t d;
     show("open dir", __wasi_path_open(3, 0, ".", __WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READDIR, 0, 0, &d));

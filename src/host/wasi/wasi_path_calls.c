@@ -78,6 +78,17 @@ static uint16_t open_parent(wasi_fd_entry *dir, const char *path, wasi_parent *p
     return 0;
 }
 
+/* A link or a symlink is never a directory, so a new name ending in '/' is
+ * refused as Linux refuses it (the *at() calls get the bare name, which
+ * would succeed): EEXIST when something has that name, else ENOENT. */
+static uint16_t new_file_name(const wasi_parent *p)
+{
+    if (!p->trailing_slash)
+        return 0;
+    struct stat st;
+    return fstatat(p->dirfd, p->base, &st, AT_SYMLINK_NOFOLLOW) == 0 ? WASI_EEXIST : WASI_ENOENT;
+}
+
 static uint32_t host_result(int r)
 {
     return r == 0 ? 0 : wasi_errno_from_host(errno);
@@ -267,14 +278,14 @@ uint32_t wasi_path_open(wasi_call *c)
         return err;
     }
     bool reading = base & (WASI_R_FD_READ | WASI_R_FD_READDIR);
-    bool writing = base & (WASI_R_FD_WRITE | WASI_R_FD_DATASYNC | WASI_R_FD_ALLOCATE |
-                           WASI_R_FD_FILESTAT_SET_SIZE);
-    /* Write access to a directory is EISDIR, as open(2) says and the WASI
-     * test suite checks: a program asking whether it can write a path must
-     * not be handed a descriptor it cannot write. With O_DIRECTORY the
-     * caller wants a directory, and rights that cannot apply to one are
-     * dropped, as preview1 allows (some libraries ask for every right). */
-    int flags = writing && !(oflags & WASI_O_DIRECTORY) ? (reading ? O_RDWR : O_WRONLY) : O_RDONLY;
+    /* The rights that need a descriptor open for writing. fdatasync does
+     * not (a directory has that right, and a preopen's own rights must
+     * open it again). */
+    bool writing = base & (WASI_R_FD_WRITE | WASI_R_FD_ALLOCATE | WASI_R_FD_FILESTAT_SET_SIZE);
+    /* Write access to a directory is EISDIR, with O_DIRECTORY or not, as
+     * open(2) says and the WASI test suite checks: a program asking whether
+     * it can write a path must not be handed a descriptor it cannot write. */
+    int flags = writing ? (reading ? O_RDWR : O_WRONLY) : O_RDONLY;
     if (oflags & WASI_O_CREAT)
         flags |= O_CREAT;
     if (oflags & WASI_O_DIRECTORY)
@@ -283,7 +294,7 @@ uint32_t wasi_path_open(wasi_call *c)
         flags |= O_EXCL;
     if (oflags & WASI_O_TRUNC)
         flags |= O_TRUNC;
-    if ((fdflags & WASI_FDFLAG_APPEND) && !(oflags & WASI_O_DIRECTORY))
+    if (fdflags & WASI_FDFLAG_APPEND)
         flags |= O_APPEND;
     if (fdflags & WASI_FDFLAG_NONBLOCK)
         flags |= O_NONBLOCK;
@@ -386,9 +397,16 @@ uint32_t wasi_path_symlink(wasi_call *c)
 {
     if (path_parks(c, 2))
         return wasi_park_on_disk(c->wasi);
-    /* (old_path, old_len, fd, new_path, new_len): the target is stored text, never resolved here. */
+    /* (old_path, old_len, fd, new_path, new_len): the target is stored text,
+     * never resolved here. An absolute one is refused: beneath the
+     * directory it could never be followed, and a host program that
+     * followed it would leave the directory (the WASI test suite asks the
+     * same). A relative one is stored as given and resolved, when used,
+     * beneath the directory like any path. */
     char *target = NULL;
     uint16_t err = wasi_path_copy(c, wasi_arg32(c, 0), wasi_arg32(c, 1), &target);
+    if (!err && target[0] == '/')
+        err = WASI_ENOTCAPABLE;
     wasi_fd_entry *dir;
     char *path = NULL;
     if (!err)
@@ -396,6 +414,8 @@ uint32_t wasi_path_symlink(wasi_call *c)
     if (!err) {
         wasi_parent p;
         err = open_parent(dir, path, &p);
+        if (!err)
+            err = new_file_name(&p);
         if (!err)
             err = (uint16_t)host_result(symlinkat(target, p.dirfd, p.base));
         wasi_parent_release(&p);
@@ -474,6 +494,8 @@ static uint16_t link_following(wasi_call *c)
     if (!err)
         err = open_parent(d1, s1, &b);
     if (!err)
+        err = new_file_name(&b);
+    if (!err)
         err = (uint16_t)host_result(link_resolved(fd, b.dirfd, b.base));
     if (fd >= 0)
         close(fd);
@@ -493,6 +515,8 @@ uint32_t wasi_path_link(wasi_call *c)
     wasi_parent a, b;
     uint16_t err = two_parents(c, 0, 2, WASI_R_PATH_LINK_SOURCE, 4, 5, WASI_R_PATH_LINK_TARGET,
                                &a, &b);
+    if (!err)
+        err = new_file_name(&b);
     if (!err)
         err = (uint16_t)host_result(linkat(a.dirfd, a.base, b.dirfd, b.base, 0));
     wasi_parent_release(&a);

@@ -21,10 +21,24 @@ static bool is_socket(const wasi_fd_entry *e)
     return e->filetype == WASI_FILETYPE_SOCKET_STREAM || e->filetype == WASI_FILETYPE_SOCKET_DGRAM;
 }
 
+/* The socket descriptor a sock_* call names, with `right`: a descriptor
+ * that is no socket is ENOTSOCK before its rights are looked at (it can
+ * never have the socket rights, and ENOTCAPABLE would hide why). */
+static uint16_t socket_get(wasi_call *c, uint64_t right, wasi_fd_entry **e)
+{
+    uint32_t fd = wasi_arg32(c, 0);
+    uint16_t err = wasi_fd_get(c->wasi, fd, 0, e);
+    if (err)
+        return err;
+    if (!is_socket(*e))
+        return WASI_ENOTSOCK;
+    return wasi_fd_get(c->wasi, fd, right, e);
+}
+
 uint32_t wasi_sock_accept(wasi_call *c)
 {
     wasi_fd_entry *e;
-    uint16_t err = wasi_fd_get(c->wasi, wasi_arg32(c, 0), WASI_R_SOCK_ACCEPT, &e);
+    uint16_t err = socket_get(c, WASI_R_SOCK_ACCEPT, &e);
     if (err)
         return err;
     uint32_t flags = wasi_arg32(c, 1);
@@ -33,8 +47,6 @@ uint32_t wasi_sock_accept(wasi_call *c)
         return WASI_EFAULT;
     if (flags & ~(uint32_t)WASI_FDFLAG_NONBLOCK)
         return WASI_EINVAL;
-    if (!is_socket(e))
-        return WASI_ENOTSOCK;
     if (wasi_would_block(c->wasi, e, POLLIN))
         return WASI_RESULT_BLOCK;
     /* Counted before the accept: a refused one leaves the connection queued. */
@@ -67,7 +79,7 @@ uint32_t wasi_sock_accept(wasi_call *c)
 uint32_t wasi_sock_recv(wasi_call *c)
 {
     wasi_fd_entry *e;
-    uint16_t err = wasi_fd_get(c->wasi, wasi_arg32(c, 0), WASI_R_FD_READ, &e);
+    uint16_t err = socket_get(c, WASI_R_FD_READ, &e);
     if (err)
         return err;
     uint32_t riflags = wasi_arg32(c, 3);
@@ -82,8 +94,6 @@ uint32_t wasi_sock_recv(wasi_call *c)
     err = wasi_iovecs(c, wasi_arg32(c, 1), wasi_arg32(c, 2), iov, &n);
     if (err)
         return err;
-    if (!is_socket(e))
-        return WASI_ENOTSOCK;
     if (wasi_would_block(c->wasi, e, POLLIN))
         return WASI_RESULT_BLOCK;
     struct msghdr msg;
@@ -112,7 +122,7 @@ uint32_t wasi_sock_recv(wasi_call *c)
 uint32_t wasi_sock_send(wasi_call *c)
 {
     wasi_fd_entry *e;
-    uint16_t err = wasi_fd_get(c->wasi, wasi_arg32(c, 0), WASI_R_FD_WRITE, &e);
+    uint16_t err = socket_get(c, WASI_R_FD_WRITE, &e);
     if (err)
         return err;
     uint8_t *out_len = wasi_mem_at(c, wasi_arg32(c, 4), 4);
@@ -125,8 +135,6 @@ uint32_t wasi_sock_send(wasi_call *c)
     err = wasi_iovecs(c, wasi_arg32(c, 1), wasi_arg32(c, 2), iov, &n);
     if (err)
         return err;
-    if (!is_socket(e))
-        return WASI_ENOTSOCK;
     if (wasi_would_block(c->wasi, e, POLLOUT))
         return WASI_RESULT_BLOCK;
     bool parks = wasi_parks(c->wasi, e);
@@ -150,7 +158,7 @@ uint32_t wasi_sock_send(wasi_call *c)
 uint32_t wasi_sock_shutdown(wasi_call *c)
 {
     wasi_fd_entry *e;
-    uint16_t err = wasi_fd_get(c->wasi, wasi_arg32(c, 0), WASI_R_SOCK_SHUTDOWN, &e);
+    uint16_t err = socket_get(c, WASI_R_SOCK_SHUTDOWN, &e);
     if (err)
         return err;
     uint32_t how = wasi_arg32(c, 1);
@@ -161,7 +169,5 @@ uint32_t wasi_sock_shutdown(wasi_call *c)
     case WASI_SDFLAG_RD | WASI_SDFLAG_WR: h = SHUT_RDWR; break;
     default: return WASI_EINVAL;
     }
-    if (!is_socket(e))
-        return WASI_ENOTSOCK;
     return shutdown(e->host_fd, h) == 0 ? 0 : wasi_errno_from_host(errno);
 }
