@@ -65,6 +65,7 @@ typedef enum isola_error_kind {
     ISOLA_ERR_RESOURCE,      /* out of memory or over a configured limit */
     ISOLA_ERR_ARGUMENT,      /* bad argument from the caller */
     ISOLA_ERR_NOT_FOUND,     /* no such export, file, ... */
+    ISOLA_ERR_BLOCKED,       /* the start function waited in a host call, which an instantiation cannot */
 } isola_error_kind;
 
 typedef struct isola_error {

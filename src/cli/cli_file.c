@@ -90,6 +90,7 @@ static const char *error_kind_name(isola_error_kind kind)
     case ISOLA_ERR_RESOURCE: return "resource limit";
     case ISOLA_ERR_ARGUMENT: return "bad argument";
     case ISOLA_ERR_NOT_FOUND: return "not found";
+    case ISOLA_ERR_BLOCKED: return "start function blocked";
     }
     return "error";
 }

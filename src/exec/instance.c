@@ -569,7 +569,7 @@ static bool instance_run_start(isola_instance *inst, isola_exec *exec, isola_err
         break;
     case ISOLA_SUSPENDED:
         isola_exec_reset(exec);
-        util_error_set(err, ISOLA_ERR_RESOURCE, "start function blocked in a host call");
+        util_error_set(err, ISOLA_ERR_BLOCKED, "start function blocked in a host call");
         break;
     case ISOLA_FAILED: {
         const char *why = isola_exec_error(exec);

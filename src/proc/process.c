@@ -183,13 +183,16 @@ proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err
     m->nimports = n;
     m->initial_pages = module_initial_pages(module);
     m->initial_table_elements = module_initial_table_elements(module);
-    m->instantiate_at_spawn = module->wasm->has_start || !exec_module_segments_fit(module);
     for (uint32_t i = 0; i < n; i++) {
         if (!module_resolve_import(vm, m, i, err)) {
             proc_object_release(&m->header);
             return NULL;
         }
     }
+    /* Not a WASI module's: its start function may call WASI, which needs
+     * the process, so it runs with the rest of the instantiation in the
+     * process's first slice (and a trap there ends the process). */
+    m->instantiate_at_spawn = !m->wasi && (module->wasm->has_start || !exec_module_segments_fit(module));
     /* Once here, not at every spawn (exec_instantiate_checked). */
     if (!exec_check_imports(vm->engine, module, m->imports, n, err)) {
         proc_object_release(&m->header);
@@ -363,6 +366,17 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
 /* The context and instance of `p`, of its module (held since the spawn). */
 /* The context and instance of `p`; *start_burnt: the fuel its module's
  * start function burnt (0 without one). */
+/* The WASI process whose instance this thread is making: its start
+ * function's WASI calls belong to it (proc_process_instantiating). The
+ * instance has no userdata yet, so the guest API, which would act on a
+ * half-built process, still refuses such calls. */
+static _Thread_local proc_process *process_instantiating;
+
+proc_process *proc_process_instantiating(void)
+{
+    return process_instantiating;
+}
+
 static bool process_instantiate(proc_process *p, uint64_t *start_burnt, isola_error *err)
 {
     *start_burnt = 0;
@@ -392,7 +406,10 @@ static bool process_instantiate(proc_process *p, uint64_t *start_burnt, isola_er
      * owner's leftover fuel). */
     int64_t given = p->fuel_per_slice > INT64_MAX ? INT64_MAX : (int64_t)p->fuel_per_slice;
     isola_exec_set_fuel(p->exec, given);
+    if (m->wasi)
+        process_instantiating = p;
     p->instance = exec_instantiate_checked(p->vm->engine, m->module, m->imports, &il, p->exec, err);
+    process_instantiating = NULL;
     int64_t left = isola_exec_fuel(p->exec);
     *start_burnt = (uint64_t)(given - left);   /* a debt (negative left) is burnt too */
     if (!p->instance)
@@ -413,6 +430,7 @@ static int32_t error_status(const isola_error *err, const isola_exec *exec)
 {
     switch (err->kind) {
     case ISOLA_ERR_TRAP: return ISOLA_ESTART;
+    case ISOLA_ERR_BLOCKED: return ISOLA_EAGAIN;   /* it would have waited (a WASI read, a receive) */
     case ISOLA_ERR_RESOURCE: return exec && isola_exec_fuel(exec) == 0 ? ISOLA_ELIMIT : ISOLA_ENOMEM;
     default: return ISOLA_EINVAL;
     }
@@ -433,12 +451,11 @@ static bool process_take_module(proc_process *p, proc_module *m, const char *nam
     return true;
 }
 
-int32_t proc_process_instantiate(proc_process *p)
+int32_t proc_process_instantiate(proc_process *p, uint64_t *start_burnt)
 {
     assert(!p->instance && !p->started);
     isola_error err = {0};
-    uint64_t start_burnt;   /* 0: a module with a start function is instantiated at the spawn */
-    return process_instantiate(p, &start_burnt, &err) ? PROC_OK : error_status(&err, NULL);
+    return process_instantiate(p, start_burnt, &err) ? PROC_OK : error_status(&err, p->exec);
 }
 
 int32_t proc_spawn(proc_vm *vm, proc_spawner *spawner, proc_module *module, const char *name,

@@ -267,6 +267,7 @@ static const char *spec_error_kind_name(isola_error_kind kind)
     case ISOLA_ERR_RESOURCE: return "resource";
     case ISOLA_ERR_ARGUMENT: return "argument";
     case ISOLA_ERR_NOT_FOUND: return "not found";
+    case ISOLA_ERR_BLOCKED: return "start function blocked";
     }
     return "?";
 }
