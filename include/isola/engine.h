@@ -276,17 +276,25 @@ typedef struct isola_instance_limits {
      * module's count is one cache line every spawn and end of a process VM
      * writes, from every core, with a locked instruction). */
     bool module_borrowed;
+    /* true: the start function, if any, is not run; the caller runs it
+     * (isola_instance_start) before anything else of the instance, as an
+     * ordinary call that may yield and resume. */
+    bool defer_start;
 } isola_instance_limits;
 
 /*
  * Instantiates `module` with `imports` given in the module's import order.
- * Runs the start function, if any, on `exec` (NULL: a temporary context).
+ * Runs the start function, if any, on `exec` (NULL: a temporary context),
+ * unless limits->defer_start.
  * A trap during instantiation gives NULL with kind ISOLA_ERR_TRAP.
  */
 isola_instance *isola_instantiate(isola_engine *engine, isola_module *module,
                                   const isola_extern *imports, uint32_t nimports,
                                   const isola_instance_limits *limits, isola_exec *exec,
                                   isola_error *err);
+/* The module's start function, for an instance made with defer_start;
+ * NULL if it has none (or no memory for its function object). */
+isola_func *isola_instance_start(isola_instance *instance);
 isola_instance *isola_instance_retain(isola_instance *instance);
 void isola_instance_release(isola_instance *instance);
 isola_module *isola_instance_module(const isola_instance *instance);   /* borrowed */

@@ -63,11 +63,7 @@ static int exit_status(const cli_proc_options *o, const isola_proc_exit *ex)
         cli_errorf("run: out of fuel (--fuel %lld) before '_start' returned", (long long)o->fuel);
         return CLI_EXIT_FUEL;
     default:
-        if (ex->reason == ISOLA_EAGAIN)
-            cli_errorf("run: the module's start function would have waited (for input, a timer or a disk), "
-                       "which a start function cannot: it runs inside the instantiation");
-        else
-            cli_errorf("run: '_start' could not start: %s", isola_vm_strerror(ex->reason));
+        cli_errorf("run: '_start' could not start: %s", isola_vm_strerror(ex->reason));
         return CLI_EXIT_ERROR;
     }
 }

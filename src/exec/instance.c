@@ -633,7 +633,7 @@ static isola_instance *instance_create(isola_engine *engine, isola_module *modul
     const wasm_module *m = module->wasm;
     bool funcs_escaped = false;
     bool ok = instance_init_elems(inst, &funcs_escaped, err) && instance_init_datas(inst, err);
-    if (ok && m->has_start) {
+    if (ok && m->has_start && !(limits && limits->defer_start)) {
         funcs_escaped = funcs_escaped || instance_imports_ref_holders(m);
         ok = instance_run_start(inst, exec, err);
     }
@@ -801,6 +801,12 @@ bool isola_instance_export_n(isola_instance *instance, const char *name, size_t 
 isola_memory *isola_instance_memory(isola_instance *instance)
 {
     return instance->memory0;
+}
+
+isola_func *isola_instance_start(isola_instance *instance)
+{
+    const wasm_module *m = instance->module->wasm;
+    return m->has_start ? exec_instance_func(instance, m->start) : NULL;
 }
 
 void *isola_instance_userdata(const isola_instance *instance)

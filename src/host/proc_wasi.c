@@ -78,12 +78,9 @@ static void fd_hooks_set(isola_wasi *w, proc_process *p)
 
 /* ---------------------------------------------------------------- hooks */
 
-/* The process a WASI call belongs to: its instance's, or, from a start
- * function, the one being instantiated on this thread. */
 static proc_process *caller(isola_host_call *call)
 {
-    proc_process *p = isola_host_userdata(call);
-    return p ? p : proc_process_instantiating();
+    return isola_host_userdata(call);
 }
 
 /* Drops what an earlier park registered: it either fired or is moot now. */
@@ -101,7 +98,7 @@ static isola_wasi *hook_context(isola_host_call *call, void *user)
     (void)user;
     proc_process *p = caller(call);
     if (!p)
-        return NULL;   /* not a process's instance */
+        return NULL;   /* a start function run inside a spawn: no process yet */
     unpark(p);
     if (!p->wasi)
         return NULL;
@@ -118,8 +115,6 @@ static void hook_parked(isola_host_call *call, isola_wasi *wasi, void *user)
 {
     (void)user;
     proc_process *p = caller(call);
-    if (!p->instance)
-        return;   /* a start function (proc_process_instantiate) cannot wait: it fails as blocked */
     isola_wasi_wait wait;
     isola_wasi_wait_info(wasi, &wait);
     if (wait.disk) {

@@ -190,8 +190,8 @@ proc_module *proc_module_new(proc_vm *vm, isola_module *module, isola_error *err
         }
     }
     /* Not a WASI module's: its start function may call WASI, which needs
-     * the process, so it runs with the rest of the instantiation in the
-     * process's first slice (and a trap there ends the process). */
+     * the process, so it is made in the process's first slice and its start
+     * function is the process's first call (a trap there ends the process). */
     m->instantiate_at_spawn = !m->wasi && (module->wasm->has_start || !exec_module_segments_fit(module));
     /* Once here, not at every spawn (exec_instantiate_checked). */
     if (!exec_check_imports(vm->engine, module, m->imports, n, err)) {
@@ -366,17 +366,6 @@ static int32_t process_alloc(proc_vm *vm, const proc_spawner *spawner, const pro
 /* The context and instance of `p`, of its module (held since the spawn). */
 /* The context and instance of `p`; *start_burnt: the fuel its module's
  * start function burnt (0 without one). */
-/* The WASI process whose instance this thread is making: its start
- * function's WASI calls belong to it (proc_process_instantiating). The
- * instance has no userdata yet, so the guest API, which would act on a
- * half-built process, still refuses such calls. */
-static _Thread_local proc_process *process_instantiating;
-
-proc_process *proc_process_instantiating(void)
-{
-    return process_instantiating;
-}
-
 static bool process_instantiate(proc_process *p, uint64_t *start_burnt, isola_error *err)
 {
     *start_burnt = 0;
@@ -389,8 +378,11 @@ static bool process_instantiate(proc_process *p, uint64_t *start_burnt, isola_er
     p->exec = m->wasi ? isola_exec_new(p->vm->engine, NULL, err) : process_exec_new(p->vm, local, &cfg, err);
     if (!p->exec)
         return false;
+    /* A WASI module's start function may call WASI, which may park: it
+     * runs as the process's first call instead (sched.c), with the
+     * process in place. */
     isola_instance_limits il = {.max_memory_pages = p->quota.limits.memory_pages, .host_imports_borrowed = true,
-                                .module_borrowed = true};
+                                .module_borrowed = true, .defer_start = m->wasi};
     if (il.max_memory_pages == PROC_LIMIT_UNLIMITED32)
         il.max_memory_pages = 0;
     if (process_memory_limited(p)) {   /* an unlimited quota counts nothing */
@@ -406,16 +398,14 @@ static bool process_instantiate(proc_process *p, uint64_t *start_burnt, isola_er
      * owner's leftover fuel). */
     int64_t given = p->fuel_per_slice > INT64_MAX ? INT64_MAX : (int64_t)p->fuel_per_slice;
     isola_exec_set_fuel(p->exec, given);
-    if (m->wasi)
-        process_instantiating = p;
     p->instance = exec_instantiate_checked(p->vm->engine, m->module, m->imports, &il, p->exec, err);
-    process_instantiating = NULL;
     int64_t left = isola_exec_fuel(p->exec);
     *start_burnt = (uint64_t)(given - left);   /* a debt (negative left) is burnt too */
     if (!p->instance)
         return false;
     isola_instance_set_userdata(p->instance, p);
     p->entry = exec_instance_func(p->instance, p->entry_index);
+    p->start_pending = il.defer_start && m->module->wasm->has_start;
     if (!p->entry) {
         set_error(err, ISOLA_ERR_RESOURCE, "%s", "out of memory");
         return false;

@@ -194,6 +194,7 @@ typedef struct proc_process {
 
     uint64_t timer_deadline;
     bool timer_used;           /* it has armed a timer (its own thread: proc_timer_arm) */
+    bool start_pending;        /* a WASI module's start function is its first call (sched.c) */
 
     /* Held while alive; released by proc_process_end. */
     isola_func *entry;         /* borrowed from instance, once there is one */
@@ -307,15 +308,12 @@ int32_t proc_spawn(proc_vm *vm, proc_spawner *spawner, proc_module *module, cons
  * the worker about to run its first slice: there its memory and context
  * are made in the cache that will use them, and a spawner's children
  * that another worker takes are built by that worker, not by the
- * spawner. A WASI module's start function runs here too, with one slice
- * of fuel; *start_burnt is what it used. PROC_OK; ISOLA_ESTART: the start
- * function (or a segment) trapped, or called exit (exit_requested); else
- * the status the process then fails with (PROC_EXIT_FAILED). */
+ * spawner. *start_burnt is the fuel its start function used, if it ran
+ * here (a WASI module's runs as the process's first call instead).
+ * PROC_OK; ISOLA_ESTART: a segment or the start function trapped; else the
+ * status the process then fails with (PROC_EXIT_FAILED). */
 int32_t proc_process_instantiate(proc_process *process, uint64_t *start_burnt);
 
-/* The WASI process whose start function this thread is running (inside
- * proc_process_instantiate), else NULL: its WASI calls belong to it. */
-proc_process *proc_process_instantiating(void);
 
 /* Asks `process` to end with (kind, reason); it ends on its worker soon
  * (at the latest after its current fuel slice). Ignored if already ended. */

@@ -435,6 +435,19 @@ static void sched_join_lists(proc_process *p)
  */
 static bool sched_to_blocking(proc_sched *sched, proc_process *p);
 
+/* A process's first call: its entry, or first a WASI module's start
+ * function (proc_process_instantiate left it to run here, where it may
+ * park like any call). */
+static isola_status sched_first_call(proc_process *p)
+{
+    if (!p->start_pending)
+        return isola_exec_call(p->exec, p->entry, NULL, 0);
+    isola_func *start = isola_instance_start(p->instance);
+    if (!start)
+        return ISOLA_FAILED;   /* no memory for its function object */
+    return isola_exec_call(p->exec, start, NULL, 0);
+}
+
 static void sched_run_slice(sched_worker *w, proc_process *p)
 {
     w->running = p;
@@ -462,7 +475,7 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
         uint64_t start_burnt = 0;
         int32_t r = proc_process_instantiate(p, &start_burnt);
         bool fuel_ok = start_burnt == 0 || sched_charge_fuel(p, start_burnt);
-        if (r == ISOLA_ESTART) {   /* a WASI start function's trap or exit, as from the entry */
+        if (r == ISOLA_ESTART) {   /* a segment of a WASI module trapped: as from the entry */
             sched_end_trapped(p);
             return;
         }
@@ -502,9 +515,15 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
     isola_status st;
     if (!p->started) {
         p->started = true;
-        st = isola_exec_call(p->exec, p->entry, NULL, 0);
+        st = sched_first_call(p);
     } else {
         st = isola_exec_resume(p->exec);
+    }
+    if (st == ISOLA_OK && p->start_pending) {
+        /* A WASI module's start function returned: its entry runs now, on
+         * what is left of the slice. */
+        p->start_pending = false;
+        st = isola_exec_call(p->exec, p->entry, NULL, 0);
     }
     bool fuel_ok = sched_charge_fuel(p, (uint64_t)given);
     switch (st) {
