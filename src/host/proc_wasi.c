@@ -98,7 +98,7 @@ static isola_wasi *hook_context(isola_host_call *call, void *user)
     (void)user;
     proc_process *p = caller(call);
     if (!p)
-        return NULL;   /* a start function run inside a spawn: no process yet */
+        return NULL;   /* not a process's instance */
     unpark(p);
     if (!p->wasi)
         return NULL;

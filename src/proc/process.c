@@ -420,7 +420,6 @@ static int32_t error_status(const isola_error *err, const isola_exec *exec)
 {
     switch (err->kind) {
     case ISOLA_ERR_TRAP: return ISOLA_ESTART;
-    case ISOLA_ERR_BLOCKED: return ISOLA_EAGAIN;   /* it would have waited (a WASI read, a receive) */
     case ISOLA_ERR_RESOURCE: return exec && isola_exec_fuel(exec) == 0 ? ISOLA_ELIMIT : ISOLA_ENOMEM;
     default: return ISOLA_EINVAL;
     }
@@ -441,11 +440,12 @@ static bool process_take_module(proc_process *p, proc_module *m, const char *nam
     return true;
 }
 
-int32_t proc_process_instantiate(proc_process *p, uint64_t *start_burnt)
+int32_t proc_process_instantiate(proc_process *p)
 {
     assert(!p->instance && !p->started);
     isola_error err = {0};
-    return process_instantiate(p, start_burnt, &err) ? PROC_OK : error_status(&err, p->exec);
+    uint64_t start_burnt;   /* 0: no start function runs here (at the spawn, or deferred) */
+    return process_instantiate(p, &start_burnt, &err) ? PROC_OK : error_status(&err, NULL);
 }
 
 int32_t proc_spawn(proc_vm *vm, proc_spawner *spawner, proc_module *module, const char *name,

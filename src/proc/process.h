@@ -308,12 +308,11 @@ int32_t proc_spawn(proc_vm *vm, proc_spawner *spawner, proc_module *module, cons
  * the worker about to run its first slice: there its memory and context
  * are made in the cache that will use them, and a spawner's children
  * that another worker takes are built by that worker, not by the
- * spawner. *start_burnt is the fuel its start function used, if it ran
- * here (a WASI module's runs as the process's first call instead).
- * PROC_OK; ISOLA_ESTART: a segment or the start function trapped; else the
- * status the process then fails with (PROC_EXIT_FAILED). */
-int32_t proc_process_instantiate(proc_process *process, uint64_t *start_burnt);
-
+ * spawner. No start function runs here: a WASI module's is the process's
+ * first call (sched.c), any other's ran at the spawn. PROC_OK;
+ * ISOLA_ESTART: a WASI module's segment trapped; else the status the
+ * process then fails with (PROC_EXIT_FAILED). */
+int32_t proc_process_instantiate(proc_process *process);
 
 /* Asks `process` to end with (kind, reason); it ends on its worker soon
  * (at the latest after its current fuel slice). Ignored if already ended. */

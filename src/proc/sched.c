@@ -472,15 +472,13 @@ static void sched_run_slice(sched_worker *w, proc_process *p)
         return;
     }
     if (!p->instance) {   /* its first slice, and the spawn left the instance to us */
-        uint64_t start_burnt = 0;
-        int32_t r = proc_process_instantiate(p, &start_burnt);
-        bool fuel_ok = start_burnt == 0 || sched_charge_fuel(p, start_burnt);
+        int32_t r = proc_process_instantiate(p);
         if (r == ISOLA_ESTART) {   /* a segment of a WASI module trapped: as from the entry */
             sched_end_trapped(p);
             return;
         }
-        if (r != PROC_OK || !fuel_ok) {
-            proc_process_end(p, r != PROC_OK ? PROC_EXIT_FAILED : PROC_EXIT_LIMIT, r);
+        if (r != PROC_OK) {
+            proc_process_end(p, PROC_EXIT_FAILED, r);
             return;
         }
     }
